@@ -1,0 +1,82 @@
+"""The contract between stages: encode/decode topic payloads and validate them against `schemas/`.
+
+Every message wirewatch produces is validated before it is sent, and every message it consumes is
+validated after it is decoded; a payload that fails either way raises ``InvalidMessage``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import orjson
+
+from .errors import InvalidMessage
+
+SCHEMA_NAMES = ("link", "article", "enriched", "alert", "filtered", "deadletter")
+
+
+def schemas_dir() -> Path:
+    """`schemas/` of the checkout, or WIREWATCH_SCHEMAS_DIR (the container image sets it)."""
+    env = os.environ.get("WIREWATCH_SCHEMAS_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "schemas"
+
+
+@lru_cache(maxsize=None)
+def validator(name: str) -> jsonschema.protocols.Validator:
+    path = schemas_dir() / f"{name}.schema.json"
+    try:
+        schema = orjson.loads(path.read_bytes())
+    except FileNotFoundError as e:
+        raise RuntimeError(f"schema {name!r} not found at {path}; set WIREWATCH_SCHEMAS_DIR") from e
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def validate(name: str, payload: Any) -> None:
+    """Raise InvalidMessage naming the first offending field when `payload` breaks schema `name`."""
+    error = jsonschema.exceptions.best_match(validator(name).iter_errors(payload))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        raise InvalidMessage(f"{name} schema: {where}: {error.message[:300]}")
+
+
+def decode(name: str, raw: bytes | str | dict | None) -> dict:
+    """Bytes off a topic -> a validated dict."""
+    if isinstance(raw, dict):
+        payload = raw
+    else:
+        if raw is None:
+            raise InvalidMessage("empty message")
+        try:
+            payload = orjson.loads(raw)
+        except orjson.JSONDecodeError as e:
+            raise InvalidMessage(f"not JSON: {e}") from e
+    if not isinstance(payload, dict):
+        raise InvalidMessage(f"{name} schema: (root): expected an object, got {type(payload).__name__}")
+    validate(name, payload)
+    return payload
+
+
+def encode(name: str, payload: dict) -> bytes:
+    """A dict -> validated JSON bytes for a topic."""
+    validate(name, payload)
+    return orjson.dumps(payload)
+
+
+def raw_text(raw: Any) -> Any:
+    """The original payload for a dead letter: JSON object if it decodes, else text."""
+    if isinstance(raw, (dict, list)):
+        return raw
+    if isinstance(raw, bytes):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return raw.decode("utf-8", "replace")
+    return raw

@@ -1,0 +1,206 @@
+"""One typed settings object, loaded once at boot and passed down; nothing else reads the environment.
+
+Sources, highest first: keyword arguments, environment variables (``WIREWATCH_*``, nested fields
+with ``__``, e.g. ``WIREWATCH_FETCH__MAX_BYTES``), a YAML file named by ``WIREWATCH_CONFIG``, and
+the defaults below. Defaults run the whole service on one machine with nothing installed: an
+embedded broker and SQLite storage under ``data_dir``. Secrets are ``SecretStr`` and print masked.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from .errors import ConfigError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class FeedSource(BaseModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Short name, used in the link's `source`")
+    url: str
+    interval: float = Field(300.0, ge=10, description="Seconds between polls")
+
+
+class FetchSettings(BaseModel):
+    connect_timeout: float = Field(5.0, gt=0, description="Seconds to open a connection")
+    read_timeout: float = Field(15.0, gt=0, description="Seconds between two reads")
+    total_timeout: float = Field(30.0, gt=0, description="Seconds for a whole fetch, redirects included")
+    max_bytes: int = Field(5_000_000, gt=0, description="Body size cap; larger pages are refused")
+    max_redirects: int = Field(10, ge=0, description="Redirect hops followed before giving up")
+    user_agent: str = Field("wirewatch/0.1 (+https://github.com/wirewatch/wirewatch)", description="User-Agent of every request")
+    content_types: list[str] = Field(
+        default_factory=lambda: ["text/html", "application/xhtml+xml"],
+        description="Content types accepted as articles",
+    )
+
+
+class RetrySettings(BaseModel):
+    attempts: int = Field(4, ge=1, description="Tries of a transient failure before dead-lettering")
+    backoff_initial: float = Field(0.5, ge=0, description="First backoff in seconds; doubles each try")
+    backoff_max: float = Field(30.0, ge=0, description="Backoff ceiling in seconds")
+
+
+class KafkaSettings(BaseModel):
+    """Consumer-group timing. Production-sane defaults; tests shorten them to join groups fast."""
+
+    session_timeout: float = Field(45.0, description="Seconds without a heartbeat before a worker leaves the group")
+    heartbeat_interval: float = Field(3.0, description="Seconds between consumer heartbeats")
+    rebalance_timeout: float = Field(60.0, description="Seconds members get to rejoin during a rebalance")
+    commit_interval: float = Field(2.8, description="Seconds between offset commits")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WIREWATCH_", env_nested_delimiter="__", extra="forbid")
+
+    app_id: str = Field("wirewatch", description="Faust app id: the consumer group and topic-name prefix of tables")
+    broker: str = Field(
+        "embedded",
+        description="`embedded` starts a broker for you (see embedded_broker); else kafka://host:port[;host:port]",
+    )
+    embedded_broker: Literal["tansu", "kafka"] = Field(
+        "tansu", description="tansu needs nothing installed; kafka needs Java and fetches jars from Maven Central"
+    )
+    topic_prefix: str = Field("wirewatch.", description="Prefix of every topic name")
+    topic_partitions: int = Field(4, ge=1, description="Partitions of each topic: the unit of scale-out")
+    storage_url: str = Field(
+        "",
+        description="postgresql://user:pass@host/db, or sqlite:///path; empty means SQLite under data_dir",
+    )
+    data_dir: Path = Field(Path("var"), description="Where embedded broker, SQLite and state live")
+    web_host: str = Field("127.0.0.1", description="Address of the HTTP server; 0.0.0.0 in containers")
+    web_port: int = Field(6066, ge=0, le=65535, description="/metrics, POST /links, /health")
+    rules_file: Path = Field(PACKAGE_DIR / "defaults" / "rules.yaml", description="YAML alert rules, validated at boot")
+    webhook_urls: list[str] = Field(default_factory=list, description="Alert receivers, JSON POST")
+    webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key signing webhook bodies (X-Wirewatch-Signature)")
+    feeds: list[FeedSource] = Field(default_factory=lambda: list(DEFAULT_FEEDS), description='RSS/Atom feeds: JSON list of {"name", "url", "interval"}')
+    feed_poll: bool = Field(True, description="Poll `feeds`; off for workers that only process")
+    extract_processes: int = Field(1, ge=0, description="Extraction worker processes; 0 runs in a thread")
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+
+    @field_validator("broker")
+    @classmethod
+    def _broker(cls, v: str) -> str:
+        if v != "embedded" and not v.startswith("kafka://"):
+            raise ValueError("must be 'embedded' or kafka://host:port")
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _YamlSource(settings_cls)
+
+    @property
+    def resolved_storage_url(self) -> str:
+        return self.storage_url or f"sqlite:///{(self.data_dir / 'wirewatch.db').resolve()}"
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """Values from the YAML file named by WIREWATCH_CONFIG (optional)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("WIREWATCH_CONFIG")
+        if not path:
+            return {}
+        try:
+            data = yaml.safe_load(Path(path).read_text()) or {}
+        except (OSError, yaml.YAMLError) as e:
+            raise ConfigError(f"{path}: cannot read settings: {e}") from e
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+        return data
+
+
+# Variables read outside the settings object (they locate files before settings exist).
+_NOT_SETTINGS = {"WIREWATCH_CONFIG", "WIREWATCH_SCHEMAS_DIR"}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings once, turning pydantic's errors into one ConfigError that names each field.
+
+    A WIREWATCH_* variable that names no setting is an error too: a typo must not silently
+    leave a default in force.
+    """
+    unknown = sorted(
+        k for k in os.environ
+        if k.startswith("WIREWATCH_") and k not in _NOT_SETTINGS
+        and k.removeprefix("WIREWATCH_").split("__")[0].lower() not in Settings.model_fields
+    )
+    if unknown:
+        raise ConfigError("unknown settings in the environment: " + ", ".join(
+            f"{k} (no setting {k.removeprefix('WIREWATCH_').split('__')[0].lower()!r})" for k in unknown))
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:
+        lines = [f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()]
+        source = os.environ.get("WIREWATCH_CONFIG", "environment")
+        raise ConfigError(f"invalid settings ({source}):\n" + "\n".join(lines)) from e
+
+
+# Real news feeds polled by `make run`. Arab News first: its short links (arab.news/xxxxx)
+# are the kind of link wirewatch is built to resolve.
+DEFAULT_FEEDS = (
+    FeedSource(name="arab-news", url="https://www.arabnews.com/cat/1/rss.xml", interval=120),
+    FeedSource(name="arab-news-world", url="https://www.arabnews.com/cat/4/rss.xml", interval=120),
+    FeedSource(name="bbc-world", url="https://feeds.bbci.co.uk/news/world/rss.xml", interval=120),
+    FeedSource(name="al-jazeera", url="https://www.aljazeera.com/xml/rss/all.xml", interval=120),
+    FeedSource(name="france24", url="https://www.france24.com/en/rss", interval=180),
+    FeedSource(name="un-news", url="https://news.un.org/feed/subscribe/en/news/all/rss.xml", interval=300),
+)
+
+
+def settings_markdown() -> str:
+    """docs/settings.md, generated from the fields above (a test fails when the doc is stale)."""
+    lines = [
+        "# Settings",
+        "",
+        "Generated from `services/wirewatch/settings.py` by `wirewatch settings --markdown`; do not edit.",
+        "",
+        "Environment variables are `WIREWATCH_` + the name in capitals; nested names join with `__`",
+        "(`WIREWATCH_FETCH__MAX_BYTES`); lists and objects are JSON. A YAML file named by",
+        "`WIREWATCH_CONFIG` may hold the same names. Unknown `WIREWATCH_*` variables are an error.",
+        "",
+        "| setting | type | default | meaning |",
+        "|---|---|---|---|",
+    ]
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, field in model.model_fields.items():
+            ann = field.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                walk(ann, f"{prefix}{name}__")
+                continue
+            default = field.get_default(call_default_factory=True)
+            if name == "feeds":
+                shown = ", ".join(f.name for f in default)
+            elif isinstance(default, Path) and default.is_absolute():
+                shown = str(default.relative_to(PACKAGE_DIR.parents[1]))
+            else:
+                shown = repr(default) if not isinstance(default, str) else (default or '""')
+            kind = getattr(ann, "__name__", None) or str(ann).replace("typing.", "").replace("pydantic.types.", "")
+            kind = kind.replace("|", "or")
+            desc = (field.description or "").replace("|", "\\|")
+            lines.append(f"| `WIREWATCH_{(prefix + name).upper()}` | {kind} | `{shown}` | {desc} |")
+
+    walk(Settings, "")
+    return "\n".join(lines) + "\n"

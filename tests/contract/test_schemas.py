@@ -1,0 +1,45 @@
+"""Every schema is valid, has an example that validates, and is named in the topic table."""
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from wirewatch import contract
+from wirewatch.app import TOPICS
+from wirewatch.errors import InvalidMessage
+
+SCHEMAS = contract.schemas_dir()
+
+
+def test_every_topic_has_a_schema_and_an_example():
+    for name in contract.SCHEMA_NAMES:
+        assert (SCHEMAS / f"{name}.schema.json").is_file()
+        assert (SCHEMAS / "examples" / f"{name}.json").is_file()
+    assert set(TOPICS) == set(contract.SCHEMA_NAMES)
+
+
+@pytest.mark.parametrize("name", contract.SCHEMA_NAMES)
+def test_example_validates(name):
+    example = orjson.loads((SCHEMAS / "examples" / f"{name}.json").read_bytes())
+    contract.validate(name, example)
+    assert contract.decode(name, contract.encode(name, example)) == example
+
+
+def test_topic_table_names_every_topic():
+    table = (SCHEMAS / "README.md").read_text()
+    for schema, topic in TOPICS.items():
+        assert f"`wirewatch.{topic}`" in table and f"`{schema}.schema.json`" in table
+
+
+@pytest.mark.parametrize("raw, fragment", [
+    (b"not json", "not JSON"),
+    (b"[1, 2]", "expected an object"),
+    (b'{"url": "https://a.example/x"}', "link_id"),
+    (None, "empty message"),
+])
+def test_bad_messages_raise_invalid_message_naming_the_problem(raw, fragment):
+    with pytest.raises(InvalidMessage) as e:
+        contract.decode("link", raw)
+    assert fragment in str(e.value)
+    assert e.value.reason == "invalid_message"
