@@ -1,0 +1,103 @@
+"""URL rules shared by the stages: a link as people share it in, an absolute http(s) URL out.
+
+``normalise_link("arab.news/jtxzg")`` -> ``"https://arab.news/jtxzg"``; anything that is not an
+http(s) URL with a host raises PermanentError("bad_url" | "bad_scheme").
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from ..errors import PermanentError
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+
+# Matches the article schema's maxLength for every URL field.
+MAX_URL_LENGTH = 8192
+
+# httpx percent-encodes what it cannot send, hosts included; a host with "%" was never a host.
+_BAD_HOST = re.compile(r"[\s%/\\]")
+_HAS_AUTHORITY = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# "mailto:x", "javascript:x", "data:x" carry a scheme without "//"; "localhost:8080/x" does not.
+_OPAQUE_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(?!\d+(?:[/?#]|$))")
+
+
+def normalise_link(link: str) -> str:
+    """Return the absolute URL to request for a link as submitted.
+
+    Short links are shared without a scheme (``arab.news/jtxzg``); they get ``https://``, which is
+    what a browser would try first and what every shortener we care about serves.
+    """
+    s = link.strip()
+    if not s:
+        raise PermanentError("bad_url", "empty link")
+    if s.startswith("//"):
+        s = "https:" + s
+    elif not _HAS_AUTHORITY.match(s):
+        m = _OPAQUE_SCHEME.match(s)
+        if m:
+            raise PermanentError("bad_scheme", f"{m.group(1)}: links are not fetched: {_clip(link)}")
+        s = "https://" + s
+    return check_http_url(s, shown=link)
+
+
+def check_http_url(url: str, *, shown: str | None = None) -> str:
+    """Validate an absolute URL we are about to request; return it as httpx will send it."""
+    shown = _clip(shown if shown is not None else url)
+    if len(url) > MAX_URL_LENGTH:
+        raise PermanentError("bad_url", f"URL longer than {MAX_URL_LENGTH} characters: {shown}")
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as e:
+        raise PermanentError("bad_url", f"malformed URL {shown}: {e}") from e
+    if parsed.scheme not in ALLOWED_SCHEMES:
+        scheme = parsed.scheme or "no scheme"
+        raise PermanentError("bad_scheme", f"only http and https are fetched, not {scheme}: {shown}")
+    if not parsed.host:
+        raise PermanentError("bad_url", f"URL has no host: {shown}")
+    if _BAD_HOST.search(parsed.host):
+        raise PermanentError("bad_url", f"URL host is not a host name: {shown}")
+    # The fragment never reaches the server; dropping it keeps chains and loop checks honest.
+    return str(parsed.copy_with(fragment=None))
+
+
+def resolve_location(base: str, location: str) -> str:
+    """Resolve a redirect's Location (absolute, scheme-relative or relative) against the URL that sent it."""
+    try:
+        return urljoin(base, location.strip())
+    except ValueError as e:  # e.g. an unbalanced "[" in an IPv6 host
+        raise PermanentError("bad_url", f"{_clip(base)} redirects to a malformed URL {_clip(location)!r}") from e
+
+
+def absolute_http_url(base: str, ref: str | None) -> str | None:
+    """An href from a page made absolute against the page URL; None unless it ends up http(s)."""
+    if not ref or not ref.strip():
+        return None
+    try:
+        joined = urljoin(base, ref.strip())
+        parts = urlsplit(joined)
+    except ValueError:
+        return None
+    if parts.scheme not in ALLOWED_SCHEMES or not parts.netloc or len(joined) > MAX_URL_LENGTH:
+        return None
+    return joined
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    # Details are stored with dead letters; a hostile 8 KB URL should not make them unreadable.
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def canonical_url(url: str) -> str:
+    """The key an article is stored under: lower-case scheme and host, no default port, no
+    fragment, no tracking parameters (utm_*, fbclid, gclid, ...). courlan, which trafilatura
+    already depends on, keeps the list of trackers; on anything it cannot parse we keep the URL."""
+    from courlan import normalize_url
+
+    try:
+        return normalize_url(url, strict=True)
+    except (ValueError, TypeError):
+        return url

@@ -1,0 +1,245 @@
+"""stages.extract on hand-written pages: the body survives, the boilerplate does not, rejections carry reasons."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from wirewatch.errors import PermanentError, Rejected
+from wirewatch.stages import extract as extract_module
+from wirewatch.stages.extract import Extracted, extract
+
+URL = "https://quayside-post.example/region/ferry-capsizes-off-north-coast?utm_source=share"
+
+BODY = [
+    "At least twelve people were killed and dozens more injured when a passenger ferry overturned "
+    "in rough seas off the northern coast early on Tuesday, the coast guard said.",
+    "Rescue crews pulled 48 survivors from the water in the hours after the vessel, which was carrying "
+    "more than 60 people, sent a distress call shortly before dawn.",
+    "A fisherman who joined the search said the swell was the worst he had seen all winter. Port "
+    "officials said the ferry had been cleared to sail the previous evening.",
+    "The regional governor declared three days of mourning and ordered an inquiry into why the crossing "
+    "went ahead despite a storm warning issued overnight.",
+]
+
+BOILERPLATE = [
+    "We use cookies to improve your experience",
+    "Subscribe to our morning briefing",
+    "ADVERTISEMENT",
+    "Cheap flights to the sun",
+    "Share on social media",
+    "Storm warning issued for the coast",
+    "Ferry operator fined last year",
+    "Thoughts with all the families tonight",
+    "Someone has to answer for this",
+    "All rights reserved",
+    "Privacy policy",
+    "Most read",
+]
+
+ARTICLE_PAGE = f"""<!DOCTYPE html>
+<html lang="en-GB">
+<head>
+<meta charset="utf-8">
+<title>Ferry capsizes off north coast, at least 12 dead | Quayside Post</title>
+<meta name="description" content="A passenger ferry overturned in rough seas on Tuesday morning.">
+<meta property="og:title" content="Ferry capsizes off north coast, at least 12 dead">
+<meta property="og:site_name" content="Quayside Post">
+<meta property="og:type" content="article">
+<meta property="og:image" content="/media/2024/ferry-rescue.jpg">
+<meta property="og:url" content="https://quayside-post.example/og-url-should-lose">
+<meta name="author" content="Ines Varga; Kwame Mensah">
+<meta property="article:published_time" content="2024-03-05T08:30:00+00:00">
+<link rel="stylesheet" href="/site.css">
+<link rel="canonical" href="/region/ferry-capsizes-off-north-coast">
+</head>
+<body>
+<div id="cookie-banner" class="cookie-consent">{BOILERPLATE[0]}. <button>Accept</button></div>
+<header>
+  <nav class="main-nav"><ul>
+    <li><a href="/">Home</a></li><li><a href="/region">Region</a></li><li><a href="/sport">Sport</a></li>
+    <li><a href="/business">Business</a></li><li><a href="/opinion">Opinion</a></li>
+  </ul></nav>
+</header>
+<div class="ad-slot advert" id="ad-top">{BOILERPLATE[2]} <a href="https://ads.example/x">{BOILERPLATE[3]}</a></div>
+<main>
+<article class="story">
+  <h1>Ferry capsizes off north coast, at least 12 dead</h1>
+  <div class="share-buttons social"><a href="#">{BOILERPLATE[4]}</a> <a href="#">Email</a></div>
+  <p>{BODY[0]}</p>
+  <p>{BODY[1]}</p>
+  <div class="newsletter-signup promo"><p>{BOILERPLATE[1]}</p><form><input type="email"><button>Sign up</button></form></div>
+  <p>{BODY[2]}</p>
+  <p>{BODY[3]}</p>
+</article>
+<section class="comments" id="comments">
+  <h3>Comments</h3>
+  <div class="comment"><p>harbourfan: {BOILERPLATE[7]}, what a dreadful morning for the whole town.</p></div>
+  <div class="comment"><p>tidewatcher: {BOILERPLATE[8]}, the warning was out the night before.</p></div>
+</section>
+<aside class="related-stories">
+  <h3>Related</h3>
+  <ul><li><a href="/a">{BOILERPLATE[5]}</a></li><li><a href="/b">{BOILERPLATE[6]}</a></li></ul>
+</aside>
+<aside class="most-read"><h3>{BOILERPLATE[11]}</h3><ol><li><a href="/c">Council approves harbour wall</a></li></ol></aside>
+</main>
+<footer><p>© 2024 Quayside Post. {BOILERPLATE[9]}.</p><a href="/privacy">{BOILERPLATE[10]}</a></footer>
+</body>
+</html>
+"""
+
+ARABIC_PAGE = """<!DOCTYPE html>
+<html lang="ar" dir="rtl">
+<head>
+<meta charset="utf-8">
+<title>مقتل سبعة أشخاص في انهيار مبنى سكني</title>
+<script type="application/ld+json">
+{"@context": "https://schema.org", "@type": "NewsArticle",
+ "headline": "مقتل سبعة أشخاص في انهيار مبنى سكني",
+ "datePublished": "2024-11-02T06:10:00+03:00",
+ "author": [{"@type": "Person", "name": "Layla Haddad"}],
+ "publisher": {"@type": "Organization", "name": "Al-Sahil Daily"}}
+</script>
+</head>
+<body>
+<nav><a href="/">الرئيسية</a> <a href="/local">محليات</a> <a href="/sport">رياضة</a></nav>
+<article>
+<p>قال الدفاع المدني إن سبعة أشخاص لقوا حتفهم وأصيب أحد عشر آخرون عندما انهار مبنى سكني من خمسة طوابق في وسط المدينة فجر اليوم.</p>
+<p>وأوضح متحدث باسم الدفاع المدني أن فرق الإنقاذ ما زالت تبحث تحت الأنقاض عن ناجين محتملين، وأن المبنى كان قد صدر بحقه إنذار بالإخلاء العام الماضي.</p>
+<p>وأعلنت السلطات المحلية فتح تحقيق في أسباب الانهيار، فيما نقل المصابون إلى ثلاثة مستشفيات قريبة لتلقي العلاج.</p>
+</article>
+<footer>جميع الحقوق محفوظة</footer>
+</body>
+</html>
+"""
+
+
+def page(paragraphs: list[str], head: str = "", url_note: str = "") -> str:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return f"<!DOCTYPE html><html><head><title>Note</title>{head}</head><body><article>{body}</article>{url_note}</body></html>"
+
+
+def test_keeps_the_body_and_drops_the_boilerplate():
+    result = extract(ARTICLE_PAGE, URL)
+
+    for paragraph in BODY:
+        assert paragraph in result.text
+    for junk in BOILERPLATE:
+        assert junk not in result.text, junk
+    assert result.text.index(BODY[0]) < result.text.index(BODY[3])
+
+
+def test_headline_is_the_title_not_the_first_body_line():
+    result = extract(ARTICLE_PAGE, URL)
+    assert result.title == "Ferry capsizes off north coast, at least 12 dead"
+    assert result.text.startswith(BODY[0])
+
+
+def test_metadata_fields():
+    result = extract(ARTICLE_PAGE, URL)
+    assert result.authors == ["Ines Varga", "Kwame Mensah"]
+    assert result.published == "2024-03-05"
+    assert result.language == "en"
+    assert result.sitename == "Quayside Post"
+    assert result.description == "A passenger ferry overturned in rough seas on Tuesday morning."
+    # Relative references in the page are made absolute against the page URL.
+    assert result.canonical_url == "https://quayside-post.example/region/ferry-capsizes-off-north-coast"
+    assert result.image == "https://quayside-post.example/media/2024/ferry-rescue.jpg"
+
+
+def test_arabic_article_with_json_ld():
+    result = extract(ARABIC_PAGE, "https://al-sahil.example/local/building-collapse-7")
+    assert "سبعة أشخاص لقوا حتفهم" in result.text
+    assert "الرئيسية" not in result.text and "جميع الحقوق محفوظة" not in result.text
+    assert result.language == "ar"
+    assert result.authors == ["Layla Haddad"]
+    assert result.published == "2024-11-02"
+    assert result.title == "مقتل سبعة أشخاص في انهيار مبنى سكني"
+    assert result.canonical_url is None
+
+
+def test_canonical_falls_back_to_og_url_and_absent_fields_are_none():
+    html = page(BODY, head='<meta property="og:url" content="https://quayside-post.example/s/ferry">')
+    result = extract(html, "https://quayside-post.example/s/ferry?ref=share")
+    assert result.canonical_url == "https://quayside-post.example/s/ferry"
+    assert result.authors == []
+    assert result.published is None
+    assert result.language is None
+    assert result.description is None and result.image is None
+
+
+@pytest.mark.parametrize(
+    "lang, expected",
+    [('lang="pt-BR"', "pt"), ('lang="FR"', "fr"), ('lang="en_US"', "en"), ('lang=""', None), ('lang="und"', None)],
+)
+def test_language_is_normalised_to_two_letters(lang, expected):
+    paragraphs = "".join(f"<p>{p}</p>" for p in BODY)
+    html = f"<!DOCTYPE html><html {lang}><head><title>t</title></head><body><article>{paragraphs}</article></body></html>"
+    assert extract(html, URL).language == expected
+
+
+def test_authors_are_split_trimmed_and_deduplicated():
+    html = page(BODY, head='<meta name="author" content="Ana Ruiz ;  Bo Lind; ana ruiz">')
+    assert extract(html, URL).authors == ["Ana Ruiz", "Bo Lind"]
+
+
+def test_a_date_in_the_text_is_not_taken_for_the_publication_date():
+    text = [p + " The previous collapse was on 14 January 2019." for p in BODY]
+    assert extract(page(text), "https://quayside-post.example/news/ferry").published is None
+
+
+@pytest.mark.parametrize("html", ["", "   \n\t", "%PDF-1.7\n\x00\x01\x02 binary junk", "<html></html>"])
+def test_nothing_to_extract_is_empty(html):
+    with pytest.raises(Rejected) as e:
+        extract(html, URL)
+    assert e.value.reason == "empty"
+    assert URL in e.value.detail
+
+
+def test_navigation_only_page_is_rejected():
+    html = "<html><body><nav><ul><li><a href='/a'>Region</a></li><li><a href='/b'>Sport</a></li></ul></nav></body></html>"
+    with pytest.raises(Rejected) as e:
+        extract(html, URL)
+    assert e.value.reason in {"empty", "too_short"}
+
+
+def test_short_text_is_too_short_with_its_length():
+    with pytest.raises(Rejected) as e:
+        extract(page(["Power was restored to the east of the city tonight."]), URL)
+    assert e.value.reason == "too_short"
+    assert e.value.detail.startswith("51 characters")
+    assert "fewer than 200" in e.value.detail
+
+
+def test_min_length_is_the_callers_choice():
+    html = page(["Power was restored to the east of the city tonight."])
+    assert extract(html, URL, min_length=20).text == "Power was restored to the east of the city tonight."
+
+
+@pytest.mark.parametrize("url", ["https://quayside-post.example/", "https://quayside-post.example"])
+def test_front_page_is_not_an_article(url):
+    with pytest.raises(Rejected) as e:
+        extract(ARTICLE_PAGE, url)
+    assert e.value.reason == "not_article"
+    assert url in e.value.detail
+
+
+def test_trafilatura_failure_becomes_extract_failed(monkeypatch):
+    def boom(*args, **kwargs):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(extract_module.trafilatura, "bare_extraction", boom)
+    with pytest.raises(PermanentError) as e:
+        extract(ARTICLE_PAGE, URL)
+    assert e.value.reason == "extract_failed"
+    assert URL in e.value.detail
+    assert isinstance(e.value.__cause__, IndexError)
+
+
+def test_result_is_deterministic_and_picklable():
+    first = extract(ARTICLE_PAGE, URL)
+    assert extract(ARTICLE_PAGE, URL) == first
+    assert isinstance(first, Extracted)
+    assert pickle.loads(pickle.dumps(first)) == first
+    assert pickle.loads(pickle.dumps(extract)) is extract
