@@ -1,0 +1,326 @@
+"""Storage against real backends: PostgreSQL started by the harness, and SQLite in tmp_path.
+
+Every behaviour test runs on both, so the two backends cannot drift apart.
+On CI (CI=true) a missing PostgreSQL fails these tests; elsewhere the postgres half is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.harness.postgres import PostgresServer, free_port
+
+from wirewatch.errors import ConfigError, PermanentError, TransientError
+from wirewatch.sinks import PostgresStorage, Sink, SqliteStorage, Storage, open_storage
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "enriched.json"
+
+ZERO_COUNTS = {"articles": 0, "links": 0, "stored": 0, "filtered": 0, "dead_lettered": 0, "alerts_delivered": 0}
+
+
+@pytest.fixture(scope="session")
+def postgres_server(postgres: PostgresServer) -> PostgresServer:
+    return postgres  # the session's server from tests/conftest.py
+
+
+@pytest.fixture
+def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL to an empty database of the requested backend (a fresh PostgreSQL database per test)."""
+    if request.param == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        return server.create_database(f"t_{uuid.uuid4().hex[:16]}")
+    return f"sqlite:///{tmp_path}/store/wirewatch.db"
+
+
+BACKENDS = pytest.mark.parametrize("storage_url", ["postgres", "sqlite"], indirect=True)
+
+
+@pytest.fixture
+async def storage(storage_url: str) -> AsyncIterator[Storage]:
+    store = open_storage(storage_url)
+    await store.start()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def article(**changes: Any) -> dict[str, Any]:
+    item = json.loads(EXAMPLE.read_text())
+    item.update(changes)
+    return item
+
+
+# -- articles ---------------------------------------------------------------------------------
+
+
+@BACKENDS
+async def test_upsert_twice_keeps_one_row(storage: Storage) -> None:
+    first = article()
+    assert await storage.upsert_article(first) == "inserted"
+    stored = await storage.get_article(first["canonical_url"])
+    assert stored is not None
+
+    second = article(title="Blast at a river market kills at least twelve", link_id="9a8b7c6d5e4f3a2b")
+    second["figures"]["killed"] = {"count": 12, "min": 12, "max": None}
+    assert await storage.upsert_article(second) == "updated"
+
+    rows = await storage.articles()
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["title"] == second["title"]
+    assert row["figures"]["killed"] == {"count": 12, "min": 12, "max": None}
+    assert row["revision"] == 2
+    assert row["first_seen"] == stored["first_seen"]
+    assert row["updated_at"] >= stored["updated_at"]
+    assert sorted(row["link_ids"]) == sorted([first["link_id"], second["link_id"]])
+    assert (await storage.counts())["articles"] == 1
+
+
+@BACKENDS
+async def test_identical_redelivery_is_an_update_not_a_duplicate(storage: Storage) -> None:
+    item = article()
+    assert [await storage.upsert_article(copy.deepcopy(item)) for _ in range(3)] == ["inserted", "updated", "updated"]
+    row = await storage.get_article(item["canonical_url"])
+    assert row is not None and row["link_ids"] == [item["link_id"]]
+    assert len(await storage.articles()) == 1
+
+
+@BACKENDS
+async def test_article_round_trips_every_column(storage: Storage) -> None:
+    item = article()
+    await storage.upsert_article(item)
+    row = await storage.get_article(item["canonical_url"])
+    assert row is not None
+    for field in (
+        "canonical_url", "url", "final_url", "title", "text", "published", "language", "sitename", "source",
+        "status", "content_type", "fetched_at", "authors", "figures", "casualties", "keywords", "redirects",
+        "link_id", "description", "image",
+    ):  # fmt: skip
+        assert row[field] == item[field], field
+    for ts in ("first_seen", "updated_at"):
+        assert isinstance(row[ts], datetime) and row[ts].utcoffset() == UTC.utcoffset(None)
+        assert abs((datetime.now(UTC) - row[ts]).total_seconds()) < 60
+    assert await storage.get_article("https://nowhere.example/") is None
+
+
+@BACKENDS
+async def test_concurrent_redeliveries_insert_exactly_once(storage: Storage) -> None:
+    results = await asyncio.gather(*(storage.upsert_article(article(link_id=f"link-{i:04d}")) for i in range(20)))
+    assert results.count("inserted") == 1 and results.count("updated") == 19
+    assert (await storage.counts())["articles"] == 1
+    row = await storage.get_article(article()["canonical_url"])
+    assert row is not None and len(row["link_ids"]) == 20 and row["revision"] == 20
+
+
+@BACKENDS
+async def test_nul_characters_are_dropped_not_rejected(storage: Storage) -> None:
+    item = article(text="Nine killed\x00 in blast", authors=["Lena\x00 Haddad"])
+    await storage.upsert_article(item)
+    row = await storage.get_article(item["canonical_url"])
+    assert row is not None and row["text"] == "Nine killed in blast" and row["authors"] == ["Lena Haddad"]
+
+
+@BACKENDS
+@pytest.mark.parametrize(
+    "changes",
+    [{"canonical_url": ""}, {"canonical_url": None}, {"text": ""}, {"status": "200"}, {"title": 5}, {"status": 2**40}],
+)
+async def test_bad_article_is_rejected_permanently(storage: Storage, changes: dict[str, Any]) -> None:
+    with pytest.raises(PermanentError) as info:
+        await storage.upsert_article(article(**changes))
+    assert info.value.reason == "storage_rejected"
+    assert await storage.counts() == ZERO_COUNTS
+
+
+@BACKENDS
+async def test_sink_lifecycle_add_flush_close(storage: Storage) -> None:
+    assert isinstance(storage, Sink)
+    await storage.add(article())
+    await storage.add(article())
+    await storage.flush()
+    assert (await storage.counts())["articles"] == 1
+    await storage.close()
+    await storage.close()  # idempotent
+    with pytest.raises(TransientError) as info:
+        await storage.add(article())
+    assert info.value.reason == "storage_unavailable"
+
+
+@BACKENDS
+async def test_schema_creation_is_idempotent(storage_url: str) -> None:
+    async with open_storage(storage_url) as first:
+        await first.upsert_article(article())
+        await first.record_outcome("6f1c2a9e4b7d4c0e", "https://exm.pl/k3x9", "stored", "storage")
+    async with open_storage(storage_url) as second, open_storage(storage_url) as third:
+        assert await second.schema_version() == 1
+        assert (await third.counts())["articles"] == 1
+        assert (await second.upsert_article(article())) == "updated"
+
+
+# -- outcomes ---------------------------------------------------------------------------------
+
+
+@BACKENDS
+async def test_redelivered_link_keeps_one_outcome_latest_wins(storage: Storage) -> None:
+    await storage.record_outcome("link-0001", "https://a.example/1", "filtered", "extract", "too_short", "42 chars")
+    await storage.record_outcome("link-0001", "https://a.example/1", "filtered", "extract", "too_short", "42 chars")
+    assert len(await storage.outcomes()) == 1
+    await storage.record_outcome("link-0001", "https://a.example/1", "dead_lettered", "fetch", "http_5xx", "503")
+    assert await storage.outcomes() == [
+        {
+            "link_id": "link-0001",
+            "url": "https://a.example/1",
+            "outcome": "dead_lettered",
+            "stage": "fetch",
+            "reason": "http_5xx",
+            "detail": "503",
+        }
+    ]
+
+
+@BACKENDS
+async def test_stored_overrides_filtered_and_then_sticks(storage: Storage) -> None:
+    await storage.record_outcome("link-0002", "https://a.example/2", "filtered", "extract", "not_article")
+    await storage.record_outcome("link-0002", "https://a.example/2", "stored", "storage")
+    (row,) = await storage.outcomes()
+    assert (row["outcome"], row["stage"], row["reason"]) == ("stored", "storage", "")
+    # A later redelivery that fails or is filtered must not hide the stored article.
+    await storage.record_outcome("link-0002", "https://a.example/2", "dead_lettered", "fetch", "timeout")
+    await storage.record_outcome("link-0002", "https://a.example/2", "filtered", "route", "duplicate")
+    (row,) = await storage.outcomes()
+    assert row["outcome"] == "stored"
+    assert await storage.counts() == {**ZERO_COUNTS, "links": 1, "stored": 1}
+
+
+@BACKENDS
+async def test_stored_overrides_dead_lettered(storage: Storage) -> None:
+    await storage.record_outcome("link-0003", "https://a.example/3", "dead_lettered", "fetch", "timeout", "30s")
+    await storage.record_outcome("link-0003", "https://a.example/3", "stored", "storage")
+    assert [r["outcome"] for r in await storage.outcomes()] == ["stored"]
+
+
+@BACKENDS
+async def test_unknown_outcome_is_a_programming_error(storage: Storage) -> None:
+    with pytest.raises(ValueError):
+        await storage.record_outcome("link-0004", "https://a.example/4", "lost", "fetch")
+
+
+# -- alerts -----------------------------------------------------------------------------------
+
+
+@BACKENDS
+async def test_claim_and_mark_alert_flow(storage: Storage) -> None:
+    alert = {"canonical_url": "https://news.example.org/x", "killed": 9}
+    assert await storage.claim_alert("alert-1", "slack", alert) is True
+    assert await storage.claim_alert("alert-1", "slack", alert) is True  # send failed before mark: retry
+    assert (await storage.counts())["alerts_delivered"] == 0
+
+    await storage.mark_delivered("alert-1", "slack")
+    assert await storage.claim_alert("alert-1", "slack", alert) is False
+    assert await storage.claim_alert("alert-1", "webhook", alert) is True  # targets are independent
+    await storage.mark_delivered("alert-1", "slack")  # twice: still one delivery
+    assert (await storage.counts())["alerts_delivered"] == 1
+
+    await storage.mark_delivered("alert-2", "email")  # delivered without a claim row
+    assert await storage.claim_alert("alert-2", "email", {}) is False
+    assert (await storage.counts())["alerts_delivered"] == 2
+
+
+# -- counts -----------------------------------------------------------------------------------
+
+
+@BACKENDS
+async def test_counts_reconcile(storage: Storage) -> None:
+    assert await storage.counts() == ZERO_COUNTS
+    await storage.upsert_article(article(link_id="link-a"))
+    await storage.upsert_article(article(link_id="link-b"))  # same story from a second link
+    await storage.upsert_article(article(link_id="link-c", canonical_url="https://news.example.org/other"))
+    for link_id in ("link-a", "link-b", "link-c"):
+        await storage.record_outcome(link_id, "https://exm.pl/" + link_id, "stored", "storage")
+    await storage.record_outcome("link-d", "https://exm.pl/d", "filtered", "extract", "not_article")
+    await storage.record_outcome("link-e", "https://exm.pl/e", "dead_lettered", "fetch", "http_4xx", "404")
+    await storage.record_outcome("link-e", "https://exm.pl/e", "dead_lettered", "fetch", "http_4xx", "404")
+    await storage.claim_alert("alert-1", "slack", {})
+    await storage.mark_delivered("alert-1", "slack")
+    await storage.claim_alert("alert-2", "slack", {})  # pending, not delivered
+
+    counts = await storage.counts()
+    assert counts == {"articles": 2, "links": 5, "stored": 3, "filtered": 1, "dead_lettered": 1, "alerts_delivered": 1}
+    assert counts["links"] == counts["stored"] + counts["filtered"] + counts["dead_lettered"]
+    assert len(await storage.articles()) == 2
+
+
+# -- error translation ------------------------------------------------------------------------
+
+
+@BACKENDS
+async def test_constraint_violation_is_permanent(storage: Storage) -> None:
+    """A row the database itself refuses (here: the outcome CHECK constraint) -> PermanentError."""
+    with pytest.raises(PermanentError) as info:
+        async with storage._transaction() as tx:
+            await tx.execute(
+                "INSERT INTO link_outcomes (link_id, outcome, first_seen, updated_at) VALUES ($1, $2, $3, $3)",
+                "link-x",
+                "lost",
+                storage._ts(datetime.now(UTC)),
+            )
+    assert info.value.reason == "storage_rejected"
+    assert isinstance(info.value.__cause__, Exception)
+    assert await storage.outcomes() == []  # rolled back
+
+
+async def test_unreachable_postgres_is_transient() -> None:
+    store = open_storage(f"postgresql://postgres@127.0.0.1:{free_port()}/wirewatch", connect_timeout=5)
+    with pytest.raises(TransientError) as info:
+        await store.start()
+    assert info.value.reason == "storage_unavailable"
+    await store.close()
+
+
+async def test_missing_postgres_database_is_transient(postgres_server: PostgresServer) -> None:
+    store = open_storage(postgres_server.url_for("not_created_yet"))
+    with pytest.raises(TransientError) as info:
+        await store.start()
+    assert "3D000" in info.value.detail
+
+
+async def test_unopenable_sqlite_is_transient(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    store = open_storage(f"sqlite:///{tmp_path}/file/wirewatch.db")
+    with pytest.raises(TransientError) as info:
+        await store.start()
+    assert info.value.reason == "storage_unavailable"
+
+
+# -- open_storage -----------------------------------------------------------------------------
+
+
+def test_open_storage_picks_the_backend(tmp_path: Path) -> None:
+    assert isinstance(open_storage("postgresql://u@db:5432/wirewatch"), PostgresStorage)
+    assert isinstance(open_storage("postgres://u:secret@db/wirewatch"), PostgresStorage)
+    assert "secret" not in repr(open_storage("postgres://u:secret@db/wirewatch"))
+    sqlite = open_storage(f"sqlite:///{tmp_path}/a/b.db")
+    assert isinstance(sqlite, SqliteStorage) and sqlite.path == f"{tmp_path}/a/b.db"
+    for bad in ("mysql://db/x", "sqlite://host/x.db", "sqlite:///", "/plain/path.db"):
+        with pytest.raises(ConfigError):
+            open_storage(bad)
+
+
+async def test_sqlite_creates_parent_dir_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "wirewatch.db"
+    async with open_storage(f"sqlite:///{path}") as store:
+        assert isinstance(store, SqliteStorage)
+        async with store._transaction() as tx:
+            row = await tx.fetchrow("PRAGMA journal_mode")
+        assert row is not None and list(row.values()) == ["wal"]
+    assert path.exists()
