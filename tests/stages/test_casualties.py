@@ -1,0 +1,208 @@
+"""Casualty extraction (stages/enrich/casualties.py), keyword matching and the enrich stage.
+
+Table-driven: each case is a sentence we wrote and the mentions it must (or must not) yield.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from wirewatch import contract
+from wirewatch.stages.enrich import DEFAULT_KEYWORDS, analysed_text, enrich
+from wirewatch.stages.enrich.casualties import Mention, find_casualties, split_sentences, summarize
+from wirewatch.stages.enrich.keywords import match_keywords
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
+
+# (sentence, [(category, count, min, max, qualifier, victim), ...])
+POSITIVE = [
+    ("At least 12 people were killed in the attack.", [("killed", 12, 12, None, "at_least", "people")]),
+    ("The airstrike killed at least 12 people.", [("killed", 12, 12, None, "at_least", "people")]),
+    ("12 people were killed.", [("killed", 12, 12, 12, None, "people")]),
+    ("The blast left 5 dead.", [("killed", 5, 5, 5, None, None)]),
+    ("The death toll rose to 40.", [("killed", 40, 40, 40, None, None)]),
+    ("12 dead and 30 injured after the storm.", [("killed", 12, 12, 12, None, None), ("injured", 30, 30, 30, None, None)]),
+    ("Gunmen opened fire, killing 3 soldiers and wounding two.", [("killed", 3, 3, 3, None, "soldiers"), ("injured", 2, 2, 2, None, "soldiers")]),
+    ("Seven people died when the bus overturned.", [("killed", 7, 7, 7, None, "people")]),
+    ("Twenty-three people were hurt.", [("injured", 23, 23, 23, None, "people")]),
+    ("Two hundred people are missing after the flood.", [("missing", 200, 200, 200, None, "people")]),
+    ("The gunman wounded two hundred and fifty people.", [("injured", 250, 250, 250, None, "people")]),
+    ("More than 1,200 people have died.", [("killed", 1200, 1200, None, "more_than", "people")]),
+    ("Over 300 civilians were wounded.", [("injured", 300, 300, None, "more_than", "civilians")]),
+    ("Nearly 40 people were killed.", [("killed", 40, 36, 40, "nearly", "people")]),
+    ("Almost 40 people were killed.", [("killed", 40, 36, 40, "nearly", "people")]),
+    ("About 40 people were injured.", [("injured", 40, 36, 44, "about", "people")]),
+    ("Around 300 protesters were wounded in the clashes.", [("injured", 300, 270, 330, "about", "protesters")]),
+    ("Up to 5 people were killed.", [("killed", 1, 1, 5, "up_to", "people")]),
+    ("As many as 80 miners are missing.", [("missing", 1, 1, 80, "up_to", "workers")]),
+    ("Between 10 and 15 civilians were killed.", [("killed", 10, 10, 15, None, "civilians")]),
+    ("Two or three people were hurt.", [("injured", 2, 2, 3, None, "people")]),
+    ("A dozen soldiers were wounded.", [("injured", 12, 12, 12, None, "soldiers")]),
+    ("Half a dozen people were injured.", [("injured", 6, 6, 6, None, "people")]),
+    ("At least two dozen people died.", [("killed", 24, 24, None, "at_least", "people")]),
+    ("Dozens of people were injured.", [("injured", 24, 24, 99, None, "people")]),
+    ("Scores of protesters were wounded.", [("injured", 40, 40, 199, None, "protesters")]),
+    ("Hundreds were feared dead.", [("killed", 200, 200, 999, None, None)]),
+    ("Tens of thousands of people are missing.", [("missing", 20000, 20000, 99999, None, "people")]),
+    ("Several police officers were hurt.", [("injured", 3, 3, 9, None, "police")]),
+    ("A man was shot dead in the street.", [("killed", 1, 1, 1, None, "men")]),
+    ("A 25-year-old man was stabbed to death.", [("killed", 1, 1, 1, None, "men")]),
+    ("A 25-year-old was killed.", [("killed", 1, 1, 1, None, "people")]),
+    ("A police officer was wounded.", [("injured", 1, 1, 1, None, "police")]),
+    ("A child has died after the fire.", [("killed", 1, 1, 1, None, "children")]),
+    ("One person died and two others were hospitalised.", [("killed", 1, 1, 1, None, "people"), ("injured", 2, 2, 2, None, "people")]),
+    ("The death toll from Monday's quake has risen from 12 to 40, officials said.", [("killed", 40, 40, 40, None, None)]),
+    ("The death toll stands at 1.2 million.", [("killed", 1200000, 1200000, 1200000, None, None)]),
+    ("12 people, including three children, were killed.", [("killed", 12, 12, 12, None, "people")]),
+    ("Two people in the car were killed.", [("killed", 2, 2, 2, None, "people")]),
+    ("The attack left 12 people dead and 40 wounded.", [("killed", 12, 12, 12, None, "people"), ("injured", 40, 40, 40, None, "people")]),
+    ("Floods Kill 12 In Kenya", [("killed", 12, 12, 12, None, None)]),
+    ("Twelve killed, 30 hurt in market blast", [("killed", 12, 12, 12, None, None), ("injured", 30, 30, 30, None, None)]),
+    ("The earthquake, which struck at 3 am, killed more than 2,000 people and injured about 5,000.",
+     [("killed", 2000, 2000, None, "more_than", "people"), ("injured", 5000, 4500, 5500, "about", "people")]),
+    ("In 2019, 12 people were killed in a similar blast.", [("killed", 12, 12, 12, None, "people")]),
+    ("Three soldiers were killed on 12 March 2024.", [("killed", 3, 3, 3, None, "soldiers")]),
+    ("Fourteen people are unaccounted for.", [("missing", 14, 14, 14, None, "people")]),
+    ("Rescuers are searching for 14 people who remain missing.", [("missing", 14, 14, 14, None, "people")]),
+    ("Ten people have lost their lives.", [("killed", 10, 10, 10, None, "people")]),
+    ("The 12 victims were all killed instantly.", [("killed", 12, 12, 12, None, "victims")]),
+    ("The bus was carrying 40 passengers when it crashed, killing 12.", [("killed", 12, 12, 12, None, None)]),
+    ("Some 40 bodies were recovered.", [("killed", 40, 36, 44, "about", None)]),
+    ("The fire claimed the lives of 9 residents.", [("killed", 9, 9, 9, None, "residents")]),
+]
+
+# Sentences that must yield no mention at all.
+NEGATIVE = [
+    "No one was hurt.",
+    "Nobody was killed in the fire.",
+    "There were no casualties.",
+    "No deaths were reported.",
+    "None of the 40 passengers were hurt.",
+    "A 25-year-old man was arrested.",
+    "The law was passed in 2019.",
+    "The summit opened on 12 March.",
+    "The summit opened on March 12.",
+    "She was killed at 10:30 on Tuesday.",
+    "He was wounded 3 times in 2 years.",
+    "Officials warned the storm could kill thousands.",
+    "The flood could leave thousands dead.",
+    "As many as 10,000 people may have died.",
+    "Thousands could be killed if the dam breaks.",
+    "The group vowed to kill 100 soldiers.",
+    "The death toll is expected to rise to 100.",
+    "Officials fear the death toll could reach 1,000.",
+    "The company said 500 workers would lose their jobs.",
+    "He killed time for 20 minutes.",
+    "The team scored 3 goals and killed the game.",
+    "The plane, Flight 370, vanished with 239 people on board.",
+    "A wounded soldier told reporters he was fine.",
+    "A dead tree fell on 3 cars.",
+    "12 people were not injured.",
+    "Prices rose 12 percent.",
+    "Two dozen homes were destroyed.",
+    "Aged 12, she moved to the capital.",
+    "The marathon drew 40,000 runners.",
+]
+
+
+def _tuples(mentions: list[Mention]) -> list[tuple]:
+    return [(m.category, m.count, m.min, m.max, m.qualifier, m.victim) for m in mentions]
+
+
+@pytest.mark.parametrize(("sentence", "expected"), POSITIVE, ids=[s for s, _ in POSITIVE])
+def test_positive(sentence: str, expected: list[tuple]) -> None:
+    mentions = find_casualties(sentence)
+    assert _tuples(mentions) == expected
+    for m in mentions:
+        assert m.evidence == sentence[m.start : m.end]
+        assert m.min <= m.count and (m.max is None or m.count <= m.max)
+
+
+@pytest.mark.parametrize("sentence", NEGATIVE)
+def test_negative(sentence: str) -> None:
+    assert find_casualties(sentence) == []
+
+
+def test_offsets_point_at_each_sentence() -> None:
+    text = "Heavy rain fell on Monday. Mr. Smith said 3 people died.\nLater, 7 were injured!  Police arrived."
+    mentions = find_casualties(text)
+    assert [(m.category, m.count) for m in mentions] == [("killed", 3), ("injured", 7)]
+    assert [text[m.start : m.end] for m in mentions] == ["Mr. Smith said 3 people died.", "Later, 7 were injured!"]
+
+
+def test_split_sentences_keeps_abbreviations_and_decimals() -> None:
+    text = "The U.S. embassy said 2.5 tonnes arrived. Dr. Lee agreed."
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "The U.S. embassy said 2.5 tonnes arrived.",
+        "Dr. Lee agreed.",
+    ]
+
+
+def test_summarize_reports_largest_toll_not_sum() -> None:
+    text = (
+        "Blast kills at least nine\n\nAt least nine people were killed on Monday. "
+        "By Tuesday the death toll had risen to 14, and 30 people were injured. Two others are missing."
+    )
+    assert summarize(find_casualties(text)) == {
+        "killed": {"count": 14, "min": 14, "max": 14},
+        "injured": {"count": 30, "min": 30, "max": 30},
+        "missing": {"count": 2, "min": 2, "max": 2},
+    }
+
+
+def test_summarize_empty() -> None:
+    assert summarize([]) == {"killed": None, "injured": None, "missing": None}
+
+
+def test_unknown_language_falls_back_to_english() -> None:
+    assert _tuples(find_casualties("12 people were killed.", "xx")) == [("killed", 12, 12, 12, None, "people")]
+
+
+KEYWORDS = [
+    ("An Air  Strike hit the town.", ["air strike", "strike"], ["air strike", "strike"]),
+    ("Attacks continued.", ["attack"], []),
+    ("A counterattack began.", ["attack"], []),
+    ("Shooting, then an explosion.", ["explosion", "shooting", "Explosion"], ["explosion", "shooting"]),
+    ("The flood-hit area", ["flood"], ["flood"]),
+    ("Nothing happened.", DEFAULT_KEYWORDS, []),
+]
+
+
+@pytest.mark.parametrize(("text", "keywords", "expected"), KEYWORDS)
+def test_match_keywords(text: str, keywords: list[str], expected: list[str]) -> None:
+    assert match_keywords(text, keywords) == expected
+
+
+def _article(**over) -> dict:
+    article = json.loads((EXAMPLES / "article.json").read_text())
+    article.update(over)
+    return article
+
+
+def test_enrich_example_validates_and_reads_title_first() -> None:
+    article = _article()
+    before = copy.deepcopy(article)
+    enriched = enrich(article)
+    assert article == before  # a new dict; the input is untouched
+    contract.validate("enriched", enriched)
+    doc = analysed_text(article)
+    assert doc.startswith(article["title"] + "\n\n")
+    for c in enriched["casualties"]:
+        assert doc[c["start"] : c["end"]] == c["evidence"]
+    assert enriched["casualties"][0]["evidence"] == article["title"]
+    assert enriched["figures"]["killed"] == {"count": 9, "min": 9, "max": None}
+    assert enriched["figures"]["injured"] == {"count": 23, "min": 23, "max": 23}
+    assert enriched["figures"]["missing"] is None
+    assert "blast" in enriched["keywords"]
+
+
+def test_enrich_ordinary_news_without_title() -> None:
+    enriched = enrich(_article(title=None, text="The central bank kept rates at 4.5 percent in 2026."), keywords=["rates"])
+    contract.validate("enriched", enriched)
+    assert enriched["casualties"] == []
+    assert enriched["figures"] == {"killed": None, "injured": None, "missing": None}
+    assert enriched["keywords"] == ["rates"]

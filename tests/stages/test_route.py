@@ -1,0 +1,196 @@
+"""Routing rules (stages/route.py): loading and validating rules files, matching, alerts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from wirewatch import contract
+from wirewatch.errors import ConfigError
+from wirewatch.stages import route
+from wirewatch.stages.enrich import enrich
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_RULES = ROOT / "services" / "wirewatch" / "defaults" / "rules.yaml"
+RAISED_AT = "2026-11-24T08:15:04Z"
+
+
+def _enriched(title: str | None, text: str, **over) -> dict:
+    article = json.loads((ROOT / "schemas" / "examples" / "article.json").read_text())
+    article.update(title=title, text=text, **over)
+    enriched = enrich(article)
+    contract.validate("enriched", enriched)
+    return enriched
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "rules.yaml"
+    path.write_text(body)
+    return path
+
+
+# -- the default rules: one alert for killed and/or wounded, none for ordinary news ---------------
+
+CASUALTY_ARTICLES = [
+    ("Blast kills 9", "At least nine people were killed and 23 wounded in the blast."),
+    (None, "Two soldiers were wounded in a clash on the border."),
+    ("Bus crash", "A man was killed when a bus left the road."),
+    ("Storm", "The death toll rose to 40 on Tuesday, and 120 people were injured."),
+]
+ORDINARY_ARTICLES = [
+    ("Rates held", "The central bank kept rates at 4.5 percent in 2026."),
+    ("Match report", "The team scored 3 goals and killed the game in 20 minutes."),
+    ("Safety drill", "No one was hurt. There were no casualties in the exercise."),
+    ("Dam warning", "Engineers warned a breach could kill thousands."),
+    ("Search", "Rescuers are looking for 4 hikers who are missing on the mountain."),
+]
+
+
+@pytest.mark.parametrize(("title", "text"), CASUALTY_ARTICLES)
+def test_default_rules_raise_exactly_one_alert(title: str | None, text: str) -> None:
+    rules = route.load_rules(DEFAULT_RULES)
+    enriched = _enriched(title, text)
+    matched = route.evaluate(rules, enriched)
+    assert [r.name for r in matched] == ["people-killed-or-wounded"]
+    alert = route.make_alert(matched[0], enriched, RAISED_AT)
+    contract.validate("alert", alert)
+    assert alert["severity"] == "critical"
+    assert alert["evidence"]
+
+
+@pytest.mark.parametrize(("title", "text"), ORDINARY_ARTICLES)
+def test_default_rules_ignore_ordinary_news(title: str, text: str) -> None:
+    assert route.evaluate(route.load_rules(DEFAULT_RULES), _enriched(title, text)) == []
+
+
+# -- alerts ---------------------------------------------------------------------------------------
+
+
+def test_alert_id_is_stable_and_specific() -> None:
+    (rule,) = route.load_rules(DEFAULT_RULES)
+    enriched = _enriched("Blast kills 9", "Nine people were killed.")
+    a1 = route.make_alert(rule, enriched, RAISED_AT)
+    a2 = route.make_alert(rule, enriched, "2026-11-24T09:00:00Z")  # a redelivery, later
+    assert a1["alert_id"] == a2["alert_id"]
+    assert len(a1["alert_id"]) == 24 and int(a1["alert_id"], 16) >= 0
+    other = _enriched("Blast kills 9", "Nine people were killed.", canonical_url="https://example.org/other")
+    assert route.make_alert(rule, other, RAISED_AT)["alert_id"] != a1["alert_id"]
+    assert route.alert_id("another-rule", enriched["canonical_url"]) != a1["alert_id"]
+
+
+def test_alert_evidence_is_the_matching_mentions_deduplicated(tmp_path: Path) -> None:
+    path = _write(tmp_path, "rules:\n  - {name: mass, severity: warning, when_any: {killed: 10}}\n")
+    enriched = _enriched(
+        None,
+        "Three people were killed on Monday. Three people were killed on Monday. "
+        "By Friday 12 people had died and 12 were killed in all. 50 people were injured.",
+    )
+    (rule,) = route.evaluate(route.load_rules(path), enriched)
+    alert = route.make_alert(rule, enriched, RAISED_AT)
+    contract.validate("alert", alert)
+    assert alert["evidence"] == ["By Friday 12 people had died and 12 were killed in all."]
+    assert alert["figures"] == enriched["figures"]
+
+
+# -- matching -------------------------------------------------------------------------------------
+
+RULES_YAML = """
+rules:
+  - name: mass-casualty
+    severity: critical
+    when_any: {killed: 10}
+  - name: quake
+    severity: info
+    keywords: [earthquake, quake]
+    exclude: [drill]
+  - name: french-injuries
+    severity: warning
+    when_any: {injured: 1}
+    languages: [fr]
+  - name: english-missing
+    severity: warning
+    when_any: {missing: 1}
+    keywords: [flood, floods]
+    languages: [en]
+"""
+
+MATCH_CASES = [
+    ("Quake", "An earthquake killed 12 people.", "en", ["mass-casualty", "quake"]),
+    ("Quake", "An earthquake killed 9 people.", "en", ["quake"]),
+    ("Quake drill", "An earthquake drill was held.", "en", []),
+    ("Séisme", "12 people were injured.", "fr-FR", ["french-injuries"]),
+    ("Floods", "Floods swept the valley and 5 people are missing.", "en-GB", ["english-missing"]),
+    ("Floods", "Floods swept the valley and 5 people are missing.", "de", []),
+    ("Search", "5 people are missing after the storm.", "en", []),
+]
+
+
+@pytest.mark.parametrize(("title", "text", "language", "expected"), MATCH_CASES)
+def test_evaluate(tmp_path: Path, title: str, text: str, language: str, expected: list[str]) -> None:
+    rules = route.load_rules(_write(tmp_path, RULES_YAML))
+    enriched = _enriched(title, text, language=language)
+    matched = route.evaluate(rules, enriched)
+    assert [r.name for r in matched] == expected
+    for rule in matched:
+        contract.validate("alert", route.make_alert(rule, enriched, RAISED_AT))
+
+
+def test_keyword_only_rule_quotes_keyword_sentences(tmp_path: Path) -> None:
+    rules = route.load_rules(_write(tmp_path, RULES_YAML))
+    enriched = _enriched("Strong quake", "The ground shook. An earthquake hit the coast.")
+    (rule,) = route.evaluate(rules, enriched)
+    assert route.make_alert(rule, enriched, RAISED_AT)["evidence"] == ["Strong quake", "An earthquake hit the coast."]
+
+
+def test_loaded_rule_shape(tmp_path: Path) -> None:
+    rules = route.load_rules(_write(tmp_path, RULES_YAML))
+    assert rules[0] == route.Rule(name="mass-casualty", severity="critical", any_of={"killed": 10})
+    assert dict(rules[3].any_of) == {"missing": 1}
+    assert rules[3].keywords == ("flood", "floods") and rules[3].languages == ("en",)
+    hash(rules[0])  # usable in sets
+
+
+# -- bad rules files ------------------------------------------------------------------------------
+
+ONE_RULE = "rules:\n  - name: a\n    severity: info\n    when_any: {killed: 1}\n"
+
+BAD = [
+    (
+        "rules:\n  - {name: a, severity: info, when_any: {killed: 1}}\n  - {name: b, severity: info, when_any: {killed: 1}}\n"
+        "  - {name: mass-casualty, severity: critical, when_any: {killed: ten}}\n",
+        "rules.yaml: rules[2] (name 'mass-casualty'): when_any.killed: expected an integer >= 0, got 'ten'",
+    ),
+    ("rules:\n  - {name: a, severity: info, when_any: {killed: -1}}\n", "rules[0] (name 'a'): when_any.killed: expected an integer >= 0, got -1"),
+    ("rules:\n  - {name: a, severity: info, when_any: {killed: true}}\n", "when_any.killed: expected an integer >= 0, got True"),
+    ("rules:\n  - {name: a, severity: info, when_any: {dead: 1}}\n", "rules[0] (name 'a'): when_any.dead: unknown category"),
+    ("rules:\n  - {name: a, severity: urgent, when_any: {killed: 1}}\n", "rules[0] (name 'a'): severity: expected one of info, warning, critical, got 'urgent'"),
+    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, treshold: 3}\n", "rules[0] (name 'a'): treshold: unknown field"),
+    ("rules:\n  - {severity: info, when_any: {killed: 1}}\n", "rules[0]: name: required"),
+    ("rules:\n  - {name: a, when_any: {killed: 1}}\n", "rules[0] (name 'a'): severity: required"),
+    ("rules:\n  - {name: a, severity: info, keywords: blast}\n", "rules[0] (name 'a'): keywords: expected a list of non-empty strings, got 'blast'"),
+    ("rules:\n  - {name: a, severity: info}\n", "rules[0] (name 'a'): when_any: a rule needs when_any or keywords"),
+    ("rules:\n  - {name: a, severity: info, when_any: [killed]}\n", "rules[0] (name 'a'): when_any: expected a mapping"),
+    (ONE_RULE + "  - name: a\n    severity: info\n    keywords: [x]\n", "rules[1] (name 'a'): name: duplicate of rules[0]"),
+    ("rules:\n  - just a string\n", "rules[0]: expected a mapping, got 'just a string'"),
+    ("rules: {name: a}\n", "rules: expected a list of rules"),
+    ("alerts: []\n", "expected a mapping with exactly one key 'rules'"),
+    (ONE_RULE + "extra: 1\n", "expected a mapping with exactly one key 'rules'"),
+    ("", "expected a mapping with exactly one key 'rules'"),
+    ("rules: [\n  - {name: a\n", "not valid YAML (line"),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), BAD)
+def test_bad_rules_name_file_rule_and_field(tmp_path: Path, body: str, message: str) -> None:
+    path = _write(tmp_path, body)
+    with pytest.raises(ConfigError) as err:
+        route.load_rules(path)
+    assert message in str(err.value)
+    assert str(err.value).startswith(str(path))
+
+
+def test_missing_rules_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="rules file not found"):
+        route.load_rules(tmp_path / "nope.yaml")
