@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from wirewatch import contract
-from wirewatch.app import TOPICS
+from wirewatch.topics import TOPICS
 from wirewatch.errors import InvalidMessage
 
 SCHEMAS = contract.schemas_dir()

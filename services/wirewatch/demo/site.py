@@ -574,6 +574,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     site: "DemoSite"
 
+    def handle_error(self, request, client_address) -> None:
+        # A client that hangs up early (a fetcher refusing a PDF after its headers) is normal
+        # here; anything else is still reported.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server

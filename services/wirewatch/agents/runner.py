@@ -1,0 +1,136 @@
+"""The error policy every agent applies, written once.
+
+An agent's body is five steps: decode the message, call the stage's pure core, emit what it returns,
+count the outcome, and on error apply this policy:
+
+- ``Rejected``        -> a ``filtered`` record with the reason (an outcome, not an error);
+- ``TransientError``  -> retried here with capped exponential backoff and jitter (honouring
+                         ``retry_after``), then dead-lettered with the last reason;
+- ``PermanentError``  -> dead-lettered at once with its reason;
+- anything else       -> a bug: logged with its traceback and dead-lettered as ``internal_error``.
+
+Nothing escapes ``Stage.handle``: faust-streaming skips a message whose agent raised (the agent
+restarts and later offsets are committed past it), so an agent that raises loses data.
+Every send is awaited until the broker acknowledges it, before the agent moves on and faust may
+commit the input offset: at-least-once from input to output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Awaitable, Callable
+
+from .. import contract
+from ..errors import InvalidMessage, PermanentError, Rejected, TransientError
+from ..metrics import Metrics
+from ..settings import RetrySettings
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(slots=True)
+class Emit:
+    """One output message: the topic's contract name, its key and its payload."""
+
+    schema: str
+    key: str | None
+    value: dict
+
+
+Core = Callable[[dict], Awaitable[list[Emit]]]
+Send = Callable[[str, str | None, bytes], Awaitable[None]]
+
+
+def backoff(attempt: int, policy: RetrySettings, retry_after: float | None = None) -> float:
+    """Seconds to wait before try `attempt + 1`: full jitter on a doubling, capped delay."""
+    if retry_after is not None:
+        return min(max(retry_after, 0.0), policy.backoff_max)
+    ceiling = min(policy.backoff_max, policy.backoff_initial * (2 ** (attempt - 1)))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+@dataclass
+class Stage:
+    """A stage's adapter: which schema it reads and how it sends; the agent calls ``handle``."""
+
+    name: str
+    in_schema: str
+    in_topic: str
+    send: Send
+    metrics: Metrics
+    retry: RetrySettings
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
+
+    async def handle(self, raw: Any, core: Core) -> str:
+        """Run `core` on one message and apply the policy. Returns the outcome; never raises."""
+        started = time.perf_counter()
+        payload: dict | None = None
+        attempt = 1
+        try:
+            payload = contract.decode(self.in_schema, raw)
+            while True:
+                try:
+                    outputs = await core(payload)
+                    break
+                except TransientError as e:
+                    if attempt >= self.retry.attempts:
+                        raise
+                    self.metrics.outcome(self.name, "retried")
+                    delay = backoff(attempt, self.retry, e.retry_after)
+                    log.info("%s: %s; try %d of %d in %.1fs", self.name, e, attempt + 1, self.retry.attempts, delay)
+                    attempt += 1
+                    await self.sleep(delay)
+            for out in outputs:
+                await self.emit(out)
+            outcome = "ok"
+        except Rejected as e:
+            outcome = await self._filter(payload or {}, e)
+        except (PermanentError, TransientError) as e:
+            outcome = await self._dead_letter(raw, payload, e.reason, e.detail, attempt)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # a bug in a core must not stop the stream
+            log.exception("%s: unexpected error", self.name)
+            outcome = await self._dead_letter(raw, payload, "internal_error", f"{type(e).__name__}: {e}", attempt)
+        self.metrics.outcome(self.name, outcome)
+        self.metrics.latency.labels(stage=self.name).observe(time.perf_counter() - started)
+        return outcome
+
+    async def emit(self, out: Emit) -> None:
+        await self.send(out.schema, out.key, contract.encode(out.schema, out.value))
+
+    async def _filter(self, payload: dict, e: Rejected) -> str:
+        self.metrics.filtered.labels(stage=self.name, reason=e.reason).inc()
+        link_id = payload.get("link_id") or "unknown-link"
+        await self.emit(Emit("filtered", link_id, {
+            "link_id": link_id, "url": payload.get("url") or "unknown", "stage": self.name,
+            "reason": e.reason, "detail": e.detail, "at": utcnow(),
+        }))
+        return "filtered"
+
+    async def _dead_letter(self, raw: Any, payload: dict | None, reason: str, detail: str, attempts: int) -> str:
+        log.warning("%s: dead-lettering: %s: %s", self.name, reason, detail)
+        self.metrics.dead_letters.labels(stage=self.name, reason=reason).inc()
+        original = payload if payload is not None else contract.raw_text(raw)
+        link_id = original.get("link_id") if isinstance(original, dict) else None
+        url = original.get("url") if isinstance(original, dict) else None
+        letter = {
+            "stage": self.name, "reason": reason, "detail": detail[:2000], "topic": self.in_topic,
+            "payload": original, "link_id": link_id if isinstance(link_id, str) else None,
+            "url": url if isinstance(url, str) else None, "at": utcnow(), "attempts": attempts,
+        }
+        try:
+            await self.emit(Emit("deadletter", letter["link_id"], letter))
+        except InvalidMessage:  # a payload so broken that even its letter fails: keep the reason
+            letter["payload"] = repr(original)[:10000]
+            await self.emit(Emit("deadletter", None, letter))
+        return "dead_lettered"

@@ -1,0 +1,165 @@
+"""The `wirewatch` command: run the service, submit links, debug one URL, run the demo.
+
+    wirewatch run            run a worker (starts an embedded broker when broker=embedded)
+    wirewatch submit URL...  put links on the links topic
+    wirewatch fetch URL      resolve -> fetch -> extract -> enrich -> route one URL; print JSON; no Kafka
+    wirewatch demo           the whole pipeline offline against the bundled sample news site
+    wirewatch settings       print the effective settings (secrets masked)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import orjson
+
+from .errors import ConfigError, WirewatchError
+from .settings import Settings, load_settings
+
+log = logging.getLogger("wirewatch")
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("trafilatura", "htmldate", "courlan", "httpx", "aiokafka", "charset_normalizer"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _embedded_address_file(settings: Settings) -> Path:
+    return settings.data_dir / "broker" / "bootstrap"
+
+
+def start_embedded_broker(settings: Settings):
+    """Start the broker `make run` uses; returns it (started). Its address is written for `submit`."""
+    from .broker import KafkaBroker, TansuBroker, ensure_kafka_jars
+
+    base = (settings.data_dir / "broker").resolve()
+    base.mkdir(parents=True, exist_ok=True)
+    if settings.embedded_broker == "kafka":
+        root = Path(__file__).resolve().parents[2]
+        jars = ensure_kafka_jars(root / ".cache" / "kafka-jars", root / "deploy" / "kafka" / "pom.xml")
+        broker = KafkaBroker(base / "kafka", jars_dir=jars)
+    else:
+        broker = TansuBroker(base / "tansu")
+    print(f"starting embedded {settings.embedded_broker} broker ...", file=sys.stderr)
+    broker.start()
+    _embedded_address_file(settings).write_text(broker.bootstrap)
+    return broker
+
+
+def bootstrap_of(settings: Settings) -> str:
+    """host:port of the broker to talk to, for commands that do not run a worker."""
+    if settings.broker != "embedded":
+        return settings.broker.removeprefix("kafka://").replace(";", ",")
+    path = _embedded_address_file(settings)
+    if not path.exists():
+        raise ConfigError(f"no embedded broker is running (no {path}); start one with `make run`, or set WIREWATCH_BROKER")
+    return path.read_text().strip()
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    import faust
+
+    from .app import create_app
+    from .runtime import Runtime
+    from .topics import ensure_topics_sync, topic_names
+
+    runtime = Runtime(settings).load()  # bad rules fail here, before anything starts
+    broker = start_embedded_broker(settings) if settings.broker == "embedded" else None
+    try:
+        bootstrap = broker.bootstrap if broker else bootstrap_of(settings)
+        ensure_topics_sync(bootstrap, topic_names(settings), settings.topic_partitions)
+        app = create_app(settings, runtime, bootstrap=broker.bootstrap if broker else None)
+        where = settings.resolved_storage_url.split("@")[-1]
+        print(
+            "wirewatch is running\n"
+            f"  broker:  {broker.bootstrap + ' (embedded ' + settings.embedded_broker + ')' if broker else settings.broker}\n"
+            f"  metrics: http://{settings.web_host}:{settings.web_port}/metrics\n"
+            f"  submit:  curl -XPOST http://{settings.web_host}:{settings.web_port}/links -d '{{\"url\": \"https://arab.news/jtxzg\"}}'\n"
+            f"  stored:  {where}\n"
+            f"  feeds:   {len(settings.feeds) if settings.feed_poll else 0} polled\n"
+            "  Ctrl-C stops everything.",
+            file=sys.stderr, flush=True,
+        )
+        worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True)
+        try:
+            worker.execute_from_commandline()
+        except SystemExit as e:
+            return int(e.code or 0)
+        return 0
+    finally:
+        if broker is not None:
+            broker.stop()
+            _embedded_address_file(settings).unlink(missing_ok=True)
+
+
+def cmd_submit(settings: Settings, args: argparse.Namespace) -> int:
+    from .sources.submit import submit_links
+
+    links = asyncio.run(submit_links(bootstrap_of(settings), settings, args.urls, source=args.source))
+    for link in links:
+        print(orjson.dumps({"link_id": link["link_id"], "url": link["url"]}).decode())
+    return 0
+
+
+def cmd_fetch(settings: Settings, args: argparse.Namespace) -> int:
+    from .pipeline import run_one
+
+    result = asyncio.run(run_one(settings, args.url))
+    sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0 if result.get("outcome") == "ok" else 1
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from .demo.run import run_demo
+
+    return asyncio.run(run_demo(settings, timeout=args.timeout))
+
+
+def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
+    from .settings import settings_markdown
+
+    print(settings_markdown() if args.markdown else settings.model_dump_json(indent=2), end="" if args.markdown else "\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wirewatch", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run a worker (and an embedded broker when broker=embedded)").set_defaults(fn=cmd_run)
+    sub.add_parser("worker", help="same as run").set_defaults(fn=cmd_run)
+    s = sub.add_parser("submit", help="put links on the links topic")
+    s.add_argument("urls", nargs="+")
+    s.add_argument("--source", default="cli", help="source recorded with the links (default: cli)")
+    s.set_defaults(fn=cmd_submit)
+    f = sub.add_parser("fetch", help="resolve, fetch, extract, enrich and route one URL; print JSON (no Kafka)")
+    f.add_argument("url")
+    f.set_defaults(fn=cmd_fetch)
+    d = sub.add_parser("demo", help="the whole pipeline offline against the bundled sample news site")
+    d.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for every link to reach an outcome")
+    d.set_defaults(fn=cmd_demo)
+    st = sub.add_parser("settings", help="print the effective settings (secrets masked)")
+    st.add_argument("--markdown", action="store_true", help="print the settings reference (docs/settings.md)")
+    st.set_defaults(fn=cmd_settings)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        _setup_logging(settings.log_level)
+        code = args.fn(settings, args)
+    except ConfigError as e:
+        print(f"wirewatch: configuration error: {e}", file=sys.stderr)
+        code = 2
+    except WirewatchError as e:
+        print(f"wirewatch: {e}", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)

@@ -1,0 +1,76 @@
+"""Everything a running worker shares: settings, metrics, the HTTP client, storage, the extraction
+pool, rules and alert channels. Built once from the settings, opened when the Faust app starts and
+closed when it stops; agents receive it instead of reaching for globals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import httpx
+
+from .metrics import Metrics
+from .settings import Settings
+from .sinks.storage import Storage, open_storage
+from .sinks.webhook import WebhookChannel
+from .stages import fetch as fetch_core
+from .stages import route as route_core
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    metrics: Metrics = field(default_factory=Metrics)
+    rules: list = field(default_factory=list)
+    http: httpx.AsyncClient | None = None
+    storage: Storage | None = None
+    pool: Executor | None = None
+    channels: list[WebhookChannel] = field(default_factory=list)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    _started: bool = False
+
+    def load(self) -> "Runtime":
+        """Validate what can be checked without a network (rules) so a bad config fails at boot."""
+        self.rules = route_core.load_rules(self.settings.rules_file)
+        return self
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        s = self.settings
+        if not self.rules:
+            self.load()
+        self.http = fetch_core.build_client(s.fetch)
+        self.storage = open_storage(s.resolved_storage_url)
+        await self.storage.start()
+        if s.extract_processes > 0:
+            # spawn, not fork: forking a process that runs an event loop and Kafka clients copies
+            # their sockets and locks into the children.
+            self.pool = ProcessPoolExecutor(s.extract_processes, mp_context=multiprocessing.get_context("spawn"))
+        else:
+            self.pool = ThreadPoolExecutor(1, thread_name_prefix="extract")
+        self.channels = [WebhookChannel(url, s.webhook_secret, self.metrics) for url in s.webhook_urls]
+        for channel in self.channels:
+            await channel.start()
+        self._started = True
+        self.ready.set()
+
+    async def close(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        self.ready.clear()
+        for channel in self.channels:
+            await channel.close()
+        if self.http is not None:
+            await self.http.aclose()
+        if self.storage is not None:
+            await self.storage.close()
+        if self.pool is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.pool.shutdown)

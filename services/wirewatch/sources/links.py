@@ -1,0 +1,35 @@
+"""Link intake: turn a submitted URL into a `link` message (schemas/link.schema.json).
+
+Pure helpers here; the feed poller, `wirewatch submit` and `POST /links` all build links with
+`make_link`, so every link gets a `link_id` that follows it to its one final outcome.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from ..errors import InvalidMessage
+
+MAX_URL = 8192
+
+
+def make_link(url: str, source: str, title: str | None = None) -> dict:
+    """A link message for `url`; InvalidMessage when the URL is empty or absurdly long."""
+    url = (url or "").strip()
+    if not url:
+        raise InvalidMessage("empty URL")
+    if len(url) > MAX_URL:
+        raise InvalidMessage(f"URL longer than {MAX_URL} characters")
+    return {
+        "link_id": uuid.uuid4().hex,
+        "url": url,
+        "source": source,
+        "submitted_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "title": title,
+    }
+
+
+def source_kind(source: str) -> str:
+    """The low-cardinality part of a source name, for metric labels: feed:bbc -> feed."""
+    return source.split(":", 1)[0]

@@ -1,0 +1,86 @@
+"""Run a wirewatch worker as a child process (`python -m wirewatch run`) with settings passed as
+environment variables. Used by `wirewatch demo` and by the integration tests, so both exercise
+exactly what an operator runs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+
+def settings_env(values: dict[str, Any]) -> dict[str, str]:
+    """Settings as WIREWATCH_* variables: nested models and lists as JSON."""
+    env = {}
+    for key, value in values.items():
+        name = "WIREWATCH_" + key.upper()
+        if isinstance(value, (dict, list)):
+            env[name] = orjson.dumps(value).decode()
+        else:
+            env[name] = str(value)
+    return env
+
+
+class WorkerProcess:
+    def __init__(self, settings: dict[str, Any], log_path: Path) -> None:
+        self.settings = settings
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "WorkerProcess":
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
+        env.update(settings_env(self.settings))
+        env["PYTHONUNBUFFERED"] = "1"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "wirewatch", "run"], env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        return self
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: a crash, with no chance to commit or flush."""
+        if self.alive():
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM (a clean shutdown), then SIGKILL if it hangs."""
+        if self.proc is None:
+            return None
+        if self.alive():
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        return self.proc.returncode
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def wait_for_log(self, needle: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in (self.log_path.read_text(errors="replace") if self.log_path.exists() else ""):
+                return
+            if not self.alive():
+                raise RuntimeError(f"worker exited ({self.proc.returncode}):\n{self.log_tail()}")
+            time.sleep(0.2)
+        raise TimeoutError(f"worker did not log {needle!r} in {timeout}s:\n{self.log_tail()}")
