@@ -1,0 +1,105 @@
+"""Helpers for running the real pipeline in a test: a worker process, a fresh database, waits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from wirewatch.settings import Settings, load_settings
+from wirewatch.sinks.storage import open_storage
+from wirewatch.worker_process import WorkerProcess
+
+from .postgres import free_port  # noqa: F401 - re-exported for the tests
+
+# Consumer-group timings that make joins and rebalances quick on a one-node test broker;
+# production defaults (settings.KafkaSettings) stay as they are.
+FAST_GROUP = {"session_timeout": 6.0, "heartbeat_interval": 1.0, "rebalance_timeout": 10.0, "commit_interval": 0.5}
+
+
+def worker_config(bootstrap: str, storage_url: str, tmp: Path, name: str, receivers: list[str], **extra: Any) -> dict:
+    cfg = {
+        "broker": f"kafka://{bootstrap}",
+        "app_id": f"ww-{name}",
+        "topic_prefix": f"{name}.",
+        "topic_partitions": 2,
+        "storage_url": storage_url,
+        "data_dir": str(tmp / "data"),
+        "web_port": extra.pop("web_port", 0),
+        "webhook_urls": receivers,
+        "feed_poll": False,
+        "feeds": [],
+        "extract_processes": 1,
+        "kafka": FAST_GROUP,
+        "retry": {"attempts": 2, "backoff_initial": 0.05, "backoff_max": 0.2},
+    }
+    cfg.update(extra)
+    return cfg
+
+
+def settings_of(cfg: dict) -> Settings:
+    return load_settings(**{k: v for k, v in cfg.items() if k not in ("broker",)}, broker=cfg["broker"])
+
+
+async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float, what: str, worker: WorkerProcess | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        if worker is not None and not worker.alive():
+            raise AssertionError(f"worker died while waiting for {what}:\n{worker.log_tail()}")
+        await asyncio.sleep(0.3)
+    tail = worker.log_tail() if worker else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{tail}")
+
+
+class Outcomes:
+    """Read-side view of the storage the worker writes."""
+
+    def __init__(self, url: str) -> None:
+        self.storage = open_storage(url)
+
+    async def __aenter__(self) -> "Outcomes":
+        await self.storage.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.storage.close()
+
+    async def settled(self, expected_links: int) -> bool:
+        c = await self.storage.counts()
+        return c["stored"] + c["filtered"] + c["dead_lettered"] >= expected_links
+
+
+async def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes]]:
+    """Every message currently on `topic`, from the beginning to the end offsets."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        parts = consumer.partitions_for_topic(topic)
+        if parts is None:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - topic just created
+            parts = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        end = await consumer.end_offsets(tps)
+        out: list[tuple[bytes | None, bytes]] = []
+        remaining = {tp for tp in tps if end[tp] > 0}
+        deadline = time.monotonic() + 30
+        while remaining and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for tp, records in batch.items():
+                for r in records:
+                    if r.offset < end[tp]:
+                        out.append((r.key, r.value))
+                    if r.offset >= end[tp] - 1:
+                        remaining.discard(tp)
+        return out
+    finally:
+        await consumer.stop()
