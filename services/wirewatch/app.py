@@ -59,7 +59,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         broker_commit_interval=k.commit_interval,
         web_enabled=settings.web_port > 0,
         web_host=settings.web_host,
-        web_port=settings.web_port,
+        web_port=settings.web_port or 6066,  # faust validates the port even when web is off
         web_bind=settings.web_host,
         producer_acks=-1,
     )

@@ -51,6 +51,20 @@ def start_embedded_broker(settings: Settings):
     return broker
 
 
+def embedded_tuning(settings: Settings) -> Settings:
+    """tansu holds every consumer-group join for half the session timeout and makes a restarted
+    worker wait for its predecessor's session to expire, so on the embedded single-worker broker
+    a short session keeps start-up in seconds. Real clusters keep the configured timings."""
+    if settings.broker != "embedded" or settings.embedded_broker != "tansu":
+        return settings
+    kafka = settings.kafka.model_copy(update={
+        "session_timeout": min(settings.kafka.session_timeout, 6.0),
+        "heartbeat_interval": min(settings.kafka.heartbeat_interval, 1.0),
+        "rebalance_timeout": min(settings.kafka.rebalance_timeout, 10.0),
+    })
+    return settings.model_copy(update={"kafka": kafka})
+
+
 def bootstrap_of(settings: Settings) -> str:
     """host:port of the broker to talk to, for commands that do not run a worker."""
     if settings.broker != "embedded":
@@ -68,6 +82,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from .runtime import Runtime
     from .topics import ensure_topics_sync, topic_names
 
+    settings = embedded_tuning(settings)
     runtime = Runtime(settings).load()  # bad rules fail here, before anything starts
     broker = start_embedded_broker(settings) if settings.broker == "embedded" else None
     try:

@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(Path("var"), description="Where embedded broker, SQLite and state live")
     web_host: str = Field("127.0.0.1", description="Address of the HTTP server; 0.0.0.0 in containers")
-    web_port: int = Field(6066, ge=0, le=65535, description="/metrics, POST /links, /health")
+    web_port: int = Field(6066, ge=0, le=65535, description="/metrics, POST /links, /health; 0 turns the HTTP server off")
     rules_file: Path = Field(PACKAGE_DIR / "defaults" / "rules.yaml", description="YAML alert rules, validated at boot")
     webhook_urls: list[str] = Field(default_factory=list, description="Alert receivers, JSON POST")
     webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key signing webhook bodies (X-Wirewatch-Signature)")
@@ -132,7 +132,7 @@ class _YamlSource(PydanticBaseSettingsSource):
 
 
 # Variables read outside the settings object (they locate files before settings exist).
-_NOT_SETTINGS = {"WIREWATCH_CONFIG", "WIREWATCH_SCHEMAS_DIR"}
+_NOT_SETTINGS = {"WIREWATCH_CONFIG", "WIREWATCH_SCHEMAS_DIR", "WIREWATCH_KAFKA_JARS"}
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -12,7 +12,7 @@ import shutil
 import sys
 import time
 
-from ..cli import start_embedded_broker
+from ..cli import embedded_tuning, start_embedded_broker
 from ..settings import Settings
 from ..sinks.storage import open_storage
 from ..worker_process import WorkerProcess
@@ -50,6 +50,7 @@ async def run_demo(settings: Settings, timeout: float = 180.0) -> int:
             "webhook_urls": [receiver.url],
             "feeds": [{"name": "demo", "url": f"{base}/feed.xml", "interval": 3600}],
             "topic_partitions": 2,
+            "kafka": embedded_tuning(demo_settings).kafka.model_dump(),
             "log_level": "INFO",
         }, data_dir / "worker.log").start()
         expected = len(site.manifest())
