@@ -189,7 +189,7 @@ def test_a_date_in_the_text_is_not_taken_for_the_publication_date():
     assert extract(page(text), "https://quayside-post.example/news/ferry").published is None
 
 
-@pytest.mark.parametrize("html", ["", "   \n\t", "%PDF-1.7\n\x00\x01\x02 binary junk", "<html></html>"])
+@pytest.mark.parametrize("html", ["", "   \n\t", "<html></html>", "<html><body><script>var a = 1;</script></body></html>"])
 def test_nothing_to_extract_is_empty(html):
     with pytest.raises(Rejected) as e:
         extract(html, URL)
@@ -243,3 +243,35 @@ def test_result_is_deterministic_and_picklable():
     assert isinstance(first, Extracted)
     assert pickle.loads(pickle.dumps(first)) == first
     assert pickle.loads(pickle.dumps(extract)) is extract
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "%PDF-1.7\n\x00\x01\x02 binary junk",
+        "\x89PNG\r\n\x1a\n rest",
+        '{"items": [1, 2, 3]}',
+        '<?xml version="1.0"?>\n<rss version="2.0"><channel></channel></rss>',
+        "<html>\x00\x00</html>",
+    ],
+)
+def test_a_document_that_is_not_html_is_wrong_type(body):
+    with pytest.raises(Rejected) as e:
+        extract(body, URL)
+    assert e.value.reason == "wrong_type"
+    assert URL in e.value.detail
+
+
+def test_page_type_and_method_are_reported():
+    result = extract(ARTICLE_PAGE, URL)
+    assert result.page_type == "article"
+    assert result.method == "precision"
+
+
+def test_a_short_page_gets_the_later_passes():
+    html = page(["Power was restored to the east of the city tonight after a long outage."])
+    assert extract(html, URL, min_length=20).method in {"precision", "precision_full", "default_full"}
+
+
+def test_warm_up_runs():
+    extract_module.warm_up()

@@ -1,0 +1,89 @@
+"""stages.extract_clean and extract_score on hand-written lines: furniture goes, prose stays."""
+
+from __future__ import annotations
+
+import pytest
+
+from wirewatch.stages.extract_clean import clean_body, is_furniture
+from wirewatch.stages.extract_score import page_scores, score, shingles
+
+PROSE = "The council said the repairs would start in the spring and last about six months."
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Related: Dock workers vote to strike",
+        "READ MORE",
+        "More:",
+        "12 comments",
+        "SOURCE: News agencies",
+        "Follow the Valley Courier on Twitter for the latest news.",
+        "Sign up for our morning newsletter",
+        "Get the day's top headlines delivered to your inbox.",
+        "You may also like...",
+        "Have a tip? Write to the newsroom.",
+        "If you enjoyed this article, please support us.",
+        "Advertisement",
+    ],
+)
+def test_furniture_lines(line):
+    assert is_furniture(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        PROSE,
+        "More than 40 people were hurt in the crash.",
+        "Related research published last year found the same pattern in three other regions of the country.",
+        "Sources close to the talks said no agreement was near.",
+        "Commentators were divided.",
+    ],
+)
+def test_prose_is_not_furniture(line):
+    assert not is_furniture(line)
+
+
+def test_a_long_line_is_prose_whatever_its_first_word():
+    long_line = "Subscribe " + " ".join(["word"] * 30) + "."
+    assert not is_furniture(long_line)
+
+
+def test_clean_body_drops_headline_furniture_and_the_list_under_it():
+    text = "\n".join([
+        "Bridge closed for repairs",
+        PROSE,
+        "Related:",
+        "- Flood defences approved",
+        "- New school head named",
+        "Buses will be diverted over the bypass while the work goes on.",
+        "____",
+        "Follow us on Facebook",
+    ])
+    assert clean_body(text, ["Bridge closed for repairs | Valley Courier", None]) == (
+        PROSE + "\nBuses will be diverted over the bypass while the work goes on."
+    )
+
+
+def test_headline_is_dropped_only_as_the_first_line():
+    text = PROSE + "\nBridge closed for repairs"
+    assert clean_body(text, ["Bridge closed for repairs"]) == text
+
+
+def test_a_short_first_line_is_not_taken_for_a_longer_headline():
+    assert clean_body("Bridge\n" + PROSE, ["Bridge closed for repairs"]) == "Bridge\n" + PROSE
+
+
+def test_shingles_and_page_scores():
+    assert shingles("one two three") == {("one", "two", "three"): 1}
+    assert sum(shingles("a b c d e").values()) == 2
+    assert page_scores("a b c d e", "a b c d e") == (1.0, 1.0)
+    assert page_scores("", "a b c d e") == (None, 0.0)
+    assert page_scores("", "") is None
+
+
+def test_score_means_over_pages_and_empty_predictions_cost_recall_only():
+    s = score([("a b c d e", "a b c d e"), ("", "f g h i j")])
+    assert s.precision == 1.0 and s.recall == 0.5 and s.pages == 2
+    assert round(s.f1, 4) == round(2 * 1.0 * 0.5 / 1.5, 4)

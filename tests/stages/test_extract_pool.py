@@ -1,0 +1,78 @@
+"""The extraction pool (runtime.extraction_pool: real spawned worker processes) and the per-domain
+extraction metrics: results and rejections cross the process boundary intact; domains stay bounded."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from wirewatch.errors import Rejected
+from wirewatch.metrics import EXTRACT_DOMAINS_TRACKED, Metrics
+from wirewatch.runtime import extraction_pool
+from wirewatch.stages.extract import extract
+from wirewatch.stages.extract_score import load_corpus
+
+OWN = Path(__file__).resolve().parents[1] / "corpus" / "extraction"
+
+
+@pytest.mark.parametrize("processes", [0, 2])
+def test_pool_gives_the_same_results_as_a_direct_call(processes):
+    pages = load_corpus(OWN)
+    pool = extraction_pool(processes)
+    try:
+        got = list(pool.map(extract, [p.html for p in pages], [p.url for p in pages]))
+    finally:
+        pool.shutdown()
+    assert got == [extract(p.html, p.url) for p in pages]
+
+
+def test_a_rejection_crosses_the_process_boundary_with_its_reason():
+    pool = extraction_pool(1)
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(pool, extract, "%PDF-1.7 binary", "https://site.example/report.pdf")
+
+    try:
+        with pytest.raises(Rejected) as e:
+            asyncio.run(run())
+    finally:
+        pool.shutdown()
+    assert e.value.reason == "wrong_type"
+
+
+def _value(m: Metrics, name: str, **labels) -> float:
+    return m.registry.get_sample_value(name, labels) or 0.0
+
+
+def test_per_domain_metrics_count_outcomes_and_text_length():
+    m = Metrics(CollectorRegistry())
+    m.extraction("https://www.harbour.example/a", "extracted", 1200)
+    m.extraction("https://harbour.example/b", "too_short")
+    m.extraction("https://harbour.example/c", "extracted", 300)
+    assert _value(m, "wirewatch_extract_domain_pages_total", domain="harbour.example", outcome="extracted") == 2
+    assert _value(m, "wirewatch_extract_domain_pages_total", domain="harbour.example", outcome="too_short") == 1
+    assert _value(m, "wirewatch_extract_domain_text_chars_count", domain="harbour.example") == 2
+    assert _value(m, "wirewatch_extract_domain_text_chars_sum", domain="harbour.example") == 1500
+
+
+def test_per_domain_metrics_are_bounded():
+    m = Metrics(CollectorRegistry())
+    for n in range(EXTRACT_DOMAINS_TRACKED + 10):
+        m.extraction(f"https://site{n}.example/story", "extracted", 800)
+    m.extraction("not a url", "empty")
+    domains = {
+        s.labels["domain"]
+        for metric in m.registry.collect()
+        if metric.name == "wirewatch_extract_domain_pages"
+        for s in metric.samples
+    }
+    assert len(domains) == EXTRACT_DOMAINS_TRACKED + 1
+    assert _value(m, "wirewatch_extract_domain_pages_total", domain="other", outcome="extracted") == 10
+    assert _value(m, "wirewatch_extract_domain_pages_total", domain="other", outcome="empty") == 1
+    # A domain already tracked keeps its own series.
+    m.extraction("https://site0.example/another", "extracted", 800)
+    assert _value(m, "wirewatch_extract_domain_pages_total", domain="site0.example", outcome="extracted") == 2
