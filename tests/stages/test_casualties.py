@@ -64,7 +64,9 @@ POSITIVE = [
     ("Twelve killed, 30 hurt in market blast", [("killed", 12, 12, 12, None, None), ("injured", 30, 30, 30, None, None)]),
     ("The earthquake, which struck at 3 am, killed more than 2,000 people and injured about 5,000.",
      [("killed", 2000, 2000, None, "more_than", "people"), ("injured", 5000, 4500, 5500, "about", "people")]),
-    ("In 2019, 12 people were killed in a similar blast.", [("killed", 12, 12, 12, None, "people")]),
+    ("As many as 10,000 people may have died.", [("killed", 1, 1, 10000, "up_to", "people")]),
+    ("Three Israelis were killed and two Palestinians wounded.", [("killed", 3, 3, 3, None, "israelis"), ("injured", 2, 2, 2, None, "palestinians")]),
+    ("A man aged 70 was killed.", [("killed", 1, 1, 1, None, "men")]),
     ("Three soldiers were killed on 12 March 2024.", [("killed", 3, 3, 3, None, "soldiers")]),
     ("Fourteen people are unaccounted for.", [("missing", 14, 14, 14, None, "people")]),
     ("Rescuers are searching for 14 people who remain missing.", [("missing", 14, 14, 14, None, "people")]),
@@ -90,7 +92,12 @@ NEGATIVE = [
     "He was wounded 3 times in 2 years.",
     "Officials warned the storm could kill thousands.",
     "The flood could leave thousands dead.",
-    "As many as 10,000 people may have died.",
+    "In 2019, 12 people were killed in a similar blast.",
+    "The attack was the deadliest since 2015, when 40 people died.",
+    "Since the war began, more than 30,000 people have been killed.",
+    "Forty people died in a similar attack last year.",
+    "Thousands could have been killed.",
+    "Residents at 25 Elm Street said two dozen homes were destroyed.",
     "Thousands could be killed if the dam breaks.",
     "The group vowed to kill 100 soldiers.",
     "The death toll is expected to rise to 100.",
@@ -206,3 +213,107 @@ def test_enrich_ordinary_news_without_title() -> None:
     assert enriched["casualties"] == []
     assert enriched["figures"] == {"killed": None, "injured": None, "missing": None}
     assert enriched["keywords"] == ["rates"]
+
+
+# (language, sentence, [(category, count, min, max, qualifier, victim), ...])
+MULTILINGUAL = [
+    ("fr", "Au moins 12 personnes ont été tuées et une trentaine blessées.",
+     [("killed", 12, 12, None, "at_least", "people"), ("injured", 30, 30, 39, None, "people")]),
+    ("fr", "Un homme a été tué par balle.", [("killed", 1, 1, 1, None, "men")]),
+    ("fr", "Un homme de 25 ans a été blessé.", [("injured", 1, 1, 1, None, "men")]),
+    ("fr", "Le bilan s'élève désormais à quatre-vingt-dix-sept morts.", [("killed", 97, 97, 97, None, None)]),
+    ("fr", "Quatre-vingts civils ont péri.", [("killed", 80, 80, 80, None, "civilians")]),
+    ("fr", "Soixante et onze soldats ont été tués.", [("killed", 71, 71, 71, None, "soldiers")]),
+    ("fr", "L'attaque a tué 1 200 civils.", [("killed", 1200, 1200, 1200, None, "civilians")]),
+    ("fr", "Des dizaines de manifestants ont été blessés.", [("injured", 20, 20, 99, None, "protesters")]),
+    ("fr", "Près de 40 personnes sont mortes.", [("killed", 40, 36, 40, "nearly", "people")]),
+    ("ar", "قتل 12 شخصا وأصيب 30 آخرون.", [("killed", 12, 12, 12, None, "people"), ("injured", 30, 30, 30, None, "people")]),
+    ("ar", "أسفر الهجوم عن مقتل ما لا يقل عن ١٥ مدنيا.", [("killed", 15, 15, None, "at_least", "civilians")]),
+    ("ar", "ارتفعت حصيلة القتلى إلى 40 قتيلا و150 جريحا.", [("killed", 40, 40, 40, None, None), ("injured", 150, 150, 150, None, None)]),
+    ("ar", "قتل رجل في إطلاق نار.", [("killed", 1, 1, 1, None, "men")]),
+    ("ar", "مقتل شخصين وإصابة ثلاثة أطفال.", [("killed", 2, 2, 2, None, "people"), ("injured", 3, 3, 3, None, "children")]),
+    ("ar", "لقي خمسة وعشرون شخصا حتفهم.", [("killed", 25, 25, 25, None, "people")]),
+    ("ar", "أصيب عشرات الأشخاص.", [("injured", 20, 20, 99, None, "people")]),
+]
+
+MULTILINGUAL_NEGATIVE = [
+    ("fr", "Personne n'a été blessé."),
+    ("fr", "Aucune personne n'a été tuée."),
+    ("fr", "L'an dernier, 40 personnes avaient été tuées."),
+    ("fr", "La tempête pourrait faire des milliers de morts."),
+    ("fr", "Un homme de 25 ans a été arrêté le 12 mars."),
+    ("ar", "لم يصب أحد بأذى."),
+    ("ar", "وكان 50 شخصا قد قتلوا في هجوم مماثل العام الماضي."),
+    ("ar", "منذ بداية الحرب قتل أكثر من 30 ألف شخص."),
+]
+
+
+@pytest.mark.parametrize(("language", "sentence", "expected"), MULTILINGUAL, ids=[s for _, s, _ in MULTILINGUAL])
+def test_multilingual_positive(language: str, sentence: str, expected: list[tuple]) -> None:
+    mentions = find_casualties(sentence, language)
+    assert _tuples(mentions) == expected
+    for m in mentions:
+        assert m.evidence == sentence[m.start : m.end]
+
+
+@pytest.mark.parametrize(("language", "sentence"), MULTILINGUAL_NEGATIVE)
+def test_multilingual_negative(language: str, sentence: str) -> None:
+    assert find_casualties(sentence, language) == []
+
+
+def test_arabic_sentences_split_on_full_stops() -> None:
+    text = "قتل 3 أشخاص. وأصيب 7 آخرون؟ انتهى."
+    mentions = find_casualties(text, "ar")
+    assert [(m.category, m.count, m.evidence) for m in mentions] == [
+        ("killed", 3, "قتل 3 أشخاص."), ("injured", 7, "وأصيب 7 آخرون؟"),
+    ]
+
+
+@pytest.mark.parametrize(("language", "sentence", "source"), [
+    ("en", "At least 12 people were killed, the health ministry said.", "the health ministry"),
+    ("en", "According to local officials, 12 people died.", "local officials"),
+    ("en", "Police said 3 people were wounded.", "Police"),
+    ("en", "12 people were killed.", None),
+    ("fr", "Au moins 12 personnes ont été tuées, selon le ministère de la Santé.", "le ministère de la Santé"),
+    ("ar", "قتل 12 شخصا، بحسب وزارة الصحة.", "وزارة الصحة"),
+])
+def test_attribution(language: str, sentence: str, source: str | None) -> None:
+    (m, *_) = find_casualties(sentence, language)
+    assert m.attribution == source
+
+
+def test_background_year_depends_on_publication() -> None:
+    s = "In 2025, 12 people were killed."
+    assert find_casualties(s, "en", published_year=2026) == []
+    assert [m.count for m in find_casualties(s, "en", published_year=2025)] == [12]
+
+
+def test_every_lexicon_loads_and_reads_its_numbers() -> None:
+    from wirewatch.stages.enrich.casualties import languages, load_lexicon
+
+    assert {"en", "fr", "ar"} <= set(languages())
+    assert load_lexicon("fr").number("quatre-vingt-dix-neuf") == 99
+    assert load_lexicon("fr").number("deux mille cinq cents") == 2500
+    assert load_lexicon("ar").number("خمسة وعشرون") == 25
+    assert load_lexicon("en").number("two hundred and fifty") == 250
+
+
+def test_enrich_adds_places_language_and_attribution() -> None:
+    enriched = enrich(_article(
+        title="Strike on Aleppo kills 4",
+        text="Four civilians were killed in Aleppo, Syria, the civil defence said.",
+        language=None,
+    ))
+    contract.validate("enriched", enriched)
+    assert enriched["language"] == "en"
+    assert [p["name"] for p in enriched["places"]] == ["Aleppo", "Syria"]
+    assert enriched["figures"]["killed"]["count"] == 4
+    assert enriched["casualties"][-1]["attribution"] == "the civil defence"
+
+
+def test_enrich_arabic_article_declared_english() -> None:
+    enriched = enrich(_article(title=None, text="قتل 12 شخصا في غارة على غزة، بحسب وزارة الصحة.", language="en"))
+    contract.validate("enriched", enriched)
+    assert enriched["language"] == "ar"
+    assert enriched["figures"]["killed"]["count"] == 12
+    assert enriched["places"][0]["country_code"] == "PS"

@@ -1,11 +1,15 @@
-"""enrich stage: an article in, the same article with casualty figures and keyword matches out.
+"""enrich stage: an article in, the same article with casualty figures, places and keywords out.
 
 In:  an ``article`` payload (schemas/article.schema.json).
 Out: a new dict, the article plus
-     ``casualties``  every casualty mention (casualties.Mention as a dict),
+     ``casualties``  every casualty mention of the article's own event (casualties.Mention as a dict:
+                     category, count/min/max, qualifier, victim, attribution, evidence + offsets),
      ``figures``     per category the figure to report (casualties.summarize),
+     ``places``      countries, major cities and regions named, with ISO codes (places.find_places),
      ``keywords``    which of ``keywords`` occur (keywords.match_keywords),
-     valid against schemas/enriched.schema.json.
+     and ``language`` set to the language the text is written in when the text is clear about it
+     (language.article_language; the page's declared language otherwise), which also picks the
+     lexicon. Valid against schemas/enriched.schema.json.
 
 Both are read from the title and the text together, analysed as one document
 ``title + "\\n\\n" + text`` (just ``text`` when there is no title): headlines often carry the
@@ -18,10 +22,17 @@ from __future__ import annotations
 
 from typing import Iterable
 
+import re
+
 from .casualties import Mention, find_casualties, summarize
 from .keywords import match_keywords
+from .language import article_language, detect_language
+from .places import find_places
 
-__all__ = ["DEFAULT_KEYWORDS", "Mention", "analysed_text", "enrich", "find_casualties", "match_keywords", "summarize"]
+__all__ = [
+    "DEFAULT_KEYWORDS", "Mention", "analysed_text", "article_language", "detect_language", "enrich",
+    "find_casualties", "find_places", "match_keywords", "summarize",
+]
 
 # Event words an analyst filters on. Whole-word matching, so inflected forms are listed separately.
 DEFAULT_KEYWORDS: tuple[str, ...] = (
@@ -44,10 +55,19 @@ def analysed_text(article: dict) -> str:
 
 def enrich(article: dict, keywords: Iterable[str] = DEFAULT_KEYWORDS) -> dict:
     doc = analysed_text(article)
-    mentions = find_casualties(doc, article.get("language"))
+    language = article_language(doc, article.get("language"))
+    mentions = find_casualties(doc, language, _year(article.get("published")))
     return {
         **article,
+        "language": language,
         "casualties": [m.as_dict() for m in mentions],
         "figures": summarize(mentions),
+        "places": find_places(doc),
         "keywords": match_keywords(doc, keywords),
     }
+
+
+def _year(published: str | None) -> int | None:
+    """The year of an ISO-ish publication date ("2026-11-24", "2026-11-24T08:00Z"), None if absent."""
+    m = re.match(r"\s*((?:19|20)\d\d)", published or "")
+    return int(m.group(1)) if m else None

@@ -1,9 +1,11 @@
 """Casualty mentions in news text: how many people were killed, injured or went missing.
 
-In:  plain text (the enrich stage passes ``title + "\\n\\n" + text``) and optionally a language
-     code naming ``lexicon/<language>.yaml`` (English when there is no lexicon for it).
+In:  plain text (the enrich stage passes ``title + "\\n\\n" + text``), optionally a language code
+     naming ``lexicon/<language>.yaml`` (English when there is no lexicon for it) and the year the
+     article was published (to tell the event's toll from tolls of older events it recalls).
 Out: ``find_casualties`` -> one ``Mention`` per figure tied to a casualty term, in text order, with
-     the sentence it came from and that sentence's ``[start, end)`` offsets in the text given;
+     the victim noun, who gave the figure (``attribution``), the sentence it came from and that
+     sentence's ``[start, end)`` offsets in the text given;
      ``summarize`` -> per category, the one figure an analyst would report.
 
 How a figure is read (``count`` is what we report, ``min``/``max`` what the words allow):
@@ -14,20 +16,28 @@ How a figure is read (``count`` is what we report, ``min``/``max`` what the word
                                                                  the figure reads as written)
     "up to 5", "as many as 5" count 1,  min 1,  max 5           qualifier up_to (a report that people
                                                                  died admits at least one, not zero)
+    "5 may have died"         count 1,  min 1,  max 5           qualifier up_to (an estimate of a real
+                                                                 event; "could kill 5" is no mention)
     "about 40", "some 40"     count 40, min 36, max 44          qualifier about (+-10%, at least 1)
     "nearly 40", "almost 40"  count 40, min 36, max 40          qualifier nearly
     "between 10 and 15"       count 10, min 10, max 15          ranges report their lower bound
     "dozens" / "scores" / "hundreds" / "thousands" / "several": ranges from the lexicon
                               (dozens 24..99: two dozen up to where one would say "hundreds")
-    "a man was shot dead"     count 1 (a/an count only before a singular victim noun)
+    "a man was shot dead"     count 1 (a/an count only before a singular victim noun; in languages
+                              without articles a bare singular after the verb: "قتل رجل")
+
+Not read as figures: negations ("no one was hurt"), hypotheticals ("could kill thousands"), ages,
+dates, times, street numbers, units, and tolls of other, older events the article recalls ("in 2019,
+40 died", "the deadliest since 2015, when 40 died", "since the war began, 40,000 have died").
 
 The grammar (which shapes of sentence carry a figure) is here; the words are in the lexicon, so a
 new language is a new YAML file. Everything is regular expressions over one sentence at a time:
-no model, no network, a few milliseconds per article.
+no model, no network, well under a millisecond per sentence.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import re
 from dataclasses import asdict, dataclass
@@ -44,8 +54,16 @@ DEFAULT_LANGUAGE = "en"
 # How far the grammar looks; longer noun phrases are rare and widening these invites false matches.
 _MAX_FILLERS = 3  # unknown words before the victim noun: "12 Palestinian civilians"
 _MAX_STEPS = 16  # tokens walked from a figure to its casualty term
-_MAX_TOLL_GAP = 8  # words between "death toll" and its figure: "the death toll from Monday's quake has risen to"
+_MAX_TOLL_GAP = 12  # words between "death toll" and its figure: "the death toll from Monday's quake has risen to"
 _MAX_PARENTHESIS = 120  # characters of ", including three children," skipped between figure and verb
+_MAX_SOURCE_WORDS = 8  # an attribution longer than this is a clause, not a source
+
+# Eastern Arabic and Persian digits, the Arabic thousands separator and no-break spaces, mapped one
+# character to one character so that offsets into the normalised text are offsets into the original.
+_NORMALISE = str.maketrans(
+    "٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٬\u00a0\u202f\u2009",
+    "01234567890123456789,   ",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,18 +77,33 @@ class Mention:
     evidence: str  # the sentence
     start: int  # offsets of the sentence in the text analysed: text[start:end] == evidence
     end: int
+    attribution: str | None = None  # who gave the figure, as written: "the health ministry"
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def find_casualties(text: str, language: str | None = None) -> list[Mention]:
-    """Every casualty figure in `text`, in order; at most one mention per figure."""
+def find_casualties(text: str, language: str | None = None, published_year: int | None = None) -> list[Mention]:
+    """Every casualty figure of the article's own event in `text`, in order; at most one per figure.
+
+    `published_year` dates the article: a figure in a sentence set in an earlier year ("in 2019")
+    belongs to another event. Without it, the current year is assumed.
+    """
     lex = load_lexicon(language or DEFAULT_LANGUAGE)
+    norm = text.translate(_NORMALISE)
+    year = published_year or _dt.date.today().year
     mentions: list[Mention] = []
-    for start, end in split_sentences(text, lex):
-        mentions.extend(_sentence_mentions(text[start:end], start, end, lex))
+    for start, end in split_sentences(norm, lex):
+        for m in _sentence_mentions(norm[start:end], start, end, lex, year):
+            # Evidence is the original sentence (original digits), offsets are the same.
+            mentions.append(_replace_evidence(m, text[start:end]))
     return mentions
+
+
+def _replace_evidence(m: Mention, evidence: str) -> Mention:
+    if m.evidence == evidence:
+        return m
+    return Mention(**{**m.as_dict(), "evidence": evidence})
 
 
 def summarize(mentions: Iterable[Mention]) -> dict:
@@ -78,7 +111,8 @@ def summarize(mentions: Iterable[Mention]) -> dict:
 
     The largest, not the sum: an article repeats its toll ("at least 9 killed" in the headline, "nine
     people were killed" in the lede) and updates it ("rose to 12"), and the largest is the latest.
-    Ties go to the wider statement (higher min, then open-ended max).
+    Tolls of older events never reach here (find_casualties drops them). Ties go to the wider
+    statement (higher min, then open-ended max).
     """
     best: dict[str, Mention] = {}
     for m in mentions:
@@ -99,22 +133,29 @@ def _rank(m: Mention) -> tuple:
 # Lexicon: YAML words compiled into the regular expressions the grammar below uses.
 
 
-def _phrase(p: str) -> str:
-    """A lexicon phrase as a regex: any whitespace between words, word boundaries at word ends."""
+def _phrase(p: str, pre: str = "") -> str:
+    """A lexicon phrase as a regex: any whitespace between words, word boundaries at word ends.
+    `pre` is an optional clitic prefix that may be glued to the phrase (Arabic "و" + "قتل")."""
     body = r"\s+".join(re.escape(w) for w in p.split())
     if re.match(r"\w", p):
-        body = r"(?<![\w])" + body
+        body = r"(?<![\w])" + (f"(?:{pre})?" if pre else "") + body
     if re.search(r"\w$", p):
         body += r"(?![\w])"
     return body
 
 
-def _alt(phrases: Iterable[str]) -> str:
+def _alt(phrases: Iterable[str], pre: str = "") -> str:
     # Longest first: Python alternation takes the first branch that matches, not the longest.
-    ps = sorted({p.strip() for p in phrases if str(p).strip()}, key=len, reverse=True)
+    ps = sorted({str(p).strip() for p in phrases if str(p).strip()}, key=len, reverse=True)
     if not ps:
         return r"(?!x)x"  # matches nothing
-    return "(?:" + "|".join(_phrase(p) for p in ps) + ")"
+    return "(?:" + "|".join(_phrase(p, pre) for p in ps) + ")"
+
+
+def _raw(phrases: Iterable[str]) -> str:
+    """An alternation without word boundaries: for glued connectors and number words after them."""
+    ps = sorted({str(p).strip() for p in phrases if str(p).strip()}, key=len, reverse=True)
+    return "(?:" + "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in ps) + ")" if ps else r"(?!x)x"
 
 
 def _norm(s: str) -> str:
@@ -134,41 +175,61 @@ class Lexicon:
         self.fixed = {_norm(k): int(v) for k, v in num.get("fixed", {}).items()}
         self.articles = {a.lower() for a in num.get("articles", [])}
         self.connectors = {c.lower() for c in num.get("connectors", [])}
+        self.glued = [c.lower() for c in num.get("glued_connectors", [])]
         self.change_from = {w.lower() for w in num.get("change_from", [])}
         self.vague = {_norm(k): (int(v[0]), int(v[1])) for k, v in data.get("vague", {}).items()}
         self.qualifiers = {_norm(p): code for code, ps in data.get("qualifiers", {}).items() for p in ps}
+        self.bare_singular = bool(data.get("bare_singular", False))
+        pre = _raw(data.get("clitic_prefixes", [])) if data.get("clitic_prefixes") else ""
+        self.prefix_re = re.compile(pre) if pre else None
 
         self.after = {_norm(p): c for c, d in data["categories"].items() for p in d.get("after", [])}
         self.before = {_norm(p): c for c, d in data["categories"].items() for p in d.get("before", [])}
         self.toll = {_norm(p): c for c, d in data["categories"].items() for p in d.get("toll_heads", [])}
         self.toll_links = {w.lower() for w in data.get("toll_links", [])}
         self.negations = {w.lower() for w in data.get("negations", [])}
+        self.negation_prefixes = tuple(w.lower() for w in data.get("negation_prefixes", []))
+        self.negation_suffixes = tuple(w.lower() for w in data.get("negation_suffixes", []))
         self.modals = set(data.get("modals", []))  # case-sensitive on purpose: "May", "Will"
+        self.epistemic = {_norm(p) for p in data.get("epistemic", [])}
         self.stopwords = {w.lower() for w in data.get("stopwords", [])}
         self.place_preps = {w.lower() for w in data.get("place_prepositions", [])}
         self.labels = {w.lower() for w in data.get("labels", [])}
         self.months = {w.lower() for w in data.get("months", [])}
         self.abbreviations = {w.lower() for w in data.get("abbreviations", [])}
 
-        self.victims: dict[str, tuple[str, bool]] = {}  # form -> (name, is_singular)
+        self.victims: dict[str, tuple[str, int]] = {}  # form -> (name, number: 1 singular, 2 dual, 0 plural)
         self.victim_patterns: list[tuple[re.Pattern, str]] = []  # regex -> name (singular)
         for v in data.get("victims", []):
             for pat in v.get("patterns", []):
                 self.victim_patterns.append((re.compile(pat + r"\Z", re.IGNORECASE), v["name"]))
             for form in v.get("plural", []):
-                self.victims[_norm(form)] = (v["name"], False)
+                self.victims[_norm(form)] = (v["name"], 0)
+            for form in v.get("dual", []):
+                self.victims[_norm(form)] = (v["name"], 2)
             for form in v.get("singular", []):
-                self.victims[_norm(form)] = (v["name"], True)
+                self.victims[_norm(form)] = (v["name"], 1)
+        # Nationalities are victims named by themselves: "Singular/Plural" -> name "plural".
+        for pair in data.get("nationalities", []):
+            sing, _, plur = str(pair).partition("/")
+            name = _norm(plur or sing)
+            if plur:
+                self.victims[_norm(plur)] = (name, 0)
+            self.victims.setdefault(_norm(sing), (name, 1))
 
         f = re.IGNORECASE
         U, T = _alt(self.units), _alt(self.tens)
         H = _alt(k for k, v in self.scales.items() if v < 1000)
         B = _alt(k for k, v in self.scales.items() if v >= 1000)
         A, C = _alt(self.articles), _alt(self.connectors)
-        small = rf"(?:{T}(?:[\s-]+{U})?|{U})"
+        small = rf"{T}(?:[\s-]+(?:{C}\s+)?{U})?|{U}"
+        if self.glued:  # unit before ten, the connector glued to the ten: "خمسة وعشرون"
+            small = rf"{U}\s+{_raw(self.glued)}{_raw(self.tens)}(?![\w])|" + small
+        small = f"(?:{small})"
         group = rf"(?:(?:{small}|{A})\s+{H}(?:\s+(?:{C}\s+)?{small})?|{small})"
         words = rf"(?:(?:{group}|{A})\s+{B}(?:,?\s+(?:{C}\s+)?{group})?|{group})"
-        digits = rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?(?!\d)(?:\s+{B})?"
+        seps = "".join(re.escape(s) for s in num.get("thousands_separators", [","]))
+        digits = rf"(?:\d{{1,3}}(?:[{seps}]\d{{3}})+(?!\d)|\d+)(?:\.\d+)?(?!\d)(?:\s+{B})?"
         mult = rf"(?:(?:{A}|{small}|\d+)\s+)?{_alt(self.multipliers)}"
         self._num = rf"(?:{_alt(self.fixed)}|{mult}|{digits}|{words})"
         between = "|".join(
@@ -178,8 +239,12 @@ class Lexicon:
         links = _alt(num.get("range_links", []))
         rng = rf"(?:{between}|{self._num}\s*{links}\s*{self._num})"
         body = rf"(?:{rng}|{_alt(self.vague)}|{self._num}|{A})"
+        # A figure may carry a glued conjunction ("و150", "and 150") where the lexicon has clitics.
+        glued_before = r"(?:(?<![\w.,])" + "".join(
+            rf"|(?<=\s{re.escape(c)})|(?<=^{re.escape(c)})" for c in data.get("clitic_prefixes", []) if len(c) == 1
+        ) + ")"
         self.qty_re = re.compile(
-            rf"(?<![\w.,])(?:(?P<qual>{_alt(self.qualifiers)})\s+)?(?P<body>{body})(?![\w])", f
+            rf"{glued_before}(?:(?P<qual>{_alt(self.qualifiers)})(?:(?<=['’])|\s+))?(?P<body>{body})(?![\w])", f
         )
         self.num_re = re.compile(self._num, f)
         self.between_re = re.compile(
@@ -187,29 +252,69 @@ class Lexicon:
                      for i, (s, l) in enumerate(num.get("range_between", {}).items())) or r"(?!x)x", f)
         self.range_re = re.compile(rf"(?P<lo>{self._num})\s*{links}\s*(?P<hi>{self._num})", f)
         self.mult_re = re.compile(rf"(?:(?P<n>.+?)\s+)?(?P<m>{_alt(self.multipliers)})", f)
-        self.digits_re = re.compile(rf"(?P<d>[\d,]+(?:\.\d+)?)(?:\s+(?P<s>{B}))?", f)
+        self.digits_re = re.compile(rf"(?P<d>[\d{seps}]+(?:\.\d+)?)(?:\s+(?P<s>{B}))?", f)
+        self._seps = set(num.get("thousands_separators", [","]))
+        word_keys = [*self.units, *self.tens, *self.scales, *self.connectors, *self.articles]
+        self.numword_re = re.compile(rf"[\s,-]*({_raw(word_keys)})(?![\w])", f)
 
         # Cheap pre-check: a sentence with no casualty word cannot hold a mention, and most don't.
-        self.trigger_re = re.compile(_alt({*self.after, *self.before, *self.toll}), f)
-        self.after_re = re.compile(rf"\s*({_alt(self.after)})", f)
-        self.aux_re = re.compile(rf"\s*({_alt(data.get('aux', []))})", f)
+        self.trigger_re = re.compile(_alt({*self.after, *self.before, *self.toll}, pre), f)
+        self.after_re = re.compile(rf"\s*({_alt(self.after, pre)})", f)
+        self.aux_re = re.compile(rf"\s*({_alt(data.get('aux', []), pre)})", f)
         pats = "".join("|(?:" + p.pattern[:-2] + r")(?![\w-])" for p, _ in self.victim_patterns)
-        self.victim_re = re.compile(rf"\s*({_alt(self.victims)}{pats})", f)
+        elisions = _raw(data.get("elisions", [])) if data.get("elisions") else ""
+        self.victim_re = re.compile(
+            rf"\s*(?:{elisions})?({_alt(self.victims)}{pats})" if elisions else rf"\s*({_alt(self.victims)}{pats})", f
+        )
+        self.bare_victim_re = re.compile(rf"(?<![\w])({_alt(k for k, v in self.victims.items() if v[1])})", f)
         self.before_re = re.compile(
-            rf"({_alt(self.before)})\s+(?:{_alt(data.get('lead_ins', []))}\s+)?$", f
+            rf"({_alt(self.before, pre)})\s+(?:{_alt(data.get('lead_ins', []))}\s+)?$", f
         )
         self.toll_re = re.compile(
-            rf"({_alt(self.toll)})((?:\s*,?\s+[^\W_][\w'’-]*){{0,{_MAX_TOLL_GAP}}})\s*,?\s*$", f
+            rf"({_alt(self.toll, pre)})((?:\s*,?\s+[^\W_][\w'’-]*){{0,{_MAX_TOLL_GAP}}})\s*,?\s*$", f
         )
         self.unit_re = re.compile(rf"\s*-?\s*(?:{_alt(data.get('units', []))}|:\d)", f)
         self.month_re = re.compile(rf"\s*{_alt(self.months)}", f)
+        mods = data.get("victim_modifiers", [])
+        self.modifier_re = re.compile(r"\s*(?:" + "|".join(mods) + ")" if mods else r"(?!x)x", f)
+        streets = data.get("street_suffixes", [])
+        self.street_re = re.compile(
+            rf"\s+(?:[A-Z][\w'’.-]*\s+){{1,3}}{_alt(streets)}" if streets else r"(?!x)x"
+        )
 
-    def victim(self, form: str) -> tuple[str, bool]:
-        """(name, is_singular) of a victim noun matched by victim_re."""
+        # Older events: a cue before the figure in its clause, or after it before the next comma.
+        bg = data.get("background", {})
+        self.background_re = re.compile(_alt(bg.get("phrases", []), pre), f)
+        self.year_re = re.compile(
+            rf"{_alt(bg.get('year_prepositions', []), pre)}\s+(?:(?:{_alt(self.months)}\s+)?(?:\d{{1,2}}\s+)?)"
+            rf"(?P<year>(?:19|20)\d\d)(?!\d)", f,
+        )
+        self.clause_break_re = re.compile(rf"[;—–]|\s{_alt(bg.get('clause_breaks', []))}\s", f)
+
+        att = data.get("attribution", {})
+        verbs = _alt(att.get("verbs", []), pre)
+        src = r"[^\W\d_][^,;:.!?()\"“”«»]{1,80}?"
+        self.according_re = re.compile(rf"{_alt(att.get('according_to', []), pre)}\s*(?P<src>{src})\s*(?=[,;.!?\"”»)]|$)", f)
+        self.said_end_re = re.compile(rf",\s*(?P<src>{src})\s+{verbs}(?:\s+[^,.]{{0,30}})?\s*[.!?\"”»]*\s*$", f)
+        self.said_inv_re = re.compile(rf",\s*{verbs}\s+(?P<src>{src})\s*[.!?\"”»]*\s*$", f)
+        self.said_start_re = re.compile(rf"^(?P<src>{src})\s+{verbs}(?=\s)", f)
+        self.verb_first_re = (
+            re.compile(rf"(?:^|[,،]\s*){verbs}\s+(?P<src>[^\W\d_][^,،.:؛()«»\"]{{1,60}}?)\s*(?=[,،:.؛]|\s(?:أن|إن)\s|$)", f)
+            if att.get("verb_first") else None
+        )
+        self.source_strip = tuple(w.lower() + " " for w in att.get("strip", []))
+
+    def victim(self, form: str) -> tuple[str, int]:
+        """(name, grammatical number: 1 singular, 2 dual, 0 plural) of a victim noun."""
         key = _norm(form)
         if key in self.victims:
             return self.victims[key]
-        return next((name, True) for p, name in self.victim_patterns if p.match(key))
+        return next((name, 1) for p, name in self.victim_patterns if p.match(key))
+
+    def is_negation(self, word: str) -> bool:
+        w = word.lower()
+        return w in self.negations or w.startswith(self.negation_prefixes) or w.endswith(self.negation_suffixes) \
+            if (self.negation_prefixes or self.negation_suffixes) else w in self.negations
 
     # -- numbers ---------------------------------------------------------------------------
 
@@ -225,15 +330,31 @@ class Lexicon:
             return None if k is None else k * self.multipliers[_norm(m.group("m"))]
         m = self.digits_re.fullmatch(t)
         if m:
-            d = m.group("d").replace(",", "")
+            d = m.group("d")
+            for sep in self._seps:
+                d = d.replace(sep, "")
             scale = self.scales[_norm(m.group("s"))] if m.group("s") else None
             if "." in d and scale is None:
                 return None  # "2.5" is a measurement, not a head count
-            return int(round(float(d) * (scale or 1)))
+            try:
+                return int(round(float(d) * (scale or 1)))
+            except ValueError:
+                return None
         total = current = 0
         seen = False
-        for tok in re.split(r"[\s,-]+", t):
-            if tok in self.connectors or not tok:
+        pos = 0
+        while pos < len(t):
+            w = self.numword_re.match(t, pos)
+            if w is None:
+                while pos < len(t) and t[pos] in " ,-":
+                    pos += 1
+                glue = next((g for g in self.glued if t.startswith(g, pos)), None)
+                if glue is None:
+                    return None if t[pos:].strip(" ,-") else (total + current if seen else None)
+                pos += len(glue)
+                continue
+            tok, pos = w.group(1), w.end()
+            if tok in self.connectors:
                 continue
             if tok in self.articles:
                 current = max(current, 1)
@@ -261,24 +382,34 @@ def load_lexicon(language: str = DEFAULT_LANGUAGE) -> Lexicon:
         return Lexicon(yaml.safe_load(fh))
 
 
+def languages() -> list[str]:
+    """The language codes that have a lexicon."""
+    return sorted(p.stem for p in LEXICON_DIR.glob("*.yaml"))
+
+
 # --------------------------------------------------------------------------------------------
 # Sentences
 
-_BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n+")
+_BOUNDARY = re.compile(r"[.!?؟]+[\"'”’)\]»]*(?=\s+[\"'“‘(\[«]?(\S))|\n+")
 
 
 def split_sentences(text: str, lex: Lexicon | None = None) -> list[tuple[int, int]]:
     """[start, end) spans of the sentences of `text`, whitespace trimmed. Newlines always split
-    (titles and paragraphs); a full stop does not split after an abbreviation or an initial."""
+    (titles and paragraphs); a full stop splits before anything but a lower-case letter (scripts
+    without case, such as Arabic, split on every full stop), and not after an abbreviation or an initial."""
     lex = lex or load_lexicon()
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _BOUNDARY.finditer(text):
-        if m.group().startswith("."):
-            w = re.search(r"([\w.]+)$", text[start : m.start()])
-            word = w.group(1).lower() if w else ""
-            if word in lex.abbreviations or (len(word) == 1 and word.isalpha()):
+        if not m.group().startswith("\n"):
+            nxt = m.group(1)
+            if nxt.islower():
                 continue
+            if m.group().startswith("."):
+                w = re.search(r"([\w.]+)$", text[start : m.start()])
+                word = w.group(1).lower() if w else ""
+                if word in lex.abbreviations or (len(word) == 1 and word.isalpha()):
+                    continue
         end = m.start() if m.group().startswith("\n") else m.end()
         spans.append((start, end))
         start = m.end()
@@ -311,11 +442,11 @@ class _Quantity:
     article: bool  # a bare "a"/"an": counts as one only before a singular victim
 
 
-def _sentence_mentions(sent: str, s0: int, s1: int, lex: Lexicon) -> list[Mention]:
+def _sentence_mentions(sent: str, s0: int, s1: int, lex: Lexicon, year: int) -> list[Mention]:
     out: list[Mention] = []
     if not lex.trigger_re.search(sent):
         return out
-    last_victim = None
+    found_at: list[tuple[int, int, str, str | None, _Quantity]] = []
     for m in lex.qty_re.finditer(sent):
         q = _quantity(sent, m, lex)
         if q is None:
@@ -323,11 +454,22 @@ def _sentence_mentions(sent: str, s0: int, s1: int, lex: Lexicon) -> list[Mentio
         found = _attach_after(sent, q, lex) or _attach_before(sent, q, lex)
         if found is None:
             continue
-        category, victim = found
+        category, victim, q = found
+        found_at.append((q.start, q.end, category, victim, q))
+    if lex.bare_singular:
+        found_at.extend(_implicit(sent, lex, [(s, e) for s, e, *_ in found_at]))
+        found_at.sort(key=lambda x: x[0])
+    if not found_at:
+        return out
+    attribution = _attribution(sent, lex)
+    last_victim = None
+    for qs, qe, category, victim, q in found_at:
+        if _background(sent, qs, qe, lex, year):
+            continue
         # "nine people were killed and 23 wounded": the second figure shares the first's noun.
         victim = victim or last_victim
         last_victim = victim
-        out.append(Mention(category, q.count, q.min, q.max, q.qualifier, victim, sent, s0, s1))
+        out.append(Mention(category, q.count, q.min, q.max, q.qualifier, victim, sent, s0, s1, attribution))
     return out
 
 
@@ -341,10 +483,10 @@ def _quantity(sent: str, m: re.Match, lex: Lexicon) -> _Quantity | None:
     before, after = sent[: m.start()], sent[m.end() :]
     prev = _LAST_WORD.search(before)
     prev_word = prev.group(1).lower() if prev and prev.end(1) == len(before.rstrip()) else ""
-    if prev_word in lex.labels or prev_word in lex.negations or prev_word.rstrip(".") in lex.months:
+    if prev_word in lex.labels or lex.is_negation(prev_word) or prev_word.rstrip(".") in lex.months:
         return None  # "aged 25", "Flight 370", "no one", "March 12"
-    if lex.unit_re.match(after) or lex.month_re.match(after):
-        return None  # "25-year-old", "12 days", "10:30", "12 March", "5 %"
+    if lex.unit_re.match(after) or lex.month_re.match(after) or lex.street_re.match(after):
+        return None  # "25-year-old", "12 days", "10:30", "12 March", "5 %", "25 Elm Street"
     b = _norm(body)
     if b in lex.articles:
         return _Quantity(m.start(), m.end(), 1, 1, 1, None, True) if qual is None else None
@@ -371,6 +513,10 @@ def _quantity(sent: str, m: re.Match, lex: Lexicon) -> _Quantity | None:
             return None  # a year: "in 2019"; "1500 people" (no comma) is still a count
 
     code = lex.qualifiers.get(_norm(qual)) if qual else None
+    return _qualified(m.start(), m.end(), lo, hi, code)
+
+
+def _qualified(start: int, end: int, lo: int, hi: int, code: str | None) -> _Quantity:
     count, qmin, qmax = lo, lo, hi
     if code in ("at_least", "more_than"):
         qmax = None
@@ -381,27 +527,30 @@ def _quantity(sent: str, m: re.Match, lex: Lexicon) -> _Quantity | None:
         qmin, qmax = max(lo - spread, min(1, lo)), lo + spread
     elif code == "nearly" and lo == hi:
         qmin = max(lo - math.ceil(lo / 10), min(1, lo))
-    return _Quantity(m.start(), m.end(), count, qmin, qmax, code, False)
+    return _Quantity(start, end, count, qmin, qmax, code, False)
 
 
 def _hypothetical_or_negated(words: list[str], lex: Lexicon) -> bool:
-    return any(w in lex.modals or w.lower() in lex.negations or w.lower().endswith("n't") for w in words)
+    return any(w in lex.modals or lex.is_negation(w) for w in words)
 
 
-def _attach_after(sent: str, q: _Quantity, lex: Lexicon) -> tuple[str, str | None] | None:
+def _attach_after(sent: str, q: _Quantity, lex: Lexicon) -> tuple[str, str | None, _Quantity] | None:
     """FIGURE [fillers] [victim] [, parenthesis,] [aux...] TERM: "12 people were killed", "12 dead"."""
     if _hypothetical_or_negated(_prev_words(sent[: q.start], 4), lex):
         return None  # "would leave hundreds dead", "none of the 40 were hurt"
     p = q.end
-    victim: tuple[str, bool] | None = None
+    victim: tuple[str, int] | None = None
     fillers = 0
-    seen_aux = used_paren = used_place = used_noun2 = False
+    epistemic = seen_aux = used_paren = used_place = used_noun2 = False
     for _ in range(_MAX_STEPS):
         m = lex.after_re.match(sent, p)
         if m:
-            if q.article and not (victim and victim[1]):
+            if q.article and not (victim and victim[1] == 1):
                 return None  # "a dead man", "a wounded soldier said": adjectives, not reports
-            return lex.after[_norm(m.group(1))], victim[0] if victim else None
+            if epistemic and q.qualifier != "up_to":
+                # "hundreds may have died": an estimate, so the figure is a ceiling.
+                q = _qualified(q.start, q.end, q.min, q.max if q.max is not None else q.count, "up_to")
+            return lex.after[_strip_prefix(m.group(1), lex)], victim[0] if victim else None, q
         m = lex.aux_re.match(sent, p)
         if m:
             seen_aux, p = True, m.end()
@@ -410,8 +559,22 @@ def _attach_after(sent: str, q: _Quantity, lex: Lexicon) -> tuple[str, str | Non
         if t is None:
             return None
         word, lw = t.group(1), t.group(1).lower()
-        if word in lex.modals or lw in lex.negations or lw.endswith("n't"):
-            return None  # "could be killed", "were not hurt"
+        if word in lex.modals and not epistemic:
+            rest = _norm(sent[t.start(1) : t.start(1) + 40])
+            e = next((x for x in lex.epistemic if rest.startswith(x + " ")), None)
+            if e is None:
+                return None  # "could be killed"; but "may have died" estimates what happened
+            epistemic = seen_aux = True
+            p = t.start(1) + re.match(r"\S+(?:\s+\S+){%d}" % (len(e.split()) - 1), sent[t.start(1) :]).end()
+            continue
+        v = None if seen_aux else lex.victim_re.match(sent, p)
+        if v and (victim is None or not used_noun2):
+            # The later of two nouns wins: "a 25-year-old man" is a man.
+            used_noun2 = victim is not None
+            victim, p = lex.victim(v.group(1)), v.end()
+            continue
+        if lex.is_negation(word):
+            return None  # "were not hurt"
         if seen_aux:
             return None  # only auxiliaries and adverbs between "were" and "killed"
         if word in (",", "(") and not used_paren:
@@ -420,13 +583,11 @@ def _attach_after(sent: str, q: _Quantity, lex: Lexicon) -> tuple[str, str | Non
                 return None
             p, used_paren = close + 1, True
             continue
-        v = lex.victim_re.match(sent, p)
-        if v and (victim is None or not used_noun2):
-            # The later of two nouns wins: "a 25-year-old man" is a man.
-            used_noun2 = victim is not None
-            victim, p = lex.victim(v.group(1)), v.end()
-            continue
         if victim is not None:
+            mod = lex.modifier_re.match(sent, p)
+            if mod and mod.end() > p:
+                p = mod.end()  # "un homme de 25 ans": an age after the noun
+                continue
             if lw in lex.place_preps and not used_place:
                 # "two people in the car were killed": a short place phrase, then an auxiliary.
                 p = _skip_place(sent, t.end(), lex)
@@ -448,41 +609,73 @@ def _skip_place(sent: str, p: int, lex: Lexicon) -> int | None:
         if t is None or not t.group(1)[0].isalnum():
             return None
         p = t.end()
-        if lex.aux_re.match(sent, p):
+        if lex.aux_re.match(sent, p) or lex.after_re.match(sent, p):
             return p
     return None
 
 
-def _attach_before(sent: str, q: _Quantity, lex: Lexicon) -> tuple[str, str | None] | None:
-    """VERB FIGURE [victim] ("killing 3 soldiers") or TOLL ... FIGURE ("the death toll rose to 40")."""
-    before = sent[max(0, q.start - 200) : q.start]
-    category = None
+def _before_category(before: str, lex: Lexicon, article: bool) -> str | None:
+    """The category of a casualty verb or toll head ending `before` ("killing ", "the toll rose to ")."""
     m = lex.before_re.search(before)
     if m:
         pre = _prev_words(before[: m.start()], 3)
-        if _hypothetical_or_negated(pre, lex) or (pre and pre[-1].lower() == "to"):
+        if _hypothetical_or_negated(pre, lex) or (pre and pre[-1].lower() in ("to", "de", "à")):
             return None  # "could have killed thousands", "did not kill", "vowed to kill"
-        category = lex.before[_norm(m.group(1))]
-    elif not q.article:
-        m = lex.toll_re.search(before)
-        if m:
-            gap = _prev_words(m.group(2), _MAX_TOLL_GAP)
-            if gap and gap[-1].lower() in lex.change_from:
-                gap = gap[:-1]  # "rose from 12 to 40"
-            if gap and gap[-1].lower() not in lex.toll_links:
-                return None
-            if _hypothetical_or_negated(gap, lex) or any(w.lower() in ("and", "but") for w in gap):
-                return None  # "the toll could rise to 1,000"
-            category = lex.toll[_norm(m.group(1))]
+        return lex.before[_norm(_strip_prefix(m.group(1), lex))]
+    if article:
+        return None
+    m = lex.toll_re.search(before)
+    if m:
+        gap = _prev_words(m.group(2), _MAX_TOLL_GAP)
+        if gap and gap[-1].lower() in lex.change_from:
+            gap = gap[:-1]  # "rose from 12 to 40"
+        if gap and gap[-1].lower() not in lex.toll_links:
+            return None
+        if _hypothetical_or_negated(gap, lex) or any(w.lower() in ("and", "but", "et", "mais") for w in gap):
+            return None  # "the toll could rise to 1,000"
+        if _hypothetical_or_negated(_prev_words(before[: m.start()], 3), lex):
+            return None  # "officials fear the toll could..."
+        return lex.toll[_norm(_strip_prefix(m.group(1), lex))]
+    return None
+
+
+def _strip_prefix(term: str, lex: Lexicon) -> str:
+    """A casualty term without its glued clitic ("وقتل" -> "قتل"), when the bare form is a term."""
+    t = _norm(term)
+    if lex.prefix_re is not None and t not in lex.before and t not in lex.toll and t not in lex.after:
+        m = lex.prefix_re.match(t)
+        while m and m.end() and t not in lex.before and t not in lex.toll and t not in lex.after:
+            t = t[m.end() :]
+            m = lex.prefix_re.match(t)
+    return t
+
+
+def _attach_before(sent: str, q: _Quantity, lex: Lexicon) -> tuple[str, str | None, _Quantity] | None:
+    """VERB FIGURE [victim] ("killing 3 soldiers") or TOLL ... FIGURE ("the death toll rose to 40")."""
+    category = _before_category(sent[max(0, q.start - 200) : q.start], lex, q.article)
     if category is None:
         return None
     victim = _victim_after(sent, q.end, lex)
-    if q.article and not (victim and victim[1]):
+    if q.article and not (victim and victim[1] == 1):
         return None  # "killing a" + singular noun only
-    return category, victim[0] if victim else None
+    return category, victim[0] if victim else None, q
 
 
-def _victim_after(sent: str, p: int, lex: Lexicon) -> tuple[str, bool] | None:
+def _implicit(sent: str, lex: Lexicon, taken: list[tuple[int, int]]):
+    """VERB SINGULAR-NOUN in languages without an indefinite article: "قتل رجل" (a man was killed)
+    is one killed, "مقتل شخصين" (the killing of two persons, a dual) two."""
+    for v in lex.bare_victim_re.finditer(sent):
+        if any(s <= v.start() < e + 40 for s, e in taken):
+            continue  # the noun of a figure already read: "مقتل 3 أطفال"
+        name, number = lex.victim(v.group(1))
+        category = _before_category(sent[max(0, v.start() - 200) : v.start()], lex, True)
+        if category is None:
+            continue
+        q = _Quantity(v.start(), v.end(), number, number, number, None, False)
+        yield (v.start(), v.end(), category, name, q)
+
+
+def _victim_after(sent: str, p: int, lex: Lexicon) -> tuple[str, int] | None:
     """The victim noun just after a figure: "12 [of the] [Palestinian] civilians"."""
     for _ in range(_MAX_FILLERS + 2):
         v = lex.victim_re.match(sent, p)
@@ -495,4 +688,44 @@ def _victim_after(sent: str, p: int, lex: Lexicon) -> tuple[str, bool] | None:
         if lw in lex.stopwords or not lw[0].isalnum():
             return None
         p = t.end()
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Context: older events and attribution
+
+
+def _background(sent: str, qs: int, qe: int, lex: Lexicon, year: int) -> bool:
+    """Whether the figure at [qs, qe) belongs to an older event the article recalls: a cue earlier in
+    its clause ("In 2019, 40 died"; "the deadliest since 2015, when 40 died"), or after it before
+    the next comma ("40 died last year")."""
+    brk = [m.end() for m in lex.clause_break_re.finditer(sent, 0, qs)]
+    left = sent[brk[-1] if brk else 0 : qs]
+    comma = re.search(r"[,،;]", sent[qe:])
+    right = sent[qe : qe + comma.start() if comma else len(sent)]
+    for part in (left, right):
+        if lex.background_re.search(part):
+            return True
+        for y in lex.year_re.finditer(part):
+            if int(y.group("year")) < year:
+                return True
+    return False
+
+
+def _attribution(sent: str, lex: Lexicon) -> str | None:
+    """Who the sentence says gave its figures: "according to X", "..., X said.", "X said ...";
+    None when it names no one."""
+    for rx in (lex.according_re, lex.said_end_re, lex.said_inv_re, lex.verb_first_re, lex.said_start_re):
+        if rx is None:
+            continue
+        m = rx.search(sent)
+        if m:
+            src = " ".join(m.group("src").split()).strip(" '\"“”«»")
+            low = src.lower()
+            for w in lex.source_strip:
+                if low.startswith(w):
+                    src = src[len(w) :]
+                    break
+            if src and len(src.split()) <= _MAX_SOURCE_WORDS and not lex.trigger_re.search(src):
+                return src
     return None

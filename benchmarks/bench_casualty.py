@@ -1,0 +1,244 @@
+"""Casualty figures: how often the article-level killed/injured figures are right, and how fast.
+
+In:  ``--file F``: a JSONL file, one article per line: ``{"text": str, "gold_killed": int,
+     "gold_injured": int}`` (optional ``"title"``, ``"language"``, ``"published"``). Without it, the
+     project's own labelled corpus (tests/corpus/casualties/*.jsonl). Lines that are not JSON
+     objects with a non-empty text and non-negative integer golds are counted as ``bad_lines`` and
+     skipped; they never stop the run.
+Out: a table, then one JSON object as the last line.
+
+Each article goes through the enrich stage (language detection, lexicon, summary) exactly as in the
+pipeline; the predicted figure of a category is ``figures[category]["count"]``, 0 when None.
+
+Definitions (k = killed or injured; "pos" = over the articles whose gold for k is above zero):
+    {k}_exact, {k}_exact_pos     share of articles where predicted == gold.
+    {k}_within10, {k}_within10_pos
+                                 share where |predicted - gold| <= 0.1 * gold (so a gold of 0 needs a
+                                 prediction of 0, and below 10 it means exact).
+    killed_ge{t}_precision / _recall, t in {1, 10}: alert-threshold crossings. An article crosses
+                                 when its killed figure is >= t. precision = both cross / predicted
+                                 crosses, recall = both cross / gold crosses; null when the
+                                 denominator is 0.
+    docs_per_s                   enrichment (the whole enrich stage: language, casualties, places,
+                                 keywords) on one core: articles / CPU-free wall seconds in this
+                                 single-threaded process, best of --repeat passes.
+    extract_docs_per_s           trafilatura-based extraction (stages/extract.py) of the same
+                                 articles wrapped in a minimal HTML page, same process, same run;
+                                 enrich_vs_extract = docs_per_s / extract_docs_per_s (above 1:
+                                 enrichment is not the bottleneck).
+    baseline_*                   a plain regex extractor in the style of GDELT's counts (a number
+                                 within three words before "killed|dead|died|..." or after
+                                 "killing|kills"), scored in the same run for reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import orjson
+
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "corpus" / "casualties"
+THRESHOLDS = (1, 10)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("casualty")
+    g.add_argument("--file", default=None, help="JSONL of {text, gold_killed, gold_injured} (default: the project's corpus)")
+    g.add_argument("--repeat", type=int, default=3, help="timing passes (best is reported)")
+
+
+def load(path: Path | str | None) -> tuple[list[dict], int]:
+    """(articles, bad_lines) from one JSONL file, or from every *.jsonl of the corpus."""
+    paths = [Path(path)] if path else sorted(CORPUS.glob("*.jsonl"))
+    docs, bad = [], 0
+    for p in paths:
+        with open(p, "rb") as fh:
+            for raw in fh:
+                if not raw.strip():
+                    continue
+                try:
+                    d = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    bad += 1
+                    continue
+                if not _valid(d):
+                    bad += 1
+                    continue
+                docs.append(d)
+    return docs, bad
+
+
+def _valid(d: Any) -> bool:
+    if not isinstance(d, dict) or not isinstance(d.get("text"), str) or not d["text"].strip():
+        return False
+    for k in ("gold_killed", "gold_injured"):
+        v = d.get(k, 0)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            return False
+    return True
+
+
+def _article(d: dict) -> dict:
+    return {
+        "title": d.get("title"),
+        "text": d["text"],
+        "language": d.get("language"),
+        "published": d.get("published"),
+    }
+
+
+def predict(d: dict) -> tuple[int, int]:
+    from wirewatch.stages.enrich import enrich
+
+    figures = enrich(_article(d))["figures"]
+    return tuple((figures[c] or {}).get("count", 0) for c in ("killed", "injured"))  # type: ignore[return-value]
+
+
+_BASE_NUM = r"(\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens|hundreds)"
+_BASE_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+_BASE_KILLED = [
+    re.compile(_BASE_NUM + r"(?:\s+\w+){0,3}?\s+(?:killed|dead|died|deaths|fatalities|bodies)\b", re.I),
+    re.compile(r"\b(?:killing|kills|killed)\s+(?:at least\s+)?" + _BASE_NUM, re.I),
+]
+_BASE_INJURED = [
+    re.compile(_BASE_NUM + r"(?:\s+\w+){0,3}?\s+(?:injured|wounded|hurt|injuries)\b", re.I),
+    re.compile(r"\b(?:injuring|wounding|injured|wounded)\s+(?:at least\s+)?" + _BASE_NUM, re.I),
+]
+
+
+def _base_value(tok: str) -> int:
+    t = tok.lower().replace(",", "")
+    if t.isdigit():
+        return int(t)
+    return {"dozens": 24, "hundreds": 200}.get(t, _BASE_WORDS.get(t, 0))
+
+
+def baseline(d: dict) -> tuple[int, int]:
+    """GDELT-style: the largest number found next to a casualty word, any context, any language."""
+    text = (d.get("title") or "") + "\n" + d["text"]
+    out = []
+    for pats in (_BASE_KILLED, _BASE_INJURED):
+        vals = [_base_value(m.group(1)) for p in pats for m in p.finditer(text)]
+        out.append(max(vals, default=0))
+    return out[0], out[1]
+
+
+def score(docs: list[dict], preds: list[tuple[int, int]]) -> dict:
+    out: dict[str, Any] = {}
+    for i, k in enumerate(("killed", "injured")):
+        gold = [d.get(f"gold_{k}", 0) for d in docs]
+        pred = [p[i] for p in preds]
+        pairs = list(zip(gold, pred))
+        pos = [(g, p) for g, p in pairs if g > 0]
+        out[f"{k}_exact"] = _share(pairs, lambda g, p: g == p)
+        out[f"{k}_exact_pos"] = _share(pos, lambda g, p: g == p)
+        out[f"{k}_within10"] = _share(pairs, _within10)
+        out[f"{k}_within10_pos"] = _share(pos, _within10)
+        out[f"{k}_pos_docs"] = len(pos)
+    gold = [d.get("gold_killed", 0) for d in docs]
+    pred = [p[0] for p in preds]
+    for t in THRESHOLDS:
+        both = sum(1 for g, p in zip(gold, pred) if g >= t and p >= t)
+        pc = sum(1 for p in pred if p >= t)
+        gc = sum(1 for g in gold if g >= t)
+        out[f"killed_ge{t}_precision"] = round(both / pc, 4) if pc else None
+        out[f"killed_ge{t}_recall"] = round(both / gc, 4) if gc else None
+    return out
+
+
+def _within10(g: int, p: int) -> bool:
+    return abs(p - g) <= 0.1 * g
+
+
+def _share(pairs: list[tuple[int, int]], ok: Callable[[int, int], bool]) -> float | None:
+    return round(sum(1 for g, p in pairs if ok(g, p)) / len(pairs), 4) if pairs else None
+
+
+def _rate(fn: Callable[[dict], Any], docs: list[dict], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        for d in docs:
+            fn(d)
+        best = min(best, time.perf_counter() - t0)
+    return round(len(docs) / best, 1) if best > 0 else 0.0
+
+
+def _html(d: dict) -> str:
+    from html import escape
+
+    paras = "".join(f"<p>{escape(p)}</p>" for p in d["text"].split("\n") if p.strip())
+    title = escape(d.get("title") or "Report")
+    return f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{paras}</article></body></html>"
+
+
+def run(args: argparse.Namespace) -> dict:
+    from wirewatch.stages.extract import extract
+    from wirewatch.errors import Rejected
+
+    docs, bad = load(getattr(args, "file", None))
+    repeat = getattr(args, "repeat", 3)
+    preds = [predict(d) for d in docs]
+    result: dict[str, Any] = {"docs": len(docs), "bad_lines": bad, **score(docs, preds)}
+    base = score(docs, [baseline(d) for d in docs])
+    for k in ("killed_exact", "killed_exact_pos", "injured_exact", "injured_exact_pos"):
+        result[f"baseline_{k}"] = base[k]
+
+    if docs:
+        from wirewatch.stages.enrich import enrich
+
+        result["docs_per_s"] = _rate(lambda d: enrich(_article(d)), docs, repeat)
+        pages = [_html(d) for d in docs]
+
+        def _extract(i: int) -> None:
+            try:
+                extract(pages[i], f"https://bench.example/a/{i}", min_length=1)
+            except Rejected:
+                pass
+
+        idx = [{"i": i} for i in range(len(pages))]
+        result["extract_docs_per_s"] = _rate(lambda x: _extract(x["i"]), idx, 1)
+        result["enrich_vs_extract"] = (
+            round(result["docs_per_s"] / result["extract_docs_per_s"], 2) if result["extract_docs_per_s"] else None
+        )
+    else:
+        result["docs_per_s"] = result["extract_docs_per_s"] = result["enrich_vs_extract"] = None
+
+    by_lang: dict[str, list[int]] = {}
+    for i, d in enumerate(docs):
+        by_lang.setdefault(d.get("language") or "?", []).append(i)
+    if len(by_lang) > 1:
+        for lang, ix in sorted(by_lang.items()):
+            s = score([docs[i] for i in ix], [preds[i] for i in ix])
+            result[f"{lang}_killed_exact_pos"] = s["killed_exact_pos"]
+            result[f"{lang}_injured_exact_pos"] = s["injured_exact_pos"]
+    _table(result)
+    return result
+
+
+def _table(r: dict) -> None:
+    print(f"{'metric':<28}{'wirewatch':>12}{'baseline':>12}")
+    for k in ("killed_exact", "killed_exact_pos", "injured_exact", "injured_exact_pos"):
+        print(f"{k:<28}{_fmt(r.get(k)):>12}{_fmt(r.get('baseline_' + k)):>12}")
+    for k in ("killed_within10", "killed_within10_pos", "injured_within10", "injured_within10_pos",
+              "killed_ge1_precision", "killed_ge1_recall", "killed_ge10_precision", "killed_ge10_recall",
+              "docs_per_s", "extract_docs_per_s", "enrich_vs_extract", "docs", "bad_lines"):
+        print(f"{k:<28}{_fmt(r.get(k)):>12}")
+
+
+def _fmt(v: Any) -> str:
+    return "-" if v is None else (f"{v:.3f}" if isinstance(v, float) and v <= 1 else str(v))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="bench_casualty", description=__doc__)
+    add_arguments(parser)
+    print(orjson.dumps(run(parser.parse_args(argv))).decode())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Quality gate: the casualty figures on the project's labelled corpus never fall below the floors.
+
+tests/corpus/casualties/<language>.jsonl holds sentences and short articles we wrote, each with its
+gold killed/injured figures; floors.json the least score allowed per file. Raise a floor when the
+extractor improves; never lower one. The scorer is benchmarks/bench_casualty.py's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.bench_casualty import CORPUS, load, predict, score
+
+FLOORS = json.loads((CORPUS / "floors.json").read_text())
+LANGUAGES = sorted(k for k in FLOORS if not k.startswith("_"))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_corpus_meets_floors(language: str) -> None:
+    docs, bad = load(CORPUS / f"{language}.jsonl")
+    assert bad == 0 and len(docs) >= 100
+    assert {d["language"] for d in docs} == {language}
+    result = score(docs, [predict(d) for d in docs])
+    below = {k: (result[k], floor) for k, floor in FLOORS[language].items() if result[k] < floor}
+    assert not below, f"{language}: score below floor {below}"
+
+
+def test_scorer_counts_bad_lines_and_defines_within_and_thresholds(tmp_path: Path) -> None:
+    f = tmp_path / "gold.jsonl"
+    f.write_text(
+        "\n".join([
+            json.dumps({"text": "12 people were killed and 3 injured.", "gold_killed": 12, "gold_injured": 3}),
+            json.dumps({"text": "Nothing happened.", "gold_killed": 0, "gold_injured": 0}),
+            json.dumps({"text": "At least 100 people died.", "gold_killed": 105, "gold_injured": 0}),
+            "not json",
+            json.dumps({"text": "", "gold_killed": 1, "gold_injured": 0}),
+            json.dumps({"text": "x", "gold_killed": -1, "gold_injured": 0}),
+            json.dumps(["a list"]),
+            "",
+        ])
+    )
+    docs, bad = load(f)
+    assert (len(docs), bad) == (3, 4)
+    r = score(docs, [predict(d) for d in docs])
+    assert r["killed_exact"] == round(2 / 3, 4) and r["killed_exact_pos"] == 0.5
+    assert r["killed_within10_pos"] == 1.0  # 100 is within 10% of 105
+    assert r["killed_ge1_precision"] == 1.0 and r["killed_ge1_recall"] == 1.0
+    assert r["killed_ge10_recall"] == 1.0
+    assert r["injured_exact_pos"] == 1.0
