@@ -1,233 +1,33 @@
-"""stages.fetch against a real HTTP origin on 127.0.0.1 whose routes each act out one hostile habit of the web."""
+"""stages.fetch against a real HTTP origin on 127.0.0.1 (tests/harness/origin.py): redirects, statuses,
+timeouts, size caps and charsets. Loopback is allowed here by the explicit switch; the address
+policy itself is tested in test_fetch_safety.py and test_netguard.py."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
-from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
+from datetime import datetime, timezone
 
 import httpx
 import pytest
-from aiohttp import web
 
+from tests.harness.origin import Origin
 from wirewatch.errors import PermanentError, TransientError
 from wirewatch.settings import FetchSettings
 from wirewatch.stages.fetch import FetchResult, Hop, build_client, decode_html, fetch, parse_retry_after
 from wirewatch.stages.urls import normalise_link
 
-ARTICLE = "<!doctype html><html lang='en'><head><title>Flood</title></head><body><p>Water rose overnight.</p></body></html>"
-ARABIC = "<!doctype html><html lang='ar'><head><title>خبر</title></head><body><p>قال مسؤولون إن المياه ارتفعت ليلا</p></body></html>"
 
-
-def html(body: str | bytes, content_type: str = "text/html; charset=utf-8", status: int = 200) -> web.Response:
-    data = body.encode("utf-8") if isinstance(body, str) else body
-    return web.Response(body=data, status=status, headers={"Content-Type": content_type})
-
-
-def redirect(status: int, location: str | None) -> web.Response:
-    headers = {"Location": location} if location is not None else {}
-    return web.Response(status=status, headers=headers)
-
-
-async def short_link(request: web.Request) -> web.Response:
-    # Absolute Location, the way shorteners answer.
-    return redirect(301, str(request.url.with_path("/r/b")))
-
-
-async def hop_b(request: web.Request) -> web.Response:
-    return redirect(302, "/r/c")  # path-absolute
-
-
-async def hop_c(request: web.Request) -> web.Response:
-    return redirect(307, "d")  # relative to /r/c
-
-
-async def hop_d(request: web.Request) -> web.Response:
-    return redirect(308, f"//{request.host}/r/e")  # scheme-relative
-
-
-async def hop_e(request: web.Request) -> web.Response:
-    return redirect(303, "article?id=7#top")
-
-
-async def article(request: web.Request) -> web.Response:
-    return html(ARTICLE)
-
-
-async def loop_a(request: web.Request) -> web.Response:
-    return redirect(302, "/loop/b")
-
-
-async def loop_b(request: web.Request) -> web.Response:
-    return redirect(302, "/loop/a")
-
-
-async def endless(request: web.Request) -> web.Response:
-    return redirect(302, f"/hops/{int(request.match_info['n']) + 1}")
-
-
-async def not_found(request: web.Request) -> web.Response:
-    return html("<html><body>nope</body></html>", status=404)
-
-
-async def gone(request: web.Request) -> web.Response:
-    return html("<html><body>gone</body></html>", status=410)
-
-
-async def busy(request: web.Request) -> web.Response:
-    return web.Response(status=503, headers={"Retry-After": "120"})
-
-
-async def rate_limited(request: web.Request) -> web.Response:
-    when = datetime.now(timezone.utc) + timedelta(seconds=90)
-    return web.Response(status=429, headers={"Retry-After": format_datetime(when, usegmt=True)})
-
-
-async def pdf(request: web.Request) -> web.Response:
-    return html(b"%PDF-1.7\n...", content_type="application/pdf")
-
-
-async def xhtml(request: web.Request) -> web.Response:
-    return html(ARTICLE, content_type="application/xhtml+xml")
-
-
-async def no_location(request: web.Request) -> web.Response:
-    return redirect(302, None)
-
-
-async def to_ftp(request: web.Request) -> web.Response:
-    return redirect(302, "ftp://files.example/report.pdf")
-
-
-async def bad_location(request: web.Request) -> web.Response:
-    return redirect(302, "http://[oops/")
-
-
-async def huge_streamed(request: web.Request) -> web.StreamResponse:
-    # No Content-Length: the only defence is counting bytes as they arrive.
-    response = web.StreamResponse(headers={"Content-Type": "text/html"})
-    await response.prepare(request)
-    try:
-        for _ in range(200):
-            await response.write(b"<p>" + b"x" * 16_380 + b"</p>")
-    except (ConnectionResetError, ConnectionError):
-        pass  # the client hung up once it had enough, as it should
-    return response
-
-
-async def huge_declared(request: web.Request) -> web.Response:
-    return html(b"x" * 300_000, content_type="text/html")
-
-
-async def slow_headers(request: web.Request) -> web.Response:
-    await asyncio.sleep(5)
-    return html(ARTICLE)
-
-
-async def stalled_body(request: web.Request) -> web.StreamResponse:
-    response = web.StreamResponse(headers={"Content-Type": "text/html"})
-    await response.prepare(request)
-    await response.write(b"<html><body><p>first part")
-    await asyncio.sleep(5)
-    return response
-
-
-async def drip(request: web.Request) -> web.StreamResponse:
-    # Each read arrives within the read timeout; only the whole-fetch deadline can stop this.
-    response = web.StreamResponse(headers={"Content-Type": "text/html"})
-    await response.prepare(request)
-    try:
-        for _ in range(100):
-            await response.write(b"<p>.</p>")
-            await asyncio.sleep(0.1)
-    except (ConnectionResetError, ConnectionError):
-        pass
-    return response
-
-
-async def meta_1256(request: web.Request) -> web.Response:
-    page = (
-        "<html><head><meta charset='windows-1256'><title>تقرير</title></head>"
-        "<body><p>قتل خمسة أشخاص في الهجوم</p></body></html>"
-    )
-    return html(page.encode("cp1256"), content_type="text/html")
-
-
-async def meta_latin1(request: web.Request) -> web.Response:
-    # Bytes 0x93/0x94 are curly quotes in windows-1252 and control codes in true ISO-8859-1.
-    page = (
-        b'<html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">'
-        b"</head><body><p>Caf\xe9 owner said \x93we heard it\x94.</p></body></html>"
-    )
-    return html(page, content_type="text/html")
-
-
-async def arabic_utf8(request: web.Request) -> web.Response:
-    return html(ARABIC)
-
-
-async def bom_page(request: web.Request) -> web.Response:
-    # The header is wrong; the BOM is not.
-    return html(b"\xef\xbb\xbf" + ARABIC.encode("utf-8"), content_type="text/html; charset=iso-8859-1")
-
-
-async def undeclared_1256(request: web.Request) -> web.Response:
-    page = "<html><body><p>" + "قال شهود إن الانفجار وقع قرب السوق المركزي صباح اليوم. " * 20 + "</p></body></html>"
-    return html(page.encode("cp1256"), content_type="text/html")
-
-
-async def echo_ua(request: web.Request) -> web.Response:
-    return html(f"<html><body><p>{request.headers.get('User-Agent', '')}</p></body></html>")
+@pytest.fixture
+def settings() -> FetchSettings:
+    return FetchSettings(connect_timeout=1.0, read_timeout=0.5, total_timeout=2.0, max_bytes=100_000, max_redirects=5,
+                         allow_private_addresses=True)
 
 
 @pytest.fixture
 async def origin():
-    app = web.Application()
-    app.router.add_get("/r/a", short_link)
-    app.router.add_get("/r/b", hop_b)
-    app.router.add_get("/r/c", hop_c)
-    app.router.add_get("/r/d", hop_d)
-    app.router.add_get("/r/e", hop_e)
-    app.router.add_get("/r/article", article)
-    app.router.add_get("/article", article)
-    app.router.add_get("/loop/a", loop_a)
-    app.router.add_get("/loop/b", loop_b)
-    app.router.add_get("/hops/{n}", endless)
-    app.router.add_get("/missing", not_found)
-    app.router.add_get("/gone", gone)
-    app.router.add_get("/busy", busy)
-    app.router.add_get("/rate-limited", rate_limited)
-    app.router.add_get("/report.pdf", pdf)
-    app.router.add_get("/xhtml", xhtml)
-    app.router.add_get("/no-location", no_location)
-    app.router.add_get("/to-ftp", to_ftp)
-    app.router.add_get("/bad-location", bad_location)
-    app.router.add_get("/huge", huge_streamed)
-    app.router.add_get("/huge-declared", huge_declared)
-    app.router.add_get("/slow-headers", slow_headers)
-    app.router.add_get("/stalled-body", stalled_body)
-    app.router.add_get("/drip", drip)
-    app.router.add_get("/meta-1256", meta_1256)
-    app.router.add_get("/meta-latin1", meta_latin1)
-    app.router.add_get("/arabic", arabic_utf8)
-    app.router.add_get("/bom", bom_page)
-    app.router.add_get("/undeclared-1256", undeclared_1256)
-    app.router.add_get("/ua", echo_ua)
-    runner = web.AppRunner(app, shutdown_timeout=0.1, handler_cancellation=True)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
-
-
-@pytest.fixture
-def settings() -> FetchSettings:
-    return FetchSettings(connect_timeout=1.0, read_timeout=0.5, total_timeout=2.0, max_bytes=100_000, max_redirects=5)
+    async with Origin() as o:
+        yield o.base
 
 
 @pytest.fixture
@@ -275,10 +75,10 @@ async def test_too_many_redirects(origin, client, settings):
 
 
 async def test_exactly_max_redirects_is_allowed(origin, client):
-    tight = FetchSettings(max_redirects=5, read_timeout=1.0, total_timeout=3.0)
+    tight = FetchSettings(max_redirects=5, read_timeout=1.0, total_timeout=3.0, allow_private_addresses=True)
     assert len((await fetch(f"{origin}/r/a", client, tight)).redirects) == 5
     with pytest.raises(PermanentError, match="too_many_redirects"):
-        await fetch(f"{origin}/r/a", client, FetchSettings(max_redirects=4))
+        await fetch(f"{origin}/r/a", client, FetchSettings(max_redirects=4, allow_private_addresses=True))
 
 
 async def test_redirect_without_location_is_a_status_error(origin, client, settings):
@@ -359,7 +159,7 @@ async def test_read_timeout_is_transient(origin, client, settings, path):
 
 
 async def test_total_deadline_covers_a_server_that_drips(origin, client):
-    slow_drip = FetchSettings(read_timeout=1.0, total_timeout=0.5)
+    slow_drip = FetchSettings(read_timeout=1.0, total_timeout=0.5, allow_private_addresses=True)
     loop = asyncio.get_running_loop()
     started = loop.time()
     with pytest.raises(TransientError) as e:

@@ -1,0 +1,261 @@
+"""Politeness of the fetch stage: a URL in, permission to request it (or an error) out.
+
+One ``Politeness`` per worker holds, per host name, a concurrency limit and a token bucket
+(``per_host_rate`` requests a second, ``per_host_burst`` back to back), plus a pause set by a
+429/503's Retry-After or a robots.txt Crawl-delay; and, per origin, the parsed robots.txt.
+
+    async with polite.slot(url): ...     waits for the host's turn, at most ``max_host_wait``
+                                         seconds, else TransientError("host_busy", retry_after)
+    polite.pause(url, seconds)           no request to that host before then (Retry-After)
+    await polite.check_robots(url, client)
+                                         PermanentError("robots_disallowed") if robots.txt says no;
+                                         TransientError("robots_unavailable") if it cannot be read
+
+robots.txt follows RFC 9309: 2xx is parsed, a 4xx (or no file) allows everything, a 5xx or a
+network failure disallows everything for now (retried later), and the first 500 KiB count. It is
+fetched through the caller's client, so the address guard applies to it as to every request; one
+fetch per origin at a time, however many links for that origin arrive together. State is bounded:
+idle hosts and old robots entries are evicted past ``max_hosts``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.robotparser
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import httpx
+
+from ..errors import PermanentError, TransientError
+from ..settings import FetchSettings
+from .netguard import BlockedAddress
+
+ROBOTS_MAX_BYTES = 512 * 1024
+# A robots.txt that cannot be read disallows its origin; how long before we ask again.
+ROBOTS_RETRY_SECONDS = 60.0
+# Crawl-delay larger than this is treated as this: a hostile robots.txt must not park a worker.
+MAX_CRAWL_DELAY = 60.0
+
+
+@dataclass
+class _Host:
+    sem: asyncio.Semaphore
+    interval: float  # seconds per token
+    burst: float
+    tokens: float
+    updated: float
+    not_before: float = 0.0
+    users: int = 0
+
+
+@dataclass
+class _Robots:
+    parser: urllib.robotparser.RobotFileParser | None  # None: unreadable, disallow until expires
+    expires: float
+    detail: str = ""
+    loading: asyncio.Future | None = field(default=None, repr=False)
+
+
+def host_of(url: str | httpx.URL) -> str:
+    return (httpx.URL(url) if isinstance(url, str) else url).host.lower()
+
+
+def origin_of(url: str | httpx.URL) -> str:
+    u = httpx.URL(url) if isinstance(url, str) else url
+    default = {"http": 80, "https": 443}.get(u.scheme)
+    port = f":{u.port}" if u.port not in (None, default) else ""
+    return f"{u.scheme}://{u.host.lower()}{port}"
+
+
+class Politeness:
+    def __init__(self, settings: FetchSettings, *, max_hosts: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.settings = settings
+        self.max_hosts = max_hosts
+        self.clock = clock
+        self.sleep = sleep
+        self._hosts: OrderedDict[str, _Host] = OrderedDict()
+        self._robots: OrderedDict[str, _Robots] = OrderedDict()
+        self.robots_fetches = 0
+
+    # -- per-host turn -------------------------------------------------------------------------
+
+    def _host(self, host: str) -> _Host:
+        h = self._hosts.get(host)
+        if h is None:
+            s = self.settings
+            h = _Host(asyncio.Semaphore(s.per_host_concurrency), 1.0 / s.per_host_rate, float(s.per_host_burst),
+                      float(s.per_host_burst), self.clock())
+            self._evict_hosts()
+            self._hosts[host] = h
+        else:
+            self._hosts.move_to_end(host)
+        return h
+
+    def _evict_hosts(self) -> None:
+        if len(self._hosts) < self.max_hosts:
+            return
+        now = self.clock()
+        # First hosts whose state says nothing (full bucket, no pause): forgetting them changes
+        # nothing. Then, if need be, the least recently used idle ones: memory stays bounded
+        # whatever the spread of hosts, at the price of a fresh burst for a long-unseen host.
+        for strict in (True, False):
+            for name in list(self._hosts):
+                if len(self._hosts) < self.max_hosts:
+                    return
+                h = self._hosts[name]
+                if h.users == 0 and (not strict or (h.not_before <= now and self._refill(h, now) >= h.burst)):
+                    del self._hosts[name]
+
+    def _refill(self, h: _Host, now: float) -> float:
+        h.tokens = min(h.burst, h.tokens + (now - h.updated) / h.interval)
+        h.updated = now
+        return h.tokens
+
+    @asynccontextmanager
+    async def slot(self, url: str | httpx.URL) -> AsyncIterator[None]:
+        host = host_of(url)
+        h = self._host(host)
+        h.users += 1
+        try:
+            deadline = self.clock() + self.settings.max_host_wait
+            self._check_pause(h, host, deadline)
+            try:
+                async with asyncio.timeout(self.settings.max_host_wait):
+                    await h.sem.acquire()
+            except TimeoutError:
+                raise TransientError(
+                    "host_busy", f"{host}: no free slot within {self.settings.max_host_wait:g}s "
+                    f"({self.settings.per_host_concurrency} requests in flight at most)") from None
+            try:
+                await self._take_token(h, host, deadline)
+                yield
+            finally:
+                h.sem.release()
+        finally:
+            h.users -= 1
+
+    def _check_pause(self, h: _Host, host: str, deadline: float) -> None:
+        if h.not_before > deadline:
+            wait = h.not_before - self.clock()
+            raise TransientError("host_busy", f"{host} asked us to wait {wait:.0f}s more (Retry-After or Crawl-delay)",
+                                 retry_after=wait)
+
+    async def _take_token(self, h: _Host, host: str, deadline: float) -> None:
+        while True:
+            now = self.clock()
+            self._check_pause(h, host, deadline)
+            wait = max(h.not_before - now, (1.0 - self._refill(h, now)) * h.interval)
+            if wait <= 0:
+                h.tokens -= 1.0
+                return
+            if now + wait > deadline:
+                raise TransientError("host_busy", f"{host}: rate limit of {1 / h.interval:g}/s leaves no turn within "
+                                     f"{self.settings.max_host_wait:g}s", retry_after=wait)
+            await self.sleep(wait)
+
+    def pause(self, url: str | httpx.URL, seconds: float) -> None:
+        """The host asked for a break (Retry-After): no request to it before ``seconds`` from now."""
+        h = self._host(host_of(url))
+        h.not_before = max(h.not_before, self.clock() + max(0.0, seconds))
+
+    def _crawl_delay(self, host: str, delay: float) -> None:
+        h = self._host(host)
+        h.interval = max(h.interval, min(delay, MAX_CRAWL_DELAY))
+        # A host that wants one request every N seconds wants no burst either.
+        h.burst = min(h.burst, 1.0)
+        h.tokens = min(h.tokens, h.burst)
+
+    # -- robots.txt ----------------------------------------------------------------------------
+
+    async def check_robots(self, url: str | httpx.URL, client: httpx.AsyncClient) -> None:
+        if not self.settings.robots:
+            return
+        u = httpx.URL(url) if isinstance(url, str) else url
+        if u.path == "/robots.txt":
+            return
+        entry = await self._robots_for(origin_of(u), client)
+        if entry.parser is None:
+            raise TransientError("robots_unavailable", f"{origin_of(u)}/robots.txt: {entry.detail}",
+                                 retry_after=max(0.0, entry.expires - self.clock()))
+        if not entry.parser.can_fetch(self.settings.user_agent, str(u)):
+            raise PermanentError("robots_disallowed", f"robots.txt of {origin_of(u)} disallows {u}")
+
+    async def _robots_for(self, origin: str, client: httpx.AsyncClient) -> _Robots:
+        entry = self._robots.get(origin)
+        if entry is not None and entry.loading is not None:
+            return await asyncio.shield(entry.loading)
+        if entry is not None and entry.expires > self.clock():
+            self._robots.move_to_end(origin)
+            return entry
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        placeholder = _Robots(None, 0.0, "being fetched", loading=future)
+        self._robots[origin] = placeholder
+        try:
+            result = await self._load_robots(origin, client)
+        except BaseException as e:
+            # Cancelled or crashed: let the next caller try again rather than wait forever.
+            self._robots.pop(origin, None)
+            future.set_exception(e if isinstance(e, Exception) else TransientError("robots_unavailable", "cancelled"))
+            future.exception()  # mark retrieved: nobody may be waiting
+            raise
+        self._robots[origin] = result
+        self._robots.move_to_end(origin)
+        while len(self._robots) > self.max_hosts:
+            oldest = next(iter(self._robots))
+            if self._robots[oldest].loading is not None:
+                break
+            del self._robots[oldest]
+        future.set_result(result)
+        return result
+
+    async def _load_robots(self, origin: str, client: httpx.AsyncClient) -> _Robots:
+        self.robots_fetches += 1
+        now = self.clock()
+        try:
+            async with asyncio.timeout(self.settings.total_timeout):
+                async with self.slot(origin + "/robots.txt"):
+                    async with client.stream("GET", origin + "/robots.txt", follow_redirects=True,
+                                             headers={"Accept": "text/plain,*/*;q=0.1"}) as resp:
+                        status = resp.status_code
+                        body = b""
+                        if 200 <= status < 300:
+                            chunks, size = [], 0
+                            async for chunk in resp.aiter_bytes():
+                                chunks.append(chunk)
+                                size += len(chunk)
+                                if size >= ROBOTS_MAX_BYTES:
+                                    break  # RFC 9309: a crawler may ignore what follows the first 500 KiB
+                            body = b"".join(chunks)[:ROBOTS_MAX_BYTES]
+        except TimeoutError:
+            return _Robots(None, now + ROBOTS_RETRY_SECONDS, "timed out")
+        except httpx.TooManyRedirects:
+            return self._allow_all(now)  # RFC 9309: like a 4xx
+        except httpx.HTTPError as e:
+            if isinstance(e, BlockedAddress):
+                raise PermanentError("blocked_address", str(e)) from e
+            return _Robots(None, now + ROBOTS_RETRY_SECONDS, f"{type(e).__name__}: {e}")
+        if 200 <= status < 300:
+            parser = urllib.robotparser.RobotFileParser()
+            parser.parse(body.decode("utf-8", errors="replace").splitlines())
+            parser.modified()  # can_fetch answers False for a parser that was never "read"
+            delay = parser.crawl_delay(self.settings.user_agent)
+            if delay:
+                try:
+                    self._crawl_delay(host_of(origin), float(delay))
+                except (TypeError, ValueError):
+                    pass
+            return _Robots(parser, now + self.settings.robots_ttl)
+        if 400 <= status < 500 and status != 429:
+            return self._allow_all(now)
+        return _Robots(None, now + ROBOTS_RETRY_SECONDS, f"HTTP {status}")
+
+    def _allow_all(self, now: float) -> _Robots:
+        parser = urllib.robotparser.RobotFileParser()
+        parser.allow_all = True
+        return _Robots(parser, now + self.settings.robots_ttl)

@@ -1,0 +1,208 @@
+"""The fetch stage against hostile origins with the address guard ON (the production default).
+
+The origin listens on 127.0.0.1, which the guard refuses; the tests exempt exactly 127.0.0.1/32
+through ``allowed_networks`` (the operator's explicit loosening), so any other loopback target a
+redirect aims at (127.0.0.2, [::1], 0.0.0.0, 2130706434) must be refused at connect time. Every
+target is on this machine: were the guard broken, nothing would leave it.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.harness.origin import ARABIC, ARTICLE, RUSSIAN, Origin
+from wirewatch.errors import PermanentError, TransientError
+from wirewatch.settings import FetchSettings
+from wirewatch.stages.fetch import Hop, build_client, fetch, meta_refresh
+
+
+def guarded(**kw) -> FetchSettings:
+    base = dict(connect_timeout=1.0, read_timeout=1.0, total_timeout=5.0, max_bytes=200_000,
+                max_decompressed_bytes=1_000_000, max_redirects=5, allowed_networks=["127.0.0.1/32"])
+    return FetchSettings(**{**base, **kw})
+
+
+@pytest.fixture
+async def origin():
+    async with Origin() as o:
+        yield o
+
+
+@pytest.fixture
+def settings() -> FetchSettings:
+    return guarded()
+
+
+@pytest.fixture
+async def client(settings):
+    async with build_client(settings) as c:
+        yield c
+
+
+async def test_default_settings_refuse_loopback(origin):
+    defaults = FetchSettings()
+    assert defaults.allow_private_addresses is False and defaults.allowed_networks == []
+    async with build_client(defaults) as c:
+        with pytest.raises(PermanentError) as e:
+            await fetch(origin.url("/article"), c, defaults)
+    assert e.value.reason == "blocked_address"
+    assert "127.0.0.1" in e.value.detail and "loopback" in e.value.detail
+    assert origin.hits["/article"] == 0  # refused before a byte was sent
+
+
+async def test_exempted_address_is_fetched(origin, client, settings):
+    result = await fetch(origin.url("/article"), client, settings)
+    assert "Water rose overnight." in result.html
+
+
+@pytest.mark.parametrize("path, shown", [
+    ("/to-loopback", "127.0.0.2"),
+    ("/to-ipv6-loopback", "::1"),
+    ("/to-unspecified", "0.0.0.0"),
+    ("/to-decimal-loopback", "127.0.0.2"),
+])
+async def test_redirect_to_an_internal_address_is_refused_at_connect(origin, client, settings, path, shown):
+    with pytest.raises(PermanentError) as e:
+        await fetch(origin.url(path), client, settings)
+    assert e.value.reason == "blocked_address"
+    assert shown in e.value.detail
+    assert origin.hits["/article"] == 0
+
+
+async def test_name_resolving_to_loopback_is_refused(origin, settings):
+    # What DNS rebinding looks like from here: a public-looking name whose answer is internal.
+    async def rebinding(host: str, port: int) -> list[str]:
+        return ["127.0.0.1", "127.0.0.2"] if host == "news.rebind.test" else ["127.0.0.1"]
+
+    async with build_client(settings, resolver=rebinding) as c:
+        with pytest.raises(PermanentError) as e:
+            await fetch(f"http://news.rebind.test:{origin.port}/article", c, settings)
+        assert e.value.reason == "blocked_address" and "127.0.0.2" in e.value.detail
+        # The same name resolving only to the exempted address is fine: the check is on the IP.
+        ok = await fetch(f"http://fine.test:{origin.port}/article", c, settings)
+        assert "Water rose overnight." in ok.html
+
+
+async def test_unknown_host_is_a_dns_error(settings):
+    import socket
+
+    async def nxdomain(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    async with build_client(settings, resolver=nxdomain) as c:
+        with pytest.raises(PermanentError) as e:
+            await fetch("https://gone.invalid/x", c, settings)
+    assert e.value.reason == "dns_error" and "gone.invalid" in e.value.detail
+
+
+async def test_feed_style_use_of_the_client_is_guarded_too(origin, client):
+    # The feed poller lets httpx follow redirects; the guard sits below, so it still holds.
+    with pytest.raises(httpx.ConnectError, match="loopback"):
+        await client.get(origin.url("/to-loopback"), follow_redirects=True)
+
+
+async def test_bad_certificate_is_a_tls_error():
+    settings = guarded()
+    async with Origin(tls=True) as o, build_client(settings) as c:
+        with pytest.raises(PermanentError) as e:
+            await fetch(o.url("/article"), c, settings)
+    assert e.value.reason == "tls_error"
+    assert "CERTIFICATE_VERIFY_FAILED" in e.value.detail or "certificate" in e.value.detail.lower()
+
+
+async def test_gzip_bomb_is_stopped_after_decompression(origin, client, settings):
+    with pytest.raises(PermanentError) as e:
+        await fetch(origin.url("/gzip-bomb"), client, settings)
+    assert e.value.reason == "too_large"
+    assert "decompresses to more than 1000000 bytes" in e.value.detail
+
+
+async def test_endless_body_is_cut_off_on_the_wire(origin, client, settings):
+    with pytest.raises(PermanentError) as e:
+        await fetch(origin.url("/endless"), client, settings)
+    assert (e.value.reason, e.value.detail) == ("too_large", f"{origin.url('/endless')} sent more than 200000 bytes")
+
+
+@pytest.mark.parametrize("path, text", [("/gzipped", "قال مسؤولون"), ("/deflated", "Water rose"), ("/raw-deflated", "Water rose")])
+async def test_compressed_pages_are_decoded(origin, client, settings, path, text):
+    assert text in (await fetch(origin.url(path), client, settings)).html
+
+
+async def test_encoding_we_did_not_ask_for_is_refused(origin, client, settings):
+    with pytest.raises(PermanentError) as e:
+        await fetch(origin.url("/brotli"), client, settings)
+    assert e.value.reason == "decode_error" and "'br'" in e.value.detail
+
+
+async def test_headers_past_the_parser_ceiling(origin, client, settings):
+    with pytest.raises(PermanentError) as e:
+        await fetch(origin.url("/huge-headers"), client, settings)
+    assert e.value.reason == "headers_too_large"
+
+
+async def test_headers_past_the_configured_cap(origin, client):
+    tight = guarded(max_header_bytes=8192)
+    with pytest.raises(PermanentError) as e:
+        await fetch(origin.url("/big-headers"), client, tight)
+    assert e.value.reason == "headers_too_large" and "the limit is 8192" in e.value.detail
+    assert "Water rose" in (await fetch(origin.url("/big-headers"), client, guarded())).html
+
+
+async def test_missing_content_type_is_refused(origin, client, settings):
+    with pytest.raises(PermanentError) as e:
+        await fetch(origin.url("/no-content-type"), client, settings)
+    assert e.value.reason == "unsupported_content_type"
+
+
+async def test_meta_refresh_is_followed_and_recorded(origin, client, settings):
+    result = await fetch(origin.url("/refresh"), client, settings)
+    assert result.redirects == (Hop(origin.url("/refresh"), 200),)
+    assert result.final_url == origin.url("/article") and "Water rose" in result.html
+
+
+async def test_meta_refresh_inside_noscript_after_a_redirect(origin, client, settings):
+    result = await fetch(origin.url("/refresh-noscript"), client, settings)
+    assert result.final_url == origin.url("/r/article?id=9")
+
+
+async def test_meta_refresh_loop(origin, client, settings):
+    with pytest.raises(PermanentError) as e:
+        await fetch(origin.url("/refresh-loop/a"), client, settings)
+    assert e.value.reason == "redirect_loop"
+
+
+async def test_slow_self_reload_is_not_a_redirect(origin, client, settings):
+    result = await fetch(origin.url("/reload-self"), client, settings)
+    assert result.redirects == () and "Live." in result.html
+
+
+def test_meta_refresh_parsing():
+    base = "https://s.example/abc"
+    assert meta_refresh('<meta http-equiv="refresh" content="0;URL=\'https://news.example/a\'">', base) == "https://news.example/a"
+    assert meta_refresh("<META HTTP-EQUIV=Refresh CONTENT='1; url=/b'>", base) == "https://s.example/b"
+    assert meta_refresh('<meta content="0; url=c" http-equiv="refresh">', base) == "https://s.example/c"
+    assert meta_refresh('<meta http-equiv="refresh" content="600; url=/d">', base) is None
+    assert meta_refresh('<meta http-equiv="refresh" content="5">', base) is None
+    assert meta_refresh('<meta name="description" content="0; url=/e">', base) is None
+
+
+async def test_wrong_charset_label_falls_back_to_the_bytes(origin, client, settings):
+    assert "قال مسؤولون إن المياه ارتفعت ليلا" in (await fetch(origin.url("/wrong-charset"), client, settings)).html
+
+
+@pytest.mark.parametrize("path", ["/koi8", "/cp1251"])
+async def test_undeclared_cyrillic_is_detected(origin, client, settings, path):
+    html = (await fetch(origin.url(path), client, settings)).html
+    assert "Спасатели сообщили, что вода поднялась за ночь." in html
+    assert "<title>Новости</title>" in html
+
+
+async def test_drip_with_the_guard_on_still_hits_the_total_deadline(origin, client):
+    with pytest.raises(TransientError) as e:
+        await fetch(origin.url("/drip"), client, guarded(total_timeout=0.5))
+    assert e.value.reason == "timeout" and "in total" in e.value.detail
+
+
+def test_fixture_text_is_what_the_origin_serves():
+    assert "Water rose overnight." in ARTICLE and "قال" in ARABIC and "Спасатели" in RUSSIAN
