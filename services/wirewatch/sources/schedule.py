@@ -1,0 +1,123 @@
+"""When to poll a source next: response headers and feed hints in, seconds to wait out. Pure.
+
+A healthy source is polled every `interval` seconds unless the publisher asks for less often
+(RSS ``<ttl>``, ``Cache-Control: max-age``, ``Expires``, ``Retry-After``); the answer is always
+clamped to ``[min_interval, max_interval]`` so neither a wrong header nor a typo in the settings
+can make us hammer a site or forget it. A failing source backs off exponentially up to
+``backoff_max`` and keeps being polled at that pace for as long as it fails: it is never given up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    min_interval: float
+    max_interval: float
+    backoff_max: float
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None:  # plain dicts in tests; httpx.Headers is case-insensitive already
+        value = next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+    return value
+
+
+def retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
+    """Seconds asked by ``Retry-After`` (delta-seconds or an HTTP date), or None."""
+    value = _header(headers, "retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    when = _http_date(value)
+    return max(0.0, (when - now).total_seconds()) if when else None
+
+
+def cache_lifetime(headers: Mapping[str, str], now: datetime) -> float | None:
+    """Seconds the response says it stays fresh: Cache-Control s-maxage/max-age, else Expires.
+
+    ``no-cache``/``no-store`` mean "ask again whenever you like": 0, which the bounds lift to
+    ``min_interval``. None when the response says nothing.
+    """
+    cc = (_header(headers, "cache-control") or "").lower()
+    directives: dict[str, str] = {}
+    for part in cc.split(","):
+        key, _, val = part.strip().partition("=")
+        if key:
+            directives[key.strip()] = val.strip().strip('"')
+    for key in ("s-maxage", "max-age"):
+        if key in directives:
+            try:
+                return max(0.0, float(int(directives[key])))
+            except ValueError:
+                continue
+    if "no-cache" in directives or "no-store" in directives:
+        return 0.0
+    expires = _header(headers, "expires")
+    if expires is not None:
+        when = _http_date(expires)
+        if when is None:  # "Expires: 0" and other junk mean already expired
+            return 0.0
+        date = _http_date(_header(headers, "date")) or now
+        return max(0.0, (when - date).total_seconds())
+    return None
+
+
+def next_delay(
+    interval: float,
+    bounds: Bounds,
+    headers: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    ttl: float | None = None,
+) -> float:
+    """Seconds until the next poll of a source that answered (200 or 304).
+
+    The publisher's hints can only lengthen our interval: a feed that says it changes hourly is
+    not polled every two minutes, but a short max-age does not make us poll faster than asked.
+    """
+    now = now or datetime.now(UTC)
+    headers = headers or {}
+    delay = interval
+    for hint in (ttl, cache_lifetime(headers, now), retry_after(headers, now)):
+        if hint is not None:
+            delay = max(delay, hint)
+    return min(max(delay, bounds.min_interval), bounds.max_interval)
+
+
+def error_delay(
+    error_count: int,
+    interval: float,
+    bounds: Bounds,
+    headers: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> float:
+    """Seconds until the next try of a source that failed `error_count` times in a row.
+
+    Doubles from `interval` per failure, capped at `backoff_max` (so the thousandth failure waits
+    as long as the tenth); a Retry-After from the server is honoured up to the same cap.
+    """
+    now = now or datetime.now(UTC)
+    exponent = min(max(error_count, 1) - 1, 32)  # 2**32 * anything already exceeds any cap
+    delay = interval * (2.0**exponent)
+    asked = retry_after(headers or {}, now)
+    if asked is not None:
+        delay = max(delay, asked)
+    return min(max(delay, bounds.min_interval), bounds.backoff_max)
