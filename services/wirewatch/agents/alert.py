@@ -1,23 +1,228 @@
-"""alert agent: `alert` in -> delivered to every configured channel, once per channel.
+"""alert agent: `alert` in -> delivered to every configured channel, at least once per channel;
+out: a `deadletter` per (alert, channel) that could not be delivered.
 
-The storage ledger remembers which (alert, channel) pairs were delivered, so a redelivered alert
-message, or the same article arriving twice, does not notify anyone twice. A channel that fails
-transiently makes the runner retry the whole message; channels already delivered are skipped.
+How delivery is made sure of (the runner's few quick retries are not enough for a receiver that
+is down for minutes):
+
+- The alert message is held while it is delivered: the agent's offset cannot be committed until
+  the core returns, and it returns only when every channel has the alert or has dead-lettered it.
+  A crash meanwhile re-delivers the message; the storage ledger (``claim_alert`` /
+  ``mark_delivered`` per (alert, channel)) skips the channels that already have it.
+- Channels are tried side by side, so one failing receiver does not delay the others.
+- ``TransientError`` (5xx, 429, timeouts, refused connections) is retried with capped, jittered
+  exponential backoff, honouring ``Retry-After``, until the channel has been failing for
+  ``channels.delivery_deadline`` seconds; the alert is then dead-lettered with reason
+  ``delivery_deadline`` and the last error. The deadline runs from the start of the channel's
+  *failure streak*, not from each alert: the first alert of an outage waits out the deadline, and
+  while the outage goes on each later alert gets one try and is dead-lettered at once instead of
+  holding the partition another deadline (the dead-letter topic keeps the whole alert for replay).
+  The first success ends the streak.
+- ``PermanentError`` (a 4xx, an SMTP 5xx) is dead-lettered at once with reason
+  ``receiver_rejected`` and the receiver's answer in ``detail``.
+- A channel failing past its deadline is itself news: a ``channel_failing`` notice
+  (schemas/notice.schema.json) goes once per streak through every other channel that is not
+  failing, and a ``channel_recovered`` notice when it delivers again.
+
+Metrics: ``wirewatch_alerts{channel,outcome}`` with outcome delivered, retried, rejected,
+dead_lettered or duplicate; ``wirewatch_alert_delivery_seconds{channel}``;
+``wirewatch_channel_failing{channel}``. ``channel`` is the channel's kind, never its URL.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from ..errors import PermanentError, TransientError
+from ..metrics import Metrics
 from ..runtime import Runtime
-from .runner import Core, Emit
+from ..settings import ChannelSettings
+from ..sinks.channels import Channel
+from ..sinks.storage import Storage
+from .runner import Core, Emit, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Health:
+    """One channel's failure streak, as this worker has seen it."""
+
+    failing_since: float | None = None      # monotonic start of the streak; None when healthy
+    failing_since_at: str = ""              # the same instant as a timestamp, for people
+    noticed: bool = False                   # a channel_failing notice went out for this streak
+    reason: str = ""
+    detail: str = ""
+
+    def fail(self, now: float, e: TransientError) -> None:
+        if self.failing_since is None:
+            self.failing_since, self.failing_since_at = now, utcnow()
+        self.reason, self.detail = e.reason, e.detail
+
+    def recover(self) -> bool:
+        """End the streak; True if it had been announced as failing."""
+        announced = self.noticed
+        self.failing_since, self.failing_since_at, self.noticed = None, "", False
+        return announced
+
+
+@dataclass
+class Undelivered:
+    channel: Channel
+    reason: str
+    detail: str
+    attempts: int
+
+
+def backoff(attempt: int, policy: ChannelSettings, retry_after: float | None) -> float:
+    if retry_after is not None:
+        return min(max(retry_after, 0.0), policy.backoff_max)
+    ceiling = min(policy.backoff_max, policy.backoff_initial * (2 ** (attempt - 1)))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+class Deliverer:
+    """Delivers one alert to every channel; keeps each channel's health between alerts."""
+
+    def __init__(
+        self,
+        channels: list[Channel],
+        storage: Storage,
+        metrics: Metrics,
+        policy: ChannelSettings,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        topic: str = "alerts",
+    ) -> None:
+        self.channels = channels
+        self.topic = topic
+        self.storage = storage
+        self.metrics = metrics
+        self.policy = policy
+        self.sleep = sleep
+        self.clock = clock
+        self.health = {c.target: Health() for c in channels}
+        for c in channels:  # series exist at zero before the first delivery
+            for outcome in ("delivered", "retried", "rejected", "dead_lettered", "duplicate"):
+                metrics.alerts.labels(channel=c.kind, outcome=outcome)
+            metrics.channel_failing.labels(channel=c.kind)
+
+    def channels_for(self, alert: dict) -> list[Channel]:
+        """A digest names the channel its throttle held alerts back from (a kind or a target, or *)."""
+        only = alert.get("channel")
+        if not only or only == "*":
+            return self.channels
+        chosen = [c for c in self.channels if only in (c.kind, c.target)]
+        if not chosen:  # never drop a message because its channel is gone from the settings
+            log.warning("alert %s names channel %r, which is not configured: sending to all", alert["alert_id"], only)
+            return self.channels
+        return chosen
+
+    async def deliver(self, alert: dict) -> list[Emit]:
+        # A TaskGroup, not gather: when the ledger fails for one channel the others are cancelled
+        # before the runner retries the message, so no send runs twice side by side.
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tasks = [tg.create_task(self._deliver_one(c, alert)) for c in self.channels_for(alert)]
+        except BaseExceptionGroup as group:
+            raise group.exceptions[0] from None
+        return [self._dead_letter(alert, u) for u in (t.result() for t in tasks) if u is not None]
+
+    async def _deliver_one(self, channel: Channel, alert: dict) -> Undelivered | None:
+        alert_id, kind, h = alert["alert_id"], channel.kind, self.health[channel.target]
+        if not await self.storage.claim_alert(alert_id, channel.target, alert):
+            self.metrics.alerts.labels(channel=kind, outcome="duplicate").inc()
+            return None
+        started = self.clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await channel.send(alert)
+            except PermanentError as e:
+                self.metrics.alerts.labels(channel=kind, outcome="rejected").inc()
+                return Undelivered(channel, e.reason, e.detail, attempt)
+            except TransientError as e:
+                now = self.clock()
+                h.fail(now, e)
+                assert h.failing_since is not None
+                due = h.failing_since + self.policy.delivery_deadline
+                if now >= due:
+                    failing_for = now - h.failing_since
+                    await self._announce_failing(channel, h)
+                    return Undelivered(
+                        channel, "delivery_deadline",
+                        f"{channel.target}: failing for {failing_for:.0f}s (deadline {self.policy.delivery_deadline:g}s); "
+                        f"last: {e.reason}: {e.detail}",
+                        attempt,
+                    )
+                self.metrics.alerts.labels(channel=kind, outcome="retried").inc()
+                delay = min(backoff(attempt, self.policy, e.retry_after), max(due - now, 0.0))
+                log.info("alert %s -> %s: %s; try %d in %.1fs", alert_id, channel.target, e, attempt + 1, delay)
+                await self.sleep(delay)
+                continue
+            await self.storage.mark_delivered(alert_id, channel.target)
+            self.metrics.alerts.labels(channel=kind, outcome="delivered").inc()
+            self.metrics.alert_delivery_latency.labels(channel=kind).observe(self.clock() - started)
+            if h.failing_since is not None and h.recover():
+                self.metrics.channel_failing.labels(channel=kind).dec()
+                await self._notify_others(channel, self._notice(channel, "channel_recovered", h))
+            elif h.failing_since is not None:
+                h.recover()
+            return None
+
+    def _dead_letter(self, alert: dict, u: Undelivered) -> Emit:
+        self.metrics.alerts.labels(channel=u.channel.kind, outcome="dead_lettered").inc()
+        self.metrics.dead_letters.labels(stage="alert", reason=u.reason).inc()
+        log.warning("alert %s -> %s: dead-lettering: %s: %s", alert["alert_id"], u.channel.target, u.reason, u.detail)
+        letter = {
+            "stage": "alert", "reason": u.reason, "detail": u.detail[:2000], "topic": self.topic,
+            "payload": alert, "link_id": alert.get("link_id"), "url": alert.get("url"),
+            "at": utcnow(), "attempts": u.attempts,
+        }
+        return Emit("deadletter", alert.get("link_id"), letter)
+
+    # -- a channel failing past its deadline is an alert through the others ---------------------
+
+    def _notice(self, channel: Channel, kind: str, h: Health) -> dict:
+        since = h.failing_since_at or utcnow()
+        notice_id = hashlib.sha256(f"{kind}|{channel.target}|{since}".encode()).hexdigest()[:24]
+        return {
+            "notice_id": notice_id, "kind": kind, "severity": "warning" if kind == "channel_failing" else "info",
+            "raised_at": utcnow(), "channel": channel.kind, "target": channel.target, "failing_since": since,
+            "reason": h.reason, "detail": h.detail[:2000], "deadline_seconds": self.policy.delivery_deadline,
+        }
+
+    async def _announce_failing(self, channel: Channel, h: Health) -> None:
+        if h.noticed:
+            return
+        h.noticed = True
+        self.metrics.channel_failing.labels(channel=channel.kind).inc()
+        log.error("alert channel %s failing for longer than its deadline: %s: %s", channel.target, h.reason, h.detail)
+        await self._notify_others(channel, self._notice(channel, "channel_failing", h))
+
+    async def _notify_others(self, failing: Channel, notice: dict) -> None:
+        """One try per healthy channel: a notice must not hold alerts up behind a second outage."""
+        if not self.policy.failing_notice:
+            return
+        others = [c for c in self.channels if c is not failing and self.health[c.target].failing_since is None]
+
+        async def one(c: Channel) -> None:
+            try:
+                await c.send(notice)
+                self.metrics.alerts.labels(channel=c.kind, outcome="notice").inc()
+            except (TransientError, PermanentError) as e:
+                log.warning("notice %s -> %s failed: %s", notice["kind"], c.target, e)
+
+        await asyncio.gather(*(one(c) for c in others))
 
 
 def make_core(rt: Runtime) -> Core:
-    async def core(alert: dict) -> list[Emit]:
-        for channel in rt.channels:
-            if not await rt.storage.claim_alert(alert["alert_id"], channel.target, alert):
-                continue
-            await channel.send(alert)
-            await rt.storage.mark_delivered(alert["alert_id"], channel.target)
-        return []
-
-    return core
+    assert rt.storage is not None, "runtime not started"
+    deliverer = Deliverer(rt.channels, rt.storage, rt.metrics, rt.settings.channels, topic=rt.settings.topic("alerts"))
+    return deliverer.deliver

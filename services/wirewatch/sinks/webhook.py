@@ -1,9 +1,16 @@
-"""Webhook alert channel: POST each alert as JSON (schemas/alert.schema.json) to one URL.
+"""Webhook alert channel: POST each message as JSON to one URL.
 
-Headers let receivers deduplicate and verify: ``Idempotency-Key`` is the alert's stable id, and
-``X-Wirewatch-Signature: sha256=<hex>`` is an HMAC-SHA256 of the body when a secret is set.
-5xx, 429 and network errors are ``TransientError`` (retried by the agent); other 4xx are
-``PermanentError`` (dead-lettered with the receiver's answer).
+In: an alert (schemas/alert.schema.json, every kind) or a channel notice
+(schemas/notice.schema.json). Out: the message itself as the body, unchanged, so the schemas are
+the receiver's contract. Headers let receivers deduplicate and verify:
+
+    Idempotency-Key         the alert's ``alert_id`` (a notice's ``notice_id``): stable per alert
+                            and per update, so a redelivery carries the same key
+    X-Wirewatch-Kind        the message's ``kind`` (new, update, digest, channel_failing, ...)
+    X-Wirewatch-Signature   ``sha256=<hex>``: HMAC-SHA256 of the exact body bytes, when a secret is set
+
+5xx, 429 and network errors are ``TransientError``; other 4xx are ``PermanentError`` with the
+receiver's answer (see ``http_errors``).
 """
 
 from __future__ import annotations
@@ -15,55 +22,51 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
-from ..errors import PermanentError, TransientError
-from ..metrics import Metrics
+from . import http_errors
+from .render import message_id
+
+
+def sign(secret: bytes, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: bytes, body: bytes, header: str | None) -> bool:
+    """What a receiver does with X-Wirewatch-Signature (constant-time compare)."""
+    return bool(header) and hmac.compare_digest(sign(secret, body), header)
+
+
+def target_of(kind: str, url: str) -> str:
+    """A stable ledger key and log name per receiver that never shows a token held in the URL."""
+    return f"{kind}:{hashlib.sha256(url.encode()).hexdigest()[:16]}"
 
 
 class WebhookChannel:
     kind = "webhook"
 
-    def __init__(self, url: str, secret: SecretStr | None, metrics: Metrics, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, secret: SecretStr | None = None, timeout: float = 10.0) -> None:
         self.url = url
         self._secret = secret.get_secret_value().encode() if secret else None
-        self._metrics = metrics
         self._timeout = timeout
         self._client: httpx.AsyncClient | None = None
-        # The ledger key: stable per receiver, without leaking a token that may sit in the URL.
-        self.target = f"webhook:{hashlib.sha256(url.encode()).hexdigest()[:16]}"
+        self.target = target_of(self.kind, url)
 
     async def start(self) -> None:
-        self._client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
+        if self._client is None:
+            self._client = http_errors.client(self._timeout)
 
     async def close(self) -> None:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
 
-    def headers(self, body: bytes, alert_id: str) -> dict[str, str]:
-        h = {"Content-Type": "application/json", "Idempotency-Key": alert_id, "User-Agent": "wirewatch-alerts/0.1"}
+    def headers(self, body: bytes, message: dict) -> dict[str, str]:
+        h = {"Content-Type": "application/json", "Idempotency-Key": message_id(message),
+             "X-Wirewatch-Kind": str(message.get("kind") or "")}
         if self._secret:
-            h["X-Wirewatch-Signature"] = "sha256=" + hmac.new(self._secret, body, hashlib.sha256).hexdigest()
+            h["X-Wirewatch-Signature"] = sign(self._secret, body)
         return h
 
-    async def send(self, alert: dict) -> None:
+    async def send(self, message: dict) -> None:
         assert self._client is not None, "channel not started"
-        body = orjson.dumps(alert)
-        try:
-            resp = await self._client.post(self.url, content=body, headers=self.headers(body, alert["alert_id"]))
-        except httpx.TimeoutException as e:
-            self._metrics.alerts.labels(channel=self.kind, outcome="retried").inc()
-            raise TransientError("receiver_timeout", f"{self.target}: {e!r}") from e
-        except httpx.HTTPError as e:
-            self._metrics.alerts.labels(channel=self.kind, outcome="retried").inc()
-            raise TransientError("receiver_unreachable", f"{self.target}: {e!r}") from e
-        if resp.status_code >= 500 or resp.status_code == 429:
-            self._metrics.alerts.labels(channel=self.kind, outcome="retried").inc()
-            retry_after = resp.headers.get("Retry-After")
-            raise TransientError(
-                "receiver_error", f"{self.target}: HTTP {resp.status_code}",
-                retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
-            )
-        if resp.status_code >= 400:
-            self._metrics.alerts.labels(channel=self.kind, outcome="rejected").inc()
-            raise PermanentError("receiver_rejected", f"{self.target}: HTTP {resp.status_code}: {resp.text[:500]}")
-        self._metrics.alerts.labels(channel=self.kind, outcome="delivered").inc()
+        body = orjson.dumps(message)
+        await http_errors.post(self._client, self.target, self.url, content=body, headers=self.headers(body, message))

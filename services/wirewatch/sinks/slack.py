@@ -1,0 +1,59 @@
+"""Slack channel: an alert or notice in -> one incoming-webhook message out.
+
+The body is Slack's incoming-webhook format: ``text`` (the plain headline, shown in
+notifications and by clients without blocks) and ``blocks`` (a mrkdwn section rendered by
+``render`` with the figures, evidence, places and links, plus a context line naming the rule and
+the alert id). Slack answers 200 ``ok``; 4xx (``invalid_payload``, ``no_service``,
+``channel_is_archived``) never succeeds and is dead-lettered with the answer; 429/5xx are retried.
+The webhook URL holds a token, so it is a secret and never appears in logs or the ledger.
+"""
+
+from __future__ import annotations
+
+import httpx
+import orjson
+from pydantic import SecretStr
+
+from . import http_errors
+from .render import describe, render, sections
+from .webhook import target_of
+
+SECTION_LIMIT = 3000  # Slack refuses a section text longer than this
+
+
+def slack_payload(message: dict) -> dict:
+    body = render(message, "slack").strip()
+    if len(body) > SECTION_LIMIT:
+        body = body[: SECTION_LIMIT - 1] + "…"
+    return {
+        "text": describe(message).headline[:300],
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": body}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": sections(message, "slack")["footer"]}]},
+        ],
+        "unfurl_links": False,
+    }
+
+
+class SlackChannel:
+    kind = "slack"
+
+    def __init__(self, url: SecretStr | str, timeout: float = 10.0) -> None:
+        self._url = url.get_secret_value() if isinstance(url, SecretStr) else url
+        self._timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+        self.target = target_of(self.kind, self._url)
+
+    async def start(self) -> None:
+        if self._client is None:
+            self._client = http_errors.client(self._timeout)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def send(self, message: dict) -> None:
+        assert self._client is not None, "channel not started"
+        await http_errors.post(self._client, self.target, self._url, content=orjson.dumps(slack_payload(message)),
+                               headers={"Content-Type": "application/json"})

@@ -1,0 +1,157 @@
+"""The alert agent's delivery policy against real receivers on loopback and real (SQLite) storage:
+retried until delivered, exactly once per channel by idempotency key, 4xx dead-lettered with the
+answer, a channel down past its deadline dead-lettered and announced through the others."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import orjson
+import pytest
+
+from wirewatch import contract
+from wirewatch.agents.alert import Deliverer
+from wirewatch.demo.receiver import AlertReceiver
+from wirewatch.metrics import Metrics
+from wirewatch.settings import ChannelSettings
+from wirewatch.sinks.storage import open_storage
+from wirewatch.sinks.webhook import WebhookChannel
+
+EXAMPLE = orjson.loads((Path(__file__).resolve().parents[2] / "schemas" / "examples" / "alert.json").read_bytes())
+FAST = ChannelSettings(delivery_deadline=30, backoff_initial=0.01, backoff_max=0.05)
+
+
+def alert(n: int) -> dict:
+    a = copy.deepcopy(EXAMPLE)
+    a["alert_id"] = f"alert-{n:04d}-{EXAMPLE['alert_id']}"
+    return a
+
+
+@pytest.fixture
+async def storage(tmp_path):
+    s = open_storage(f"sqlite:///{tmp_path / 'ledger.db'}")
+    await s.start()
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+async def receivers():
+    started: list[AlertReceiver] = []
+
+    async def make(**kw) -> AlertReceiver:
+        r = AlertReceiver(**kw)
+        await r.start()
+        started.append(r)
+        return r
+
+    yield make
+    for r in started:
+        await r.stop()
+
+
+async def deliverer(storage, metrics, policy, *rs: AlertReceiver) -> Deliverer:
+    channels = [WebhookChannel(r.url) for r in rs]
+    for c in channels:
+        await c.start()
+    return Deliverer(channels, storage, metrics, policy, topic="t.alerts")
+
+
+def count(metrics: Metrics, outcome: str, channel: str = "webhook") -> float:
+    return metrics.registry.get_sample_value("wirewatch_alerts_total", {"channel": channel, "outcome": outcome}) or 0
+
+
+async def test_a_receiver_that_fails_then_recovers_gets_every_alert_once(storage, receivers):
+    flaky = await receivers(fail_first=7, fail_status=503)
+    steady = await receivers()
+    metrics = Metrics()
+    d = await deliverer(storage, metrics, FAST, flaky, steady)
+    alerts = [alert(i) for i in range(5)]
+    for a in alerts:
+        assert await d.deliver(a) == []
+    for a in alerts[:3]:  # a redelivered message (a crash before the commit) notifies nobody again
+        assert await d.deliver(a) == []
+    ids = [a["alert_id"] for a in alerts]
+    for r in (flaky, steady):
+        assert r.keys() == ids and r.duplicates() == []
+        assert set(r.by_key) == set(ids)
+    assert flaky.attempts == 5 + 7
+    assert count(metrics, "delivered") == 10 and count(metrics, "retried") == 7 and count(metrics, "duplicate") == 6
+    assert (await storage.counts())["alerts_delivered"] == 10
+
+
+async def test_a_4xx_is_dead_lettered_with_the_answer_and_the_others_still_get_it(storage, receivers):
+    refusing = await receivers(always_status=400, answer="unknown field 'figures'")
+    steady = await receivers()
+    metrics = Metrics()
+    d = await deliverer(storage, metrics, FAST, refusing, steady)
+    (letter,) = await d.deliver(alert(1))
+    assert letter.schema == "deadletter"
+    contract.validate("deadletter", letter.value)
+    v = letter.value
+    assert (v["stage"], v["reason"], v["topic"], v["attempts"]) == ("alert", "receiver_rejected", "t.alerts", 1)
+    assert "HTTP 400" in v["detail"] and "unknown field 'figures'" in v["detail"]
+    assert v["payload"] == alert(1)
+    assert refusing.attempts == 1 and steady.keys() == [alert(1)["alert_id"]]
+    assert count(metrics, "rejected") == 1 and count(metrics, "dead_lettered") == 1
+
+
+async def test_a_channel_down_past_its_deadline_is_dead_lettered_and_announced(storage, receivers):
+    down = await receivers(always_status=503)
+    steady = await receivers()
+    metrics = Metrics()
+    policy = ChannelSettings(delivery_deadline=0.3, backoff_initial=0.02, backoff_max=0.05)
+    d = await deliverer(storage, metrics, policy, down, steady)
+
+    (letter,) = await d.deliver(alert(1))
+    assert letter.value["reason"] == "delivery_deadline"
+    assert "receiver_error" in letter.value["detail"] and letter.value["attempts"] > 1
+    first_tries = down.attempts
+    assert first_tries == letter.value["attempts"]
+
+    # The outage goes on: the next alert gets one try, not another deadline.
+    (letter2,) = await d.deliver(alert(2))
+    assert letter2.value["reason"] == "delivery_deadline" and letter2.value["attempts"] == 1
+    assert down.attempts == first_tries + 1
+
+    notices = [m for m in steady.received if "notice_id" in m]
+    assert [n["kind"] for n in notices] == ["channel_failing"]  # once per outage
+    contract.validate("notice", notices[0])
+    assert notices[0]["target"] == d.channels[0].target and notices[0]["reason"] == "receiver_error"
+    assert metrics.registry.get_sample_value("wirewatch_channel_failing", {"channel": "webhook"}) == 1
+
+    down.always_status = None  # the receiver is back
+    assert await d.deliver(alert(3)) == []
+    assert down.keys() == [alert(3)["alert_id"]]
+    notices = [m for m in steady.received if "notice_id" in m]
+    assert [n["kind"] for n in notices] == ["channel_failing", "channel_recovered"]
+    contract.validate("notice", notices[1])
+    assert metrics.registry.get_sample_value("wirewatch_channel_failing", {"channel": "webhook"}) == 0
+    assert [m["alert_id"] for m in steady.received if "alert_id" in m] == [alert(i)["alert_id"] for i in (1, 2, 3)]
+    # A dead-lettered alert is not marked delivered: replaying it later delivers it.
+    assert await d.deliver(alert(1)) == []
+    assert down.keys() == [alert(3)["alert_id"], alert(1)["alert_id"]]
+
+
+async def test_a_429_is_retried_within_the_backoff_ceiling(storage, receivers):
+    flaky = await receivers(fail_first=1, fail_status=429)
+    waits: list[float] = []
+
+    async def sleep(s: float) -> None:
+        waits.append(s)
+
+    d = await deliverer(storage, Metrics(), FAST, flaky)
+    d.sleep = sleep
+    await d.deliver(alert(1))
+    assert len(waits) == 1 and 0 < waits[0] <= FAST.backoff_max
+
+
+async def test_a_digest_goes_only_to_the_channel_its_throttle_named(storage, receivers):
+    a, b = await receivers(), await receivers()
+    d = await deliverer(storage, Metrics(), FAST, a, b)
+    digest = {**alert(9), "kind": "digest", "channel": d.channels[1].target}
+    assert await d.deliver(digest) == []
+    assert a.received == [] and b.keys() == [digest["alert_id"]]
+    assert await d.deliver({**alert(10), "kind": "digest", "channel": "*"}) == []
+    assert len(a.received) == 1 and len(b.received) == 2
