@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +18,11 @@ from wirewatch.demo.site import DemoSite
 from wirewatch.worker_process import settings_env
 
 from tests.harness.pipeline import free_port
+
+
+# The sample site serves on loopback, which fetches refuse unless told otherwise (the test switch),
+# and it is ours, so no need to wait politely between its pages.
+LOOPBACK_FETCH = {"fetch": {"allow_private_addresses": True, "per_host_rate": 100.0, "per_host_burst": 100}}
 
 
 def wirewatch(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -40,7 +46,7 @@ def item(site: DemoSite, kind: str) -> dict:
 
 def test_fetch_prints_the_enriched_article_and_its_alert(site):
     casualty = item(site, "casualty")
-    out = wirewatch("fetch", casualty["short_url"])
+    out = wirewatch("fetch", casualty["short_url"], env=settings_env(LOOPBACK_FETCH))
     assert out.returncode == 0, out.stderr
     result = orjson.loads(out.stdout)
     article = result["article"]
@@ -56,7 +62,7 @@ def test_fetch_prints_the_enriched_article_and_its_alert(site):
     ("non_html", "dead_lettered", "unsupported_content_type"),
 ])
 def test_fetch_explains_failures(site, kind, outcome, reason):
-    out = wirewatch("fetch", item(site, kind)["short_url"])
+    out = wirewatch("fetch", item(site, kind)["short_url"], env=settings_env(LOOPBACK_FETCH))
     assert out.returncode == 1
     result = orjson.loads(out.stdout)
     assert (result["outcome"], result["reason"]) == (outcome, reason)
@@ -81,7 +87,9 @@ def test_demo_runs_offline_and_reconciles(tmp_path):
     out = wirewatch("demo", "--timeout", "120", env=settings_env({"data_dir": str(tmp_path)}), timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "counts reconcile" in out.stdout
-    assert "alerts: 3" in out.stdout and "stored: 7" in out.stdout
+    # One alert per story: the Kumasi toll update is an update of its story, or silent when the
+    # higher toll was routed first.
+    assert re.search(r"alerts: [23]\b", out.stdout) and "stored: 7" in out.stdout
 
 
 def test_run_on_embedded_defaults_takes_links_and_stops_cleanly_on_ctrl_c(site, tmp_path):
@@ -89,7 +97,7 @@ def test_run_on_embedded_defaults_takes_links_and_stops_cleanly_on_ctrl_c(site, 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
     env.update(settings_env({"data_dir": str(tmp_path), "web_port": port, "feeds": [
-        {"name": "sample", "url": site.feed_url, "interval": 3600}]}))
+        {"name": "sample", "url": site.feed_url, "interval": 3600}], **LOOPBACK_FETCH}))
     log = open(tmp_path / "run.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "wirewatch", "run"], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -1,38 +1,77 @@
-"""route stage: which enriched articles raise alerts, and the alerts they raise.
+"""route stage: which enriched articles raise alerts, and which alert each story raises.
 
-In:  rules from a YAML file (``load_rules``; format documented at the top of defaults/rules.yaml)
-     and an ``enriched`` payload (schemas/enriched.schema.json).
-Out: the rules that match it, in file order (``evaluate``), and for each an ``alert`` payload
-     (``make_alert``, schemas/alert.schema.json).
+In:  rules from a YAML file (``load_rules``; format documented at the top of defaults/rules.yaml),
+     an ``enriched`` payload (schemas/enriched.schema.json), and for ``decide`` the candidate
+     stories (stages/story.py).
+Out: the rules that match and why (``evaluate`` / ``explain``), and from ``decide`` the story the
+     article joins plus the alerts to send (schemas/alert.schema.json): ``new`` the first time a
+     rule matches a story, ``update`` when an article raises a figure the rule already announced,
+     nothing for the other articles of the story (they are attached to it).
 
 A rule matches when every condition it sets holds:
-    when_any   some category's reported figure (``figures[c]["count"]``) is >= its threshold
-    keywords   some keyword occurs in the title or text (whole word, case-insensitive)
+    when_any / casualties   some casualty condition holds ("killed >= 10", "civilians killed >= 1")
+    keywords   some keyword occurs in the title or text (whole word or phrase, case-insensitive)
     exclude    no exclude keyword occurs there
     languages  the article's language (primary subtag: "en-GB" -> "en") is listed
-An empty list or mapping sets no condition; a rule must set when_any or keywords, or it would
-alert on every article.
+    countries / regions / places   some place of the article is in one of them
+    sources    the article came from one of them (link source, site name, or domain)
+An empty list or mapping sets no condition; a rule must set a casualty condition or keywords, or it
+would alert on every article.
+
+Alert ids are idempotency keys: ``new`` is stable per (rule, story), ``update`` per (rule, story,
+figures announced), ``digest`` per (rule, channel, window); a redelivery never adds a notification.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 import yaml
 
 from ..errors import ConfigError
+from . import story as story_core
 from .enrich import analysed_text
-from .enrich.casualties import CATEGORIES, load_lexicon, split_sentences
+from .enrich.casualties import CATEGORIES, LEXICON_DIR, load_lexicon, split_sentences
 from .enrich.keywords import match_keywords
 
 SEVERITIES = ("info", "warning", "critical")
-_FIELDS = {"name", "severity", "when_any", "keywords", "exclude", "languages", "description"}
+_FIELDS = {
+    "name", "severity", "description", "when_any", "casualties", "keywords", "exclude", "languages",
+    "countries", "regions", "places", "sources", "updates_on", "throttle",
+}  # fmt: skip
+_TOP = {"rules", "regions"}
 _REQUIRED = ("name", "severity")
 _MAX_KEYWORD_EVIDENCE = 3  # sentences quoted for a keyword-only rule
+_CONDITION = re.compile(r"^\s*(?:(?P<victim>[^\W\d_][\w ]*?)\s+)?(?P<cat>\w+)\s*>=\s*(?P<n>\d+)\s*$")
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``<victim> <category> >= n``; victim None means any victim."""
+
+    category: str
+    n: int
+    victim: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.victim + ' ' if self.victim else ''}{self.category} >= {self.n}"
+
+
+@dataclass(frozen=True)
+class Throttle:
+    max: int  # alerts per window; the rest go into one digest when the window closes
+    per: timedelta
 
 
 @dataclass(frozen=True)
@@ -42,39 +81,92 @@ class Rule:
     # {"killed": 1, "injured": 1}: killed >= 1 OR injured >= 1; empty: no casualty condition.
     # Read-only mapping; left out of the hash because mappings are not hashable.
     any_of: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    conditions: tuple[Condition, ...] = ()  # more casualty conditions, OR-ed with any_of
     keywords: tuple[str, ...] = ()  # any of; empty: no keyword condition
     exclude: tuple[str, ...] = ()  # none of
     languages: tuple[str, ...] = ()  # empty: any language
+    countries: tuple[str, ...] = ()  # ISO 3166 alpha-2, regions already expanded
+    places: tuple[str, ...] = ()  # place names, case-folded
+    sources: tuple[str, ...] = ()  # link source, site name or domain, case-folded
+    updates_on: tuple[str, ...] = ("killed", "injured")  # figures whose rise raises an update
+    throttle: Throttle | None = None
     description: str = ""
 
+    def casualty_conditions(self) -> list[Condition]:
+        return [Condition(c, n) for c, n in self.any_of.items()] + list(self.conditions)
 
-def load_rules(path: Path) -> list[Rule]:
-    """Parse and validate a rules file; ConfigError names the file, the rule and the field."""
-    path = Path(path)
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+class _Lines:
+    """Line numbers of the YAML nodes, by path (("rules", 2, "when_any", "killed") -> 7)."""
+
+    def __init__(self, node: yaml.Node | None) -> None:
+        self.lines: dict[tuple, int] = {}
+        if node is not None:
+            self._walk(node, ())
+
+    def _walk(self, node: yaml.Node, path: tuple) -> None:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key = k.value if isinstance(k, yaml.ScalarNode) else str(k.start_mark.line)
+                self.lines[path + (key,)] = k.start_mark.line + 1
+                self._walk(v, path + (key,))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                self._walk(v, path + (i,))
+
+    def of(self, path: tuple) -> int | None:
+        while path not in self.lines and path:
+            path = path[:-1]
+        return self.lines.get(path)
+
+
+def _read_yaml(path: Path) -> tuple[Any, _Lines]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError as e:
         raise ConfigError(f"{path}: rules file not found") from e
-    except OSError as e:
+    except (OSError, UnicodeError) as e:
         raise ConfigError(f"{path}: cannot read rules file: {e}") from e
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as e:
         where = getattr(e, "problem_mark", None)
         line = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
         raise ConfigError(f"{path}: not valid YAML{line}: {getattr(e, 'problem', None) or e}") from e
+    finally:
+        loader.dispose()
+    return data, _Lines(node)
 
-    if not isinstance(data, dict) or set(data) != {"rules"}:
-        got = sorted(data) if isinstance(data, dict) else type(data).__name__
-        raise ConfigError(f"{path}: expected a mapping with exactly one key 'rules', got {got}")
+
+def load_rules(path: Path) -> list[Rule]:
+    """Parse and validate a rules file; ConfigError names the file, the line, the rule and the field."""
+    path = Path(path)
+    data, lines = _read_yaml(path)
+
+    def at(p: tuple) -> str:
+        line = lines.of(p)
+        return f"{path}:{line}" if line else str(path)
+
+    if not isinstance(data, dict) or "rules" not in data or set(data) - _TOP:
+        got = sorted(map(str, data)) if isinstance(data, dict) else type(data).__name__
+        raise ConfigError(f"{at(())}: expected a mapping with the key 'rules' (and optionally 'regions'), got {got}")
+    regions = _parse_regions(data.get("regions"), at)
     if not isinstance(data["rules"], list):
-        raise ConfigError(f"{path}: rules: expected a list of rules, got {_show(data['rules'])}")
+        raise ConfigError(f"{at(('rules',))}: rules: expected a list of rules, got {_show(data['rules'])}")
 
     rules: list[Rule] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(data["rules"]):
-        rule = _parse_rule(raw, f"{path}: rules[{i}]")
+        rule = _parse_rule(raw, i, regions, lambda p, i=i: at(("rules", i, *p)))
         if rule.name in seen:
             # The alert id hashes the rule name: two rules with one name would share ids.
-            raise ConfigError(f"{path}: rules[{i}] (name {rule.name!r}): name: duplicate of rules[{seen[rule.name]}]")
+            raise ConfigError(f"{at(('rules', i, 'name'))}: rules[{i}] (name {rule.name!r}): name: duplicate of rules[{seen[rule.name]}]")
         seen[rule.name] = i
         rules.append(rule)
     return rules
@@ -84,22 +176,68 @@ def _show(v: Any) -> str:
     return repr(v) if isinstance(v, (str, int, float, bool)) or v is None else type(v).__name__
 
 
-def _parse_rule(raw: Any, where: str) -> Rule:
+def _parse_regions(raw: Any, at) -> dict[str, tuple[str, ...]]:
+    if raw is None:
+        return {}
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: expected a mapping, got {_show(raw)}")
+        raise ConfigError(f"{at(('regions',))}: regions: expected a mapping of region name to country codes, got {_show(raw)}")
+    out: dict[str, tuple[str, ...]] = {}
+    for name, codes in raw.items():
+        if not isinstance(codes, list) or not codes or not all(isinstance(c, str) and _COUNTRY.match(c.upper()) for c in codes):
+            raise ConfigError(f"{at(('regions', name))}: regions.{name}: expected a list of ISO 3166 country codes (GH, NG, ...), got {_show(codes)}")
+        out[str(name).casefold()] = tuple(c.upper() for c in codes)
+    return out
+
+
+@lru_cache(maxsize=1)
+def victim_names() -> frozenset[str]:
+    """Every victim name a lexicon can give a mention (lexicon/*.yaml ``victims[].name``)."""
+    names = set()
+    for path in LEXICON_DIR.glob("*.yaml"):
+        for v in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("victims", []):
+            names.add(str(v["name"]).casefold())
+    return frozenset(names)
+
+
+def parse_condition(text: str) -> Condition:
+    """``"killed >= 10"`` or ``"civilians killed >= 1"``; ValueError says what is wrong."""
+    m = _CONDITION.match(text)
+    if not m:
+        raise ValueError(f"expected '<category> >= <n>' or '<victim> <category> >= <n>', got {text!r}")
+    cat, victim = m["cat"].lower(), (" ".join(m["victim"].split()).casefold() if m["victim"] else None)
+    if cat not in CATEGORIES:
+        raise ValueError(f"unknown category {m['cat']!r} in {text!r}; expected one of {', '.join(CATEGORIES)}")
+    if victim is not None and victim not in victim_names():
+        raise ValueError(f"unknown victim {m['victim']!r} in {text!r}; expected one of {', '.join(sorted(victim_names()))}")
+    return Condition(cat, int(m["n"]), victim)
+
+
+def parse_duration(v: Any) -> timedelta:
+    if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+        return timedelta(seconds=v)
+    m = _DURATION.match(v) if isinstance(v, str) else None
+    if not m or int(m[1]) <= 0:
+        raise ValueError(f"expected a duration such as 30m, 1h, 1d or seconds, got {_show(v)}")
+    return timedelta(seconds=int(m[1]) * _UNITS[m[2]])
+
+
+def _parse_rule(raw: Any, i: int, regions: dict[str, tuple[str, ...]], at) -> Rule:
+    where = f"rules[{i}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{at(())}: {where}: expected a mapping, got {_show(raw)}")
     name = raw.get("name")
     if isinstance(name, str) and name.strip():
         where = f"{where} (name {name!r})"
 
-    def fail(fld: str, msg: str) -> ConfigError:
-        return ConfigError(f"{where}: {fld}: {msg}")
+    def fail(fld: str, msg: str, *path: Any) -> ConfigError:
+        return ConfigError(f"{at(path or tuple(fld.split('.')))}: {where}: {fld}: {msg}")
 
     for key in raw:
         if key not in _FIELDS:
             raise fail(str(key), f"unknown field; expected one of {', '.join(sorted(_FIELDS))}")
     for key in _REQUIRED:
         if key not in raw:
-            raise fail(key, "required")
+            raise fail(key, "required", "name" if "name" in raw else None)
     if not isinstance(name, str) or not name.strip():
         raise fail("name", f"expected a non-empty string, got {_show(name)}")
     severity = raw["severity"]
@@ -118,14 +256,46 @@ def _parse_rule(raw: Any, where: str) -> Rule:
         thresholds[cat] = n
 
     lists: dict[str, tuple[str, ...]] = {}
-    for fld in ("keywords", "exclude", "languages"):
+    for fld in ("keywords", "exclude", "languages", "casualties", "countries", "regions", "places", "sources", "updates_on"):
         v = raw.get(fld) or []
         if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
             raise fail(fld, f"expected a list of non-empty strings, got {_show(v)}")
-        lists[fld] = tuple(x.strip().lower() if fld == "languages" else x for x in v)
+        lists[fld] = tuple(x.strip() for x in v)
 
-    if not thresholds and not lists["keywords"]:
-        raise fail("when_any", "a rule needs when_any or keywords, or it would alert on every article")
+    conditions = []
+    for j, text in enumerate(lists["casualties"]):
+        try:
+            conditions.append(parse_condition(text))
+        except ValueError as e:
+            raise fail(f"casualties[{j}]", str(e), "casualties", j) from None
+    countries = []
+    for j, c in enumerate(lists["countries"]):
+        if not _COUNTRY.match(c.upper()):
+            raise fail(f"countries[{j}]", f"expected an ISO 3166 alpha-2 code such as GH, got {c!r}", "countries", j)
+        countries.append(c.upper())
+    for j, r in enumerate(lists["regions"]):
+        if r.casefold() not in regions:
+            known = ", ".join(sorted(regions)) or "none: define them under the top-level key 'regions'"
+            raise fail(f"regions[{j}]", f"unknown region {r!r}; defined: {known}", "regions", j)
+        countries.extend(c for c in regions[r.casefold()] if c not in countries)
+    for j, c in enumerate(lists["updates_on"]):
+        if c not in CATEGORIES:
+            raise fail(f"updates_on[{j}]", f"unknown category; expected one of {', '.join(CATEGORIES)}", "updates_on", j)
+
+    throttle = None
+    if raw.get("throttle") is not None:
+        t = raw["throttle"]
+        if not isinstance(t, dict) or set(t) != {"max", "per"}:
+            raise fail("throttle", f"expected {{max: <n>, per: <duration>}}, got {_show(t) if not isinstance(t, dict) else sorted(t)}")
+        if isinstance(t["max"], bool) or not isinstance(t["max"], int) or t["max"] < 1:
+            raise fail("throttle.max", f"expected an integer >= 1, got {_show(t['max'])}")
+        try:
+            throttle = Throttle(t["max"], parse_duration(t["per"]))
+        except ValueError as e:
+            raise fail("throttle.per", str(e)) from None
+
+    if not thresholds and not conditions and not lists["keywords"]:
+        raise fail("when_any", "a rule needs when_any, casualties or keywords, or it would alert on every article")
     description = raw.get("description") or ""
     if not isinstance(description, str):
         raise fail("description", f"expected a string, got {_show(description)}")
@@ -134,35 +304,93 @@ def _parse_rule(raw: Any, where: str) -> Rule:
         name=name.strip(),
         severity=severity,
         any_of=MappingProxyType(thresholds),
+        conditions=tuple(conditions),
         keywords=lists["keywords"],
         exclude=lists["exclude"],
-        languages=lists["languages"],
+        languages=tuple(x.lower() for x in lists["languages"]),
+        countries=tuple(countries),
+        places=tuple(x.casefold() for x in lists["places"]),
+        sources=tuple(x.casefold() for x in lists["sources"]),
+        updates_on=lists["updates_on"] or Rule.updates_on,
+        throttle=throttle,
         description=description,
     )
+
+
+# -- matching -----------------------------------------------------------------------------------
 
 
 def _language(enriched: dict) -> str:
     return (enriched.get("language") or "").split("-")[0].split("_")[0].lower()
 
 
-def _casualty_categories(rule: Rule, enriched: dict) -> list[str]:
-    """The categories whose reported figure reaches the rule's threshold."""
-    figures = enriched.get("figures") or {}
-    return [c for c, n in rule.any_of.items() if figures.get(c) and figures[c]["count"] >= n]
+def _figure(enriched: dict, cond: Condition) -> int | None:
+    """The figure `cond` compares: the category's reported figure, or for a victim type the
+    largest count of a mention of that category and victim."""
+    if cond.victim is None:
+        f = (enriched.get("figures") or {}).get(cond.category)
+        return f["count"] if f else None
+    counts = [m["count"] for m in enriched.get("casualties") or []
+              if m.get("category") == cond.category and (m.get("victim") or "").casefold() == cond.victim]
+    return max(counts) if counts else None
+
+
+def _held(rule: Rule, enriched: dict) -> list[tuple[Condition, int]]:
+    out = []
+    for cond in rule.casualty_conditions():
+        n = _figure(enriched, cond)
+        if n is not None and n >= cond.n:
+            out.append((cond, n))
+    return out
+
+
+def _source_matches(rule: Rule, enriched: dict) -> str | None:
+    host = (urlsplit(enriched.get("canonical_url") or "").hostname or "").casefold()
+    names = {(enriched.get("source") or "").casefold(), (enriched.get("sitename") or "").casefold()}
+    for s in rule.sources:
+        if s in names or host == s or host.endswith("." + s):
+            return s
+    return None
+
+
+def explain(rule: Rule, enriched: dict) -> list[str] | None:
+    """Why `rule` matches `enriched` (one line per condition that holds), or None if it does not."""
+    why: list[str] = []
+    if rule.languages:
+        if _language(enriched) not in rule.languages:
+            return None
+        why.append(f"language {_language(enriched)}")
+    if rule.any_of or rule.conditions:
+        held = _held(rule, enriched)
+        if not held:
+            return None
+        why.extend(f"{c} (reported {n})" for c, n in held)
+    if rule.keywords or rule.exclude:
+        doc = analysed_text(enriched)
+        if rule.keywords:
+            found = match_keywords(doc, rule.keywords)
+            if not found:
+                return None
+            why.append("keywords " + ", ".join(repr(k) for k in found))
+        if rule.exclude and match_keywords(doc, rule.exclude):
+            return None
+    if rule.countries or rule.places:
+        places = [p for p in enriched.get("places") or [] if isinstance(p, dict)]
+        hit = next((p for p in places if (str(p.get("country_code") or "")).upper() in rule.countries
+                    or str(p.get("name") or "").casefold() in rule.places), None)
+        if hit is None:
+            return None
+        why.append(f"place {hit.get('name')} ({hit.get('country_code')})")
+    if rule.sources:
+        s = _source_matches(rule, enriched)
+        if s is None:
+            return None
+        why.append(f"source {s}")
+    return why
 
 
 def matches(rule: Rule, enriched: dict) -> bool:
-    if rule.languages and _language(enriched) not in rule.languages:
-        return False
-    if rule.any_of and not _casualty_categories(rule, enriched):
-        return False
-    if rule.keywords or rule.exclude:
-        doc = analysed_text(enriched)
-        if rule.keywords and not match_keywords(doc, rule.keywords):
-            return False
-        if rule.exclude and match_keywords(doc, rule.exclude):
-            return False
-    return True
+    return explain(rule, enriched) is not None
 
 
 def evaluate(rules: list[Rule], enriched: dict) -> list[Rule]:
@@ -170,18 +398,33 @@ def evaluate(rules: list[Rule], enriched: dict) -> list[Rule]:
     return [r for r in rules if matches(r, enriched)]
 
 
-def alert_id(rule_name: str, canonical_url: str) -> str:
-    """Stable across redeliveries: the same rule and article always give the same id."""
-    return hashlib.sha256(f"{rule_name}\x1f{canonical_url}".encode()).hexdigest()[:24]
+# -- alerts -------------------------------------------------------------------------------------
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+
+
+def alert_id(rule_name: str, story_id: str) -> str:
+    """A story's first alert for a rule: the same rule and story always give the same id."""
+    return _hash(rule_name, story_id)
+
+
+def update_id(rule_name: str, story_id: str, figures: Mapping[str, int]) -> str:
+    """An update: stable per (rule, story, figures announced), so a redelivery is the same alert."""
+    return _hash(rule_name, story_id, "update", *(f"{c}={n}" for c, n in sorted(figures.items())))
 
 
 def _evidence(rule: Rule, enriched: dict) -> list[str]:
     out: list[str] = []
-    if rule.any_of:
-        cats = set(_casualty_categories(rule, enriched))
+    held = {c for c, _ in _held(rule, enriched)}
+    if held:
         for m in enriched.get("casualties") or []:
-            # The mentions that reach the threshold, not every mention in a matching category.
-            if m["category"] in cats and m["count"] >= rule.any_of[m["category"]] and m["evidence"] not in out:
+            # The mentions that reach a threshold, not every mention in a matching category.
+            if m["evidence"] in out:
+                continue
+            if any(m["category"] == c.category and m["count"] >= c.n
+                   and (c.victim is None or (m.get("victim") or "").casefold() == c.victim) for c in held):
                 out.append(m["evidence"])
     else:
         doc = analysed_text(enriched)
@@ -193,14 +436,17 @@ def _evidence(rule: Rule, enriched: dict) -> list[str]:
     return out
 
 
-def make_alert(rule: Rule, enriched: dict, raised_at: str) -> dict:
-    """The alert `rule` raises for `enriched` (schemas/alert.schema.json)."""
+def make_alert(rule: Rule, enriched: dict, raised_at: str, story: story_core.Story | None = None) -> dict:
+    """The ``new`` alert `rule` raises for `enriched`, the first article of `story` for this rule
+    (schemas/alert.schema.json). Without a story the article is a story of its own."""
+    sid = story.story_id if story is not None else story_core.story_id(story_core.view(enriched))
     return {
-        "alert_id": alert_id(rule.name, enriched["canonical_url"]),
+        "alert_id": alert_id(rule.name, sid),
         "kind": "new",
         "rule": rule.name,
         "severity": rule.severity,
         "raised_at": raised_at,
+        "story_id": sid,
         "link_id": enriched["link_id"],
         "canonical_url": enriched["canonical_url"],
         "url": enriched["url"],
@@ -209,6 +455,80 @@ def make_alert(rule: Rule, enriched: dict, raised_at: str) -> dict:
         "published": enriched.get("published"),
         "language": enriched.get("language"),
         "figures": enriched["figures"],
+        "previous_figures": None,
+        "changes": [],
+        "sources": story_core.sources(story) if story is not None else [],
         "evidence": _evidence(rule, enriched),
         "keywords": list(enriched.get("keywords") or []),
     }
+
+
+def _announced(enriched: dict, rule: Rule) -> dict[str, int]:
+    return {c: f["count"] for c, f in (enriched.get("figures") or {}).items() if f and c in rule.updates_on}
+
+
+@dataclass
+class Decision:
+    story: story_core.Story
+    outcome: str  # "new" (a new story) | "attached" | "update" | "redelivered"
+    alerts: list[dict]  # to send: raised now, plus any this article raised before (a redelivery)
+    changes: list[story_core.Change]
+    raised: list[dict] = field(default_factory=list)  # raised by this decision only
+
+
+def decide(
+    enriched: dict,
+    matched: list[Rule],
+    candidates: list[story_core.Story],
+    raised_at: str,
+    window: timedelta = story_core.DEFAULT_WINDOW,
+) -> Decision:
+    """The story `enriched` joins and the alerts it raises, given the rules it matched.
+
+    Mutates and returns the chosen story (the caller saves it). A redelivered article whose
+    figures raised nothing gets back the alerts it raised the first time (same ids)."""
+    art = story_core.view(enriched)
+    story = story_core.match(art, candidates, window)
+    created = story is None
+    if story is None:
+        story = story_core.new_story(art)
+    before = story.member(art.canonical_url)
+    changes = story_core.attach(story, art)
+    member = story.member(art.canonical_url)
+    assert member is not None
+    # A redelivery (or a revision raising nothing) re-sends what the article raised the first
+    # time, in case the crash came between saving the story and sending: same ids, no duplicates.
+    earlier = list(before.get("alerts") or []) if before is not None else []
+
+    alerts: list[dict] = []
+    rules_state = story.state.setdefault("rules", {})
+    for rule in matched:
+        state = rules_state.get(rule.name)
+        if state is None:
+            alert = make_alert(rule, enriched, raised_at, story)
+            rules_state[rule.name] = {"figures": _announced(enriched, rule), "alert_id": alert["alert_id"]}
+            alerts.append(alert)
+            continue
+        announced: dict[str, int] = state["figures"]
+        rises = [ch for ch in changes if ch.category in rule.updates_on and ch.current > announced.get(ch.category, -1)]
+        if not rises:
+            continue
+        new = {**announced, **{ch.category: ch.current for ch in rises}}
+        alert = make_alert(rule, enriched, raised_at, story)
+        alert.update(
+            alert_id=update_id(rule.name, story.story_id, new),
+            kind="update",
+            previous_figures={c: ({"count": n} if n is not None else None) for c, n in announced.items()},
+            changes=[{"category": ch.category, "previous": announced.get(ch.category), "current": ch.current,
+                      "url": art.canonical_url, "sitename": art.sitename} for ch in rises],
+        )
+        state["figures"] = new
+        alerts.append(alert)
+    member["alerts"] = earlier + alerts
+    if created:
+        outcome = "new"
+    elif any(a["kind"] == "update" for a in alerts):
+        outcome = "update"
+    else:
+        outcome = "redelivered" if before is not None else "attached"
+    return Decision(story, outcome, earlier + alerts, changes, alerts)

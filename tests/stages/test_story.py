@@ -1,0 +1,141 @@
+"""Story matching (stages/story.py): which articles report the same event; pure, no storage."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.harness.ten_outlets import OTHER_PLACES, OTHERS, PLACES, RISING, SAME_TOLL, TEN, Report, article_text
+from wirewatch.stages import story
+from wirewatch.stages.enrich import enrich
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = json.loads((ROOT / "schemas" / "examples" / "article.json").read_text())
+
+
+def enriched_of(r: Report, places: list | None = None, text: str | None = None) -> dict:
+    url = f"https://{r.slug}.example/news/{r.slug}.html"
+    article = dict(BASE, title=r.title, text=text or article_text(r), sitename=r.sitename, published=r.published,
+                   canonical_url=url, url=url, final_url=url, fetched_at=r.published.replace("+00:00", "Z"),
+                   link_id=f"link-{r.slug}")
+    e = enrich(article)
+    e["places"] = places if places is not None else (PLACES if r.slug.startswith("kivu") else OTHER_PLACES[r.slug])
+    return e
+
+
+def grow(reports: list[Report], **kw) -> list[story.Story]:
+    """Run `reports` through match/attach in order, as the route stage does; the stories made."""
+    stories: list[story.Story] = []
+    for r in reports:
+        v = story.view(enriched_of(r, **kw))
+        s = story.match(v, stories)
+        if s is None:
+            s = story.new_story(v)
+            stories.append(s)
+        story.attach(s, v)
+    return stories
+
+
+def test_ten_outlets_and_the_follow_ups_form_one_story_apart_from_other_events() -> None:
+    stories = grow(TEN + [RISING, SAME_TOLL] + OTHERS)
+    assert len(stories) == 3
+    kivu = stories[0]
+    assert kivu.state["size"] == 12
+    assert {m["sitename"] for m in kivu.members} >= {r.sitename for r in TEN}
+    assert kivu.figures["killed"]["count"] == 41 and kivu.figures["killed"]["sitename"] == "Lakeside Wire"
+    assert [s.state["size"] for s in stories[1:]] == [1, 1]
+
+
+def test_without_places_text_alone_groups_them() -> None:
+    assert [s.state["size"] for s in grow(TEN + [RISING] + OTHERS, places=[])] == [11, 1, 1]
+
+
+def test_a_differently_worded_follow_up_joins_by_headline_terms_and_place() -> None:
+    first = story.view(enriched_of(TEN[0]))
+    s = story.new_story(first)
+    story.attach(s, first)
+    # Shares no sentence with the first report: only the headline terms and the place.
+    follow = story.view(enriched_of(RISING, text="Divers working from dawn brought the number of dead to 41, the governor's office announced."))
+    assert story.similarity(list(follow.signature), s.state["signatures"][0]) < story.NEAR_DUPLICATE
+    assert story.score(follow, s) > 0
+    assert story.match(follow, [s]) is s
+
+
+def test_the_same_headline_in_another_country_is_another_story() -> None:
+    first = story.view(enriched_of(TEN[0]))
+    s = story.new_story(first)
+    story.attach(s, first)
+    elsewhere = Report("kivu-elsewhere", "Other Wire", "Ferry capsizes on lake, at least 27 killed",
+                       "A ferry capsized on a lake in the north on Sunday and at least 27 people were killed.", TEN[0].published, 27)
+    v = story.view(enriched_of(elsewhere, places=[{"name": "Mwanza", "country_code": "TZ", "kind": "city"}],
+                               text=elsewhere.lead))
+    assert story.score(v, s) == 0
+
+
+def test_outside_the_window_is_a_new_story() -> None:
+    first = story.view(enriched_of(TEN[0]))
+    s = story.new_story(first)
+    story.attach(s, first)
+    late = Report(**{**TEN[1].__dict__, "slug": "kivu-late", "published": "2026-11-26T17:05:00+00:00"})
+    v = story.view(enriched_of(late))
+    assert story.score(v, s) == 0
+    assert story.score(v, s, window=timedelta(days=5)) > 0
+
+
+def test_attach_reports_only_rising_figures_and_is_idempotent() -> None:
+    first = story.view(enriched_of(TEN[0]))
+    s = story.new_story(first)
+    assert [(c.category, c.previous, c.current) for c in story.attach(s, first)] == [("killed", None, 27)]
+    assert story.attach(s, first) == []  # redelivered
+    assert story.attach(s, story.view(enriched_of(SAME_TOLL))) == []
+    changes = story.attach(s, story.view(enriched_of(RISING)))
+    assert [(c.category, c.previous, c.current) for c in changes] == [("killed", 27, 41)]
+    assert s.state["size"] == 3
+    sources = story.sources(s)
+    assert sources[0]["sitename"] == "Lakeside Wire" and sources[0]["figures"] == {"killed": 27}
+    assert sources[-1]["figures"] == {"killed": 41}
+
+
+def test_a_member_is_matched_to_its_own_story_first() -> None:
+    stories = grow(TEN[:2] + OTHERS)
+    v = story.view(enriched_of(OTHERS[0]))
+    assert story.match(v, stories) is stories[1]
+
+
+def test_ties_go_to_the_older_story() -> None:
+    a = story.view(enriched_of(TEN[0]))
+    s1, s2 = story.new_story(a), story.new_story(a)
+    story.attach(s1, a)
+    story.attach(s2, a)
+    s2.story_id, s2.first_at = "s-later", s2.first_at + timedelta(minutes=1)
+    v = story.view(enriched_of(TEN[1]))
+    assert story.match(v, [s2, s1]) is s1
+
+
+def test_signatures_are_stable_and_comparable() -> None:
+    sig = story.signature("Ferry capsizes on Lake Kivu near Goma")
+    assert sig == story.signature("ferry  capsizes on lake kivu, near Goma!")  # case and punctuation do not matter
+    assert story.similarity(sig, sig) == 1.0
+    assert story.similarity(sig, story.signature("Quarry wall collapses in Arequipa")) < 0.1
+    assert len(sig) == 64 and story.signature("") == story.signature("")
+
+
+def test_a_story_row_round_trips() -> None:
+    (s,) = grow(TEN[:3])
+    again = story.Story.from_row(json.loads(json.dumps(s.to_row(), default=str)))
+    assert again.story_id == s.story_id and again.first_at == s.first_at and again.state == s.state
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2026-11-22T17:05:00+00:00", "2026-11-22T17:05:00+00:00"),
+    ("2026-11-22T17:05:00Z", "2026-11-22T17:05:00+00:00"),
+    ("2026-11-22", "2026-11-22T00:00:00+00:00"),
+    ("yesterday", None),
+    (None, None),
+])
+def test_parse_time(value, expected) -> None:
+    t = story.parse_time(value)
+    assert (t.isoformat() if t else None) == expected
