@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run demo test test-deps bench lint clean help
+.PHONY: install run demo test test-deps bench bench-extract bench-casualty lint clean help
 
 help:
 	@echo "make run    install, then run wirewatch on embedded defaults (broker + SQLite)"
@@ -35,6 +35,14 @@ test: install test-deps
 
 bench: install
 	$(PY) -m benchmarks $(BENCH_ARGS)
+
+# CORPUS: a directory laid out like shared/data/extraction-scrapinghub-dev (html/ + ground-truth.json)
+bench-extract: install
+	$(PY) -m benchmarks extract --corpus $(CORPUS)
+
+# FILE: JSONL of {"text", "gold_killed", "gold_injured"} per line; empty scores the project's corpus.
+bench-casualty: install
+	$(PY) -m benchmarks.bench_casualty $(if $(FILE),--file $(FILE))
 
 clean:
 	rm -rf $(VENV) .cache var .pytest_cache

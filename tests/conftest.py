@@ -73,3 +73,17 @@ def postgres():
 
     with session_postgres() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def alertmanager(tmp_path_factory):
+    """A real Prometheus Alertmanager (Debian package), on a free loopback port."""
+    from tests.harness.alertmanager import session_alertmanager
+
+    manager = session_alertmanager(tmp_path_factory.mktemp("alertmanager"))
+    try:
+        server = manager.__enter__()
+    except Exception as e:  # noqa: BLE001
+        unavailable("Prometheus Alertmanager", e)
+    yield server
+    manager.__exit__(None, None, None)

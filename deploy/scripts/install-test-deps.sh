@@ -22,6 +22,14 @@ if ! pg_ok || ! id postgres >/dev/null 2>&1; then
   apt_install postgresql
 fi
 
+# The alert tests deliver to a real Alertmanager through its v2 API (started by tests/conftest.py).
+if ! command -v prometheus-alertmanager >/dev/null && [[ ! -x /usr/bin/prometheus-alertmanager ]]; then
+  echo "installing Prometheus Alertmanager (Debian package) ..."
+  apt_install prometheus-alertmanager
+  # The package enables a system service on :9093; the tests start their own on a free port.
+  { command -v systemctl >/dev/null && as_root systemctl disable --now prometheus-alertmanager; } >/dev/null 2>&1 || true
+fi
+
 if ! command -v java >/dev/null; then
   echo "installing Java 17 ..."
   apt_install openjdk-17-jre-headless

@@ -13,6 +13,7 @@ offset past a message still in flight (faust issue #606). Scale out with partiti
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import faust
@@ -25,8 +26,9 @@ from .agents.runner import Core, Stage
 from .errors import InvalidMessage
 from .runtime import Runtime
 from .settings import Settings
-from .sources.feeds import FeedPoller
+from .sources.poller import SourcePoller, sources_from
 from .sources.links import make_link, source_kind
+from .stages.rules_watch import RulesWatcher
 from .topics import TOPICS
 
 log = logging.getLogger(__name__)
@@ -115,11 +117,32 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
             rt.metrics.up.set(0)
             await rt.close()
 
-    if settings.feed_poll and settings.feeds:
+    async def raise_alert(alert: dict) -> None:  # a stale source: the alert agent delivers it
+        await send("alert", alert["alert_id"], contract.encode("alert", alert))
+
+    if settings.feed_poll and sources_from(settings):
         @app.task
         async def poll_feeds() -> None:
             await rt.ready.wait()
-            await FeedPoller(settings.feeds, rt.http, submit, rt.metrics).run()
+            await SourcePoller(sources_from(settings), rt.http, rt.storage, submit, rt.metrics, settings.sources,
+                               alert=raise_alert, max_bytes=settings.fetch.max_bytes).run()
+
+    @app.task
+    async def send_digests() -> None:  # closed throttle windows -> one digest alert each
+        await rt.ready.wait()
+        while True:
+            try:
+                await route.flush_digests(rt, lambda e: send(e.schema, e.key, contract.encode(e.schema, e.value)))
+            except Exception:  # storage down: the windows stay due and are sent on a later tick
+                log.warning("sending digests failed; will retry", exc_info=True)
+            await asyncio.sleep(settings.route.digest_interval)
+
+    if settings.route.rules_reload_interval > 0:
+        @app.task
+        async def watch_rules() -> None:  # a valid edit of rules_file takes effect without a restart
+            await RulesWatcher(settings.rules_file, rt.set_rules,
+                                lambda outcome: rt.metrics.rules_reloads.labels(outcome=outcome).inc()).run(
+                settings.route.rules_reload_interval)
 
     @app.page("/metrics")
     async def metrics_page(self, request):

@@ -5,6 +5,7 @@
     wirewatch fetch URL      resolve -> fetch -> extract -> enrich -> route one URL; print JSON; no Kafka
     wirewatch demo           the whole pipeline offline against the bundled sample news site
     wirewatch settings       print the effective settings (secrets masked)
+    wirewatch rules test F   which stored articles the rules file F would have alerted on, and why
 """
 
 from __future__ import annotations
@@ -142,6 +143,22 @@ def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rules_test(settings: Settings, args: argparse.Namespace) -> int:
+    from .backtest import backtest
+
+    report = asyncio.run(backtest(settings, Path(args.file)))
+    for line in report.lines:
+        print(orjson.dumps(line.as_dict()).decode() if args.json else line.text())
+    totals = report.totals()
+    if args.json:
+        print(orjson.dumps({"totals": totals}).decode())
+    else:
+        print(f"\n{totals['articles']} stored articles, {totals['matched']} matched a rule, {totals['stories']} stories: "
+              f"{totals['new']} alerts, {totals['update']} updates, {totals['held']} held for digests, "
+              f"{totals['attached']} attached to a story without alerting")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wirewatch", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -160,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("settings", help="print the effective settings (secrets masked)")
     st.add_argument("--markdown", action="store_true", help="print the settings reference (docs/settings.md)")
     st.set_defaults(fn=cmd_settings)
+    r = sub.add_parser("rules", help="work with alert rules files").add_subparsers(dest="rules_command", required=True)
+    rt = r.add_parser("test", help="backtest: which stored articles FILE's rules would have alerted on, and why")
+    rt.add_argument("file", help="a rules file (same format as rules_file)")
+    rt.add_argument("--json", action="store_true", help="one JSON object per line instead of text")
+    rt.set_defaults(fn=cmd_rules_test)
     return p
 
 

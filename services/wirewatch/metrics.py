@@ -1,10 +1,13 @@
 """Every Prometheus metric wirewatch exports, declared in this one place.
 
-Labels stay low-cardinality: stage, outcome, reason, channel, kind. Never a URL or a domain.
+Labels stay low-cardinality: stage, outcome, reason, channel, kind. Never a URL, and a domain only
+in the per-domain extraction view, which caps the number of domains it tracks.
 Build one ``Metrics`` per process (tests pass their own registry).
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -13,6 +16,11 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 
 OUTCOMES = ("ok", "filtered", "dead_lettered", "retried")
+
+# Per-domain extraction metrics: how many sites get their own series (the rest are "other"), and
+# text-length buckets from a too-short stub through a brief, a news story to a long read.
+EXTRACT_DOMAINS_TRACKED = 50
+EXTRACT_CHAR_BUCKETS = (200, 500, 1000, 2000, 4000, 8000, 16000, 32000)
 
 
 class Metrics:
@@ -42,16 +50,88 @@ class Metrics:
         self.feed_polls = Counter(
             "wirewatch_feed_polls", "Feed polls, by outcome", ["outcome"], registry=r,
         )
+        # Per-source gauges are labelled with the source's configured name: names come from
+        # settings (feeds, sitemaps, sites), so the series are as few as the configured sources.
+        self.source_polls = Counter(
+            "wirewatch_source_polls", "Polls of feeds, sitemaps and sites, by kind and outcome "
+            "(new, unchanged, not_modified, error)", ["kind", "outcome"], registry=r,
+        )
+        self.source_idle = Gauge(
+            "wirewatch_source_seconds_since_new_item", "Seconds since a source last yielded a new item "
+            "(or since it was first polled)", ["source"], registry=r,
+        )
+        self.source_errors = Gauge(
+            "wirewatch_source_consecutive_errors", "Failed polls of a source in a row (0 when healthy)",
+            ["source"], registry=r,
+        )
+        self.source_stale = Gauge(
+            "wirewatch_source_stale", "1 while a source has yielded nothing new for sources.stale_after",
+            ["source"], registry=r,
+        )
         self.stored = Counter(
             "wirewatch_articles_stored", "Articles written to storage", ["outcome"], registry=r,
         )
         self.alerts = Counter(
             "wirewatch_alerts", "Alert deliveries, by channel and outcome", ["channel", "outcome"], registry=r,
         )
+        # One observation per delivered (alert, channel): from the first try to the receiver's
+        # yes, so retries show; the buckets reach the default 15-minute delivery deadline.
+        self.alert_delivery_latency = Histogram(
+            "wirewatch_alert_delivery_seconds", "Time from first try to delivery of an alert, by channel kind",
+            ["channel"], buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0, 300.0, 900.0), registry=r,
+        )
+        self.channel_failing = Gauge(
+            "wirewatch_channel_failing", "Channels of a kind now failing past their delivery deadline",
+            ["channel"], registry=r,
+        )
+        # Per-domain extraction health, the one place a domain is a label: a site that changes its
+        # template shows as its text length falling or its rejections rising. Bounded: the first
+        # EXTRACT_DOMAINS_TRACKED domains seen get their own series, every later one counts as "other".
+        self.extract_domain_pages = Counter(
+            "wirewatch_extract_domain_pages", "Pages extracted, by site and outcome (extracted or the "
+            "rejection reason)", ["domain", "outcome"], registry=r,
+        )
+        self.extract_domain_chars = Histogram(
+            "wirewatch_extract_domain_text_chars", "Characters of article text extracted, by site",
+            ["domain"], buckets=EXTRACT_CHAR_BUCKETS, registry=r,
+        )
+        self._extract_domains: set[str] = set()
+        self.stories = Counter(
+            "wirewatch_stories", "Alerting articles by story decision (new, attached, update, redelivered)",
+            ["outcome"], registry=r,
+        )
+        self.alerts_raised = Counter(
+            "wirewatch_alerts_raised", "Alerts the route stage raised, by kind (new, update, digest) or throttled",
+            ["kind"], registry=r,
+        )
+        self.rules_reloads = Counter(
+            "wirewatch_rules_reloads", "Reloads of the rules file, by outcome (ok, invalid)", ["outcome"], registry=r,
+        )
+        self.rules_loaded = Gauge("wirewatch_rules_loaded", "Alert rules in force", registry=r)
         self.up = Gauge("wirewatch_up", "1 while the service runs", registry=r)
 
     def outcome(self, stage: str, outcome: str) -> None:
         self.messages.labels(stage=stage, outcome=outcome).inc()
+
+    def extraction(self, url: str, outcome: str, chars: int | None = None) -> None:
+        """Count one extraction of the page at ``url``: ``outcome`` is "extracted" or a rejection reason."""
+        domain = self._extract_domain(url)
+        self.extract_domain_pages.labels(domain=domain, outcome=outcome).inc()
+        if chars is not None:
+            self.extract_domain_chars.labels(domain=domain).observe(chars)
+
+    def _extract_domain(self, url: str) -> str:
+        try:
+            host = (urlsplit(url).hostname or "").removeprefix("www.")
+        except ValueError:
+            host = ""
+        if not host:
+            return "other"
+        if host not in self._extract_domains:
+            if len(self._extract_domains) >= EXTRACT_DOMAINS_TRACKED:
+                return "other"
+            self._extract_domains.add(host)
+        return host
 
     def prime(self, stages: tuple[str, ...]) -> None:
         """Create every (stage, outcome) series at zero so dashboards see them before the first event."""

@@ -16,11 +16,24 @@ import httpx
 from .metrics import Metrics
 from .settings import Settings
 from .sinks.storage import Storage, open_storage
-from .sinks.webhook import WebhookChannel
+from .sinks.channels import Channel, build_channels
+from .stages import extract as extract_core
 from .stages import fetch as fetch_core
 from .stages import route as route_core
 
 log = logging.getLogger(__name__)
+
+
+def extraction_pool(processes: int) -> Executor:
+    """The pool ``stages.extract.extract`` runs in: ``processes`` worker processes, or one thread for 0."""
+    if processes <= 0:
+        return ThreadPoolExecutor(1, thread_name_prefix="extract")
+    # spawn, not fork: forking a process that runs an event loop and Kafka clients copies their
+    # sockets and locks into the children. Each worker warms up before taking work, so the first
+    # page it gets does not pay for importing trafilatura and loading its tables.
+    return ProcessPoolExecutor(
+        processes, mp_context=multiprocessing.get_context("spawn"), initializer=extract_core.warm_up
+    )
 
 
 @dataclass
@@ -31,14 +44,19 @@ class Runtime:
     http: httpx.AsyncClient | None = None
     storage: Storage | None = None
     pool: Executor | None = None
-    channels: list[WebhookChannel] = field(default_factory=list)
+    channels: list[Channel] = field(default_factory=list)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     _started: bool = False
 
     def load(self) -> "Runtime":
         """Validate what can be checked without a network (rules) so a bad config fails at boot."""
-        self.rules = route_core.load_rules(self.settings.rules_file)
+        self.set_rules(route_core.load_rules(self.settings.rules_file))
         return self
+
+    def set_rules(self, rules: list) -> None:
+        """Replace the rules in force (boot, or a valid hot reload: stages/rules_watch.py)."""
+        self.rules = rules
+        self.metrics.rules_loaded.set(len(rules))
 
     async def start(self) -> None:
         if self._started:
@@ -49,13 +67,8 @@ class Runtime:
         self.http = fetch_core.build_client(s.fetch)
         self.storage = open_storage(s.resolved_storage_url)
         await self.storage.start()
-        if s.extract_processes > 0:
-            # spawn, not fork: forking a process that runs an event loop and Kafka clients copies
-            # their sockets and locks into the children.
-            self.pool = ProcessPoolExecutor(s.extract_processes, mp_context=multiprocessing.get_context("spawn"))
-        else:
-            self.pool = ThreadPoolExecutor(1, thread_name_prefix="extract")
-        self.channels = [WebhookChannel(url, s.webhook_secret, self.metrics) for url in s.webhook_urls]
+        self.pool = extraction_pool(s.extract_processes)
+        self.channels = build_channels(s)
         for channel in self.channels:
             await channel.start()
         self._started = True

@@ -27,23 +27,122 @@ class FeedSource(BaseModel):
     interval: float = Field(300.0, ge=10, description="Seconds between polls")
 
 
+class SitemapSource(FeedSource):
+    """A news sitemap (or a sitemap index, plain or .xml.gz) polled like a feed."""
+
+    interval: float = Field(600.0, ge=10, description="Seconds between polls")
+
+
+class SiteSource(FeedSource):
+    """A site's homepage: its feed is found by autodiscovery (<link rel=alternate>), then polled."""
+
+
+class SourceSettings(BaseModel):
+    """How feeds, sitemaps and sites are polled (sources/poller.py) and how links are deduplicated."""
+
+    min_interval: float = Field(60.0, ge=1, description="Seconds: no source is polled more often, whatever it asks")
+    max_interval: float = Field(3600.0, ge=1, description="Seconds: no healthy source waits longer, whatever its cache headers say")
+    backoff_max: float = Field(6 * 3600.0, ge=1, description="Seconds: ceiling of the backoff of a failing source (it is never given up)")
+    stale_after: float = Field(6 * 3600.0, ge=60, description="Seconds without a new item before a source is stale (metric + alert)")
+    alias_ttl: float = Field(24 * 3600.0, ge=0, description="Seconds a resolved link (url -> final -> canonical) is trusted; 0 turns aliases off")
+    seen_per_source: int = Field(5000, ge=10, description="Item ids remembered per source, so items are submitted once")
+    sitemap_max_age: float = Field(2 * 86400.0, gt=0, description="Seconds: sitemap entries dated older than this are not submitted")
+    sitemap_max_children: int = Field(20, ge=1, description="Child sitemaps of an index read per poll, newest first")
+    sitemaps: list[SitemapSource] = Field(default_factory=list, description='News sitemaps: JSON list of {"name", "url", "interval"}')
+    sites: list[SiteSource] = Field(default_factory=list, description='Homepages whose feed is autodiscovered: JSON list of {"name", "url", "interval"}')
+
+
 class FetchSettings(BaseModel):
     connect_timeout: float = Field(5.0, gt=0, description="Seconds to open a connection")
     read_timeout: float = Field(15.0, gt=0, description="Seconds between two reads")
     total_timeout: float = Field(30.0, gt=0, description="Seconds for a whole fetch, redirects included")
-    max_bytes: int = Field(5_000_000, gt=0, description="Body size cap; larger pages are refused")
+    max_bytes: int = Field(5_000_000, gt=0, description="Body size cap on the wire (before decompression); larger pages are refused")
     max_redirects: int = Field(10, ge=0, description="Redirect hops followed before giving up")
     user_agent: str = Field("wirewatch/0.1 (+https://github.com/wirewatch/wirewatch)", description="User-Agent of every request")
     content_types: list[str] = Field(
         default_factory=lambda: ["text/html", "application/xhtml+xml"],
         description="Content types accepted as articles",
     )
+    # Safety: secure by default; see services/wirewatch/stages/netguard.py.
+    allow_private_addresses: bool = Field(
+        False,
+        description="TEST/DEV SWITCH: also connect to loopback, private, link-local, CGNAT and reserved addresses. "
+        "Off in production: on, a shared link can reach internal hosts",
+    )
+    allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="CIDRs fetched even though they are not public (an internal mirror, say); everything else stays refused",
+    )
+    max_decompressed_bytes: int = Field(
+        20_000_000, gt=0, description="Body size cap after gzip/deflate decoding (max_bytes caps the bytes on the wire)"
+    )
+    max_header_bytes: int = Field(65_536, gt=0, description="Response header size cap; at most 100 KiB, the HTTP parser's own limit")
+    max_connections: int = Field(100, ge=1, description="Open connections of the fetch client, all hosts together")
+    per_host_concurrency: int = Field(2, ge=1, description="Requests in flight to one host at a time")
+    per_host_rate: float = Field(1.0, gt=0, description="Requests per second to one host, sustained")
+    per_host_burst: int = Field(4, ge=1, description="Requests to one host allowed back to back before per_host_rate applies")
+    max_host_wait: float = Field(
+        30.0, ge=0, description="Seconds a fetch waits for its host's turn before it is retried later (host_busy)"
+    )
+    robots: bool = Field(True, description="Honour robots.txt (fetched through the same guarded client, cached)")
+    robots_ttl: float = Field(3600.0, gt=0, description="Seconds a robots.txt stays cached")
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for cidr in v:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as e:
+                raise ValueError(f"{cidr!r} is not an IP network: {e}") from e
+        return v
 
 
 class RetrySettings(BaseModel):
     attempts: int = Field(4, ge=1, description="Tries of a transient failure before dead-lettering")
     backoff_initial: float = Field(0.5, ge=0, description="First backoff in seconds; doubles each try")
     backoff_max: float = Field(30.0, ge=0, description="Backoff ceiling in seconds")
+
+
+class SmtpSettings(BaseModel):
+    """Email alerts. Off while `host` or `to` is empty."""
+
+    host: str = Field("", description="SMTP server; empty turns email alerts off")
+    port: int = Field(587, ge=1, le=65535, description="SMTP port: 587 with starttls, 465 with tls, 25 plain")
+    security: Literal["starttls", "tls", "none"] = Field("starttls", description="starttls, tls (SMTPS) or none")
+    username: str = Field("", description="Login name; empty sends without AUTH")
+    password: SecretStr | None = Field(None, description="Login password")
+    sender: str = Field("wirewatch@localhost", description="From address")
+    to: list[str] = Field(default_factory=list, description="Recipients of every alert email")
+    timeout: float = Field(15.0, gt=0, description="Seconds for one SMTP conversation")
+
+
+class ChannelSettings(BaseModel):
+    """Alert channels beyond `webhook_urls`, and how hard each is tried before dead-lettering."""
+
+    slack_webhook_urls: list[SecretStr] = Field(default_factory=list, description="Slack incoming-webhook URLs (they hold a token)")
+    alertmanager_urls: list[str] = Field(default_factory=list, description="Prometheus Alertmanager base URLs; alerts go to /api/v2/alerts")
+    apprise_urls: list[SecretStr] = Field(default_factory=list, description="Apprise notification URLs (ntfy://, tgram://, ...)")
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    timeout: float = Field(10.0, gt=0, description="Seconds for one HTTP delivery attempt")
+    delivery_deadline: float = Field(
+        900.0, gt=0, description="Seconds a failing channel is retried before its alerts are dead-lettered (delivery_deadline)",
+    )
+    backoff_initial: float = Field(1.0, ge=0, description="First wait between delivery tries, doubling")
+    backoff_max: float = Field(60.0, ge=0, description="Longest wait between delivery tries")
+    failing_notice: bool = Field(
+        True, description="When a channel fails past its deadline, say so through the other channels",
+    )
+
+
+class RouteSettings(BaseModel):
+    """Stories, rule reloading and digests (stages/story.py, stages/rules_watch.py, stages/throttle.py)."""
+
+    story_window: float = Field(48 * 3600.0, gt=0, description="Seconds after a story's last article in which a new article can still join it")
+    rules_reload_interval: float = Field(5.0, ge=0, description="Seconds between checks of rules_file for changes; 0 turns hot reload off")
+    digest_interval: float = Field(30.0, gt=0, description="Seconds between checks for closed throttle windows whose digest is due")
 
 
 class KafkaSettings(BaseModel):
@@ -79,11 +178,14 @@ class Settings(BaseSettings):
     webhook_urls: list[str] = Field(default_factory=list, description="Alert receivers, JSON POST")
     webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key signing webhook bodies (X-Wirewatch-Signature)")
     feeds: list[FeedSource] = Field(default_factory=lambda: list(DEFAULT_FEEDS), description='RSS/Atom feeds: JSON list of {"name", "url", "interval"}')
-    feed_poll: bool = Field(True, description="Poll `feeds`; off for workers that only process")
+    feed_poll: bool = Field(True, description="Poll `feeds`, `sources.sitemaps` and `sources.sites`; off for workers that only process")
     extract_processes: int = Field(1, ge=0, description="Extraction worker processes; 0 runs in a thread")
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    sources: SourceSettings = Field(default_factory=SourceSettings)
+    channels: ChannelSettings = Field(default_factory=ChannelSettings)
+    route: RouteSettings = Field(default_factory=RouteSettings)
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
 
     @field_validator("broker")

@@ -21,6 +21,7 @@ from tests.harness.postgres import PostgresServer, free_port
 
 from wirewatch.errors import ConfigError, PermanentError, TransientError
 from wirewatch.sinks import PostgresStorage, Sink, SqliteStorage, Storage, open_storage
+from wirewatch.sinks import storage as storage_module
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "enriched.json"
 
@@ -162,7 +163,7 @@ async def test_schema_creation_is_idempotent(storage_url: str) -> None:
         await first.upsert_article(article())
         await first.record_outcome("6f1c2a9e4b7d4c0e", "https://exm.pl/k3x9", "stored", "storage")
     async with open_storage(storage_url) as second, open_storage(storage_url) as third:
-        assert await second.schema_version() == 1
+        assert await second.schema_version() == storage_module.SCHEMA_VERSION
         assert (await third.counts())["articles"] == 1
         assert (await second.upsert_article(article())) == "updated"
 

@@ -1,25 +1,44 @@
 """fetch agent: `link` in -> resolve the redirect chain, fetch, extract -> `article` out.
 
 Extraction is CPU-bound, so it runs in the runtime's worker pool and never blocks the event loop.
+One Politeness per core (per worker) holds the per-host limits and the robots.txt cache; the
+runtime's HTTP client holds the address guard.
 """
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
+from ..errors import Rejected
 from ..runtime import Runtime
+from ..stages import dedupe
 from ..stages import extract as extract_core
 from ..stages import fetch as fetch_core
+from ..stages.politeness import Politeness
 from ..stages.urls import canonical_url
 from .runner import Core, Emit, utcnow
 
 
 def make_core(rt: Runtime) -> Core:
+    politeness = Politeness(rt.settings.fetch)
+
     async def core(link: dict) -> list[Emit]:
-        page = await fetch_core.fetch(link["url"], rt.http, rt.settings.fetch)
+        # A fresh alias whose article is stored ends here as filtered "duplicate" (stages/dedupe.py).
+        ttl = rt.settings.sources.alias_ttl
+        alias = await dedupe.lookup(rt.storage, link["url"], ttl)
+        decision = dedupe.decide(link["url"], alias, datetime.now(UTC))
+        page = await fetch_core.fetch(decision.fetch_url, rt.http, rt.settings.fetch, politeness)
         loop = asyncio.get_running_loop()
-        ex = await loop.run_in_executor(rt.pool, extract_core.extract, page.html, page.final_url)
+        try:
+            ex = await loop.run_in_executor(rt.pool, extract_core.extract, page.html, page.final_url)
+        except Rejected as e:
+            rt.metrics.extraction(page.final_url, e.reason)
+            raise
+        rt.metrics.extraction(page.final_url, "extracted", len(ex.text))
         canonical = canonical_url(ex.canonical_url or page.final_url)
+        if not decision.via_alias:  # a shortcut taken does not extend the alias it used
+            await dedupe.remember(rt.storage, link["url"], page.final_url, canonical, ttl)
         article = {
             "link_id": link["link_id"],
             "source": link["source"],

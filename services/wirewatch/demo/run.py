@@ -52,6 +52,9 @@ async def run_demo(settings: Settings, timeout: float = 180.0) -> int:
             "topic_partitions": 2,
             "kafka": embedded_tuning(demo_settings).kafka.model_dump(),
             "log_level": "INFO",
+            # The sample site serves on loopback, which fetches refuse by default: this is the
+            # explicit switch. It is our own site, so pages need not be spaced out either.
+            "fetch": {"allow_private_addresses": True, "per_host_rate": 100.0, "per_host_burst": 100},
         }, data_dir / "worker.log").start()
         expected = len(site.manifest())
         print(f"sample site:  {base}/feed.xml ({expected} links)")

@@ -10,7 +10,12 @@ Everything is an idempotent upsert, because Kafka delivers at least once:
     article_links     PK link_id         which links led to which article (written with the article)
     link_outcomes     PK link_id         stored | filtered | dead_lettered; "stored" is sticky
     alert_deliveries  PK (alert_id, target)  pending -> delivered; claim_alert() says whether to send
-    schema_version    PK version         for later migrations
+    schema_version    PK version         one row per applied version (see _MIGRATIONS)
+    source_state      PK name            a polled source's validators, schedule, errors, seen ids
+    aliases           PK url             link url -> final_url -> canonical_url, until expires_at
+    stories           PK story_id        one event: its articles, highest figures, what each rule announced
+    story_members     PK canonical_url   which story an article joined
+    alert_windows     PK (rule, channel, window_start)  throttle: alerts sent, alerts held for the digest
 
 ``add(item)`` writes through (it is ``upsert_article``), so an item is durable when ``add`` returns
 and ``flush()`` is only a barrier. Writing through keeps a bad article's error attached to that
@@ -29,9 +34,9 @@ import asyncio
 import re
 import sqlite3
 from abc import abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,7 +50,7 @@ from asyncpg.exceptions._base import DataError as _AsyncpgArgumentError  # not e
 from wirewatch.errors import ConfigError, PermanentError, TransientError, WirewatchError
 from wirewatch.sinks.base import Sink
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 OUTCOMES = frozenset({"stored", "filtered", "dead_lettered"})
 
 UNAVAILABLE = "storage_unavailable"
@@ -54,7 +59,8 @@ REJECTED = "storage_rejected"
 # Article fields kept as JSON text (orjson), decoded again on the way out.
 JSON_COLUMNS = ("authors", "figures", "casualties", "keywords", "redirects")
 _JSON_DEFAULTS: dict[str, Any] = {"authors": [], "figures": {}, "casualties": [], "keywords": [], "redirects": []}
-TS_COLUMNS = frozenset({"first_seen", "updated_at", "created_at", "delivered_at", "applied_at"})
+TS_COLUMNS = frozenset({"first_seen", "updated_at", "created_at", "delivered_at", "applied_at", "next_poll_at",
+                        "last_polled_at", "last_new_item_at", "stale_alerted_at", "resolved_at", "expires_at"})
 
 # ---------------------------------------------------------------------------------------------
 # Schema. Table and column names are identical in both backends; only the types differ.
@@ -120,6 +126,68 @@ CREATE TABLE IF NOT EXISTS alert_deliveries (
     PRIMARY KEY (alert_id, target)
 )
 """
+
+# Version 2: what the source poller and the fetch agent remember across restarts. A version-1
+# database gets these tables on its next start (every statement is IF NOT EXISTS).
+_TABLES_V2 = """
+CREATE TABLE IF NOT EXISTS source_state (
+    name             TEXT PRIMARY KEY,
+    kind             TEXT NOT NULL DEFAULT 'feed',
+    url              TEXT NOT NULL DEFAULT '',
+    etag             TEXT,
+    last_modified    TEXT,
+    next_poll_at     {ts},
+    error_count      INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT NOT NULL DEFAULT '',
+    last_polled_at   {ts},
+    last_new_item_at {ts},
+    stale_alerted_at {ts},
+    seen             {json} NOT NULL,
+    updated_at       {ts} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS aliases (
+    url           TEXT PRIMARY KEY,
+    final_url     TEXT NOT NULL,
+    canonical_url TEXT NOT NULL,
+    resolved_at   {ts} NOT NULL,
+    expires_at    {ts} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS aliases_expires_at_idx ON aliases (expires_at)
+"""
+
+# Version 3: stories (stages/story.py) and alert throttle windows (stages/throttle.py).
+_TABLES_V3 = """
+CREATE TABLE IF NOT EXISTS stories (
+    story_id    TEXT PRIMARY KEY,
+    title       TEXT,
+    first_at    {ts} NOT NULL,
+    last_at     {ts} NOT NULL,
+    state       {json} NOT NULL,
+    updated_at  {ts} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stories_last_at_idx ON stories (last_at);
+CREATE TABLE IF NOT EXISTS story_members (
+    canonical_url TEXT PRIMARY KEY,
+    story_id      TEXT NOT NULL,
+    joined_at     {ts} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS story_members_story_id_idx ON story_members (story_id);
+CREATE TABLE IF NOT EXISTS alert_windows (
+    rule         TEXT NOT NULL,
+    channel      TEXT NOT NULL,
+    window_start {ts} NOT NULL,
+    window_end   {ts} NOT NULL,
+    severity     TEXT NOT NULL,
+    sent         {json} NOT NULL,
+    held         {json} NOT NULL,
+    flushed_at   {ts},
+    PRIMARY KEY (rule, channel, window_start)
+);
+CREATE INDEX IF NOT EXISTS alert_windows_window_end_idx ON alert_windows (window_end)
+"""
+
+# version -> DDL that brings a database from version - 1 to version.
+_MIGRATIONS = {1: _TABLES, 2: _TABLES_V2, 3: _TABLES_V3}
 
 # ---------------------------------------------------------------------------------------------
 # Statements, written once with $n placeholders (SQLite gets ?n, which binds the same way).
@@ -189,6 +257,61 @@ SELECT_ARTICLES = "SELECT * FROM articles ORDER BY first_seen, canonical_url"
 SELECT_ARTICLE = "SELECT * FROM articles WHERE canonical_url = $1"
 SELECT_LINKS = "SELECT link_id, canonical_url FROM article_links ORDER BY first_seen, link_id"
 SELECT_LINKS_OF = "SELECT link_id FROM article_links WHERE canonical_url = $1 ORDER BY first_seen, link_id"
+_SOURCE_FIELDS = ("name", "kind", "url", "etag", "last_modified", "next_poll_at", "error_count", "last_error",
+                  "last_polled_at", "last_new_item_at", "stale_alerted_at", "seen")  # fmt: skip
+_SOURCE_TS = ("next_poll_at", "last_polled_at", "last_new_item_at", "stale_alerted_at")
+
+UPSERT_SOURCE_STATE = f"""
+INSERT INTO source_state ({", ".join(_SOURCE_FIELDS)}, updated_at)
+VALUES ({", ".join(f"${i}" for i in range(1, len(_SOURCE_FIELDS) + 2))})
+ON CONFLICT (name) DO UPDATE SET
+    {", ".join(f"{c} = excluded.{c}" for c in _SOURCE_FIELDS[1:])}, updated_at = excluded.updated_at
+"""
+SELECT_SOURCE_STATE = f"SELECT {', '.join(_SOURCE_FIELDS)}, updated_at FROM source_state WHERE name = $1"
+
+UPSERT_ALIAS = """
+INSERT INTO aliases (url, final_url, canonical_url, resolved_at, expires_at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (url) DO UPDATE SET final_url = excluded.final_url, canonical_url = excluded.canonical_url,
+    resolved_at = excluded.resolved_at, expires_at = excluded.expires_at
+"""
+# Whether the alias's article is stored is asked in the same round trip: it is what the fetch
+# agent decides on (stages/dedupe.py).
+SELECT_ALIAS = """
+SELECT a.url, a.final_url, a.canonical_url, a.resolved_at, a.expires_at,
+       EXISTS (SELECT 1 FROM articles WHERE articles.canonical_url = a.canonical_url) AS article_stored
+FROM aliases a WHERE a.url = $1
+"""
+DELETE_EXPIRED_ALIASES = "DELETE FROM aliases WHERE expires_at < $1 RETURNING url"
+
+# Candidates for story matching: the stories active since the window opened, and the one that
+# already holds this article (a redelivery or a revision, however old).
+SELECT_STORY_CANDIDATES = """
+SELECT story_id, first_at, last_at, state FROM stories
+WHERE last_at >= $1 OR story_id IN (SELECT story_id FROM story_members WHERE canonical_url = $2)
+ORDER BY first_at, story_id
+"""
+UPSERT_STORY = """
+INSERT INTO stories (story_id, title, first_at, last_at, state, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (story_id) DO UPDATE SET title = excluded.title, first_at = excluded.first_at,
+    last_at = excluded.last_at, state = excluded.state, updated_at = excluded.updated_at
+"""
+UPSERT_STORY_MEMBER = """
+INSERT INTO story_members (canonical_url, story_id, joined_at) VALUES ($1, $2, $3)
+ON CONFLICT (canonical_url) DO UPDATE SET story_id = excluded.story_id
+"""
+SELECT_STORIES = "SELECT story_id, title, first_at, last_at, state FROM stories ORDER BY first_at, story_id"
+SELECT_WINDOW = "SELECT sent, held FROM alert_windows WHERE rule = $1 AND channel = $2 AND window_start = $3"
+UPSERT_WINDOW = """
+INSERT INTO alert_windows (rule, channel, window_start, window_end, severity, sent, held) VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (rule, channel, window_start) DO UPDATE SET sent = excluded.sent, held = excluded.held,
+    severity = excluded.severity
+"""
+SELECT_DUE_WINDOWS = """
+SELECT rule, channel, window_start, window_end, severity, sent, held FROM alert_windows
+WHERE window_end <= $1 AND flushed_at IS NULL AND held <> $2 ORDER BY window_end, rule, channel
+"""
+MARK_WINDOW_FLUSHED = "UPDATE alert_windows SET flushed_at = $4 WHERE rule = $1 AND channel = $2 AND window_start = $3"
+
 SELECT_VERSION = "SELECT max(version) AS version FROM schema_version"
 INSERT_VERSION = "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING"
 
@@ -252,8 +375,8 @@ class Storage(Sink):
         """An async context manager yielding a ``_Tx``; commits on success, translates errors."""
 
     @abstractmethod
-    def _ddl(self) -> list[str]:
-        """CREATE statements for this backend's types."""
+    def _ddl(self, script: str = _TABLES) -> list[str]:
+        """CREATE statements of `script` (a _MIGRATIONS entry) for this backend's types."""
 
     @abstractmethod
     def _ts(self, value: datetime) -> Any:
@@ -273,6 +396,10 @@ class Storage(Sink):
         """Nothing is buffered: every ``add`` has committed before returning."""
 
     async def _create_schema(self, tx: _Tx) -> None:
+        """Bring the database to SCHEMA_VERSION: every migration above the version found, in order.
+
+        Version 1 is always replayed (IF NOT EXISTS): it creates schema_version itself.
+        """
         for statement in self._ddl():
             await tx.execute(statement)
         row = await tx.fetchrow(SELECT_VERSION)
@@ -282,7 +409,13 @@ class Storage(Sink):
                 f"storage {_redact(self.url)} has schema version {found}, newer than this wirewatch "
                 f"({SCHEMA_VERSION}); upgrade wirewatch"
             )
-        await tx.execute(INSERT_VERSION, SCHEMA_VERSION, self._ts(_utcnow()))
+        for version in sorted(_MIGRATIONS):
+            if version <= (found or 0):
+                continue
+            if version > 1:  # version 1 ran above
+                for statement in self._ddl(_MIGRATIONS[version]):
+                    await tx.execute(statement)
+            await tx.execute(INSERT_VERSION, version, self._ts(_utcnow()))
 
     # -- articles -------------------------------------------------------------------------------
 
@@ -398,6 +531,147 @@ class Storage(Sink):
         async with self._transaction() as tx:
             await tx.execute(MARK_DELIVERED, alert_id, target, self._ts(_utcnow()))
 
+    # -- source state (sources/poller.py) ---------------------------------------------------------
+
+    async def load_source_state(self, name: str) -> dict[str, Any] | None:
+        """The saved state of source `name` (timestamps as UTC datetimes, `seen` a list), or None."""
+        async with self._transaction() as tx:
+            row = await tx.fetchrow(SELECT_SOURCE_STATE, name)
+        if row is None:
+            return None
+        out = self._row_out(row)
+        if isinstance(out["seen"], str | bytes):
+            out["seen"] = orjson.loads(out["seen"])
+        return out
+
+    async def save_source_state(self, state: dict[str, Any]) -> None:
+        """Upsert the state of ``state["name"]``; keys are the source_state columns (missing: defaults)."""
+        if not state.get("name"):
+            raise PermanentError(REJECTED, "source state has no name")
+        params: list[Any] = []
+        for field in _SOURCE_FIELDS:
+            value = state.get(field)
+            if field in _SOURCE_TS:
+                value = self._ts(value) if isinstance(value, datetime) else None
+            elif field == "seen":
+                value = _dumps(list(value or []))
+            elif field == "error_count":
+                value = int(value or 0)
+            elif field in ("kind", "url", "last_error"):
+                value = _strip_nul(value or ("feed" if field == "kind" else ""))
+            else:
+                value = _strip_nul(value)
+            params.append(value)
+        async with self._transaction() as tx:
+            await tx.execute(UPSERT_SOURCE_STATE, *params, self._ts(_utcnow()))
+
+    # -- aliases (stages/dedupe.py) ----------------------------------------------------------------
+
+    async def get_alias(self, url: str) -> dict[str, Any] | None:
+        """url, final_url, canonical_url, resolved_at, expires_at and article_stored (bool), or None.
+
+        Expired aliases are returned too: freshness is the caller's decision (it owns the clock).
+        """
+        async with self._transaction() as tx:
+            row = await tx.fetchrow(SELECT_ALIAS, url)
+        if row is None:
+            return None
+        out = self._row_out(row)
+        out["article_stored"] = bool(out["article_stored"])
+        return out
+
+    async def put_alias(self, url: str, final_url: str, canonical_url: str, ttl: float) -> None:
+        """Remember that `url` led to `final_url` and `canonical_url`, for `ttl` seconds from now."""
+        if not (url and final_url and canonical_url):
+            raise PermanentError(REJECTED, "alias needs url, final_url and canonical_url")
+        now = _utcnow()
+        values = [_strip_nul(v) for v in (url, final_url, canonical_url)]
+        async with self._transaction() as tx:
+            await tx.execute(UPSERT_ALIAS, *values, self._ts(now), self._ts(now + timedelta(seconds=ttl)))
+
+    async def prune_aliases(self, now: datetime | None = None) -> int:
+        """Delete aliases expired before `now`; how many went."""
+        async with self._transaction() as tx:
+            rows = await tx.fetch(DELETE_EXPIRED_ALIASES, self._ts(now or _utcnow()))
+        return len(rows)
+
+    # -- stories (stages/story.py, stages/route.py) -------------------------------------------------
+
+    # Story assignment is read-decide-write over several rows; concurrent route workers must not
+    # both decide "new story" for two articles of one event. PostgreSQL: one transaction-scoped
+    # advisory lock serialises assignments across workers (a few ms each, and only articles that
+    # matched a rule get here). SQLite: BEGIN IMMEDIATE already serialises writers.
+    _STORY_LOCK: str | None = None
+
+    def _json_in(self, value: Any) -> Any:
+        return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+    async def assign_story(
+        self, canonical_url: str, since: datetime, decide: Callable[[list[dict[str, Any]]], tuple[dict[str, Any] | None, Any]]
+    ) -> Any:
+        """Run `decide` on the candidate stories under the story lock and save what it returns.
+
+        Candidates: rows {story_id, first_at, last_at, state} of the stories whose last article is
+        at or after `since`, and the story already holding `canonical_url`. `decide` returns
+        (story row to save or None, result); the result is returned once the row is committed.
+        """
+        async with self._transaction() as tx:
+            if self._STORY_LOCK:
+                await tx.execute(self._STORY_LOCK)
+            rows = await tx.fetch(SELECT_STORY_CANDIDATES, self._ts(since), canonical_url)
+            candidates = [{"story_id": r["story_id"], "first_at": self._from_ts(r["first_at"]),
+                           "last_at": self._from_ts(r["last_at"]), "state": self._json_in(r["state"])} for r in rows]
+            save, result = decide(candidates)
+            if save is not None:
+                now = self._ts(_utcnow())
+                await tx.execute(UPSERT_STORY, save["story_id"], _strip_nul(save.get("title")), self._ts(save["first_at"]),
+                                 self._ts(save["last_at"]), _dumps(save["state"]), now)
+                await tx.execute(UPSERT_STORY_MEMBER, canonical_url, save["story_id"], now)
+        return result
+
+    async def stories(self) -> list[dict[str, Any]]:
+        """Every story: story_id, title, first_at, last_at, state (decoded), oldest first."""
+        async with self._transaction() as tx:
+            rows = await tx.fetch(SELECT_STORIES)
+        return [{**r, "first_at": self._from_ts(r["first_at"]), "last_at": self._from_ts(r["last_at"]),
+                 "state": self._json_in(r["state"])} for r in rows]
+
+    # -- alert throttle windows (stages/throttle.py) ------------------------------------------------
+
+    async def throttle_admit(
+        self, rule: str, channel: str, start: datetime, end: datetime, severity: str, alert: dict[str, Any], limit: int,
+        admit: Callable[[list[str], list[dict], str, int], tuple[bool, bool]], summary: Callable[[dict], dict],
+    ) -> bool:
+        """Whether `alert` may be sent now in the window [start, end) of (rule, channel); if not it
+        is held for that window's digest. `admit` (throttle.admit) decides; idempotent per alert_id."""
+        async with self._transaction() as tx:
+            if self._STORY_LOCK:
+                await tx.execute(self._STORY_LOCK)
+            row = await tx.fetchrow(SELECT_WINDOW, rule, channel, self._ts(start))
+            sent = self._json_in(row["sent"]) if row else []
+            held = self._json_in(row["held"]) if row else []
+            send, changed = admit(sent, held, alert["alert_id"], limit)
+            if changed:
+                if send:
+                    sent.append(alert["alert_id"])
+                else:
+                    held.append(summary(alert))
+                await tx.execute(UPSERT_WINDOW, rule, channel, self._ts(start), self._ts(end), severity,
+                                 _dumps(sent), _dumps(held))
+        return send
+
+    async def due_digests(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Closed windows holding alerts whose digest is not sent: rule, channel, window_start,
+        window_end, severity, sent (ids), held (summaries)."""
+        async with self._transaction() as tx:
+            rows = await tx.fetch(SELECT_DUE_WINDOWS, self._ts(now or _utcnow()), "[]")
+        return [{**r, "window_start": self._from_ts(r["window_start"]), "window_end": self._from_ts(r["window_end"]),
+                 "sent": self._json_in(r["sent"]), "held": self._json_in(r["held"])} for r in rows]
+
+    async def mark_digest_sent(self, rule: str, channel: str, start: datetime) -> None:
+        async with self._transaction() as tx:
+            await tx.execute(MARK_WINDOW_FLUSHED, rule, channel, self._ts(start), self._ts(_utcnow()))
+
     # -- reporting ------------------------------------------------------------------------------
 
     async def counts(self) -> dict[str, int]:
@@ -465,6 +739,7 @@ class PostgresStorage(Storage):
     """asyncpg pool. json/jsonb travel as text (asyncpg's default), encoded with orjson."""
 
     backend = "postgresql"
+    _STORY_LOCK = "SELECT pg_advisory_xact_lock(7261991)"
 
     def __init__(
         self,
@@ -513,8 +788,8 @@ class PostgresStorage(Storage):
             except (TimeoutError, OSError, asyncpg.InterfaceError):
                 pool.terminate()
 
-    def _ddl(self) -> list[str]:
-        script = _TABLES.format(json="JSONB", ts="TIMESTAMPTZ")
+    def _ddl(self, script: str = _TABLES) -> list[str]:
+        script = script.format(json="JSONB", ts="TIMESTAMPTZ")
         return [s.strip() for s in script.split(";") if s.strip()]
 
     def _ts(self, value: datetime) -> Any:
@@ -663,8 +938,8 @@ class SqliteStorage(Storage):
             except (sqlite3.Error, ValueError):
                 pass
 
-    def _ddl(self) -> list[str]:
-        script = _TABLES.format(json="TEXT", ts="TEXT")
+    def _ddl(self, script: str = _TABLES) -> list[str]:
+        script = script.format(json="TEXT", ts="TEXT")
         return [s.strip() for s in script.split(";") if s.strip()]
 
     def _ts(self, value: datetime) -> Any:
