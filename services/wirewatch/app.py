@@ -78,7 +78,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         fut = await topics[schema].send(key=key.encode() if key else None, value=value)
         await fut  # wait for the broker's ack before the input offset may be committed
 
-    def wire(stage: str, schema: str, make_core, agent_name: str | None = None) -> None:
+    def wire(stage: str, schema: str, make_core, agent_name: str | None = None, batch: int = 1) -> None:
         topic = topics[schema]
         runner = Stage(stage, schema, topic.get_topic_name(), send, rt.metrics, settings.retry)
         holder: dict[str, Core] = {}
@@ -86,14 +86,22 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         async def agent(stream):
             await rt.ready.wait()
             core = holder.setdefault("core", make_core(rt))
-            async for raw in stream:
-                await runner.handle(raw, core)
+            if batch <= 1:
+                async for raw in stream:
+                    await runner.handle(raw, core)
+                return
+            # An I/O-bound stage handles a batch at once, so one slow origin does not stall the
+            # worker. faust acks a take() batch only when the loop asks for the next one, i.e.
+            # after every message in it reached its outcome: offsets never pass work in flight
+            # (unlike agent concurrency > 1, faust #606). handle() never raises.
+            async for batch_values in stream.take(batch, within=settings.fetch_batch_wait):
+                await asyncio.gather(*(runner.handle(raw, core) for raw in batch_values))
 
         name = agent_name or stage
         agent.__name__ = agent.__qualname__ = f"{name}_agent"
         app.agent(topic, name=f"wirewatch.{name}", concurrency=1)(agent)
 
-    wire("fetch", "link", fetch.make_core)
+    wire("fetch", "link", fetch.make_core, batch=settings.fetch_concurrency)
     wire("enrich", "article", enrich.make_core)
     wire("store", "enriched", store.make_core)
     wire("route", "enriched", route.make_core)

@@ -180,6 +180,10 @@ class Settings(BaseSettings):
     feeds: list[FeedSource] = Field(default_factory=lambda: list(DEFAULT_FEEDS), description='RSS/Atom feeds: JSON list of {"name", "url", "interval"}')
     feed_poll: bool = Field(True, description="Poll `feeds`, `sources.sitemaps` and `sources.sites`; off for workers that only process")
     extract_processes: int = Field(1, ge=0, description="Extraction worker processes; 0 runs in a thread")
+    fetch_concurrency: int = Field(
+        32, ge=1, description="Links one worker resolves and fetches at once; a batch's offsets commit when all of it is done",
+    )
+    fetch_batch_wait: float = Field(0.05, gt=0, description="Seconds the fetch agent waits to fill a batch before starting it (adds at most this to latency)")
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
