@@ -82,6 +82,10 @@ async def run_demo_through(bootstrap: str, storage_url: str, site: DemoSite, rec
                     assert figures["killed"]["count"] == item["expect"]["killed"], (item["title"], figures)
                     assert figures["injured"]["count"] == item["expect"]["injured"], (item["title"], figures)
 
+            # Places flow through to storage with their ISO codes (the Kumasi reports name Ghana).
+            codes = {p["country_code"] for a in articles.values() for p in a["places"]}
+            assert "GH" in codes, codes
+
             async def alerts_in() -> bool:
                 return demo_alerts_complete(manifest, receiver.received)
 

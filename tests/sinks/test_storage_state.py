@@ -127,10 +127,11 @@ async def test_alias_is_replaced_and_expired_ones_are_pruned(storage: Storage) -
 @BACKENDS
 async def test_a_version_1_database_is_migrated_on_start(storage: Storage) -> None:
     await storage.upsert_article(article())
-    # Make it a version-1 database: the v2 tables and version row gone, the articles kept.
+    # Make it a version-1 database: what later versions added gone, the articles kept.
     async with storage._transaction() as tx:
         await tx.execute("DROP TABLE source_state")
         await tx.execute("DROP TABLE aliases")
+        await tx.execute("ALTER TABLE articles DROP COLUMN places")
         await tx.execute("DELETE FROM schema_version WHERE version >= 2")
     assert await storage.schema_version() == 1
     storage = await reopen(storage)
@@ -143,3 +144,11 @@ async def test_a_version_1_database_is_migrated_on_start(storage: Storage) -> No
         assert (await storage.get_alias("https://s.example/a"))["article_stored"] is True
     finally:
         await storage.close()
+
+
+@BACKENDS
+async def test_places_are_stored_with_the_article(storage: Storage) -> None:
+    places = [{"name": "Kumasi", "country_code": "GH", "kind": "city"}]
+    await storage.upsert_article({**article(), "places": places})
+    (row,) = await storage.articles()
+    assert row["places"] == places

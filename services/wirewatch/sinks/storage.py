@@ -50,15 +50,17 @@ from asyncpg.exceptions._base import DataError as _AsyncpgArgumentError  # not e
 from wirewatch.errors import ConfigError, PermanentError, TransientError, WirewatchError
 from wirewatch.sinks.base import Sink
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 OUTCOMES = frozenset({"stored", "filtered", "dead_lettered"})
 
 UNAVAILABLE = "storage_unavailable"
 REJECTED = "storage_rejected"
 
 # Article fields kept as JSON text (orjson), decoded again on the way out.
-JSON_COLUMNS = ("authors", "figures", "casualties", "keywords", "redirects")
-_JSON_DEFAULTS: dict[str, Any] = {"authors": [], "figures": {}, "casualties": [], "keywords": [], "redirects": []}
+JSON_COLUMNS = ("authors", "figures", "casualties", "keywords", "redirects", "places")
+_JSON_DEFAULTS: dict[str, Any] = {
+    "authors": [], "figures": {}, "casualties": [], "keywords": [], "redirects": [], "places": [],
+}
 TS_COLUMNS = frozenset({"first_seen", "updated_at", "created_at", "delivered_at", "applied_at", "next_poll_at",
                         "last_polled_at", "last_new_item_at", "stale_alerted_at", "resolved_at", "expires_at"})
 
@@ -186,8 +188,14 @@ CREATE TABLE IF NOT EXISTS alert_windows (
 CREATE INDEX IF NOT EXISTS alert_windows_window_end_idx ON alert_windows (window_end)
 """
 
+# Version 4: the places enrichment names (countries, cities, regions with ISO codes), so the
+# stored article carries everything the enriched topic did.
+_TABLES_V4 = """
+ALTER TABLE articles ADD COLUMN places {json} NOT NULL DEFAULT '[]'
+"""
+
 # version -> DDL that brings a database from version - 1 to version.
-_MIGRATIONS = {1: _TABLES, 2: _TABLES_V2, 3: _TABLES_V3}
+_MIGRATIONS = {1: _TABLES, 2: _TABLES_V2, 3: _TABLES_V3, 4: _TABLES_V4}
 
 # ---------------------------------------------------------------------------------------------
 # Statements, written once with $n placeholders (SQLite gets ?n, which binds the same way).
