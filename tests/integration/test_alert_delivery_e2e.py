@@ -12,7 +12,6 @@ import pytest
 
 from wirewatch import contract
 from wirewatch.demo.receiver import AlertReceiver
-from wirewatch.demo.site import DemoSite
 from wirewatch.sources.submit import submit_links
 from wirewatch.worker_process import WorkerProcess
 
@@ -21,14 +20,6 @@ from tests.harness.pipeline import Outcomes, read_topic, settings_of, wait_until
 pytestmark = pytest.mark.integration
 
 CASUALTY_KINDS = {"casualty", "casualty_update"}
-
-
-@pytest.fixture
-async def site():
-    s = DemoSite()
-    s.start()
-    yield s
-    s.stop()
 
 
 async def test_alerts_survive_a_failing_receiver_and_a_refusing_one_is_dead_lettered(

@@ -26,22 +26,6 @@ pytestmark = pytest.mark.integration
 CASUALTY_KINDS = {"casualty", "casualty_update"}
 
 
-@pytest.fixture
-async def site():
-    s = DemoSite()
-    s.start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-async def receiver():
-    r = AlertReceiver()
-    await r.start()
-    yield r
-    await r.stop()
-
-
 async def run_demo_through(bootstrap: str, storage_url: str, site: DemoSite, receiver: AlertReceiver, tmp_path, name: str):
     """Submit every sample link, twice (the second round is a redelivery of the same links),
     and check everything the walking pipeline promises."""

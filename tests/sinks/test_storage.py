@@ -1,7 +1,8 @@
 """Storage against real backends: PostgreSQL started by the harness, and SQLite in tmp_path.
 
-Every behaviour test runs on both, so the two backends cannot drift apart.
-On CI (CI=true) a missing PostgreSQL fails these tests; elsewhere the postgres half is skipped.
+Every behaviour test runs on both (the ``storage``/``storage_url`` fixtures in conftest.py), so
+the two backends cannot drift apart. On CI (CI=true) a missing PostgreSQL fails these tests;
+elsewhere the postgres half is skipped.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,33 +27,6 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "enrich
 ZERO_COUNTS = {"articles": 0, "links": 0, "stored": 0, "filtered": 0, "dead_lettered": 0, "alerts_delivered": 0}
 
 
-@pytest.fixture(scope="session")
-def postgres_server(postgres: PostgresServer) -> PostgresServer:
-    return postgres  # the session's server from tests/conftest.py
-
-
-@pytest.fixture
-def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A URL to an empty database of the requested backend (a fresh PostgreSQL database per test)."""
-    if request.param == "postgres":
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        return server.create_database(f"t_{uuid.uuid4().hex[:16]}")
-    return f"sqlite:///{tmp_path}/store/wirewatch.db"
-
-
-BACKENDS = pytest.mark.parametrize("storage_url", ["postgres", "sqlite"], indirect=True)
-
-
-@pytest.fixture
-async def storage(storage_url: str) -> AsyncIterator[Storage]:
-    store = open_storage(storage_url)
-    await store.start()
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
 def article(**changes: Any) -> dict[str, Any]:
     item = json.loads(EXAMPLE.read_text())
     item.update(changes)
@@ -64,7 +36,6 @@ def article(**changes: Any) -> dict[str, Any]:
 # -- articles ---------------------------------------------------------------------------------
 
 
-@BACKENDS
 async def test_upsert_twice_keeps_one_row(storage: Storage) -> None:
     first = article()
     assert await storage.upsert_article(first) == "inserted"
@@ -87,7 +58,6 @@ async def test_upsert_twice_keeps_one_row(storage: Storage) -> None:
     assert (await storage.counts())["articles"] == 1
 
 
-@BACKENDS
 async def test_identical_redelivery_is_an_update_not_a_duplicate(storage: Storage) -> None:
     item = article()
     assert [await storage.upsert_article(copy.deepcopy(item)) for _ in range(3)] == ["inserted", "updated", "updated"]
@@ -96,7 +66,6 @@ async def test_identical_redelivery_is_an_update_not_a_duplicate(storage: Storag
     assert len(await storage.articles()) == 1
 
 
-@BACKENDS
 async def test_article_round_trips_every_column(storage: Storage) -> None:
     item = article()
     await storage.upsert_article(item)
@@ -114,7 +83,6 @@ async def test_article_round_trips_every_column(storage: Storage) -> None:
     assert await storage.get_article("https://nowhere.example/") is None
 
 
-@BACKENDS
 async def test_concurrent_redeliveries_insert_exactly_once(storage: Storage) -> None:
     results = await asyncio.gather(*(storage.upsert_article(article(link_id=f"link-{i:04d}")) for i in range(20)))
     assert results.count("inserted") == 1 and results.count("updated") == 19
@@ -123,7 +91,6 @@ async def test_concurrent_redeliveries_insert_exactly_once(storage: Storage) -> 
     assert row is not None and len(row["link_ids"]) == 20 and row["revision"] == 20
 
 
-@BACKENDS
 async def test_nul_characters_are_dropped_not_rejected(storage: Storage) -> None:
     item = article(text="Nine killed\x00 in blast", authors=["Lena\x00 Haddad"])
     await storage.upsert_article(item)
@@ -131,7 +98,6 @@ async def test_nul_characters_are_dropped_not_rejected(storage: Storage) -> None
     assert row is not None and row["text"] == "Nine killed in blast" and row["authors"] == ["Lena Haddad"]
 
 
-@BACKENDS
 @pytest.mark.parametrize(
     "changes",
     [{"canonical_url": ""}, {"canonical_url": None}, {"text": ""}, {"status": "200"}, {"title": 5}, {"status": 2**40}],
@@ -143,7 +109,6 @@ async def test_bad_article_is_rejected_permanently(storage: Storage, changes: di
     assert await storage.counts() == ZERO_COUNTS
 
 
-@BACKENDS
 async def test_sink_lifecycle_add_flush_close(storage: Storage) -> None:
     assert isinstance(storage, Sink)
     await storage.add(article())
@@ -157,7 +122,6 @@ async def test_sink_lifecycle_add_flush_close(storage: Storage) -> None:
     assert info.value.reason == "storage_unavailable"
 
 
-@BACKENDS
 async def test_schema_creation_is_idempotent(storage_url: str) -> None:
     async with open_storage(storage_url) as first:
         await first.upsert_article(article())
@@ -171,7 +135,6 @@ async def test_schema_creation_is_idempotent(storage_url: str) -> None:
 # -- outcomes ---------------------------------------------------------------------------------
 
 
-@BACKENDS
 async def test_redelivered_link_keeps_one_outcome_latest_wins(storage: Storage) -> None:
     await storage.record_outcome("link-0001", "https://a.example/1", "filtered", "extract", "too_short", "42 chars")
     await storage.record_outcome("link-0001", "https://a.example/1", "filtered", "extract", "too_short", "42 chars")
@@ -189,7 +152,6 @@ async def test_redelivered_link_keeps_one_outcome_latest_wins(storage: Storage) 
     ]
 
 
-@BACKENDS
 async def test_stored_overrides_filtered_and_then_sticks(storage: Storage) -> None:
     await storage.record_outcome("link-0002", "https://a.example/2", "filtered", "extract", "not_article")
     await storage.record_outcome("link-0002", "https://a.example/2", "stored", "storage")
@@ -203,14 +165,12 @@ async def test_stored_overrides_filtered_and_then_sticks(storage: Storage) -> No
     assert await storage.counts() == {**ZERO_COUNTS, "links": 1, "stored": 1}
 
 
-@BACKENDS
 async def test_stored_overrides_dead_lettered(storage: Storage) -> None:
     await storage.record_outcome("link-0003", "https://a.example/3", "dead_lettered", "fetch", "timeout", "30s")
     await storage.record_outcome("link-0003", "https://a.example/3", "stored", "storage")
     assert [r["outcome"] for r in await storage.outcomes()] == ["stored"]
 
 
-@BACKENDS
 async def test_unknown_outcome_is_a_programming_error(storage: Storage) -> None:
     with pytest.raises(ValueError):
         await storage.record_outcome("link-0004", "https://a.example/4", "lost", "fetch")
@@ -219,7 +179,6 @@ async def test_unknown_outcome_is_a_programming_error(storage: Storage) -> None:
 # -- alerts -----------------------------------------------------------------------------------
 
 
-@BACKENDS
 async def test_claim_and_mark_alert_flow(storage: Storage) -> None:
     alert = {"canonical_url": "https://news.example.org/x", "killed": 9}
     assert await storage.claim_alert("alert-1", "slack", alert) is True
@@ -240,7 +199,6 @@ async def test_claim_and_mark_alert_flow(storage: Storage) -> None:
 # -- counts -----------------------------------------------------------------------------------
 
 
-@BACKENDS
 async def test_counts_reconcile(storage: Storage) -> None:
     assert await storage.counts() == ZERO_COUNTS
     await storage.upsert_article(article(link_id="link-a"))
@@ -264,7 +222,6 @@ async def test_counts_reconcile(storage: Storage) -> None:
 # -- error translation ------------------------------------------------------------------------
 
 
-@BACKENDS
 async def test_constraint_violation_is_permanent(storage: Storage) -> None:
     """A row the database itself refuses (here: the outcome CHECK constraint) -> PermanentError."""
     with pytest.raises(PermanentError) as info:
@@ -288,8 +245,8 @@ async def test_unreachable_postgres_is_transient() -> None:
     await store.close()
 
 
-async def test_missing_postgres_database_is_transient(postgres_server: PostgresServer) -> None:
-    store = open_storage(postgres_server.url_for("not_created_yet"))
+async def test_missing_postgres_database_is_transient(postgres: PostgresServer) -> None:
+    store = open_storage(postgres.url_for("not_created_yet"))
     with pytest.raises(TransientError) as info:
         await store.start()
     assert "3D000" in info.value.detail

@@ -1,20 +1,17 @@
 """Source state and aliases in storage (schema version 2), on real PostgreSQL and SQLite.
 
 What the poller and the fetch agent remember must survive a restart (close, open again) and a
-version-1 database must be migrated in place on start.
+version-1 database must be migrated in place on start. ``storage`` (conftest.py) runs each test on
+both backends.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from tests.harness.postgres import PostgresServer
 
 from wirewatch.errors import PermanentError
 from wirewatch.sinks import Storage, open_storage
@@ -27,27 +24,6 @@ def article() -> dict:
     return json.loads(EXAMPLE.read_text())
 
 
-@pytest.fixture
-def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgres":
-        server: PostgresServer = request.getfixturevalue("postgres")
-        return server.create_database(f"s_{uuid.uuid4().hex[:16]}")
-    return f"sqlite:///{tmp_path}/state/wirewatch.db"
-
-
-BACKENDS = pytest.mark.parametrize("storage_url", ["postgres", "sqlite"], indirect=True)
-
-
-@pytest.fixture
-async def storage(storage_url: str) -> AsyncIterator[Storage]:
-    store = open_storage(storage_url)
-    await store.start()
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
 async def reopen(store: Storage) -> Storage:
     await store.close()
     again = open_storage(store.url)
@@ -58,7 +34,6 @@ async def reopen(store: Storage) -> Storage:
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
 
-@BACKENDS
 async def test_source_state_round_trips_and_survives_a_restart(storage: Storage) -> None:
     assert await storage.load_source_state("feed:harbour") is None
     state = {
@@ -84,14 +59,12 @@ async def test_source_state_round_trips_and_survives_a_restart(storage: Storage)
         await storage.close()
 
 
-@BACKENDS
 async def test_source_state_needs_a_name(storage: Storage) -> None:
     with pytest.raises(PermanentError) as e:
         await storage.save_source_state({"kind": "feed"})
     assert e.value.reason == "storage_rejected"
 
 
-@BACKENDS
 async def test_alias_says_whether_its_article_is_stored(storage: Storage) -> None:
     item = article()
     canonical = item["canonical_url"]
@@ -112,7 +85,6 @@ async def test_alias_says_whether_its_article_is_stored(storage: Storage) -> Non
         await storage.close()
 
 
-@BACKENDS
 async def test_alias_is_replaced_and_expired_ones_are_pruned(storage: Storage) -> None:
     await storage.put_alias("https://s.example/a", "https://n.example/1", "https://n.example/1", ttl=60)
     await storage.put_alias("https://s.example/a", "https://n.example/2", "https://n.example/2", ttl=60)
@@ -124,7 +96,6 @@ async def test_alias_is_replaced_and_expired_ones_are_pruned(storage: Storage) -
     assert await storage.get_alias("https://s.example/a") is not None
 
 
-@BACKENDS
 async def test_a_version_1_database_is_migrated_on_start(storage: Storage) -> None:
     await storage.upsert_article(article())
     # Make it a version-1 database: what later versions added gone, the articles kept.
@@ -146,7 +117,6 @@ async def test_a_version_1_database_is_migrated_on_start(storage: Storage) -> No
         await storage.close()
 
 
-@BACKENDS
 async def test_places_are_stored_with_the_article(storage: Storage) -> None:
     places = [{"name": "Kumasi", "country_code": "GH", "kind": "city"}]
     await storage.upsert_article({**article(), "places": places})

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import httpx
 import orjson
 
 from . import http_errors
@@ -65,25 +64,12 @@ def am_alert(message: dict) -> dict:
     return out
 
 
-class AlertmanagerChannel:
+class AlertmanagerChannel(http_errors.JsonChannel):
     kind = "alertmanager"
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        super().__init__(target_of(self.kind, base_url), timeout)
         self.url = base_url.rstrip("/") + "/api/v2/alerts"
-        self._timeout = timeout
-        self._client: httpx.AsyncClient | None = None
-        self.target = target_of(self.kind, base_url)
-
-    async def start(self) -> None:
-        if self._client is None:
-            self._client = http_errors.client(self._timeout)
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
     async def send(self, message: dict) -> None:
-        assert self._client is not None, "channel not started"
-        await http_errors.post(self._client, self.target, self.url, content=orjson.dumps([am_alert(message)]),
-                               headers={"Content-Type": "application/json"})
+        await self.post_json(self.url, orjson.dumps([am_alert(message)]))

@@ -2,6 +2,10 @@
 
     5xx, 429, network errors, timeouts  -> TransientError (retried until the delivery deadline)
     other 4xx                           -> PermanentError ``receiver_rejected`` with the answer
+
+``JsonChannel`` is the part the JSON-over-HTTP channels (webhook, Slack, Alertmanager) share: one
+client per channel opened by ``start()``, and ``post_json(url, body)`` that sends JSON bytes through
+``post``. A channel adds only its payload, its URL and any headers of its own.
 """
 
 from __future__ import annotations
@@ -35,3 +39,28 @@ async def post(client: httpx.AsyncClient, target: str, url: str, **kwargs) -> ht
 def client(timeout: float) -> httpx.AsyncClient:
     # No redirects: a receiver that moves must be reconfigured, not followed with a signed body.
     return httpx.AsyncClient(timeout=timeout, follow_redirects=False, headers={"User-Agent": "wirewatch-alerts/0.1"})
+
+
+class JsonChannel:
+    """Lifecycle and delivery step of a channel that POSTs JSON; ``target`` names it in errors."""
+
+    kind = "http"
+
+    def __init__(self, target: str, timeout: float) -> None:
+        self.target = target
+        self._timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+
+    async def start(self) -> None:
+        if self._client is None:
+            self._client = client(self._timeout)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def post_json(self, url: str, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+        assert self._client is not None, "channel not started"
+        return await post(self._client, self.target, url, content=body,
+                          headers={"Content-Type": "application/json", **(headers or {})})

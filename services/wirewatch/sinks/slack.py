@@ -10,7 +10,6 @@ The webhook URL holds a token, so it is a secret and never appears in logs or th
 
 from __future__ import annotations
 
-import httpx
 import orjson
 from pydantic import SecretStr
 
@@ -35,25 +34,12 @@ def slack_payload(message: dict) -> dict:
     }
 
 
-class SlackChannel:
+class SlackChannel(http_errors.JsonChannel):
     kind = "slack"
 
     def __init__(self, url: SecretStr | str, timeout: float = 10.0) -> None:
         self._url = url.get_secret_value() if isinstance(url, SecretStr) else url
-        self._timeout = timeout
-        self._client: httpx.AsyncClient | None = None
-        self.target = target_of(self.kind, self._url)
-
-    async def start(self) -> None:
-        if self._client is None:
-            self._client = http_errors.client(self._timeout)
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        super().__init__(target_of(self.kind, self._url), timeout)
 
     async def send(self, message: dict) -> None:
-        assert self._client is not None, "channel not started"
-        await http_errors.post(self._client, self.target, self._url, content=orjson.dumps(slack_payload(message)),
-                               headers={"Content-Type": "application/json"})
+        await self.post_json(self._url, orjson.dumps(slack_payload(message)))

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-import httpx
 import orjson
 from pydantic import SecretStr
 
@@ -40,24 +39,13 @@ def target_of(kind: str, url: str) -> str:
     return f"{kind}:{hashlib.sha256(url.encode()).hexdigest()[:16]}"
 
 
-class WebhookChannel:
+class WebhookChannel(http_errors.JsonChannel):
     kind = "webhook"
 
     def __init__(self, url: str, secret: SecretStr | None = None, timeout: float = 10.0) -> None:
+        super().__init__(target_of(self.kind, url), timeout)
         self.url = url
         self._secret = secret.get_secret_value().encode() if secret else None
-        self._timeout = timeout
-        self._client: httpx.AsyncClient | None = None
-        self.target = target_of(self.kind, url)
-
-    async def start(self) -> None:
-        if self._client is None:
-            self._client = http_errors.client(self._timeout)
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
     def headers(self, body: bytes, message: dict) -> dict[str, str]:
         h = {"Content-Type": "application/json", "Idempotency-Key": message_id(message),
@@ -67,6 +55,5 @@ class WebhookChannel:
         return h
 
     async def send(self, message: dict) -> None:
-        assert self._client is not None, "channel not started"
         body = orjson.dumps(message)
-        await http_errors.post(self._client, self.target, self.url, content=body, headers=self.headers(body, message))
+        await self.post_json(self.url, body, self.headers(body, message))
