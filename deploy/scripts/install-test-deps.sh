@@ -30,6 +30,14 @@ if ! command -v prometheus-alertmanager >/dev/null && [[ ! -x /usr/bin/prometheu
   { command -v systemctl >/dev/null && as_root systemctl disable --now prometheus-alertmanager; } >/dev/null 2>&1 || true
 fi
 
+# tests/deploy checks the Prometheus config and unit-tests the alerting rules with promtool.
+if ! command -v promtool >/dev/null; then
+  echo "installing Prometheus (Debian package, for promtool) ..."
+  apt_install prometheus
+  # Like Alertmanager's, the package's own service is not wanted: only the promtool binary is.
+  { command -v systemctl >/dev/null && as_root systemctl disable --now prometheus; } >/dev/null 2>&1 || true
+fi
+
 if ! command -v java >/dev/null; then
   echo "installing Java 17 ..."
   apt_install openjdk-17-jre-headless

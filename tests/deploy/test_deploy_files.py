@@ -1,10 +1,14 @@
 """No Docker engine runs here, so check what can be checked without one: the compose file and
 Prometheus config parse, every WIREWATCH_* variable they set is a real setting with a valid value,
-and every path the Dockerfile copies exists."""
+and every path the Dockerfile copies exists. The Prometheus alerting rules use only series that
+wirewatch exports, fire on synthetic series as they should (promtool, Debian's prometheus package),
+and docs/operations.md has a runbook per alert and a metrics table that matches metrics.py."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -53,3 +57,126 @@ def test_prometheus_scrapes_the_workers():
     config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
     (job,) = config["scrape_configs"]
     assert job["dns_sd_configs"][0]["port"] == 6066
+
+
+# -- Prometheus alerting rules and the operations guide -----------------------------------------
+
+RULES = DEPLOY / "prometheus" / "rules.yml"
+OPERATIONS = REPO / "docs" / "operations.md"
+# Series Prometheus makes itself for every target, which wirewatch does not export.
+PROMETHEUS_SERIES = {"up"}
+PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless",
+                "offset", "bool", "inf", "nan"}
+
+
+def exported() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """What ``Metrics()`` exports: the name a query uses -> (type, label names).
+
+    prometheus_client adds ``_total`` to a counter's name, and a histogram is queried through
+    ``_bucket`` (with ``le``), ``_sum`` and ``_count``; the table keys the histogram by its own name.
+    """
+    from prometheus_client.metrics import MetricWrapperBase
+
+    from wirewatch.metrics import Metrics
+
+    out: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for metric in vars(Metrics()).values():
+        if isinstance(metric, MetricWrapperBase):
+            (family,) = metric.describe()
+            name = family.name + "_total" if family.type == "counter" else family.name
+            out[name] = (family.type, tuple(metric._labelnames))  # noqa: SLF001 - no public accessor
+    return out
+
+
+def queryable(metrics: dict[str, tuple[str, tuple[str, ...]]]) -> set[str]:
+    names = set()
+    for name, (kind, _labels) in metrics.items():
+        names |= {f"{name}_bucket", f"{name}_sum", f"{name}_count"} if kind == "histogram" else {name}
+    return names
+
+
+def series_names(expr: str) -> set[str]:
+    """The metric names a PromQL expression selects (not functions, keywords or label names)."""
+    e = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
+    e = re.sub(r"\{[^}]*\}", " ", e)  # label matchers
+    e = re.sub(r"\[[^\]]*\]", " ", e)  # range durations
+    e = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", e)
+    e = re.sub(r"\boffset\s+\S+", " ", e)
+    names = set()
+    for m in re.finditer(r"(?<![\w.])[A-Za-z_:][A-Za-z0-9_:]*", e):
+        if e[m.end():].lstrip().startswith("(") or m.group().lower() in PROMQL_WORDS:
+            continue
+        names.add(m.group())
+    return names
+
+
+def rules() -> list[dict]:
+    return [rule for group in yaml.safe_load(RULES.read_text())["groups"] for rule in group["rules"]]
+
+
+def test_series_names_reads_promql():
+    expr = ('sum by (stage, reason) (rate(wirewatch_dead_letters_total{stage!="x"}[15m] offset 5m)) > 3 * '
+            'max(up{job="w"}) and on (stage) wirewatch:stage_input:rate15m unless absent(wirewatch_up == 0.5e1)')
+    assert series_names(expr) == {"wirewatch_dead_letters_total", "up", "wirewatch:stage_input:rate15m", "wirewatch_up"}
+
+
+def test_alert_rules_use_only_exported_series():
+    known = queryable(exported()) | PROMETHEUS_SERIES | {r["record"] for r in rules() if "record" in r}
+    used = {name for rule in rules() for name in series_names(rule["expr"])}
+    assert used, "no series found in rules.yml"
+    assert used <= known, f"rules.yml uses series wirewatch does not export: {sorted(used - known)}"
+
+
+def test_prometheus_loads_the_rules_and_compose_mounts_them():
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    assert config["rule_files"] == ["rules.yml"]
+    mounts = compose()["services"]["prometheus"]["volumes"]
+    assert "./prometheus/rules.yml:/etc/prometheus/rules.yml:ro" in mounts
+    assert "./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in mounts
+
+
+def test_every_alert_has_a_runbook_section():
+    doc = OPERATIONS.read_text()
+    headings = {m.group(1) for m in re.finditer(r"^### (Wirewatch\w+)\s*$", doc, re.M)}
+    alerts = {r["alert"]: r for r in rules() if "alert" in r}
+    assert set(alerts) == headings, "docs/operations.md needs one '### <alert>' runbook section per alert rule"
+    for name, rule in alerts.items():
+        assert rule["annotations"]["runbook"] == f"docs/operations.md#{name.lower()}"
+        assert rule["labels"]["severity"] in ("warning", "critical")
+
+
+def test_operations_metrics_table_matches_metrics_py():
+    rows = {}
+    for line in OPERATIONS.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].startswith("`wirewatch_"):
+            labels = tuple(re.findall(r"`(\w+)`", cells[2]))
+            rows[cells[0].strip("`")] = (cells[1], labels)
+            assert cells[3], f"{cells[0]}: say what it means"
+    expected = exported()
+    table = "\n".join(
+        f"| `{n}` | {k} | {', '.join(f'`{x}`' for x in ls) or '—'} | ... |" for n, (k, ls) in expected.items()
+    )
+    assert rows == expected, f"docs/operations.md's metrics table is stale; its rows should be:\n{table}"
+
+
+def promtool() -> str:
+    from tests.conftest import unavailable
+
+    path = shutil.which("promtool")
+    if path is None:
+        unavailable("promtool", "install Debian's prometheus package (make test-deps does)")
+    return path
+
+
+def test_promtool_accepts_the_config_and_rules():
+    done = subprocess.run([promtool(), "check", "config", str(DEPLOY / "prometheus" / "prometheus.yml")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_alert_rules_fire_when_they_should_and_only_then():
+    # tests/deploy/rules_test.yml: synthetic series for each alert, firing and quiet cases.
+    done = subprocess.run([promtool(), "test", "rules", str(Path(__file__).with_name("rules_test.yml"))],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
