@@ -38,3 +38,28 @@ def test_fresh_alias_to_an_unstored_article_fetches_the_final_url_without_resolv
 def test_expired_or_foreign_alias_is_ignored(stale):
     d = decide(SHORT, stale, NOW)
     assert (d.fetch_url, d.via_alias) == (SHORT, False)
+
+
+def test_a_fresh_alias_hands_its_redirect_chain_to_the_fetch():
+    hops = ({"url": SHORT, "status": 301}, {"url": "https://t.example/x", "status": 302})
+    fresh = Alias(url=SHORT, final_url="https://news.example.org/x?ref=feed", canonical_url="https://news.example.org/x",
+                  resolved_at=NOW, expires_at=NOW + timedelta(hours=1), article_stored=False, redirects=hops)
+    assert decide(SHORT, fresh, NOW).redirects == hops
+    assert decide(SHORT, None, NOW).redirects == ()
+
+
+def test_alias_rows_without_a_chain_or_with_a_broken_one_read_as_fewer_hops():
+    row = dict(url=SHORT, final_url="https://n.example/1", canonical_url="https://n.example/1",
+               resolved_at=NOW, expires_at=NOW, article_stored=False)
+    assert Alias.from_row(row).redirects == ()  # a row from before the chain was stored
+    row["redirects"] = [{"url": SHORT, "status": 301}, {"url": 7, "status": 302}, "junk", {"url": "https://x.example/"}]
+    assert Alias.from_row(row).redirects == ({"url": SHORT, "status": 301},)
+
+
+def test_a_redelivery_of_the_link_that_resolved_the_alias_is_not_a_duplicate():
+    resolved_by = Alias(url=SHORT, final_url="https://news.example.org/x?ref=feed", canonical_url="https://news.example.org/x",
+                        resolved_at=NOW, expires_at=NOW + timedelta(hours=1), article_stored=True, link_id="L1")
+    d = decide(SHORT, resolved_by, NOW, link_id="L1")  # its article may never have been emitted
+    assert (d.fetch_url, d.via_alias) == ("https://news.example.org/x?ref=feed", True)
+    with pytest.raises(Rejected):
+        decide(SHORT, resolved_by, NOW, link_id="L2")  # the same short link shared again

@@ -15,11 +15,18 @@ Per source, forever:
 Validators are saved only once every item of that response has been submitted: if the broker is
 down mid-way, the next poll gets a full 200 again instead of a 304 that would lose the rest.
 A failing poll never raises out of the loop; it is counted, logged and retried later.
+
+With the worker's Politeness (the one the fetch agent uses), every request of a poll, redirect
+hops, sitemap children and homepages included, asks robots.txt first and takes a turn of its
+host: a site's feed polls and article fetches share one per-host budget, and a Retry-After from
+either pauses both. A source that robots.txt disallows fails its poll (robots_disallowed) and
+backs off like any other failing source.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -32,6 +39,9 @@ import httpx
 from ..errors import InvalidMessage, StageError, TransientError
 from ..metrics import Metrics
 from ..settings import Settings, SourceSettings
+from ..stages.netguard import BlockedAddress
+from ..stages.politeness import Politeness
+from ..stages.urls import check_http_url, resolve_location
 from . import schedule
 from .discovery import discover_feeds
 from .feeds import parse_feed_document
@@ -43,6 +53,8 @@ log = logging.getLogger(__name__)
 KINDS = ("feed", "sitemap", "site")
 REDISCOVER_EVERY = 3  # consecutive failures of a discovered feed before the homepage is asked again
 ALIAS_PRUNE_EVERY = 3600.0
+MAX_REDIRECTS = 10
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +163,7 @@ class SourcePoller:
         alert: Callable[[dict], Awaitable[None]] | None = None,
         max_bytes: int = 5_000_000,
         user_agent: str | None = None,
+        politeness: Politeness | None = None,
         clock: Callable[[], datetime] = _utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -164,6 +177,7 @@ class SourcePoller:
         self.bounds = schedule.Bounds(settings.min_interval, settings.max_interval, settings.backoff_max)
         self.max_bytes = max_bytes
         self.user_agent = user_agent
+        self.politeness = politeness
         self.clock = clock
         self.sleep = sleep
         self.states: dict[str, SourceState] = {}
@@ -311,7 +325,12 @@ class SourcePoller:
         return new
 
     async def _get(self, url: str, etag: str | None, last_modified: str | None) -> tuple[int, httpx.Headers, bytes, str]:
-        """(status, headers, body, final URL) of a GET; TransientError for every failure."""
+        """(status, headers, body, final URL) of a GET; a StageError for every failure.
+
+        Redirects are followed here, hop by hop, so that with a Politeness every hop is asked of
+        its origin's robots.txt (PermanentError robots_disallowed) and waits for its host's turn,
+        exactly as an article fetch does (TransientError host_busy / robots_unavailable).
+        """
         headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"}
         if self.user_agent:
             headers["User-Agent"] = self.user_agent
@@ -319,26 +338,39 @@ class SourcePoller:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        try:
-            async with self.http.stream("GET", url, headers=headers, follow_redirects=True) as resp:
-                if resp.status_code == 304:
-                    return 304, resp.headers, b"", str(resp.url)
-                if resp.status_code >= 400:
-                    raise TransientError("http_status", f"{url}: HTTP {resp.status_code}",
-                                         schedule.retry_after(resp.headers, self.clock()))
-                chunks, size = [], 0
-                async for chunk in resp.aiter_bytes():
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise TransientError("too_large", f"{url}: more than {self.max_bytes} bytes")
-                    chunks.append(chunk)
-                return resp.status_code, resp.headers, b"".join(chunks), str(resp.url)
-        except httpx.TimeoutException as e:
-            raise TransientError("timeout", f"{url}: {e!r}") from e
-        except httpx.TooManyRedirects as e:
-            raise TransientError("too_many_redirects", f"{url}: {e}") from e
-        except (httpx.HTTPError, httpx.InvalidURL) as e:
-            raise TransientError("connect_error", f"{url}: {e!r}") from e
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            current = check_http_url(current)
+            if self.politeness is not None:
+                await self.politeness.check_robots(current, self.http)
+            turn = self.politeness.slot(current) if self.politeness is not None else contextlib.nullcontext()
+            try:
+                async with turn, self.http.stream("GET", current, headers=headers, follow_redirects=False) as resp:
+                    if resp.status_code in REDIRECT_STATUSES and "location" in resp.headers:
+                        current = resolve_location(current, resp.headers["location"])
+                        continue
+                    if resp.status_code == 304:
+                        return 304, resp.headers, b"", current
+                    if resp.status_code >= 400:
+                        wait = schedule.retry_after(resp.headers, self.clock())
+                        if wait is not None and self.politeness is not None:
+                            # The whole host asked for a break: article fetches to it wait too.
+                            self.politeness.pause(current, wait)
+                        raise TransientError("http_status", f"{current}: HTTP {resp.status_code}", wait)
+                    chunks, size = [], 0
+                    async for chunk in resp.aiter_bytes():
+                        size += len(chunk)
+                        if size > self.max_bytes:
+                            raise TransientError("too_large", f"{current}: more than {self.max_bytes} bytes")
+                        chunks.append(chunk)
+                    return resp.status_code, resp.headers, b"".join(chunks), current
+            except httpx.TimeoutException as e:
+                raise TransientError("timeout", f"{current}: {e!r}") from e
+            except BlockedAddress as e:
+                raise TransientError("blocked_address", f"{current}: {e}") from e
+            except (httpx.HTTPError, httpx.InvalidURL) as e:
+                raise TransientError("connect_error", f"{current}: {e!r}") from e
+        raise TransientError("too_many_redirects", f"{url}: more than {MAX_REDIRECTS} redirects")
 
     # -- staleness -----------------------------------------------------------------------------
 
