@@ -133,7 +133,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         async def poll_feeds() -> None:
             await rt.ready.wait()
             await SourcePoller(sources_from(settings), rt.http, rt.storage, submit, rt.metrics, settings.sources,
-                               alert=raise_alert, max_bytes=settings.fetch.max_bytes).run()
+                               alert=raise_alert, max_bytes=settings.fetch.max_bytes,
+                               politeness=rt.politeness).run()
 
     @app.task
     async def send_digests() -> None:  # closed throttle windows -> one digest alert each

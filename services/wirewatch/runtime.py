@@ -20,6 +20,7 @@ from .sinks.channels import Channel, build_channels
 from .stages import extract as extract_core
 from .stages import fetch as fetch_core
 from .stages import route as route_core
+from .stages.politeness import Politeness
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     rules: list = field(default_factory=list)
     http: httpx.AsyncClient | None = None
+    # One per worker: the fetch agent and the source poller share it, so a site's feed polls and
+    # article fetches count against one per-host budget and one robots.txt cache.
+    politeness: Politeness | None = None
     storage: Storage | None = None
     pool: Executor | None = None
     channels: list[Channel] = field(default_factory=list)
@@ -65,6 +69,7 @@ class Runtime:
         if not self.rules:
             self.load()
         self.http = fetch_core.build_client(s.fetch)
+        self.politeness = Politeness(s.fetch)
         self.storage = open_storage(s.resolved_storage_url)
         await self.storage.start()
         self.pool = extraction_pool(s.extract_processes)

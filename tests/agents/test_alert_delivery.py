@@ -5,18 +5,24 @@ answer, a channel down past its deadline dead-lettered and announced through the
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
 import pytest
+from pydantic import SecretStr
 
 from wirewatch import contract
+from wirewatch.agents import route as route_agent
 from wirewatch.agents.alert import Deliverer
 from wirewatch.demo.receiver import AlertReceiver
 from wirewatch.metrics import Metrics
-from wirewatch.settings import ChannelSettings
+from wirewatch.runtime import Runtime
+from wirewatch.settings import ChannelSettings, load_settings
 from wirewatch.sinks.storage import open_storage
+from wirewatch.sinks.slack import SlackChannel
 from wirewatch.sinks.webhook import WebhookChannel
+from wirewatch.stages import throttle
 
 EXAMPLE = orjson.loads((Path(__file__).resolve().parents[2] / "schemas" / "examples" / "alert.json").read_bytes())
 FAST = ChannelSettings(delivery_deadline=30, backoff_initial=0.01, backoff_max=0.05)
@@ -155,3 +161,63 @@ async def test_a_digest_goes_only_to_the_channel_its_throttle_named(storage, rec
     assert a.received == [] and b.keys() == [digest["alert_id"]]
     assert await d.deliver({**alert(10), "kind": "digest", "channel": "*"}) == []
     assert len(a.received) == 1 and len(b.received) == 2
+
+
+async def test_slack_throttled_per_channel_gets_two_and_a_digest_while_the_webhook_gets_all(tmp_path, storage, receivers):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - {name: chatty, severity: critical, when_any: {killed: 1},\n"
+                     "     throttle: {channels: {slack: {max: 2, per: 1h}}}}\n")
+    rt = Runtime(load_settings(storage_url=f"sqlite:///{tmp_path / 'ledger.db'}", rules_file=rules)).load()
+    rt.storage = storage
+    hook, slack = await receivers(), await receivers()
+    channels = [WebhookChannel(hook.url), SlackChannel(SecretStr(slack.url + "/T000/B000/token"))]
+    for c in channels:
+        await c.start()
+    d = Deliverer(channels, storage, rt.metrics, FAST, topic="t.alerts", rules=lambda: rt.rules)
+
+    # Five alerts of the rule in one closed hour: three new stories and two updates.
+    start, _ = throttle.window_of(datetime.now(UTC) - timedelta(hours=3), timedelta(hours=1))
+    alerts = []
+    for i, kind in enumerate(["new", "new", "update", "new", "update"]):
+        a = {**alert(i), "rule": "chatty", "kind": kind, "raised_at": (start + timedelta(minutes=5 * i)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        contract.validate("alert", a)
+        alerts.append(a)
+        assert await d.deliver(a) == []
+    for a in alerts[1:3] + alerts[-1:]:  # redelivered: the same answer, nobody notified twice
+        assert await d.deliver(a) == []
+    ids = [a["alert_id"] for a in alerts]
+    assert hook.keys() == ids
+    assert len(slack.received) == 2 and all(ids[i] in str(slack.received[i]) for i in (0, 1))
+    # Held three times, and twice again when alerts 2 and 4 were redelivered.
+    assert count(rt.metrics, "throttled", "slack") == 5 and count(rt.metrics, "throttled", "webhook") == 0
+    assert count(rt.metrics, "delivered", "slack") == 2 and count(rt.metrics, "delivered", "webhook") == 5
+
+    # The digest timer: one digest for the (chatty, slack) window, through Slack only.
+    emitted: list = []
+
+    async def emit(e):
+        emitted.append(e.value)
+
+    assert await route_agent.flush_digests(rt, emit) == 1
+    (digest,) = emitted
+    contract.validate("alert", digest)
+    assert (digest["kind"], digest["channel"], digest["held_back"], digest["sent_in_window"]) == ("digest", "slack", 3, 2)
+    assert [i["alert_id"] for i in digest["items"]] == ids[2:]
+    assert [i["kind"] for i in digest["items"]] == ["update", "new", "update"]
+    assert await d.deliver(digest) == [] and await d.deliver(digest) == []  # a digest is never held, nor sent twice
+    assert len(slack.received) == 3 and "3 more alerts for chatty" in slack.received[2]["text"]
+    assert hook.keys() == ids
+    assert await route_agent.flush_digests(rt, emit) == 0
+
+
+async def test_per_channel_limits_apply_only_to_the_rules_that_set_them(tmp_path, storage, receivers):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - {name: quiet, severity: info, when_any: {killed: 1}, throttle: {channels: {slack: {max: 1, per: 1d}}}}\n")
+    rt = Runtime(load_settings(storage_url=f"sqlite:///{tmp_path / 'ledger.db'}", rules_file=rules)).load()
+    hook = await receivers()
+    d = await deliverer(storage, Metrics(), FAST, hook)
+    d.rules = lambda: rt.rules
+    # The webhook has no limit of its own, and a rule without one is never held.
+    for a in [{**alert(1), "rule": "quiet"}, {**alert(2), "rule": "quiet"}, {**alert(3), "rule": "other"}]:
+        assert await d.deliver(a) == []
+    assert len(hook.received) == 3

@@ -299,6 +299,43 @@ def test_errors_name_the_line_of_the_field(tmp_path: Path) -> None:
     assert str(err.value).startswith(f"{tmp_path / 'rules.yaml'}:9: rules[1] (name 'broken'): casualties[1]: unknown victim 'civillians'")
 
 
+def test_throttle_per_channel_kind(tmp_path: Path) -> None:
+    rules = {r.name: r for r in route.load_rules(_write(tmp_path, (
+        "rules:\n"
+        "  - {name: both, severity: info, when_any: {killed: 1},\n"
+        "     throttle: {max: 5, per: 1h, channels: {slack: {max: 2, per: 1h}, email: {max: 1, per: 1d}}}}\n"
+        "  - {name: slack-only, severity: info, when_any: {killed: 1}, throttle: {channels: {slack: {max: 3, per: 30m}}}}\n"
+        "  - {name: none, severity: info, when_any: {killed: 1}}\n"
+    )))}
+    assert rules["both"].throttle == route.Throttle(5, timedelta(hours=1))
+    assert dict(rules["both"].channel_throttles) == {"slack": route.Throttle(2, timedelta(hours=1)),
+                                                    "email": route.Throttle(1, timedelta(days=1))}
+    assert rules["slack-only"].throttle is None
+    assert dict(rules["slack-only"].channel_throttles) == {"slack": route.Throttle(3, timedelta(minutes=30))}
+    assert dict(rules["none"].channel_throttles) == {} and rules["none"].throttle is None
+
+
+def test_a_bad_channel_throttle_names_its_line(tmp_path: Path) -> None:
+    body = (
+        "rules:\n"                                   # 1
+        "  - name: chatty\n"                         # 2
+        "    severity: info\n"                       # 3
+        "    when_any: {killed: 1}\n"                # 4
+        "    throttle:\n"                            # 5
+        "      max: 5\n"                             # 6
+        "      per: 1h\n"                            # 7
+        "      channels:\n"                          # 8
+        "        slack: {max: 2, per: 1h}\n"         # 9
+        "        pager: {max: 1, per: 1h}\n"         # 10
+    )
+    with pytest.raises(ConfigError) as err:
+        route.load_rules(_write(tmp_path, body))
+    assert str(err.value).startswith(f"{tmp_path / 'rules.yaml'}:10: rules[0] (name 'chatty'): throttle.channels.pager: unknown channel kind")
+    with pytest.raises(ConfigError) as err:
+        route.load_rules(_write(tmp_path, body.replace("pager: {max: 1, per: 1h}", "email: {max: 1, per: soon}")))
+    assert str(err.value).startswith(f"{tmp_path / 'rules.yaml'}:10: rules[0] (name 'chatty'): throttle.channels.email.per: expected a duration")
+
+
 MORE_BAD = [
     ("rules:\n  - {name: a, severity: info, casualties: ['killed > 3']}\n", ":2: rules[0] (name 'a'): casualties[0]: expected '<category> >= <n>'"),
     ("rules:\n  - {name: a, severity: info, casualties: ['dead >= 3']}\n", "casualties[0]: unknown category 'dead'"),
@@ -308,6 +345,11 @@ MORE_BAD = [
     ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {max: 0, per: 1h}}\n", "throttle.max: expected an integer >= 1, got 0"),
     ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {max: 2, per: soon}}\n", "throttle.per: expected a duration such as 30m"),
     ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {max: 2}}\n", "throttle: expected {max: <n>, per: <duration>}"),
+    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {}}\n", "throttle: expected {max: <n>, per: <duration>} and/or channels"),
+    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {max: 2, per: 1h, every: 3}}\n", "throttle: expected"),
+    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {channels: []}}\n", "throttle.channels: expected a mapping of channel kind"),
+    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {channels: {slack: {max: 0, per: 1h}}}}\n", "throttle.channels.slack.max: expected an integer >= 1, got 0"),
+    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {channels: {slack: {max: 2}}}}\n", "throttle.channels.slack: expected {max: <n>, per: <duration>}"),
     ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, updates_on: [dead]}\n", "updates_on[0]: unknown category"),
     ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, sources: [3]}\n", "sources: expected a list of non-empty strings"),
 ]

@@ -115,6 +115,24 @@ def test_admit_is_idempotent_per_alert() -> None:
     assert throttle.admit(sent, held, "d", 3) == (True, True)
 
 
+def test_the_per_channel_digest_example_is_a_valid_alert() -> None:
+    digest = orjson.loads((ROOT / "schemas" / "examples" / "alert-digest.json").read_bytes())
+    contract.validate("alert", digest)
+    assert digest["channel"] == "slack" and digest["held_back"] == len(digest["items"])
+
+
+def test_limit_for_reads_the_rules_per_channel_limit(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n  - {name: r, severity: info, when_any: {killed: 1}, throttle: {max: 9, per: 1d, channels: {slack: {max: 2, per: 1h}}}}\n")
+    rules = route.load_rules(path)
+    for kind in ("new", "update"):
+        assert throttle.limit_for(rules, {"rule": "r", "kind": kind}, "slack") == route.Throttle(2, timedelta(hours=1))
+    assert throttle.limit_for(rules, {"rule": "r", "kind": "new"}, "webhook") is None  # only the rule-wide limit
+    assert throttle.limit_for(rules, {"rule": "r", "kind": "digest", "channel": "slack"}, "slack") is None
+    assert throttle.limit_for(rules, {"kind": "channel_failing"}, "slack") is None
+    assert throttle.limit_for(rules, {"rule": "gone", "kind": "new"}, "slack") is None  # removed by a reload
+
+
 def test_a_digest_is_a_valid_alert() -> None:
     alerts, _ = run(TEN[:1] + OTHERS)
     start = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -261,3 +279,21 @@ async def test_rules_test_command_backtests_stored_articles(tmp_path: Path) -> N
     rules.write_text("rules:\n  - name: mass\n    severity: critical\n    casualties: ['kiled >= 10']\n")
     bad = wirewatch("rules", "test", str(rules))
     assert bad.returncode == 2 and f"{rules}:4: rules[0] (name 'mass'): casualties[0]: unknown category" in bad.stderr
+
+
+async def test_stories_stored_before_the_index_are_filed_when_storage_upgrades(runtime) -> None:
+    core = route_agent.make_core(runtime)
+    assert [e.value["kind"] for r in TEN[:3] for e in await core(enriched_of(r))] == ["new"]
+    # The database as version 5 left it: stories, no candidate keys.
+    async with runtime.storage._transaction() as tx:
+        await tx.execute("DELETE FROM story_keys")
+        await tx.execute("DELETE FROM schema_version WHERE version >= 6")
+    await runtime.storage.close()
+    runtime.storage = open_storage(runtime.settings.resolved_storage_url)
+    await runtime.storage.start()
+    async with runtime.storage._transaction() as tx:
+        assert (await tx.fetchrow("SELECT count(*) AS n FROM story_keys"))["n"] > 0
+    # The next outlet still joins the story it would have joined before.
+    assert await route_agent.make_core(runtime)(enriched_of(TEN[3])) == []
+    (stored,) = await runtime.storage.stories()
+    assert stored["state"]["size"] == 4

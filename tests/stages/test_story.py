@@ -139,3 +139,76 @@ def test_a_story_row_round_trips() -> None:
 def test_parse_time(value, expected) -> None:
     t = story.parse_time(value)
     assert (t.isoformat() if t else None) == expected
+
+
+# -- candidate index: only stories sharing a key are loaded, and the decisions stay the same ------
+
+
+def _one(r: Report, **kw) -> story.Story:
+    v = story.view(enriched_of(r, **kw))
+    s = story.new_story(v)
+    story.attach(s, v)
+    return s
+
+
+def _variants() -> list[dict]:
+    """Articles that match a story in each of the three ways, and some that match none."""
+    reports = TEN + [RISING, SAME_TOLL] + OTHERS
+    out = [enriched_of(r) for r in reports] + [enriched_of(r, places=[]) for r in reports]
+    # Headline terms and place only (no shared sentence), and place only with a little text.
+    out.append(enriched_of(RISING, text="Divers working from dawn brought the number of dead to 41, the governor's office announced."))
+    out.append(enriched_of(Report("kivu-place", "Hill Radio", "Search goes on near Goma", "Boats searched near Goma.",
+                                  TEN[0].published, None), text="Boats searched the water near Goma on Monday."))
+    return out
+
+
+def test_every_story_an_article_could_join_shares_a_key_with_it() -> None:
+    arts = [story.view(e) for e in _variants()]
+    stories = [_one(r) for r in TEN + [RISING] + OTHERS] + grow(TEN + [RISING, SAME_TOLL] + OTHERS)
+    pairs = joined = 0
+    for a in arts:
+        for s in stories:
+            pairs += 1
+            if story.score(a, s) > 0:
+                joined += 1
+                assert story.keys(a) & story.story_keys(s.state), (a.canonical_url, s.story_id)
+    assert joined > 40 and joined < pairs  # both kinds of pair were seen
+
+
+def test_near_duplicates_always_share_a_minhash_key_and_unrelated_text_does_not() -> None:
+    import random
+
+    rng = random.Random(7)
+    base = story.signature("Ferry capsizes on Lake Kivu near Goma, at least 27 killed, officials say")
+    for _ in range(300):
+        # Exactly 32 of 64 positions equal (similarity 0.5, the threshold), chosen at random.
+        same = set(rng.sample(range(64), 32))
+        other = [v if i in same else v + 1 for i, v in enumerate(base)]
+        assert story.similarity(base, other) == story.NEAR_DUPLICATE
+        assert story._signature_keys(base) & story._signature_keys(other)
+    # The worst case below the threshold: one position of every group, 31 in all, shares no key.
+    firsts = {g[0] for g in story._GROUPS}
+    spread = [v if i in firsts else v + 1 for i, v in enumerate(base)]
+    assert not story._signature_keys(base) & story._signature_keys(spread)
+    assert not story._signature_keys(base) & story._signature_keys(story.signature("Quarry wall collapses in Arequipa"))
+
+
+def test_matching_on_the_indexed_candidates_decides_as_matching_on_all() -> None:
+    index: dict[str, set[str]] = {}
+    indexed: list[story.Story] = []
+    full: list[story.Story] = []
+    for e in _variants() + [enriched_of(r) for r in TEN]:  # redeliveries too
+        v = story.view(e)
+        ids = {sid for k in story.keys(v) for sid in index.get(k, ())}
+        members = {s.story_id for s in indexed if s.member(v.canonical_url)}
+        picked_i = story.match(v, [s for s in indexed if s.story_id in ids | members])
+        picked_f = story.match(v, full)
+        assert (picked_i.story_id if picked_i else None) == (picked_f.story_id if picked_f else None)
+        for stories, picked in ((indexed, picked_i), (full, picked_f)):
+            if picked is None:
+                picked = story.new_story(v)
+                stories.append(picked)
+            story.attach(picked, v)
+        for k in story.keys(v):
+            index.setdefault(k, set()).add((picked_i or indexed[-1]).story_id)
+    assert [s.state["size"] for s in indexed] == [s.state["size"] for s in full]

@@ -19,12 +19,18 @@ is down for minutes):
   The first success ends the streak.
 - ``PermanentError`` (a 4xx, an SMTP 5xx) is dead-lettered at once with reason
   ``receiver_rejected`` and the receiver's answer in ``detail``.
+- Per-channel throttling: when the alert's rule limits this channel kind
+  (``throttle.channels.<kind>``, stages/throttle.py), an alert past the limit of its window is
+  held in storage (window (rule, kind)) instead of sent, and counted with outcome ``throttled``;
+  the digest timer (app.py -> agents/route.py ``flush_digests``) later sends one digest per
+  (rule, kind) window, through channels of that kind only. Idempotent: a redelivered alert gets
+  the answer it got the first time.
 - A channel failing past its deadline is itself news: a ``channel_failing`` notice
   (schemas/notice.schema.json) goes once per streak through every other channel that is not
   failing, and a ``channel_recovered`` notice when it delivers again.
 
 Metrics: ``wirewatch_alerts{channel,outcome}`` with outcome delivered, retried, rejected,
-dead_lettered or duplicate; ``wirewatch_alert_delivery_seconds{channel}``;
+dead_lettered, duplicate or throttled; ``wirewatch_alert_delivery_seconds{channel}``;
 ``wirewatch_channel_failing{channel}``. ``channel`` is the channel's kind, never its URL.
 """
 
@@ -36,6 +42,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Awaitable, Callable
 
 from ..errors import PermanentError, TransientError
@@ -44,6 +51,8 @@ from ..runtime import Runtime
 from ..settings import ChannelSettings
 from ..sinks.channels import Channel
 from ..sinks.storage import Storage
+from ..stages import throttle
+from ..stages.story import parse_time
 from .runner import Core, Emit, utcnow
 
 log = logging.getLogger(__name__)
@@ -98,8 +107,10 @@ class Deliverer:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         topic: str = "alerts",
+        rules: Callable[[], list] = list,
     ) -> None:
         self.channels = channels
+        self.rules = rules  # the rules in force now (hot reload), for their per-channel throttles
         self.topic = topic
         self.storage = storage
         self.metrics = metrics
@@ -108,7 +119,7 @@ class Deliverer:
         self.clock = clock
         self.health = {c.target: Health() for c in channels}
         for c in channels:  # series exist at zero before the first delivery
-            for outcome in ("delivered", "retried", "rejected", "dead_lettered", "duplicate"):
+            for outcome in ("delivered", "retried", "rejected", "dead_lettered", "duplicate", "throttled"):
                 metrics.alerts.labels(channel=c.kind, outcome=outcome)
             metrics.channel_failing.labels(channel=c.kind)
 
@@ -135,6 +146,10 @@ class Deliverer:
 
     async def _deliver_one(self, channel: Channel, alert: dict) -> Undelivered | None:
         alert_id, kind, h = alert["alert_id"], channel.kind, self.health[channel.target]
+        limit = throttle.limit_for(self.rules(), alert, kind)
+        if limit is not None and not await self._admit(alert, kind, limit):
+            self.metrics.alerts.labels(channel=kind, outcome="throttled").inc()
+            return None
         if not await self.storage.claim_alert(alert_id, channel.target, alert):
             self.metrics.alerts.labels(channel=kind, outcome="duplicate").inc()
             return None
@@ -175,6 +190,17 @@ class Deliverer:
             elif h.failing_since is not None:
                 h.recover()
             return None
+
+    async def _admit(self, alert: dict, kind: str, limit) -> bool:
+        """Send now, or hold for the (rule, channel kind) window's digest. Channels of one kind
+        share the window, so every webhook gets the same alerts and the same digest."""
+        # The window of the alert's own raised_at, so a redelivered alert lands where it did.
+        at = parse_time(alert.get("raised_at")) or datetime.now(UTC)
+        start, end = throttle.window_of(at, limit.per)
+        return await self.storage.throttle_admit(
+            alert["rule"], kind, start, end, alert.get("severity") or "warning", alert, limit.max,
+            throttle.admit, throttle.summary,
+        )
 
     def _dead_letter(self, alert: dict, u: Undelivered) -> Emit:
         self.metrics.alerts.labels(channel=u.channel.kind, outcome="dead_lettered").inc()
@@ -224,5 +250,6 @@ class Deliverer:
 
 def make_core(rt: Runtime) -> Core:
     assert rt.storage is not None, "runtime not started"
-    deliverer = Deliverer(rt.channels, rt.storage, rt.metrics, rt.settings.channels, topic=rt.settings.topic("alerts"))
+    deliverer = Deliverer(rt.channels, rt.storage, rt.metrics, rt.settings.channels, topic=rt.settings.topic("alerts"),
+                          rules=lambda: rt.rules)
     return deliverer.deliver

@@ -1,13 +1,15 @@
 """route agent: `enriched` in -> the rules that match -> the story it joins -> the alerts out.
 
 The story decision runs inside one storage transaction under the story lock
-(``Storage.assign_story``), so concurrent route workers on other partitions never split one event
+(``Storage.assign_story``), on the open stories that share a candidate key with the article, so concurrent route workers on other partitions never split one event
 into two stories, and the state survives restarts and rebalances. The decision is saved before
 the alerts are sent; a crash in between re-delivers the article, which finds itself already in
 the story and re-sends the same alerts (same ids: the delivery ledger drops the duplicates).
 
-Throttled rules: an alert beyond the rule's ``max`` per window is held in storage, and
-``flush_digests`` (a timer in app.py) sends one ``digest`` alert per closed window.
+Throttled rules: an alert beyond the rule's ``max`` per window (all channels together) is held in
+storage, and ``flush_digests`` (a timer in app.py) sends one ``digest`` alert per closed window:
+the rule-wide windows (channel "*", to every channel) and the per-channel-kind windows the alert
+agent keeps (``throttle.channels``, to channels of that kind only).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from ..stages import route, throttle
 from ..stages import story as story_core
 from .runner import Core, Emit, utcnow
 
-ALL_CHANNELS = "*"  # throttling here is per rule; a channel may throttle again per channel
+ALL_CHANNELS = throttle.ALL_CHANNELS  # throttling here is per rule; the alert agent throttles per channel kind
 
 
 def make_core(rt: Runtime) -> Core:
@@ -33,13 +35,16 @@ def make_core(rt: Runtime) -> Core:
             return [Emit("alert", a["alert_id"], a) for a in (route.make_alert(r, article, now) for r in matched)]
 
         window = timedelta(seconds=rt.settings.route.story_window)
-        since = story_core.view(article).at - window
+        art = story_core.view(article)
+        since = art.at - window
 
         def decide(rows: list[dict]) -> tuple[dict, route.Decision]:
-            d = route.decide(article, matched, [story_core.Story.from_row(r) for r in rows], now, window)
+            d = route.decide(article, matched, [story_core.Story.from_row(r) for r in rows], now, window, art)
             return d.story.to_row(), d
 
-        decision = await rt.storage.assign_story(article["canonical_url"], since, decide)
+        # Only the stories filed under one of the article's keys can match it (stages/story.py).
+        decision = await rt.storage.assign_story(article["canonical_url"], since, decide,
+                                                 sorted(story_core.keys(art)))
         rt.metrics.stories.labels(outcome=decision.outcome).inc()
         by_name = {r.name: r for r in rules}
         out: list[Emit] = []

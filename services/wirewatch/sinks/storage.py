@@ -12,9 +12,10 @@ Everything is an idempotent upsert, because Kafka delivers at least once:
     alert_deliveries  PK (alert_id, target)  pending -> delivered; claim_alert() says whether to send
     schema_version    PK version         one row per applied version (see _MIGRATIONS)
     source_state      PK name            a polled source's validators, schedule, errors, seen ids
-    aliases           PK url             link url -> final_url -> canonical_url, until expires_at
+    aliases           PK url             link url -> final_url -> canonical_url (+ redirect chain), until expires_at
     stories           PK story_id        one event: its articles, highest figures, what each rule announced
     story_members     PK canonical_url   which story an article joined
+    story_keys        PK (key, story_id)  candidate index: only stories sharing a key are scored (stages/story.py)
     alert_windows     PK (rule, channel, window_start)  throttle: alerts sent, alerts held for the digest
 
 ``add(item)`` writes through (it is ``upsert_article``), so an item is durable when ``add`` returns
@@ -50,7 +51,7 @@ from asyncpg.exceptions._base import DataError as _AsyncpgArgumentError  # not e
 from wirewatch.errors import ConfigError, PermanentError, TransientError, WirewatchError
 from wirewatch.sinks.base import Sink
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 OUTCOMES = frozenset({"stored", "filtered", "dead_lettered"})
 
 UNAVAILABLE = "storage_unavailable"
@@ -194,8 +195,28 @@ _TABLES_V4 = """
 ALTER TABLE articles ADD COLUMN places {json} NOT NULL DEFAULT '[]'
 """
 
+# Version 5: the redirect chain an alias was resolved through, so a link fetched again by way of
+# its alias still reports how it got there, and the link_id that resolved it, so a redelivery of
+# that same link is not mistaken for a re-share. Added after aliases exist (version 2), so a fresh
+# database gets them in order like an upgraded one; older rows read as no chain and no link.
+_TABLES_V5 = """
+ALTER TABLE aliases ADD COLUMN redirects {json} NOT NULL DEFAULT '[]';
+ALTER TABLE aliases ADD COLUMN link_id TEXT NOT NULL DEFAULT ''
+"""
+
+# Version 6: the story candidate index (stages/story.py ``keys``): an article loads only the open
+# stories that share a key with it instead of every story of the window. Stories stored before it
+# are filed when the migration runs (``_backfill_story_keys``).
+_TABLES_V6 = """
+CREATE TABLE IF NOT EXISTS story_keys (
+    key      TEXT NOT NULL,
+    story_id TEXT NOT NULL,
+    PRIMARY KEY (key, story_id)
+)
+"""
+
 # version -> DDL that brings a database from version - 1 to version.
-_MIGRATIONS = {1: _TABLES, 2: _TABLES_V2, 3: _TABLES_V3, 4: _TABLES_V4}
+_MIGRATIONS = {1: _TABLES, 2: _TABLES_V2, 3: _TABLES_V3, 4: _TABLES_V4, 5: _TABLES_V5, 6: _TABLES_V6}
 
 # ---------------------------------------------------------------------------------------------
 # Statements, written once with $n placeholders (SQLite gets ?n, which binds the same way).
@@ -278,14 +299,16 @@ ON CONFLICT (name) DO UPDATE SET
 SELECT_SOURCE_STATE = f"SELECT {', '.join(_SOURCE_FIELDS)}, updated_at FROM source_state WHERE name = $1"
 
 UPSERT_ALIAS = """
-INSERT INTO aliases (url, final_url, canonical_url, resolved_at, expires_at) VALUES ($1, $2, $3, $4, $5)
+INSERT INTO aliases (url, final_url, canonical_url, resolved_at, expires_at, redirects, link_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (url) DO UPDATE SET final_url = excluded.final_url, canonical_url = excluded.canonical_url,
-    resolved_at = excluded.resolved_at, expires_at = excluded.expires_at
+    resolved_at = excluded.resolved_at, expires_at = excluded.expires_at, redirects = excluded.redirects,
+    link_id = excluded.link_id
 """
 # Whether the alias's article is stored is asked in the same round trip: it is what the fetch
 # agent decides on (stages/dedupe.py).
 SELECT_ALIAS = """
-SELECT a.url, a.final_url, a.canonical_url, a.resolved_at, a.expires_at,
+SELECT a.url, a.final_url, a.canonical_url, a.resolved_at, a.expires_at, a.redirects, a.link_id,
        EXISTS (SELECT 1 FROM articles WHERE articles.canonical_url = a.canonical_url) AS article_stored
 FROM aliases a WHERE a.url = $1
 """
@@ -298,6 +321,19 @@ SELECT story_id, first_at, last_at, state FROM stories
 WHERE last_at >= $1 OR story_id IN (SELECT story_id FROM story_members WHERE canonical_url = $2)
 ORDER BY first_at, story_id
 """
+# The same, narrowed by the candidate index: {keys} is this backend's rows of the JSON list $3.
+SELECT_STORY_CANDIDATES_BY_KEYS = """
+SELECT story_id, first_at, last_at, state FROM stories
+WHERE (last_at >= $1 AND story_id IN (SELECT story_id FROM story_keys WHERE key IN (SELECT value FROM {keys})))
+   OR story_id IN (SELECT story_id FROM story_members WHERE canonical_url = $2)
+ORDER BY first_at, story_id
+"""
+# "WHERE true": SQLite needs it to tell the upsert clause from a join of the SELECT.
+INSERT_STORY_KEYS = """
+INSERT INTO story_keys (key, story_id) SELECT value, $2 FROM {keys} WHERE true
+ON CONFLICT (key, story_id) DO NOTHING
+"""
+SELECT_STORY_STATES = "SELECT story_id, state FROM stories"
 UPSERT_STORY = """
 INSERT INTO stories (story_id, title, first_at, last_at, state, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (story_id) DO UPDATE SET title = excluded.title, first_at = excluded.first_at,
@@ -423,6 +459,8 @@ class Storage(Sink):
             if version > 1:  # version 1 ran above
                 for statement in self._ddl(_MIGRATIONS[version]):
                     await tx.execute(statement)
+            if version == 6:
+                await self._backfill_story_keys(tx)
             await tx.execute(INSERT_VERSION, version, self._ts(_utcnow()))
 
     # -- articles -------------------------------------------------------------------------------
@@ -576,7 +614,8 @@ class Storage(Sink):
     # -- aliases (stages/dedupe.py) ----------------------------------------------------------------
 
     async def get_alias(self, url: str) -> dict[str, Any] | None:
-        """url, final_url, canonical_url, resolved_at, expires_at and article_stored (bool), or None.
+        """url, final_url, canonical_url, resolved_at, expires_at, redirects (list of {url, status}),
+        link_id (of the link that resolved it; "" if unknown) and article_stored (bool), or None.
 
         Expired aliases are returned too: freshness is the caller's decision (it owns the clock).
         """
@@ -586,16 +625,20 @@ class Storage(Sink):
             return None
         out = self._row_out(row)
         out["article_stored"] = bool(out["article_stored"])
+        out["redirects"] = self._json_in(out["redirects"]) or []
         return out
 
-    async def put_alias(self, url: str, final_url: str, canonical_url: str, ttl: float) -> None:
-        """Remember that `url` led to `final_url` and `canonical_url`, for `ttl` seconds from now."""
+    async def put_alias(self, url: str, final_url: str, canonical_url: str, ttl: float,
+                        redirects: list[dict[str, Any]] | None = None, link_id: str = "") -> None:
+        """Remember that `url` (link `link_id`) led to `final_url` through the hops `redirects`,
+        and to `canonical_url`, for `ttl` seconds from now."""
         if not (url and final_url and canonical_url):
             raise PermanentError(REJECTED, "alias needs url, final_url and canonical_url")
         now = _utcnow()
         values = [_strip_nul(v) for v in (url, final_url, canonical_url)]
         async with self._transaction() as tx:
-            await tx.execute(UPSERT_ALIAS, *values, self._ts(now), self._ts(now + timedelta(seconds=ttl)))
+            await tx.execute(UPSERT_ALIAS, *values, self._ts(now), self._ts(now + timedelta(seconds=ttl)),
+                             _dumps(list(redirects or [])), _strip_nul(link_id or ""))
 
     async def prune_aliases(self, now: datetime | None = None) -> int:
         """Delete aliases expired before `now`; how many went."""
@@ -614,19 +657,37 @@ class Storage(Sink):
     def _json_in(self, value: Any) -> Any:
         return orjson.loads(value) if isinstance(value, str | bytes) else value
 
+    # A JSON list bound as parameter $n, as rows with one column "value" (for IN and INSERT ... SELECT).
+    _JSON_ROWS = "json_each(${n})"
+
+    def _keyed(self, sql: str, n: int) -> str:
+        return sql.replace("{keys}", self._JSON_ROWS.replace("{n}", str(n)))
+
+    async def _backfill_story_keys(self, tx: _Tx) -> None:
+        from wirewatch.stages.story import story_keys  # the one definition of what a story is filed under
+
+        for r in await tx.fetch(SELECT_STORY_STATES):
+            await tx.execute(self._keyed(INSERT_STORY_KEYS, 1), _dumps(sorted(story_keys(self._json_in(r["state"])))), r["story_id"])
+
     async def assign_story(
-        self, canonical_url: str, since: datetime, decide: Callable[[list[dict[str, Any]]], tuple[dict[str, Any] | None, Any]]
+        self, canonical_url: str, since: datetime, decide: Callable[[list[dict[str, Any]]], tuple[dict[str, Any] | None, Any]],
+        keys: list[str] | None = None,
     ) -> Any:
         """Run `decide` on the candidate stories under the story lock and save what it returns.
 
         Candidates: rows {story_id, first_at, last_at, state} of the stories whose last article is
-        at or after `since`, and the story already holding `canonical_url`. `decide` returns
-        (story row to save or None, result); the result is returned once the row is committed.
+        at or after `since` (and, given `keys`, that are filed under one of them), and the story
+        already holding `canonical_url`. `decide` returns (story row to save or None, result); the
+        saved story is filed under `keys`; the result is returned once the row is committed.
         """
         async with self._transaction() as tx:
             if self._STORY_LOCK:
                 await tx.execute(self._STORY_LOCK)
-            rows = await tx.fetch(SELECT_STORY_CANDIDATES, self._ts(since), canonical_url)
+            if keys is None:
+                rows = await tx.fetch(SELECT_STORY_CANDIDATES, self._ts(since), canonical_url)
+            else:
+                rows = await tx.fetch(self._keyed(SELECT_STORY_CANDIDATES_BY_KEYS, 3), self._ts(since), canonical_url,
+                                      _dumps(sorted(keys)))
             candidates = [{"story_id": r["story_id"], "first_at": self._from_ts(r["first_at"]),
                            "last_at": self._from_ts(r["last_at"]), "state": self._json_in(r["state"])} for r in rows]
             save, result = decide(candidates)
@@ -635,6 +696,8 @@ class Storage(Sink):
                 await tx.execute(UPSERT_STORY, save["story_id"], _strip_nul(save.get("title")), self._ts(save["first_at"]),
                                  self._ts(save["last_at"]), _dumps(save["state"]), now)
                 await tx.execute(UPSERT_STORY_MEMBER, canonical_url, save["story_id"], now)
+                if keys:
+                    await tx.execute(self._keyed(INSERT_STORY_KEYS, 1), _dumps(sorted(keys)), save["story_id"])
         return result
 
     async def stories(self) -> list[dict[str, Any]]:
@@ -748,6 +811,7 @@ class PostgresStorage(Storage):
 
     backend = "postgresql"
     _STORY_LOCK = "SELECT pg_advisory_xact_lock(7261991)"
+    _JSON_ROWS = "jsonb_array_elements_text(CAST(${n} AS TEXT)::jsonb)"
 
     def __init__(
         self,

@@ -54,6 +54,9 @@ _CONDITION = re.compile(r"^\s*(?:(?P<victim>[^\W\d_][\w ]*?)\s+)?(?P<cat>\w+)\s*
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+# Channel.kind of every channel in sinks/ (a rule may throttle per kind); kept here so loading
+# rules stays free of the channels' clients.
+CHANNEL_KINDS = ("webhook", "slack", "email", "alertmanager", "apprise")
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,9 @@ class Rule:
     places: tuple[str, ...] = ()  # place names, case-folded
     sources: tuple[str, ...] = ()  # link source, site name or domain, case-folded
     updates_on: tuple[str, ...] = ("killed", "injured")  # figures whose rise raises an update
-    throttle: Throttle | None = None
+    throttle: Throttle | None = None  # all channels together, applied when the alert is raised
+    # {channel kind: limit}, applied by the alert agent as it delivers to channels of that kind.
+    channel_throttles: Mapping[str, Throttle] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     description: str = ""
 
     def casualty_conditions(self) -> list[Condition]:
@@ -282,17 +287,7 @@ def _parse_rule(raw: Any, i: int, regions: dict[str, tuple[str, ...]], at) -> Ru
         if c not in CATEGORIES:
             raise fail(f"updates_on[{j}]", f"unknown category; expected one of {', '.join(CATEGORIES)}", "updates_on", j)
 
-    throttle = None
-    if raw.get("throttle") is not None:
-        t = raw["throttle"]
-        if not isinstance(t, dict) or set(t) != {"max", "per"}:
-            raise fail("throttle", f"expected {{max: <n>, per: <duration>}}, got {_show(t) if not isinstance(t, dict) else sorted(t)}")
-        if isinstance(t["max"], bool) or not isinstance(t["max"], int) or t["max"] < 1:
-            raise fail("throttle.max", f"expected an integer >= 1, got {_show(t['max'])}")
-        try:
-            throttle = Throttle(t["max"], parse_duration(t["per"]))
-        except ValueError as e:
-            raise fail("throttle.per", str(e)) from None
+    throttle, channel_throttles = _parse_throttle(raw.get("throttle"), fail)
 
     if not thresholds and not conditions and not lists["keywords"]:
         raise fail("when_any", "a rule needs when_any, casualties or keywords, or it would alert on every article")
@@ -313,8 +308,41 @@ def _parse_rule(raw: Any, i: int, regions: dict[str, tuple[str, ...]], at) -> Ru
         sources=tuple(x.casefold() for x in lists["sources"]),
         updates_on=lists["updates_on"] or Rule.updates_on,
         throttle=throttle,
+        channel_throttles=MappingProxyType(channel_throttles),
         description=description,
     )
+
+
+def _parse_limit(t: Any, fld: str, fail) -> Throttle:
+    if not isinstance(t, dict) or set(t) != {"max", "per"}:
+        raise fail(fld, f"expected {{max: <n>, per: <duration>}}, got {_show(t) if not isinstance(t, dict) else sorted(t)}")
+    if isinstance(t["max"], bool) or not isinstance(t["max"], int) or t["max"] < 1:
+        raise fail(f"{fld}.max", f"expected an integer >= 1, got {_show(t['max'])}")
+    try:
+        return Throttle(t["max"], parse_duration(t["per"]))
+    except ValueError as e:
+        raise fail(f"{fld}.per", str(e)) from None
+
+
+def _parse_throttle(t: Any, fail) -> tuple[Throttle | None, dict[str, Throttle]]:
+    """``{max, per}`` for all channels together, ``channels: {<kind>: {max, per}}`` per channel kind,
+    or both (an alert must pass the rule's limit, then the channel's)."""
+    if t is None:
+        return None, {}
+    if not isinstance(t, dict) or not t or set(t) - {"max", "per", "channels"}:
+        got = _show(t) if not isinstance(t, dict) else sorted(t)
+        raise fail("throttle", f"expected {{max: <n>, per: <duration>}} and/or channels: {{<kind>: {{max, per}}}}, got {got}")
+    overall = _parse_limit({k: t[k] for k in ("max", "per") if k in t}, "throttle", fail) if {"max", "per"} & set(t) else None
+    channels: dict[str, Throttle] = {}
+    raw = t.get("channels")
+    if "channels" in t:
+        if not isinstance(raw, dict) or not raw:
+            raise fail("throttle.channels", f"expected a mapping of channel kind ({', '.join(CHANNEL_KINDS)}) to {{max, per}}, got {_show(raw)}")
+        for kind, limit in raw.items():
+            if kind not in CHANNEL_KINDS:
+                raise fail(f"throttle.channels.{kind}", f"unknown channel kind; expected one of {', '.join(CHANNEL_KINDS)}")
+            channels[kind] = _parse_limit(limit, f"throttle.channels.{kind}", fail)
+    return overall, channels
 
 
 # -- matching -----------------------------------------------------------------------------------
@@ -482,12 +510,14 @@ def decide(
     candidates: list[story_core.Story],
     raised_at: str,
     window: timedelta = story_core.DEFAULT_WINDOW,
+    art: story_core.ArticleView | None = None,
 ) -> Decision:
     """The story `enriched` joins and the alerts it raises, given the rules it matched.
 
     Mutates and returns the chosen story (the caller saves it). A redelivered article whose
-    figures raised nothing gets back the alerts it raised the first time (same ids)."""
-    art = story_core.view(enriched)
+    figures raised nothing gets back the alerts it raised the first time (same ids). `art` is
+    ``story.view(enriched)`` when the caller has it already (the MinHash is the costly part)."""
+    art = art if art is not None else story_core.view(enriched)
     story = story_core.match(art, candidates, window)
     created = story is None
     if story is None:

@@ -16,6 +16,12 @@ Articles about the same event form one story when, within ``window`` of the stor
                           and no conflicting places, or
     shared place          a shared city/region (not just a country) and some headline or text overlap.
 Two articles naming only different countries never join, whatever the text says.
+
+Candidate index: ``keys(article)`` and ``story_keys(state)`` are the strings storage files
+stories under (table story_keys) so that only stories sharing a key with the article are loaded
+and scored. Exact, not approximate: every story that ``score`` could give more than 0 shares a key
+(each way of matching above needs one of: a pair of equal MinHash positions, a pair of shared
+headline words, a shared place), so the decisions are the same as scoring every open story.
 """
 
 from __future__ import annotations
@@ -268,6 +274,47 @@ def attach(story: Story, article: ArticleView) -> list[Change]:
     story.first_at = min(story.first_at, article.at)
     story.last_at = max(story.last_at, article.at)
     return changes
+
+
+# -- candidate index -----------------------------------------------------------------------------
+
+# Groups of MinHash positions: 29 pairs and 2 triples, 31 groups over the 64 positions. Text
+# similarity >= NEAR_DUPLICATE means >= 32 equal positions; 32 positions in 31 groups put two in
+# one group (pigeonhole), so near-duplicates always share a key made of a pair within a group.
+# Pairs, not single positions: unrelated news shares the odd common shingle ("the death toll"),
+# and a single equal position would make most stories candidates.
+_GROUPS = [(i, i + 1) for i in range(0, 58, 2)] + [(58, 59, 60), (61, 62, 63)]
+_BAND_PAIRS = [(g[a], g[b]) for g in _GROUPS for a in range(len(g)) for b in range(a + 1, len(g))]
+assert len(_GROUPS) < NEAR_DUPLICATE * _PERMUTATIONS and sorted(p for g in _GROUPS for p in g) == list(range(_PERMUTATIONS))
+
+
+def _signature_keys(sig: Iterable[int]) -> set[str]:
+    sig = list(sig)
+    if len(sig) != _PERMUTATIONS:
+        return set()
+    return {f"m{i}.{j}:{sig[i]:x}.{sig[j]:x}" for i, j in _BAND_PAIRS}
+
+
+def _title_keys(words: Iterable[str]) -> set[str]:
+    # The headline path needs >= 2 shared words, so a shared pair of words is necessary.
+    w = sorted(set(words))
+    return {f"t:{w[a]} {w[b]}" for a in range(len(w)) for b in range(a + 1, len(w))}
+
+
+def keys(article: ArticleView) -> set[str]:
+    """What `article` is looked up (and, once attached, filed) under."""
+    return (_signature_keys(article.signature) | _title_keys(article.title_words)
+            | {f"p:{p}" for p in article.places})
+
+
+def story_keys(state: dict) -> set[str]:
+    """What a stored story is filed under (from its state: for a database made before the index)."""
+    out: set[str] = set()
+    for sig in state.get("signatures") or []:
+        out |= _signature_keys(sig)
+    for words in state.get("titles") or []:
+        out |= _title_keys(words)
+    return out | {f"p:{p}" for p in state.get("places") or []}
 
 
 def sources(story: Story, limit: int = 20) -> list[dict]:

@@ -1,10 +1,14 @@
 """throttle: at most N alerts per rule (and channel) per window; the rest go into one digest.
 
-In:  a rule's ``Throttle`` (max, per), the time an alert is raised, and the window's bookkeeping
-     (which alert ids were sent, which were held back) as storage keeps it.
-Out: ``window_of`` -> the fixed window an alert falls in; ``admit`` -> send it now or hold it for
+In:  a rule's ``Throttle`` (max, per) -- for all channels (channel "*", applied by the route agent
+     when the alert is raised) or for one channel kind (applied by the alert agent as it delivers
+     to channels of that kind) --, the time an alert is raised, and the window's bookkeeping (which
+     alert ids were sent, which were held back) as storage keeps it.
+Out: ``limit_for`` -> the limit a rule sets for a message on a channel kind, if any;
+     ``window_of`` -> the fixed window an alert falls in; ``admit`` -> send it now or hold it for
      the digest (idempotent per alert id); ``make_digest`` -> the one ``digest`` alert listing what
-     a closed window held back (schemas/alert.schema.json, kind "digest").
+     a closed window held back (schemas/alert.schema.json, kind "digest"; ``channel`` says which
+     channel kind it goes to, "*" for all).
 
 Windows are fixed (aligned to the epoch), not sliding, so that every worker and every redelivery
 puts an alert in the same window and a digest's id (rule, channel, window) is stable.
@@ -15,9 +19,25 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import Any, Iterable
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_DIGEST_ITEMS = 200  # beyond this a digest says how many more were held back
+
+
+ALL_CHANNELS = "*"
+THROTTLED_KINDS = ("new", "update")  # what a rule raises; digests and notices are never held
+
+
+def limit_for(rules: Iterable[Any], message: dict, channel_kind: str) -> Any | None:
+    """The per-channel ``Throttle`` the message's rule sets for `channel_kind`, or None (send).
+
+    None for a digest or a notice, and for a rule no longer loaded (a reload removed it: nothing
+    left to throttle by, and an alert is never dropped for it)."""
+    if message.get("kind") not in THROTTLED_KINDS or not message.get("rule"):
+        return None
+    rule = next((r for r in rules if r.name == message["rule"]), None)
+    return rule.channel_throttles.get(channel_kind) if rule is not None else None
 
 
 def window_of(at: datetime, per: timedelta) -> tuple[datetime, datetime]:
