@@ -128,11 +128,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
     async def raise_alert(alert: dict) -> None:  # a stale source: the alert agent delivers it
         await send("alert", alert["alert_id"], contract.encode("alert", alert))
 
-    if settings.feed_poll and sources_from(settings):
+    sources = sources_from(settings)
+    if settings.feed_poll and sources:
         @app.task
         async def poll_feeds() -> None:
             await rt.ready.wait()
-            await SourcePoller(sources_from(settings), rt.http, rt.storage, submit, rt.metrics, settings.sources,
+            await SourcePoller(sources, rt.http, rt.storage, submit, rt.metrics, settings.sources,
                                alert=raise_alert, max_bytes=settings.fetch.max_bytes,
                                politeness=rt.politeness).run()
 

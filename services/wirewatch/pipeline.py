@@ -6,6 +6,8 @@ prints is what the pipeline would do with the link.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from .agents import enrich as enrich_agent
 from .agents import fetch as fetch_agent
 from .agents import route as route_agent
@@ -19,8 +21,6 @@ from .stages import fetch as fetch_core
 async def run_one(settings: Settings, url: str) -> dict:
     rt = Runtime(settings.model_copy(update={"extract_processes": 0})).load()
     rt.http = fetch_core.build_client(settings.fetch)
-    from concurrent.futures import ThreadPoolExecutor
-
     rt.pool = ThreadPoolExecutor(1)
     link = make_link(url, "cli")
     result: dict = {"link": link}

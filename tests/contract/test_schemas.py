@@ -1,7 +1,5 @@
 """Every schema is valid, has an example that validates, and is named in the topic table."""
 
-from pathlib import Path
-
 import orjson
 import pytest
 

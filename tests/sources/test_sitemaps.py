@@ -1,7 +1,7 @@
 """sources.sitemaps (pure): news sitemaps, plain sitemaps, indexes, gzip, hostile XML."""
 
 import gzip
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 

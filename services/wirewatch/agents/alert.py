@@ -39,7 +39,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,7 +52,7 @@ from ..sinks.channels import Channel
 from ..sinks.storage import Storage
 from ..stages import throttle
 from ..stages.story import parse_time
-from .runner import Core, Emit, utcnow
+from .runner import Core, Emit, backoff, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +85,6 @@ class Undelivered:
     reason: str
     detail: str
     attempts: int
-
-
-def backoff(attempt: int, policy: ChannelSettings, retry_after: float | None) -> float:
-    if retry_after is not None:
-        return min(max(retry_after, 0.0), policy.backoff_max)
-    ceiling = min(policy.backoff_max, policy.backoff_initial * (2 ** (attempt - 1)))
-    return random.uniform(ceiling / 2, ceiling)
 
 
 class Deliverer:
@@ -184,11 +176,10 @@ class Deliverer:
             await self.storage.mark_delivered(alert_id, channel.target)
             self.metrics.alerts.labels(channel=kind, outcome="delivered").inc()
             self.metrics.alert_delivery_latency.labels(channel=kind).observe(self.clock() - started)
+            # recover() ends any streak; only one that was announced as failing is announced as over.
             if h.failing_since is not None and h.recover():
                 self.metrics.channel_failing.labels(channel=kind).dec()
                 await self._notify_others(channel, self._notice(channel, "channel_recovered", h))
-            elif h.failing_since is not None:
-                h.recover()
             return None
 
     async def _admit(self, alert: dict, kind: str, limit) -> bool:

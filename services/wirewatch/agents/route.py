@@ -1,8 +1,9 @@
 """route agent: `enriched` in -> the rules that match -> the story it joins -> the alerts out.
 
 The story decision runs inside one storage transaction under the story lock
-(``Storage.assign_story``), on the open stories that share a candidate key with the article, so concurrent route workers on other partitions never split one event
-into two stories, and the state survives restarts and rebalances. The decision is saved before
+(``Storage.assign_story``), on the open stories that share a candidate key with the article, so
+concurrent route workers on other partitions never split one event into two stories, and the
+state survives restarts and rebalances. The decision is saved before
 the alerts are sent; a crash in between re-delivers the article, which finds itself already in
 the story and re-sends the same alerts (same ids: the delivery ledger drops the duplicates).
 

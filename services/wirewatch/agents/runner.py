@@ -23,7 +23,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Protocol
 
 from .. import contract
 from ..errors import InvalidMessage, PermanentError, Rejected, TransientError
@@ -50,7 +50,14 @@ Core = Callable[[dict], Awaitable[list[Emit]]]
 Send = Callable[[str, str | None, bytes], Awaitable[None]]
 
 
-def backoff(attempt: int, policy: RetrySettings, retry_after: float | None = None) -> float:
+class BackoffPolicy(Protocol):
+    """What ``backoff`` reads: RetrySettings (agents) and ChannelSettings (alert delivery) both fit."""
+
+    backoff_initial: float
+    backoff_max: float
+
+
+def backoff(attempt: int, policy: BackoffPolicy, retry_after: float | None = None) -> float:
     """Seconds to wait before try `attempt + 1`: full jitter on a doubling, capped delay."""
     if retry_after is not None:
         return min(max(retry_after, 0.0), policy.backoff_max)

@@ -31,7 +31,6 @@ import threading
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from html import escape
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit

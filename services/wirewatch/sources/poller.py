@@ -39,6 +39,7 @@ import httpx
 from ..errors import InvalidMessage, StageError, TransientError
 from ..metrics import Metrics
 from ..settings import Settings, SourceSettings
+from ..stages.fetch import REDIRECT_STATUSES
 from ..stages.netguard import BlockedAddress
 from ..stages.politeness import Politeness
 from ..stages.urls import check_http_url, resolve_location
@@ -50,11 +51,9 @@ from .sitemaps import children_to_read, parse_sitemap, recent
 
 log = logging.getLogger(__name__)
 
-KINDS = ("feed", "sitemap", "site")
 REDISCOVER_EVERY = 3  # consecutive failures of a discovered feed before the homepage is asked again
 ALIAS_PRUNE_EVERY = 3600.0
 MAX_REDIRECTS = 10
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass(frozen=True, slots=True)

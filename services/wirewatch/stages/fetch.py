@@ -14,7 +14,8 @@ raises from ``wirewatch.errors``:
     TransientError  timeout, connect_error, protocol_error (peer hung up), host_busy,
                     robots_unavailable, http_status (408, 429, 5xx; with retry_after from Retry-After)
 
-This module is the one place that talks to httpx; every httpx exception is translated here.
+This module is the one place an article fetch talks to httpx; every httpx exception is translated
+here (sources/poller.py and sinks/http_errors.py translate those of feed polls and alert sends).
 """
 
 from __future__ import annotations

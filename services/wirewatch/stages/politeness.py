@@ -81,7 +81,6 @@ class Politeness:
         self.sleep = sleep
         self._hosts: OrderedDict[str, _Host] = OrderedDict()
         self._robots: OrderedDict[str, _Robots] = OrderedDict()
-        self.robots_fetches = 0
 
     # -- per-host turn -------------------------------------------------------------------------
 
@@ -215,7 +214,6 @@ class Politeness:
         return result
 
     async def _load_robots(self, origin: str, client: httpx.AsyncClient) -> _Robots:
-        self.robots_fetches += 1
         now = self.clock()
         try:
             async with asyncio.timeout(self.settings.total_timeout):

@@ -162,9 +162,6 @@ class Story:
         """{category: {"count", "url", "sitename"}}: the highest figure any member reported."""
         return self.state.setdefault("figures", {})
 
-    def rule_state(self, rule: str) -> dict | None:
-        return self.state.setdefault("rules", {}).get(rule)
-
     def to_row(self) -> dict:
         return {"story_id": self.story_id, "first_at": self.first_at, "last_at": self.last_at,
                 "title": self.state.get("title"), "state": self.state}
