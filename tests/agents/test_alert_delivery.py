@@ -133,6 +133,8 @@ async def test_a_channel_down_past_its_deadline_is_dead_lettered_and_announced(s
     notices = [m for m in steady.received if "notice_id" in m]
     assert [n["kind"] for n in notices] == ["channel_failing", "channel_recovered"]
     contract.validate("notice", notices[1])
+    # The recovery names the outage it ends: the same start as the failing notice.
+    assert notices[1]["failing_since"] == notices[0]["failing_since"]
     assert metrics.registry.get_sample_value("wirewatch_channel_failing", {"channel": "webhook"}) == 0
     assert [m["alert_id"] for m in steady.received if "alert_id" in m] == [alert(i)["alert_id"] for i in (1, 2, 3)]
     # A dead-lettered alert is not marked delivered: replaying it later delivers it.

@@ -177,9 +177,12 @@ class Deliverer:
             self.metrics.alerts.labels(channel=kind, outcome="delivered").inc()
             self.metrics.alert_delivery_latency.labels(channel=kind).observe(self.clock() - started)
             # recover() ends any streak; only one that was announced as failing is announced as over.
-            if h.failing_since is not None and h.recover():
-                self.metrics.channel_failing.labels(channel=kind).dec()
-                await self._notify_others(channel, self._notice(channel, "channel_recovered", h))
+            # The notice is built first: it names when the streak began, which recover() forgets.
+            if h.failing_since is not None:
+                notice = self._notice(channel, "channel_recovered", h) if h.noticed else None
+                if h.recover() and notice is not None:
+                    self.metrics.channel_failing.labels(channel=kind).dec()
+                    await self._notify_others(channel, notice)
             return None
 
     async def _admit(self, alert: dict, kind: str, limit) -> bool:
