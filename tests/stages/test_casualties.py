@@ -354,3 +354,50 @@ def test_article_shapes(sentence: str, category: str, count: int) -> None:
 @pytest.mark.parametrize("sentence", RECALLED_TOLLS)
 def test_recalled_tolls_are_not_the_event(sentence: str) -> None:
     assert find_casualties(sentence) == []
+
+
+# Shapes found in the blind round (tests/corpus/casualties/articles_en_2.jsonl).
+
+
+@pytest.mark.parametrize(
+    "sentence, killed, injured",
+    [
+        ("Two people were shot, one fatally, early Sunday outside a bar.", 1, 1),
+        ("At least 28 people were shot, four of them fatally, over the weekend.", 4, 24),
+        ("The dead included four women, three men and a 12-year-old boy, prosecutors said.", 8, None),
+        ("A dozen people lost their lives and 20 others sustained injuries.", 12, 20),
+        ("Forty-six people were killed and at least 22 others were being treated for burns.", 46, 22),
+    ],
+)
+def test_blind_round_shapes(sentence: str, killed: int, injured: int | None) -> None:
+    figures = summarize(find_casualties(sentence))
+    assert (figures["killed"] or {}).get("count") == killed
+    assert (figures["injured"] or {}).get("count") == injured
+
+
+def test_link_lines_and_related_headlines_are_other_events() -> None:
+    from wirewatch.stages.enrich import enrich
+
+    text = (
+        "Lawmakers approved the bill by 185 votes to 72.\n\nRead more: Six killed as police fire on crowds\n\n"
+        "RELATED COVERAGE\nFire at ski resort hotel kills 76\nFloods kill 12 in the north\n\n"
+        "The bill now goes to the president."
+    )
+    assert enrich({"text": text})["figures"]["killed"] is None
+
+
+def test_headline_caps_a_larger_toll_further_down() -> None:
+    from wirewatch.stages.enrich import enrich
+
+    text = (
+        "Strikes kill at least 32 in Gaza, medics say\n\nStrikes killed at least 32 people on Sunday. "
+        "The war has killed more than 42,000 people, according to the health ministry."
+    )
+    assert enrich({"text": text})["figures"]["killed"]["count"] == 32
+    # Without a headline the largest figure stands, as before.
+    assert enrich({"text": text.split("\n\n", 1)[1]})["figures"]["killed"]["count"] == 42000
+
+
+def test_a_full_date_does_not_hide_an_old_year() -> None:
+    s = "More than 170,000 people died when the waves hit on Dec. 26, 2004, after a quake."
+    assert find_casualties(s, "en", published_year=2024) == []

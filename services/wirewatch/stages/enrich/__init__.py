@@ -24,7 +24,7 @@ from typing import Iterable
 
 import re
 
-from .casualties import Mention, find_casualties, summarize
+from .casualties import Mention, find_casualties, headline_end, summarize
 from .keywords import match_keywords
 from .language import article_language, detect_language
 from .places import find_places
@@ -61,10 +61,16 @@ def enrich(article: dict, keywords: Iterable[str] = DEFAULT_KEYWORDS) -> dict:
         **article,
         "language": language,
         "casualties": [m.as_dict() for m in mentions],
-        "figures": summarize(mentions),
+        "figures": summarize(mentions, _headline_end(article)),
         "places": find_places(doc),
         "keywords": match_keywords(doc, keywords),
     }
+
+
+def _headline_end(article: dict) -> int | None:
+    """Where the headline ends in analysed_text: the title when given, else a headline-like first line."""
+    title = (article.get("title") or "").strip()
+    return len(title) if title else headline_end(article.get("text") or "")
 
 
 def _year(published: str | None) -> int | None:

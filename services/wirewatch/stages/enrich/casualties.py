@@ -95,11 +95,50 @@ def find_casualties(text: str, language: str | None = None, published_year: int 
     norm = text.translate(_NORMALISE)
     year = published_year or _dt.date.today().year
     mentions: list[Mention] = []
+    skip = _link_lines(norm, lex)
     for start, end in split_sentences(norm, lex):
+        if any(s <= start < e for s, e in skip):
+            continue
         for m in _sentence_mentions(norm[start:end], start, end, lex, year):
             # Evidence is the original sentence (original digits), offsets are the same.
             mentions.append(_replace_evidence(m, text[start:end]))
     return mentions
+
+
+def _link_lines(text: str, lex: Lexicon) -> list[tuple[int, int]]:
+    """[start, end) of the lines of a web page that link to other stories, which extraction lets
+    through: "Read more: Fire at ski resort kills 76", and the headline-like lines (no full stop)
+    under a heading such as "RELATED COVERAGE". Their tolls belong to other events."""
+    if lex.link_re is None:
+        return []
+    out: list[tuple[int, int]] = []
+    in_block = False
+    for m in re.finditer(r"[^\n]+", text):
+        line = m.group().strip()
+        if not line:
+            continue
+        lm = lex.link_re.match(line)
+        if lm:
+            out.append(m.span())
+            in_block = not line[lm.end():].strip(" :|-—–")  # a heading alone: its links follow
+            continue
+        if in_block and len(line.split()) <= 16 and not re.search(r"[.!?\"”]\s*$", line):
+            out.append(m.span())
+            continue
+        in_block = False
+    return out
+
+
+def headline_end(text: str) -> int | None:
+    """End offset of the headline when `text` opens with one: a first line of at most 20 words that
+    is not a sentence (no closing full stop), followed by more text. None otherwise."""
+    m = re.match(r"\s*([^\n]+)\n", text)
+    if m is None:
+        return None
+    line = m.group(1).strip()
+    if len(line.split()) > 20 or re.search(r"[.!?:\"”]\s*$", line) or not text[m.end():].strip():
+        return None
+    return m.end(1)
 
 
 def _replace_evidence(m: Mention, evidence: str) -> Mention:
@@ -108,16 +147,32 @@ def _replace_evidence(m: Mention, evidence: str) -> Mention:
     return Mention(**{**m.as_dict(), "evidence": evidence})
 
 
-def summarize(mentions: Iterable[Mention]) -> dict:
+def summarize(mentions: Iterable[Mention], headline_end: int | None = None) -> dict:
     """{category: {"count", "min", "max"} | None}: the largest figure reported for each category.
 
     The largest, not the sum: an article repeats its toll ("at least 9 killed" in the headline, "nine
     people were killed" in the lede) and updates it ("rose to 12"), and the largest is the latest.
     Tolls of older events never reach here (find_casualties drops them). Ties go to the wider
     statement (higher min, then open-ended max).
+
+    `headline_end`: where the article's headline ends in the text the mentions were read from.
+    A headline states the event's toll; a larger figure further down is, in real pages, nearly
+    always another event (a recalled disaster, a cumulative war toll, a related story's headline),
+    so a category the headline gives is capped at the headline's figure (its upper bound for a
+    range or a vague word: "kill dozens" still lets the body's "52" through).
     """
+    mentions = list(mentions)
+    cap: dict[str, int] = {}
+    if headline_end is not None:
+        for m in mentions:
+            if m.end <= headline_end:
+                # "at least 32" / "more than a dozen" leave room for the body's exact figure ("14").
+                top = 2 * m.count if m.max is None else m.max
+                cap[m.category] = max(cap.get(m.category, 0), top)
     best: dict[str, Mention] = {}
     for m in mentions:
+        if m.category in cap and m.count > cap[m.category]:
+            continue
         cur = best.get(m.category)
         if cur is None or _rank(m) > _rank(cur):
             best[m.category] = m
@@ -199,6 +254,8 @@ class Lexicon:
         self.labels = {w.lower() for w in data.get("labels", [])}
         self.months = {w.lower() for w in data.get("months", [])}
         self.abbreviations = {w.lower() for w in data.get("abbreviations", [])}
+        links = data.get("link_markers", [])
+        self.link_re = re.compile(rf"{_alt(links)}(?=\s*(?:[:|—–-]|$))", re.IGNORECASE) if links else None
 
         self.victims: dict[str, tuple[str, int]] = {}  # form -> (name, number: 1 singular, 2 dual, 0 plural)
         self.victim_patterns: list[tuple[re.Pattern, str]] = []  # regex -> name (singular)
@@ -249,6 +306,13 @@ class Lexicon:
             rf"{glued_before}(?:(?P<qual>{_alt(self.qualifiers)})(?:(?<=['’])|\s+))?(?P<body>{body})(?![\w])", f
         )
         self.num_re = re.compile(self._num, f)
+        sf = data.get("split_fatal", {})
+        self.split_fatal_re = re.compile(
+            rf"(?P<n>{self._num})(?:\s+[^\W\d_][\w'’-]*){{0,3}}?\s+{_alt(sf['hit'])},\s+(?P<k>{self._num})"
+            rf"(?:\s+{_alt(sf.get('partitive', []))})?\s+{_alt(sf['fatal'])}(?![\w])", re.IGNORECASE,
+        ) if sf.get("hit") and sf.get("fatal") else None
+        # Cheap pre-check: the big regex above runs only on sentences with a "fatally".
+        self.fatal_word_re = re.compile(_alt(sf["fatal"]), re.IGNORECASE) if self.split_fatal_re else None
         self.between_re = re.compile(
             "|".join(rf"{_phrase(s)}\s+(?P<lo{i}>{self._num})\s+{_phrase(l)}\s+(?P<hi{i}>{self._num})"
                      for i, (s, l) in enumerate(num.get("range_between", {}).items())) or r"(?!x)x", f)
@@ -289,7 +353,7 @@ class Lexicon:
         bg = data.get("background", {})
         self.background_re = re.compile(_alt(bg.get("phrases", []), pre), f)
         self.year_re = re.compile(
-            rf"{_alt(bg.get('year_prepositions', []), pre)}\s+(?:(?:{_alt(self.months)}\s+)?(?:\d{{1,2}}\s+)?)"
+            rf"{_alt(bg.get('year_prepositions', []), pre)}\s+(?:(?:{_alt(self.months)}\.?\s+)?(?:\d{{1,2}},?\s+)?)"
             rf"(?P<year>(?:19|20)\d\d)(?!\d)", f,
         )
         self.clause_break_re = re.compile(rf"[;—–]|\s{_alt(bg.get('clause_breaks', []))}\s", f)
@@ -447,7 +511,8 @@ class _Quantity:
 
 def _sentence_mentions(sent: str, s0: int, s1: int, lex: Lexicon, year: int) -> list[Mention]:
     out: list[Mention] = []
-    if not lex.trigger_re.search(sent):
+    fatal = lex.fatal_word_re is not None and lex.fatal_word_re.search(sent) is not None
+    if not fatal and not lex.trigger_re.search(sent):
         return out
     found_at: list[tuple[int, int, str, str | None, _Quantity]] = []
     quantities = [q for q in (_quantity(sent, m, lex) for m in lex.qty_re.finditer(sent)) if q is not None]
@@ -461,6 +526,8 @@ def _sentence_mentions(sent: str, s0: int, s1: int, lex: Lexicon, year: int) -> 
         # cook": one toll given as a list of victim groups is their sum.
         q = _sum_groups(sent, quantities, i, -1 if after else 1, q, lex)
         found_at.append((q.start, q.end, category, victim, q))
+    if fatal:
+        found_at = _split_fatal(sent, quantities, found_at, lex)
     if lex.bare_singular:
         found_at.extend(_implicit(sent, lex, [(s, e) for s, e, *_ in found_at]))
         found_at.sort(key=lambda x: x[0])
@@ -476,6 +543,27 @@ def _sentence_mentions(sent: str, s0: int, s1: int, lex: Lexicon, year: int) -> 
         last_victim = victim
         out.append(Mention(category, q.count, q.min, q.max, q.qualifier, victim, sent, s0, s1, attribution))
     return out
+
+
+def _split_fatal(sent: str, qs: list[_Quantity], found_at: list, lex: Lexicon) -> list:
+    """"Eight people were shot, three of them fatally": of N hit, M died and N - M were hurt. Only
+    shapes the lexicon names (`split_fatal`); the figures read elsewhere in the sentence stay."""
+    if lex.split_fatal_re is None:
+        return found_at
+    for m in lex.split_fatal_re.finditer(sent):
+        hit = next((q for q in qs if q.start <= m.start("n") < q.end), None)  # q may start at "at least"
+        died = next((q for q in qs if q.start <= m.start("k") < q.end), None)
+        if hit is None or died is None or died.count > hit.count or hit.article:
+            continue
+        found_at = [f for f in found_at if f[0] not in (hit.start, died.start)]
+        victim = lex.victim(v.group(1))[0] if (v := lex.victim_re.match(sent, hit.end)) else None
+        found_at.append((died.start, died.end, "killed", victim, died))
+        if hit.count > died.count:
+            hurt = _Quantity(hit.start, hit.end, hit.count - died.count, hit.min - died.min if hit.min >= died.min else 0,
+                             None if hit.max is None else hit.max - died.count, hit.qualifier, False)
+            found_at.append((hit.start, hit.end, "injured", victim, hurt))
+    found_at.sort(key=lambda x: x[0])
+    return found_at
 
 
 _GROUP_GAP = re.compile(r"((?:\s+[^\W\d_][\w'’-]*){1,%d}?)\s*(?:,\s*(?:and\s+)?|\s+and\s+|,?\s+as well as\s+|\s+plus\s+)\Z" % _MAX_GROUP_WORDS)
@@ -499,7 +587,7 @@ def _sum_groups(sent: str, qs: list[_Quantity], i: int, step: int, q: _Quantity,
         if step < 0 and pending is q and not joined:
             break  # walking left, the first gap met is the list's last: it must be a conjunction
         words = m.group(1).split()
-        if any(w.lower() in lex.stopwords or w.lower() in lex.aux_words or lex.trigger_re.fullmatch(w) for w in words):
+        if lex.trigger_re.search(gap) or any(w.lower() in lex.stopwords or w.lower() in lex.aux_words for w in words):
             break  # "12 people were killed and 40 ...": a second clause, not a list
         g = qs[j]
         if g.article and not ((v := lex.victim_re.match(sent, g.end)) and lex.victim(v.group(1))[1] == 1):
@@ -507,7 +595,7 @@ def _sum_groups(sent: str, qs: list[_Quantity], i: int, step: int, q: _Quantity,
         if step < 0 and (prev := _prev_words(sent[: g.start], 1)) and prev[0].lower() in lex.stopwords:
             break  # "killed, including a guard, and 17 wounded": the group belongs to another clause
         nxt = _TOKEN.match(sent, g.end)
-        if step > 0 and (nxt is None or not nxt.group(1)[0].isalpha() or nxt.group(1).lower() in lex.stopwords):
+        if step > 0 and not lex.victim_re.match(sent, g.end) and (nxt is None or not nxt.group(1)[0].isalpha() or nxt.group(1).lower() in lex.stopwords):
             break  # the last group of a list after the verb still needs its noun: "3 of them" is no group
         pending = _Quantity(
             min(pending.start, g.start), max(pending.end, g.end), pending.count + g.count, pending.min + g.min,
@@ -750,7 +838,7 @@ def _background(sent: str, qs: int, qe: int, lex: Lexicon, year: int) -> bool:
     the next comma ("40 died last year")."""
     brk = [m.end() for m in lex.clause_break_re.finditer(sent, 0, qs)]
     left = sent[brk[-1] if brk else 0 : qs]
-    comma = re.search(r"[,،;]", sent[qe:])
+    comma = re.search(r"(?<!\d)[,،;]|[,،;](?!\s*(?:19|20)\d\d(?!\d))", sent[qe:])  # "Dec. 26, 2004" is one phrase
     right = sent[qe : qe + comma.start() if comma else len(sent)]
     for part in (left, right):
         if lex.background_re.search(part):
