@@ -234,6 +234,14 @@ MULTILINGUAL = [
     ("ar", "مقتل شخصين وإصابة ثلاثة أطفال.", [("killed", 2, 2, 2, None, "people"), ("injured", 3, 3, 3, None, "children")]),
     ("ar", "لقي خمسة وعشرون شخصا حتفهم.", [("killed", 25, 25, 25, None, "people")]),
     ("ar", "أصيب عشرات الأشخاص.", [("injured", 20, 20, 99, None, "people")]),
+    # Added with the blind French/Arabic article round (articles_fr/ar.jsonl).
+    ("fr", "L'explosion a fait un mort et une quinzaine de blessés.", [("killed", 1, 1, 1, None, None), ("injured", 15, 15, 19, None, None)]),
+    ("fr", "Le préfet a indiqué que 12 personnes avaient été tuées.", [("killed", 12, 12, 12, None, "people")]),
+    ("fr", "Des hommes armés ont tué trois soldats et cinq civils.", [("killed", 8, 8, 8, None, "soldiers")]),
+    ("ar", "قتل ثلاثة جنود وخمسة مدنيين في هجوم.", [("killed", 8, 8, 8, None, "soldiers")]),
+    ("ar", "ارتفعت الحصيلة إلى 2946 قتيلا.", [("killed", 2946, 2946, 2946, None, None)]),
+    ("ar", "غرق 23 مهاجرا قبالة السواحل.", [("killed", 23, 23, 23, None, "migrants")]),
+    ("ar", "نقل 25 عاملا إلى المستشفى.", [("injured", 25, 25, 25, None, "workers")]),
 ]
 
 MULTILINGUAL_NEGATIVE = [
@@ -245,6 +253,8 @@ MULTILINGUAL_NEGATIVE = [
     ("ar", "لم يصب أحد بأذى."),
     ("ar", "وكان 50 شخصا قد قتلوا في هجوم مماثل العام الماضي."),
     ("ar", "منذ بداية الحرب قتل أكثر من 30 ألف شخص."),
+    ("fr", "Les attentats du 13 novembre 2015, qui avaient fait 130 morts, restent dans les mémoires."),
+    ("ar", "في الذكرى الخامسة للانفجار الذي أودى بحياة أكثر من 220 شخصا."),
 ]
 
 

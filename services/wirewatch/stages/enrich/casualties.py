@@ -231,6 +231,8 @@ class Lexicon:
         self.multipliers = {k.lower(): int(v) for k, v in num.get("multipliers", {}).items()}
         self.fixed = {_norm(k): int(v) for k, v in num.get("fixed", {}).items()}
         self.articles = {a.lower() for a in num.get("articles", [])}
+        # Casualty nouns an article counts one of on their own ("un mort", "un blessé").
+        self.article_terms = {_norm(t) for t in data.get("article_terms", [])}
         self.connectors = {c.lower() for c in num.get("connectors", [])}
         self.glued = [c.lower() for c in num.get("glued_connectors", [])]
         self.change_from = {w.lower() for w in num.get("change_from", [])}
@@ -281,6 +283,11 @@ class Lexicon:
         H = _alt(k for k, v in self.scales.items() if v < 1000)
         B = _alt(k for k, v in self.scales.items() if v >= 1000)
         A, C = _alt(self.articles), _alt(self.connectors)
+        # A number word may carry a glued list conjunction: "ثلاثة جنود وخمسة مدنيين".
+        glued_conj = [c for c in data.get("list_conjunctions", []) if c in data.get("clitic_prefixes", [])]
+        if glued_conj:
+            start = "(?:(?<![\\w])" + "".join(rf"|(?<=\s{re.escape(c)})" for c in glued_conj) + ")"
+            U, T = U.replace(r"(?<![\w])", start), T.replace(r"(?<![\w])", start)
         small = rf"{T}(?:[\s-]+(?:{C}\s+)?{U})?|{U}"
         if self.glued:  # unit before ten, the connector glued to the ten: "خمسة وعشرون"
             small = rf"{U}\s+{_raw(self.glued)}{_raw(self.tens)}(?![\w])|" + small
@@ -352,10 +359,24 @@ class Lexicon:
         # Older events: a cue before the figure in its clause, or after it before the next comma.
         bg = data.get("background", {})
         self.background_re = re.compile(_alt(bg.get("phrases", []), pre), f)
+        # Languages that write the day first ("du 13 novembre 2015") say so; English keeps "March 12,
+        # 2024" only, so that a bare "on 12 March 2024" in an undated text stays the event's own date.
+        day_first = r"(?:\d{1,2}\w{0,2}\s+(?=" + _alt(self.months) + r"))?" if bg.get("day_first_dates") else ""
         self.year_re = re.compile(
-            rf"{_alt(bg.get('year_prepositions', []), pre)}\s+(?:(?:{_alt(self.months)}\.?\s+)?(?:\d{{1,2}},?\s+)?)"
+            rf"{_alt(bg.get('year_prepositions', []), pre)}\s+(?:{day_first}(?:{_alt(self.months)}\.?\s+)?(?:\d{{1,2}},?\s+)?)"
             rf"(?P<year>(?:19|20)\d\d)(?!\d)", f,
         )
+        # Victim groups listed as one toll: "3 soldiers and 5 civilians", "3 soldats et 5 civils",
+        # "3 جنود و5 مدنيين" (a conjunction that is a clitic may be glued to the next figure).
+        clitics = set(data.get("clitic_prefixes", []))
+        conj = "|".join(
+            (rf"\s+{_phrase(c)}\s*" if c in clitics else rf"\s+{_phrase(c)}\s+")
+            for c in data.get("list_conjunctions", ["and", "plus", "as well as"])
+        )
+        self.group_gap_re = re.compile(
+            rf"((?:\s+[^\W\d_][\w'’-]*){{1,{_MAX_GROUP_WORDS}}}?)\s*(?:[,،]\s*(?:(?:{conj})|\s*)|[,،]?(?:{conj}))\Z", f
+        )
+        self.list_end_re = re.compile(rf"(?:{conj})\Z", f)
         self.clause_break_re = re.compile(rf"[;—–]|\s{_alt(bg.get('clause_breaks', []))}\s", f)
 
         att = data.get("attribution", {})
@@ -566,7 +587,6 @@ def _split_fatal(sent: str, qs: list[_Quantity], found_at: list, lex: Lexicon) -
     return found_at
 
 
-_GROUP_GAP = re.compile(r"((?:\s+[^\W\d_][\w'’-]*){1,%d}?)\s*(?:,\s*(?:and\s+)?|\s+and\s+|,?\s+as well as\s+|\s+plus\s+)\Z" % _MAX_GROUP_WORDS)
 
 
 def _sum_groups(sent: str, qs: list[_Quantity], i: int, step: int, q: _Quantity, lex: Lexicon) -> _Quantity:
@@ -580,10 +600,10 @@ def _sum_groups(sent: str, qs: list[_Quantity], i: int, step: int, q: _Quantity,
     while 0 <= j < len(qs):
         left, right = (qs[j], qs[j - step]) if step < 0 else (qs[j - step], qs[j])
         gap = sent[left.end : right.start]
-        m = _GROUP_GAP.fullmatch(gap)
+        m = lex.group_gap_re.fullmatch(gap)
         if m is None:
             break
-        joined = "," not in gap or bool(re.search(r"\b(?:and|plus|as well as)\s*\Z", gap))
+        joined = not re.search(r"[,،]", gap) or bool(lex.list_end_re.search(gap))
         if step < 0 and pending is q and not joined:
             break  # walking left, the first gap met is the list's last: it must be a conjunction
         words = m.group(1).split()
@@ -646,8 +666,9 @@ def _quantity(sent: str, m: re.Match, lex: Lexicon) -> _Quantity | None:
         lo = hi = lex.number(b)
         if lo is None:
             return None
-        if re.fullmatch(r"\d{4}", b) and 1000 <= lo <= 2999 and not lex.victim_re.match(after):
-            return None  # a year: "in 2019"; "1500 people" (no comma) is still a count
+        if re.fullmatch(r"\d{4}", b) and 1000 <= lo <= 2999 and not lex.victim_re.match(after) \
+                and not lex.after_re.match(after):
+            return None  # a year: "in 2019"; "1500 people", "2946 قتيلا" (no comma) are still counts
 
     code = lex.qualifiers.get(_norm(qual)) if qual else None
     return _qualified(m.start(), m.end(), lo, hi, code)
@@ -682,12 +703,15 @@ def _attach_after(sent: str, q: _Quantity, lex: Lexicon) -> tuple[str, str | Non
     for _ in range(_MAX_STEPS):
         m = lex.after_re.match(sent, p)
         if m:
-            if q.article and not (victim and victim[1] == 1):
-                return None  # "a dead man", "a wounded soldier said": adjectives, not reports
+            term = _strip_prefix(m.group(1), lex)
+            if q.article and not (victim and victim[1] == 1) and not (
+                victim is None and p == q.end and term in lex.article_terms
+            ):
+                return None  # "a dead man", "a wounded soldier said": adjectives; "un mort" is a noun
             if epistemic and q.qualifier != "up_to":
                 # "hundreds may have died": an estimate, so the figure is a ceiling.
                 q = _qualified(q.start, q.end, q.min, q.max if q.max is not None else q.count, "up_to")
-            return lex.after[_strip_prefix(m.group(1), lex)], victim[0] if victim else None, q
+            return lex.after[term], victim[0] if victim else None, q
         m = lex.aux_re.match(sent, p)
         if m:
             seen_aux, p = True, m.end()
