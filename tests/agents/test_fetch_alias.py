@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
-
 from wirewatch.agents import fetch as fetch_agent
 from wirewatch.demo.site import DemoSite
 from wirewatch.errors import Rejected
@@ -24,6 +23,8 @@ from wirewatch.settings import load_settings
 from wirewatch.sinks import open_storage
 from wirewatch.sinks import storage as storage_module
 from wirewatch.sources.links import make_link
+
+from tests.harness.loopback import serve
 
 
 @pytest.fixture(scope="module")
@@ -134,23 +135,9 @@ async def shortener():
             return web.Response(status=301, headers={"Location": "/news/ferry-pier"})
         return web.Response(text=PIER.format(canonical=sh.url("/news/ferry")), content_type="text/html")
 
-    @web.middleware
-    async def count(request: web.Request, handler):
-        sh.hits[request.path] += 1
-        return await handler(request)
-
-    app = web.Application(middlewares=[count])
-    app.router.add_get("/s/k1", short)
-    app.router.add_get("/go/k1", hop)
-    app.router.add_get("/news/ferry", page)
-    app.router.add_get("/news/ferry-pier", page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site_ = web.TCPSite(runner, "127.0.0.1", 0)
-    await site_.start()
-    sh.base = "http://127.0.0.1:%d" % runner.addresses[0][1]
-    yield sh
-    await runner.cleanup()
+    routes = {"/s/k1": short, "/go/k1": hop, "/news/ferry": page, "/news/ferry-pier": page}
+    async with serve(routes, sh.hits) as sh.base:
+        yield sh
 
 
 async def test_og_url_is_the_canonical_url_without_rel_canonical(shortener, runtime):

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp import web
-
 from wirewatch import contract
 from wirewatch.agents import fetch as fetch_agent
 from wirewatch.errors import TransientError
@@ -23,6 +22,8 @@ from wirewatch.sources.links import make_link
 from wirewatch.sources.poller import Source, SourcePoller
 from wirewatch.stages.fetch import build_client, fetch
 from wirewatch.stages.politeness import Politeness
+
+from tests.harness.loopback import FakeTime, serve
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 SOURCES = SourceSettings(min_interval=60, max_interval=3600, backoff_max=4 * 3600, stale_after=6 * 3600)
@@ -77,37 +78,10 @@ async def publisher() -> AsyncIterator[Publisher]:
             return web.Response(status=p.story_status, headers=p.headers)
         return web.Response(text=STORY, content_type="text/html")
 
-    @web.middleware
-    async def count(request: web.Request, handler):
-        p.hits[request.path] += 1
-        return await handler(request)
-
-    app = web.Application(middlewares=[count])
-    app.router.add_get("/robots.txt", robots)
-    app.router.add_get("/feed.xml", feed)
-    app.router.add_get("/private/feed.xml", feed)
-    app.router.add_get("/moved.xml", moved)
-    app.router.add_get("/story/{id}", story)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    p.base = "http://127.0.0.1:%d" % runner.addresses[0][1]
-    yield p
-    await runner.cleanup()
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(round(seconds, 6))
-        self.now += seconds
+    routes = {"/robots.txt": robots, "/feed.xml": feed, "/private/feed.xml": feed, "/moved.xml": moved,
+              "/story/{id}": story}
+    async with serve(routes, p.hits) as p.base:
+        yield p
 
 
 def fetch_settings(**kw) -> FetchSettings:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
-from tests.harness.origin import Origin
 from wirewatch.errors import PermanentError, TransientError
 from wirewatch.settings import FetchSettings
 from wirewatch.stages.fetch import build_client, fetch
 from wirewatch.stages.politeness import Politeness
+
+from tests.harness.loopback import FakeTime
+from tests.harness.origin import Origin
 
 
 def polite_settings(**kw) -> FetchSettings:
@@ -101,19 +102,6 @@ async def test_retry_after_pauses_the_host(origin):
             await fetch(origin.url("/article"), c, s, polite)
     assert e.value.reason == "host_busy" and 100 < e.value.retry_after <= 120
     assert origin.hits["/article"] == 0
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(round(seconds, 6))
-        self.now += seconds
 
 
 async def test_token_bucket_allows_a_burst_then_the_rate():
