@@ -42,7 +42,7 @@ bench-extract: install
 
 # FILE: JSONL of {"text", "gold_killed", "gold_injured"} per line; empty scores the project's corpus.
 bench-casualty: install
-	$(PY) -m benchmarks.bench_casualty $(if $(FILE),--file $(FILE))
+	$(PY) -m benchmarks.bench_casualty $(if $(FILE),--file $(FILE)) $(if $(SPEED_DOCS),--speed-docs $(SPEED_DOCS))
 
 clean:
 	rm -rf $(VENV) .cache var .pytest_cache

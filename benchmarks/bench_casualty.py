@@ -1,6 +1,6 @@
 """Casualty figures: how often the article-level killed/injured figures are right, and how fast.
 
-In:  ``--file F``: a JSONL file, one article per line: ``{"text": str, "gold_killed": int,
+In:  ``--file F``: a JSONL file (``.jsonl`` or gzip-compressed ``.jsonl.gz``), one article per line: ``{"text": str, "gold_killed": int,
      "gold_injured": int}`` (optional ``"title"``, ``"language"``, ``"published"``). Without it, the
      project's own labelled corpus (tests/corpus/casualties/*.jsonl). Lines that are not JSON
      objects with a non-empty text and non-negative integer golds are counted as ``bad_lines`` and
@@ -15,15 +15,24 @@ Definitions (k = killed or injured; "pos" = over the articles whose gold for k i
     {k}_within10, {k}_within10_pos
                                  share where |predicted - gold| <= 0.1 * gold (so a gold of 0 needs a
                                  prediction of 0, and below 10 it means exact).
-    killed_ge{t}_precision / _recall, t in {1, 10}: alert-threshold crossings. An article crosses
-                                 when its killed figure is >= t. precision = both cross / predicted
+    {k}_ge{t}_precision / _recall, t in {1, 10}: alert-threshold crossings. An article crosses
+                                 when its figure is >= t. precision = both cross / predicted
                                  crosses, recall = both cross / gold crosses; null when the
                                  denominator is 0.
+    false_alarm_rate             killed > 0 predicted on an article whose gold killed is 0, over
+                                 those articles (injured_false_alarm_rate: the same for injured).
+    {k}_exact_pos_{half}         when the articles carry an ``incident_id``: killed/injured exact on
+                                 the articles with gold > 0 of each half of a split by incident
+                                 (``even``/``odd``: parity of a stable hash of the id), so that a
+                                 gain can be checked to hold on both halves, not fitted to one.
     docs_per_s                   enrichment (the whole enrich stage: language, casualties, places,
-                                 keywords) on one core: articles / CPU-free wall seconds in this
-                                 single-threaded process, best of --repeat passes.
+                                 keywords) on one core, on article-length text: the speed sample is
+                                 up to --speed-docs articles of at least 1,500 characters (all
+                                 articles when none is that long), evenly spread over the file;
+                                 articles / wall seconds in this single-threaded process, best of
+                                 --repeat passes. speed_docs / speed_mean_chars describe the sample.
     extract_docs_per_s           trafilatura-based extraction (stages/extract.py) of the same
-                                 articles wrapped in a minimal HTML page, same process, same run;
+                                 sample wrapped in a minimal HTML page, same process, same run;
                                  enrich_vs_extract = docs_per_s / extract_docs_per_s (above 1:
                                  enrichment is not the bottleneck).
     baseline_*                   a plain regex extractor in the style of GDELT's counts (a number
@@ -34,7 +43,9 @@ Definitions (k = killed or injured; "pos" = over the articles whose gold for k i
 from __future__ import annotations
 
 import argparse
+import gzip
 import re
+import zlib
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -43,12 +54,14 @@ import orjson
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "corpus" / "casualties"
 THRESHOLDS = (1, 10)
+SPEED_MIN_CHARS = 1500  # article length: the median real article is ~1,300 characters, a wire story 4,000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("casualty")
     g.add_argument("--file", default=None, help="JSONL of {text, gold_killed, gold_injured} (default: the project's corpus)")
     g.add_argument("--repeat", type=int, default=3, help="timing passes (best is reported)")
+    g.add_argument("--speed-docs", type=int, default=300, help="article-length articles timed (0: no timing)")
 
 
 def load(path: Path | str | None) -> tuple[list[dict], int]:
@@ -56,7 +69,7 @@ def load(path: Path | str | None) -> tuple[list[dict], int]:
     paths = [Path(path)] if path else sorted(CORPUS.glob("*.jsonl"))
     docs, bad = [], 0
     for p in paths:
-        with open(p, "rb") as fh:
+        with (gzip.open(p, "rb") if p.suffix == ".gz" else open(p, "rb")) as fh:
             for raw in fh:
                 if not raw.strip():
                     continue
@@ -139,15 +152,37 @@ def score(docs: list[dict], preds: list[tuple[int, int]]) -> dict:
         out[f"{k}_within10"] = _share(pairs, _within10)
         out[f"{k}_within10_pos"] = _share(pos, _within10)
         out[f"{k}_pos_docs"] = len(pos)
-    gold = [d.get("gold_killed", 0) for d in docs]
-    pred = [p[0] for p in preds]
-    for t in THRESHOLDS:
-        both = sum(1 for g, p in zip(gold, pred) if g >= t and p >= t)
-        pc = sum(1 for p in pred if p >= t)
-        gc = sum(1 for g in gold if g >= t)
-        out[f"killed_ge{t}_precision"] = round(both / pc, 4) if pc else None
-        out[f"killed_ge{t}_recall"] = round(both / gc, 4) if gc else None
+        for t in THRESHOLDS:
+            both = sum(1 for g, p in pairs if g >= t and p >= t)
+            pc = sum(1 for p in pred if p >= t)
+            gc = sum(1 for g in gold if g >= t)
+            out[f"{k}_ge{t}_precision"] = round(both / pc, 4) if pc else None
+            out[f"{k}_ge{t}_recall"] = round(both / gc, 4) if gc else None
+        zero = [(g, p) for g, p in pairs if g == 0]
+        out["false_alarm_rate" if k == "killed" else f"{k}_false_alarm_rate"] = _share(zero, lambda g, p: p > 0)
     return out
+
+
+def halves(docs: list[dict], preds: list[tuple[int, int]]) -> dict:
+    """Exact scores on each half of a split by incident (stable: crc32 of the id, not Python's hash)."""
+    if not docs or not all(d.get("incident_id") is not None for d in docs):
+        return {}
+    out: dict[str, Any] = {}
+    for name, parity in (("even", 0), ("odd", 1)):
+        ix = [i for i, d in enumerate(docs) if zlib.crc32(str(d["incident_id"]).encode()) % 2 == parity]
+        s = score([docs[i] for i in ix], [preds[i] for i in ix])
+        for k in ("killed_exact_pos", "injured_exact_pos", "killed_ge10_precision", "false_alarm_rate"):
+            out[f"{k}_{name}"] = s[k]
+    return out
+
+
+def speed_sample(docs: list[dict], n: int) -> list[dict]:
+    """Up to n article-length documents, evenly spread over the file (deterministic)."""
+    long = [d for d in docs if len(d["text"]) >= SPEED_MIN_CHARS] or docs
+    if n <= 0 or not long:
+        return []
+    step = max(1, len(long) // n)
+    return long[::step][:n]
 
 
 def _within10(g: int, p: int) -> bool:
@@ -188,11 +223,16 @@ def run(args: argparse.Namespace) -> dict:
     for k in ("killed_exact", "killed_exact_pos", "injured_exact", "injured_exact_pos"):
         result[f"baseline_{k}"] = base[k]
 
-    if docs:
+    result.update(halves(docs, preds))
+
+    sample = speed_sample(docs, getattr(args, "speed_docs", 300))
+    result["speed_docs"] = len(sample)
+    result["speed_mean_chars"] = round(sum(len(d["text"]) for d in sample) / len(sample)) if sample else None
+    if sample:
         from wirewatch.stages.enrich import enrich
 
-        result["docs_per_s"] = _rate(lambda d: enrich(_article(d)), docs, repeat)
-        pages = [_html(d) for d in docs]
+        result["docs_per_s"] = _rate(lambda d: enrich(_article(d)), sample, repeat)
+        pages = [_html(d) for d in sample]
 
         def _extract(i: int) -> None:
             try:
@@ -226,7 +266,9 @@ def _table(r: dict) -> None:
         print(f"{k:<28}{_fmt(r.get(k)):>12}{_fmt(r.get('baseline_' + k)):>12}")
     for k in ("killed_within10", "killed_within10_pos", "injured_within10", "injured_within10_pos",
               "killed_ge1_precision", "killed_ge1_recall", "killed_ge10_precision", "killed_ge10_recall",
-              "docs_per_s", "extract_docs_per_s", "enrich_vs_extract", "docs", "bad_lines"):
+              "false_alarm_rate", "injured_ge1_precision", "injured_ge1_recall", "injured_ge10_precision",
+              "injured_false_alarm_rate", "killed_exact_pos_even", "killed_exact_pos_odd",
+              "injured_exact_pos_even", "injured_exact_pos_odd", "speed_docs", "speed_mean_chars", "docs_per_s", "extract_docs_per_s", "enrich_vs_extract", "docs", "bad_lines"):
         print(f"{k:<28}{_fmt(r.get(k)):>12}")
 
 
