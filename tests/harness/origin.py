@@ -136,6 +136,7 @@ class Origin:
             "/no-location": no_location, "/to-ftp": to_ftp, "/bad-location": bad_location,
             "/refresh": refresh, "/refresh-noscript": refresh_noscript, "/refresh-loop/a": refresh_loop_a,
             "/refresh-loop/b": refresh_loop_b, "/reload-self": reload_self,
+            "/refresh-in-comment": refresh_in_comment,
             # redirects that aim inside: every target is on loopback, never another network
             "/to-loopback": to_loopback, "/to-ipv6-loopback": to_ipv6_loopback, "/to-unspecified": to_unspecified,
             "/to-decimal-loopback": to_decimal_loopback,
@@ -219,6 +220,16 @@ async def refresh_noscript(request: web.Request) -> web.Response:
     return html(
         '<html><head><script>location.replace("/article")</script>'
         '<noscript><META CONTENT="0;URL=&quot;/r/article?id=9&quot;" HTTP-EQUIV="Refresh"></noscript></head></html>'
+    )
+
+
+async def refresh_in_comment(request: web.Request) -> web.Response:
+    # An article whose head sends old IE elsewhere in a conditional comment: every other browser
+    # (and we) stay on the article. The comment's target does not exist.
+    return html(
+        "<!doctype html><html><head><title>Flood</title>"
+        '<!--[if lt IE 9]><meta http-equiv="refresh" content="0; url=/upgrade-your-browser"><![endif]-->'
+        "</head><body><p>Water rose overnight.</p></body></html>"
     )
 
 

@@ -166,6 +166,12 @@ async def test_meta_refresh_inside_noscript_after_a_redirect(origin, client, set
     assert result.final_url == origin.url("/r/article?id=9")
 
 
+async def test_meta_refresh_inside_a_comment_is_not_followed(origin, client, settings):
+    result = await fetch(origin.url("/refresh-in-comment"), client, settings)
+    assert result.redirects == () and result.final_url == origin.url("/refresh-in-comment")
+    assert "Water rose" in result.html and origin.hits["/upgrade-your-browser"] == 0
+
+
 async def test_meta_refresh_loop(origin, client, settings):
     with pytest.raises(PermanentError) as e:
         await fetch(origin.url("/refresh-loop/a"), client, settings)
@@ -185,6 +191,11 @@ def test_meta_refresh_parsing():
     assert meta_refresh('<meta http-equiv="refresh" content="600; url=/d">', base) is None
     assert meta_refresh('<meta http-equiv="refresh" content="5">', base) is None
     assert meta_refresh('<meta name="description" content="0; url=/e">', base) is None
+    # Commented out (an old-IE conditional comment, a disabled template line): not a redirect.
+    assert meta_refresh('<head><!--[if IE]><meta http-equiv="refresh" content="0; url=/f"><![endif]--></head>', base) is None
+    assert meta_refresh('<!-- <meta http-equiv="refresh" content="0; url=/g"> --><meta http-equiv="refresh" '
+                        'content="0; url=/h">', base) == "https://s.example/h"
+    assert meta_refresh("<p>the http-equiv=refresh attribute, explained</p>", base) is None
 
 
 async def test_wrong_charset_label_falls_back_to_the_bytes(origin, client, settings):

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
-import html as html_lib
 import re
 import ssl
 import time
@@ -35,6 +34,8 @@ from email.utils import parsedate_to_datetime
 
 import charset_normalizer
 import httpx
+import lxml.etree
+import lxml.html
 
 from ..errors import PermanentError, TransientError
 from ..settings import FetchSettings
@@ -57,8 +58,7 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs
 # or curly quotes and dashes in such pages turn into control characters.
 _WHATWG_ALIASES = {"latin_1": "cp1252", "ascii": "cp1252", "iso8859_1": "cp1252"}
 # Shorteners answer with a tiny page whose <meta refresh> (often inside <noscript>) names the target.
-_META_TAG = re.compile(r"<meta\b[^>]*>", re.IGNORECASE)
-_ATTR = re.compile(r"""([a-zA-Z][a-zA-Z0-9_:-]*)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""")
+_REFRESH_HINT = re.compile(r"http-equiv\s*=\s*[\"']?\s*refresh", re.IGNORECASE)
 _REFRESH = re.compile(r"""^\s*(\d+(?:\.\d*)?)\s*(?:[;,]\s*)?(?:url\s*=\s*)?(.*)$""", re.IGNORECASE | re.DOTALL)
 # A refresh after longer than this is a page that reloads itself, not a redirect.
 _MAX_REFRESH_DELAY = 30.0
@@ -192,13 +192,23 @@ async def _follow(submitted: str, start: str, client: httpx.AsyncClient, setting
 
 
 def meta_refresh(text: str, base: str) -> str | None:
-    """The URL a page sends the browser to with ``<meta http-equiv=refresh content="0; url=...">``."""
+    """The URL a page sends the browser to with ``<meta http-equiv=refresh content="0; url=...">``.
+
+    The head of the document is parsed, not searched as text: a tag inside an HTML comment (an
+    old-IE conditional comment, a commented-out template) is no redirect, and a regex cannot tell.
+    A cheap text test first, so the parser runs only on the few pages that name a refresh at all.
+    """
     head = text[:_META_SCAN_BYTES * 2]
-    for tag in _META_TAG.finditer(head):
-        attrs = {k.lower(): html_lib.unescape(v.strip("\"'")) for k, v in _ATTR.findall(tag.group(0))}
-        if attrs.get("http-equiv", "").strip().lower() != "refresh":
+    if not _REFRESH_HINT.search(head):
+        return None
+    try:
+        doc = lxml.html.document_fromstring(head)
+    except (lxml.etree.ParserError, ValueError):  # nothing parsable: no element, so no refresh
+        return None
+    for tag in doc.iter("meta"):
+        if (tag.get("http-equiv") or "").strip().lower() != "refresh":
             continue
-        m = _REFRESH.match(attrs.get("content", ""))
+        m = _REFRESH.match(tag.get("content") or "")
         if not m or float(m.group(1)) > _MAX_REFRESH_DELAY:
             continue
         target = m.group(2).strip().strip("\"'").strip()
