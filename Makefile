@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run demo test test-deps bench bench-extract bench-casualty lint clean help
+.PHONY: install run demo test test-deps bench bench-extract bench-casualty bench-stories lint clean help
 
 help:
 	@echo "make run    install, then run wirewatch on embedded defaults (broker + SQLite)"
@@ -43,6 +43,11 @@ bench-extract: install
 # FILE: JSONL of {"text", "gold_killed", "gold_injured"} per line; empty scores the project's corpus.
 bench-casualty: install
 	$(PY) -m benchmarks.bench_casualty $(if $(FILE),--file $(FILE)) $(if $(SPEED_DOCS),--speed-docs $(SPEED_DOCS))
+
+# FILE: JSONL(.gz) of articles with incident_id (e.g. ../shared/data/casualty-gva-dev/articles.jsonl.gz):
+# story grouping scored against the real events, then the synthetic speed check. ARGS: more options.
+bench-stories: install
+	$(PY) -m benchmarks.bench_stories $(if $(FILE),--stories-file $(FILE)) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .cache var .pytest_cache

@@ -1,6 +1,32 @@
-"""Story matching: how fast the route stage decides which story an alerting article joins.
+"""Story grouping: how well stories match real events (``--stories-file``), and how fast matching is.
 
-In:  nothing (synthetic stories and the ten-outlet corpus of tests/harness/ten_outlets.py).
+Two modes.
+
+Quality, given ``--stories-file F`` (JSONL or .jsonl.gz, one article a line: ``text`` = title, blank
+line, body; ``published`` YYYY-MM-DD; ``url``; ``incident_id`` naming the real event; e.g.
+../shared/data/casualty-gva-dev/articles.jsonl.gz). Every dated article goes, in ``published``
+order, through the enrich stage and the route agent's core (agents/route.py ``make_core``: the
+default rules, then ``Storage.assign_story`` on SQLite with the candidate index), as the pipeline
+does. Articles with no date are left out (``undated``). Scored over the articles that raise an
+alert (match a rule), with the stories they joined against the incidents:
+     ``b3_precision`` / ``b3_recall`` / ``b3_f1``: B-cubed (per article: the share of its story that
+     is its incident, and of its incident that is its story; averaged);
+     ``ceiling_b3_recall`` / ``ceiling_b3_f1``: the same for the window-limited ceiling, each
+     incident cut where two of its consecutive articles are more than the story window apart (what
+     window matching alone can reach); ``b3_f1_of_ceiling`` = b3_f1 / ceiling_b3_f1;
+     ``pair_precision`` / ``pair_recall`` / ``pair_f1``: over pairs of articles (same story vs same
+     incident);
+     ``repeat_new_alert_rate``: the share of alerting articles that raise a second "new" alert for an
+     incident already alerted; ``repeat_new_in_window``: how many of those came within the window of
+     the incident's previous article (a missed join rather than a follow-up);
+     ``merged_incidents``: stories holding articles of more than one incident
+     (``merged_incidents_other_date``: of those, incidents on different dates);
+     ``articles_per_s``: route decisions (evaluate + assign_story) per second, enrichment excluded;
+     ``enrich_per_s`` beside it.
+``--stories-parity even|odd`` keeps the incidents whose id is even (odd): two halves to check a
+change on both. ``--stories-limit N`` keeps the first N dated articles (a quick look).
+
+Speed, always (synthetic: the ten-outlet corpus of tests/harness/ten_outlets.py).
 Out, with n candidate stories open in the window (n in 10, 100, 1000; each an unrelated event with
 its own wording), one core, best of --stories-repeat passes:
      ``decide_per_s_<n>``: route.decide over every open story (the scan, as before the index);
@@ -20,10 +46,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import json
+import re
 import random
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +62,12 @@ _WORDS = ("river market port bridge school mine tower road valley border hospita
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument_group("stories").add_argument("--stories-repeat", type=int, default=3, help="timing passes")
+    g = parser.add_argument_group("stories")
+    g.add_argument("--stories-repeat", type=int, default=3, help="timing passes")
+    g.add_argument("--stories-file", default=None, help="JSONL(.gz) of articles with incident_id: score story grouping")
+    g.add_argument("--stories-parity", choices=("even", "odd"), default=None, help="keep incidents of this id parity")
+    g.add_argument("--stories-limit", type=int, default=None, help="keep the first N dated articles")
+    g.add_argument("--stories-skip-speed", action="store_true", help="quality only: skip the synthetic speed check")
 
 
 def _articles() -> list[dict]:
@@ -134,7 +168,175 @@ async def _assign(rule, enriched: list[dict], n: int, indexed: bool, at: str) ->
     return len(enriched) / took
 
 
+# -- quality on real events ------------------------------------------------------------------------
+
+_ARCHIVED = re.compile(r"^https?://web\.archive\.org/web/[^/]+/(?P<url>.+)$")
+
+
+def load_events(path: Path | str, parity: str | None = None, limit: int | None = None) -> tuple[list[dict], int]:
+    """(article payloads in publication order, undated count) from a JSONL(.gz) with incident_id."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    rows, undated = [], 0
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            if parity is not None and int(re.sub(r"\D", "", str(r["incident_id"])) or 0) % 2 != (parity == "odd"):
+                continue
+            if not r.get("published"):
+                undated += 1
+                continue
+            rows.append(r)
+    rows.sort(key=lambda r: (r["published"], r.get("id") or r["url"]))
+    out = []
+    for i, r in enumerate(rows[:limit]):
+        title, _, body = (r.get("text") or "").strip().partition("\n")
+        m = _ARCHIVED.match(r.get("url") or "")
+        url = m["url"] if m else (r.get("url") or f"https://example.invalid/{i}")
+        # Only a date is known: the pipeline then places the article at its fetch time.
+        at = f"{r['published'][:10]}T12:00:00Z"
+        out.append({"link_id": f"l{i}", "source": "bench", "url": url, "final_url": url, "canonical_url": url,
+                    "redirects": [], "status": 200, "content_type": "text/html", "fetched_at": at,
+                    "title": title.strip(), "text": body.strip(), "authors": [], "published": r["published"][:10],
+                    "language": None, "sitename": None, "description": None, "image": None,
+                    "_incident": str(r["incident_id"]), "_incident_date": r.get("incident_date")})
+    return out, undated
+
+
+def _b3(assigned: list[str], gold: list[str]) -> tuple[float, float, float]:
+    by_a: dict[str, set[int]] = {}
+    by_g: dict[str, set[int]] = {}
+    for i, (a, g) in enumerate(zip(assigned, gold)):
+        by_a.setdefault(a, set()).add(i)
+        by_g.setdefault(g, set()).add(i)
+    n = len(assigned) or 1
+    p = sum(len(by_a[a] & by_g[g]) / len(by_a[a]) for a, g in zip(assigned, gold)) / n
+    r = sum(len(by_a[a] & by_g[g]) / len(by_g[g]) for a, g in zip(assigned, gold)) / n
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def _pairs(assigned: list[str], gold: list[str]) -> tuple[float, float, float]:
+    def pairs(labels: list[str]) -> set[tuple[int, int]]:
+        groups: dict[str, list[int]] = {}
+        for i, x in enumerate(labels):
+            groups.setdefault(x, []).append(i)
+        return {(a, b) for g in groups.values() for j, a in enumerate(g) for b in g[j + 1:]}
+
+    pa, pg = pairs(assigned), pairs(gold)
+    p = len(pa & pg) / len(pa) if pa else 1.0
+    r = len(pa & pg) / len(pg) if pg else 1.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def window_cut(gold: list[str], at: list[datetime], window: timedelta) -> list[str]:
+    """Each incident cut where two of its consecutive articles are more than `window` apart."""
+    last: dict[str, datetime] = {}
+    part: dict[str, int] = {}
+    out = []
+    for g, t in zip(gold, at):
+        if g in last and t - last[g] > window:
+            part[g] = part.get(g, 0) + 1
+        last[g] = t
+        out.append(f"{g}#{part.get(g, 0)}")
+    return out
+
+
+async def _route_all(enriched: list[dict]) -> tuple[list[tuple[int, str, list[str]]], float]:
+    """Each alerting article's (index, story id, alert kinds), through the route agent's core."""
+    from wirewatch.agents import route as route_agent
+    from wirewatch.runtime import Runtime
+    from wirewatch.settings import load_settings
+    from wirewatch.sinks.storage import open_storage
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/stories.db?synchronous=normal"
+        rt = Runtime(load_settings(storage_url=url)).load()
+        rt.storage = open_storage(url)
+        await rt.storage.start()
+        assign, seen = rt.storage.assign_story, {}
+
+        async def recording(canonical_url, *a, **kw):  # which story each article joined
+            d = await assign(canonical_url, *a, **kw)
+            seen[canonical_url] = d.story.story_id
+            return d
+
+        rt.storage.assign_story = recording  # type: ignore[method-assign]
+        core = route_agent.make_core(rt)
+        out = []
+        try:
+            t = time.perf_counter()
+            for i, e in enumerate(enriched):
+                seen.pop(e["canonical_url"], None)
+                emits = await core(e)
+                if e["canonical_url"] in seen:
+                    out.append((i, seen[e["canonical_url"]], [x.value["kind"] for x in emits]))
+            took = time.perf_counter() - t
+        finally:
+            await rt.storage.close()
+    return out, len(enriched) / took
+
+
+def quality(path: Path | str, parity: str | None = None, limit: int | None = None,
+            window: timedelta | None = None) -> dict:
+    from wirewatch.stages import story
+    from wirewatch.stages.enrich import enrich
+
+    window = window or story.DEFAULT_WINDOW
+    articles, undated = load_events(path, parity, limit)
+    t = time.perf_counter()
+    enriched = [enrich({k: v for k, v in a.items() if not k.startswith("_")}) for a in articles]
+    enrich_per_s = len(articles) / (time.perf_counter() - t)
+    routed, per_s = asyncio.run(_route_all(enriched))
+    idx = [i for i, _, _ in routed]
+    stories = [s for _, s, _ in routed]
+    gold = [articles[i]["_incident"] for i in idx]
+    at = [story.view(enriched[i]).at for i in idx]
+    p, r, f = _b3(stories, gold)
+    ceiling = window_cut(gold, at, window)
+    _, cr, cf = _b3(ceiling, gold)
+    pp, pr, pf = _pairs(stories, gold)
+    alerted: dict[str, datetime] = {}
+    last: dict[str, datetime] = {}
+    repeats = in_window = 0
+    for (_, _, kinds), g, t_ in zip(routed, gold, at):
+        if "new" in kinds:
+            if g in alerted:
+                repeats += 1
+                in_window += t_ - last[g] <= window
+            alerted[g] = t_
+        last[g] = t_
+    members: dict[str, set[str]] = {}
+    for s, g in zip(stories, gold):
+        members.setdefault(s, set()).add(g)
+    dates = {a["_incident"]: a["_incident_date"] for a in articles}
+    merged = [gs for gs in members.values() if len(gs) > 1]
+    return {
+        "articles": len(articles), "undated": undated, "alerting": len(routed), "incidents": len(set(gold)),
+        "stories": len(members),
+        "b3_precision": round(p, 4), "b3_recall": round(r, 4), "b3_f1": round(f, 4),
+        "ceiling_b3_recall": round(cr, 4), "ceiling_b3_f1": round(cf, 4),
+        "b3_f1_of_ceiling": round(f / cf, 4) if cf else None,
+        "pair_precision": round(pp, 4), "pair_recall": round(pr, 4), "pair_f1": round(pf, 4),
+        "repeat_new_alert_rate": round(repeats / len(routed), 4) if routed else 0.0,
+        "repeat_new_alerts": repeats, "repeat_new_in_window": in_window,
+        "merged_incidents": len(merged),
+        "merged_incidents_other_date": sum(len({dates[g] for g in gs}) > 1 for gs in merged),
+        "articles_per_s": round(per_s, 1), "enrich_per_s": round(enrich_per_s, 1),
+    }
+
+
 def run(args: argparse.Namespace) -> dict:
+    result: dict = {}
+    path = getattr(args, "stories_file", None)
+    if path:
+        result.update(quality(path, getattr(args, "stories_parity", None), getattr(args, "stories_limit", None)))
+    if not getattr(args, "stories_skip_speed", False):
+        result.update(speed(args))
+    return result
+
+
+def speed(args: argparse.Namespace) -> dict:
     from wirewatch.stages import route
 
     articles, enrich = _articles()
@@ -165,3 +367,13 @@ def run(args: argparse.Namespace) -> dict:
         result[f"assign_per_s_1000_{name}"] = round(asyncio.run(_assign(rule, enriched, 1000, indexed, at)), 1)
     result["assign_indexed_vs_scan_1000"] = round(result["assign_per_s_1000_indexed"] / result["assign_per_s_1000_scan"], 2)
     return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="bench_stories", description=__doc__)
+    add_arguments(parser)
+    print(json.dumps(run(parser.parse_args(argv))))
+
+
+if __name__ == "__main__":
+    main()

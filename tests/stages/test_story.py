@@ -212,3 +212,41 @@ def test_matching_on_the_indexed_candidates_decides_as_matching_on_all() -> None
         for k in story.keys(v):
             index.setdefault(k, set()).add((picked_i or indexed[-1]).story_id)
     assert [s.state["size"] for s in indexed] == [s.state["size"] for s in full]
+
+
+# -- the grouping benchmark's measures (benchmarks/bench_stories.py) -----------------------------
+
+
+def test_b_cubed_and_pairs_score_a_split_and_a_merge() -> None:
+    from benchmarks.bench_stories import _b3, _pairs
+
+    gold = ["a", "a", "a", "b"]
+    assert _b3(["x", "x", "x", "y"], gold) == (1.0, 1.0, 1.0)
+    p, r, _ = _b3(["x", "x", "y", "y"], gold)  # one article of a split off into b's story
+    assert p == pytest.approx((1 + 1 + 0.5 + 0.5) / 4) and r == pytest.approx((2 / 3 + 2 / 3 + 1 / 3 + 1) / 4)
+    assert _pairs(["x", "x", "y", "y"], gold)[:2] == (0.5, pytest.approx(1 / 3))
+
+
+def test_the_window_limited_ceiling_cuts_an_incident_at_its_gaps() -> None:
+    from datetime import datetime
+
+    from benchmarks.bench_stories import window_cut
+
+    day = [datetime(2026, 1, d) for d in (1, 2, 3, 9, 10, 11)]
+    assert window_cut(["a", "b", "a", "a", "b", "a"], day, timedelta(hours=48)) == ["a#0", "b#0", "a#0", "a#1", "b#1", "a#1"]
+
+
+def test_events_load_in_publication_order_with_archive_urls_unwrapped(tmp_path: Path) -> None:
+    from benchmarks.bench_stories import load_events
+
+    rows = [{"id": "2", "text": "Second headline\n\nBody two.", "published": "2026-01-02", "incident_id": "7",
+             "incident_date": "2026-01-01", "url": "http://web.archive.org/web/2026/http://news.example/b"},
+            {"id": "1", "text": "First headline\n\nBody one.", "published": "2026-01-01", "incident_id": "8",
+             "incident_date": "2026-01-01", "url": "https://news.example/a"},
+            {"id": "3", "text": "No date", "published": None, "incident_id": "8", "url": "https://news.example/c"}]
+    f = tmp_path / "events.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in rows))
+    articles, undated = load_events(f)
+    assert undated == 1 and [a["canonical_url"] for a in articles] == ["https://news.example/a", "http://news.example/b"]
+    assert articles[0]["title"] == "First headline" and articles[0]["text"] == "Body one."
+    assert [a["_incident"] for a in load_events(f, parity="odd")[0]] == ["7"]
