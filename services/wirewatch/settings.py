@@ -3,25 +3,87 @@
 Sources, highest first: keyword arguments, environment variables (``WIREWATCH_*``, nested fields
 with ``__``, e.g. ``WIREWATCH_FETCH__MAX_BYTES``), a YAML file named by ``WIREWATCH_CONFIG``, and
 the defaults below. Defaults run the whole service on one machine with nothing installed: an
-embedded broker and SQLite storage under ``data_dir``. Secrets are ``SecretStr`` and print masked.
+embedded broker and SQLite storage under ``data_dir``. Secrets are ``SecretStr`` and print masked;
+URLs that may carry credentials or tokens (storage, webhooks, Slack, Alertmanager) are ``SecretUrl``:
+they print with their user, password, path and query masked, so an operator still sees the host.
+Every model forbids unknown keys, so a typo in a nested name (env or YAML) is an error, not a default.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, SecretStr, ValidationError, field_validator,
+                      model_validator)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from .errors import ConfigError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+MASK = "**********"
 
 
-class FeedSource(BaseModel):
+def mask_url(url: str) -> str:
+    """``url`` with whatever may be a credential hidden: user and password, path, query, fragment.
+
+    postgresql://ww:pw@db:5432/ww -> postgresql://***@db:5432/***; a URL without a host part
+    (sqlite:///var/x.db) carries no credentials and is shown whole.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return MASK
+    if not parts.netloc:
+        return url if parts.scheme else (MASK if url else "")
+    host = parts.hostname or ""
+    shown = f"{parts.scheme}://{'***@' if '@' in parts.netloc else ''}{f'[{host}]' if ':' in host else host}"
+    shown += f":{port}" if port else ""
+    return shown + ("/***" if parts.path.strip("/") or parts.query or parts.fragment else "")
+
+
+class SecretUrl(SecretStr):
+    """A URL that may hold a secret (a password, a token in its path or query): masked by ``mask_url``."""
+
+    def _display(self) -> str:
+        return mask_url(self.get_secret_value())
+
+
+# pydantic serialises every SecretStr as a fixed mask; this keeps the URL's host visible in
+# `wirewatch settings` while its secrets stay hidden.
+MaskedUrl = Annotated[SecretUrl, PlainSerializer(lambda v: v._display(), return_type=str, when_used="json")]
+
+
+def reveal(value: SecretStr | str | None) -> str:
+    """The plain value of a secret setting (or of a plain string put there by model_copy)."""
+    if value is None:
+        return ""
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Strict(BaseModel):
+    """A settings group: an unknown key (WIREWATCH_FETCH__MAX_BYTE, or a typo in YAML) is an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FeedSource(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Short name, used in the link's `source`")
     url: str
     interval: float = Field(300.0, ge=10, description="Seconds between polls")
@@ -37,7 +99,7 @@ class SiteSource(FeedSource):
     """A site's homepage: its feed is found by autodiscovery (<link rel=alternate>), then polled."""
 
 
-class SourceSettings(BaseModel):
+class SourceSettings(Strict):
     """How feeds, sitemaps and sites are polled (sources/poller.py) and how links are deduplicated."""
 
     min_interval: float = Field(60.0, ge=1, description="Seconds: no source is polled more often, whatever it asks")
@@ -52,7 +114,7 @@ class SourceSettings(BaseModel):
     sites: list[SiteSource] = Field(default_factory=list, description='Homepages whose feed is autodiscovered: JSON list of {"name", "url", "interval"}')
 
 
-class FetchSettings(BaseModel):
+class FetchSettings(Strict):
     connect_timeout: float = Field(5.0, gt=0, description="Seconds to open a connection")
     read_timeout: float = Field(15.0, gt=0, description="Seconds between two reads")
     total_timeout: float = Field(30.0, gt=0, description="Seconds for a whole fetch, redirects included")
@@ -100,13 +162,13 @@ class FetchSettings(BaseModel):
         return v
 
 
-class RetrySettings(BaseModel):
+class RetrySettings(Strict):
     attempts: int = Field(4, ge=1, description="Tries of a transient failure before dead-lettering")
     backoff_initial: float = Field(0.5, ge=0, description="First backoff in seconds; doubles each try")
     backoff_max: float = Field(30.0, ge=0, description="Backoff ceiling in seconds")
 
 
-class SmtpSettings(BaseModel):
+class SmtpSettings(Strict):
     """Email alerts. Off while `host` or `to` is empty."""
 
     host: str = Field("", description="SMTP server; empty turns email alerts off")
@@ -119,11 +181,11 @@ class SmtpSettings(BaseModel):
     timeout: float = Field(15.0, gt=0, description="Seconds for one SMTP conversation")
 
 
-class ChannelSettings(BaseModel):
+class ChannelSettings(Strict):
     """Alert channels beyond `webhook_urls`, and how hard each is tried before dead-lettering."""
 
-    slack_webhook_urls: list[SecretStr] = Field(default_factory=list, description="Slack incoming-webhook URLs (they hold a token)")
-    alertmanager_urls: list[str] = Field(default_factory=list, description="Prometheus Alertmanager base URLs; alerts go to /api/v2/alerts")
+    slack_webhook_urls: list[MaskedUrl] = Field(default_factory=list, description="Slack incoming-webhook URLs (they hold a token)")
+    alertmanager_urls: list[MaskedUrl] = Field(default_factory=list, description="Prometheus Alertmanager base URLs; alerts go to /api/v2/alerts")
     apprise_urls: list[SecretStr] = Field(default_factory=list, description="Apprise notification URLs (ntfy://, tgram://, ...)")
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     timeout: float = Field(10.0, gt=0, description="Seconds for one HTTP delivery attempt")
@@ -137,7 +199,7 @@ class ChannelSettings(BaseModel):
     )
 
 
-class RouteSettings(BaseModel):
+class RouteSettings(Strict):
     """Stories, rule reloading and digests (stages/story.py, stages/rules_watch.py, stages/throttle.py)."""
 
     story_window: float = Field(48 * 3600.0, gt=0, description="Seconds after a story's last article in which a new article can still join it")
@@ -145,7 +207,20 @@ class RouteSettings(BaseModel):
     digest_interval: float = Field(30.0, gt=0, description="Seconds between checks for closed throttle windows whose digest is due")
 
 
-class KafkaSettings(BaseModel):
+class IntakeSettings(Strict):
+    """`POST /links`: who may submit, how much at once and how often (http/intake.py)."""
+
+    token: SecretStr | None = Field(
+        None, description="Bearer token `POST /links` requires (Authorization: Bearer ...). "
+        "Required when web_host is not a loopback address",
+    )
+    max_urls: int = Field(100, ge=1, description="URLs one request may carry; more is refused with 413")
+    rate: float = Field(5.0, gt=0, description="Requests per second one client (address) may make, sustained; more get 429")
+    burst: int = Field(20, ge=1, description="Requests one client may make back to back before `rate` applies")
+    max_url_length: int = Field(2048, ge=64, le=8192, description="Characters a submitted URL may have")
+
+
+class KafkaSettings(Strict):
     """Consumer-group timing. Production-sane defaults; tests shorten them to join groups fast."""
 
     session_timeout: float = Field(45.0, description="Seconds without a heartbeat before a worker leaves the group")
@@ -167,15 +242,15 @@ class Settings(BaseSettings):
     )
     topic_prefix: str = Field("wirewatch.", description="Prefix of every topic name")
     topic_partitions: int = Field(4, ge=1, description="Partitions of each topic: the unit of scale-out")
-    storage_url: str = Field(
-        "",
+    storage_url: MaskedUrl = Field(
+        SecretUrl(""),
         description="postgresql://user:pass@host/db, or sqlite:///path; empty means SQLite under data_dir",
     )
     data_dir: Path = Field(Path("var"), description="Where embedded broker, SQLite and state live")
     web_host: str = Field("127.0.0.1", description="Address of the HTTP server; 0.0.0.0 in containers")
     web_port: int = Field(6066, ge=0, le=65535, description="/metrics, POST /links, /health; 0 turns the HTTP server off")
     rules_file: Path = Field(PACKAGE_DIR / "defaults" / "rules.yaml", description="YAML alert rules, validated at boot")
-    webhook_urls: list[str] = Field(default_factory=list, description="Alert receivers, JSON POST")
+    webhook_urls: list[MaskedUrl] = Field(default_factory=list, description="Alert receivers, JSON POST (a token in the URL stays masked)")
     webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key signing webhook bodies (X-Wirewatch-Signature)")
     feeds: list[FeedSource] = Field(default_factory=lambda: list(DEFAULT_FEEDS), description='RSS/Atom feeds: JSON list of {"name", "url", "interval"}')
     feed_poll: bool = Field(True, description="Poll `feeds`, `sources.sitemaps` and `sources.sites`; off for workers that only process")
@@ -190,7 +265,20 @@ class Settings(BaseSettings):
     sources: SourceSettings = Field(default_factory=SourceSettings)
     channels: ChannelSettings = Field(default_factory=ChannelSettings)
     route: RouteSettings = Field(default_factory=RouteSettings)
-    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    startup_timeout: float = Field(
+        300.0, gt=0, description="Seconds a worker waits at boot for the broker and storage (retrying with backoff) "
+        "before it exits non-zero",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text for people; json: one object a line (time, level, logger, message, link_id, stage, reason)",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, v: Any) -> Any:
+        return v.upper() if isinstance(v, str) else v
 
     @field_validator("broker")
     @classmethod
@@ -198,6 +286,13 @@ class Settings(BaseSettings):
         if v != "embedded" and not v.startswith("kafka://"):
             raise ValueError("must be 'embedded' or kafka://host:port")
         return v
+
+    @model_validator(mode="after")
+    def _intake_needs_a_token_beyond_loopback(self) -> "Settings":
+        if self.web_port and not is_loopback(self.web_host) and self.intake.token is None:
+            raise ValueError(f"web_host {self.web_host} is reachable from other machines, so POST /links needs "
+                             "a token: set WIREWATCH_INTAKE__TOKEN")
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -212,7 +307,7 @@ class Settings(BaseSettings):
 
     @property
     def resolved_storage_url(self) -> str:
-        return self.storage_url or f"sqlite:///{(self.data_dir / 'wirewatch.db').resolve()}"
+        return reveal(self.storage_url) or f"sqlite:///{(self.data_dir / 'wirewatch.db').resolve()}"
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
@@ -242,10 +337,11 @@ _NOT_SETTINGS = {"WIREWATCH_CONFIG", "WIREWATCH_SCHEMAS_DIR", "WIREWATCH_KAFKA_J
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build the settings once, turning pydantic's errors into one ConfigError that names each field.
+    """Build the settings once; anything wrong is one ConfigError with one line per problem, naming
+    the variable (or the YAML file) and the setting, never a traceback.
 
-    A WIREWATCH_* variable that names no setting is an error too: a typo must not silently
-    leave a default in force.
+    A WIREWATCH_* variable that names no setting is an error too, at any depth: a typo must not
+    silently leave a default in force.
     """
     unknown = sorted(
         k for k in os.environ
@@ -258,9 +354,35 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as e:
-        lines = [f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()]
-        source = os.environ.get("WIREWATCH_CONFIG", "environment")
-        raise ConfigError(f"invalid settings ({source}):\n" + "\n".join(lines)) from e
+        raise ConfigError("invalid settings:\n" + "\n".join(_explain(err, overrides) for err in e.errors())) from None
+    except SettingsError as e:  # a list or object variable that is not JSON
+        import re
+
+        m = re.search(r'field "([^"]+)"', str(e))
+        name = f"WIREWATCH_{m.group(1).upper()}" if m else "a WIREWATCH_* variable"
+        raise ConfigError(f"{name}: not valid JSON (lists and objects are JSON, e.g. '[\"https://...\"]')") from None
+
+
+def _explain(err: Any, overrides: dict[str, Any]) -> str:
+    """One line for one pydantic error: where the value came from, the setting, what is wrong."""
+    path = [str(p) for p in err["loc"]]
+    setting = ".".join(path)
+    names = [p for p in path if not p.isdigit()]
+    where = None
+    if names and names[0] not in overrides:
+        for n in range(len(names), 0, -1):  # WIREWATCH_FEEDS holds feeds.0.url; WIREWATCH_FETCH__X holds fetch.x
+            var = "WIREWATCH_" + "__".join(names[:n]).upper()
+            if var in os.environ:
+                where = var
+                break
+        if where is None and os.environ.get("WIREWATCH_CONFIG"):
+            where = os.environ["WIREWATCH_CONFIG"]
+    message = "no such setting" if err["type"] == "extra_forbidden" else err["msg"]
+    value = "" if err["type"] == "extra_forbidden" or isinstance(err.get("input"), (dict, list)) else \
+        f" (got {str(err.get('input'))[:60]!r})"
+    if any(k in setting for k in ("password", "token", "secret", "url")):
+        value = ""  # never echo what may be a secret
+    return f"  {where + ': ' if where else ''}{setting + ': ' if setting else ''}{message}{value}"
 
 
 # Real news feeds polled by `make run`. Arab News first: its short links (arab.news/xxxxx)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from ..settings import Settings
+from ..settings import Settings, reveal
 
 
 @runtime_checkable
@@ -39,9 +39,9 @@ def build_channels(settings: Settings) -> list[Channel]:
     from .webhook import WebhookChannel
 
     c = settings.channels
-    out: list[Channel] = [WebhookChannel(url, settings.webhook_secret, c.timeout) for url in settings.webhook_urls]
+    out: list[Channel] = [WebhookChannel(reveal(url), settings.webhook_secret, c.timeout) for url in settings.webhook_urls]
     out += [SlackChannel(url, c.timeout) for url in c.slack_webhook_urls]
-    out += [AlertmanagerChannel(url, c.timeout) for url in c.alertmanager_urls]
+    out += [AlertmanagerChannel(reveal(url), c.timeout) for url in c.alertmanager_urls]
     if c.smtp.host and c.smtp.to:
         out.append(EmailChannel(c.smtp))
     out += [AppriseChannel(url, c.timeout) for url in c.apprise_urls]
