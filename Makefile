@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run demo test test-deps bench bench-extract bench-casualty bench-stories lint clean help
+.PHONY: install run demo test test-deps bench bench-extract bench-casualty bench-stories lock lint clean help
 
 help:
 	@echo "make run    install, then run wirewatch on embedded defaults (broker + SQLite)"
@@ -48,6 +48,12 @@ bench-casualty: install
 # story grouping scored against the real events, then the synthetic speed check. ARGS: more options.
 bench-stories: install
 	$(PY) -m benchmarks.bench_stories $(if $(FILE),--stories-file $(FILE)) $(ARGS)
+
+# deploy/requirements.lock: every runtime dependency pinned with its hashes, what the Docker image
+# installs (uv resolves it; tests/deploy/test_wheel.py installs it outside the tree and runs wirewatch).
+lock: install
+	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+		--upgrade -o deploy/requirements.lock
 
 clean:
 	rm -rf $(VENV) .cache var .pytest_cache

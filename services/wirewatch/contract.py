@@ -20,11 +20,13 @@ SCHEMA_NAMES = ("link", "article", "enriched", "alert", "filtered", "deadletter"
 
 
 def schemas_dir() -> Path:
-    """`schemas/` of the checkout, or WIREWATCH_SCHEMAS_DIR (the container image sets it)."""
+    """WIREWATCH_SCHEMAS_DIR, else the schemas shipped in the package (``wirewatch/schemas``: in a
+    checkout a link to the repository's `schemas/`, in the wheel a copy), so an installed wirewatch
+    needs no variable and no checkout."""
     env = os.environ.get("WIREWATCH_SCHEMAS_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "schemas"
+    return Path(__file__).resolve().parent / "schemas"
 
 
 @lru_cache(maxsize=None)

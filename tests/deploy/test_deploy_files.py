@@ -37,12 +37,65 @@ def test_compose_settings_are_valid(service, monkeypatch):
     for key, value in env.items():
         if key.startswith("WIREWATCH_"):
             value = str(value)
-            # ${VAR:-default} is resolved by compose; test the default.
+            # ${VAR:-default} is resolved by compose; test the default. ${VAR:?msg} must be set.
             value = re.sub(r"\$\{[A-Z_]+:-(.*)\}", r"\1", value)
+            value = re.sub(r"\$\{[A-Z_]+:\?.*\}", "operator-set-token", value)
             monkeypatch.setenv(key, value)
+    monkeypatch.setenv("WIREWATCH_WEB_HOST", "0.0.0.0")  # what the image sets
     settings = load_settings()
     assert settings.broker == "kafka://kafka:9092"
-    assert settings.storage_url.startswith("postgresql://")
+    assert settings.resolved_storage_url.startswith("postgresql://")
+    assert settings.intake.token is not None, "the image binds 0.0.0.0: compose must set an intake token"
+
+
+def test_compose_restarts_and_checks_readiness():
+    services = compose()["services"]
+    for name, service in services.items():
+        assert service.get("restart") in ("unless-stopped", "always"), f"{name} has no restart policy"
+    for name in ("intake", "worker"):
+        test = " ".join(services[name]["healthcheck"]["test"])
+        assert "/health/ready" in test, f"{name}'s healthcheck must ask the readiness endpoint"
+        assert set(services[name]["depends_on"]) == {"kafka", "postgres"}
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
+
+
+def test_dockerfile_installs_the_locked_wheel_on_a_pinned_base():
+    text = (DEPLOY / "Dockerfile").read_text()
+    assert re.search(r"^ARG BASE=python:[\w.-]+@sha256:[0-9a-f]{64}$", text, re.M), "pin the base image by digest"
+    assert all(line.split()[1] == "${BASE}" for line in text.splitlines() if line.startswith("FROM "))
+    assert "--require-hashes -r requirements.lock" in text and "/health/ready" in text
+
+
+def test_dockerignore_keeps_the_context_small():
+    lines = [l.strip() for l in (REPO / ".dockerignore").read_text().splitlines() if l.strip() and not l.startswith("#")]
+    assert lines[0] == "*", "ignore everything, then allow what the build copies"
+    allowed = {l[1:].rstrip("/") for l in lines if l.startswith("!")}
+    copied = set()
+    for line in (DEPLOY / "Dockerfile").read_text().splitlines():
+        m = re.match(r"COPY (?!--from)(.+) (\S+)$", line.strip())
+        if m:
+            copied |= set(m.group(1).split())
+    assert {c.rstrip("/") for c in copied} == allowed
+
+
+def test_lock_pins_every_dependency_with_hashes():
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    lock = (DEPLOY / "requirements.lock").read_text()
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", lock, re.M))
+    pins = {re.sub(r"[-_.]+", "-", k).lower(): v for k, v in pins.items()}
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    for dep in deps:
+        req = Requirement(dep)
+        name = re.sub(r"[-_.]+", "-", req.name).lower()
+        assert name in pins, f"{req.name} is not in deploy/requirements.lock: run `make lock`"
+        assert req.specifier.contains(pins[name], prereleases=True), f"{req.name}=={pins[name]} breaks {dep}: run `make lock`"
+    blocks = re.split(r"\n(?=[A-Za-z0-9_.-]+==)", lock.split("\n", 2)[-1])
+    assert all("--hash=sha256:" in b for b in blocks if "==" in b)
 
 
 def test_dockerfile_copies_paths_that_exist():
