@@ -36,9 +36,12 @@ test: install test-deps
 bench: install
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
-# CORPUS: a directory laid out like shared/data/extraction-scrapinghub-dev (html/ + ground-truth.json)
+# CORPUS: a directory laid out like shared/data/extraction-scrapinghub-dev (html/ + ground-truth.json),
+# or like extraction-wcxb-dev (the same plus page_type, title, author, published: adds word F1,
+# acceptance of articles, refusal of other pages and metadata accuracy).
+# EXTRACT_ARGS: e.g. "--extract-rounds 1 --extract-no-pool" for a quicker run.
 bench-extract: install
-	$(PY) -m benchmarks extract --corpus $(CORPUS)
+	$(PY) -m benchmarks extract --corpus $(CORPUS) $(EXTRACT_ARGS)
 
 # FILE: JSONL of {"text", "gold_killed", "gold_injured"} per line; empty scores the project's corpus.
 bench-casualty: install

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from wirewatch.stages.extract_clean import clean_body, is_furniture
-from wirewatch.stages.extract_score import page_scores, score, shingles
+from wirewatch.stages.extract_score import (
+    author_match,
+    date_exact,
+    page_scores,
+    score,
+    shingles,
+    title_exact,
+    word_f1,
+)
 
 PROSE = "The council said the repairs would start in the spring and last about six months."
 
@@ -87,3 +95,23 @@ def test_score_means_over_pages_and_empty_predictions_cost_recall_only():
     s = score([("a b c d e", "a b c d e"), ("", "f g h i j")])
     assert s.precision == 1.0 and s.recall == 0.5 and s.pages == 2
     assert round(s.f1, 4) == round(2 * 1.0 * 0.5 / 1.5, 4)
+
+
+def test_word_f1_is_wcxb_per_page_metric():
+    assert word_f1("The river rose", "the river rose") == 1.0
+    assert word_f1("", "the river rose") == 0.0
+    assert word_f1("", "") == 1.0
+    # 2 of 3 predicted words are right, 2 of 4 true words are found
+    assert round(word_f1("river rose fast", "the river rose again"), 4) == round(2 * (2 / 3) * 0.5 / (2 / 3 + 0.5), 4)
+
+
+def test_metadata_matches_ignore_case_spacing_and_how_names_are_joined():
+    assert title_exact("Floods  close the  Valley road", "floods close the valley road")
+    assert not title_exact("Floods close the valley road | Daily Echo", "Floods close the valley road")
+    assert not title_exact(None, "Floods")
+    assert author_match(["Ana Ruiz", "Tom Bell"], "Ana Ruiz and Tom Bell")
+    assert author_match("By Ana Ruiz", "Ana Ruiz")
+    assert not author_match(["Ana Ruiz"], "Ana Ruiz and Tom Bell")
+    assert not author_match([], "Ana Ruiz")
+    assert date_exact("2025-03-04T10:00:00", "2025-03-04")
+    assert not date_exact("2025-03-05", "2025-03-04") and not date_exact(None, "2025-03-04")

@@ -9,8 +9,15 @@ implementation of its definition), shared by the benchmark harness and the quali
 - precision is the mean of TP/(TP+FP) over pages with a non-empty prediction, recall the mean of
   TP/(TP+FN) over all pages (an empty prediction costs recall only), F1 = 2PR/(P+R) of those means.
 
+A second benchmark (WCXB) adds a word-level metric, the one it publishes: per page, F1 of the
+multisets of lower-cased ``\\w+`` tokens of prediction and truth (an empty prediction scores 0),
+averaged over its article pages. Its ground truth also gives each page's ``page_type`` (``article``
+or a kind of page that is not one: listing, product, forum, ...) and the article's ``title``,
+``author`` and ``published`` date, matched here by ``title_exact``, ``author_match`` and ``date_exact``.
+
 A corpus on disk is laid out as ``html/<id>.html.gz`` (or ``.html``) plus ``ground-truth.json``
-mapping each id to ``{"articleBody": str, "url": str}``.
+mapping each id to ``{"articleBody": str, "url": str}`` and, in the WCXB layout, ``page_type``,
+``title``, ``author`` and ``published``.
 """
 
 from __future__ import annotations
@@ -32,6 +39,14 @@ class Page:
     url: str
     html: str
     truth: str
+    page_type: str | None = None  # None in the ScrapingHub layout, where every page is an article
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+
+    @property
+    def is_article(self) -> bool:
+        return self.page_type in (None, "article")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +95,45 @@ def score(pairs: Iterable[tuple[str | None, str]]) -> Score:
     return Score(f1=f1, precision=p, recall=r, pages=len(recalls))
 
 
+def word_f1(predicted: str | None, truth: str) -> float:
+    """WCXB's page score: F1 of the lower-cased word multisets; an empty prediction scores 0."""
+    got = Counter(t.lower() for t in _TOKENS.findall(predicted or ""))
+    want = Counter(t.lower() for t in _TOKENS.findall(truth or ""))
+    if not got and not want:
+        return 1.0
+    tp = sum((got & want).values())
+    if not tp:
+        return 0.0
+    precision, recall = tp / sum(got.values()), tp / sum(want.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def _words(text: str | None) -> list[str]:
+    return [t.casefold() for t in _TOKENS.findall(text or "")]
+
+
+def title_exact(predicted: str | None, truth: str) -> bool:
+    """The same words in the same order (case, spacing and punctuation aside)."""
+    return bool(_words(predicted)) and _words(predicted) == _words(truth)
+
+
+# Words that join or introduce names rather than being part of one.
+_NAME_GLUE = {"and", "by", "&"}
+
+
+def author_match(predicted: list[str] | str | None, truth: str) -> bool:
+    """The same set of name words, however the names are joined ("A and B", "A; B", "By A, B")."""
+    if isinstance(predicted, list):
+        predicted = " ; ".join(predicted)
+    got = set(_words(predicted)) - _NAME_GLUE
+    return bool(got) and got == set(_words(truth)) - _NAME_GLUE
+
+
+def date_exact(predicted: str | None, truth: str) -> bool:
+    """The same calendar day (YYYY-MM-DD); a time of day is ignored."""
+    return bool(predicted) and str(predicted)[:10] == str(truth)[:10]
+
+
 def load_corpus(directory: str | Path) -> list[Page]:
     """Every page of a corpus directory, sorted by id."""
     root = Path(directory)
@@ -89,5 +143,16 @@ def load_corpus(directory: str | Path) -> list[Page]:
         gz, plain = root / "html" / f"{page_id}.html.gz", root / "html" / f"{page_id}.html"
         raw = gzip.decompress(gz.read_bytes()) if gz.exists() else plain.read_bytes()
         entry = truth[page_id]
-        pages.append(Page(page_id, entry["url"], raw.decode("utf-8", "replace"), entry["articleBody"]))
+        pages.append(
+            Page(
+                page_id,
+                entry["url"],
+                raw.decode("utf-8", "replace"),
+                entry["articleBody"],
+                page_type=entry.get("page_type"),
+                title=entry.get("title"),
+                author=entry.get("author"),
+                published=entry.get("published"),
+            )
+        )
     return pages
