@@ -24,7 +24,7 @@ from typing import Iterable
 
 import re
 
-from .casualties import Mention, find_casualties, headline_end, summarize
+from .casualties import HIT, Mention, find_casualties, headline_end, scan, summarize
 from .keywords import match_keywords
 from .language import article_language, detect_language
 from .places import find_places
@@ -56,11 +56,11 @@ def analysed_text(article: dict) -> str:
 def enrich(article: dict, keywords: Iterable[str] = DEFAULT_KEYWORDS) -> dict:
     doc = analysed_text(article)
     language = article_language(doc, article.get("language"))
-    mentions = find_casualties(doc, language, _year(article.get("published")))
+    mentions = scan(doc, language, _year(article.get("published")))
     return {
         **article,
         "language": language,
-        "casualties": [m.as_dict() for m in mentions],
+        "casualties": [m.as_dict() for m in mentions if m.category != HIT],
         "figures": summarize(mentions, _headline_end(article)),
         "places": find_places(doc),
         "keywords": match_keywords(doc, keywords),

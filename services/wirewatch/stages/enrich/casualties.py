@@ -47,7 +47,11 @@ from typing import Iterable
 
 import yaml
 
+from .implied import PERPETRATOR, ImpliedGrammar, Person, implied_figures
+
 CATEGORIES = ("killed", "injured", "missing")
+HIT = "shot"  # internal category: "4 people were shot" (killed and injured together), never emitted
+IMPLIED = "implied"  # the qualifier of a person counted without a figure
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
 DEFAULT_LANGUAGE = "en"
 
@@ -80,9 +84,12 @@ class Mention:
     start: int  # offsets of the sentence in the text analysed: text[start:end] == evidence
     end: int
     attribution: str | None = None  # who gave the figure, as written: "the health ministry"
+    key: str | None = None  # implied mentions: who ("name:roe", "noun:boy"), to count people once
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        del d["key"]
+        return d
 
 
 def find_casualties(text: str, language: str | None = None, published_year: int | None = None) -> list[Mention]:
@@ -91,6 +98,11 @@ def find_casualties(text: str, language: str | None = None, published_year: int 
     `published_year` dates the article: a figure in a sentence set in an earlier year ("in 2019")
     belongs to another event. Without it, the current year is assumed.
     """
+    return [m for m in scan(text, language, published_year) if m.category != HIT]
+
+
+def scan(text: str, language: str | None = None, published_year: int | None = None) -> list[Mention]:
+    """find_casualties plus the internal HIT mentions ("4 people were shot") summarize needs."""
     lex = load_lexicon(language or DEFAULT_LANGUAGE)
     norm = text.translate(_NORMALISE)
     year = published_year or _dt.date.today().year
@@ -99,10 +111,19 @@ def find_casualties(text: str, language: str | None = None, published_year: int 
     for start, end in split_sentences(norm, lex):
         if any(s <= start < e for s, e in skip):
             continue
-        for m in _sentence_mentions(norm[start:end], start, end, lex, year):
+        sent = norm[start:end]
+        found = _sentence_mentions(sent, start, end, lex, year)
+        for m in found:
             # Evidence is the original sentence (original digits), offsets are the same.
             mentions.append(_replace_evidence(m, text[start:end]))
+        if not any(m.category in ("killed", "injured") for m in found):
+            for p in lex.implied.people(sent, start, end, lambda a, b: _background(sent, a, b, lex, year)):
+                mentions.append(_implied_mention(p, text[start:end]))
     return mentions
+
+
+def _implied_mention(p: Person, evidence: str) -> Mention:
+    return Mention(p.category, 1, 1, 1, IMPLIED, p.victim, evidence, p.start, p.end, None, p.key)
 
 
 def _link_lines(text: str, lex: Lexicon) -> list[tuple[int, int]]:
@@ -148,38 +169,60 @@ def _replace_evidence(m: Mention, evidence: str) -> Mention:
 
 
 def summarize(mentions: Iterable[Mention], headline_end: int | None = None) -> dict:
-    """{category: {"count", "min", "max"} | None}: the largest figure reported for each category.
+    """{category: {"count", "min", "max"} | None}: the figure of the article's event for each category.
 
-    The largest, not the sum: an article repeats its toll ("at least 9 killed" in the headline, "nine
-    people were killed" in the lede) and updates it ("rose to 12"), and the largest is the latest.
-    Tolls of older events never reach here (find_casualties drops them). Ties go to the wider
-    statement (higher min, then open-ended max).
+    Figures written as numbers come first: the largest reported, not the sum: an article repeats its
+    toll ("at least 9 killed" in the headline, "nine people were killed" in the lede) and updates it
+    ("rose to 12"), and the largest is the latest. Tolls of older events never reach here
+    (find_casualties drops them). Ties go to the wider statement (higher min, then open-ended max).
 
     `headline_end`: where the article's headline ends in the text the mentions were read from.
     A headline states the event's toll; a larger figure further down is, in real pages, nearly
     always another event (a recalled disaster, a cumulative war toll, a related story's headline),
     so a category the headline gives is capped at the headline's figure (its upper bound for a
     range or a vague word: "kill dozens" still lets the body's "52" through).
+
+    A category with no written figure takes the people the article implies (qualifier "implied",
+    implied.implied_figures). The killed figure counts everyone the event killed, a perpetrator who
+    died in it included (victim "perpetrator" in the mentions, so a consumer can tell them apart):
+    a murder-suicide "leaves two dead". "4 people were shot" with 1 killed gives 3 injured when the
+    article states no injured figure of its own.
     """
     mentions = list(mentions)
+    written = [m for m in mentions if m.qualifier != IMPLIED]
     cap: dict[str, int] = {}
     if headline_end is not None:
-        for m in mentions:
+        for m in written:
             if m.end <= headline_end:
                 # "at least 32" / "more than a dozen" leave room for the body's exact figure ("14").
                 top = 2 * m.count if m.max is None else m.max
                 cap[m.category] = max(cap.get(m.category, 0), top)
     best: dict[str, Mention] = {}
-    for m in mentions:
+    for m in written:
         if m.category in cap and m.count > cap[m.category]:
             continue
         cur = best.get(m.category)
         if cur is None or _rank(m) > _rank(cur):
             best[m.category] = m
-    return {
+    out = {
         c: ({"count": best[c].count, "min": best[c].min, "max": best[c].max} if c in best else None)
         for c in CATEGORIES
     }
+    implied = implied_figures(
+        Person(m.category, m.key or "noun:person", m.victim, m.start, m.end, m.evidence)
+        for m in mentions if m.qualifier == IMPLIED
+    )
+    for c in ("killed", "injured"):
+        if out[c] is None and implied.get(c):
+            n = implied[c]
+            out[c] = {"count": n, "min": n, "max": None}
+    hit = best.get(HIT)
+    if hit is not None and (best.get("injured") is None):
+        killed = out["killed"]["count"] if out["killed"] else 0
+        if hit.count > killed:
+            n = hit.count - killed
+            out["injured"] = {"count": n, "min": n, "max": None if hit.max is None else hit.max - killed}
+    return out
 
 
 def _rank(m: Mention) -> tuple:
@@ -256,6 +299,10 @@ class Lexicon:
         self.labels = {w.lower() for w in data.get("labels", [])}
         self.months = {w.lower() for w in data.get("months", [])}
         self.abbreviations = {w.lower() for w in data.get("abbreviations", [])}
+        counters = data.get("counters", [])
+        self.counter_re = (
+            re.compile(rf"{_alt(counters)}\s+\d+\s*(?:of|/)\s*$", re.IGNORECASE) if counters else None
+        )
         links = data.get("link_markers", [])
         self.link_re = re.compile(rf"{_alt(links)}(?=\s*(?:[:|—–-]|$))", re.IGNORECASE) if links else None
 
@@ -277,6 +324,9 @@ class Lexicon:
             if plur:
                 self.victims[_norm(plur)] = (name, 0)
             self.victims.setdefault(_norm(sing), (name, 1))
+        self.implied = ImpliedGrammar(
+            data.get("implied", {}), {k: name for k, (name, n) in self.victims.items() if n == 1}
+        )
 
         f = re.IGNORECASE
         U, T = _alt(self.units), _alt(self.tens)
@@ -516,6 +566,13 @@ def split_sentences(text: str, lex: Lexicon | None = None) -> list[tuple[int, in
 # Grammar
 
 _TOKEN = re.compile(r"\s*([^\W_][\w'’-]*|\S)")
+# Numbers that are parts of something else: times and timestamps, dates, model names, codes.
+_NOT_A_COUNT_BEFORE = re.compile(r"(?:\d[:/.]|[A-Za-z]-|#)\s*$")
+_NOT_A_COUNT_AFTER = re.compile(r"(?:[:/]\d|-\d|\.\d)")
+# A number between commas right after a capitalised word (a name, a place) and before a comma or a
+# closing parenthesis is an age or a label in apposition: "Jane Roe, 31, of Springfield".
+_APPOSITION_BEFORE = re.compile(r"(?-i:[A-Z][\w'’.-]*)\s*[,(]\s*$")
+_APPOSITION_AFTER = re.compile(r"\s*[,)]")
 _LAST_WORD = re.compile(r"([^\s,;:()]+)\s*$")
 
 
@@ -644,6 +701,12 @@ def _quantity(sent: str, m: re.Match, lex: Lexicon) -> _Quantity | None:
         return None  # "aged 25", "Flight 370", "no one", "March 12"
     if lex.unit_re.match(after) or lex.month_re.match(after) or lex.street_re.match(after):
         return None  # "25-year-old", "12 days", "10:30", "12 March", "5 %", "25 Elm Street"
+    if _NOT_A_COUNT_BEFORE.search(before) or _NOT_A_COUNT_AFTER.match(after):
+        return None  # "0:50", "03/20/17", "AK-47", "911", "(555) 123-4567"
+    if _APPOSITION_BEFORE.search(before) and _APPOSITION_AFTER.match(after):
+        return None  # "Jerry Coleman, 31, died": an age in apposition to a name, not 31 dead
+    if lex.counter_re is not None and lex.counter_re.search(before):
+        return None  # "Image 1 of 16", "Photo 3/12": a gallery counter
     b = _norm(body)
     if b in lex.articles:
         return _Quantity(m.start(), m.end(), 1, 1, 1, None, True) if qual is None else None

@@ -1,0 +1,200 @@
+"""Implicit casualty counts: people killed or hurt that the text names or describes without a number.
+
+In:  one sentence (and its offsets), the language's ``Lexicon`` (its ``implied`` section, its
+     singular victim nouns).
+Out: ``Person`` records: one per person the sentence says was killed or hurt, each with a key that
+     tells the same person apart from another across the article (a name's surname, a noun, a pronoun),
+     the victim type and the evidence span; ``implied_figures`` turns an article's records into one
+     figure per category.
+
+Real news states most single-victim tolls without a figure: "a man was found shot to death",
+"Jane Doe, 17, died at the scene", "police said he shot and killed his wife", "the boy was shot in
+the leg" (being shot and surviving is an injury), "... and then killed himself" (the perpetrator).
+The shapes are data (``implied`` in lexicon/<language>.yaml):
+
+    SUBJECT [aux ...] TERM            "the teen was fatally shot", "Jane Doe, 17, later died"
+    VERB OBJECT                       "shot and killed his girlfriend", "fatally shot a 20-year-old"
+    NOMINAL OBJECT                    "the shooting death of a 5-year-old", "the death of John Roe"
+    REFLEXIVE                         "killed himself", "a self-inflicted gunshot wound" (perpetrator)
+
+SUBJECT/OBJECT is a person: a determiner and a singular victim noun ("the 17-year-old boy"), a
+capitalised name of two or three words (optionally with an age: "John Roe, 31,"), an "N-year-old",
+or a pronoun (which only ever adds a person when no other is named). Lists add up: "John Roe, 16,
+and Mary Poe, 13, died" is two.
+
+A person's key: the surname of a name, else the noun; so "a man was killed ... Roe died" may be one
+person or two, and ``implied_figures`` reads it as the larger of the distinct names and the
+distinct nouns, never their sum.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .casualties import Lexicon
+
+PERPETRATOR = "perpetrator"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    category: str  # "killed" | "injured"
+    key: str  # "name:roe", "noun:boy", "pron"
+    victim: str | None  # victim name ("children", "people") or "perpetrator"
+    start: int  # offsets of the sentence in the document
+    end: int
+    evidence: str
+
+
+def _alt(words: Iterable[str]) -> str:
+    ws = sorted({" ".join(str(w).split()) for w in words if str(w).strip()}, key=len, reverse=True)
+    if not ws:
+        return r"(?!x)x"
+    return "(?:" + "|".join(r"\s+".join(re.escape(p) for p in w.split()) for w in ws) + ")"
+
+
+class ImpliedGrammar:
+    """The regexes of one language's implied section, compiled once per lexicon."""
+
+    def __init__(self, data: dict, singular_nouns: dict[str, str]) -> None:
+        d = data or {}
+        self.enabled = bool(d)
+        if not self.enabled:
+            return
+        f = re.IGNORECASE
+        self.nouns = singular_nouns  # lower-case form -> victim name
+        det = _alt(d.get("determiners", []))
+        noun = _alt(singular_nouns)
+        pron = _alt(d.get("pronouns", []))
+        age = r"\d{1,3}-year-old"
+        # A capitalised name: two or three words, case-sensitive (a middle initial allowed).
+        name = r"(?-i:[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?(?:\s+[A-Z]\.)?(?:\s+(?:[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?|[A-Z]'[A-Z][a-z]+)){1,2})"
+        # "Jane Roe, 31, of Springfield,": an age and a home town in apposition.
+        home = r"(?:\s*,?\s*(?:of|from)\s+(?-i:[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2})\s*,)?"
+        name_age = rf"{name}(?:\s*,\s*(?:age\s+)?\d{{1,2}}\s*,{home})?"
+        noun_np = rf"{det}\s+(?:[\w'’-]+\s+){{0,3}}?{noun}(?![\w-])(?:\s*,\s*{name}\s*,(?:\s*\d{{1,2}}\s*,)?)?"
+        bare_age = rf"{det}?\s*{age}(?:\s+{noun})?(?![\w-])(?:\s*,\s*{name}\s*,)?"
+        person = rf"(?:{noun_np}|{bare_age}|{name_age})"
+        self.person_re = re.compile(person, f)
+        self.name_re = re.compile(name)
+        self.noun_re = re.compile(rf"(?<![\w-]){noun}(?![\w-])", f)
+        conj = _alt(d.get("conjunctions", ["and"]))
+        plist = rf"(?P<who>{person}(?:\s*,?\s*(?:{conj}\s+)?{person}){{0,4}}|{pron})"
+        aux = _alt(d.get("aux", []))
+        killed_after = _alt(d.get("killed_after", []))
+        injured_after = _alt(d.get("injured_after", []))
+        not_after = _alt(d.get("injured_not_followed_by", []))
+        tail = rf"(?P<aux>(?:\s*,?\s+{aux}){{0,4}})\s+"
+        self.subject_re = re.compile(
+            rf"(?<![\w-]){plist}{tail}(?:(?P<killed>{killed_after})|(?P<injured>{injured_after})(?!\s+{not_after}))(?![\w-])", f
+        )
+        killed_verbs = _alt(d.get("killed_before", []))
+        injured_verbs = _alt(d.get("injured_before", []))
+        nominal = _alt(d.get("killed_nominal", []))
+        obj = rf"(?P<who>{person}(?:\s*,?\s*(?:{conj}\s+)?{person}){{0,4}})"
+        self.object_re = re.compile(
+            rf"(?<![\w-])(?:(?P<killed>{killed_verbs}|{nominal})|(?P<injured>{injured_verbs}))\s+{obj}"
+            rf"(?!\s+{not_after})", f
+        )
+        self.reflexive_re = re.compile(rf"(?<![\w-]){_alt(d.get('perpetrator', []))}(?![\w-])", f)
+        self.pron_re = re.compile(rf"^{pron}$", f)
+        self.intransitive_re = re.compile(_alt(d.get("intransitive", [])), f)
+        self.passive_end_re = re.compile(rf"\s*(?:[,.;:!?)—–-]|$|{_alt(d.get('passive_followers', []))}(?![\w-]))", f)
+        # "self-inflicted" or "shot himself" is a perpetrator's death only in a sentence of death.
+        self.reflexive_death_re = re.compile(rf"(?<![\w-]){_alt(d.get('perpetrator_if_death', []))}(?![\w-])", f)
+        self.death_re = re.compile(rf"(?<![\w-]){_alt(d.get('death_words', []))}(?![\w-])", f)
+        # Words of a capitalised headline or a common phrase are not a name: "Man Shot, Killed".
+        self.not_name = {w.lower() for w in singular_nouns} | {
+            w.lower() for k in ("killed_after", "injured_after", "determiners", "not_name")
+            for t in d.get(k, []) for w in str(t).split()
+        }
+        self.hedge_re = re.compile(rf"(?<![\w-]){_alt(d.get('not_a_report', []))}(?![\w-])", f)
+        terms = [t for k in ("killed_after", "injured_after", "killed_before", "injured_before", "killed_nominal",
+                             "perpetrator", "perpetrator_if_death") for t in d.get(k, [])]
+        # Cheap pre-check: most sentences hold none of the terms, and the shapes above are costly.
+        self.trigger_re = re.compile(rf"(?<![\w-]){_alt(terms)}(?![\w-])", f)
+
+    def people(self, sent: str, s0: int, s1: int, background: Callable[[int, int], bool]) -> list[Person]:
+        """The people `sent` says were killed or hurt; `background(start, end)` tells a span that
+        belongs to an older event ("in the 2013 shooting death of ...")."""
+        if not self.enabled or not self.trigger_re.search(sent) or self.hedge_re.search(sent):
+            return []
+        out: list[Person] = []
+        taken: list[tuple[int, int]] = []
+        for rx in (self.subject_re, self.object_re):
+            for m in rx.finditer(sent):
+                if any(a <= m.start("who") < b for a, b in taken) or background(m.start(), m.end()):
+                    continue
+                if rx is self.subject_re and not m.group("aux").strip() \
+                        and not self.intransitive_re.fullmatch(m.group("killed") or m.group("injured")) \
+                        and (self.pron_re.match(m.group("who")) or not self.passive_end_re.match(sent, m.end())):
+                    # "he killed time", "the storm killed 40 people": a bare participle with an
+                    # object is active voice; "Man killed in crash" (a headline) is passive.
+                    continue
+                category = "killed" if m.group("killed") else "injured"
+                taken.append(m.span("who"))
+                for key, victim in self._persons(m.group("who")):
+                    out.append(Person(category, key, victim, s0, s1, sent))
+        r = self.reflexive_re.search(sent)
+        if r is None and self.death_re.search(sent):
+            r = self.reflexive_death_re.search(sent)
+        if r is not None and not background(r.start(), r.end()):
+            out.append(Person("killed", "perpetrator", PERPETRATOR, s0, s1, sent))
+        return out
+
+    def _persons(self, who: str) -> list[tuple[str, str | None]]:
+        """(key, victim) of each person in a subject or object phrase; an apposition name after a
+        noun ("his wife, Jane Doe,") is the same person."""
+        if self.pron_re.match(who.strip()):
+            return [("pron", None)]
+        out: list[tuple[str, str | None]] = []
+        for m in self.person_re.finditer(who):
+            part = m.group()
+            n = self.noun_re.search(part)
+            nm = self.name_re.search(part)
+            if nm and any(w.lower() in self.not_name for w in nm.group().split()):
+                nm = None
+            if nm and not (n and n.start() < nm.start()):
+                out.append((f"name:{nm.group().split()[-1].lower()}", "people"))
+            elif n:
+                out.append((f"noun:{n.group().lower()}", self.nouns.get(n.group().lower())))
+            else:
+                out.append(("noun:person", "people"))
+        return out
+
+
+def implied_figures(people: Iterable[Person]) -> dict[str, int]:
+    """{category: how many people the article implies were killed / injured (not killed)}.
+
+    Distinct names and distinct nouns may be the same people, so the count is the larger of the two
+    (a pronoun only counts when nothing else does); a perpetrator who killed himself is one more.
+    Someone hurt who is also among the killed ("the man was shot ... Roe died") is not injured:
+    the injured count drops those keys, and as many noun/pronoun keys as the killed names stand for.
+    """
+    people = list(people)
+    out: dict[str, int] = {}
+    killed = [p for p in people if p.category == "killed" and p.victim != PERPETRATOR]
+    k_count = _distinct(killed)
+    perp = any(p.victim == PERPETRATOR for p in people)
+    out["killed"] = k_count + (1 if perp else 0)
+    killed_keys = {p.key for p in killed}
+    hurt = [p for p in people if p.category == "injured" and p.key not in killed_keys and p.key != "pron"]
+    i_count = _distinct(hurt)
+    if killed and i_count:
+        # "the boy was shot" + "Roe died": an unnamed noun hurt may be a named person killed.
+        names_k = {p.key for p in killed if p.key.startswith("name:")}
+        nouns_h = {p.key for p in hurt if not p.key.startswith("name:")}
+        names_h = {p.key for p in hurt if p.key.startswith("name:")}
+        i_count = max(len(names_h), len(nouns_h) - max(len(names_k), 1 if not names_k else 0))
+    out["injured"] = max(i_count, 0)
+    return out
+
+
+def _distinct(people: list[Person]) -> int:
+    names = {p.key for p in people if p.key.startswith("name:")}
+    nouns = {p.key for p in people if p.key.startswith("noun:")}
+    pron = any(p.key == "pron" for p in people)
+    return max(len(names), len(nouns), 1 if pron else 0)

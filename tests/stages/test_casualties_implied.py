@@ -1,0 +1,50 @@
+"""Implicit counts (stages/enrich/implied.py) and numbers that are not tolls, on sentences we wrote.
+
+Each case is an article text and the killed/injured figures the enrich stage must report.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from wirewatch.stages.enrich import enrich
+
+# (text, killed, injured)
+CASES = [
+    # No number written: a person said to be killed or hurt counts one.
+    ("A woman was found shot to death behind a laundromat on Friday.", 1, 0),
+    ("Marcus Greene, 19, was killed in the crossfire, officers said.", 1, 0),
+    ("A boy was accidentally shot in the thigh while cleaning a rifle.", 0, 1),
+    ("Deputies say Carl Webb shot and killed his neighbor, then killed himself.", 2, 0),
+    ("Tom Hale, 22, and Rita Voss, 20, died at the scene.", 2, 0),
+    ("Three brothers and a cousin were shot and wounded outside the arcade.", 0, 4),
+    # "N were shot": those who died are not injured.
+    ("Five people were shot near the park late Sunday. One man died at the hospital.", 1, 4),
+    # Numbers that are not tolls.
+    ("Oscar Pratt, 31, of Lakeview, died after the shooting.", 1, 0),
+    ("Image 3 of 14 Neighbours gather where a teenager was killed.", 1, 0),
+    ("1:42 A man was wounded in a drive-by shooting.", 0, 1),
+    ("Police recovered an AK-47 and said nobody was hurt.", 0, 0),
+    # Active voice and older events are no mention.
+    ("He killed time at the library before the game.", 0, 0),
+    ("The storm killed dozens of cattle in 2011, a farmer recalled.", 0, 0),
+    # A self-inflicted wound that nobody died of is no death.
+    ("The suspect arrived at the hospital with a self-inflicted gunshot wound to the foot.", 0, 0),
+]
+
+
+@pytest.mark.parametrize(("text", "killed", "injured"), CASES, ids=[c[0][:40] for c in CASES])
+def test_article_figures(text: str, killed: int, injured: int) -> None:
+    figures = enrich({"text": text})["figures"]
+    got = tuple((figures[c] or {}).get("count", 0) for c in ("killed", "injured"))
+    assert got == (killed, injured)
+
+
+def test_implied_mentions_carry_qualifier_evidence_and_perpetrator() -> None:
+    text = "Deputies say Carl Webb shot and killed his neighbor, then killed himself."
+    out = enrich({"text": text})
+    implied = [m for m in out["casualties"] if m["qualifier"] == "implied"]
+    assert {m["victim"] for m in implied} == {"people", "perpetrator"}
+    for m in implied:
+        assert (m["category"], m["count"], m["min"], m["max"]) == ("killed", 1, 1, 1)
+        assert text[m["start"] : m["end"]] == m["evidence"]
