@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--pipeline-burst", type=int, default=100, help="links in the throughput burst")
     group.add_argument("--pipeline-broker", choices=["tansu", "kafka"], default="kafka" if shutil.which("java") else "tansu",
                        help="Apache Kafka from Maven Central jars (default where Java is installed) or the embedded "
-                            "tansu; tansu answers fetches only after faust's 1.5 s max wait, so its latency is seconds")
+                            "tansu (which answers a fetch only when its max wait is over: run with its client_settings)")
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -53,7 +53,8 @@ async def _run(burst: int, broker_kind: str) -> dict:
         "broker": f"kafka://{broker.bootstrap}", "app_id": "bench", "topic_prefix": "bench.",
         "topic_partitions": 2, "storage_url": storage_url, "data_dir": str(tmp), "web_port": 0,
         "webhook_urls": [receiver.url], "feed_poll": False, "feeds": [],
-        "kafka": {"session_timeout": 6.0, "heartbeat_interval": 1.0, "rebalance_timeout": 10.0},
+        "kafka": {"session_timeout": 6.0, "heartbeat_interval": 1.0, "rebalance_timeout": 10.0,
+                  **broker.client_settings},  # what `wirewatch run` sets for its embedded broker
     }
     # The sample site is ours and on loopback: allow it, and lift the per-host politeness limits
     # that would otherwise measure our own throttle instead of the pipeline.

@@ -23,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from . import contract
 from .agents import alert, enrich, fetch, outcomes, route, store
 from .agents.runner import Core, Stage
+from .broker.fetch_wait import use_fetch_max_wait
 from .errors import InvalidMessage
 from .runtime import Runtime
 from .settings import Settings
@@ -65,6 +66,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         web_bind=settings.web_host,
         producer_acks=-1,
     )
+    use_fetch_max_wait(app, k.fetch_max_wait)  # before anything creates the consumer
     app.wirewatch_runtime = rt  # type: ignore[attr-defined]
     topics = {
         schema: app.topic(settings.topic(name), value_type=bytes, key_type=bytes, value_serializer="raw",

@@ -53,15 +53,16 @@ def start_embedded_broker(settings: Settings):
 
 
 def embedded_tuning(settings: Settings) -> Settings:
-    """tansu holds every consumer-group join for half the session timeout and makes a restarted
-    worker wait for its predecessor's session to expire, so on the embedded single-worker broker
-    a short session keeps start-up in seconds. Real clusters keep the configured timings."""
-    if settings.broker != "embedded" or settings.embedded_broker != "tansu":
+    """The consumer settings the embedded broker needs (``client_settings`` of its class: tansu
+    wants short sessions and a short fetch wait), never raising what is configured. Real clusters
+    keep the configured timings."""
+    from .broker import KafkaBroker, TansuBroker
+
+    if settings.broker != "embedded":
         return settings
+    needs = (TansuBroker if settings.embedded_broker == "tansu" else KafkaBroker).client_settings
     kafka = settings.kafka.model_copy(update={
-        "session_timeout": min(settings.kafka.session_timeout, 6.0),
-        "heartbeat_interval": min(settings.kafka.heartbeat_interval, 1.0),
-        "rebalance_timeout": min(settings.kafka.rebalance_timeout, 10.0),
+        name: min(getattr(settings.kafka, name), limit) for name, limit in needs.items()
     })
     return settings.model_copy(update={"kafka": kafka})
 

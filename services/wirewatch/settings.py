@@ -227,6 +227,11 @@ class KafkaSettings(Strict):
     heartbeat_interval: float = Field(3.0, description="Seconds between consumer heartbeats")
     rebalance_timeout: float = Field(60.0, description="Seconds members get to rejoin during a rebalance")
     commit_interval: float = Field(2.8, description="Seconds between offset commits")
+    fetch_max_wait: float = Field(
+        1.5, gt=0, le=30,
+        description="Seconds a consumer fetch may wait for records; Apache Kafka answers as soon as one arrives, "
+                    "tansu only when the wait is over (the embedded tansu default uses 0.02)",
+    )
 
 
 class Settings(BaseSettings):

@@ -289,3 +289,30 @@ async def test_faust_agent_consumes_commits_and_resumes(broker):
         await run2.app.stop()
     print(f"\n{type(broker).__name__}: first run (join+6 msgs) {first_s:.2f}s, "
           f"restart (rejoin+4 msgs) {second_s:.2f}s")
+
+
+# --------------------------------------------------------------------------- #
+# fetch max wait (broker/fetch_wait.py)
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.asyncio
+async def test_fetch_max_wait_reaches_the_worker_consumer(broker):
+    """faust fixes its consumer's fetch wait at 1.5 s; tansu answers only when the wait is over,
+    so the embedded broker's hops need ours. This pins that the value reaches aiokafka's Fetcher
+    (a faust or aiokafka upgrade that moves it fails here, not as seconds of latency in `make run`)."""
+    from wirewatch.broker.fetch_wait import use_fetch_max_wait
+
+    suffix = uuid.uuid4().hex[:8]
+    run = _faust_app(broker.bootstrap, f"ww-wait-{suffix}", f"ww-wait-{suffix}", expect=1)
+    use_fetch_max_wait(run.app, 0.02)
+    await run.topic.maybe_declare()
+    await run.app.start()
+    try:
+        await run.topic.send(key=b"k", value=b"one", partition=0)
+        await asyncio.wait_for(run.done.wait(), 60)
+        aio = run.app.consumer._thread._consumer
+        assert aio._fetcher._fetch_max_wait_ms == 20
+    finally:
+        await run.app.stop()
+    assert TansuBroker.client_settings["fetch_max_wait"] <= 0.05

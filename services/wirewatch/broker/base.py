@@ -143,6 +143,8 @@ class ManagedBroker:
     name = "broker"
     host = "127.0.0.1"
     stop_timeout = 20.0  # seconds to wait after SIGTERM before SIGKILL
+    # Upper bounds this broker needs on a client's consumer settings (KafkaSettings field names).
+    client_settings: dict[str, float] = {}
 
     def __init__(self, data_dir: Path, port: int | None = None) -> None:
         self.data_dir = Path(data_dir).resolve()

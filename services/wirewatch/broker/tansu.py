@@ -40,6 +40,13 @@ def find_tansu() -> str:
 class TansuBroker(ManagedBroker):
     name = "tansu"
     stop_timeout = 10.0
+    # Upper bounds for a worker's consumer settings (KafkaSettings fields) against tansu. It holds
+    # every consumer-group join for half the session timeout and makes a restarted worker wait for
+    # its predecessor's session to expire, so short sessions keep start-up in seconds. It answers a
+    # fetch only when the fetch's max wait is over, even if records arrived meanwhile, so a short
+    # wait keeps each hop between topics in milliseconds (broker/fetch_wait.py has the figures).
+    client_settings = {"session_timeout": 6.0, "heartbeat_interval": 1.0, "rebalance_timeout": 10.0,
+                       "fetch_max_wait": 0.05}
 
     def __init__(self, data_dir: Path, port: int | None = None, *,
                  binary: str | None = None, cluster_id: str = "wirewatch") -> None:
