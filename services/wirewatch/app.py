@@ -22,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from . import contract
 from .agents import alert, enrich, fetch, outcomes, route, store
+from .api import routes as read_api
 from .agents.runner import Core, Stage
 from .broker.fetch_wait import use_fetch_max_wait
 from .errors import InvalidMessage
@@ -155,6 +156,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
             await RulesWatcher(settings.rules_file, rt.set_rules,
                                 lambda outcome: rt.metrics.rules_reloads.labels(outcome=outcome).inc()).run(
                 settings.route.rules_reload_interval)
+
+    if settings.web_port > 0:  # the read API and the story board (api/routes.py)
+        read_api.register(app, settings, rt)
 
     @app.page("/metrics")
     async def metrics_page(self, request):

@@ -134,7 +134,10 @@ def cmd_fetch(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from .demo.run import run_demo
 
-    return asyncio.run(run_demo(settings, timeout=args.timeout))
+    try:
+        return asyncio.run(run_demo(settings, timeout=args.timeout, serve=not args.exit))
+    except KeyboardInterrupt:  # Ctrl-C ends the serving demo; run_demo has stopped everything
+        return 0
 
 
 def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
@@ -174,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.set_defaults(fn=cmd_fetch)
     d = sub.add_parser("demo", help="the whole pipeline offline against the bundled sample news site")
     d.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for every link to reach an outcome")
+    d.add_argument("--exit", action="store_true", help="exit after the summary instead of serving the story board until Ctrl-C")
     d.set_defaults(fn=cmd_demo)
     st = sub.add_parser("settings", help="print the effective settings (secrets masked)")
     st.add_argument("--markdown", action="store_true", help="print the settings reference (docs/settings.md)")

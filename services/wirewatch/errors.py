@@ -3,6 +3,7 @@
     WirewatchError
      ├── ConfigError            bad settings or rules: refuse to boot, name the file and field
      ├── Rejected(reason)       an *outcome*, not a failure: the item is filtered, with a reason
+     ├── BadRequest(reason)     a read API request with a bad parameter: answered 400 with the detail
      └── StageError(reason)     a stage could not handle an item
           ├── TransientError    worth retrying (timeouts, connection resets, 5xx, 429)
           └── PermanentError    will never succeed: dead-letter it with its reason
@@ -37,6 +38,10 @@ class _Reasoned(WirewatchError):
 
 class Rejected(_Reasoned):
     """The item is fine but not wanted (not an article, too short, ...). Counted as filtered."""
+
+
+class BadRequest(_Reasoned):
+    """A request to the read API (api/) that cannot be answered as asked; HTTP 400 with the detail."""
 
 
 class StageError(_Reasoned):

@@ -15,6 +15,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 # with enough resolution around 0.1-2 s, where most fetches of news pages land.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 
+# Read API answers are a few milliseconds from an index; the goal is p99 < 50 ms.
+API_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 OUTCOMES = ("ok", "filtered", "dead_lettered", "retried")
 
 # Per-domain extraction metrics: how many sites get their own series (the rest are "other"), and
@@ -109,6 +111,16 @@ class Metrics:
         )
         self.rules_loaded = Gauge("wirewatch_rules_loaded", "Alert rules in force", registry=r)
         self.up = Gauge("wirewatch_up", "1 while the service runs", registry=r)
+        # Read API (api/routes.py): route is the route's name (stories, story, articles, alerts,
+        # events), never the path with its ids; status is the HTTP status class (2xx, 4xx, 5xx).
+        self.api_requests = Counter(
+            "wirewatch_api_requests", "Read API requests, by route and status class", ["route", "status"], registry=r,
+        )
+        self.api_latency = Histogram(
+            "wirewatch_api_latency_seconds", "Time to answer a read API request", ["route"],
+            buckets=API_BUCKETS, registry=r,
+        )
+        self.api_event_streams = Gauge("wirewatch_api_event_streams", "Open story-board event streams", registry=r)
 
     def outcome(self, stage: str, outcome: str) -> None:
         self.messages.labels(stage=stage, outcome=outcome).inc()

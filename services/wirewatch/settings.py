@@ -253,7 +253,10 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(Path("var"), description="Where embedded broker, SQLite and state live")
     web_host: str = Field("127.0.0.1", description="Address of the HTTP server; 0.0.0.0 in containers")
-    web_port: int = Field(6066, ge=0, le=65535, description="/metrics, POST /links, /health; 0 turns the HTTP server off")
+    web_port: int = Field(6066, ge=0, le=65535, description="/metrics, POST /links, /health, the read API and the story board; 0 turns the HTTP server off")
+    read_token: SecretStr | None = Field(
+        None, description="Bearer token the read API and the story board require; unset: open to loopback clients only",
+    )
     rules_file: Path = Field(PACKAGE_DIR / "defaults" / "rules.yaml", description="YAML alert rules, validated at boot")
     webhook_urls: list[MaskedUrl] = Field(default_factory=list, description="Alert receivers, JSON POST (a token in the URL stays masked)")
     webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key signing webhook bodies (X-Wirewatch-Signature)")

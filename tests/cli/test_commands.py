@@ -84,7 +84,7 @@ def test_bad_rules_fail_at_boot_naming_the_file(tmp_path):
 
 
 def test_demo_runs_offline_and_reconciles(tmp_path):
-    out = wirewatch("demo", "--timeout", "120", env=settings_env({"data_dir": str(tmp_path)}), timeout=300)
+    out = wirewatch("demo", "--exit", "--timeout", "120", env=settings_env({"data_dir": str(tmp_path)}), timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "counts reconcile" in out.stdout
     # One alert per story: the Kumasi toll update is an update of its story, or silent when the

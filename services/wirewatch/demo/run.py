@@ -2,13 +2,16 @@
 
 Starts the embedded broker, the sample site and an alert receiver on loopback, runs a worker that
 polls the site's feed, waits until every link has reached an outcome, then prints the alerts
-raised and the counts of what was stored, filtered and dead-lettered.
+raised and the counts of what was stored, filtered and dead-lettered, and the story board's URL.
+It keeps serving the board (and taking links on POST /links) until Ctrl-C, unless `serve` is off
+(`wirewatch demo --exit`, for scripts and tests).
 """
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+import signal
 import sys
 import time
 
@@ -28,7 +31,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def run_demo(settings: Settings, timeout: float = 180.0) -> int:
+async def run_demo(settings: Settings, timeout: float = 180.0, serve: bool = False) -> int:
     data_dir = (settings.data_dir / "demo").resolve()
     shutil.rmtree(data_dir, ignore_errors=True)  # each demo starts from nothing
     data_dir.mkdir(parents=True)
@@ -86,6 +89,17 @@ async def run_demo(settings: Settings, timeout: float = 180.0) -> int:
         )
         reconciled = counts["stored"] + counts["filtered"] + counts["dead_lettered"] == expected
         print("counts reconcile" if reconciled else "counts do NOT reconcile")
+        print(f"\nstory board:  http://127.0.0.1:{web_port}/   (read API: http://127.0.0.1:{web_port}/api/stories)")
+        if serve:
+            print(f"serving until Ctrl-C; more links: curl -XPOST 127.0.0.1:{web_port}/links -d '{{\"url\": \"...\"}}'",
+                  flush=True)
+            stop = asyncio.Event()  # Ctrl-C cancels this task; SIGTERM (a service manager, a test) sets stop
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+            while worker.alive() and not stop.is_set():
+                await asyncio.sleep(0.5)
+            if not stop.is_set():
+                print(f"worker exited:\n{worker.log_tail()}", file=sys.stderr)
+                return 1
         return 0 if reconciled else 1
     finally:
         if worker is not None:

@@ -17,6 +17,7 @@ Everything is an idempotent upsert, because Kafka delivers at least once:
     story_members     PK canonical_url   which story an article joined
     story_keys        PK (key, story_id)  candidate index: only stories sharing a key are scored (stages/story.py)
     alert_windows     PK (rule, channel, window_start)  throttle: alerts sent, alerts held for the digest
+    story_cards, articles_fts (SQLite) / a GIN index (PostgreSQL): the read API's, kept by triggers (api/schema.py)
 
 ``add(item)`` writes through (it is ``upsert_article``), so an item is durable when ``add`` returns
 and ``flush()`` is only a barrier. Writing through keeps a bad article's error attached to that
@@ -51,7 +52,7 @@ from asyncpg.exceptions._base import DataError as _AsyncpgArgumentError  # not e
 from wirewatch.errors import ConfigError, PermanentError, TransientError, WirewatchError
 from wirewatch.sinks.base import Sink
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 OUTCOMES = frozenset({"stored", "filtered", "dead_lettered"})
 
 UNAVAILABLE = "storage_unavailable"
@@ -215,8 +216,12 @@ CREATE TABLE IF NOT EXISTS story_keys (
 )
 """
 
-# version -> DDL that brings a database from version - 1 to version.
-_MIGRATIONS = {1: _TABLES, 2: _TABLES_V2, 3: _TABLES_V3, 4: _TABLES_V4, 5: _TABLES_V5, 6: _TABLES_V6}
+# Version 7: what the read API searches and filters on (full-text search of articles, a narrow
+# card per story maintained by triggers). Backend-specific, so it lives with its queries.
+from wirewatch.api.schema import READ_SCHEMA as _TABLES_V7  # noqa: E402
+
+# version -> DDL that brings a database from version - 1 to version (a dict: statements per backend).
+_MIGRATIONS = {1: _TABLES, 2: _TABLES_V2, 3: _TABLES_V3, 4: _TABLES_V4, 5: _TABLES_V5, 6: _TABLES_V6, 7: _TABLES_V7}
 
 # ---------------------------------------------------------------------------------------------
 # Statements, written once with $n placeholders (SQLite gets ?n, which binds the same way).
@@ -457,7 +462,8 @@ class Storage(Sink):
             if version <= (found or 0):
                 continue
             if version > 1:  # version 1 ran above
-                for statement in self._ddl(_MIGRATIONS[version]):
+                script = _MIGRATIONS[version]
+                for statement in script[self.backend] if isinstance(script, dict) else self._ddl(script):
                     await tx.execute(statement)
             if version == 6:
                 await self._backfill_story_keys(tx)

@@ -1,0 +1,111 @@
+"""Storage schema version 7: what the read API searches and filters on, per backend.
+
+Applied by sinks/storage.py's migrations like every other version; nothing in the write path
+changes, because triggers keep these up to date from the tables the pipeline writes:
+
+    story_cards    one narrow row per story (figures, countries, rules, size as columns), so the
+                   story list filters and pages without decoding every story's JSON state
+    full-text      SQLite: an FTS5 index (contentless, keyed by article_search_ids, whose INTEGER
+                   PRIMARY KEY survives VACUUM, unlike the articles table's implicit rowid)
+                   PostgreSQL: a GIN index on the articles' tsvector expression (SEARCH_VECTOR)
+
+Both backends tokenise alike (the 'simple' configuration / unicode61: words, lower-cased, no
+stemming), because the articles are in several languages and the two must answer the same.
+"""
+
+from __future__ import annotations
+
+# The one definition of an article's searchable text in PostgreSQL: the index and the queries
+# (api/queries.py) must use the same expression for the planner to use the index.
+SEARCH_VECTOR = "to_tsvector('simple', coalesce({a}title, '') || ' ' || {a}text)"
+
+_CARD_COLUMNS = "story_id, title, first_at, last_at, updated_at, killed, injured, countries, rules, size"
+
+_CARDS_TABLE = """
+CREATE TABLE IF NOT EXISTS story_cards (
+    story_id    TEXT PRIMARY KEY,
+    title       TEXT,
+    first_at    {ts} NOT NULL,
+    last_at     {ts} NOT NULL,
+    updated_at  {ts} NOT NULL,
+    killed      BIGINT,
+    injured     BIGINT,
+    countries   TEXT NOT NULL DEFAULT '',
+    rules       TEXT NOT NULL DEFAULT '',
+    size        INTEGER NOT NULL DEFAULT 0
+)"""
+_CARDS_INDEXES = [
+    "CREATE INDEX IF NOT EXISTS story_cards_last_at_idx ON story_cards (last_at, story_id)",
+    "CREATE INDEX IF NOT EXISTS story_cards_updated_at_idx ON story_cards (updated_at)",
+    "CREATE INDEX IF NOT EXISTS articles_first_seen_idx ON articles (first_seen, canonical_url)",
+    "CREATE INDEX IF NOT EXISTS alert_deliveries_created_at_idx ON alert_deliveries (created_at)",
+]
+
+# countries and rules are stored as ",A,B," so that "has X" is a LIKE '%,X,%' on both backends.
+_SQLITE_CARD = f"""
+    DELETE FROM story_cards WHERE story_id = new.story_id;
+    INSERT INTO story_cards ({_CARD_COLUMNS}) VALUES (
+        new.story_id, new.title, new.first_at, new.last_at, new.updated_at,
+        json_extract(new.state, '$.figures.killed.count'), json_extract(new.state, '$.figures.injured.count'),
+        coalesce((SELECT ',' || group_concat(value, ',') || ',' FROM json_each(new.state, '$.countries')), ''),
+        coalesce((SELECT ',' || group_concat(key, ',') || ',' FROM json_each(new.state, '$.rules')), ''),
+        coalesce(json_extract(new.state, '$.size'), 0));
+"""
+_SQLITE_SEARCH_ID = "(SELECT id FROM article_search_ids WHERE canonical_url = {row}.canonical_url)"
+
+SQLITE = [
+    _CARDS_TABLE.format(ts="TEXT"),
+    *_CARDS_INDEXES,
+    f"CREATE TRIGGER IF NOT EXISTS stories_card_ai AFTER INSERT ON stories BEGIN {_SQLITE_CARD} END",
+    f"CREATE TRIGGER IF NOT EXISTS stories_card_au AFTER UPDATE ON stories BEGIN {_SQLITE_CARD} END",
+    "UPDATE stories SET title = title",  # cards for the stories stored before this version
+    "CREATE TABLE IF NOT EXISTS article_search_ids (id INTEGER PRIMARY KEY, canonical_url TEXT NOT NULL UNIQUE)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(title, text, content='', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    f"""CREATE TRIGGER IF NOT EXISTS articles_fts_ai AFTER INSERT ON articles BEGIN
+        INSERT OR IGNORE INTO article_search_ids (canonical_url) VALUES (new.canonical_url);
+        INSERT INTO articles_fts (rowid, title, text) VALUES ({_SQLITE_SEARCH_ID.format(row="new")}, new.title, new.text);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS articles_fts_au AFTER UPDATE OF title, text ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, text)
+            VALUES ('delete', {_SQLITE_SEARCH_ID.format(row="old")}, old.title, old.text);
+        INSERT INTO articles_fts (rowid, title, text) VALUES ({_SQLITE_SEARCH_ID.format(row="new")}, new.title, new.text);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS articles_fts_ad AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, text)
+            VALUES ('delete', {_SQLITE_SEARCH_ID.format(row="old")}, old.title, old.text);
+        DELETE FROM article_search_ids WHERE canonical_url = old.canonical_url;
+    END""",
+    # The articles stored before this version, oldest first (the search pages newest first by id).
+    "INSERT OR IGNORE INTO article_search_ids (canonical_url) SELECT canonical_url FROM articles "
+    "ORDER BY first_seen, canonical_url",
+    "INSERT INTO articles_fts (rowid, title, text) SELECT i.id, a.title, a.text FROM article_search_ids i "
+    "JOIN articles a ON a.canonical_url = i.canonical_url",
+]
+
+POSTGRESQL = [
+    _CARDS_TABLE.format(ts="TIMESTAMPTZ"),
+    *_CARDS_INDEXES,
+    f"""CREATE OR REPLACE FUNCTION wirewatch_story_card() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO story_cards ({_CARD_COLUMNS}) VALUES (
+            NEW.story_id, NEW.title, NEW.first_at, NEW.last_at, NEW.updated_at,
+            (NEW.state #>> '{{figures,killed,count}}')::numeric::bigint,
+            (NEW.state #>> '{{figures,injured,count}}')::numeric::bigint,
+            coalesce((SELECT ',' || string_agg(c, ',') || ',' FROM jsonb_array_elements_text(
+                CASE WHEN jsonb_typeof(NEW.state -> 'countries') = 'array' THEN NEW.state -> 'countries' END) c), ''),
+            coalesce((SELECT ',' || string_agg(k, ',') || ',' FROM jsonb_object_keys(
+                CASE WHEN jsonb_typeof(NEW.state -> 'rules') = 'object' THEN NEW.state -> 'rules' END) k), ''),
+            coalesce((NEW.state ->> 'size')::int, 0))
+        ON CONFLICT (story_id) DO UPDATE SET title = excluded.title, first_at = excluded.first_at,
+            last_at = excluded.last_at, updated_at = excluded.updated_at, killed = excluded.killed,
+            injured = excluded.injured, countries = excluded.countries, rules = excluded.rules, size = excluded.size;
+        RETURN NULL;
+    END $$""",
+    "CREATE OR REPLACE TRIGGER stories_card AFTER INSERT OR UPDATE ON stories "
+    "FOR EACH ROW EXECUTE FUNCTION wirewatch_story_card()",
+    "UPDATE stories SET title = title",  # cards for the stories stored before this version
+    f"CREATE INDEX IF NOT EXISTS articles_search_idx ON articles USING GIN ({SEARCH_VECTOR.format(a='')})",
+]
+
+READ_SCHEMA = {"sqlite": SQLITE, "postgresql": POSTGRESQL}
