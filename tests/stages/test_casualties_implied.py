@@ -23,8 +23,13 @@ CASES = [
     # Numbers that are not tolls.
     ("Oscar Pratt, 31, of Lakeview, died after the shooting.", 1, 0),
     ("Image 3 of 14 Neighbours gather where a teenager was killed.", 1, 0),
-    ("1:42 A man was wounded in a drive-by shooting.", 0, 1),
+    ("Crews cleared the road by noon.\n1:42 Two dead after crash on the interstate\n0:58 Storm knocks out power", 0, 0),
     ("Police recovered an AK-47 and said nobody was hurt.", 0, 0),
+    ("Photo 12 of 20 A cyclist was hurt when the van turned.", 0, 1),
+    ("Posted March 4, 2016 Woman dead after house fire", 1, 0),
+    # A round-up's sum is no incident's toll; the incident it reports one by one is.
+    ("14 shot, 3 killed in separate shootings across the city\n\nA man was killed on Elm Avenue on Friday.", 1, 0),
+    ("Detectives said 130 people were murdered in the county this year. A woman was wounded on Friday.", 0, 1),
     # Active voice and older events are no mention.
     ("He killed time at the library before the game.", 0, 0),
     ("The storm killed dozens of cattle in 2011, a farmer recalled.", 0, 0),

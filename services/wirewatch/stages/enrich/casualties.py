@@ -112,6 +112,8 @@ def scan(text: str, language: str | None = None, published_year: int | None = No
         if any(s <= start < e for s, e in skip):
             continue
         sent = norm[start:end]
+        if lex.aggregate_re is not None and lex.aggregate_re.search(sent):
+            continue  # "10 killed in separate shootings across the city": a sum of other incidents
         found = _sentence_mentions(sent, start, end, lex, year)
         for m in found:
             # Evidence is the original sentence (original digits), offsets are the same.
@@ -126,6 +128,11 @@ def _implied_mention(p: Person, evidence: str) -> Mention:
     return Mention(p.category, 1, 1, 1, IMPLIED, p.victim, evidence, p.start, p.end, None, p.key)
 
 
+# A video's duration before its title ("1:49 Grandmother says ..."), not a live blog's clock time
+# ("11:05 a.m. — ...", "9:30 AM: ...").
+_TIMESTAMP_LINE = re.compile(r"\d{1,2}:\d\d\s+(?![AaPp]\.?[Mm]\b|[A-Z]{2,3}\b|[—–:-])\S")
+
+
 def _link_lines(text: str, lex: Lexicon) -> list[tuple[int, int]]:
     """[start, end) of the lines of a web page that link to other stories, which extraction lets
     through: "Read more: Fire at ski resort kills 76", and the headline-like lines (no full stop)
@@ -137,6 +144,9 @@ def _link_lines(text: str, lex: Lexicon) -> list[tuple[int, int]]:
     for m in re.finditer(r"[^\n]+", text):
         line = m.group().strip()
         if not line:
+            continue
+        if _TIMESTAMP_LINE.match(line):
+            out.append(m.span())  # "1:49 Grandmother speaks ...": a video playlist's entry
             continue
         lm = lex.link_re.match(line)
         if lm:
@@ -299,7 +309,11 @@ class Lexicon:
         self.labels = {w.lower() for w in data.get("labels", [])}
         self.months = {w.lower() for w in data.get("months", [])}
         self.abbreviations = {w.lower() for w in data.get("abbreviations", [])}
+        agg = data.get("aggregate", [])
+        self.aggregate_re = re.compile(_alt(agg), re.IGNORECASE) if agg else None
+        self.label_phrase_re = re.compile(rf"{_alt(data.get('label_phrases', []))}\s*$", re.IGNORECASE)
         counters = data.get("counters", [])
+        self.labels |= {w.lower() for w in counters}  # "Image 10": the counter itself
         self.counter_re = (
             re.compile(rf"{_alt(counters)}\s+\d+\s*(?:of|/)\s*$", re.IGNORECASE) if counters else None
         )
@@ -567,7 +581,8 @@ def split_sentences(text: str, lex: Lexicon | None = None) -> list[tuple[int, in
 
 _TOKEN = re.compile(r"\s*([^\W_][\w'’-]*|\S)")
 # Numbers that are parts of something else: times and timestamps, dates, model names, codes.
-_NOT_A_COUNT_BEFORE = re.compile(r"(?:\d[:/.]|[A-Za-z]-|#)\s*$")
+_NOT_A_COUNT_BEFORE = re.compile(r"(?:\d[:/.]|[A-Za-z]-|#)\s*$|['’]$")  # also "’90": a year
+_YEAR_AFTER_DATE = re.compile(r"(?-i:[A-Z][a-z]+\.?)\s+\d{1,2},\s*$")  # "January 9, " before "2017"
 _NOT_A_COUNT_AFTER = re.compile(r"(?:[:/]\d|-\d|\.\d)")
 # A number between commas right after a capitalised word (a name, a place) and before a comma or a
 # closing parenthesis is an age or a label in apposition: "Jane Roe, 31, of Springfield".
@@ -705,6 +720,8 @@ def _quantity(sent: str, m: re.Match, lex: Lexicon) -> _Quantity | None:
         return None  # "0:50", "03/20/17", "AK-47", "911", "(555) 123-4567"
     if _APPOSITION_BEFORE.search(before) and _APPOSITION_AFTER.match(after):
         return None  # "Jerry Coleman, 31, died": an age in apposition to a name, not 31 dead
+    if lex.label_phrase_re.search(before) or _YEAR_AFTER_DATE.search(before):
+        return None  # "under the age of 10"; "January 9, 2017"
     if lex.counter_re is not None and lex.counter_re.search(before):
         return None  # "Image 1 of 16", "Photo 3/12": a gallery counter
     b = _norm(body)

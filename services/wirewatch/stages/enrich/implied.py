@@ -77,7 +77,9 @@ class ImpliedGrammar:
         name_age = rf"{name}(?:\s*,\s*(?:age\s+)?\d{{1,2}}\s*,{home})?"
         noun_np = rf"{det}\s+(?:[\w'’-]+\s+){{0,3}}?{noun}(?![\w-])(?:\s*,\s*{name}\s*,(?:\s*\d{{1,2}}\s*,)?)?"
         bare_age = rf"{det}?\s*{age}(?:\s+{noun})?(?![\w-])(?:\s*,\s*{name}\s*,)?"
-        person = rf"(?:{noun_np}|{bare_age}|{name_age})"
+        # Headlines drop the article: "Teen dies after shooting", "2016 Woman dead after fire".
+        bare_noun = rf"(?:^|(?<=\d )|(?<=[:—–] )){noun}(?![\w-])"
+        person = rf"(?:{noun_np}|{bare_age}|{name_age}|{bare_noun})"
         self.person_re = re.compile(person, f)
         self.name_re = re.compile(name)
         self.noun_re = re.compile(rf"(?<![\w-]){noun}(?![\w-])", f)
@@ -105,6 +107,7 @@ class ImpliedGrammar:
         self.passive_end_re = re.compile(rf"\s*(?:[,.;:!?)—–-]|$|{_alt(d.get('passive_followers', []))}(?![\w-]))", f)
         # "self-inflicted" or "shot himself" is a perpetrator's death only in a sentence of death.
         self.reflexive_death_re = re.compile(rf"(?<![\w-]){_alt(d.get('perpetrator_if_death', []))}(?![\w-])", f)
+        self.attempted_re = re.compile(rf"{_alt(d.get('perpetrator_not_after', []))}\s*$", f)
         self.death_re = re.compile(rf"(?<![\w-]){_alt(d.get('death_words', []))}(?![\w-])", f)
         # Words of a capitalised headline or a common phrase are not a name: "Man Shot, Killed".
         self.not_name = {w.lower() for w in singular_nouns} | {
@@ -124,6 +127,9 @@ class ImpliedGrammar:
             return []
         out: list[Person] = []
         taken: list[tuple[int, int]] = []
+        words = sent.split()
+        # A title-case headline ("Man Shot, Killed Few Blocks Away") makes every pair of words a name.
+        titled = len(words) >= 4 and sum(w[:1].isupper() for w in words) > 0.6 * len(words)
         for rx in (self.subject_re, self.object_re):
             for m in rx.finditer(sent):
                 if any(a <= m.start("who") < b for a, b in taken) or background(m.start(), m.end()):
@@ -136,16 +142,18 @@ class ImpliedGrammar:
                     continue
                 category = "killed" if m.group("killed") else "injured"
                 taken.append(m.span("who"))
-                for key, victim in self._persons(m.group("who")):
+                for key, victim in self._persons(m.group("who"), titled):
                     out.append(Person(category, key, victim, s0, s1, sent))
         r = self.reflexive_re.search(sent)
+        if r is not None and self.attempted_re.search(sent[: r.start()]):
+            r = None  # "an attempted murder-suicide": nobody died
         if r is None and self.death_re.search(sent):
             r = self.reflexive_death_re.search(sent)
         if r is not None and not background(r.start(), r.end()):
             out.append(Person("killed", "perpetrator", PERPETRATOR, s0, s1, sent))
         return out
 
-    def _persons(self, who: str) -> list[tuple[str, str | None]]:
+    def _persons(self, who: str, titled: bool = False) -> list[tuple[str, str | None]]:
         """(key, victim) of each person in a subject or object phrase; an apposition name after a
         noun ("his wife, Jane Doe,") is the same person."""
         if self.pron_re.match(who.strip()):
@@ -155,8 +163,10 @@ class ImpliedGrammar:
             part = m.group()
             n = self.noun_re.search(part)
             nm = self.name_re.search(part)
-            if nm and any(w.lower() in self.not_name for w in nm.group().split()):
+            if nm and (titled or any(w.lower() in self.not_name for w in nm.group().split())):
                 nm = None
+                if not n:
+                    continue
             if nm and not (n and n.start() < nm.start()):
                 out.append((f"name:{nm.group().split()[-1].lower()}", "people"))
             elif n:
