@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run demo test test-deps bench bench-extract bench-casualty bench-stories lock lint clean help
+.PHONY: install run demo test test-deps bench bench-e2e bench-extract bench-casualty bench-stories lock lint clean help
 
 help:
 	@echo "make run    install, then run wirewatch on embedded defaults (broker + SQLite)"
@@ -35,6 +35,11 @@ test: install test-deps
 
 bench: install
 	$(PY) -m benchmarks $(BENCH_ARGS)
+
+# Real Kafka, a loopback site on 100 hosts, default politeness: throughput, latency, memory.
+# CORPUS: as for bench-extract (default ../shared/data/extraction-scrapinghub-dev); WORKERS: 1 or 2.
+bench-e2e: install
+	$(PY) -m benchmarks e2e $(if $(CORPUS),--e2e-corpus $(CORPUS)) $(if $(WORKERS),--e2e-workers $(WORKERS))
 
 # CORPUS: a directory laid out like shared/data/extraction-scrapinghub-dev (html/ + ground-truth.json),
 # or like extraction-wcxb-dev (the same plus page_type, title, author, published: adds word F1,

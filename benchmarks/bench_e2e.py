@@ -1,0 +1,375 @@
+"""End to end on real Apache Kafka, default politeness: drain throughput, link -> alert latency,
+latency beside a host that never answers, and the worker's memory.
+
+A loopback site answers on many hosts (127.0.0.2 ... 127.0.0.<1+hosts>, one port): the pages of a
+ScrapingHub-style corpus (default ``../shared/data/extraction-scrapinghub-dev``; skipped where it is
+absent) served many times over, each copy behind a two-hop short link whose three requests land on
+three different hosts (``/s/N`` 301 -> ``/r/N`` 302 -> ``/a/DOC/N``). One or two real workers
+(``wirewatch run``) with DEFAULT fetch settings (only private addresses allowed, so loopback can be
+fetched) read from Kafka and deliver to an alert receiver; a rule alerting on ordinary English words
+and a short story window make most copies an alert of their own.
+
+    (a) drain: every link of the corpus x copies submitted at once; links/s and articles/s until
+        all have an outcome, beside two ceilings measured in the same run: the CPU ceiling
+        (extract + enrich of the same pages in a pool of one process per core, nothing else running)
+        and the politeness ceiling (hosts x per_host_rate / 3 requests a link)
+    (b) link -> alert (and link -> outcome) latency p50/p95/p99/max at half the drained rate
+    (c) the same for ordinary links while a share of links go to a host that accepts connections
+        and never answers
+    (d) peak RSS of the worker's process tree (the worker and its pool), sampled from /proc
+
+Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import os
+import re
+import statistics
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+from aiohttp import web
+from aiokafka import AIOKafkaProducer
+
+from wirewatch import contract
+from wirewatch.broker import KafkaBroker, ensure_kafka_jars
+from wirewatch.demo.receiver import AlertReceiver
+from wirewatch.settings import FetchSettings, load_settings
+from wirewatch.sinks.storage import open_storage
+from wirewatch.sources.links import make_link
+from wirewatch.topics import ensure_topics, topic_names
+from wirewatch.worker_process import WorkerProcess
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = REPO / ".." / "shared" / "data" / "extraction-scrapinghub-dev"
+_CANONICAL = re.compile(rb"<link[^>]+rel=[\"']?canonical[^>]*>|<meta[^>]+property=[\"']?og:url[^>]*>", re.I)
+RULES = """rules:
+  - name: any-english-news
+    severity: info
+    keywords: [the, and, of]
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("e2e")
+    g.add_argument("--e2e-corpus", type=Path, default=DEFAULT_CORPUS, help="html/*.html.gz + ground-truth.json")
+    g.add_argument("--e2e-copies", type=int, default=20, help="copies of each page in the drain (91 pages x 20 = 1,820)")
+    g.add_argument("--e2e-hosts", type=int, default=100, help="loopback hosts the site answers on")
+    g.add_argument("--e2e-workers", type=int, default=1, help="worker processes")
+    g.add_argument("--e2e-seconds", type=float, default=20.0, help="length of each latency phase")
+    g.add_argument("--e2e-dead-share", type=float, default=0.1, help="share of links to the host that never answers")
+
+
+def run(args: argparse.Namespace) -> dict:
+    corpus = Path(getattr(args, "e2e_corpus", DEFAULT_CORPUS))
+    if not (corpus / "html").is_dir():
+        print(f"  skipped: no corpus at {corpus}")
+        return {"skipped": f"no corpus at {corpus}"}
+    return asyncio.run(_run(corpus, getattr(args, "e2e_copies", 20), getattr(args, "e2e_hosts", 100),
+                            getattr(args, "e2e_workers", 1), getattr(args, "e2e_seconds", 20.0),
+                            getattr(args, "e2e_dead_share", 0.1)))
+
+
+def load_pages(corpus: Path) -> list[bytes]:
+    return [gzip.decompress(p.read_bytes()) for p in sorted((corpus / "html").glob("*.html.gz"))]
+
+
+# -- the CPU ceiling: extract + enrich of each page, one process per core, nothing else running ----
+
+def _cpu_one(html: bytes) -> int:
+    from wirewatch.errors import StageError
+    from wirewatch.stages.enrich import enrich
+    from wirewatch.stages.extract import extract
+    from wirewatch.stages.fetch import decode_html
+
+    try:
+        ex = extract(decode_html(html, "text/html"), "http://127.0.0.2/a/1")
+    except StageError:
+        return 0
+    enrich({"title": ex.title, "text": ex.text, "language": ex.language, "published": ex.published})
+    return 1
+
+
+def cpu_ceiling(pages: list[bytes], rounds: int = 2) -> float:
+    """Articles a second when only extraction and enrichment run, in one process per core."""
+    with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=get_context("spawn")) as pool:
+        list(pool.map(_cpu_one, pages[: os.cpu_count() or 1]))  # warm up every process
+        started = time.perf_counter()
+        list(pool.map(_cpu_one, pages * rounds, chunksize=4))
+        return len(pages) * rounds / (time.perf_counter() - started)
+
+
+# -- the site: many hosts, two-hop short links, and one host that never answers --------------------
+
+class Site:
+    def __init__(self, pages: list[bytes], hosts: int) -> None:
+        self.pages, self.hosts, self.port, self.dead_port = pages, hosts, 0, 0
+        # Without the page's own canonical URL each copy is an article of its own (its final URL),
+        # as copies on different sites would be; otherwise every copy would be one stored article.
+        self.copies = [_CANONICAL.sub(b"", p) for p in pages]
+        self._runner: web.AppRunner | None = None
+        self._dead: asyncio.AbstractServer | None = None
+        self._hung: list[asyncio.StreamWriter] = []
+
+    def host(self, n: int, hop: int) -> str:
+        return f"127.0.0.{2 + (n * (1 + 6 * hop) + 37 * hop) % self.hosts}"
+
+    def short_link(self, n: int) -> str:
+        return f"http://{self.host(n, 0)}:{self.port}/s/{n}"
+
+    def dead_link(self, n: int) -> str:
+        return f"http://127.0.0.{2 + self.hosts}:{self.dead_port}/s/{n}"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/robots.txt", lambda r: web.Response(status=404))
+        app.router.add_get("/s/{n}", self._short)
+        app.router.add_get("/r/{n}", self._hop)
+        app.router.add_get("/a/{doc}/{n}", self._page)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        first = web.TCPSite(self._runner, "127.0.0.2", 0)
+        await first.start()
+        self.port = first._server.sockets[0].getsockname()[1]  # noqa: SLF001 - aiohttp keeps the socket there
+        for h in range(1, self.hosts):
+            await web.TCPSite(self._runner, f"127.0.0.{2 + h}", self.port).start()
+
+        async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self._hung.append(writer)  # accept, read the request, say nothing, keep it open
+            while await reader.read(65536):
+                pass
+
+        self._dead = await asyncio.start_server(never_answer, f"127.0.0.{2 + self.hosts}", 0)
+        self.dead_port = self._dead.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        for w in self._hung:
+            w.close()
+        if self._dead is not None:
+            self._dead.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _short(self, request: web.Request) -> web.Response:
+        n = int(request.match_info["n"])
+        raise web.HTTPMovedPermanently(f"http://{self.host(n, 1)}:{self.port}/r/{n}")
+
+    async def _hop(self, request: web.Request) -> web.Response:
+        n = int(request.match_info["n"])
+        raise web.HTTPFound(f"http://{self.host(n, 2)}:{self.port}/a/{n % len(self.pages)}/{n}")
+
+    async def _page(self, request: web.Request) -> web.Response:
+        return web.Response(body=self.copies[int(request.match_info["doc"])], content_type="text/html")
+
+
+# -- the worker's memory ---------------------------------------------------------------------------
+
+def tree_rss(pgid: int) -> int:
+    """Resident bytes of every process in the process group (the worker runs in its own session)."""
+    total = 0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            if os.getpgid(int(d)) != pgid:
+                continue
+            for line in Path(f"/proc/{d}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+async def _sample_rss(workers: list[WorkerProcess], peak: list[int]) -> None:
+    while True:
+        peak[0] = max(peak[0], sum(tree_rss(w.proc.pid) for w in workers if w.alive()))
+        await asyncio.sleep(0.25)
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(q * len(values)))], 3)
+
+
+def summary(values: list[float]) -> dict:
+    return {"n": len(values), "p50": pct(values, 0.5), "p95": pct(values, 0.95), "p99": pct(values, 0.99),
+            "max": round(max(values), 3) if values else float("nan")}
+
+
+class Clock:
+    """When each link went in, came out (an outcome row) and alerted (at the receiver)."""
+
+    def __init__(self, storage, receiver: AlertReceiver) -> None:
+        self.storage, self.receiver = storage, receiver
+        self.submitted: dict[str, float] = {}
+        self.outcome: dict[str, float] = {}
+        self.alerted: dict[str, float] = {}
+        self.outcomes: dict[str, str] = {}
+        self._seen_alerts = 0
+
+    async def watch(self) -> None:
+        while True:
+            now = time.perf_counter()
+            for m in self.receiver.received[self._seen_alerts:]:
+                lid = m.get("link_id")
+                if lid and lid not in self.alerted:
+                    self.alerted[lid] = now
+            self._seen_alerts = len(self.receiver.received)
+            for row in await self.storage.outcomes():
+                if row["link_id"] not in self.outcome:
+                    self.outcome[row["link_id"]] = now
+                    self.outcomes[row["link_id"]] = row["outcome"]
+            await asyncio.sleep(0.05)
+
+    def latencies(self, link_ids: list[str]) -> tuple[list[float], list[float]]:
+        out = [self.outcome[i] - self.submitted[i] for i in link_ids if i in self.outcome]
+        alert = [self.alerted[i] - self.submitted[i] for i in link_ids if i in self.alerted]
+        return out, alert
+
+    async def until_done(self, link_ids: list[str], timeout: float) -> bool:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if all(i in self.outcome for i in link_ids):
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+
+async def _run(corpus: Path, copies: int, hosts: int, n_workers: int, seconds: float, dead_share: float) -> dict:
+    pages = load_pages(corpus)
+    print(f"  {len(pages)} pages; measuring the CPU ceiling (extract + enrich, {os.cpu_count()} processes) ...", flush=True)
+    ceiling = cpu_ceiling(pages)
+    print(f"  CPU ceiling: {ceiling:.1f} articles/s", flush=True)
+    tmp = Path(tempfile.mkdtemp(prefix="wirewatch-e2e-"))
+    (tmp / "rules.yaml").write_text(RULES)
+    site = Site(pages, hosts)
+    await site.start()
+    receiver = AlertReceiver()
+    await receiver.start()
+    broker = KafkaBroker(tmp / "kafka", jars_dir=ensure_kafka_jars())
+    broker.start()
+    storage_url = f"sqlite:///{tmp / 'e2e.db'}"
+    cfg = {
+        "broker": f"kafka://{broker.bootstrap}", "app_id": "e2e", "topic_prefix": "e2e.",
+        "storage_url": storage_url, "data_dir": str(tmp), "web_port": 0, "webhook_urls": [receiver.url],
+        "feed_poll": False, "feeds": [], "rules_file": str(tmp / "rules.yaml"),
+        # A short story window: each copy of a page is news of its own, so most links raise an alert.
+        "route": {"story_window": 0.5},
+        # DEFAULT politeness and timeouts: only the address guard is opened, for loopback.
+        "fetch": {"allow_private_addresses": True},
+    }
+    settings = load_settings(**{k: v for k, v in cfg.items() if k not in ("fetch", "route")},
+                             fetch=FetchSettings(allow_private_addresses=True))
+    polite = FetchSettings()
+    await ensure_topics(broker.bootstrap, topic_names(settings), settings.topic_partitions)
+    workers = [WorkerProcess(cfg, tmp / f"worker-{i}.log").start() for i in range(n_workers)]
+    storage = open_storage(storage_url)
+    await storage.start()
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", linger_ms=1)
+    await producer.start()
+    clock = Clock(storage, receiver)
+    peak = [0]
+    tasks = [asyncio.create_task(clock.watch()), asyncio.create_task(_sample_rss(workers, peak))]
+    next_n = [10_000_000]
+
+    async def submit(urls: list[str]) -> list[str]:
+        ids = []
+        for url in urls:
+            link = make_link(url, "bench")
+            clock.submitted[link["link_id"]] = time.perf_counter()
+            await producer.send(settings.topic("links"), contract.encode("link", link), key=url.encode())
+            ids.append(link["link_id"])
+        await producer.flush()
+        return ids
+
+    async def paced(rate: float, duration: float, dead: float) -> tuple[list[str], list[str]]:
+        ordinary, hung = [], []
+        started, k = time.perf_counter(), 0
+        while time.perf_counter() - started < duration:
+            next_n[0] += 1
+            n = next_n[0]
+            if int((k + 1) * dead) > int(k * dead):  # an even spread: every 1/dead-th link
+                hung += await submit([site.dead_link(n)])
+            else:
+                ordinary += await submit([site.short_link(n)])
+            k += 1
+            await asyncio.sleep(max(0.0, started + k / rate - time.perf_counter()))
+        return ordinary, hung
+
+    try:
+        # Warm-up: the group joins, the pool starts; a page no phase uses.
+        warm = await submit([site.short_link(9_999_999)])
+        if not await clock.until_done(warm, 180):
+            raise RuntimeError("warm-up link never finished:\n" + workers[0].log_tail())
+
+        # (a) drain
+        drain_urls = [site.short_link(n) for n in range(len(pages) * copies)]
+        t = time.perf_counter()
+        drain = await submit(drain_urls)
+        finished = await clock.until_done(drain, 900)
+        drain_s = time.perf_counter() - t
+        stored = sum(1 for i in drain if clock.outcomes.get(i) == "stored")
+        links_per_s = len([i for i in drain if i in clock.outcome]) / drain_s
+        articles_per_s = stored / drain_s
+        politeness_ceiling = hosts * polite.per_host_rate / 3
+        print(f"  (a) drain of {len(drain)} links: {drain_s:.1f}s, {links_per_s:.1f} links/s, "
+              f"{articles_per_s:.1f} articles/s ({stored} stored){'' if finished else ' (timed out)'}; "
+              f"CPU ceiling {ceiling:.1f}/s, politeness ceiling {politeness_ceiling:.1f} links/s", flush=True)
+        await asyncio.sleep(3)  # let the hosts' buckets refill a little
+
+        # (b) latency at half the drained rate
+        rate = max(1.0, links_per_s / 2)
+        ordinary, _ = await paced(rate, seconds, 0.0)
+        await clock.until_done(ordinary, 180)
+        out_b, alert_b = clock.latencies(ordinary)
+        print(f"  (b) at {rate:.1f} links/s: link -> alert {summary(alert_b)}; link -> outcome {summary(out_b)}", flush=True)
+
+        # (c) the same, while a share of links go to a host that never answers
+        ordinary_c, hung = await paced(rate, seconds, dead_share)
+        await clock.until_done(ordinary_c, 300)
+        out_c, alert_c = clock.latencies(ordinary_c)
+        print(f"  (c) {len(hung)} links to a silent host among {len(ordinary_c)}: ordinary link -> alert "
+              f"{summary(alert_c)}; -> outcome {summary(out_c)}", flush=True)
+
+        result = {
+            "workers": n_workers, "hosts": hosts, "cores": os.cpu_count(),
+            "drain_links": len(drain), "drain_s": round(drain_s, 1), "drain_complete": finished,
+            "drain_links_per_s": round(links_per_s, 1), "drain_articles_per_s": round(articles_per_s, 1),
+            "cpu_ceiling_articles_per_s": round(ceiling, 1),
+            "ratio_to_cpu_ceiling": round(articles_per_s / ceiling, 2),
+            "politeness_ceiling_links_per_s": round(politeness_ceiling, 1),
+            "latency_rate_links_per_s": round(rate, 1),
+            "alert_latency_s": summary(alert_b), "outcome_latency_s": summary(out_b),
+            "dead_host_links": len(hung), "beside_dead_host_alert_latency_s": summary(alert_c),
+            "beside_dead_host_outcome_latency_s": summary(out_c),
+            "peak_rss_mb": round(peak[0] / 2**20, 1),
+        }
+        print(f"  (d) peak RSS of the worker tree: {result['peak_rss_mb']} MB", flush=True)
+        return result
+    finally:
+        for task in tasks:
+            task.cancel()
+        await producer.stop()
+        await storage.close()
+        for w in workers:
+            w.stop()
+        broker.stop()
+        await receiver.stop()
+        await site.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    print(json.dumps(run(parser.parse_args())))
