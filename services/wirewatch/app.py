@@ -7,8 +7,10 @@ Topics (see schemas/README.md for keys, producers and consumers):
     any stage --(Rejected)--> filtered ----outcomes--> storage
     any stage --(errors)----> deadletter --outcomes--> storage
 
-Every agent runs with concurrency 1: with faust-streaming, concurrency above 1 can commit an
-offset past a message still in flight (faust issue #606). Scale out with partitions and workers.
+Every agent is one faust agent instance that takes messages into a bounded window and runs each
+on its own (agents/flow.py): messages finish in any order, and offsets are acked to faust in
+order, so a commit never passes a message still in flight (unlike faust's agent concurrency,
+faust issue #606). Scale out further with partitions and workers.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from . import contract
 from .agents import alert, enrich, fetch, outcomes, route, store
+from .agents.flow import Flow
 from .api import routes as read_api
 from .agents.runner import Core, Stage
 from .broker.fetch_wait import use_fetch_max_wait
@@ -66,6 +69,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         web_port=settings.web_port or 6066,  # faust validates the port even when web is off
         web_bind=settings.web_host,
         producer_acks=-1,
+        # The stage runtime acks in offset order itself (agents/flow.py) and drops the work of
+        # revoked partitions instead of waiting for it: a rebalance never waits on a slow host.
+        stream_wait_empty=False,
+        # Messages buffered per agent before faust pauses fetching (default 4096): the window takes
+        # from here, so a few hundred keep it fed, and memory stays flat however long the topic.
+        stream_buffer_maxsize=512,
     )
     use_fetch_max_wait(app, k.fetch_max_wait)  # before anything creates the consumer
     app.wirewatch_runtime = rt  # type: ignore[attr-defined]
@@ -81,30 +90,50 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         fut = await topics[schema].send(key=key.encode() if key else None, value=value)
         await fut  # wait for the broker's ack before the input offset may be committed
 
-    def wire(stage: str, schema: str, make_core, agent_name: str | None = None, batch: int = 1) -> None:
+    flows: dict[str, Flow] = {}
+
+    def wire(stage: str, schema: str, make_core, agent_name: str | None = None, window: int | None = None) -> None:
         topic = topics[schema]
         runner = Stage(stage, schema, topic.get_topic_name(), send, rt.metrics, settings.retry)
         holder: dict[str, Core] = {}
+        name = agent_name or stage
+        in_flight, uncommitted = rt.metrics.in_flight.labels(stage=name), rt.metrics.uncommitted.labels(stage=name)
+
+        def gauges(working: int, pending: int) -> None:
+            in_flight.set(working)
+            uncommitted.set(pending)
 
         async def agent(stream):
             await rt.ready.wait()
             core = holder.setdefault("core", make_core(rt))
-            if batch <= 1:
-                async for raw in stream:
-                    await runner.handle(raw, core)
-                return
-            # An I/O-bound stage handles a batch at once, so one slow origin does not stall the
-            # worker. faust acks a take() batch only when the loop asks for the next one, i.e.
-            # after every message in it reached its outcome: offsets never pass work in flight
-            # (unlike agent concurrency > 1, faust #606). handle() never raises.
-            async for batch_values in stream.take(batch, within=settings.fetch_batch_wait):
-                await asyncio.gather(*(runner.handle(raw, core) for raw in batch_values))
+            # Per-message completion (agents/flow.py): messages finish in any order, acks go to
+            # faust in offset order, so a commit never passes a message still in flight.
+            flow = flows[name] = Flow(name, lambda raw: runner.handle(raw, core), window or settings.stage_concurrency,
+                                      settings.max_uncommitted, gauges)
+            try:
+                async for event in stream.noack().events():
+                    await flow.take(event)
+            finally:
+                flows.pop(name, None)
+                await flow.close()
 
-        name = agent_name or stage
         agent.__name__ = agent.__qualname__ = f"{name}_agent"
+        # concurrency=1: one agent instance takes; the window inside it is the concurrency.
         app.agent(topic, name=f"wirewatch.{name}", concurrency=1)(agent)
 
-    wire("fetch", "link", fetch.make_core, batch=settings.fetch_concurrency)
+    @app.on_partitions_revoked.connect
+    async def on_revoked(app_: faust.App, revoked: set, **kwargs) -> None:
+        # Work on partitions leaving this worker stops here, unacked: their new owner starts at the
+        # committed offset. Nothing waits for a slow host or a failing channel to finish.
+        cancelled = sum(flow.revoke(revoked) for flow in list(flows.values()))
+        if cancelled:
+            log.info("rebalance: dropped %d messages in flight; the partitions' new owners redo them", cancelled)
+        try:
+            await app_.consumer.commit()  # what was done before the rebalance, so little is redone
+        except Exception:  # the commit timer of the next owner's generation covers it
+            log.warning("commit at rebalance failed", exc_info=True)
+
+    wire("fetch", "link", fetch.make_core, window=settings.fetch_concurrency)
     wire("enrich", "article", enrich.make_core)
     wire("store", "enriched", store.make_core)
     wire("route", "enriched", route.make_core)

@@ -109,6 +109,16 @@ class Metrics:
         self.rules_reloads = Counter(
             "wirewatch_rules_reloads", "Reloads of the rules file, by outcome (ok, invalid)", ["outcome"], registry=r,
         )
+        # The stage runtime's window (agents/flow.py): messages working now, and messages taken whose
+        # offset is not committable yet (working, waiting aside, or done above one still running).
+        self.in_flight = Gauge(
+            "wirewatch_stage_in_flight", "Messages a stage's agent is working on (waits aside included)",
+            ["stage"], registry=r,
+        )
+        self.uncommitted = Gauge(
+            "wirewatch_stage_uncommitted", "Messages a stage took and cannot commit yet",
+            ["stage"], registry=r,
+        )
         self.rules_loaded = Gauge("wirewatch_rules_loaded", "Alert rules in force", registry=r)
         self.up = Gauge("wirewatch_up", "1 while the service runs", registry=r)
         # Read API (api/routes.py): route is the route's name (stories, story, articles, alerts,

@@ -264,9 +264,14 @@ class Settings(BaseSettings):
     feed_poll: bool = Field(True, description="Poll `feeds`, `sources.sitemaps` and `sources.sites`; off for workers that only process")
     extract_processes: int = Field(1, ge=0, description="Extraction worker processes; 0 runs in a thread")
     fetch_concurrency: int = Field(
-        32, ge=1, description="Links one worker resolves and fetches at once; a batch's offsets commit when all of it is done",
+        64, ge=1, description="Links one worker fetches at once (the fetch stage's window); a link waiting for its host's turn or a retry does not count",
     )
-    fetch_batch_wait: float = Field(0.05, gt=0, description="Seconds the fetch agent waits to fill a batch before starting it (adds at most this to latency)")
+    stage_concurrency: int = Field(
+        16, ge=1, description="Messages each other stage (enrich, store, route, alert, outcomes) works on at once",
+    )
+    max_uncommitted: int = Field(
+        10_000, ge=1, description="Messages a stage may have taken and not committed (waiting aside, or done above one still running); when reached it stops taking",
+    )
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)

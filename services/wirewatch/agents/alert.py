@@ -52,6 +52,7 @@ from ..sinks.channels import Channel
 from ..sinks.storage import Storage
 from ..stages import throttle
 from ..stages.story import parse_time
+from ..waiting import waiting
 from .runner import Core, Emit, backoff, utcnow
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,8 @@ class Deliverer:
                 self.metrics.alerts.labels(channel=kind, outcome="retried").inc()
                 delay = min(backoff(attempt, self.policy, e.retry_after), max(due - now, 0.0))
                 log.info("alert %s -> %s: %s; try %d in %.1fs", alert_id, channel.target, e, attempt + 1, delay)
-                await self.sleep(delay)
+                async with waiting():  # other alerts go on meanwhile (agents/flow.py)
+                    await self.sleep(delay)
                 continue
             await self.storage.mark_delivered(alert_id, channel.target)
             self.metrics.alerts.labels(channel=kind, outcome="delivered").inc()

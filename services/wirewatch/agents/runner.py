@@ -29,6 +29,7 @@ from .. import contract
 from ..errors import InvalidMessage, PermanentError, Rejected, TransientError
 from ..metrics import Metrics
 from ..settings import RetrySettings
+from ..waiting import waiting
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,8 @@ class Stage:
                     delay = backoff(attempt, self.retry, e.retry_after)
                     log.info("%s: %s; try %d of %d in %.1fs", self.name, e, attempt + 1, self.retry.attempts, delay)
                     attempt += 1
-                    await self.sleep(delay)
+                    async with waiting():  # the backoff holds no slot a ready message could use
+                        await self.sleep(delay)
             for out in outputs:
                 await self.emit(out)
             outcome = "ok"

@@ -5,7 +5,9 @@ One ``Politeness`` per worker holds, per host name, a concurrency limit and a to
 429/503's Retry-After or a robots.txt Crawl-delay; and, per origin, the parsed robots.txt.
 
     async with polite.slot(url): ...     waits for the host's turn, at most ``max_host_wait``
-                                         seconds, else TransientError("host_busy", retry_after)
+                                         seconds, else TransientError("host_busy", retry_after);
+                                         waits aside (``waiting.waiting``): a link queued for its
+                                         host holds none of the stage's working slots
     polite.pause(url, seconds)           no request to that host before then (Retry-After)
     await polite.check_robots(url, client)
                                          PermanentError("robots_disallowed") if robots.txt says no;
@@ -32,6 +34,7 @@ import httpx
 
 from ..errors import PermanentError, TransientError
 from ..settings import FetchSettings
+from ..waiting import waiting
 from .netguard import BlockedAddress
 
 ROBOTS_MAX_BYTES = 512 * 1024
@@ -125,7 +128,7 @@ class Politeness:
             deadline = self.clock() + self.settings.max_host_wait
             self._check_pause(h, host, deadline)
             try:
-                async with asyncio.timeout(self.settings.max_host_wait):
+                async with waiting(), asyncio.timeout(self.settings.max_host_wait):
                     await h.sem.acquire()
             except TimeoutError:
                 raise TransientError(
@@ -156,7 +159,8 @@ class Politeness:
             if now + wait > deadline:
                 raise TransientError("host_busy", f"{host}: rate limit of {1 / h.interval:g}/s leaves no turn within "
                                      f"{self.settings.max_host_wait:g}s", retry_after=wait)
-            await self.sleep(wait)
+            async with waiting():
+                await self.sleep(wait)
 
     def pause(self, url: str | httpx.URL, seconds: float) -> None:
         """The host asked for a break (Retry-After): no request to it before ``seconds`` from now."""
@@ -188,7 +192,8 @@ class Politeness:
     async def _robots_for(self, origin: str, client: httpx.AsyncClient) -> _Robots:
         entry = self._robots.get(origin)
         if entry is not None and entry.loading is not None:
-            return await asyncio.shield(entry.loading)
+            async with waiting():  # another link of the origin is fetching robots.txt
+                return await asyncio.shield(entry.loading)
         if entry is not None and entry.expires > self.clock():
             self._robots.move_to_end(origin)
             return entry

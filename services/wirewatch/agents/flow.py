@@ -1,0 +1,178 @@
+"""Per-message completion: an agent takes messages into a bounded window, each runs on its own,
+they finish in any order, and faust is told a message is done only in offset order.
+
+    take       while fewer than ``window`` messages work and fewer than ``limit`` are uncommitted
+    run        a task per message: ``handle`` (decode, core, emit and await the broker's ack, the
+               error policy; runner.Stage.handle never raises)
+    done       mark it in its partition's tracker; ack every event from the lowest offset up to the
+               first one not done yet
+    commit     faust's own timer (and rebalance, shutdown) commits what was acked: with acks in
+               order that is exactly "the lowest offset not yet done", per partition
+
+Why this and not faust's own acking: faust commits past the highest run of consecutive acked
+offsets and has to guess where that run starts (``Consumer._new_offset``); with several messages of
+a partition in flight the guess can pass one still running (faust issue #606; it trusts the run
+when nothing was committed yet, and tests the head with an off-by-one). Confluent's Parallel
+Consumer keeps, per partition, the offsets taken and which are complete, and commits the lowest
+incomplete one; ``PartitionTracker`` is that map, and acking in order leaves faust nothing to guess.
+
+Waiting aside: a message that waits (its host's turn, a Retry-After, a backoff) does so inside
+``waiting.waiting()``, which hands its working slot to the next message and takes one back when the
+wait ends. It still counts against ``limit``, which bounds memory and the work a crash repeats.
+
+Rebalance: the tasks of revoked partitions are cancelled and forgotten, not awaited (faust's
+``stream_wait_empty`` is off), so a slow host or a failing alert channel never holds a rebalance;
+the new owner starts at the committed offset, and idempotent sinks make the repeat harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any, Hashable
+
+from ..waiting import set_aside
+
+log = logging.getLogger(__name__)
+
+
+class PartitionTracker:
+    """The offsets taken from one partition, in the order taken, and which of them are done."""
+
+    def __init__(self) -> None:
+        self._taken: OrderedDict[int, Any] = OrderedDict()
+        self._done: set[int] = set()
+
+    def __len__(self) -> int:
+        return len(self._taken)
+
+    def add(self, offset: int, item: Any) -> None:
+        self._taken[offset] = item
+
+    def done(self, offset: int) -> list[Any]:
+        """Mark ``offset`` done; the items, lowest first, that are now done with all before them."""
+        if offset not in self._taken:
+            return []
+        self._done.add(offset)
+        released = []
+        while self._taken:
+            first = next(iter(self._taken))
+            if first not in self._done:
+                break
+            self._done.discard(first)
+            released.append(self._taken.pop(first))
+        return released
+
+    def lowest(self) -> int | None:
+        """The offset a commit may reach: the lowest one taken and not released yet."""
+        return next(iter(self._taken), None)
+
+
+class _Lease:
+    """One message's working slot; given back while the message waits aside."""
+
+    def __init__(self, slots: asyncio.Semaphore) -> None:
+        self.slots, self.held = slots, True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.slots.release()
+
+    @contextlib.asynccontextmanager
+    async def aside(self) -> AsyncIterator[None]:
+        if not self.held:  # already aside (a wait inside a wait)
+            yield
+            return
+        self.release()
+        try:
+            yield
+        finally:
+            await self.slots.acquire()
+            self.held = True
+
+
+class Flow:
+    """The window of one agent. ``take`` each event; ``revoke`` on rebalance; ``close`` at the end."""
+
+    def __init__(self, name: str, handle: Callable[[Any], Awaitable[Any]], window: int, limit: int,
+                 on_change: Callable[[int, int], None] | None = None) -> None:
+        self.name = name
+        self._handle = handle
+        self._slots = asyncio.Semaphore(window)
+        self._room = asyncio.Semaphore(max(limit, window))
+        self._trackers: dict[Hashable, PartitionTracker] = {}
+        self._tasks: dict[Hashable, dict[int, tuple[asyncio.Task, _Lease]]] = {}
+        self._on_change = on_change or (lambda working, uncommitted: None)
+        self.working = 0
+        self.uncommitted = 0
+
+    async def take(self, event: Any) -> None:
+        """Start work on ``event`` (a faust Event: ``value``, ``message.tp``, ``message.offset``,
+        ``ack()``) once the window has room. Returns as soon as it runs, not when it is done."""
+        await self._room.acquire()
+        try:
+            await self._slots.acquire()
+        except BaseException:
+            self._room.release()
+            raise
+        tp, offset = event.message.tp, event.message.offset
+        self._trackers.setdefault(tp, PartitionTracker()).add(offset, event)
+        lease = _Lease(self._slots)
+        task = asyncio.create_task(self._run(event, tp, offset, lease), name=f"{self.name}:{tp}:{offset}")
+        self._tasks.setdefault(tp, {})[offset] = (task, lease)
+        self.uncommitted += 1
+        self._changed()
+
+    async def _run(self, event: Any, tp: Hashable, offset: int, lease: _Lease) -> None:
+        set_aside(lease.aside)  # this task's own context: only this message's waits give its slot away
+        self.working += 1
+        try:
+            await self._handle(event.value)
+        finally:
+            self.working -= 1
+            lease.release()
+            self._tasks.get(tp, {}).pop(offset, None)
+        self._done(tp, offset)
+
+    def _done(self, tp: Hashable, offset: int) -> None:
+        tracker = self._trackers.get(tp)
+        if tracker is None:  # revoked meanwhile: the new owner redoes it
+            return
+        for ev in tracker.done(offset):
+            ev.ack()
+            self._room.release()
+            self.uncommitted -= 1
+        self._changed()
+
+    def lowest_pending(self, tp: Hashable) -> int | None:
+        tracker = self._trackers.get(tp)
+        return tracker.lowest() if tracker is not None else None
+
+    def revoke(self, tps: Iterable[Hashable]) -> int:
+        """Forget the partitions (a rebalance took them): cancel their work. Returns how many."""
+        cancelled = 0
+        for tp in tps:
+            tracker = self._trackers.pop(tp, None)
+            for task, lease in self._tasks.pop(tp, {}).values():
+                task.cancel()
+                lease.release()  # now: a task cancelled before it ever ran has no finally to do it
+                cancelled += 1
+            if tracker is not None:
+                for _ in range(len(tracker)):
+                    self._room.release()
+                self.uncommitted -= len(tracker)
+        self._changed()
+        return cancelled
+
+    async def close(self) -> None:
+        """Cancel everything in flight (shutdown): nothing unfinished is acked, so it comes again."""
+        tasks = [t for per_tp in self._tasks.values() for t, _ in per_tp.values()]
+        self.revoke(list(self._tasks) + list(self._trackers))
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _changed(self) -> None:
+        self._on_change(self.working, self.uncommitted)

@@ -1,0 +1,180 @@
+"""The stage runtime's window (agents/flow.py): out of order inside, in order at the commit.
+
+Pure logic with stand-in events (faust is proven on real Kafka in tests/integration/test_crash.py):
+an event here is what faust hands the agent, a value, its partition and offset, and ``ack()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import pytest
+
+from wirewatch.agents.flow import Flow, PartitionTracker
+from wirewatch.waiting import waiting
+
+
+@dataclass
+class Msg:
+    tp: str
+    offset: int
+
+
+@dataclass
+class Event:
+    value: str
+    message: Msg
+    acks: list = field(default_factory=list)
+
+    def ack(self) -> bool:
+        self.acks.append(self.message.offset)
+        return True
+
+
+def events(tp: str, n: int, acked: list) -> list[Event]:
+    return [Event(f"{tp}-{i}", Msg(tp, i), acked) for i in range(n)]
+
+
+def test_tracker_releases_only_a_done_prefix():
+    t = PartitionTracker()
+    for o in (5, 6, 7, 8):
+        t.add(o, f"m{o}")
+    assert t.done(7) == [] and t.lowest() == 5
+    assert t.done(5) == ["m5"] and t.lowest() == 6
+    assert t.done(6) == ["m6", "m7"] and t.lowest() == 8
+    assert t.done(6) == []  # twice is once
+    assert t.done(8) == ["m8"] and t.lowest() is None and len(t) == 0
+
+
+async def test_messages_finish_out_of_order_and_are_acked_in_order():
+    gates = {f"p0-{i}": asyncio.Event() for i in range(4)}
+    finished: list[str] = []
+
+    async def handle(value: str) -> None:
+        await gates[value].wait()
+        finished.append(value)
+
+    acked: list[int] = []
+    flow = Flow("t", handle, window=4, limit=100)
+    for e in events("p0", 4, acked):
+        await flow.take(e)
+    for v in ("p0-2", "p0-3", "p0-1"):  # the first message is the slow one
+        gates[v].set()
+        await asyncio.sleep(0)
+    await asyncio.sleep(0.01)
+    assert finished == ["p0-2", "p0-3", "p0-1"]
+    assert acked == [] and flow.lowest_pending("p0") == 0 and flow.uncommitted == 4
+    gates["p0-0"].set()
+    await asyncio.sleep(0.01)
+    assert acked == [0, 1, 2, 3] and flow.uncommitted == 0
+
+
+async def test_partitions_commit_independently():
+    slow = asyncio.Event()
+
+    async def handle(value: str) -> None:
+        if value == "a-0":
+            await slow.wait()
+
+    acked_a: list[int] = []
+    acked_b: list[int] = []
+    flow = Flow("t", handle, window=8, limit=100)
+    for e in events("a", 3, acked_a) + events("b", 3, acked_b):
+        await flow.take(e)
+    await asyncio.sleep(0.01)
+    assert acked_a == [] and acked_b == [0, 1, 2]
+    slow.set()
+    await asyncio.sleep(0.01)
+    assert acked_a == [0, 1, 2]
+    await flow.close()
+
+
+async def test_a_full_window_stops_taking_and_a_waiting_message_gives_its_slot_away():
+    release = asyncio.Event()
+    started: list[str] = []
+
+    async def handle(value: str) -> None:
+        started.append(value)
+        if value == "p-0":  # waits aside (a host's turn): its slot goes to the next message
+            async with waiting():
+                await release.wait()
+        elif value == "p-1":  # works: holds its slot
+            await release.wait()
+
+    acked: list[int] = []
+    flow = Flow("t", handle, window=2, limit=100)
+    evs = events("p", 4, acked)
+    for e in evs[:3]:
+        await flow.take(e)
+    await asyncio.sleep(0.01)
+    assert started == ["p-0", "p-1", "p-2"]  # p-0 waits aside; p-1 and p-2 had the two slots
+    taking = asyncio.create_task(flow.take(evs[3]))
+    await asyncio.sleep(0.01)
+    assert started == ["p-0", "p-1", "p-2", "p-3"]  # p-2 finished, its slot went to p-3
+    assert acked == []  # p-0 is not done: nothing above it may be committed
+    release.set()
+    await taking
+    await asyncio.sleep(0.01)
+    assert acked == [0, 1, 2, 3]
+
+
+async def test_the_uncommitted_limit_stops_taking_until_the_lowest_is_done():
+    release = asyncio.Event()
+
+    async def handle(value: str) -> None:
+        if value == "p-0":
+            async with waiting():
+                await release.wait()
+
+    acked: list[int] = []
+    flow = Flow("t", handle, window=3, limit=3)
+    evs = events("p", 5, acked)
+    for e in evs[:3]:
+        await flow.take(e)
+    taking = asyncio.create_task(flow.take(evs[3]))
+    await asyncio.sleep(0.01)
+    assert not taking.done()  # three taken and none committable: memory stays bounded
+    release.set()
+    await asyncio.wait_for(taking, 1)
+    await flow.take(evs[4])
+    await asyncio.sleep(0.01)
+    assert acked == [0, 1, 2, 3, 4]
+
+
+async def test_revoked_partitions_are_dropped_unacked_and_free_their_room():
+    never = asyncio.Event()
+
+    async def handle(value: str) -> None:
+        await never.wait()
+
+    acked: list[int] = []
+    flow = Flow("t", handle, window=2, limit=2)
+    for e in events("p", 2, acked):
+        await flow.take(e)
+    assert flow.revoke({"p", "other"}) == 2
+    assert flow.uncommitted == 0
+    await asyncio.wait_for(flow.take(events("q", 1, acked)[0]), 1)  # the room is back
+    await flow.close()
+    assert acked == []
+
+
+@pytest.mark.parametrize("n", [10_000])
+async def test_memory_is_bounded_by_the_window_not_the_queue(n):
+    # 10,000 links queued: the flow never holds more than `limit` of them at once.
+    peak = 0
+
+    def gauges(working: int, uncommitted: int) -> None:
+        nonlocal peak
+        peak = max(peak, uncommitted)
+
+    async def handle(value: str) -> None:
+        await asyncio.sleep(0)
+
+    acked: list[int] = []
+    flow = Flow("t", handle, window=8, limit=32, on_change=gauges)
+    for e in events("p", n, acked):
+        await flow.take(e)
+    await asyncio.sleep(0.05)
+    assert len(acked) == n and acked == sorted(acked)
+    assert peak <= 32
