@@ -26,6 +26,7 @@ class Event:
     value: str
     message: Msg
     acks: list = field(default_factory=list)
+    key: str | None = None
 
     def ack(self) -> bool:
         self.acks.append(self.message.offset)
@@ -157,6 +158,28 @@ async def test_revoked_partitions_are_dropped_unacked_and_free_their_room():
     await asyncio.wait_for(flow.take(events("q", 1, acked)[0]), 1)  # the room is back
     await flow.close()
     assert acked == []
+
+
+async def test_messages_of_one_key_run_in_order_and_others_pass_them():
+    slow = asyncio.Event()
+    order: list[str] = []
+
+    async def handle(value: str) -> None:
+        if value == "p-0":
+            await slow.wait()
+        order.append(value)
+
+    acked: list[int] = []
+    flow = Flow("t", handle, window=4, limit=100)
+    evs = events("p", 3, acked)
+    evs[0].key = evs[2].key = "alert-1"  # an alert and its redelivery; p-1 is another key
+    for e in evs:
+        await flow.take(e)
+    await asyncio.sleep(0.01)
+    assert order == ["p-1"]  # p-2 waits for p-0, its key's earlier message, without a slot
+    slow.set()
+    await asyncio.sleep(0.01)
+    assert order == ["p-1", "p-0", "p-2"] and acked == [0, 1, 2]
 
 
 @pytest.mark.parametrize("n", [10_000])

@@ -16,6 +16,11 @@ when nothing was committed yet, and tests the head with an off-by-one). Confluen
 Consumer keeps, per partition, the offsets taken and which are complete, and commits the lowest
 incomplete one; ``PartitionTracker`` is that map, and acking in order leaves faust nothing to guess.
 
+Key order: messages with the same key run one after the other, in offset order (Parallel
+Consumer's KEY ordering), the later one waiting aside: an alert and its update reach a receiver
+in the order raised, two deliveries of one alert id never race past the delivery ledger, and an
+older version of an article never overwrites a newer one. Messages of other keys pass it by.
+
 Waiting aside: a message that waits (its host's turn, a Retry-After, a backoff) does so inside
 ``waiting.waiting()``, which hands its working slot to the next message and takes one back when the
 wait ends. It still counts against ``limit``, which bounds memory and the work a crash repeats.
@@ -106,6 +111,7 @@ class Flow:
         self._room = asyncio.Semaphore(max(limit, window))
         self._trackers: dict[Hashable, PartitionTracker] = {}
         self._tasks: dict[Hashable, dict[int, tuple[asyncio.Task, _Lease]]] = {}
+        self._last_of_key: dict[Any, asyncio.Task] = {}  # the latest task taken per message key
         self._on_change = on_change or (lambda working, uncommitted: None)
         self.working = 0
         self.uncommitted = 0
@@ -122,15 +128,23 @@ class Flow:
         tp, offset = event.message.tp, event.message.offset
         self._trackers.setdefault(tp, PartitionTracker()).add(offset, event)
         lease = _Lease(self._slots)
-        task = asyncio.create_task(self._run(event, tp, offset, lease), name=f"{self.name}:{tp}:{offset}")
+        key = getattr(event, "key", None)
+        before = self._last_of_key.get(key) if key is not None else None
+        task = asyncio.create_task(self._run(event, tp, offset, lease, before), name=f"{self.name}:{tp}:{offset}")
         self._tasks.setdefault(tp, {})[offset] = (task, lease)
+        if key is not None:
+            self._last_of_key[key] = task
+            task.add_done_callback(lambda t: self._last_of_key.pop(key) if self._last_of_key.get(key) is t else None)
         self.uncommitted += 1
         self._changed()
 
-    async def _run(self, event: Any, tp: Hashable, offset: int, lease: _Lease) -> None:
+    async def _run(self, event: Any, tp: Hashable, offset: int, lease: _Lease, before: asyncio.Task | None) -> None:
         set_aside(lease.aside)  # this task's own context: only this message's waits give its slot away
         self.working += 1
         try:
+            if before is not None and not before.done():  # the same key, taken earlier: after it
+                async with lease.aside():
+                    await asyncio.wait([before])
             await self._handle(event.value)
         finally:
             self.working -= 1
