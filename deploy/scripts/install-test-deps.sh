@@ -38,6 +38,12 @@ if ! command -v promtool >/dev/null; then
   { command -v systemctl >/dev/null && as_root systemctl disable --now prometheus; } >/dev/null 2>&1 || true
 fi
 
+# tests/web drives the story board in a real browser: Debian's Chromium and its WebDriver.
+if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
+  echo "installing Chromium and chromium-driver (Debian packages) ..."
+  apt_install chromium chromium-driver
+fi
+
 if ! command -v java >/dev/null; then
   echo "installing Java 17 ..."
   apt_install openjdk-17-jre-headless
