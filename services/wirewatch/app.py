@@ -2,8 +2,9 @@
 
 Topics (see schemas/README.md for keys, producers and consumers):
 
-    links --fetch--> articles --enrich--> enriched --store--> storage
-                                                  \\--route--> alerts --alert--> channels
+    links --fetch--> enriched --store--> storage     (fetch extracts and enriches: one pool call)
+                             \\--route--> alerts --alert--> channels
+    articles --enrich--> enriched                    (articles already there, or replayed)
     any stage --(Rejected)--> filtered ----outcomes--> storage
     any stage --(errors)----> deadletter --outcomes--> storage
 

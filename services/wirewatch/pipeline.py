@@ -1,4 +1,4 @@
-"""One URL through resolve -> fetch -> extract -> enrich -> route, in-process, with no Kafka.
+"""One URL through resolve -> fetch -> extract + enrich -> route, in-process, with no Kafka.
 
 Used by `wirewatch fetch URL`, the debugging tool: the same cores the agents call, so what it
 prints is what the pipeline would do with the link.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from .agents import enrich as enrich_agent
 from .agents import fetch as fetch_agent
 from .agents import route as route_agent
 from .errors import Rejected, StageError
@@ -26,9 +25,7 @@ async def run_one(settings: Settings, url: str) -> dict:
     result: dict = {"link": link}
     stage = "fetch"
     try:
-        (article,) = await fetch_agent.make_core(rt)(link.copy())
-        stage = "enrich"
-        (enriched,) = await enrich_agent.make_core(rt)(article.value)
+        (enriched,) = await fetch_agent.make_core(rt)(link.copy())  # fetched, extracted and enriched
         stage = "route"
         alerts = await route_agent.make_core(rt)(enriched.value)
         result.update(outcome="ok", article=enriched.value, alerts=[a.value for a in alerts])

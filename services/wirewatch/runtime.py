@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -17,7 +18,7 @@ from .metrics import Metrics
 from .settings import Settings
 from .sinks.storage import Storage, open_storage
 from .sinks.channels import Channel, build_channels
-from .stages import extract as extract_core
+from .stages import article as article_core
 from .stages import fetch as fetch_core
 from .stages import route as route_core
 from .stages.politeness import Politeness
@@ -25,15 +26,18 @@ from .stages.politeness import Politeness
 log = logging.getLogger(__name__)
 
 
-def extraction_pool(processes: int) -> Executor:
-    """The pool ``stages.extract.extract`` runs in: ``processes`` worker processes, or one thread for 0."""
+def extraction_pool(processes: int | None) -> Executor:
+    """The pool articles are read in (``stages.article.read``: extract + enrich, one call each):
+    ``processes`` worker processes, one per core when None, or one thread for 0."""
+    if processes is None:
+        processes = os.cpu_count() or 1
     if processes <= 0:
         return ThreadPoolExecutor(1, thread_name_prefix="extract")
     # spawn, not fork: forking a process that runs an event loop and Kafka clients copies their
     # sockets and locks into the children. Each worker warms up before taking work, so the first
     # page it gets does not pay for importing trafilatura and loading its tables.
     return ProcessPoolExecutor(
-        processes, mp_context=multiprocessing.get_context("spawn"), initializer=extract_core.warm_up
+        processes, mp_context=multiprocessing.get_context("spawn"), initializer=article_core.warm_up
     )
 
 

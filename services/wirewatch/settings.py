@@ -262,7 +262,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key signing webhook bodies (X-Wirewatch-Signature)")
     feeds: list[FeedSource] = Field(default_factory=lambda: list(DEFAULT_FEEDS), description='RSS/Atom feeds: JSON list of {"name", "url", "interval"}')
     feed_poll: bool = Field(True, description="Poll `feeds`, `sources.sitemaps` and `sources.sites`; off for workers that only process")
-    extract_processes: int = Field(1, ge=0, description="Extraction worker processes; 0 runs in a thread")
+    extract_processes: int | None = Field(
+        None, ge=0, description="Processes that read articles (extract + enrich, one call per article); unset: one per core; 0 runs in a thread",
+    )
     fetch_concurrency: int = Field(
         64, ge=1, description="Links one worker fetches at once (the fetch stage's window); a link waiting for its host's turn or a retry does not count",
     )

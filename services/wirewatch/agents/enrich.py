@@ -1,6 +1,12 @@
-"""enrich agent: `article` in -> casualty figures and keyword matches -> `enriched` out."""
+"""enrich agent: `article` in -> casualty figures and keyword matches -> `enriched` out.
+
+The fetch agent enriches what it fetches itself (one pool call per article, stages/article.py) and
+emits to `enriched`; this agent serves articles already on the `articles` topic or replayed to it.
+"""
 
 from __future__ import annotations
+
+import asyncio
 
 from ..runtime import Runtime
 from ..stages.enrich import enrich
@@ -9,7 +15,8 @@ from .runner import Core, Emit
 
 def make_core(rt: Runtime) -> Core:
     async def core(article: dict) -> list[Emit]:
-        # Pure and fast (regexes over one article): inline, no pool needed.
-        return [Emit("enriched", article["canonical_url"], enrich(article))]
+        # CPU-bound: in the pool, like everything else that reads an article.
+        enriched = await asyncio.get_running_loop().run_in_executor(rt.pool, enrich, article)
+        return [Emit("enriched", article["canonical_url"], enriched)]
 
     return core

@@ -1,0 +1,40 @@
+"""Read an article: a fetched page in, the enriched article out, in one call to the process pool.
+
+    read(html, final_url, article) -> the article payload (schemas/enriched.schema.json)
+
+``article`` holds what the fetch agent knows without reading the page (link id, source, URLs,
+redirects, status, fetched_at, a title from the feed). ``read`` extracts the body and metadata
+(stages/extract.py), fills them in with the canonical URL, then enriches (stages/enrich). Both
+steps are CPU-bound, so the agent runs this in the runtime's pool as ONE call per article: one
+trip of the page into a worker process, nothing but bytes on the event loop. Raises what
+``extract`` raises (``Rejected`` with a reason, ``PermanentError``).
+"""
+
+from __future__ import annotations
+
+from . import extract as extract_core
+from .enrich import enrich
+from .urls import canonical_url
+
+
+def read(html: str, final_url: str, article: dict) -> dict:
+    ex = extract_core.extract(html, final_url)
+    return enrich({
+        **article,
+        "final_url": final_url,
+        "canonical_url": canonical_url(ex.canonical_url or final_url),
+        "title": ex.title or article.get("title"),
+        "text": ex.text,
+        "authors": list(ex.authors),
+        "published": ex.published,
+        "language": ex.language,
+        "sitename": ex.sitename,
+        "description": ex.description,
+        "image": ex.image,
+    })
+
+
+def warm_up() -> None:
+    """For a fresh pool process: import and load what extraction and enrichment need, once."""
+    extract_core.warm_up()
+    enrich({"title": "Warm-up", "text": "Two people were killed and five injured in Accra, Ghana.", "language": "en"})
