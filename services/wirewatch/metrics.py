@@ -99,7 +99,8 @@ class Metrics:
         )
         self._extract_domains: set[str] = set()
         self.stories = Counter(
-            "wirewatch_stories", "Alerting articles by story decision (new, attached, update, redelivered)",
+            "wirewatch_stories", "Alerting articles by story decision (new, attached, follow_up, update, "
+            "known_article: already in its story, as a redelivery, a revision or a copy at another URL)",
             ["outcome"], registry=r,
         )
         self.alerts_raised = Counter(

@@ -203,6 +203,7 @@ class RouteSettings(Strict):
     """Stories, rule reloading and digests (stages/story.py, stages/rules_watch.py, stages/throttle.py)."""
 
     story_window: float = Field(48 * 3600.0, gt=0, description="Seconds after a story's last article in which a new article can still join it")
+    story_follow_up: float = Field(730 * 86400.0, ge=0, description="Seconds after a story's window closed in which a strong match (same toll and a shared name, or the same two names) still joins it as a follow-up, raising no new alert; 0 turns follow-ups off")
     rules_reload_interval: float = Field(5.0, ge=0, description="Seconds between checks of rules_file for changes; 0 turns hot reload off")
     digest_interval: float = Field(30.0, gt=0, description="Seconds between checks for closed throttle windows whose digest is due")
 

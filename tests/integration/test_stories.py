@@ -218,3 +218,14 @@ async def test_ten_outlets_one_alert_and_a_rising_toll_one_update_through_kafka(
 
 async def _async(value: bool) -> bool:
     return value
+
+
+async def test_follow_ups_of_expired_stories_on_postgresql(postgres) -> None:
+    """The follow-up query (expired stories filed under follow-up keys) on PostgreSQL's SQL."""
+    from tests.stages.test_route_stories import _follow_ups_through_the_route_core
+
+    rt = await _runtime(postgres.create_database(f"followups_{uuid.uuid4().hex[:8]}"))
+    try:
+        await _follow_ups_through_the_route_core(rt)
+    finally:
+        await rt.storage.close()

@@ -297,3 +297,55 @@ async def test_stories_stored_before_the_index_are_filed_when_storage_upgrades(r
     assert await route_agent.make_core(runtime)(enriched_of(TEN[3])) == []
     (stored,) = await runtime.storage.stories()
     assert stored["state"]["size"] == 4
+
+
+# -- follow-ups of expired stories --------------------------------------------------------------
+
+
+def test_a_follow_up_raises_no_new_alert_and_an_update_only_when_the_toll_rose() -> None:
+    from tests.stages.test_story import follow_ups
+
+    rules = route.load_rules(DEFAULT_RULES)
+    first, charged, other, fourth = follow_ups()
+    stories: list[story_core.Story] = []
+    kinds = []
+    for e in (first, charged, other, fourth):
+        d = route.decide(e, route.evaluate(rules, e), stories, NOW, follow_up=timedelta(days=365))
+        if all(s is not d.story for s in stories):
+            stories.append(d.story)
+        kinds.append((d.outcome, [a["kind"] for a in d.alerts]))
+    assert kinds == [("new", ["new"]), ("follow_up", []), ("new", ["new"]), ("update", ["update"])]
+    diner = stories[0]
+    assert [m.get("follow_up", False) for m in diner.members] == [False, True, True]  # its history
+    assert diner.state["follow_ups"] == 2 and diner.figures["killed"]["count"] == 4
+    # Without follow-ups, the old event in the news again is a new story and a new alert.
+    alone = route.decide(first, route.evaluate(rules, first), [], NOW).story
+    d = route.decide(charged, route.evaluate(rules, charged), [alone], NOW)
+    assert d.outcome == "new" and d.story is not alone
+
+
+async def test_route_core_finds_an_expired_story_in_storage_for_a_follow_up(tmp_path: Path) -> None:
+    from tests.stages.test_story import follow_ups
+
+    runtime = Runtime(load_settings(storage_url=f"sqlite:///{tmp_path / 'ww.db'}")).load()  # the default rules
+    runtime.storage = open_storage(runtime.settings.resolved_storage_url)
+    await runtime.storage.start()
+    try:
+        await _follow_ups_through_the_route_core(runtime)
+    finally:
+        await runtime.storage.close()
+
+
+async def _follow_ups_through_the_route_core(runtime) -> None:
+    """The follow-up scenario through the route agent's core on `runtime`'s storage."""
+    from tests.stages.test_story import follow_ups
+
+    core = route_agent.make_core(runtime)
+    first, charged, other, fourth = follow_ups()
+    out = [[e.value["kind"] for e in await core(a)] for a in (first, charged, other, fourth)]
+    assert out == [["new"], [], ["new"], ["update"]]
+    assert runtime.metrics.stories.labels(outcome="follow_up")._value.get() == 1
+    diner = next(s for s in await runtime.storage.stories() if s["state"]["size"] == 3)
+    assert diner["state"]["follow_ups"] == 2
+    assert await core(charged) == []  # a redelivered follow-up: already in its story
+    assert runtime.metrics.stories.labels(outcome="known_article")._value.get() == 1

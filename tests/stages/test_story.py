@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -250,3 +250,139 @@ def test_events_load_in_publication_order_with_archive_urls_unwrapped(tmp_path: 
     assert undated == 1 and [a["canonical_url"] for a in articles] == ["https://news.example/a", "http://news.example/b"]
     assert articles[0]["title"] == "First headline" and articles[0]["text"] == "Body one."
     assert [a["_incident"] for a in load_events(f, parity="odd")[0]] == ["7"]
+
+
+# -- what makes two articles one event (issue 17) ------------------------------------------------
+
+
+def test_minhash_estimates_the_exact_jaccard_of_random_pairs() -> None:
+    import random
+
+    rng = random.Random(17)
+    vocab = [f"w{i}" for i in range(400)]
+    errors, false_near = [], 0
+    for _ in range(400):
+        a = [rng.choice(vocab) for _ in range(60)]
+        # b keeps a random share of a's text and writes the rest anew: every Jaccard from 0 to 1.
+        keep = rng.randint(0, 60)
+        b = a[:keep] + [rng.choice(vocab) for _ in range(60 - keep)]
+        sa, sb = story.shingles(" ".join(a)), story.shingles(" ".join(b))
+        exact = len(sa & sb) / len(sa | sb)
+        est = story.similarity(story.signature(" ".join(a)), story.signature(" ".join(b)))
+        errors.append(abs(est - exact))
+        false_near += exact < 0.3 and est >= story.NEAR_DUPLICATE
+    # 64 independent permutations: standard error sqrt(J(1-J)/64) <= 0.0625.
+    assert sum(errors) / len(errors) < 0.05 and max(errors) < 0.25 and false_near == 0
+
+
+def test_one_common_phrase_does_not_make_unrelated_texts_near_duplicates() -> None:
+    import random
+
+    rng = random.Random(3)
+    words = "market river bridge harbour tower clinic depot ferry quarry tunnel orchard mill".split()
+    texts = [" ".join(rng.choice(words) + str(rng.randint(0, 999)) for _ in range(30)) + " at the scene of the"
+             for _ in range(60)]
+    sigs = [story.signature(t) for t in texts]
+    high = sum(story.similarity(a, b) >= story.NEAR_DUPLICATE for i, a in enumerate(sigs) for b in sigs[i + 1:])
+    assert high == 0
+
+
+@pytest.mark.parametrize("language, a, b", [
+    ("en", "Shootings near Bristol school", "Bristol schools: shooting"),
+    ("fr", "Incendies dans une usine de Lyon", "Incendie usines Lyon"),
+    ("ar", "انفجار في المدرسة", "انفجار مدرسة"),
+])
+def test_headline_words_match_by_stem_in_each_language(language, a, b) -> None:
+    assert story._content(a, language) == story._content(b, language) and story._content(a, language)
+
+
+def test_casualty_and_event_words_say_nothing_about_which_event() -> None:
+    assert story._content("16-year-old shot dead, two wounded in shooting", "en") == frozenset()
+    assert story._content("Deux morts et trois blessés dans une fusillade", "fr") == frozenset()
+
+
+@pytest.mark.parametrize("title, url, sitename, expected", [
+    ("Two hurt in shooting - Action News 5 - Memphis, Tennessee", "https://www.wmcactionnews5.example/a", None,
+     "Two hurt in shooting"),
+    ("Bridge closed after crash | Valley Courier", "https://news.example/a", "Valley Courier", "Bridge closed after crash"),
+    ("Mill fire - wxyz.com - Dayton, Ohio |", "https://www.wxyz.com/a", None, "Mill fire"),
+    ("Shooting in Dayton - police say", "https://www.daytonherald.example/a", None, "Shooting in Dayton - police say"),
+    ("No separator here", "https://x.example/a", "X", "No separator here"),
+])
+def test_the_outlets_name_is_stripped_from_the_headline(title, url, sitename, expected) -> None:
+    assert story.headline(title, url, sitename) == expected
+
+
+def _placed(title: str, text: str, names: list[tuple[str, str, str]]) -> story.ArticleView:
+    """A view of an article whose places are found where enrichment would find them."""
+    doc = f"{title}\n\n{text}"
+    places = []
+    for form, kind, code in names:
+        i = doc.index(form)
+        places.append({"name": form, "kind": kind, "country_code": code, "start": i, "end": i + len(form)})
+    return story.view(dict(BASE, title=title, text=text, places=places, canonical_url="https://a.example/1"))
+
+
+def test_a_street_or_a_state_is_not_a_shared_place() -> None:
+    v = _placed("Two hurt in overnight shooting", "Two men were hurt near 21st & Cleveland early on Friday. "
+                "Officers closed Denver Avenue for hours. The shooting was the third in Florida this week.",
+                [("Cleveland", "city", "US"), ("Denver", "city", "US"), ("Florida", "region", "US")])
+    assert v.places == frozenset() and v.regions == {"florida"}
+    w = _placed("Two hurt in Cleveland shooting", "Two men were hurt in Cleveland on Friday.", [("Cleveland", "city", "US")])
+    assert w.places == {"cleveland"} and w.lead_places == {"cleveland"}
+
+
+def test_a_place_only_in_the_outlets_part_of_the_title_is_not_the_events_place() -> None:
+    v = _placed("Two hurt in overnight shooting - Action News 5 - Memphis", "Two men were hurt on Friday night.",
+                [("Memphis", "city", "US")])
+    assert v.places == frozenset()
+
+
+DINER = datetime.fromisoformat("2026-03-02T10:00:00+00:00")
+
+
+def _diner(title: str, text: str, days: float, slug: str) -> dict:
+    at = (DINER + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    url = f"https://{slug}.example/news/{slug}"
+    return enrich(dict(BASE, title=title, text=text, published=at, fetched_at=at, canonical_url=url, url=url,
+                       final_url=url, link_id=f"link-{slug}", sitename=None))
+
+
+FIRST = ("Gunman kills three at Harlow Creek diner",
+         "Three people were killed when a gunman opened fire at the Riverbend Diner in Harlow Creek on Sunday "
+         "night, police said. Police named the first victim as Marta Velasquez, 41. Officers in Harlow Creek "
+         "said the suspect drove away.")
+CHARGED = ("Man charged in Harlow Creek diner killings",
+           "Prosecutors charged a 29-year-old man on Monday over the attack at the Riverbend Diner in Harlow "
+           "Creek in March, in which three people were killed. Marta Velasquez was among them.")
+FOURTH = ("Marta Velasquez remembered as fourth Harlow Creek diner victim dies",
+          "A fourth person shot at the Riverbend Diner in Harlow Creek has died. Four people were killed in "
+          "the attack. Friends of Marta Velasquez gathered at the diner on Tuesday.")
+OTHER_DINER = ("Gunman kills three at Elm Point bakery",
+               "Three people were killed when a gunman opened fire at a bakery in Elm Point on Friday, police "
+               "said. Officers in Elm Point are searching for a grey van.")
+
+
+def follow_ups() -> list[dict]:
+    """An event, its follow-ups months later (same toll; then a higher toll and a victim's name),
+    and another event with the same toll and no shared name."""
+    return [_diner(*FIRST, 0, "first"), _diner(*CHARGED, 100, "charged"), _diner(*OTHER_DINER, 103, "other"),
+            _diner(*FOURTH, 130, "fourth")]
+
+
+def test_a_follow_up_after_the_window_joins_its_story_only_with_strong_evidence() -> None:
+    first, charged, other, fourth = (story.view(e) for e in follow_ups())
+    s = story.new_story(first)
+    story.attach(s, first)
+    assert story.match(charged, [s]) is None  # past the window, no follow-ups asked for
+    horizon = timedelta(days=365)
+    assert story.expired(charged, s) and story.match(charged, [s], follow_up=horizon) is s
+    assert story.keys(charged) & story.story_keys(s.state)
+    story.attach(s, charged)
+    assert story.match(other, [s], follow_up=horizon) is None  # the same toll elsewhere is another event
+    assert story.match(fourth, [s], follow_up=horizon) is s  # a victim's name and the place's name
+    assert story.keys(fourth) & story.story_keys(s.state)
+    assert story.match(charged, [s], follow_up=timedelta(days=30)) is s  # a member stays a member
+    late = story.view(dict(follow_ups()[1], canonical_url="https://late.example/x", fetched_at="2028-06-01T00:00:00Z",
+                           published="2028-06-01T00:00:00Z"))
+    assert story.match(late, [s], follow_up=horizon) is None  # beyond the horizon

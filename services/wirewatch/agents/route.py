@@ -36,16 +36,19 @@ def make_core(rt: Runtime) -> Core:
             return [Emit("alert", a["alert_id"], a) for a in (route.make_alert(r, article, now) for r in matched)]
 
         window = timedelta(seconds=rt.settings.route.story_window)
+        follow_up = timedelta(seconds=rt.settings.route.story_follow_up) or None
         art = story_core.view(article)
         since = art.at - window
 
         def decide(rows: list[dict]) -> tuple[dict, route.Decision]:
-            d = route.decide(article, matched, [story_core.Story.from_row(r) for r in rows], now, window, art)
+            d = route.decide(article, matched, [story_core.Story.from_row(r) for r in rows], now, window, art, follow_up)
             return d.story.to_row(), d
 
-        # Only the stories filed under one of the article's keys can match it (stages/story.py).
+        # Only the stories filed under one of the article's keys can match it (stages/story.py);
+        # expired ones only through follow-up keys, back to the follow-up horizon.
         decision = await rt.storage.assign_story(article["canonical_url"], since, decide,
-                                                 sorted(story_core.keys(art)))
+                                                 sorted(story_core.keys(art)),
+                                                 follow_up_since=since - follow_up if follow_up else None)
         rt.metrics.stories.labels(outcome=decision.outcome).inc()
         by_name = {r.name: r for r in rules}
         out: list[Emit] = []

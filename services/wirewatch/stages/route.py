@@ -498,7 +498,10 @@ def _announced(enriched: dict, rule: Rule) -> dict[str, int]:
 @dataclass
 class Decision:
     story: story_core.Story
-    outcome: str  # "new" (a new story) | "attached" | "update" | "redelivered"
+    # "new" (a new story) | "attached" | "follow_up" (joined a story after its window closed) |
+    # "update" (raised a figure) | "known_article" (already in its story: a redelivery, a revision,
+    # or a copy of the article at another URL)
+    outcome: str
     alerts: list[dict]  # to send: raised now, plus any this article raised before (a redelivery)
     changes: list[story_core.Change]
     raised: list[dict] = field(default_factory=list)  # raised by this decision only
@@ -511,18 +514,23 @@ def decide(
     raised_at: str,
     window: timedelta = story_core.DEFAULT_WINDOW,
     art: story_core.ArticleView | None = None,
+    follow_up: timedelta | None = None,
 ) -> Decision:
     """The story `enriched` joins and the alerts it raises, given the rules it matched.
 
     Mutates and returns the chosen story (the caller saves it). A redelivered article whose
     figures raised nothing gets back the alerts it raised the first time (same ids). `art` is
-    ``story.view(enriched)`` when the caller has it already (the MinHash is the costly part)."""
+    ``story.view(enriched)`` when the caller has it already (the MinHash is the costly part).
+    With `follow_up`, an article that matches a story expired less than that ago as a follow-up
+    (stages/story.py ``follow_up_score``) joins it: no "new" alert, an update only if it raises
+    a figure the rule announced."""
     art = art if art is not None else story_core.view(enriched)
-    story = story_core.match(art, candidates, window)
+    story = story_core.match(art, candidates, window, follow_up)
     created = story is None
     if story is None:
         story = story_core.new_story(art)
     before = story.member(art.canonical_url)
+    later = before is None and not created and story_core.expired(art, story, window)
     changes = story_core.attach(story, art)
     member = story.member(art.canonical_url)
     assert member is not None
@@ -534,6 +542,11 @@ def decide(
     rules_state = story.state.setdefault("rules", {})
     for rule in matched:
         state = rules_state.get(rule.name)
+        if state is None and later:
+            # An old event in the news again: it was announced (by this rule or another), so no
+            # "new"; from now on this rule follows its figures.
+            rules_state[rule.name] = {"figures": _announced(enriched, rule), "alert_id": alert_id(rule.name, story.story_id)}
+            continue
         if state is None:
             alert = make_alert(rule, enriched, raised_at, story)
             rules_state[rule.name] = {"figures": _announced(enriched, rule), "alert_id": alert["alert_id"]}
@@ -555,10 +568,15 @@ def decide(
         state["figures"] = new
         alerts.append(alert)
     member["alerts"] = earlier + alerts
+    if later:
+        member["follow_up"] = True  # the story keeps its history: when it came back, and with what
+        story.state["follow_ups"] = story.state.get("follow_ups", 0) + 1
     if created:
         outcome = "new"
     elif any(a["kind"] == "update" for a in alerts):
         outcome = "update"
+    elif before is not None:
+        outcome = "known_article"
     else:
-        outcome = "redelivered" if before is not None else "attached"
+        outcome = "follow_up" if later else "attached"
     return Decision(story, outcome, earlier + alerts, changes, alerts)
