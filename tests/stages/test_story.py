@@ -354,7 +354,7 @@ FIRST = ("Gunman kills three at Harlow Creek diner",
          "said the suspect drove away.")
 CHARGED = ("Man charged in Harlow Creek diner killings",
            "Prosecutors charged a 29-year-old man on Monday over the attack at the Riverbend Diner in Harlow "
-           "Creek in March, in which three people were killed. Marta Velasquez was among them.")
+           "Creek that killed three people. Marta Velasquez was among them.")
 FOURTH = ("Marta Velasquez remembered as fourth Harlow Creek diner victim dies",
           "A fourth person shot at the Riverbend Diner in Harlow Creek has died. Four people were killed in "
           "the attack. Friends of Marta Velasquez gathered at the diner on Tuesday.")
