@@ -7,30 +7,13 @@ an event here is what faust hands the agent, a value, its partition and offset, 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 
 import pytest
 
 from wirewatch.agents.flow import Flow, PartitionTracker
 from wirewatch.waiting import waiting
 
-
-@dataclass
-class Msg:
-    tp: str
-    offset: int
-
-
-@dataclass
-class Event:
-    value: str
-    message: Msg
-    acks: list = field(default_factory=list)
-    key: str | None = None
-
-    def ack(self) -> bool:
-        self.acks.append(self.message.offset)
-        return True
+from tests.harness.events import Event, Msg
 
 
 def events(tp: str, n: int, acked: list) -> list[Event]:

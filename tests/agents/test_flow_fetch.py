@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
@@ -24,6 +23,7 @@ from wirewatch.runtime import Runtime
 from wirewatch.settings import RetrySettings, load_settings
 from wirewatch.sources.links import make_link
 
+from tests.harness.events import Event, Msg
 from tests.harness.loopback import serve
 
 ARTICLE = """<!doctype html><html lang="en"><head><title>Bridge reopens after repairs</title></head><body>
@@ -33,24 +33,6 @@ steel deck, the city engineer said, and buses returned to their usual routes by 
 <p>Shopkeepers on both banks said trade had suffered while the crossing was closed and welcomed
 the first cars with flags, coffee and a small brass band that played until the rain came.</p>
 </article></body></html>"""
-
-
-@dataclass
-class Msg:
-    tp: str
-    offset: int
-
-
-@dataclass
-class Event:
-    value: bytes
-    message: Msg
-    key: bytes
-    acked: list = field(default_factory=list)
-
-    def ack(self) -> bool:
-        self.acked.append(self.message.offset)
-        return True
 
 
 @pytest.fixture
@@ -104,7 +86,7 @@ async def test_links_to_a_silent_host_do_not_delay_the_others(runtime, silent_ho
         silent = [make_link(f"{silent_host}/s/{i}", "test") for i in range(3)]
         ordinary = [make_link(f"{origin}/news/{i}", "test") for i in range(12)]
         for offset, link in enumerate(silent + ordinary):
-            await flow.take(Event(contract.encode("link", link), Msg("links-0", offset), link["url"].encode(), acked))
+            await flow.take(Event(contract.encode("link", link), Msg("links-0", offset), acked, link["url"].encode()))
 
         async def all_ordinary_out() -> None:
             while emitted.count("enriched") < len(ordinary):
