@@ -4,6 +4,7 @@ answer, a channel down past its deadline dead-lettered and announced through the
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,14 +16,18 @@ from pydantic import SecretStr
 from wirewatch import contract
 from wirewatch.agents import route as route_agent
 from wirewatch.agents.alert import Deliverer
+from wirewatch.agents.flow import Flow
+from wirewatch.agents.runner import Stage
 from wirewatch.demo.receiver import AlertReceiver
 from wirewatch.metrics import Metrics
 from wirewatch.runtime import Runtime
-from wirewatch.settings import ChannelSettings, load_settings
+from wirewatch.settings import ChannelSettings, RetrySettings, load_settings
 from wirewatch.sinks.storage import open_storage
 from wirewatch.sinks.slack import SlackChannel
 from wirewatch.sinks.webhook import WebhookChannel
 from wirewatch.stages import throttle
+
+from tests.harness.events import Event, Msg
 
 EXAMPLE = orjson.loads((Path(__file__).resolve().parents[2] / "schemas" / "examples" / "alert.json").read_bytes())
 FAST = ChannelSettings(delivery_deadline=30, backoff_initial=0.01, backoff_max=0.05)
@@ -223,3 +228,33 @@ async def test_per_channel_limits_apply_only_to_the_rules_that_set_them(tmp_path
     for a in [{**alert(1), "rule": "quiet"}, {**alert(2), "rule": "quiet"}, {**alert(3), "rule": "other"}]:
         assert await d.deliver(a) == []
     assert len(hook.received) == 3
+
+
+async def test_a_failing_channel_does_not_hold_the_stream(storage, receivers):
+    """Through the stage runtime (agents/flow.py): a channel that keeps failing retries each alert
+    aside until its deadline, while every later alert reaches the healthy channel. Two working
+    slots, ten alerts: a retry that held its slot would stop the third."""
+    down = await receivers(always_status=503)
+    steady = await receivers()
+    d = await deliverer(storage, Metrics(), ChannelSettings(delivery_deadline=600, backoff_initial=0.05, backoff_max=0.2),
+                        down, steady)
+    letters: list[str] = []
+
+    async def send(schema: str, key: str | None, value: bytes) -> None:
+        letters.append(schema)
+
+    stage = Stage("alert", "alert", "t.alerts", send, Metrics(), RetrySettings(attempts=1))
+    flow = Flow("alert", lambda raw: stage.handle(raw, d.deliver), window=2, limit=100)
+    acked: list[int] = []
+    alerts = [alert(i) for i in range(10)]
+    for offset, a in enumerate(alerts):
+        await flow.take(Event(contract.encode("alert", a), Msg("alerts-0", offset), acked, a["alert_id"]))
+
+    async def all_delivered() -> None:
+        while len({m["alert_id"] for m in steady.received}) < len(alerts):
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(all_delivered(), 60)  # a guard against a hang, not a speed goal
+    assert down.attempts >= len(alerts)  # every alert was tried on the failing channel and is retrying
+    assert letters == [] and acked == [] and flow.working == len(alerts)  # none given up, none committed
+    await flow.close()
