@@ -275,3 +275,41 @@ def test_a_short_page_gets_the_later_passes():
 
 def test_warm_up_runs():
     extract_module.warm_up()
+
+
+def test_the_printed_headline_wins_over_a_title_written_for_search_engines():
+    html = page(BODY).replace("<title>Note</title>", "<title>Ferry capsizes: 12 dead | Quayside Post</title>")
+    html = html.replace("<article>", "<article><h1>Ferry capsizes, 12 dead</h1>")
+    assert extract(html, "https://quayside-post.example/news/ferry").title == "Ferry capsizes, 12 dead"
+
+
+def test_an_h1_that_is_a_logo_or_section_name_is_not_the_headline():
+    html = page(BODY).replace("<title>Note</title>", "<title>Ferry capsizes off north coast | Quayside Post</title>")
+    html = html.replace("<article>", "<h1>Regional news</h1><article>")
+    assert extract(html, "https://quayside-post.example/news/ferry").title == "Ferry capsizes off north coast | Quayside Post"
+
+
+def test_a_byline_date_is_read_when_the_metadata_states_none():
+    html = page(BODY).replace("<article>", "<article><div class='byline'>Posted on March 5, 2024</div>")
+    assert extract(html, "https://quayside-post.example/news/ferry").published == "2024-03-05"
+
+
+def _passes_returning(monkeypatch, texts: dict[bool, str]):
+    # The precision passes find only a teaser (as on pages whose article container holds the first
+    # part); the default mode's wider net finds the whole story. Which one a page gets is decided here.
+    monkeypatch.setattr(extract_module, "_body", lambda tree, url, headlines, *, favor_precision, fast: texts[favor_precision])
+
+
+def test_a_body_that_is_a_small_part_of_the_pages_prose_gives_way_to_the_fuller_one(monkeypatch):
+    teaser, full = "\n".join(BODY), "\n".join(BODY * 6)
+    assert len(teaser) > extract_module.SECOND_PASS_BELOW  # long enough that the later passes would not run
+    _passes_returning(monkeypatch, {True: teaser, False: full})
+    got = extract(page(BODY * 6), "https://quayside-post.example/news/ferry")
+    assert got.text == full and got.method == "default_full"
+
+
+def test_a_body_that_holds_most_of_the_pages_prose_is_kept(monkeypatch):
+    body, wider = "\n".join(BODY * 3), "\n".join(BODY * 3 + BOILERPLATE * 5)
+    _passes_returning(monkeypatch, {True: body, False: wider})
+    got = extract(page(BODY * 3), "https://quayside-post.example/news/ferry")
+    assert got.text == body and got.method == "precision"

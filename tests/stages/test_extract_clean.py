@@ -115,3 +115,8 @@ def test_metadata_matches_ignore_case_spacing_and_how_names_are_joined():
     assert not author_match([], "Ana Ruiz")
     assert date_exact("2025-03-04T10:00:00", "2025-03-04")
     assert not date_exact("2025-03-05", "2025-03-04") and not date_exact(None, "2025-03-04")
+
+
+def test_a_body_in_one_line_that_starts_with_the_headline_is_kept():
+    one_line = "Bridge closed for repairs " + PROSE.replace("\n", " ")
+    assert clean_body(one_line, ["Bridge closed for repairs"]) == one_line

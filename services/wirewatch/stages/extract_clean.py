@@ -40,6 +40,8 @@ _FURNITURE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
+MAX_HEADLINE_TAIL = 60
+
 _BULLETS = ("- ", "* ", "• ", "· ")
 
 
@@ -70,9 +72,15 @@ def _drop_headline(lines: list[str], headlines: Iterable[str | None]) -> list[st
         return lines
     for headline in headlines:
         key = _key(headline)
-        if key and (first == key or (len(first) > 15 and (key.startswith(first) or first.startswith(key)))):
+        if key and (first == key or (len(first) > 15 and (key.startswith(first) or _headline_and_tail(first, key)))):
             return lines[1:]
     return lines
+
+
+def _headline_and_tail(first: str, key: str) -> bool:
+    # The headline with a short tail ("... - Site Name", a dateline) is the headline; a first line
+    # that starts with the headline and runs on for paragraphs is the whole body in one line.
+    return first.startswith(key) and len(first) <= len(key) + MAX_HEADLINE_TAIL
 
 
 def _drop_furniture(lines: list[str]) -> list[str]:

@@ -24,12 +24,19 @@ from trafilatura.metadata import (
 
 from .urls import absolute_http_url
 
-# Only dates the page states in its metadata (meta tags, JSON-LD, <time>) or its URL. The extensive
-# search guesses from body text, where the date it finds is often the event's or a copyright line's.
+# Dates the page states in its metadata (meta tags, JSON-LD, <time>) or its URL come first. Only
+# when there are none does the extensive search run, which also reads bylines and other visible
+# text ("Posted December 12, 2025"); on the WCXB development pages it finds the right date for 21
+# of the 110 articles with none in the metadata. A date it finds in the article's own prose is the
+# event's, not the publication's, and is dropped (see ``fallback_date``).
 _DATE_PARAMS = {"original_date": True, "extensive_search": False}
+_EXTENSIVE_DATE_PARAMS = {"original_date": True, "extensive_search": True}
+DATELINE_MAX_WORDS = 8
+_MONTHS = ("january february march april may june july august september october november december").split()
 
 _LANG_TAG = re.compile(r"^\s*([A-Za-z]{2})(?:$|[-_])")
 _SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +61,7 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
         doc = extract_meta_json(tree, doc)
     except Exception:  # trafilatura's JSON-LD walk trips on odd but valid JSON; the meta tags still stand
         pass
-    title = doc.title or extract_title(tree)
+    title = _headline(tree, doc.title or _title_element(tree) or extract_title(tree))
     author = doc.author or extract_author(tree)
     sitename = doc.sitename or extract_sitename(tree)
     if sitename:
@@ -70,6 +77,57 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
         description=clean(doc.description),
         image=absolute_http_url(url, doc.image),
         page_type=(clean(doc.pagetype) or "").lower() or None,
+    )
+
+
+def _title_element(tree: HtmlElement) -> str | None:
+    # trafilatura's extract_title would take a lone <h1> first; here the <h1> is weighed against it
+    for element in tree.iter("title"):
+        return clean(element.text_content())
+    return None
+
+
+def _headline(tree: HtmlElement, title: str | None) -> str | None:
+    """The page's first <h1> when it is the story's headline, else the metadata's title.
+
+    A <title> or og:title is often the headline rewritten for search engines or followed by the
+    site's name ("... | Site"); the visible <h1> is what the outlet printed. It is taken only when at
+    least half its words are in the metadata title, so a logo or a section name in an <h1> is not.
+    (On the WCXB development articles: 55% exact titles from the metadata alone, 82% this way.)
+    """
+    for h1 in tree.iter("h1"):
+        text = clean(h1.text_content())
+        words = set(_WORD.findall((text or "").casefold()))
+        if not words:
+            continue
+        shared = words & set(_WORD.findall((title or "").casefold()))
+        return text if len(shared) >= len(words) / 2 else title
+    return title
+
+
+def fallback_date(tree: HtmlElement, url: str, body: str) -> str | None:
+    """A date from the page's visible text, for a page whose metadata states none; not one of ``body``."""
+    found = clean(find_date(tree, url=url, **_EXTENSIVE_DATE_PARAMS))
+    if not found or _in_prose(found, body):
+        return None
+    return found
+
+
+def _in_prose(date: str, body: str) -> bool:
+    """Whether a sentence of ``body`` names the day ``date`` (YYYY-MM-DD): "... on 14 January 2019 ...".
+
+    A short line that is the date and little more ("Nov 21, 2018", "Last updated: November 13,
+    2025") is the article's dateline, not prose, and does not count.
+    """
+    try:
+        year, month, day = date[:4], int(date[5:7]), int(date[8:10])
+    except ValueError:
+        return False
+    name = _MONTHS[month - 1][:3] if 1 <= month <= 12 else "@"
+    day_month = rf"(\b{day}(st|nd|rd|th)?\W{{1,3}}{name}\w*|\b{name}\w*\W{{1,3}}{day}(st|nd|rd|th)?\b)"
+    named = re.compile(rf"{re.escape(date[:10])}|{day_month}\W{{1,3}}{year}\b", re.IGNORECASE)
+    return any(
+        len(_WORD.findall(line)) > DATELINE_MAX_WORDS and named.search(line) for line in body.split("\n")
     )
 
 
