@@ -40,7 +40,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -48,6 +48,7 @@ from typing import Iterable
 import yaml
 
 from .implied import PERPETRATOR, ImpliedGrammar, Person, implied_figures
+from .patterns import alternation
 
 CATEGORIES = ("killed", "injured", "missing")
 HIT = "shot"  # internal category: "4 people were shot" (killed and injured together), never emitted
@@ -87,9 +88,11 @@ class Mention:
     key: str | None = None  # implied mentions: who ("name:roe", "noun:boy"), to count people once
 
     def as_dict(self) -> dict:
-        d = asdict(self)
-        del d["key"]
-        return d
+        # By hand, not dataclasses.asdict (which deep-copies every field): the fields are scalars.
+        return {f: getattr(self, f) for f in _MENTION_FIELDS}
+
+
+_MENTION_FIELDS = tuple(f for f in Mention.__dataclass_fields__ if f != "key")
 
 
 def find_casualties(text: str, language: str | None = None, published_year: int | None = None) -> list[Mention]:
@@ -175,7 +178,7 @@ def headline_end(text: str) -> int | None:
 def _replace_evidence(m: Mention, evidence: str) -> Mention:
     if m.evidence == evidence:
         return m
-    return Mention(**{**m.as_dict(), "evidence": evidence})
+    return replace(m, evidence=evidence)
 
 
 def summarize(mentions: Iterable[Mention], headline_end: int | None = None) -> dict:
@@ -255,11 +258,8 @@ def _phrase(p: str, pre: str = "") -> str:
 
 
 def _alt(phrases: Iterable[str], pre: str = "") -> str:
-    # Longest first: Python alternation takes the first branch that matches, not the longest.
-    ps = sorted({str(p).strip() for p in phrases if str(p).strip()}, key=len, reverse=True)
-    if not ps:
-        return r"(?!x)x"  # matches nothing
-    return "(?:" + "|".join(_phrase(p, pre) for p in ps) + ")"
+    """All phrases as one trie-shaped alternation (patterns.alternation): longest match wins."""
+    return alternation(phrases, pre)
 
 
 def _raw(phrases: Iterable[str]) -> str:
@@ -377,6 +377,17 @@ class Lexicon:
             rf"{glued_before}(?:(?P<qual>{_alt(self.qualifiers)})(?:(?<=['’])|\s+))?(?P<body>{body})(?![\w])", f
         )
         self.num_re = re.compile(self._num, f)
+        # Where a figure can start: a digit or the first word of a number, qualifier or vague word.
+        # qty_re is tried only there (figures()), not at every word of every sentence.
+        firsts = {str(w).split()[0] for group in (
+            self.units, self.tens, self.scales, self.articles, self.multipliers, self.fixed, self.vague,
+            self.qualifiers, num.get("range_between", {}),
+        ) for w in group if str(w).split()}
+        cl = data.get("clitic_prefixes", [])
+        self.figure_start_re = re.compile(
+            rf"(?<![\w])(?P<pre>{_raw(cl)})?(?:\d|{alternation(firsts, bounded=False)})" if cl
+            else rf"(?<![\w])(?:\d|{alternation(firsts, bounded=False)})", f,
+        )
         sf = data.get("split_fatal", {})
         self.split_fatal_re = re.compile(
             rf"(?P<n>{self._num})(?:\s+[^\W\d_][\w'’-]*){{0,3}}?\s+{_alt(sf['hit'])},\s+(?P<k>{self._num})"
@@ -455,6 +466,21 @@ class Lexicon:
             if att.get("verb_first") else None
         )
         self.source_strip = tuple(w.lower() + " " for w in att.get("strip", []))
+
+    def figures(self, sent: str):
+        """qty_re's matches in `sent`, as qty_re.finditer would give them, tried only where a figure
+        can start (figure_start_re; after a glued clitic too)."""
+        end = 0
+        for a in self.figure_start_re.finditer(sent):
+            starts = (a.start(), a.end("pre")) if "pre" in a.re.groupindex and a.group("pre") else (a.start(),)
+            for pos in starts:
+                if pos < end:
+                    continue
+                m = self.qty_re.match(sent, pos)
+                if m is not None:
+                    end = m.end()
+                    yield m
+                    break
 
     def victim(self, form: str) -> tuple[str, int]:
         """(name, grammatical number: 1 singular, 2 dual, 0 plural) of a victim noun."""
@@ -581,6 +607,7 @@ def split_sentences(text: str, lex: Lexicon | None = None) -> list[tuple[int, in
 
 _TOKEN = re.compile(r"\s*([^\W_][\w'’-]*|\S)")
 # Numbers that are parts of something else: times and timestamps, dates, model names, codes.
+_NEAR = 60  # characters before a figure that can make it a label, an age, a time or a date
 _NOT_A_COUNT_BEFORE = re.compile(r"(?:\d[:/.]|[A-Za-z]-|#)\s*$|['’]$")  # also "’90": a year
 _YEAR_AFTER_DATE = re.compile(r"(?-i:[A-Z][a-z]+\.?)\s+\d{1,2},\s*$")  # "January 9, " before "2017"
 _NOT_A_COUNT_AFTER = re.compile(r"(?:[:/]\d|-\d|\.\d)")
@@ -608,7 +635,7 @@ def _sentence_mentions(sent: str, s0: int, s1: int, lex: Lexicon, year: int) -> 
     if not fatal and not lex.trigger_re.search(sent):
         return out
     found_at: list[tuple[int, int, str, str | None, _Quantity]] = []
-    quantities = [q for q in (_quantity(sent, m, lex) for m in lex.qty_re.finditer(sent)) if q is not None]
+    quantities = [q for q in (_quantity(sent, m, lex) for m in lex.figures(sent)) if q is not None]
     for i, q in enumerate(quantities):
         after = _attach_after(sent, q, lex)
         found = after or _attach_before(sent, q, lex)
@@ -716,13 +743,14 @@ def _quantity(sent: str, m: re.Match, lex: Lexicon) -> _Quantity | None:
         return None  # "aged 25", "Flight 370", "no one", "March 12"
     if lex.unit_re.match(after) or lex.month_re.match(after) or lex.street_re.match(after):
         return None  # "25-year-old", "12 days", "10:30", "12 March", "5 %", "25 Elm Street"
-    if _NOT_A_COUNT_BEFORE.search(before) or _NOT_A_COUNT_AFTER.match(after):
+    near = before[-_NEAR:]  # the checks below look at the few words before the figure only
+    if _NOT_A_COUNT_BEFORE.search(near) or _NOT_A_COUNT_AFTER.match(after):
         return None  # "0:50", "03/20/17", "AK-47", "911", "(555) 123-4567"
-    if _APPOSITION_BEFORE.search(before) and _APPOSITION_AFTER.match(after):
+    if _APPOSITION_BEFORE.search(near) and _APPOSITION_AFTER.match(after):
         return None  # "Jerry Coleman, 31, died": an age in apposition to a name, not 31 dead
-    if lex.label_phrase_re.search(before) or _YEAR_AFTER_DATE.search(before):
+    if lex.label_phrase_re.search(near) or _YEAR_AFTER_DATE.search(near):
         return None  # "under the age of 10"; "January 9, 2017"
-    if lex.counter_re is not None and lex.counter_re.search(before):
+    if lex.counter_re is not None and lex.counter_re.search(near):
         return None  # "Image 1 of 16", "Photo 3/12": a gallery counter
     b = _norm(body)
     if b in lex.articles:

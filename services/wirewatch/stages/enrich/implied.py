@@ -33,6 +33,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from .patterns import alternation
+
 if TYPE_CHECKING:  # pragma: no cover
     from .casualties import Lexicon
 
@@ -50,10 +52,7 @@ class Person:
 
 
 def _alt(words: Iterable[str]) -> str:
-    ws = sorted({" ".join(str(w).split()) for w in words if str(w).strip()}, key=len, reverse=True)
-    if not ws:
-        return r"(?!x)x"
-    return "(?:" + "|".join(r"\s+".join(re.escape(p) for p in w.split()) for w in ws) + ")"
+    return alternation(words, bounded=False)  # the shapes below put the boundaries
 
 
 class ImpliedGrammar:

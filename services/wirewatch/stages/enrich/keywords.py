@@ -12,27 +12,44 @@ import re
 from functools import lru_cache
 from typing import Iterable
 
+from .patterns import alternation
 
-@lru_cache(maxsize=4096)
-def _pattern(keyword: str) -> re.Pattern | None:
-    words = keyword.split()
-    if not words:
-        return None
-    body = r"\s+".join(re.escape(w) for w in words)
+
+@lru_cache(maxsize=64)
+def _matcher(keywords: tuple[str, ...]) -> tuple[re.Pattern | None, dict[str, str]]:
+    """One pattern for a whole keyword list (a trie: one pass over the text, however long the list)
+    and the map from a match, normalised, to the keyword as given (the first of equal ones)."""
+    canon: dict[str, str] = {}
+    for kw in keywords:
+        key = " ".join(kw.lower().split())
+        if key:
+            canon.setdefault(key, kw)
+    if not canon:
+        return None, canon
     # Lookarounds, not \b: \b fails next to a keyword that starts or ends with punctuation ("c++").
-    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
+    body = alternation(canon, bounded=False)
+    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE), canon
 
 
 def match_keywords(text: str, keywords: Iterable[str]) -> list[str]:
     """The keywords that occur in `text`, in the given order, without duplicates (case-insensitively)."""
-    found: list[str] = []
-    seen: set[str] = set()
-    for kw in keywords:
-        key = " ".join(kw.lower().split())
-        if key in seen:
-            continue
-        pat = _pattern(kw)
-        if pat is not None and pat.search(text):
-            found.append(kw)
-            seen.add(key)
-    return found
+    pattern, canon = _matcher(tuple(keywords))
+    if pattern is None:
+        return []
+    found: set[str] = set()
+    for m in _overlapping(pattern, text):
+        words = m.group().lower().split()
+        # At one position the longest keyword wins; the shorter ones it starts with occur too.
+        found.update(k for k in (" ".join(words[:n]) for n in range(1, len(words) + 1)) if k in canon)
+    return [kw for key, kw in canon.items() if key in found]
+
+
+def _overlapping(pattern: re.Pattern, text: str):
+    """Every match, including those that start inside another ("car bomb" in "suicide car bomb")."""
+    pos = 0
+    while True:
+        m = pattern.search(text, pos)
+        if m is None:
+            return
+        yield m
+        pos = m.start() + 1

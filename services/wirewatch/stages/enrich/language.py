@@ -14,6 +14,7 @@ those hits are a fair share of the words. A new language is its lexicon file; no
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 
 import yaml
@@ -22,7 +23,6 @@ from .casualties import LEXICON_DIR
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f]")
-_LETTER = re.compile(r"[^\W\d_]")
 _SAMPLE = 4000  # characters read: the opening says which language it is as well as the whole
 _MIN_HITS = 3
 _MIN_SHARE = 0.12  # of the words: below it, a few English names in a German text decide nothing
@@ -42,17 +42,20 @@ def _profiles() -> dict[str, frozenset[str]]:
 
 def detect_language(text: str) -> str | None:
     sample = (text or "")[:_SAMPLE]
-    letters = len(_LETTER.findall(sample))
+    found = _WORD.findall(sample)
+    # Every letter is in one of the words, with at most one apostrophe each: no second pass.
+    letters = sum(len(w) for w in found) - sum(w.count("'") + w.count("’") for w in found)
     if not letters:
         return None
-    if len(_ARABIC.findall(sample)) > letters / 2:
+    if _ARABIC.search(sample) and len(_ARABIC.findall(sample)) > letters / 2:
         return "ar"
-    words = [w.lower() for w in _WORD.findall(sample)]
+    words = [w.lower() for w in found]
     if not words:
         return None
+    counts = Counter(words)  # each distinct word looked up once, not once per occurrence
     scores = {}
     for lang, vocab in _profiles().items():
-        scores[lang] = sum(1 for w in words if w in vocab or w.split("'")[0] + "'" in vocab)
+        scores[lang] = sum(n for w, n in counts.items() if w in vocab or w.split("'")[0] + "'" in vocab)
     lang, hits = max(scores.items(), key=lambda kv: kv[1], default=(None, 0))
     if lang is None or hits < _MIN_HITS or hits < _MIN_SHARE * len(words):
         return None

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import yaml
 
+from .patterns import alternation
+
 GAZETTEER = Path(__file__).resolve().parent / "places.yaml"
 MIN_POPULATION = 200_000
 
@@ -70,15 +72,17 @@ class Gazetteer:
         for form in sorted(self.by_form, key=len, reverse=True):
             (arabic if re.search(r"[\u0600-\u06ff]", form) else latin).append(form)
         alts = []
+        # One trie-shaped alternation per script (patterns.alternation): one pass, however many names.
         if latin:
-            alts.append(r"(?<![\w])(?P<l>" + "|".join(_literal(f) for f in latin) + r")(?![\w])")
+            alts.append(r"(?<![\w])(?P<l>" + alternation(latin, bounded=False) + r")(?![\w])")
         if arabic:
-            alts.append(r"(?<![\w])" + _AR_PREFIX + r"(?P<a>" + "|".join(_literal(f) for f in arabic) + r")(?![\w])")
+            alts.append(r"(?<![\w])" + _AR_PREFIX + r"(?P<a>" + alternation(arabic, bounded=False) + r")(?![\w])")
         self.regex = re.compile("|".join(alts)) if alts else re.compile(r"(?!x)x")
         # Thousands of extra names would make one alternation slow; they are looked up by word n-grams.
         names = {p.name for p in self.by_form.values()}
         self.cities = {f: p for f, p in (cities or {}).items() if f not in self.by_form and p.name not in names}
         self.city_words = max((f.count(" ") + 1 for f in self.cities), default=0)
+        self.city_first = {f.split()[0] for f in self.cities}  # most capitalised words start no name
 
     def _add(self, place: Place, names: dict) -> None:
         for forms in names.values():
@@ -112,7 +116,7 @@ class Gazetteer:
         i = 0
         while i < len(words):
             s0 = words[i][0]
-            if not text[s0].isupper():
+            if not text[s0].isupper() or text[s0 : words[i][1]] not in self.city_first:
                 i += 1
                 continue
             for n in range(min(self.city_words, len(words) - i), 0, -1):
