@@ -1,4 +1,5 @@
-"""A worker killed (SIGKILL) in the middle of its work loses nothing and duplicates nothing.
+"""A worker killed (SIGKILL) in the middle of its work, or a rebalance under it, loses nothing and
+duplicates nothing.
 
 Many links point at the sample site's articles (each with its own query string, so each is a
 distinct link that resolves to one of a few canonical articles). The worker is killed once some of
@@ -96,14 +97,14 @@ the first evening drew a crowd that stayed until the last ferry had left the qua
 </article></body></html>"""
 
 
-async def test_kill_while_slow_links_lag_behind_faster_ones(kafka, postgres, tmp_path):
-    """Out-of-order completion: links to a slow origin are taken first and finish last. The worker
-    is killed while later links are done and the slow ones are not; after a restart every link
-    still ends as exactly one outcome (the commit never passed a slow link still in flight)."""
-    slow_hits: Counter = Counter()
+@pytest.fixture
+async def slow_origin():
+    """An origin that takes 4 s per page, on its own loopback address (politeness counts per host
+    name, and the sample site is 127.0.0.1). Yields its base URL and a count of requests."""
+    hits: Counter = Counter()
 
     async def slow(request: web.Request) -> web.Response:
-        slow_hits[request.path] += 1
+        hits[request.path] += 1
         await asyncio.sleep(4)
         return web.Response(text=SLOW_ARTICLE, content_type="text/html")
 
@@ -111,18 +112,30 @@ async def test_kill_while_slow_links_lag_behind_faster_ones(kafka, postgres, tmp
     app.router.add_get("/story/{n}", slow)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    # Its own loopback address: politeness counts per host name, and the sample site is 127.0.0.1.
-    slow_site = web.TCPSite(runner, "127.0.0.2", 0)
-    await slow_site.start()
-    slow_base = "http://127.0.0.2:%d" % slow_site._server.sockets[0].getsockname()[1]  # noqa: SLF001
+    site = web.TCPSite(runner, "127.0.0.2", 0)
+    await site.start()
+    yield "http://127.0.0.2:%d" % site._server.sockets[0].getsockname()[1], hits  # noqa: SLF001
+    await runner.cleanup()
+
+
+def slow_and_fast(site: DemoSite, slow_base: str, tag: str, fast: int) -> tuple[list[str], list[str]]:
+    """Six links to the slow origin, then `fast` distinct links to the sample site's articles."""
+    articles = [m for m in site.manifest() if m["kind"] in ("casualty", "casualty_update", "news")]
+    return ([f"{slow_base}/story/{i}" for i in range(6)],
+            [f"{articles[i % len(articles)]['final_url'].split('?')[0]}?{tag}={i}" for i in range(fast)])
+
+
+async def test_kill_while_slow_links_lag_behind_faster_ones(kafka, postgres, tmp_path, slow_origin):
+    """Out-of-order completion: links to a slow origin are taken first and finish last. The worker
+    is killed while later links are done and the slow ones are not; after a restart every link
+    still ends as exactly one outcome (the commit never passed a slow link still in flight)."""
+    slow_base, slow_hits = slow_origin
     site = DemoSite()
     site.start()
     storage_url = postgres.create_database(f"crash_ooo_{uuid.uuid4().hex[:8]}")
     cfg = worker_config(kafka.bootstrap, storage_url, tmp_path, "crashooo", [])
     settings = settings_of(cfg)
-    articles = [m for m in site.manifest() if m["kind"] in ("casualty", "casualty_update", "news")]
-    slow_urls = [f"{slow_base}/story/{i}" for i in range(6)]
-    fast_urls = [f"{articles[i % len(articles)]['final_url'].split('?')[0]}?ooo={i}" for i in range(60)]
+    slow_urls, fast_urls = slow_and_fast(site, slow_base, "ooo", 60)
     total = len(slow_urls) + len(fast_urls)
     worker = WorkerProcess(cfg, tmp_path / "worker-1.log").start()
     restarted = None
@@ -153,4 +166,38 @@ async def test_kill_while_slow_links_lag_behind_faster_ones(kafka, postgres, tmp
             if w is not None:
                 w.stop()
         site.stop()
-        await runner.cleanup()
+
+
+async def test_a_rebalance_drops_slow_work_instead_of_waiting_for_it(kafka, postgres, tmp_path, slow_origin):
+    """A second worker joins while the first has slow links in flight: the first gives up the
+    revoked partitions' work at once (no waiting for the slow origin), their new owner redoes it
+    from the committed offset, and every link still ends as exactly one outcome."""
+    slow_base, slow_hits = slow_origin
+    site = DemoSite()
+    site.start()
+    storage_url = postgres.create_database(f"rebalance_{uuid.uuid4().hex[:8]}")
+    cfg = worker_config(kafka.bootstrap, storage_url, tmp_path, "rebal", [])
+    settings = settings_of(cfg)
+    slow_urls, fast_urls = slow_and_fast(site, slow_base, "rebal", 40)
+    total = len(slow_urls) + len(fast_urls)
+    first = WorkerProcess(cfg, tmp_path / "worker-1.log").start()
+    second = None
+    try:
+        async with Outcomes(storage_url) as db:
+            links = await submit_links(kafka.bootstrap, settings, slow_urls + fast_urls, source="test")
+
+            async def slow_in_flight() -> bool:
+                return sum(slow_hits.values()) > 0
+
+            await wait_until(slow_in_flight, 120, "the slow links to be fetched", first)
+            second = WorkerProcess(cfg, tmp_path / "worker-2.log").start()
+            await wait_until(lambda: db.settled(total), 240, "every link across the rebalance", second)
+            outcomes = await db.storage.outcomes()
+            assert Counter(r["outcome"] for r in outcomes) == {"stored": total}
+            assert sorted(r["link_id"] for r in outcomes) == sorted(l["link_id"] for l in links)
+            assert first.alive() and second.alive()
+    finally:
+        for w in (first, second):
+            if w is not None:
+                w.stop()
+        site.stop()
