@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run demo test test-deps bench bench-e2e bench-extract bench-casualty bench-stories lock lint clean help
+.PHONY: install run demo test test-deps bench bench-e2e bench-extract bench-casualty bench-stories bench-api lock lint clean help
 
 help:
 	@echo "make run    install, then run wirewatch on embedded defaults (broker + SQLite)"
@@ -56,6 +56,10 @@ bench-casualty: install
 # story grouping scored against the real events, then the synthetic speed check. ARGS: more options.
 bench-stories: install
 	$(PY) -m benchmarks.bench_stories $(if $(FILE),--stories-file $(FILE)) $(ARGS)
+
+# Read API p99 with 100,000 articles and 10,000 stories on SQLite and PostgreSQL (goal: < 50 ms).
+bench-api: install
+	$(PY) -m benchmarks api $(ARGS)
 
 # deploy/requirements.lock: every runtime dependency pinned with its hashes, what the Docker image
 # installs (uv resolves it; tests/deploy/test_wheel.py installs it outside the tree and runs wirewatch).

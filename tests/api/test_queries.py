@@ -52,7 +52,8 @@ async def test_stories_newest_first_with_highest_figures(read):
     ({"min_injured": "25"}, ["kumasi"]),
     ({"country": "ph"}, ["cebu"]),
     ({"q": "ferry"}, ["cebu"]),
-    ({"q": "TANKER explosion"}, ["kumasi"]),
+    ({"q": "TANKER blast"}, ["kumasi"]),  # in the headlines, any case
+    ({"q": "explosion"}, []),  # only in the text: /api/articles finds it
     ({"q": "copper"}, []),  # stored, but it raised no story
     ({"language": "en"}, ["kumasi", "cebu"]),
     ({"language": "fr"}, []),
@@ -127,3 +128,32 @@ async def test_changed_since_reports_each_updated_story(storage, read):
     cards, mark2 = await read.changed_since(mark)
     assert [c["killed"]["count"] for c in cards] == [27] and mark2 != mark
     assert (await read.changed_since(mark2))[0] == []
+
+
+_UNDO_V7 = {  # what a database was before schema 7: the read side's tables, triggers and indexes gone
+    "sqlite": ["DROP TRIGGER stories_card_ai", "DROP TRIGGER stories_card_au", "DROP TRIGGER articles_fts_ai",
+               "DROP TRIGGER articles_fts_au", "DROP TRIGGER articles_fts_ad", "DROP TABLE story_cards",
+               "DROP TABLE story_fts", "DROP TABLE story_search_ids", "DROP TABLE articles_fts",
+               "DROP TABLE article_search_ids"],
+    "postgresql": ["DROP FUNCTION wirewatch_story_card() CASCADE", "DROP TABLE story_cards",
+                   "DROP FUNCTION wirewatch_article_search() CASCADE", "DROP TABLE article_search"],
+}
+
+
+async def test_a_database_from_before_the_read_api_is_indexed_when_it_upgrades(storage, storage_url):
+    from wirewatch.sinks import open_storage
+
+    for url, title, text, at, site in (*KUMASI, CEBU):
+        await store(storage, article(url, title, text, at, sitename=site))
+    async with storage._transaction() as tx:
+        for statement in _UNDO_V7[storage.backend]:
+            await tx.execute(statement)
+        await tx.execute("DELETE FROM schema_version WHERE version >= 7")
+    await storage.close()
+    upgraded = open_storage(storage_url)
+    await upgraded.start()  # runs migration 7 on the stored stories and articles
+    await upgraded.close()
+    async with ReadStore(storage_url) as rs:
+        assert [c["killed"]["count"] for c in (await rs.stories(q()))["items"]] == [19, 7]
+        assert len((await rs.stories(q(q="ferry")))["items"]) == 1
+        assert len((await rs.articles(params.parse({"q": "tanker"}, params.ARTICLE_PARAMS, 2)))["items"]) == 2

@@ -20,6 +20,7 @@ from wirewatch.errors import WirewatchError
 log = logging.getLogger(__name__)
 
 RELOAD = {"reload": True}
+CLOSED = {"closed": True}
 
 
 class StoryEvents:
@@ -42,7 +43,12 @@ class StoryEvents:
         self.subscribers.discard(q)
 
     async def close(self) -> None:
+        """End every open stream now (they would otherwise hold the web server's shutdown)."""
         self.closed.set()
+        for q in list(self.subscribers):
+            while not q.empty():
+                q.get_nowait()
+            q.put_nowait(CLOSED)
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

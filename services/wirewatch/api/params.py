@@ -4,7 +4,8 @@ the reason, which the routes answer with 400: a typo never silently widens a que
     since / until   ISO 8601 (naive = UTC) or a duration back from now: 90s, 30m, 6h, 2d
     min_killed / min_injured   whole numbers >= 0
     country         ISO 3166 alpha-2 (any case)        language   ISO 639-1/-3 code
-    rule            a rule's name                      q          words, all of which must match
+    rule            a rule's name                      q          words, all of which must match (stories:
+                                                                  in the headlines; articles: title and text)
     limit           1..200 (default 50)                cursor     the ``next`` of the previous page
 """
 

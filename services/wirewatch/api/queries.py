@@ -4,7 +4,7 @@ Filters in (api/params.Filters), rows out (turned into JSON by api/views.py). Th
 connection is left alone: SQLite gets a second connection that may only read (WAL lets it read
 while the pipeline writes), PostgreSQL a small pool of its own. The statements are written once
 with $n placeholders, as in sinks/storage.py; only full-text search differs by backend (FTS5 in
-SQLite, a tsvector expression with a GIN index in PostgreSQL, schema.py), and both page newest
+SQLite, stored tsvectors with a GIN index in PostgreSQL, schema.py), and both page newest
 first with a cursor: the sort key of the last row of a page.
 
 Errors from the drivers are translated like the writer's (``translate_*_error``): the routes
@@ -29,16 +29,15 @@ from wirewatch.sinks.storage import SqliteStorage, _sqlite_sql, translate_postgr
 
 from . import views
 from .params import Filters, encode_cursor
-from .schema import SEARCH_VECTOR
+from .schema import HEADLINES_VECTOR
 
 # The rows of a JSON list bound as $n, per backend (as storage.py's _JSON_ROWS).
 _JSON_ROWS = {"sqlite": "SELECT value FROM json_each(${n})",
               "postgresql": "SELECT jsonb_array_elements_text(CAST(${n} AS TEXT)::jsonb)"}
-# The canonical_urls of the articles matching the words bound as $n.
-_MATCHING = {
-    "sqlite": "SELECT i.canonical_url FROM articles_fts f JOIN article_search_ids i ON i.id = f.rowid "
-              "WHERE articles_fts MATCH ${n}",
-    "postgresql": f"SELECT canonical_url FROM articles WHERE {SEARCH_VECTOR.format(a='')} @@ plainto_tsquery('simple', ${{n}})",
+# The ids of the stories whose headlines hold the words bound as $n.
+_STORY_MATCHING = {
+    "sqlite": "SELECT s.story_id FROM story_fts f JOIN story_search_ids s ON s.id = f.rowid WHERE story_fts MATCH ${n}",
+    "postgresql": f"SELECT story_id FROM story_cards WHERE {HEADLINES_VECTOR.format(c='')} @@ plainto_tsquery('simple', ${{n}})",
 }
 _ARTICLE_COLUMNS = ("a.canonical_url, a.url, a.final_url, a.title, a.sitename, a.published, a.first_seen, "
                     "a.language, a.figures, a.casualties, a.places")
@@ -179,9 +178,9 @@ class ReadStore:
     def _rows(self, n: int) -> str:
         return _JSON_ROWS[self.backend].replace("{n}", str(n))
 
-    def _matching(self, where: _Where, words: tuple[str, ...]) -> str:
+    def _story_matching(self, where: _Where, words: tuple[str, ...]) -> str:
         n = where.arg(_match_text(self.backend, words))[1:]
-        return _MATCHING[self.backend].replace("{n}", n)
+        return _STORY_MATCHING[self.backend].replace("{n}", n)
 
     # -- stories ----------------------------------------------------------------------------------
 
@@ -201,8 +200,7 @@ class ReadStore:
             w.add("EXISTS (SELECT 1 FROM story_members m JOIN articles a ON a.canonical_url = m.canonical_url "
                   "WHERE m.story_id = c.story_id AND a.language = {})", f.language)
         if f.words:
-            w.conds.append("c.story_id IN (SELECT m.story_id FROM story_members m WHERE m.canonical_url IN "
-                           f"({self._matching(w, f.words)}))")
+            w.conds.append(f"c.story_id IN ({self._story_matching(w, f.words)})")
         if f.cursor:
             w.add("(c.last_at < {} OR (c.last_at = {} AND c.story_id < {}))",
                   self.ts_from_cursor(f.cursor[0]), self.ts_from_cursor(f.cursor[0]), f.cursor[1])
@@ -261,24 +259,25 @@ class ReadStore:
         w = _Where()
         if self.backend == "sqlite":
             # FTS5 returns matches in rowid order, which is the order articles were first stored.
-            key = "i.id"
+            # FTS5 hands matches out in rowid order, and the ids follow the order articles were
+            # first stored: ordering by the FTS rowid pages newest first without sorting the matches.
+            key = "f.rowid" if f.words else "i.id"
             source = ("articles_fts f JOIN article_search_ids i ON i.id = f.rowid" if f.words
                       else "article_search_ids i")
             if f.words:
                 w.add("articles_fts MATCH {}", _match_text(self.backend, f.words))
             if f.cursor:
-                w.add("i.id < {}", int(f.cursor[0]))
+                w.add(key + " < {}", int(f.cursor[0]))
             source += " JOIN articles a ON a.canonical_url = i.canonical_url"
-            order = "i.id DESC"
+            order = key + " DESC"
         else:
-            key = "a.first_seen"
-            source = "articles a"
+            key = "s.first_seen"
+            source = "article_search s JOIN articles a ON a.canonical_url = s.canonical_url"
             if f.words:
-                w.add(f"{SEARCH_VECTOR.format(a='a.')} @@ plainto_tsquery('simple', {{}})",
-                      _match_text(self.backend, f.words))
+                w.add("s.search @@ plainto_tsquery('simple', {})", _match_text(self.backend, f.words))
             if f.cursor:
-                w.add("(a.first_seen, a.canonical_url) < ({}, {})", self.ts_from_cursor(f.cursor[0]), f.cursor[1])
-            order = "a.first_seen DESC, a.canonical_url DESC"
+                w.add("(s.first_seen, s.canonical_url) < ({}, {})", self.ts_from_cursor(f.cursor[0]), f.cursor[1])
+            order = "s.first_seen DESC, s.canonical_url DESC"
         self._window(w, "a.first_seen", f)
         if f.language:
             w.add("a.language = {}", f.language)

@@ -28,9 +28,10 @@ import orjson
 from aiohttp import web as aioweb
 
 from wirewatch.errors import BadRequest, TransientError, WirewatchError
+from wirewatch.stages.enrich.casualties import languages, load_lexicon
 
 from . import params
-from .events import RELOAD, StoryEvents
+from .events import CLOSED, RELOAD, StoryEvents
 from .queries import ReadStore
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,9 @@ class ReadApi:
                 except TimeoutError:
                     raise TransientError("storage_unavailable", "storage is not ready yet") from None
                 await self.store.start()
+                # The evidence highlighter reads numbers with the casualty lexicons: load them now,
+                # not inside the first story request of each language.
+                await asyncio.to_thread(lambda: [load_lexicon(lang) for lang in languages()])
                 self._started = True
 
     async def close(self) -> None:
@@ -140,6 +144,8 @@ class ReadApi:
                 except TimeoutError:
                     await response.write(b": keepalive\n\n")
                     continue
+                if item is CLOSED:
+                    break
                 event = b"reload" if item is RELOAD else b"story"
                 await response.write(b"event: " + event + b"\ndata: " + orjson.dumps(item) + b"\n\n")
         except (ConnectionError, asyncio.CancelledError, RuntimeError):
