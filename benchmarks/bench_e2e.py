@@ -12,7 +12,8 @@ and a short story window make most copies an alert of their own.
     (a) drain: every link of the corpus x copies submitted at once; links/s and articles/s until
         all have an outcome, beside two ceilings measured in the same run: the CPU ceiling
         (extract + enrich of the same pages in a pool of one process per core, nothing else running)
-        and the politeness ceiling (hosts x per_host_rate / 3 requests a link)
+        and the politeness ceiling (hosts x per_host_rate / 3 requests a link); and the CPU each link
+        cost on the worker's event loop and in its pool (from /proc), where the design wants it
     (b) link -> alert (and link -> outcome) latency p50/p95/p99/max at half the drained rate
     (c) the same for ordinary links while a share of links go to a host that accepts connections
         and never answers
@@ -172,21 +173,47 @@ class Site:
 
 # -- the worker's memory ---------------------------------------------------------------------------
 
-def tree_rss(pgid: int) -> int:
-    """Resident bytes of every process in the process group (the worker runs in its own session)."""
-    total = 0
+def group_pids(pgid: int) -> list[int]:
+    """Every process of a process group (the worker runs in its own session: it and its pool)."""
+    pids = []
     for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
         try:
-            if os.getpgid(int(d)) != pgid:
-                continue
-            for line in Path(f"/proc/{d}/status").read_text().splitlines():
+            if d.isdigit() and os.getpgid(int(d)) == pgid:
+                pids.append(int(d))
+        except OSError:
+            continue
+    return pids
+
+
+def tree_rss(pgid: int) -> int:
+    """Resident bytes of every process in the process group."""
+    total = 0
+    for pid in group_pids(pgid):
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1]) * 1024
         except (OSError, ValueError):
             continue
     return total
+
+
+def tree_cpu(pgid: int) -> tuple[float, float]:
+    """CPU seconds (user + system) so far of the group's leader (the worker's event loop) and of
+    the rest of the group (its pool processes)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    main = rest = 0.0
+    for pid in group_pids(pgid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used = (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, ValueError, IndexError):
+            continue
+        if pid == pgid:
+            main += used
+        else:
+            rest += used
+    return main, rest
 
 
 async def _sample_rss(workers: list[WorkerProcess], peak: list[int]) -> None:
@@ -315,17 +342,23 @@ async def _run(corpus: Path, copies: int, hosts: int, n_workers: int, seconds: f
 
         # (a) drain
         drain_urls = [site.short_link(n) for n in range(len(pages) * copies)]
+        cpu_before = [tree_cpu(w.proc.pid) for w in workers]
         t = time.perf_counter()
         drain = await submit(drain_urls)
         finished = await clock.until_done(drain, 900)
         drain_s = time.perf_counter() - t
+        cpu_after = [tree_cpu(w.proc.pid) for w in workers]
+        main_cpu = sum(a[0] - b[0] for a, b in zip(cpu_after, cpu_before))
+        pool_cpu = sum(a[1] - b[1] for a, b in zip(cpu_after, cpu_before))
         stored = sum(1 for i in drain if clock.outcomes.get(i) == "stored")
         links_per_s = len([i for i in drain if i in clock.outcome]) / drain_s
         articles_per_s = stored / drain_s
         politeness_ceiling = hosts * polite.per_host_rate / 3
         print(f"  (a) drain of {len(drain)} links: {drain_s:.1f}s, {links_per_s:.1f} links/s, "
               f"{articles_per_s:.1f} articles/s ({stored} stored){'' if finished else ' (timed out)'}; "
-              f"CPU ceiling {ceiling:.1f}/s, politeness ceiling {politeness_ceiling:.1f} links/s", flush=True)
+              f"CPU ceiling {ceiling:.1f}/s, politeness ceiling {politeness_ceiling:.1f} links/s; CPU per article: "
+              f"{main_cpu / len(drain) * 1000:.0f} ms on the event loop, {pool_cpu / len(drain) * 1000:.0f} ms in the pool",
+              flush=True)
         await asyncio.sleep(3)  # let the hosts' buckets refill a little
 
         # (b) latency at half the drained rate
@@ -349,6 +382,8 @@ async def _run(corpus: Path, copies: int, hosts: int, n_workers: int, seconds: f
             "cpu_ceiling_articles_per_s": round(ceiling, 1),
             "ratio_to_cpu_ceiling": round(articles_per_s / ceiling, 2),
             "politeness_ceiling_links_per_s": round(politeness_ceiling, 1),
+            "loop_cpu_ms_per_link": round(main_cpu / len(drain) * 1000, 1),
+            "pool_cpu_ms_per_link": round(pool_cpu / len(drain) * 1000, 1),
             "latency_rate_links_per_s": round(rate, 1),
             "alert_latency_s": summary(alert_b), "outcome_latency_s": summary(out_b),
             "dead_host_links": len(hung), "beside_dead_host_alert_latency_s": summary(alert_c),
