@@ -20,7 +20,6 @@ import asyncio
 import logging
 
 import faust
-import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from . import contract
@@ -29,13 +28,13 @@ from .agents.flow import Flow
 from .api import routes as read_api
 from .agents.runner import Core, Stage
 from .broker.fetch_wait import use_fetch_max_wait
-from .errors import InvalidMessage
 from .runtime import Runtime
 from .settings import Settings
 from .sources.poller import SourcePoller, sources_from
-from .sources.links import make_link, source_kind
+from .sources.links import source_kind
 from .stages.rules_watch import RulesWatcher
 from .topics import TOPICS
+from .ops import routes as ops_routes
 
 log = logging.getLogger(__name__)
 
@@ -195,24 +194,6 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         # aiohttp refuses a charset inside content_type=, so the header is set whole.
         return self.bytes(generate_latest(rt.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    @app.page("/health")
-    async def health_page(self, request):
-        return self.json({"status": "ok"})
-
-    @app.page("/links")
-    class LinksView(faust.web.View):
-        async def post(self, request):
-            """Body: {"urls": ["https://...", ...]} or {"url": "..."}; answers with the link ids."""
-            try:
-                body = orjson.loads(await request.read())
-                urls = body.get("urls") or ([body["url"]] if body.get("url") else [])
-                if not isinstance(urls, list) or not urls:
-                    raise InvalidMessage('expected {"urls": [...]} or {"url": "..."}')
-                links = [make_link(str(u), "http") for u in urls]
-            except (orjson.JSONDecodeError, InvalidMessage, AttributeError, TypeError) as e:
-                return self.json({"error": str(e)}, status=400)
-            for link in links:
-                await submit(link)
-            return self.json({"accepted": [{"link_id": l["link_id"], "url": l["url"]} for l in links]}, status=202)
+    app.wirewatch_health = ops_routes.install(app, rt, settings, submit)  # type: ignore[attr-defined]
 
     return app

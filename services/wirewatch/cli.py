@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -77,6 +78,11 @@ def bootstrap_of(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+# Seconds a stopping worker gets before its children are killed and it exits: inside the 30 s
+# that Docker (stop_grace_period in compose is 40 s) and Kubernetes give before SIGKILL.
+SHUTDOWN_GRACE = 25.0
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     import faust
 
@@ -84,15 +90,19 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from .runtime import Runtime
     from .topics import ensure_topics_sync, topic_names
 
+    from .boot import ShutdownWatchdog, run_in_thread, wait_for_dependencies
+
     settings = embedded_tuning(settings)
     runtime = Runtime(settings).load()  # bad rules fail here, before anything starts
     broker = start_embedded_broker(settings) if settings.broker == "embedded" else None
     try:
         bootstrap = broker.bootstrap if broker else bootstrap_of(settings)
+        run_in_thread(wait_for_dependencies(settings, bootstrap))  # BootTimeout: one line, exit 1
         ensure_topics_sync(bootstrap, topic_names(settings), settings.topic_partitions)
         app = create_app(settings, runtime, bootstrap=broker.bootstrap if broker else None)
         where = settings.resolved_storage_url.split("@")[-1]
-        print(
+        # Printed by the readiness monitor when every check first passes, not before.
+        app.wirewatch_health.on_first_ready(lambda: print(
             "wirewatch is running\n"
             f"  broker:  {broker.bootstrap + ' (embedded ' + settings.embedded_broker + ')' if broker else settings.broker}\n"
             f"  metrics: http://{settings.web_host}:{settings.web_port}/metrics\n"
@@ -101,8 +111,19 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             f"  feeds:   {len(settings.feeds) if settings.feed_poll else 0} polled\n"
             "  Ctrl-C stops everything.",
             file=sys.stderr, flush=True,
-        )
-        worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True)
+        ))
+        watchdog = ShutdownWatchdog(SHUTDOWN_GRACE)
+
+        class Worker(faust.Worker):  # a stop that hangs (a dependency down) is cut short
+            def _on_sigterm(self) -> None:
+                watchdog.start()
+                super()._on_sigterm()
+
+            def _on_sigint(self) -> None:
+                watchdog.start()
+                super()._on_sigint()
+
+        worker = Worker(app, loglevel=settings.log_level.lower(), quiet=True)
         try:
             worker.execute_from_commandline()
         except SystemExit as e:
@@ -116,8 +137,18 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_submit(settings: Settings, args: argparse.Namespace) -> int:
     from .sources.submit import submit_links
+    from .ops.intake import normalise_url
 
-    links = asyncio.run(submit_links(bootstrap_of(settings), settings, args.urls, source=args.source))
+    good, bad = [], []
+    for url in args.urls:  # the same rules as POST /links: nothing goes out if one URL is bad
+        try:
+            good.append(normalise_url(url, settings.intake.max_url_length))
+        except ValueError as e:
+            bad.append(f"{url[:200]!r}: {e}")
+    if bad:
+        print("wirewatch: nothing submitted; not valid links:\n  " + "\n  ".join(bad), file=sys.stderr)
+        return 2
+    links = asyncio.run(submit_links(bootstrap_of(settings), settings, good, source=args.source))
     for link in links:
         print(orjson.dumps({"link_id": link["link_id"], "url": link["url"]}).decode())
     return 0
@@ -190,8 +221,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    # Like Ctrl-C: `finally` blocks run, so `wirewatch demo` stops its worker, broker and servers.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    if args.command not in ("run", "worker"):  # a worker's stop is faust's (with a watchdog)
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         settings = load_settings()
         _setup_logging(settings.log_level)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import platform
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 # Stage latencies span a cached 5 ms enrichment to a 30 s fetch timeout; buckets cover both ends
 # with enough resolution around 0.1-2 s, where most fetches of news pages land.
@@ -23,6 +25,15 @@ OUTCOMES = ("ok", "filtered", "dead_lettered", "retried")
 # text-length buckets from a too-short stub through a brief, a news story to a long read.
 EXTRACT_DOMAINS_TRACKED = 50
 EXTRACT_CHAR_BUCKETS = (200, 500, 1000, 2000, 4000, 8000, 16000, 32000)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("wirewatch")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 class Metrics:
@@ -132,6 +143,24 @@ class Metrics:
             buckets=API_BUCKETS, registry=r,
         )
         self.api_event_streams = Gauge("wirewatch_api_event_streams", "Open story-board event streams", registry=r)
+        # Readiness (ops/health.py): the gauge follows /health/ready, one series per dependency.
+        self.ready = Gauge("wirewatch_ready", "1 while /health/ready answers 200", registry=r)
+        self.dependency_up = Gauge(
+            "wirewatch_dependency_up", "1 while a readiness check passes (broker, consumer_group, storage, "
+            "extract_pool, rules)", ["dependency"], registry=r,
+        )
+        # Partition numbers are bounded by topic_partitions, so (topic, partition) stays a few dozen series.
+        self.consumer_lag = Gauge(
+            "wirewatch_consumer_lag", "Messages between the committed offset and the end of a partition "
+            "assigned to this worker", ["topic", "partition"], registry=r,
+        )
+        self.build_info = Gauge(
+            "wirewatch_build_info", "Always 1; the labels say which wirewatch and Python run",
+            ["version", "python"], registry=r,
+        )
+        self.build_info.labels(version=_version(), python=platform.python_version()).set(1)
+        # process_cpu_seconds_total, process_resident_memory_bytes, process_open_fds, ... (Linux /proc)
+        ProcessCollector(registry=r)
 
     def outcome(self, stage: str, outcome: str) -> None:
         self.messages.labels(stage=stage, outcome=outcome).inc()

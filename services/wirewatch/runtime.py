@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from .boot import pool_worker_init
 from .metrics import Metrics
 from .settings import Settings
 from .sinks.storage import Storage, open_storage
@@ -35,9 +36,10 @@ def extraction_pool(processes: int | None) -> Executor:
         return ThreadPoolExecutor(1, thread_name_prefix="extract")
     # spawn, not fork: forking a process that runs an event loop and Kafka clients copies their
     # sockets and locks into the children. Each worker warms up before taking work, so the first
-    # page it gets does not pay for importing trafilatura and loading its tables.
+    # page it gets does not pay for importing trafilatura and loading its tables, and dies with
+    # its parent, even a SIGKILLed one (boot.pool_worker_init).
     return ProcessPoolExecutor(
-        processes, mp_context=multiprocessing.get_context("spawn"), initializer=article_core.warm_up
+        processes, mp_context=multiprocessing.get_context("spawn"), initializer=pool_worker_init
     )
 
 

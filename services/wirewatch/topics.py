@@ -7,8 +7,6 @@ auto-created by a first producer gets the broker's default partition count inste
 
 from __future__ import annotations
 
-import asyncio
-import threading
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -53,17 +51,6 @@ async def ensure_topics(bootstrap: str, names: list[str], partitions: int) -> li
 def ensure_topics_sync(bootstrap: str, names: list[str], partitions: int) -> list[str]:
     """`ensure_topics` from synchronous code that must not disturb the main thread's event loop
     (faust's worker creates its own afterwards)."""
-    result: dict = {}
+    from .boot import run_in_thread
 
-    def run() -> None:
-        try:
-            result["value"] = asyncio.run(ensure_topics(bootstrap, names, partitions))
-        except BaseException as e:  # re-raised in the caller's thread
-            result["error"] = e
-
-    t = threading.Thread(target=run, name="ensure-topics")
-    t.start()
-    t.join()
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
+    return run_in_thread(ensure_topics(bootstrap, names, partitions))

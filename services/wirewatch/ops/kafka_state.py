@@ -1,0 +1,67 @@
+"""What the worker's Kafka clients know, read without blocking: is the broker answering, has the
+consumer joined its group, and how far behind each assigned partition is (consumer lag).
+
+faust keeps this in its aiokafka clients; the attributes read here are private to faust and
+aiokafka (pinned in pyproject.toml), so every read is defensive: an attribute that moved reads
+as "unknown", which is reported as down with that text, never as a crash.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_GENERATION_ID = -1
+
+
+def _aiokafka_consumer(app: Any) -> Any:
+    thread = getattr(getattr(app, "consumer", None), "_thread", None)
+    return getattr(thread, "_consumer", None)
+
+
+async def broker_problem(app: Any) -> str | None:
+    """None when a metadata request over the producer's connections succeeds."""
+    producer = getattr(getattr(app, "producer", None), "_producer", None)
+    client = getattr(producer, "client", None)
+    if client is None:
+        return "producer not started"
+    await client.fetch_all_metadata()  # raises KafkaError when no broker answers
+    return None
+
+
+async def group_problem(app: Any) -> str | None:
+    """None while the consumer is a member of its group (joined, coordinator known)."""
+    consumer = _aiokafka_consumer(app)
+    coordinator = getattr(consumer, "_coordinator", None)
+    if coordinator is None:
+        return "consumer not started"
+    if getattr(coordinator, "coordinator_id", None) is None:
+        return "no group coordinator (broker unreachable?)"
+    if getattr(coordinator, "generation", DEFAULT_GENERATION_ID) == DEFAULT_GENERATION_ID:
+        return "not a member of the consumer group yet (joining or rebalancing)"
+    return None
+
+
+def consumer_lag(app: Any) -> dict[tuple[str, int], int]:
+    """(topic, partition) -> messages between the committed offset and the end of the partition,
+    for every partition assigned to this worker whose end offset the consumer has seen."""
+    faust_consumer = getattr(app, "consumer", None)
+    consumer = _aiokafka_consumer(app)
+    if faust_consumer is None or consumer is None:
+        return {}
+    try:
+        assigned = faust_consumer.assignment()
+        committed = faust_consumer._committed_offset  # noqa: SLF001 - faust keeps it here
+    except Exception:  # noqa: BLE001 - not started, or faust changed: no lag to report
+        return {}
+    out = {}
+    for tp in assigned:
+        try:
+            end = consumer.highwater(tp)
+        except Exception:  # noqa: BLE001 - partition not fetched yet
+            continue
+        if end is None:
+            continue
+        done = committed.get(tp)
+        # faust records the offset of the last message done; the next to read is one past it.
+        out[(tp.topic, tp.partition)] = max(0, end - (done + 1 if done is not None else 0))
+    return out

@@ -1,0 +1,132 @@
+"""A worker as an operator meets it, on a real broker (its own tansu, so it can be killed) and
+SQLite: boot waits for the broker, "running" comes with readiness, intake is guarded, the broker
+going away turns readiness to 503 within seconds and POST /links to a fast 503, and SIGTERM stops
+the worker within 30 s with no child process left behind, whatever is down.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from wirewatch.boot import child_pids
+from wirewatch.broker import TansuBroker
+from wirewatch.worker_process import WorkerProcess, settings_env
+
+from tests.harness.pipeline import free_port, worker_config
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "test-intake-token"
+
+
+def wait_for(predicate, timeout: float, what: str, worker: WorkerProcess | None = None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if worker is not None and not worker.alive():
+            raise AssertionError(f"worker exited while waiting for {what}:\n{worker.log_tail()}")
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{worker.log_tail() if worker else ''}")
+
+
+def get(url: str) -> httpx.Response | None:
+    try:
+        return httpx.get(url, timeout=3)
+    except httpx.HTTPError:
+        return None
+
+
+@pytest.fixture
+def broker(tmp_path):
+    b = TansuBroker(tmp_path / "tansu")
+    yield b
+    b.stop()
+
+
+def test_worker_waits_for_broker_serves_health_guards_intake_and_stops_when_it_dies(broker, tmp_path):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    cfg = worker_config(broker.bootstrap, f"sqlite:///{tmp_path / 'ww.db'}", tmp_path, "ops", [], web_port=port,
+                        intake={"token": TOKEN, "rate": 1.0, "burst": 5}, startup_timeout=120)
+    worker = WorkerProcess(cfg, tmp_path / "worker.log").start()
+    try:
+        # Boot: the broker is not there yet; the worker waits and says so instead of exiting.
+        wait_for(lambda: "waiting for Kafka" in worker.log_tail(200), 30, "the boot wait to be logged", worker)
+        broker.start()
+        wait_for(lambda: "wirewatch is running" in worker.log_tail(200), 90, "the running banner", worker)
+        ready = get(f"{base}/health/ready")
+        assert ready is not None and ready.status_code == 200, ready and ready.text
+        assert ready.json()["down"] == [] and set(ready.json()["checks"]) == {
+            "broker", "consumer_group", "storage", "extract_pool", "rules"}
+        assert get(f"{base}/health/live").status_code == 200
+        metrics = get(f"{base}/metrics").text
+        assert "wirewatch_ready 1.0" in metrics and "process_resident_memory_bytes" in metrics
+        assert "wirewatch_build_info{" in metrics
+
+        # Intake: token, validation, rate limit.
+        links = f"{base}/links"
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        assert httpx.post(links, json={"urls": ["https://news.example/a"]}).status_code == 401
+        bad = httpx.post(links, json={"urls": [None, "javascript:alert(1)", "https://ok.example/"]}, headers=auth)
+        assert bad.status_code == 400 and [b["index"] for b in bad.json()["bad_urls"]] == ["0", "1"]
+        assert httpx.post(links, content=b'["https://a.example/"]', headers=auth).status_code == 400
+        ok = httpx.post(links, json={"urls": ["https://bücher.example/x"]}, headers=auth)
+        assert ok.status_code == 202, ok.text
+        assert ok.json()["accepted"][0]["url"] == "https://xn--bcher-kva.example/x"
+        codes = [httpx.post(links, json={"url": "https://a.example/"}, headers=auth).status_code for _ in range(8)]
+        assert 429 in codes, codes
+
+        # The broker dies: readiness says so within seconds, intake answers fast.
+        broker.stop()
+        t0 = time.monotonic()
+        body = wait_for(lambda: (r := get(f"{base}/health/ready")) is not None and r.status_code == 503 and r.json(),
+                        15, "readiness to turn 503", worker)
+        assert "broker" in body["down"], body
+        assert time.monotonic() - t0 < 15
+        time.sleep(2)  # let the rate limiter refill
+        t1 = time.monotonic()
+        down = httpx.post(links, json={"url": "https://a.example/"}, headers=auth, timeout=30)
+        assert down.status_code == 503 and time.monotonic() - t1 < 3, (down.status_code, time.monotonic() - t1)
+        assert "wirewatch_ready 0.0" in get(f"{base}/metrics").text
+
+        # SIGTERM with the broker down: stopped within 30 s, no child process left.
+        children = child_pids(worker.proc.pid)
+        assert children, "the extraction pool should run as a child process"
+        t2 = time.monotonic()
+        os.kill(worker.proc.pid, signal.SIGTERM)  # the worker only, as docker stop does to PID 1
+        worker.proc.wait(35)
+        took = time.monotonic() - t2
+        assert took < 30, f"stopping took {took:.0f} s"
+        # Children are told of the death by the kernel (PR_SET_PDEATHSIG) or by their pipe closing.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and (left := [p for p in children if Path(f"/proc/{p}").exists()]):
+            time.sleep(0.2)
+        assert not left, f"children outlived the worker: {[Path(f'/proc/{p}/cmdline').read_bytes()[:200] for p in left]}"
+    finally:
+        worker.stop(5)
+
+
+def test_boot_gives_up_after_startup_timeout_with_one_line(tmp_path):
+    port = free_port()  # nothing listens there
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
+    env.update(settings_env({"broker": f"kafka://127.0.0.1:{port}", "data_dir": str(tmp_path),
+                             "startup_timeout": 3, "web_port": 0}))
+    t0 = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "wirewatch", "run"], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert time.monotonic() - t0 < 30
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("wirewatch: gave up after 3 s (startup_timeout) waiting for Kafka at 127.0.0.1:"), done.stderr
+    assert "Traceback" not in done.stderr
+    assert "wirewatch is running" not in done.stderr
