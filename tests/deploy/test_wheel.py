@@ -77,7 +77,7 @@ def test_installed_fetch_reads_a_casualty_page(installed, tmp_path):
 
 
 def test_installed_demo_runs_and_reconciles(installed, tmp_path):
-    out = run(installed / "wirewatch", "demo", "--timeout", "150", cwd=tmp_path, timeout=400,
+    out = run(installed / "wirewatch", "demo", "--exit", "--timeout", "150", cwd=tmp_path, timeout=400,
               env=clean_env(WIREWATCH_DATA_DIR=str(tmp_path / "var")))
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "counts reconcile" in out.stdout
