@@ -19,7 +19,6 @@ from .metrics import Metrics
 from .settings import Settings
 from .sinks.storage import Storage, open_storage
 from .sinks.channels import Channel, build_channels
-from .stages import article as article_core
 from .stages import fetch as fetch_core
 from .stages import route as route_core
 from .stages.politeness import Politeness
