@@ -310,7 +310,10 @@ class Lexicon:
         self.months = {w.lower() for w in data.get("months", [])}
         self.abbreviations = {w.lower() for w in data.get("abbreviations", [])}
         agg = data.get("aggregate", [])
-        self.aggregate_re = re.compile(_alt(agg), re.IGNORECASE) if agg else None
+        # Plural incident nouns ("in two South Side shootings", "a spate of stabbings") sum incidents too.
+        plural = data.get("aggregate_nouns", [])
+        agg_src = "|".join(x for x in (_alt(agg) if agg else "", rf"(?<![\w-]){_alt(plural)}" if plural else "") if x)
+        self.aggregate_re = re.compile(agg_src, re.IGNORECASE) if agg_src else None
         self.label_phrase_re = re.compile(rf"{_alt(data.get('label_phrases', []))}\s*$", re.IGNORECASE)
         counters = data.get("counters", [])
         self.labels |= {w.lower() for w in counters}  # "Image 10": the counter itself
@@ -900,6 +903,8 @@ def _before_category(before: str, lex: Lexicon, article: bool) -> str | None:
             gap = gap[:-1]  # "rose from 12 to 40"
         if gap and gap[-1].lower() not in lex.toll_links:
             return None
+        if len(gap) > 3 and "," in m.group(2):
+            return None  # "the deaths have rocked Platte, a community of around 1,200": another clause
         if _hypothetical_or_negated(gap, lex) or any(w.lower() in ("and", "but", "et", "mais") for w in gap):
             return None  # "the toll could rise to 1,000"
         if _hypothetical_or_negated(_prev_words(before[: m.start()], 3), lex):
