@@ -85,6 +85,8 @@ climbed climb reach reaches reached injured injures injuring wounded wound wound
 casualties casualty victims leaves leave left least now
 shot shots shoot shoots shooting shootings gunfire gunshot gunshots gunman gunmen gun guns armed
 stabbing stabbed stab deadly fatal fatally critical critically seriously hospital old aged year
+accident accidental accidentally mishap apparent murder murders murdered homicide homicides slaying
+slayings suicide himself herself themselves self incident
 news video photos watch breaking report reports police updated
 monday tuesday wednesday thursday friday saturday sunday weekend today tonight yesterday night
 morning afternoon evening early late north south east west northeast northwest southeast southwest
@@ -268,17 +270,35 @@ def _named_as_place(doc: str, form: str, skip: tuple[int, int]) -> bool:
     return False
 
 
-def _proper_nouns(head: str, body: str, language: str | None) -> frozenset[str]:
-    """The names in a headline that the body writes as proper nouns: capitalised inside a sentence
-    and never in lower case ("Immokalee", "Libby Lake"), as stems, one entry per name (consecutive
-    such words are one name). Such a name shared by two headlines names the event (a neighbourhood,
-    a venue, a person), however rare the word."""
+def _body_words(body: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(words the body writes in lower case, capitalised words it writes inside a sentence)."""
+    lower, inside = set(), set()
+    for m in _WORD.finditer(body):
+        w = m.group()
+        if w.islower():
+            lower.add(w)
+        elif w[:1].isupper() and not _SENTENCE_START.search(body, max(0, m.start() - 4), m.start()):
+            inside.add(w)
+    return frozenset(lower), frozenset(inside)
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?:\"“”\n])\s*$")
+
+
+def _proper_nouns(head: str, words: tuple[frozenset[str], frozenset[str]], language: str | None) -> frozenset[str]:
+    """The names in `head` that the body (``_body_words``) writes as proper nouns: capitalised
+    inside a sentence and never in lower case ("Immokalee", "Libby Lake"), as stems, one entry per
+    name (consecutive such words are one name). Such a name shared by two headlines names the
+    event (a neighbourhood, a venue, a person), however rare the word."""
     lang = _lang(language)
     ignored = _ignored(lang)
+    lower, inside = words
     names, run = set(), []
     for m in _WORD.finditer(head):
         w = m.group()
-        if _is_proper(w, body, ignored):
+        proper = (w in inside and w.lower() not in lower and len(w) >= 3 and w.casefold() not in ignored
+                  and not any(c.isdigit() for c in w))
+        if proper:
             gap = head[run[-1][1]:m.start()] if run else ""
             if run and gap.strip():  # "Memphis, Tennessee" is two names
                 names.add(" ".join(x for x, _ in run))
@@ -291,15 +311,6 @@ def _proper_nouns(head: str, body: str, language: str | None) -> frozenset[str]:
     if run:
         names.add(" ".join(x for x, _ in run))
     return frozenset(n for n in names if n not in ignored)
-
-
-def _is_proper(w: str, body: str, ignored: frozenset[str]) -> bool:
-    if not w[:1].isupper() or len(w) < 3 or w.casefold() in ignored or any(c.isdigit() for c in w):
-        return False
-    if re.search(r"(?<!\w)" + re.escape(w.lower()) + r"(?!\w)", body):
-        return False
-    return any(not re.search(r"(?:^|[.!?:\"“”\n])\s*$", body[max(0, m.start() - 4):m.start()])
-               for m in re.finditer(r"(?<!\w)" + re.escape(w) + r"(?!\w)", body))
 
 
 def view(enriched: dict) -> ArticleView:
@@ -333,14 +344,15 @@ def view(enriched: dict) -> ArticleView:
         (regions if p.get("kind") == "region" else places).add(key)
         if p.get("kind") != "region" and _named_as_place(doc[: tail[1] + 2 + _LEAD_CHARS], form, tail):
             lead_places.add(key)  # named in the headline or the first lines: where it happened
+    body_words = _body_words(enriched.get("text") or "")
     return ArticleView(
         canonical_url=enriched["canonical_url"], url=enriched.get("url") or enriched["canonical_url"],
         link_id=enriched.get("link_id") or "", sitename=enriched.get("sitename"), title=enriched.get("title"),
         at=at, signature=tuple(signature(f"{head} {lead}")), title_words=_content(head, enriched.get("language")),
         places=frozenset(places), countries=frozenset(countries), figures=dict(enriched.get("figures") or {}),
         regions=frozenset(regions), lead_places=frozenset(lead_places),
-        names=_proper_nouns(head, enriched.get("text") or "", enriched.get("language")),
-        lead_names=frozenset(n for n in _proper_nouns(lead, enriched.get("text") or "", enriched.get("language")) if " " in n),
+        names=_proper_nouns(head, body_words, enriched.get("language")),
+        lead_names=frozenset(n for n in _proper_nouns(lead, body_words, enriched.get("language")) if " " in n),
     )
 
 
@@ -494,6 +506,13 @@ def score(article: ArticleView, story: Story, window: timedelta = DEFAULT_WINDOW
     if agreed and not place_conflict and (shared_place or shared_words):
         if agreed - 1 >= DISTINCT_TOLL or (shared_place and shared_words):
             return 0.25 + title + text
+    # A full name in both leads (a victim, a venue, a street's neighbourhood) that is no gazetteer
+    # place, with the same toll, a shared city or a headline word.
+    lead_names = {n for n in (article.names | article.lead_names) & set(st.get("lead_names", [])) if " " in n}
+    if lead_names and not place_conflict:
+        lead_names -= _place_words(article) | set(st.get("place_words", []))
+        if lead_names and (agreed or shared_place or shared_words or len(lead_names) >= 2):
+            return 0.2 + title + text
     return 0.0
 
 
@@ -553,6 +572,7 @@ def attach(story: Story, article: ArticleView) -> list[Change]:
         st["regions"] = sorted(set(st.get("regions", [])) | article.regions)
         st["lead_places"] = sorted(set(st.get("lead_places", [])) | article.lead_places)
         st["names"] = sorted(set(st.get("names", [])) | article.names)
+        st["lead_names"] = sorted(set(st.get("lead_names", [])) | {n for n in article.names | article.lead_names if " " in n})
         st["place_words"] = sorted(set(st.get("place_words", [])) | _place_words(article))
         if article.names or article.lead_names:
             st["name_sets"] = (st.get("name_sets", []) + [sorted(article.names | article.lead_names)])[-_KEEP_SIGNATURES:]
@@ -613,7 +633,7 @@ def keys(article: ArticleView) -> set[str]:
     find expired stories (follow-ups); the others only stories still in the window."""
     t = [toll(article.figures)]
     return (_signature_keys(article.signature) | _title_keys(article.title_words)
-            | {f"p:{p}" for p in article.places} | {f"n:{n}" for n in article.names}
+            | {f"p:{p}" for p in article.places} | {f"n:{n}" for n in article.names | article.lead_names}
             | _toll_keys("w", article.title_words, t)
             | _toll_keys("f", article.names | article.lead_names, t)
             | _pairs("f", [n for n in article.names | article.lead_names if " " in n]))
@@ -631,7 +651,8 @@ def story_keys(state: dict) -> set[str]:
     for ns in state.get("name_sets") or []:
         out |= _pairs("f", [n for n in ns if " " in n])
         names.update(ns)
-    return (out | {f"p:{p}" for p in state.get("places") or []} | {f"n:{n}" for n in state.get("names") or []}
+    return (out | {f"p:{p}" for p in state.get("places") or []}
+            | {f"n:{n}" for n in set(state.get("names") or []) | set(state.get("lead_names") or [])}
             | _toll_keys("f", names, state.get("tolls") or []))
 
 

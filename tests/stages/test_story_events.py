@@ -1,0 +1,33 @@
+"""Quality gate of story grouping on real events: the development half of the GVA articles (each
+tied to its incident), fed through enrich and the route agent's core as benchmarks/bench_stories.py
+does. Its path from WIREWATCH_STORY_EVENTS or ../shared/data/casualty-gva-dev/articles.jsonl.gz;
+skipped where it is absent. Floors may only rise; the goals of issue 17 stand beside them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from benchmarks.bench_stories import quality
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = Path(os.environ.get("WIREWATCH_STORY_EVENTS", ROOT.parent / "shared" / "data" / "casualty-gva-dev" / "articles.jsonl.gz"))
+
+# Measured 0.985 / 0.962 / 0.166 / 23 when set. Goals: precision >= 0.97, F1 >= 0.95 of the ceiling,
+# repeat "new" alerts <= 0.05 (not reached: most repeats are follow-ups too weakly tied to their
+# event to join it safely, or joins the window allows that no signal here finds).
+FLOORS = {"b3_precision": 0.975, "b3_f1_of_ceiling": 0.95}
+CEILINGS = {"repeat_new_alert_rate": 0.18, "merged_incidents": 30}
+
+
+@pytest.mark.skipif(not EVENTS.exists(), reason=f"labelled events not at {EVENTS}")
+def test_stories_on_real_events_meet_their_floors() -> None:
+    q = quality(EVENTS)
+    assert q["alerting"] > 1000, q
+    for k, floor in FLOORS.items():
+        assert q[k] >= floor, (k, q)
+    for k, ceiling in CEILINGS.items():
+        assert q[k] <= ceiling, (k, q)
