@@ -386,3 +386,11 @@ def test_a_follow_up_after_the_window_joins_its_story_only_with_strong_evidence(
     late = story.view(dict(follow_ups()[1], canonical_url="https://late.example/x", fetched_at="2028-06-01T00:00:00Z",
                            published="2028-06-01T00:00:00Z"))
     assert story.match(late, [s], follow_up=horizon) is None  # beyond the horizon
+
+
+def test_a_dateline_names_the_place_however_it_is_written() -> None:
+    a = story.view(dict(BASE, title="Four hurt in Marlow Bend shooting", canonical_url="https://a.example/1",
+                        text="MARLOW BEND — Four people were hurt on Friday night, officers said.", places=[]))
+    b = story.view(dict(BASE, title="Marlow Bend police look for a grey van", canonical_url="https://b.example/1",
+                        text="Marlow Bend, Ore. (AP) Officers are looking for a grey van after a shooting.", places=[]))
+    assert a.names == b.names == {"marlow bend"}

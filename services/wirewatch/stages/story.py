@@ -273,6 +273,10 @@ def _named_as_place(doc: str, form: str, skip: tuple[int, int]) -> bool:
 def _body_words(body: str) -> tuple[frozenset[str], frozenset[str]]:
     """(words the body writes in lower case, capitalised words it writes inside a sentence)."""
     lower, inside = set(), set()
+    # A dateline names the place however it is written: "HARTFORD —", "Hartford, Conn. —".
+    dateline = _DATELINE.match(body)
+    if dateline:
+        inside.update(w.capitalize() if w.isupper() else w for w in _WORD.findall(dateline.group(1)))
     for m in _WORD.finditer(body):
         w = m.group()
         if w.islower():
@@ -282,6 +286,7 @@ def _body_words(body: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(lower), frozenset(inside)
 
 
+_DATELINE = re.compile(r"\s*((?:[A-Z][\w'.]*\s?){1,4}?)\s*(?:,|\s[—–-]|\()")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:\"“”\n])\s*$")
 
 
