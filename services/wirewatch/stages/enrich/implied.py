@@ -1,7 +1,7 @@
 """Implicit casualty counts: people killed or hurt that the text names or describes without a number.
 
-In:  one sentence (and its offsets), the language's ``Lexicon`` (its ``implied`` section, its
-     singular victim nouns).
+In:  one sentence (and its offsets); built from the language's lexicon (its ``implied`` section,
+     its singular victim nouns).
 Out: ``Person`` records: one per person the sentence says was killed or hurt, each with a key that
      tells the same person apart from another across the article (a name's surname, a noun, a pronoun),
      the victim type and the evidence span; ``implied_figures`` turns an article's records into one
@@ -31,12 +31,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import Callable, Iterable
 
 from .patterns import alternation
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .casualties import Lexicon
 
 PERPETRATOR = "perpetrator"
 
