@@ -17,7 +17,6 @@ import asyncio
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -158,9 +157,12 @@ class ShutdownWatchdog:
             self._timer.cancel()
 
     def _fire(self) -> None:
+        from . import logs
+
         children = child_pids()
-        print(f"wirewatch: still stopping after {self.grace:g} s; killing {len(children)} child processes and exiting",
-              file=sys.stderr, flush=True)
+        log.error("still stopping after %g s; killing %d child processes and exiting", self.grace, len(children),
+                  extra={"reason": "shutdown_timeout"})
+        logs.flush()
         for pid in children:
             try:
                 os.kill(pid, signal.SIGKILL)

@@ -19,16 +19,11 @@ from pathlib import Path
 
 import orjson
 
+from . import logs
 from .errors import ConfigError, WirewatchError
 from .settings import Settings, load_settings
 
 log = logging.getLogger("wirewatch")
-
-
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("trafilatura", "htmldate", "courlan", "httpx", "aiokafka", "charset_normalizer"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _embedded_address_file(settings: Settings) -> Path:
@@ -101,20 +96,30 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         ensure_topics_sync(bootstrap, topic_names(settings), settings.topic_partitions)
         app = create_app(settings, runtime, bootstrap=broker.bootstrap if broker else None)
         where = settings.resolved_storage_url.split("@")[-1]
-        # Printed by the readiness monitor when every check first passes, not before.
-        app.wirewatch_health.on_first_ready(lambda: print(
+        banner = (
             "wirewatch is running\n"
             f"  broker:  {broker.bootstrap + ' (embedded ' + settings.embedded_broker + ')' if broker else settings.broker}\n"
             f"  metrics: http://{settings.web_host}:{settings.web_port}/metrics\n"
             f"  submit:  curl -XPOST http://{settings.web_host}:{settings.web_port}/links -d '{{\"url\": \"https://arab.news/jtxzg\"}}'\n"
             f"  stored:  {where}\n"
             f"  feeds:   {len(settings.feeds) if settings.feed_poll else 0} polled\n"
-            "  Ctrl-C stops everything.",
-            file=sys.stderr, flush=True,
-        ))
+            "  Ctrl-C stops everything."
+        )
+        # Said by the readiness monitor when every check first passes, not before; a log line
+        # (one JSON object) where logs are JSON.
+        app.wirewatch_health.on_first_ready(
+            (lambda: log.info(" ".join(banner.split()[:-3]))) if settings.log_format == "json"
+            else (lambda: print(banner, file=sys.stderr, flush=True)))
         watchdog = ShutdownWatchdog(SHUTDOWN_GRACE)
 
         class Worker(faust.Worker):  # a stop that hangs (a dependency down) is cut short
+            def __init__(self, *args, **kwargs) -> None:
+                super().__init__(*args, **kwargs)
+                self.spinner = None  # a terminal spinner's escape codes have no place in a log
+
+            def _setup_logging(self) -> None:  # keep logs.setup()'s handler: one format for every line
+                pass
+
             def _on_sigterm(self) -> None:
                 watchdog.start()
                 super()._on_sigterm()
@@ -123,7 +128,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
                 watchdog.start()
                 super()._on_sigint()
 
-        worker = Worker(app, loglevel=settings.log_level.lower(), quiet=True)
+        worker = Worker(app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False)
         try:
             worker.execute_from_commandline()
         except SystemExit as e:
@@ -232,12 +237,14 @@ def main(argv: list[str] | None = None) -> None:
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         settings = load_settings()
-        _setup_logging(settings.log_level)
+        logs.setup(settings.log_level, settings.log_format)
         code = args.fn(settings, args)
     except ConfigError as e:
+        logs.flush()
         print(f"wirewatch: configuration error: {e}", file=sys.stderr)
         code = 2
     except WirewatchError as e:
+        logs.flush()
         print(f"wirewatch: {e}", file=sys.stderr)
         code = 1
     except KeyboardInterrupt:

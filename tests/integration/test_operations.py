@@ -13,7 +13,10 @@ import sys
 import time
 from pathlib import Path
 
+from datetime import UTC, datetime
+
 import httpx
+import orjson
 import pytest
 
 from wirewatch.boot import child_pids
@@ -57,7 +60,8 @@ def test_worker_waits_for_broker_serves_health_guards_intake_and_stops_when_it_d
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     cfg = worker_config(broker.bootstrap, f"sqlite:///{tmp_path / 'ww.db'}", tmp_path, "ops", [], web_port=port,
-                        intake={"token": TOKEN, "rate": 1.0, "burst": 5}, startup_timeout=120)
+                        intake={"token": TOKEN, "rate": 1.0, "burst": 5}, startup_timeout=120,
+                        log_format="json")
     worker = WorkerProcess(cfg, tmp_path / "worker.log").start()
     try:
         # Boot: the broker is not there yet; the worker waits and says so instead of exiting.
@@ -87,6 +91,7 @@ def test_worker_waits_for_broker_serves_health_guards_intake_and_stops_when_it_d
         assert 429 in codes, codes
 
         # The broker dies: readiness says so within seconds, intake answers fast.
+        stopped_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         broker.stop()
         t0 = time.monotonic()
         body = wait_for(lambda: (r := get(f"{base}/health/ready")) is not None and r.status_code == 503 and r.json(),
@@ -98,6 +103,14 @@ def test_worker_waits_for_broker_serves_health_guards_intake_and_stops_when_it_d
         down = httpx.post(links, json={"url": "https://a.example/"}, headers=auth, timeout=30)
         assert down.status_code == 503 and time.monotonic() - t1 < 3, (down.status_code, time.monotonic() - t1)
         assert "wirewatch_ready 0.0" in get(f"{base}/metrics").text
+
+        # Logs: one JSON object a line; the outage is a handful of lines, not one per reconnect.
+        time.sleep(5)
+        records = [orjson.loads(line) for line in worker.log_path.read_text().splitlines() if line.strip()]
+        outage = [r for r in records if r["level"] in ("WARNING", "ERROR")
+                  and r["time"] >= stopped_at and not r["message"].startswith("POST /links")]
+        assert len(outage) < 40, [r["message"] for r in outage]
+        assert any(r["message"].startswith("broker is down") for r in outage)
 
         # SIGTERM with the broker down: stopped within 30 s, no child process left.
         children = child_pids(worker.proc.pid)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Awaitable, Callable, Protocol
 
-from .. import contract
+from .. import contract, logs
 from ..errors import InvalidMessage, PermanentError, Rejected, TransientError
 from ..metrics import Metrics
 from ..settings import RetrySettings
@@ -83,8 +83,10 @@ class Stage:
         started = time.perf_counter()
         payload: dict | None = None
         attempt = 1
+        logs.bind(stage=self.name, link_id=None)  # every line logged about this message carries them
         try:
             payload = contract.decode(self.in_schema, raw)
+            logs.bind(link_id=payload.get("link_id"))
             while True:
                 try:
                     outputs = await core(payload)
@@ -127,7 +129,8 @@ class Stage:
         return "filtered"
 
     async def _dead_letter(self, raw: Any, payload: dict | None, reason: str, detail: str, attempts: int) -> str:
-        log.warning("%s: dead-lettering: %s: %s", self.name, reason, detail)
+        # One line per (stage, reason) per minute, the rest counted (logs.RepeatSummary).
+        log.warning("%s: dead-lettering: %s: %s", self.name, reason, detail, extra={"reason": reason})
         self.metrics.dead_letters.labels(stage=self.name, reason=reason).inc()
         original = payload if payload is not None else contract.raw_text(raw)
         link_id = original.get("link_id") if isinstance(original, dict) else None
