@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from wirewatch.agents.flow import Flow, PartitionTracker
+from wirewatch.agents.flow import LIVE_PER_SLOT, Flow, PartitionTracker
 from wirewatch.waiting import waiting
 
 from tests.harness.events import Event, Msg
@@ -163,6 +163,28 @@ async def test_messages_of_one_key_run_in_order_and_others_pass_them():
     slow.set()
     await asyncio.sleep(0.01)
     assert order == ["p-1", "p-0", "p-2"] and acked == [0, 1, 2]
+
+
+async def test_waiting_messages_are_bounded_too():
+    # Every message waits aside forever: they hold no working slot, but only so many stay alive.
+    never = asyncio.Event()
+
+    async def handle(value: str) -> None:
+        async with waiting():
+            await never.wait()
+
+    acked: list[int] = []
+    flow = Flow("t", handle, window=2, limit=10_000)
+    evs = events("p", 100, acked)
+    taken = 0
+    for e in evs:
+        try:
+            await asyncio.wait_for(flow.take(e), 0.05)
+        except TimeoutError:
+            break
+        taken += 1
+    assert taken == 2 * LIVE_PER_SLOT
+    await flow.close()
 
 
 @pytest.mark.parametrize("n", [10_000])

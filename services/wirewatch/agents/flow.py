@@ -1,7 +1,8 @@
 """Per-message completion: an agent takes messages into a bounded window, each runs on its own,
 they finish in any order, and faust is told a message is done only in offset order.
 
-    take       while fewer than ``window`` messages work and fewer than ``limit`` are uncommitted
+    take       while fewer than ``window`` messages work, fewer than ``LIVE_PER_SLOT x window`` are
+               alive (working or waiting aside) and fewer than ``limit`` are uncommitted
     run        a task per message: ``handle`` (decode, core, emit and await the broker's ack, the
                error policy; runner.Stage.handle never raises)
     done       mark it in its partition's tracker; ack every event from the lowest offset up to the
@@ -43,6 +44,12 @@ from ..waiting import set_aside
 
 log = logging.getLogger(__name__)
 
+# Messages alive (working, or waiting aside for a host's turn or a retry) per working slot. Waiting
+# is cheap but not free (a task, its frames, the event): this keeps a queue of 10,000 links in
+# Kafka, not in memory, and keeps each host's queue short enough to be served within
+# max_host_wait; done messages above a hanging one are only an event each, bounded by ``limit``.
+LIVE_PER_SLOT = 8
+
 
 class PartitionTracker:
     """The offsets taken from one partition, in the order taken, and which of them are done."""
@@ -77,15 +84,23 @@ class PartitionTracker:
 
 
 class _Lease:
-    """One message's working slot; given back while the message waits aside."""
+    """One message's working slot, given back while the message waits aside, and its place among
+    the messages alive, given back when it ends."""
 
-    def __init__(self, slots: asyncio.Semaphore) -> None:
+    def __init__(self, slots: asyncio.Semaphore, live: asyncio.Semaphore) -> None:
         self.slots, self.held = slots, True
+        self.live, self.alive = live, True
 
     def release(self) -> None:
         if self.held:
             self.held = False
             self.slots.release()
+
+    def end(self) -> None:
+        self.release()
+        if self.alive:
+            self.alive = False
+            self.live.release()
 
     @contextlib.asynccontextmanager
     async def aside(self) -> AsyncIterator[None]:
@@ -108,6 +123,7 @@ class Flow:
         self.name = name
         self._handle = handle
         self._slots = asyncio.Semaphore(window)
+        self._live = asyncio.Semaphore(window * LIVE_PER_SLOT)
         self._room = asyncio.Semaphore(max(limit, window))
         self._trackers: dict[Hashable, PartitionTracker] = {}
         self._tasks: dict[Hashable, dict[int, tuple[asyncio.Task, _Lease]]] = {}
@@ -121,13 +137,19 @@ class Flow:
         ``ack()``) once the window has room. Returns as soon as it runs, not when it is done."""
         await self._room.acquire()
         try:
+            await self._live.acquire()
+        except BaseException:
+            self._room.release()
+            raise
+        try:
             await self._slots.acquire()
         except BaseException:
+            self._live.release()
             self._room.release()
             raise
         tp, offset = event.message.tp, event.message.offset
         self._trackers.setdefault(tp, PartitionTracker()).add(offset, event)
-        lease = _Lease(self._slots)
+        lease = _Lease(self._slots, self._live)
         key = getattr(event, "key", None)
         before = self._last_of_key.get(key) if key is not None else None
         task = asyncio.create_task(self._run(event, tp, offset, lease, before), name=f"{self.name}:{tp}:{offset}")
@@ -148,7 +170,7 @@ class Flow:
             await self._handle(event.value)
         finally:
             self.working -= 1
-            lease.release()
+            lease.end()
             self._tasks.get(tp, {}).pop(offset, None)
         self._done(tp, offset)
 
@@ -173,7 +195,7 @@ class Flow:
             tracker = self._trackers.pop(tp, None)
             for task, lease in self._tasks.pop(tp, {}).values():
                 task.cancel()
-                lease.release()  # now: a task cancelled before it ever ran has no finally to do it
+                lease.end()  # now: a task cancelled before it ever ran has no finally to do it
                 cancelled += 1
             if tracker is not None:
                 for _ in range(len(tracker)):
