@@ -53,3 +53,22 @@ def test_implied_mentions_carry_qualifier_evidence_and_perpetrator() -> None:
     for m in implied:
         assert (m["category"], m["count"], m["min"], m["max"]) == ("killed", 1, 1, 1)
         assert text[m["start"] : m["end"]] == m["evidence"]
+
+
+# The same classes in French and Arabic, from lexicon data (no code per language).
+OTHER_LANGUAGES = [
+    ("Pierre Lemoine a été tué par balle dans la nuit de samedi à Nantes.", "fr", 1, 0),
+    ("Sophie Renard a été grièvement blessée par balle devant la gare.", "fr", 0, 1),
+    ("Il a abattu son épouse avant de retourner son arme contre lui.", "fr", 2, 0),
+    ("Il a tué le temps en attendant le train.", "fr", 0, 0),
+    ("انتحر المسلح بعد إطلاق النار في السوق.", "ar", 1, 0),
+    ("حاول الانتحار لكن الشرطة أوقفته.", "ar", 0, 0),
+]
+
+
+@pytest.mark.parametrize(("text", "language", "killed", "injured"), OTHER_LANGUAGES, ids=[c[0][:40] for c in OTHER_LANGUAGES])
+def test_implied_beyond_english(text: str, language: str, killed: int, injured: int) -> None:
+    out = enrich({"text": text, "language": language})
+    assert out["language"] == language
+    got = tuple((out["figures"][c] or {}).get("count", 0) for c in ("killed", "injured"))
+    assert got == (killed, injured)
