@@ -164,7 +164,7 @@ def _content(title: str | None, language: str | None = None) -> frozenset[str]:
     ignored = _ignored(lang)
     out = set()
     for w in _tokens(title or ""):
-        if w in ignored or any(c.isdigit() for c in w):
+        if w in ignored or len(w) < 2 or any(c.isdigit() for c in w):
             continue
         stem = _stem(w, lang)
         if stem not in ignored:
