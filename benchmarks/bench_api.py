@@ -36,7 +36,6 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -267,35 +266,18 @@ async def _measure(url: str, corpus: Corpus, n: int) -> dict[str, Any]:
 
 async def _measure_http(url: str, corpus: Corpus, n: int) -> dict[str, float]:
     """The same lists and searches through the real routes (the faust app's aiohttp server)."""
-    import faust
     import httpx
 
-    from tests.conftest import free_port
-    from wirewatch.api import routes
-    from wirewatch.metrics import Metrics
-    from wirewatch.settings import load_settings
+    from tests.harness.read_api import serve_read_api
 
-    port = free_port()
-    settings = load_settings(storage_url=url, web_port=port)
-    app = faust.App("bench-api", broker="memory://", web_enabled=True, web_port=port, web_host="127.0.0.1")
-    ready = asyncio.Event()
-    ready.set()
-    rt = SimpleNamespace(ready=ready, metrics=Metrics())
-    api = routes.register(app, settings, rt)
-    web = app.web
-    await web.start_server()
-    try:
-        story_shapes, search_shapes = _shapes(corpus)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            async def get(path, query):
-                r = await client.get(path, params=query)
-                r.raise_for_status()
-                return r.json()
-            lists = [t for s in story_shapes for t in await _timed(lambda s=s: get("/api/stories", s), n // 2)]
-            searches = [t for s in search_shapes for t in await _timed(lambda s=s: get("/api/articles", s), n // 2)]
-    finally:
-        await web.stop_server()
-        await api.close()
+    story_shapes, search_shapes = _shapes(corpus)
+    async with serve_read_api(url) as base, httpx.AsyncClient(base_url=base) as client:
+        async def get(path, query):
+            r = await client.get(path, params=query)
+            r.raise_for_status()
+            return r.json()
+        lists = [t for s in story_shapes for t in await _timed(lambda s=s: get("api/stories", s), n // 2)]
+        searches = [t for s in search_shapes for t in await _timed(lambda s=s: get("api/articles", s), n // 2)]
     return {"http_list_p99_ms": _quantiles(lists)[1], "http_search_p99_ms": _quantiles(searches)[1]}
 
 

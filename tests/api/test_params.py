@@ -58,3 +58,4 @@ def test_read_authorisation():
     assert authorised("s3cret", None, "s3cret", "10.1.2.3") is None
     assert "token" in authorised("s3cret", "Bearer nope", None, "127.0.0.1")
     assert "token" in authorised("s3cret", None, None, "127.0.0.1")
+

@@ -4,27 +4,12 @@ Debian's Chromium against the read API on a stored set of synthetic stories (no 
 from __future__ import annotations
 
 import asyncio
-from types import SimpleNamespace
 
-import faust
 import pytest
 
 from benchmarks.bench_api import Corpus, _load
-from tests.conftest import free_port
+from tests.harness.read_api import serve_read_api
 from tests.web.test_board import _browser, _wait
-from wirewatch.api import routes
-from wirewatch.metrics import Metrics
-from wirewatch.settings import load_settings
-
-
-async def _serve_board(storage_url: str):
-    port = free_port()
-    app = faust.App("board-many", broker="memory://", web_enabled=True, web_port=port, web_host="127.0.0.1")
-    ready = asyncio.Event()
-    ready.set()
-    api = routes.register(app, load_settings(storage_url=storage_url, web_port=port), SimpleNamespace(ready=ready, metrics=Metrics()))
-    await app.web.start_server()
-    return app, api, f"http://127.0.0.1:{port}/"
 
 
 @pytest.mark.integration
@@ -32,7 +17,11 @@ async def _serve_board(storage_url: str):
 async def test_a_thousand_stories_are_paged_not_rendered_at_once(tmp_path):
     url = f"sqlite:///{tmp_path / 'many.db'}"
     await _load(url, Corpus(5000, 1000))
-    app, api, board = await _serve_board(url)
+    async with serve_read_api(url) as board:
+        await _browse(board)
+
+
+async def _browse(board: str) -> None:
     driver = _browser()
     try:
         def cards() -> int:
@@ -60,5 +49,3 @@ async def test_a_thousand_stories_are_paged_not_rendered_at_once(tmp_path):
                                 "the story panel", driver)
     finally:
         driver.quit()
-        await app.web.stop_server()
-        await api.close()

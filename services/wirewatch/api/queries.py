@@ -257,34 +257,40 @@ class ReadStore:
     async def articles(self, f: Filters) -> dict[str, Any]:
         """Full-text search (or, without words, every article), newest first, same shape on both backends."""
         w = _Where()
+        columns = (f"{_ARTICLE_COLUMNS}, a.text, (SELECT m.story_id FROM story_members m "
+                   "WHERE m.canonical_url = a.canonical_url) AS story_id")
         if self.backend == "sqlite":
-            # FTS5 returns matches in rowid order, which is the order articles were first stored.
             # FTS5 hands matches out in rowid order, and the ids follow the order articles were
             # first stored: ordering by the FTS rowid pages newest first without sorting the matches.
             key = "f.rowid" if f.words else "i.id"
             source = ("articles_fts f JOIN article_search_ids i ON i.id = f.rowid" if f.words
-                      else "article_search_ids i")
+                      else "article_search_ids i") + " JOIN articles a ON a.canonical_url = i.canonical_url"
             if f.words:
                 w.add("articles_fts MATCH {}", _match_text(self.backend, f.words))
             if f.cursor:
                 w.add(key + " < {}", int(f.cursor[0]))
-            source += " JOIN articles a ON a.canonical_url = i.canonical_url"
-            order = key + " DESC"
+            self._window(w, "a.first_seen", f)
+            if f.language:
+                w.add("a.language = {}", f.language)
+            sql = (f"SELECT {key} AS k, {columns} FROM {source} {w.sql()} "
+                   f"ORDER BY {key} DESC LIMIT {w.arg(f.limit + 1)}")
         else:
-            key = "s.first_seen"
-            source = "article_search s JOIN articles a ON a.canonical_url = s.canonical_url"
+            # The page of matches is chosen first (in a CTE the planner cannot fold into the join):
+            # joined to the articles, the planner walks them newest first testing every tsvector, 40 ms
+            # for a rare word on 100,000 articles; alone, it takes the GIN index: 4 ms.
+            source = "article_search s" + (" JOIN articles a ON a.canonical_url = s.canonical_url" if f.language else "")
             if f.words:
                 w.add("s.search @@ plainto_tsquery('simple', {})", _match_text(self.backend, f.words))
             if f.cursor:
                 w.add("(s.first_seen, s.canonical_url) < ({}, {})", self.ts_from_cursor(f.cursor[0]), f.cursor[1])
-            order = "s.first_seen DESC, s.canonical_url DESC"
-        self._window(w, "a.first_seen", f)
-        if f.language:
-            w.add("a.language = {}", f.language)
-        rows = await self.fetch(
-            f"SELECT {key} AS k, {_ARTICLE_COLUMNS}, a.text, "
-            f"(SELECT m.story_id FROM story_members m WHERE m.canonical_url = a.canonical_url) AS story_id "
-            f"FROM {source} {w.sql()} ORDER BY {order} LIMIT {w.arg(f.limit + 1)}", *w.args)
+            self._window(w, "s.first_seen", f)
+            if f.language:
+                w.add("a.language = {}", f.language)
+            sql = (f"WITH page AS MATERIALIZED (SELECT s.canonical_url, s.first_seen FROM {source} {w.sql()} "
+                   f"ORDER BY s.first_seen DESC, s.canonical_url DESC LIMIT {w.arg(f.limit + 1)}) "
+                   f"SELECT page.first_seen AS k, {columns} FROM page JOIN articles a ON a.canonical_url = page.canonical_url "
+                   "ORDER BY page.first_seen DESC, page.canonical_url DESC")
+        rows = await self.fetch(sql, *w.args)
         rows, nxt = _page(rows, f.limit, lambda last: [last["k"], ""] if self.backend == "sqlite"
                           else [self.ts_cursor(last["k"]), last["canonical_url"]])
         return {"items": [views.article(r, f.words) for r in rows], "next": nxt}

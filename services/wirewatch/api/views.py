@@ -131,6 +131,15 @@ def detail(story: dict, articles: list[dict], figure_articles: dict[str, dict]) 
             "first_seen": iso(a.get("first_seen")), "language": a.get("language"),
             "figures": a.get("figures") or {}, "evidence": evidence(a), "places": a.get("places") or [],
         })
+    stored = {i["canonical_url"] for i in items}
+    for m in members:  # routed before the store agent wrote it (the two agents run side by side)
+        if m.get("canonical_url") and m["canonical_url"] not in stored:
+            items.append({
+                "canonical_url": m["canonical_url"], "url": m.get("url"), "final_url": None, "title": m.get("title"),
+                "outlet": m.get("sitename") or _host(m["canonical_url"]), "published": None, "at": iso(m.get("at")),
+                "first_seen": None, "language": None, "evidence": [], "places": [],
+                "figures": {c: {"count": n} for c, n in (m.get("figures") or {}).items()},
+            })
     items.sort(key=lambda i: (i["at"] or "", i["canonical_url"]))
     return {**card(story, figure_articles), "items": items, "history": history(members)}
 

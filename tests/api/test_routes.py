@@ -1,0 +1,64 @@
+"""The routes over HTTP on the real web server: authorisation, 400 with the reason, 404, the board
+page and its assets, and the event stream delivering a changed story."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from tests.api.seed import article, store
+from tests.api.test_queries import CEBU, KUMASI
+from tests.harness.read_api import serve_read_api
+
+
+async def _seed(storage) -> None:
+    for url, title, text, at, site in (*KUMASI[:1], CEBU):
+        await store(storage, article(url, title, text, at, sitename=site))
+
+
+async def test_reads_answer_with_json_and_refuse_bad_parameters(storage, storage_url):
+    await _seed(storage)
+    async with serve_read_api(storage_url) as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
+        page = (await http.get("api/stories", params={"country": "gh"})).json()
+        assert [c["countries"] for c in page["items"]] == [["GH"]]
+        story = await http.get(f"api/stories/{page['items'][0]['id']}")
+        assert story.status_code == 200 and story.json()["history"]
+        assert (await http.get("api/stories/s-none")).status_code == 404
+        bad = await http.get("api/articles", params={"q": "tanker", "limit": "1000"})
+        assert bad.status_code == 400 and bad.json() == {"error": "bad_parameter", "detail": bad.json()["detail"]}
+        assert "limit" in bad.json()["detail"]
+        assert (await http.get("api/alerts", params={"status": "lost"})).status_code == 400
+        board = await http.get("")
+        assert board.status_code == 200 and "text/html" in board.headers["content-type"]
+        assert (await http.get("board/board.js")).headers["content-type"].startswith("text/javascript")
+        assert (await http.get("board/secrets.txt")).status_code == 404
+
+
+async def test_a_read_token_is_required_once_set(storage, storage_url):
+    await _seed(storage)
+    async with serve_read_api(storage_url, read_token="s3cret") as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
+        refused = await http.get("api/stories")
+        assert refused.status_code == 401 and "token" in refused.json()["detail"]
+        assert (await http.get("api/stories", headers={"Authorization": "Bearer wrong"})).status_code == 401
+        assert (await http.get("api/stories", headers={"Authorization": "Bearer s3cret"})).status_code == 200
+        assert (await http.get("api/articles", params={"token": "s3cret", "q": "ferry"})).json()["items"]
+        assert (await http.get("")).status_code == 200  # the page holds no data
+
+
+async def test_the_event_stream_sends_a_changed_story(storage, storage_url):
+    await _seed(storage)
+    async with serve_read_api(storage_url) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
+        async with http.stream("GET", "api/events") as events:
+            assert events.headers["content-type"] == "text/event-stream"
+            lines = events.aiter_lines()
+            assert (await anext(lines)).startswith("retry:")
+            await asyncio.sleep(1.5)  # the hub has taken its first look
+            await store(storage, article(*KUMASI[1][:4], sitename=KUMASI[1][4]))
+            async def story_event() -> str:
+                async for line in lines:
+                    if line.startswith("data: ") and "Kumasi" in line:
+                        return line
+                return ""
+            data = await asyncio.wait_for(story_event(), 15)
+            assert '"count":19' in data

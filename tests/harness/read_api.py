@@ -1,0 +1,36 @@
+"""The read API and the story board served on their own: the routes of api/routes.py registered on
+a faust app's web server (as app.py does) over an existing database, with no broker and no
+pipeline, for tests and benchmarks that only read."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import SimpleNamespace
+from typing import Any
+
+import faust
+
+from tests.conftest import free_port
+from wirewatch.api import routes
+from wirewatch.metrics import Metrics
+from wirewatch.settings import load_settings
+
+
+@asynccontextmanager
+async def serve_read_api(storage_url: str, **settings: Any) -> AsyncIterator[str]:
+    """Serve the board and /api/ over `storage_url` on a free loopback port; yields the base URL
+    (ending in /). `settings` are more Settings fields (read_token, ...)."""
+    port = free_port()
+    app = faust.App(f"read-api-{port}", broker="memory://", web_enabled=True, web_port=port, web_host="127.0.0.1")
+    ready = asyncio.Event()
+    ready.set()  # the database exists already: nothing to wait for
+    api = routes.register(app, load_settings(storage_url=storage_url, web_port=port, **settings),
+                          SimpleNamespace(ready=ready, metrics=Metrics()))
+    await app.web.start_server()
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        await api.close()
+        await app.web.stop_server()
