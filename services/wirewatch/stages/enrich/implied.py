@@ -113,6 +113,8 @@ class ImpliedGrammar:
         self.hedge_re = re.compile(rf"(?<![\w-]){_alt(d.get('not_a_report', []))}(?![\w-])", f)
         terms = [t for k in ("killed_after", "injured_after", "killed_before", "injured_before", "killed_nominal",
                              "perpetrator", "perpetrator_if_death") for t in d.get(k, [])]
+        self.after_terms_re = re.compile(rf"(?<![\w-])(?:{killed_after}|{injured_after})(?![\w-])", f)
+        self.before_terms_re = re.compile(rf"(?<![\w-])(?:{killed_verbs}|{nominal}|{injured_verbs})\s", f)
         # Cheap pre-check: most sentences hold none of the terms, and the shapes above are costly.
         self.trigger_re = re.compile(rf"(?<![\w-]){_alt(terms)}(?![\w-])", f)
 
@@ -126,7 +128,11 @@ class ImpliedGrammar:
         words = sent.split()
         # A title-case headline ("Man Shot, Killed Few Blocks Away") makes every pair of words a name.
         titled = len(words) >= 4 and sum(w[:1].isupper() for w in words) > 0.6 * len(words)
-        for rx in (self.subject_re, self.object_re):
+        # Each shape ends (subject) or starts (object) with its terms: without them it cannot match,
+        # and a cheap search for the terms spares the costly shape on most sentences.
+        shapes = [rx for rx, need in ((self.subject_re, self.after_terms_re), (self.object_re, self.before_terms_re))
+                  if need.search(sent)]
+        for rx in shapes:
             for m in rx.finditer(sent):
                 if any(a <= m.start("who") < b for a, b in taken) or background(m.start(), m.end()):
                     continue
