@@ -8,6 +8,7 @@ import pytest
 
 from wirewatch.errors import PermanentError, Rejected
 from wirewatch.stages import extract as extract_module
+from wirewatch.stages import extract_meta
 from wirewatch.stages.extract import Extracted, extract
 
 URL = "https://quayside-post.example/region/ferry-capsizes-off-north-coast?utm_source=share"
@@ -270,7 +271,7 @@ def test_page_type_and_method_are_reported():
 
 def test_a_short_page_gets_the_later_passes():
     html = page(["Power was restored to the east of the city tonight after a long outage."])
-    assert extract(html, URL, min_length=20).method in {"precision", "precision_full", "default_full"}
+    assert extract(html, URL, min_length=20).method in {"precision", "default_full"}
 
 
 def test_warm_up_runs():
@@ -313,3 +314,17 @@ def test_a_body_that_holds_most_of_the_pages_prose_is_kept(monkeypatch):
     _passes_returning(monkeypatch, {True: body, False: wider})
     got = extract(page(BODY * 3), "https://quayside-post.example/news/ferry")
     assert got.text == body and got.method == "precision"
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        ("By Jane Roe", ["Jane Roe"]),
+        ("Author Isaiah Stone", ["Isaiah Stone"]),
+        ("Ana Ruiz Mar 3, 2024", ["Ana Ruiz"]),
+        ("Ana Ruiz; On December 9", ["Ana Ruiz"]),
+        ("Jan Novak; Anna March; May Chen", ["Jan Novak", "Anna March", "May Chen"]),
+    ],
+)
+def test_a_byline_lead_word_and_date_are_not_part_of_the_name(raw, names):
+    assert extract_meta.split_authors(raw) == names

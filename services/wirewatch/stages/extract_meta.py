@@ -32,6 +32,16 @@ from .urls import absolute_http_url
 _DATE_PARAMS = {"original_date": True, "extensive_search": False}
 _EXTENSIVE_DATE_PARAMS = {"original_date": True, "extensive_search": True}
 DATELINE_MAX_WORDS = 8
+# What a byline read as text carries around the name: a lead word ("By", "Author") and the date
+# that follows it ("Jane Roe February 8"); an item that is only a date ("On December 9") goes whole.
+_MONTH_NAMES = (
+    r"(january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b\.?"
+)
+_BYLINE_LEAD = re.compile(r"^(author|by|written by|posted by)\b\W*", re.IGNORECASE)
+_BYLINE_DATE = re.compile(
+    rf"(^|\s+)(on\s+)?{_MONTH_NAMES}(\s+\d{{1,2}}(,?\s+\d{{4}})?|,?\s+\d{{4}})$", re.IGNORECASE
+)
 _MONTHS = ("january february march april may june july august september october november december").split()
 
 _LANG_TAG = re.compile(r"^\s*([A-Za-z]{2})(?:$|[-_])")
@@ -135,7 +145,7 @@ def split_authors(raw: str | None) -> list[str]:
     authors: list[str] = []
     seen: set[str] = set()
     for name in (raw or "").split(";"):
-        name = _SPACES.sub(" ", name).strip()
+        name = _BYLINE_DATE.sub("", _BYLINE_LEAD.sub("", _SPACES.sub(" ", name).strip())).strip()
         if name and name.casefold() not in seen:
             seen.add(name.casefold())
             authors.append(name)
