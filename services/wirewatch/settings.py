@@ -349,7 +349,8 @@ class _YamlSource(PydanticBaseSettingsSource):
 
 
 # Variables read outside the settings object (they locate files before settings exist).
-_NOT_SETTINGS = {"WIREWATCH_CONFIG", "WIREWATCH_SCHEMAS_DIR", "WIREWATCH_KAFKA_JARS"}
+_NOT_SETTINGS = {"WIREWATCH_CONFIG", "WIREWATCH_SCHEMAS_DIR", "WIREWATCH_KAFKA_JARS",
+                 "WIREWATCH_CASUALTY_CORPUS"}  # the last: a test corpus path (tests/stages/test_casualties_gva.py)
 
 
 def load_settings(**overrides: Any) -> Settings:
