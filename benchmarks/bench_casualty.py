@@ -34,7 +34,8 @@ Definitions (k = killed or injured; "pos" = over the articles whose gold for k i
     extract_docs_per_s           trafilatura-based extraction (stages/extract.py) of the same
                                  sample, each text in a news page with the furniture real pages
                                  carry (navigation, share bars, related stories, comments, footer,
-                                 scripts: what the extract stage meets), same process, same run;
+                                 scripts: what the extract stage meets), same process, same run,
+                                 best of --repeat passes as for enrichment;
                                  enrich_vs_extract = docs_per_s / extract_docs_per_s (above 1:
                                  enrichment is not the bottleneck).
     extract_bare_docs_per_s      the same with the text alone in a bare page (extraction's best
@@ -284,7 +285,7 @@ def run(args: argparse.Namespace) -> dict:
                 except Rejected:
                     pass
 
-            result[key] = _rate(lambda x: _extract(x["i"]), [{"i": i} for i in range(len(pages))], 1)
+            result[key] = _rate(lambda x: _extract(x["i"]), [{"i": i} for i in range(len(pages))], repeat)
         result["enrich_vs_extract"] = (
             round(result["docs_per_s"] / result["extract_docs_per_s"], 2) if result["extract_docs_per_s"] else None
         )

@@ -112,19 +112,27 @@ class Gazetteer:
         return list(seen.values())
 
     def _find_cities(self, text: str, seen: dict[str, dict], taken: list[tuple[int, int]]) -> None:
-        words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
-        i = 0
-        while i < len(words):
-            s0 = words[i][0]
-            if not text[s0].isupper() or text[s0 : words[i][1]] not in self.city_first:
-                i += 1
+        # Only capitalised words that start some city name are looked at, not every word of the text.
+        resume = 0
+        for c in _CAP_START.finditer(text):
+            s0 = c.start()
+            if s0 < resume or not text[s0].isupper():
                 continue
-            for n in range(min(self.city_words, len(words) - i), 0, -1):
-                span = words[i : i + n]
-                if any(not text[a:b].isspace() for (_, a), (b, _) in zip(span, span[1:])):
-                    continue  # a name's words are separated by spaces only
-                e0 = span[-1][1]
-                place = self.cities.get(" ".join(text[a:b] for a, b in span))
+            run = _RUN_BEFORE.search(text, max(0, s0 - 40), s0).group()
+            if run and _LETTER_OR_DIGIT.search(run):
+                continue
+            first = _WORD.match(text, s0)
+            if text[s0 : first.end()] not in self.city_first:
+                continue
+            span = [(s0, first.end())]
+            while len(span) < self.city_words:  # the next words, separated by spaces only
+                nxt = _NEXT_WORD.match(text, span[-1][1])
+                if nxt is None:
+                    break
+                span.append(nxt.span(1))
+            for n in range(len(span), 0, -1):
+                e0 = span[n - 1][1]
+                place = self.cities.get(" ".join(text[a:b] for a, b in span[:n]))
                 if place is None or any(a < e0 and s0 < b for a, b in taken):
                     continue
                 if place.name not in seen:
@@ -132,12 +140,17 @@ class Gazetteer:
                         "name": place.name, "country_code": place.country_code, "kind": place.kind,
                         "start": s0, "end": e0,
                     }
-                i += n - 1
+                resume = e0
                 break
-            i += 1
 
 
 _WORD = re.compile(r"[^\W_][\w'’.-]*(?<![.])|[^\W_]")
+# A letter after a non-letter: a word starts there unless the run of word characters before it
+# ("x-", "U.") holds a letter, in which case _WORD's match that began earlier goes on through it.
+_CAP_START = re.compile(r"(?<![^\W_])[^\W\d_]")
+_RUN_BEFORE = re.compile(r"[\w'’.-]*\Z")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+_NEXT_WORD = re.compile(r"\s+([^\W_][\w'’.-]*(?<![.])|[^\W_])")
 
 
 def _fold(name: str) -> str:
