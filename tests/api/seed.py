@@ -4,7 +4,6 @@ state and the triggers' story cards are the real ones."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from wirewatch.settings import PACKAGE_DIR

@@ -226,7 +226,7 @@ class ReadStore:
                        for s in stories for cat in views.CATEGORIES if isinstance(s.get("state"), dict)} - {""})
         if not urls:
             return {}
-        rows = await self.fetch(f"SELECT canonical_url, figures, casualties FROM articles "
+        rows = await self.fetch(f"SELECT canonical_url, casualties FROM articles "
                                 f"WHERE canonical_url IN ({self._rows(1)})", orjson.dumps(urls).decode())
         return {r["canonical_url"]: r for r in rows}
 

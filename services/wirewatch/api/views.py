@@ -45,7 +45,7 @@ def _figure(category: str, state_figure: dict | None, article: dict | None) -> d
 
 def card(story: dict, figure_articles: dict[str, dict]) -> dict:
     """`story`: story_id, title, first_at, last_at, updated_at, state; `figure_articles`: canonical_url
-    -> {figures, casualties} of the articles that hold the story's highest figures."""
+    -> {casualties} of the articles that hold the story's highest figures."""
     st = story.get("state") or {}
     figures = st.get("figures") or {}
     members = st.get("members") or []
