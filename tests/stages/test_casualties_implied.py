@@ -20,6 +20,11 @@ CASES = [
     ("Three brothers and a cousin were shot and wounded outside the arcade.", 0, 4),
     # "N were shot": those who died are not injured.
     ("Five people were shot near the park late Sunday. One man died at the hospital.", 1, 4),
+    # A named victim still counts when the sentence gives another category a figure.
+    ("17-year-old Rory Dale killed, three others wounded at a house party", 1, 3),
+    # An event named as fatal: one killed, unless the article says more.
+    ("Second suspect arrested in the fatal shooting outside a bowling alley", 1, 0),
+    ("A female was found dead with a gunshot wound in a stairwell.", 1, 0),
     # Numbers that are not tolls.
     ("Oscar Pratt, 31, of Lakeview, died after the shooting.", 1, 0),
     ("Image 3 of 14 Neighbours gather where a teenager was killed.", 1, 0),

@@ -93,8 +93,11 @@ def scan(text: str, language: str | None = None, published_year: int | None = No
         for m in found:
             # Evidence is the original sentence (original digits), offsets are the same.
             mentions.append(_replace_evidence(m, text[start:end]))
-        if not any(m.category in ("killed", "injured") for m in found):
-            for p in lex.implied.people(sent, start, end, lambda a, b: _background(sent, a, b, lex, year)):
+        written = {m.category for m in found}
+        if HIT in written:
+            written |= {"killed", "injured"}  # "4 were shot": the people named are among them
+        for p in lex.implied.people(sent, start, end, lambda a, b: _background(sent, a, b, lex, year)):
+            if p.category not in written:  # a figure in the sentence already counts them
                 mentions.append(_implied_mention(p, text[start:end]))
     return mentions
 

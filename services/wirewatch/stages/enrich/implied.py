@@ -99,6 +99,7 @@ class ImpliedGrammar:
         )
         self.reflexive_re = re.compile(rf"(?<![\w-]){_alt(d.get('perpetrator', []))}(?![\w-])", f)
         self.pron_re = re.compile(rf"^{pron}$", f)
+        self.event_re = re.compile(rf"(?<![\w-]){_alt(d.get('fatal_events', []))}(?![\w-])", f)
         self.intransitive_re = re.compile(_alt(d.get("intransitive", [])), f)
         self.passive_end_re = re.compile(rf"\s*(?:[,.;:!?)—–-]|$|{_alt(d.get('passive_followers', []))}(?![\w-]))", f)
         # "self-inflicted" or "shot himself" is a perpetrator's death only in a sentence of death.
@@ -112,7 +113,7 @@ class ImpliedGrammar:
         }
         self.hedge_re = re.compile(rf"(?<![\w-]){_alt(d.get('not_a_report', []))}(?![\w-])", f)
         terms = [t for k in ("killed_after", "injured_after", "killed_before", "injured_before", "killed_nominal",
-                             "perpetrator", "perpetrator_if_death") for t in d.get(k, [])]
+                             "perpetrator", "perpetrator_if_death", "fatal_events") for t in d.get(k, [])]
         self.after_terms_re = re.compile(rf"(?<![\w-])(?:{killed_after}|{injured_after})(?![\w-])", f)
         self.before_terms_re = re.compile(rf"(?<![\w-])(?:{killed_verbs}|{nominal}|{injured_verbs})\s", f)
         # Cheap pre-check: most sentences hold none of the terms, and the shapes above are costly.
@@ -146,6 +147,10 @@ class ImpliedGrammar:
                 taken.append(m.span("who"))
                 for key, victim in self._persons(m.group("who"), titled):
                     out.append(Person(category, key, victim, s0, s1, sent))
+        e = self.event_re.search(sent)
+        if e is not None and not background(e.start(), e.end()):
+            # "the fatal shooting", "a shooting death": someone died, who is not said here.
+            out.append(Person("killed", "event", None, s0, s1, sent))
         r = self.reflexive_re.search(sent)
         if r is not None and self.attempted_re.search(sent[: r.start()]):
             r = None  # "an attempted murder-suicide": nobody died
@@ -208,5 +213,5 @@ def implied_figures(people: Iterable[Person]) -> dict[str, int]:
 def _distinct(people: list[Person]) -> int:
     names = {p.key for p in people if p.key.startswith("name:")}
     nouns = {p.key for p in people if p.key.startswith("noun:")}
-    pron = any(p.key == "pron" for p in people)
+    pron = any(p.key in ("pron", "event") for p in people)
     return max(len(names), len(nouns), 1 if pron else 0)
