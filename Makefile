@@ -37,9 +37,10 @@ bench: install
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
 # Real Kafka, a loopback site on 100 hosts, default politeness: throughput, latency, memory.
-# CORPUS: as for bench-extract (default ../shared/data/extraction-scrapinghub-dev); WORKERS: 1 or 2.
+# CORPUS: as for bench-extract (default ../shared/data/extraction-scrapinghub-dev); WORKERS: 1 or 2;
+# STORAGE: sqlite (default) or postgres.
 bench-e2e: install
-	$(PY) -m benchmarks e2e $(if $(CORPUS),--e2e-corpus $(CORPUS)) $(if $(WORKERS),--e2e-workers $(WORKERS))
+	$(PY) -m benchmarks e2e $(if $(CORPUS),--e2e-corpus $(CORPUS)) $(if $(WORKERS),--e2e-workers $(WORKERS)) $(if $(STORAGE),--e2e-storage $(STORAGE))
 
 # CORPUS: a directory laid out like shared/data/extraction-scrapinghub-dev (html/ + ground-truth.json),
 # or like extraction-wcxb-dev (the same plus page_type, title, author, published: adds word F1,

@@ -67,6 +67,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--e2e-workers", type=int, default=1, help="worker processes")
     g.add_argument("--e2e-seconds", type=float, default=20.0, help="length of each latency phase")
     g.add_argument("--e2e-dead-share", type=float, default=0.1, help="share of links to the host that never answers")
+    g.add_argument("--e2e-storage", choices=["sqlite", "postgres"], default="sqlite",
+                   help="the embedded default (SQLite in the worker's process) or a PostgreSQL server on loopback")
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> dict:
         return {"skipped": f"no corpus at {corpus}"}
     return asyncio.run(_run(corpus, getattr(args, "e2e_copies", 20), getattr(args, "e2e_hosts", 100),
                             getattr(args, "e2e_workers", 1), getattr(args, "e2e_seconds", 20.0),
-                            getattr(args, "e2e_dead_share", 0.1)))
+                            getattr(args, "e2e_dead_share", 0.1), getattr(args, "e2e_storage", "sqlite")))
 
 
 def load_pages(corpus: Path) -> list[bytes]:
@@ -273,7 +275,8 @@ class Clock:
         return False
 
 
-async def _run(corpus: Path, copies: int, hosts: int, n_workers: int, seconds: float, dead_share: float) -> dict:
+async def _run(corpus: Path, copies: int, hosts: int, n_workers: int, seconds: float, dead_share: float,
+               storage_kind: str) -> dict:
     pages = load_pages(corpus)
     print(f"  {len(pages)} pages; measuring the CPU ceiling (extract + enrich, {os.cpu_count()} processes) ...", flush=True)
     ceiling = cpu_ceiling(pages)
@@ -286,7 +289,15 @@ async def _run(corpus: Path, copies: int, hosts: int, n_workers: int, seconds: f
     await receiver.start()
     broker = KafkaBroker(tmp / "kafka", jars_dir=ensure_kafka_jars())
     broker.start()
-    storage_url = f"sqlite:///{tmp / 'e2e.db'}"
+    pg = None
+    if storage_kind == "postgres":  # the test suite's throwaway cluster (Debian's PostgreSQL)
+        from tests.harness.postgres import PostgresServer
+
+        pg = PostgresServer(Path(tempfile.mkdtemp(prefix="wirewatch-e2e-pg-")))
+        pg.start()
+        storage_url = pg.url
+    else:
+        storage_url = f"sqlite:///{tmp / 'e2e.db'}"
     cfg = {
         "broker": f"kafka://{broker.bootstrap}", "app_id": "e2e", "topic_prefix": "e2e.",
         "storage_url": storage_url, "data_dir": str(tmp), "web_port": 0, "webhook_urls": [receiver.url],
@@ -376,7 +387,7 @@ async def _run(corpus: Path, copies: int, hosts: int, n_workers: int, seconds: f
               f"{summary(alert_c)}; -> outcome {summary(out_c)}", flush=True)
 
         result = {
-            "workers": n_workers, "hosts": hosts, "cores": os.cpu_count(),
+            "workers": n_workers, "storage": storage_kind, "hosts": hosts, "cores": os.cpu_count(),
             "drain_links": len(drain), "drain_s": round(drain_s, 1), "drain_complete": finished,
             "drain_links_per_s": round(links_per_s, 1), "drain_articles_per_s": round(articles_per_s, 1),
             "cpu_ceiling_articles_per_s": round(ceiling, 1),
@@ -400,6 +411,8 @@ async def _run(corpus: Path, copies: int, hosts: int, n_workers: int, seconds: f
         for w in workers:
             w.stop()
         broker.stop()
+        if pg is not None:
+            pg.stop()
         await receiver.stop()
         await site.stop()
 
