@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 
+from .broker.base import _die_with_parent
+
 
 def settings_env(values: dict[str, Any]) -> dict[str, str]:
     """Settings as WIREWATCH_* variables: nested models and lists as JSON."""
@@ -43,6 +45,9 @@ class WorkerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "wirewatch", "run"], env=env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
+            # SIGTERM the worker when its parent dies, even by SIGKILL (a killed `wirewatch demo`, a
+            # test runner's timeout): it stops cleanly instead of running on as an orphan.
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         log.close()
         return self

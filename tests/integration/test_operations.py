@@ -89,6 +89,9 @@ def test_worker_waits_for_broker_serves_health_guards_intake_and_stops_when_it_d
         assert ok.json()["accepted"][0]["url"] == "https://xn--bcher-kva.example/x"
         codes = [httpx.post(links, json={"url": "https://a.example/"}, headers=auth).status_code for _ in range(8)]
         assert 429 in codes, codes
+        # The links were consumed: the worker reports its lag per assigned partition.
+        wait_for(lambda: 'wirewatch_consumer_lag{partition="' in (get(f"{base}/metrics") or httpx.Response(500)).text,
+                 20, "consumer lag series", worker)
 
         # The broker dies: readiness says so within seconds, intake answers fast.
         stopped_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
@@ -143,3 +146,54 @@ def test_boot_gives_up_after_startup_timeout_with_one_line(tmp_path):
     assert last.startswith("wirewatch: gave up after 3 s (startup_timeout) waiting for Kafka at 127.0.0.1:"), done.stderr
     assert "Traceback" not in done.stderr
     assert "wirewatch is running" not in done.stderr
+
+
+def test_demo_stopped_with_sigterm_mid_run_leaves_nothing_running(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
+    env.update(settings_env({"data_dir": str(tmp_path)}))
+    log = open(tmp_path / "demo.log", "wb")
+    demo = subprocess.Popen([sys.executable, "-m", "wirewatch", "demo", "--timeout", "120"], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        # Mid-run (its worker processing the sample site), as an impatient operator or a service manager would.
+        wait_for(lambda: "progress:" in (tmp_path / "demo.log").read_text()
+                 or (demo.poll() is not None and pytest.fail((tmp_path / "demo.log").read_text())), 200,
+                 "the demo's worker to start")
+        children = child_pids(demo.pid)  # the worker process and the embedded broker
+        assert len(children) >= 2, children
+        t0 = time.monotonic()
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(60)
+        assert time.monotonic() - t0 < 30
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (left := [p for p in children if Path(f"/proc/{p}").exists()]):
+            time.sleep(0.2)
+        assert not left, f"the demo left {left} running"
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+        log.close()
+
+
+def test_a_killed_demo_takes_its_worker_down(tmp_path):
+    """SIGKILL leaves no `finally`: the worker learns of its parent's death from the kernel."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
+    env.update(settings_env({"data_dir": str(tmp_path)}))
+    log = open(tmp_path / "demo.log", "wb")
+    demo = subprocess.Popen([sys.executable, "-m", "wirewatch", "demo", "--timeout", "120"], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: "progress:" in (tmp_path / "demo.log").read_text() or demo.poll() is not None, 200,
+                 "the demo's worker to start")
+        children = child_pids(demo.pid)
+        assert len(children) >= 2, (children, (tmp_path / "demo.log").read_text())
+        demo.kill()
+        demo.wait(10)
+        deadline = time.monotonic() + 35  # the worker's clean stop, bounded by its 25 s watchdog
+        while time.monotonic() < deadline and (left := [p for p in children if Path(f"/proc/{p}").exists()]):
+            time.sleep(0.3)
+        assert not left, f"the killed demo left {left} running"
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+        log.close()
