@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from datetime import UTC, datetime
@@ -124,9 +125,7 @@ def test_worker_waits_for_broker_serves_health_guards_intake_and_stops_when_it_d
         took = time.monotonic() - t2
         assert took < 30, f"stopping took {took:.0f} s"
         # Children are told of the death by the kernel (PR_SET_PDEATHSIG) or by their pipe closing.
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and (left := [p for p in children if Path(f"/proc/{p}").exists()]):
-            time.sleep(0.2)
+        left = gone(children, 5)
         assert not left, f"children outlived the worker: {[Path(f'/proc/{p}/cmdline').read_bytes()[:200] for p in left]}"
     finally:
         worker.stop(5)
@@ -148,35 +147,9 @@ def test_boot_gives_up_after_startup_timeout_with_one_line(tmp_path):
     assert "wirewatch is running" not in done.stderr
 
 
-def test_demo_stopped_with_sigterm_mid_run_leaves_nothing_running(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
-    env.update(settings_env({"data_dir": str(tmp_path)}))
-    log = open(tmp_path / "demo.log", "wb")
-    demo = subprocess.Popen([sys.executable, "-m", "wirewatch", "demo", "--timeout", "120"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        # Mid-run (its worker processing the sample site), as an impatient operator or a service manager would.
-        wait_for(lambda: "progress:" in (tmp_path / "demo.log").read_text()
-                 or (demo.poll() is not None and pytest.fail((tmp_path / "demo.log").read_text())), 200,
-                 "the demo's worker to start")
-        children = child_pids(demo.pid)  # the worker process and the embedded broker
-        assert len(children) >= 2, children
-        t0 = time.monotonic()
-        demo.send_signal(signal.SIGTERM)
-        demo.wait(60)
-        assert time.monotonic() - t0 < 30
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and (left := [p for p in children if Path(f"/proc/{p}").exists()]):
-            time.sleep(0.2)
-        assert not left, f"the demo left {left} running"
-    finally:
-        if demo.poll() is None:
-            demo.kill()
-        log.close()
-
-
-def test_a_killed_demo_takes_its_worker_down(tmp_path):
-    """SIGKILL leaves no `finally`: the worker learns of its parent's death from the kernel."""
+@contextmanager
+def demo_mid_run(tmp_path):
+    """`wirewatch demo` started and its worker processing; yields (the demo, its child processes)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
     env.update(settings_env({"data_dir": str(tmp_path)}))
     log = open(tmp_path / "demo.log", "wb")
@@ -185,15 +158,37 @@ def test_a_killed_demo_takes_its_worker_down(tmp_path):
     try:
         wait_for(lambda: "progress:" in (tmp_path / "demo.log").read_text() or demo.poll() is not None, 200,
                  "the demo's worker to start")
-        children = child_pids(demo.pid)
+        children = child_pids(demo.pid)  # the worker process and the embedded broker
         assert len(children) >= 2, (children, (tmp_path / "demo.log").read_text())
-        demo.kill()
-        demo.wait(10)
-        deadline = time.monotonic() + 35  # the worker's clean stop, bounded by its 25 s watchdog
-        while time.monotonic() < deadline and (left := [p for p in children if Path(f"/proc/{p}").exists()]):
-            time.sleep(0.3)
-        assert not left, f"the killed demo left {left} running"
+        yield demo, children
     finally:
         if demo.poll() is None:
             demo.kill()
         log.close()
+
+
+def gone(pids: list[int], within: float) -> list[int]:
+    """The pids still running after waiting up to `within` seconds for them to exit."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
+        time.sleep(0.2)
+    return [p for p in pids if Path(f"/proc/{p}").exists()]
+
+
+def test_demo_stopped_with_sigterm_mid_run_leaves_nothing_running(tmp_path):
+    """As an impatient operator or a service manager would, while its worker processes the site."""
+    with demo_mid_run(tmp_path) as (demo, children):
+        t0 = time.monotonic()
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(60)
+        assert time.monotonic() - t0 < 30
+        assert not gone(children, 10), "the demo left its children running"
+
+
+def test_a_killed_demo_takes_its_worker_down(tmp_path):
+    """SIGKILL leaves no `finally`: the worker learns of its parent's death from the kernel."""
+    with demo_mid_run(tmp_path) as (demo, children):
+        demo.kill()
+        demo.wait(10)
+        # The worker's clean stop, bounded by its 25 s watchdog.
+        assert not gone(children, 35), "the killed demo left its children running"
