@@ -121,8 +121,11 @@ def extract(html: str, url: str, min_length: int = 200) -> Extracted:
             fuller = _body(tree, url, headlines, **_FULLER[1])
             if _words(fuller) > FULLER_BY * _words(text):
                 text, method = fuller, _FULLER[0]
-        published = meta.published or (extract_meta.fallback_date(tree, url, text) if text else None)
         shape = extract_kind.page_shape(tree, url, text, has_author=bool(meta.authors)) if text else None
+        published = meta.published
+        if not published and shape is not None and extract_kind.is_article(shape) and len(text) >= min_length:
+            # the costly search of the visible text, only for a page that will be stored
+            published = extract_meta.fallback_date(tree, url, text)
     except Exception as e:
         raise PermanentError("extract_failed", f"extracting {url}: {type(e).__name__}: {e}") from e
     if not text:
