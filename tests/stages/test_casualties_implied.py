@@ -35,6 +35,8 @@ CASES = [
     # A round-up's sum is no incident's toll; the incident it reports one by one is.
     ("14 shot, 3 killed in separate shootings across the city\n\nA man was killed on Elm Avenue on Friday.", 1, 0),
     ("Detectives said 130 people were murdered in the county this year. A woman was wounded on Friday.", 0, 1),
+    ("Two cousins among 23 killed in the city's bloodiest weekend\n\nA man was killed on Maple Road.", 1, 0),
+    ("The robbery came after a crash on the bypass left 14 people dead. A clerk was wounded.", 0, 1),
     # Active voice and older events are no mention.
     ("He killed time at the library before the game.", 0, 0),
     ("The storm killed dozens of cattle in 2011, a farmer recalled.", 0, 0),
