@@ -41,6 +41,7 @@ async def test_stories_newest_first_with_highest_figures(read):
     page = await read.stories(q())
     assert [c["title"] for c in page["items"]] == [KUMASI[0][1], CEBU[1]]  # by latest article: 10:00, 09:00
     kumasi = page["items"][0]
+    assert kumasi["latest_title"] == KUMASI[1][1]  # the newest report's headline, beside the story's first
     assert kumasi["killed"]["count"] == 19 and kumasi["killed"]["sitename"] == "Example Daily"
     assert kumasi["injured"] == {**kumasi["injured"], "count": 30, "qualifier": None}
     assert kumasi["outlets"] == 2 and kumasi["articles"] == 2 and kumasi["countries"] == ["GH"]

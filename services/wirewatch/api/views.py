@@ -53,6 +53,9 @@ def card(story: dict, figure_articles: dict[str, dict]) -> dict:
     return {
         "id": story["story_id"],
         "title": story.get("title") or st.get("title"),
+        # The newest report's headline: the story's own title is its first report's, and a toll
+        # that rose since makes that headline's figure stale.
+        "latest_title": max(members, key=lambda m: m.get("at") or "").get("title") if members else None,
         "places": [p.title() for p in st.get("places") or []],
         "countries": list(st.get("countries") or []),
         **{cat: _figure(cat, figures.get(cat), figure_articles.get((figures.get(cat) or {}).get("url") or ""))

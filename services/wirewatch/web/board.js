@@ -57,7 +57,7 @@ function places(card) {
 
 function cardNode(card) {
   const node = el("article", { class: "card", "data-id": card.id, tabindex: "0" },
-    el("h2", {}, card.title || "(untitled)"),
+    el("h2", { title: card.title || "" }, card.latest_title || card.title || "(untitled)"),
     el("div", { class: "places" }, places(card)),
     el("div", { class: "figures" }, figure(card.killed, "killed", "killed"), figure(card.injured, "injured", "injured")),
     el("div", { class: "meta" },
@@ -197,7 +197,8 @@ async function openStory(id, quiet) {
     `${h.at ? h.at.replace("T", " ").replace("Z", " UTC") : "?"}: ${h.category} ${h.previous === null ? "first reported at" : "rose from " + h.previous + " to"} ${h.count}`,
     " — ", el("a", { href: h.canonical_url, target: "_blank", rel: "noopener noreferrer" }, h.sitename || h.canonical_url))));
   box.replaceChildren(
-    el("h2", {}, s.title || "(untitled)"),
+    el("h2", {}, s.latest_title || s.title || "(untitled)"),
+    s.latest_title && s.title && s.latest_title !== s.title ? el("div", { class: "first" }, "first reported as: " + s.title) : null,
     el("div", { class: "places" }, places(s)),
     el("div", { class: "figures" }, figure(s.killed, "killed", "killed"), figure(s.injured, "injured", "injured")),
     el("h3", {}, "toll over time"), chart(s.history),
