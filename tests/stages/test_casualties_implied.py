@@ -18,6 +18,9 @@ CASES = [
     ("Deputies say Carl Webb shot and killed his neighbor, then killed himself.", 2, 0),
     ("Tom Hale, 22, and Rita Voss, 20, died at the scene.", 2, 0),
     ("Three brothers and a cousin were shot and wounded outside the arcade.", 0, 4),
+    # People said to be shot count as injured only beyond the number killed: the dead were shot too.
+    ("The teen was shot near the library on Tuesday. He died at the hospital.", 1, 0),
+    ("A man was killed outside the bar. Later a teen and his cousin were shot on Elm Street.", 1, 1),
     # "N were shot": those who died are not injured.
     ("Five people were shot near the park late Sunday. One man died at the hospital.", 1, 4),
     # A named victim still counts when the sentence gives another category a figure.

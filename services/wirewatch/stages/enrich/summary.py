@@ -57,8 +57,13 @@ def summarize(mentions: Iterable[Mention], headline_end: int | None = None) -> d
         for m in mentions if m.qualifier == IMPLIED
     )
     for c in ("killed", "injured"):
-        if out[c] is None and implied.get(c):
-            n = implied[c]
+        n = implied.get(c, 0)
+        if c == "injured" and out["killed"] is not None:
+            # Real reports say the dead were shot before they say they died ("the teen was shot ...
+            # he died at the hospital"), often without a name to tell them apart: people said to be
+            # shot only count as injured beyond the number killed.
+            n = max(0, n - out["killed"]["count"])
+        if out[c] is None and n:
             out[c] = {"count": n, "min": n, "max": None}
     hit = best.get(HIT)
     if hit is not None and (best.get("injured") is None):
