@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -31,6 +32,7 @@ from .broker.fetch_wait import use_fetch_max_wait
 from .runtime import Runtime
 from .settings import Settings
 from .sources.poller import SourcePoller, sources_from
+from .sinks.outbox import Outbox, alert_row, broker_is_volatile, link_row, outbox_enabled, settling
 from .sources.links import source_kind
 from .stages.rules_watch import RulesWatcher
 from .topics import TOPICS
@@ -133,17 +135,45 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         except Exception:  # the commit timer of the next owner's generation covers it
             log.warning("commit at rebalance failed", exc_info=True)
 
+    # What intake accepted and route raised is kept in storage until settled (sinks/outbox.py).
+    box = Outbox(lambda: rt.storage) if outbox_enabled(settings) else None
+    app.wirewatch_outbox = box  # type: ignore[attr-defined]
+
     wire("fetch", "link", fetch.make_core, window=settings.fetch_concurrency)
     wire("enrich", "article", enrich.make_core)
-    wire("store", "enriched", store.make_core)
-    wire("route", "enriched", route.make_core)
-    wire("alert", "alert", alert.make_core)
-    wire("outcomes", "filtered", outcomes.make_filtered_core, "outcomes-filtered")
-    wire("outcomes", "deadletter", outcomes.make_deadletter_core, "outcomes-deadletter")
+    wire("store", "enriched", settling(box, store.make_core, "link", "store"))
+    wire("route", "enriched", settling(box, route.make_core, "link", "route"))
+    wire("alert", "alert", settling(box, alert.make_core, "alert"))
+    wire("outcomes", "filtered", settling(box, outcomes.make_filtered_core, "link"), "outcomes-filtered")
+    wire("outcomes", "deadletter", settling(box, outcomes.make_deadletter_core, "link"), "outcomes-deadletter")
+
+    async def submit_many(links: list[dict]) -> None:
+        if box is not None:  # in storage before the caller hears "accepted"
+            await rt.ready.wait()  # storage opens with the app; the web server may answer before
+            await box.deliver([link_row(link) for link in links], send, contract.encode)
+        else:
+            for link in links:
+                await send("link", link["url"], contract.encode("link", link))
+        for link in links:
+            rt.metrics.links_submitted.labels(kind=source_kind(link["source"])).inc()
 
     async def submit(link: dict) -> None:
-        await send("link", link["url"], contract.encode("link", link))
-        rt.metrics.links_submitted.labels(kind=source_kind(link["source"])).inc()
+        await submit_many([link])
+
+    async def send_alert(alert: dict) -> None:  # alerts raised outside an agent: digests, stale sources
+        if box is not None:
+            await box.deliver([alert_row(alert)], send, contract.encode)
+        else:
+            await send("alert", alert["alert_id"], contract.encode("alert", alert))
+
+    if box is not None:
+        started_at = time.time()  # what was accepted before this is what a volatile broker lost
+
+        @app.task
+        async def relay_outbox() -> None:
+            await rt.ready.wait()
+            await box.run(send, contract.encode, volatile=broker_is_volatile(settings), started_at=started_at,
+                          on_resent=lambda how, n: rt.metrics.outbox_resent.labels(how=how).inc(n))
 
     app.wirewatch_submit = submit  # type: ignore[attr-defined]
 
@@ -157,8 +187,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
             rt.metrics.up.set(0)
             await rt.close()
 
-    async def raise_alert(alert: dict) -> None:  # a stale source: the alert agent delivers it
-        await send("alert", alert["alert_id"], contract.encode("alert", alert))
+    raise_alert = send_alert  # a stale source: the alert agent delivers it
 
     sources = sources_from(settings)
     if settings.feed_poll and sources:
@@ -174,7 +203,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         await rt.ready.wait()
         while True:
             try:
-                await route.flush_digests(rt, lambda e: send(e.schema, e.key, contract.encode(e.schema, e.value)))
+                await route.flush_digests(rt, lambda e: send_alert(e.value))
             except Exception:  # storage down: the windows stay due and are sent on a later tick
                 log.warning("sending digests failed; will retry", exc_info=True)
             await asyncio.sleep(settings.route.digest_interval)
@@ -194,6 +223,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         # aiohttp refuses a charset inside content_type=, so the header is set whole.
         return self.bytes(generate_latest(rt.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    app.wirewatch_health = ops_routes.install(app, rt, settings, submit)  # type: ignore[attr-defined]
+    # With the outbox, POST /links accepts while the broker is down: the links wait in storage.
+    app.wirewatch_health = ops_routes.install(app, rt, settings, submit,  # type: ignore[attr-defined]
+                                              needs_broker=box is None)
 
     return app

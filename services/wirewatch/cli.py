@@ -153,7 +153,15 @@ def cmd_submit(settings: Settings, args: argparse.Namespace) -> int:
     if bad:
         print("wirewatch: nothing submitted; not valid links:\n  " + "\n  ".join(bad), file=sys.stderr)
         return 2
-    links = asyncio.run(submit_links(bootstrap_of(settings), settings, good, source=args.source))
+    from .sinks.outbox import outbox_enabled
+
+    try:
+        bootstrap: str | None = bootstrap_of(settings)
+    except ConfigError:
+        if not outbox_enabled(settings):
+            raise
+        bootstrap = None  # no worker running: the outbox keeps the links for its next start
+    links = asyncio.run(submit_links(bootstrap, settings, good, source=args.source))
     for link in links:
         print(orjson.dumps({"link_id": link["link_id"], "url": link["url"]}).decode())
     return 0

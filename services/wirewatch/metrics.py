@@ -132,6 +132,10 @@ class Metrics:
             ["stage"], registry=r,
         )
         self.rules_loaded = Gauge("wirewatch_rules_loaded", "Alert rules in force", registry=r)
+        self.outbox_resent = Counter(
+            "wirewatch_outbox_resent", "Links and alerts the outbox sent again: reopen (the embedded broker "
+            "lost them in a stop) or relay (their first send failed)", ["how"], registry=r,
+        )
         self.up = Gauge("wirewatch_up", "1 while the service runs", registry=r)
         # Read API (api/routes.py): route is the route's name (stories, story, articles, alerts,
         # events), never the path with its ids; status is the HTTP status class (2xx, 4xx, 5xx).

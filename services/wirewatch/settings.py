@@ -253,6 +253,11 @@ class Settings(BaseSettings):
         description="postgresql://user:pass@host/db, or sqlite:///path; empty means SQLite under data_dir",
     )
     data_dir: Path = Field(Path("var"), description="Where embedded broker, SQLite and state live")
+    outbox: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Keep every accepted link and raised alert in storage until it is settled, and send it again "
+                    "after a crash or a broker outage (sinks/outbox.py); auto: on with the embedded broker",
+    )
     web_host: str = Field("127.0.0.1", description="Address of the HTTP server; 0.0.0.0 in containers")
     web_port: int = Field(6066, ge=0, le=65535, description="/metrics, POST /links, /health, the read API and the story board; 0 turns the HTTP server off")
     read_token: SecretStr | None = Field(

@@ -75,7 +75,8 @@ def publish_lag(app: faust.App, rt: Runtime) -> None:
         gauge.labels(topic=topic, partition=str(partition)).set(value)
 
 
-def install(app: faust.App, rt: Runtime, settings: Settings, submit: Callable[[dict], Awaitable[None]]) -> Health:
+def install(app: faust.App, rt: Runtime, settings: Settings, submit: Callable[[dict], Awaitable[None]],
+            needs_broker: bool = True) -> Health:
     """Register the health and intake pages and the readiness monitor on `app`; returns the monitor."""
     health = worker_health(app, rt)
     intake = settings.intake
@@ -117,7 +118,7 @@ def install(app: faust.App, rt: Runtime, settings: Settings, submit: Callable[[d
                     return self.json({"error": "too many requests from this client"}, status=429,
                                      headers={"Retry-After": str(max(1, round(wait)))})
                 urls = validate_urls(parse_body(await request.read()), intake.max_urls, intake.max_url_length)
-                if not health.is_up("broker"):
+                if needs_broker and not health.is_up("broker"):  # else `submit` keeps them (sinks/outbox.py)
                     raise IntakeRefused(503, "the broker is unreachable; nothing was accepted, try again later")
                 links = [make_link(u, "http") for u in urls]
                 try:

@@ -427,6 +427,10 @@ class Storage(Sink):
     def _transaction(self) -> Any:
         """An async context manager yielding a ``_Tx``; commits on success, translates errors."""
 
+    def transaction(self) -> Any:
+        """``_transaction`` for modules that keep tables of their own here (sinks/outbox.py)."""
+        return self._transaction()
+
     @abstractmethod
     def _ddl(self, script: str = _TABLES) -> list[str]:
         """CREATE statements of `script` (a _MIGRATIONS entry) for this backend's types."""
