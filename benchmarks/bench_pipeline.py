@@ -34,13 +34,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--pipeline-broker", choices=["tansu", "kafka"], default="kafka" if shutil.which("java") else "tansu",
                        help="Apache Kafka from Maven Central jars (default where Java is installed) or the embedded "
                             "tansu (which answers a fetch only when its max wait is over: run with its client_settings)")
+    group.add_argument("--pipeline-outbox", choices=["auto", "on", "off"], default="auto",
+                       help="the intake outbox (sinks/outbox.py); `make run` has it on")
 
 
 def run(args: argparse.Namespace) -> dict:
-    return asyncio.run(_run(getattr(args, "pipeline_burst", 100), getattr(args, "pipeline_broker", "tansu")))
+    return asyncio.run(_run(getattr(args, "pipeline_burst", 100), getattr(args, "pipeline_broker", "tansu"),
+                            getattr(args, "pipeline_outbox", "auto")))
 
 
-async def _run(burst: int, broker_kind: str) -> dict:
+async def _run(burst: int, broker_kind: str, outbox: str = "auto") -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="wirewatch-bench-"))
     site = DemoSite()
     site.start()
@@ -53,6 +56,7 @@ async def _run(burst: int, broker_kind: str) -> dict:
         "broker": f"kafka://{broker.bootstrap}", "app_id": "bench", "topic_prefix": "bench.",
         "topic_partitions": 2, "storage_url": storage_url, "data_dir": str(tmp), "web_port": 0,
         "webhook_urls": [receiver.url], "feed_poll": False, "feeds": [],
+        "outbox": outbox,
         "kafka": {"session_timeout": 6.0, "heartbeat_interval": 1.0, "rebalance_timeout": 10.0,
                   **broker.client_settings},  # what `wirewatch run` sets for its embedded broker
     }
@@ -104,6 +108,7 @@ async def _run(burst: int, broker_kind: str) -> dict:
             "baseline_http_get_s": round(statistics.median(baseline), 4),
             "latency_ratio": round(statistics.median(latencies) / statistics.median(baseline), 1),
             "broker": broker_kind,
+            "outbox": outbox,
             "burst_links": burst,
             "burst_links_per_s": round(burst / burst_s, 1),
         }
