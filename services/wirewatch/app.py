@@ -32,7 +32,7 @@ from .broker.fetch_wait import use_fetch_max_wait
 from .runtime import Runtime
 from .settings import Settings
 from .sources.poller import SourcePoller, sources_from
-from .sinks.outbox import Outbox, alert_row, broker_is_volatile, link_row, outbox_enabled, settling
+from .sinks.outbox import Outbox, alert_row, resend_at_start, link_row, outbox_enabled, settling
 from .sources.links import source_kind
 from .stages.rules_watch import RulesWatcher
 from .topics import TOPICS
@@ -167,12 +167,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
             await send("alert", alert["alert_id"], contract.encode("alert", alert))
 
     if box is not None:
-        started_at = time.time()  # what was accepted before this is what a volatile broker lost
+        started_at = time.time()  # what was accepted before this, the restarted embedded broker may lack
 
         @app.task
         async def relay_outbox() -> None:
             await rt.ready.wait()
-            await box.run(send, contract.encode, volatile=broker_is_volatile(settings), started_at=started_at,
+            await box.run(send, contract.encode, reopen=resend_at_start(settings), started_at=started_at,
                           on_resent=lambda how, n: rt.metrics.outbox_resent.labels(how=how).inc(n))
 
     app.wirewatch_submit = submit  # type: ignore[attr-defined]

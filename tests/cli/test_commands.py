@@ -150,3 +150,18 @@ def _child_pids(pid: int) -> list[int]:
     """The embedded broker among the children (others are the extraction pool's processes)."""
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split() if b"tansu" in Path(f"/proc/{p}/cmdline").read_bytes()]
+
+
+def test_submit_without_a_running_worker_keeps_the_links_for_its_start(tmp_path):
+    """On the embedded default the outbox is the promise: ids printed means the links will be
+    processed, even when no worker (and so no broker) is running now."""
+    import sqlite3
+
+    env = {"WIREWATCH_DATA_DIR": str(tmp_path / "var")}
+    done = wirewatch("submit", "https://example.org/a", "https://example.org/b", env=env)
+    assert done.returncode == 0, done.stderr
+    ids = {orjson.loads(line)["link_id"] for line in done.stdout.splitlines()}
+    assert len(ids) == 2 and "sent when wirewatch starts" in done.stderr
+    with sqlite3.connect(tmp_path / "var" / "wirewatch.db") as db:
+        rows = db.execute("SELECT id, sent_at, settled_at FROM outbox WHERE schema = 'link'").fetchall()
+    assert {r[0] for r in rows} == ids and all(r[1] is None and r[2] is None for r in rows)

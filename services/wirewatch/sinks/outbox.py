@@ -14,8 +14,9 @@ two kinds of promises wirewatch makes into it:
 
 Rows go out on their topic at once (``deliver``). What is not settled goes out again:
 
-- ``reopen()``, at the start of a worker on a *volatile* broker (memory only: the embedded tansu),
-  sends every row accepted before the start and not settled: the broker lost it with the crash;
+- ``reopen()``, at the start of a worker on the embedded broker (tansu keeps nothing; the embedded
+  Kafka may lose its unflushed tail in a reboot), sends every row accepted before the start and
+  not settled;
 - ``relay()``, on any broker, sends the rows whose first send failed or timed out (broker down),
   so intake answers 202 during a broker outage and the links flow once it is back.
 
@@ -42,7 +43,7 @@ from ..errors import WirewatchError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Outbox", "Row", "broker_is_volatile", "outbox_enabled"]
+__all__ = ["Outbox", "Row", "resend_at_start", "outbox_enabled"]
 
 _DDL = (
     """CREATE TABLE IF NOT EXISTS outbox (
@@ -90,9 +91,11 @@ class Row:
     payload: dict
 
 
-def broker_is_volatile(settings: Any) -> bool:
-    """True when the broker forgets everything on restart: the embedded tansu (memory engine)."""
-    return settings.broker == "embedded" and settings.embedded_broker == "tansu"
+def resend_at_start(settings: Any) -> bool:
+    """True when a restart may find the broker without what it acknowledged: the embedded broker.
+    tansu keeps everything in memory; the embedded Apache Kafka does not fsync each message, so a
+    reboot of the one machine can take its tail. Sending again is harmless; losing is not."""
+    return settings.broker == "embedded"
 
 
 def outbox_enabled(settings: Any) -> bool:
@@ -174,8 +177,8 @@ class Outbox:
         return [Row(r["schema"], r["id"], r["msg_key"], orjson.loads(r["payload"])) for r in found]
 
     async def reopen(self, started_at: float, send: Send, encode: Encode) -> int:
-        """A volatile broker restarted empty: every row accepted before `started_at` and not
-        settled is unsent again, and sent. Returns how many were sent."""
+        """The embedded broker restarted (empty, or short of its tail): every row accepted before
+        `started_at` and not settled is unsent again, and sent. Returns how many were sent."""
         async with await self._tx() as tx:
             await tx.execute(_UNSEND, started_at)
         return await self._relay_before(started_at, send, encode)
@@ -202,10 +205,10 @@ class Outbox:
         async with await self._tx() as tx:
             return {r["schema"]: int(r["n"]) for r in await tx.fetch(_COUNT_OPEN)}
 
-    async def run(self, send: Send, encode: Encode, *, volatile: bool, started_at: float,
+    async def run(self, send: Send, encode: Encode, *, reopen: bool, started_at: float,
                   interval: float = 2.0, on_resent: Callable[[str, int], None] | None = None) -> None:
-        """The worker's outbox task: reopen once on a volatile broker, then relay and prune forever."""
-        to_reopen, ticks = volatile, 0
+        """The worker's outbox task: `reopen` once (resend_at_start), then relay and prune forever."""
+        to_reopen, ticks = reopen, 0
         while True:
             try:
                 if to_reopen:
