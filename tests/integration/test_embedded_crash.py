@@ -257,3 +257,56 @@ async def test_kill_9_twice_then_restart_every_accepted_link_has_one_outcome(bro
         await proxy.stop()
         await receiver.stop()
         site.stop()
+
+
+async def test_alerts_raised_but_not_delivered_go_out_after_a_kill_9(tmp_path):
+    """The receiver answers 503 while the first worker runs, so its alerts are raised and stuck in
+    delivery when the process group is killed; the embedded broker loses them with it. After the
+    restart (receiver healthy) each expected alert arrives, under one idempotency key."""
+    site = DemoSite()
+    site.start()
+    receiver = AlertReceiver(always_status=503)
+    await receiver.start()
+    port = free_port()
+    cfg = _config("embedded", tmp_path, site.base_url, receiver.url, port)
+    cfg["feeds"] = []
+    manifest = site.manifest()
+    casualty = [m["short_url"] for m in manifest if m["kind"] in ("casualty", "casualty_update")]
+    db_url = f"sqlite:///{tmp_path / 'data' / 'wirewatch.db'}"
+    workers: list[WorkerProcess] = []
+    try:
+        workers.append(WorkerProcess(cfg, tmp_path / "worker-1.log").start())
+        await _healthy(port, workers[-1])
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"http://127.0.0.1:{port}/links", json={"urls": casualty}) as r:
+                assert r.status == 202, await r.text()
+        async with Outcomes(db_url) as db:
+            async def open_alerts() -> int:
+                try:
+                    async with db.storage.transaction() as tx:
+                        rows = await tx.fetch("SELECT id FROM outbox WHERE schema = 'alert' AND settled_at IS NULL")
+                    return len(rows)
+                except TransientError:
+                    return 0
+
+            deadline = time.monotonic() + 120
+            while not (await open_alerts() >= 2 and receiver.attempts >= 2):
+                assert time.monotonic() < deadline, workers[-1].log_tail()
+                await asyncio.sleep(0.2)
+            workers[-1].kill()
+            assert receiver.received == []
+            receiver.always_status = None
+            workers.append(WorkerProcess(cfg, tmp_path / "worker-2.log").start())
+            deadline = time.monotonic() + 120
+            while not demo_alerts_complete(manifest, receiver.received):
+                assert time.monotonic() < deadline, workers[-1].log_tail()
+                await asyncio.sleep(0.3)
+            await asyncio.sleep(2)
+            check_demo_alerts(manifest, receiver.received)
+            assert max(Counter(receiver.keys()).values()) == 1  # nothing was delivered before the kill
+            assert await open_alerts() == 0
+    finally:
+        for w in workers:
+            w.stop()
+        await receiver.stop()
+        site.stop()
