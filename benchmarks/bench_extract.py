@@ -15,8 +15,8 @@ the article pages, ``word_f1_halves``), ``article_accepted`` (share of article p
 metadata accuracy where the ground truth states the field: ``title_exact``, ``author_match``,
 ``date_exact``. trafilatura's metadata comes from its own ``extract_metadata``, outside the timing.
 
-The extractors are timed in turn within each round, so a change in the machine's load touches all
-of them alike; the fastest round of each counts.
+The extractors are timed in turn on each page, so a change in the machine's load touches all of
+them alike; the fastest round of each counts.
 
 Without ``--corpus`` (or with a directory that does not exist) it reports ``skipped``: the corpus is
 third-party data that a clone of the project does not carry.
@@ -93,16 +93,28 @@ EXTRACTORS = {
 
 
 def _timed(pages: list[Page], rounds: int) -> tuple[dict[str, list], dict[str, float]]:
-    """Each extractor's outcome per page, and its docs per second on this core (fastest round)."""
+    """Each extractor's outcome per page, and its docs per second on this core (fastest round).
+
+    The extractors take turns page by page, so a change in the machine's load (other processes on
+    a shared host) falls on all of them alike instead of on whichever ran through the corpus then.
+    """
     outcomes = {name: [fn(p.html, p.url) for p in pages] for name, fn in EXTRACTORS.items()}  # + warm-up
     best = {name: float("inf") for name in EXTRACTORS}
     for _ in range(rounds):
-        for name, fn in EXTRACTORS.items():
-            start = time.perf_counter()
-            for p in pages:
+        spent = dict.fromkeys(EXTRACTORS, 0.0)
+        for i, p in enumerate(pages):
+            for name, fn in _rotated(i):  # none always goes first (cold caches) or last
+                start = time.perf_counter()
                 fn(p.html, p.url)
-            best[name] = min(best[name], time.perf_counter() - start)
+                spent[name] += time.perf_counter() - start
+        best = {name: min(best[name], spent[name]) for name in EXTRACTORS}
     return outcomes, {name: len(pages) / seconds for name, seconds in best.items()}
+
+
+def _rotated(i: int) -> list:
+    items = list(EXTRACTORS.items())
+    k = i % len(items)
+    return items[k:] + items[:k]
 
 
 def _through_pool(processes: int, pages: list[Page], rounds: int) -> float:
