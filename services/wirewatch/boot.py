@@ -138,6 +138,11 @@ def child_pids(pid: int | None = None) -> list[int]:
     return out
 
 
+# Seconds a stopping worker gets before its children are killed and it exits: inside the 30 s
+# that Docker (stop_grace_period in compose is 40 s) and Kubernetes give before SIGKILL.
+SHUTDOWN_GRACE = 25.0
+
+
 class ShutdownWatchdog:
     """`start()` when a stop begins; if the process is still here `grace` seconds later, kill its
     children and exit with `code`. A thread, so it fires even when the event loop is stuck."""
@@ -157,12 +162,19 @@ class ShutdownWatchdog:
             self._timer.cancel()
 
     def _fire(self) -> None:
-        from . import logs
-
+        # No logging calls here: a stuck process may hold a logging lock. Format one record with
+        # the configured formatter and write it straight to stderr, then kill and exit.
         children = child_pids()
-        log.error("still stopping after %g s; killing %d child processes and exiting", self.grace, len(children),
-                  extra={"reason": "shutdown_timeout"})
-        logs.flush()
+        record = logging.LogRecord(log.name, logging.ERROR, __file__, 0,
+                                   "still stopping after %g s; killing %d child processes and exiting",
+                                   (self.grace, len(children)), None)
+        record.reason, record.link_id, record.stage = "shutdown_timeout", None, None
+        handlers = logging.getLogger().handlers
+        try:
+            line = handlers[0].format(record) if handlers else record.getMessage()
+            os.write(2, (line + "\n").encode())
+        except Exception:  # noqa: BLE001 - exiting matters more than saying so
+            pass
         for pid in children:
             try:
                 os.kill(pid, signal.SIGKILL)

@@ -73,11 +73,6 @@ def bootstrap_of(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-# Seconds a stopping worker gets before its children are killed and it exits: inside the 30 s
-# that Docker (stop_grace_period in compose is 40 s) and Kubernetes give before SIGKILL.
-SHUTDOWN_GRACE = 25.0
-
-
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     import faust
 
@@ -85,7 +80,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from .runtime import Runtime
     from .topics import ensure_topics_sync, topic_names
 
-    from .boot import ShutdownWatchdog, run_in_thread, wait_for_dependencies
+    from .boot import SHUTDOWN_GRACE, ShutdownWatchdog, run_in_thread, wait_for_dependencies
 
     settings = embedded_tuning(settings)
     runtime = Runtime(settings).load()  # bad rules fail here, before anything starts

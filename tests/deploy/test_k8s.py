@@ -64,7 +64,7 @@ def test_probes_use_the_health_routes_and_stop_in_time():
         (container,) = pod["containers"]
         assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
         assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
-        assert pod["terminationGracePeriodSeconds"] > 25  # the worker's own stop deadline (cli.SHUTDOWN_GRACE)
+        assert pod["terminationGracePeriodSeconds"] > 25  # the worker's own stop deadline (boot.SHUTDOWN_GRACE)
 
 
 def test_every_deployment_has_a_disruption_budget_and_the_service_reaches_intake():

@@ -192,3 +192,15 @@ def test_a_killed_demo_takes_its_worker_down(tmp_path):
         demo.wait(10)
         # The worker's clean stop, bounded by its 25 s watchdog.
         assert not gone(children, 35), "the killed demo left its children running"
+
+
+def test_a_storage_url_that_cannot_work_fails_at_once_with_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
+    env.update(settings_env({"broker": f"kafka://127.0.0.1:{free_port()}", "data_dir": str(tmp_path), "web_port": 0,
+                             "storage_url": "mysql://ww:hunter2@db.example/ww", "startup_timeout": 60}))
+    t0 = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "wirewatch", "run"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and time.monotonic() - t0 < 20, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("wirewatch: configuration error: storage at mysql://***@db.example/***"), done.stderr
+    assert "hunter2" not in done.stderr and "Traceback" not in done.stderr

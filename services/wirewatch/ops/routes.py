@@ -1,6 +1,6 @@
 """The health and intake pages of a worker, and the readiness monitor behind them.
 
-    GET  /health/live    200 while the process serves HTTP (liveness: restart me if this fails)
+    GET  /health/live    200 while the process serves HTTP and faust has not crashed (liveness)
     GET  /health/ready   200 when broker, consumer group, storage, extraction pool and rules are
                          all fine, else 503; the JSON body names what is down (readiness)
     GET  /health         the same as /health/ready (kept for old probes)
@@ -41,6 +41,24 @@ def pool_problem(pool: Executor | None) -> str | None:
     elif getattr(pool, "_shutdown", False):
         return "extraction pool shut down"
     return None
+
+
+def crashed(app: faust.App) -> bool:
+    """True once faust's app or consumer has crashed (mode's Service.crashed), or the thread that
+    runs the Kafka consumer has died (it does when the broker stays away past the session timeout,
+    without marking anything crashed)."""
+    consumer = getattr(app, "consumer", None)
+    if getattr(app, "crashed", False) or getattr(consumer, "crashed", False):
+        return True
+    thread = getattr(getattr(consumer, "_thread", None), "_thread", None)  # mode ServiceThread -> Thread
+    return thread is not None and not thread.is_alive()
+
+
+def crash_reason(app: faust.App) -> str:
+    reason = getattr(app, "crash_reason", None) or getattr(getattr(app, "consumer", None), "crash_reason", None)
+    if reason is None:
+        return "the Kafka consumer thread died" if crashed(app) else "unknown"
+    return f"{type(reason).__name__}: {reason}"[:300]
 
 
 def worker_health(app: faust.App, rt: Runtime) -> Health:
@@ -85,16 +103,26 @@ def install(app: faust.App, rt: Runtime, settings: Settings, submit: Callable[[d
 
     @app.task
     async def monitor_readiness() -> None:
+        reported_crash = False
         while True:
             try:
                 await health.probe()
                 publish_lag(app, rt)
+                if crashed(app) and not reported_crash:
+                    # faust does not recover a crashed app (its consumer thread dies when the broker
+                    # stays away past the session timeout): /health/live turns 503 so the
+                    # orchestrator restarts the worker, which then waits for the broker at boot.
+                    reported_crash = True
+                    log.error("the Kafka app crashed (%s); /health/live answers 503 so the worker is restarted",
+                              crash_reason(app), extra={"reason": "app_crashed"})
             except Exception:  # noqa: BLE001 - the monitor must outlive any one failure
                 log.exception("readiness probe failed")
             await asyncio.sleep(PROBE_INTERVAL)
 
     @app.page("/health/live")
     async def live(self, request):
+        if crashed(app):
+            return self.json({"status": "crashed", "reason": crash_reason(app)}, status=503)
         return self.json({"status": "alive"})
 
     @app.page("/health/ready")
