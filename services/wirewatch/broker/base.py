@@ -10,6 +10,7 @@ least one broker).
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import signal
 import socket
@@ -118,8 +119,8 @@ def _stop_all_live() -> None:  # pragma: no cover - safety net only
     for broker in list(_LIVE):
         try:
             broker.stop()
-        except Exception:
-            pass
+        except Exception as exc:  # at exit: nothing to retry, but say which broker may outlive us
+            logging.getLogger(__name__).warning("embedded broker %r did not stop at exit: %s", broker, exc)
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
@@ -133,8 +134,8 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
-    except Exception:
-        pass
+    except Exception as exc:  # a forked child: no logging locks, a raw write to stderr is all that is safe
+        os.write(2, f"wirewatch: broker will not die with its parent ({exc})\n".encode())
 
 
 class ManagedBroker:
