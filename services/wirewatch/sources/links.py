@@ -7,9 +7,9 @@ Pure helpers here; the feed poller, `wirewatch submit` and `POST /links` all bui
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from ..errors import InvalidMessage
+from ..timeutil import iso
 
 MAX_URL = 8192
 
@@ -25,7 +25,7 @@ def make_link(url: str, source: str, title: str | None = None) -> dict:
         "link_id": uuid.uuid4().hex,
         "url": url,
         "source": source,
-        "submitted_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "submitted_at": iso(),
         "title": title,
     }
 

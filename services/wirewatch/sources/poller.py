@@ -31,7 +31,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -43,6 +43,7 @@ from ..stages.fetch import REDIRECT_STATUSES
 from ..stages.netguard import BlockedAddress
 from ..stages.politeness import Politeness
 from ..stages.urls import check_http_url, resolve_location
+from ..timeutil import iso, utc_now
 from . import schedule
 from .discovery import discover_feeds
 from .feeds import parse_feed_document
@@ -131,20 +132,16 @@ def make_stale_alert(source: Source, since: datetime, now: datetime, last_error:
         "kind": "source_stale",
         "rule": "source-stale",
         "severity": "warning",
-        "raised_at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "raised_at": iso(now),
         "source": f"{source.kind}:{source.name}",
         "url": source.url,
         "title": f"{source.kind} {source.name} has yielded no new item for {idle / 3600:.1f} h",
         "stale_seconds": round(idle, 3),
-        "last_new_item_at": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "last_new_item_at": iso(since),
         "figures": {},
         "evidence": [f"last error: {last_error}"] if last_error else [],
         "keywords": [],
     }
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class SourcePoller:
@@ -163,7 +160,7 @@ class SourcePoller:
         max_bytes: int = 5_000_000,
         user_agent: str | None = None,
         politeness: Politeness | None = None,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.sources = sources

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
+
+from ..timeutil import parse_http_date, parse_retry_after, utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,16 +21,6 @@ class Bounds:
     min_interval: float
     max_interval: float
     backoff_max: float
-
-
-def _http_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -41,14 +32,7 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 
 def retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
     """Seconds asked by ``Retry-After`` (delta-seconds or an HTTP date), or None."""
-    value = _header(headers, "retry-after")
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    when = _http_date(value)
-    return max(0.0, (when - now).total_seconds()) if when else None
+    return parse_retry_after(_header(headers, "retry-after"), now)
 
 
 def cache_lifetime(headers: Mapping[str, str], now: datetime) -> float | None:
@@ -73,10 +57,10 @@ def cache_lifetime(headers: Mapping[str, str], now: datetime) -> float | None:
         return 0.0
     expires = _header(headers, "expires")
     if expires is not None:
-        when = _http_date(expires)
+        when = parse_http_date(expires)
         if when is None:  # "Expires: 0" and other junk mean already expired
             return 0.0
-        date = _http_date(_header(headers, "date")) or now
+        date = parse_http_date(_header(headers, "date")) or now
         return max(0.0, (when - date).total_seconds())
     return None
 
@@ -93,7 +77,7 @@ def next_delay(
     The publisher's hints can only lengthen our interval: a feed that says it changes hourly is
     not polled every two minutes, but a short max-age does not make us poll faster than asked.
     """
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     headers = headers or {}
     delay = interval
     for hint in (ttl, cache_lifetime(headers, now), retry_after(headers, now)):
@@ -114,7 +98,7 @@ def error_delay(
     Doubles from `interval` per failure, capped at `backoff_max` (so the thousandth failure waits
     as long as the tenth); a Retry-After from the server is honoured up to the same cap.
     """
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     exponent = min(max(error_count, 1) - 1, 32)  # 2**32 * anything already exceeds any cap
     delay = interval * (2.0**exponent)
     asked = retry_after(headers or {}, now)

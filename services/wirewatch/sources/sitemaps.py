@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
 from lxml import etree
 
 from ..errors import PermanentError
+from ..timeutil import parse
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -55,14 +56,7 @@ def inflate(body: bytes, max_bytes: int) -> bytes:
 
 def parse_date(value: str | None) -> datetime | None:
     """A W3C datetime (2026-11-24, 2026-11-24T08:15:04Z, ...+01:00) as aware UTC, or None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
-    except ValueError:
-        return None
-    return (parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed).astimezone(UTC)
+    return parse(value)
 
 
 _PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, recover=True, remove_comments=True, huge_tree=False)

@@ -29,8 +29,6 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
 import charset_normalizer
 import httpx
@@ -39,6 +37,7 @@ import lxml.html
 
 from ..errors import PermanentError, TransientError
 from ..settings import FetchSettings
+from ..timeutil import parse_retry_after
 from .netguard import AddressPolicy, BlockedAddress, GuardedTransport, Resolver, UnknownHost, system_resolver
 from .politeness import Politeness
 from .urls import check_http_url, normalise_link, resolve_location
@@ -363,22 +362,6 @@ def _caused_by(e: BaseException, test: Callable[[BaseException], bool]) -> bool:
         seen.add(id(cur))
         cur = cur.__cause__ or cur.__context__
     return False
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
 def decode_html(body: bytes, content_type: str = "") -> str:
