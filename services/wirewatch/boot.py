@@ -19,7 +19,6 @@ import os
 import signal
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Coroutine, TypeVar
 
@@ -32,12 +31,6 @@ T = TypeVar("T")
 
 class BootTimeout(WirewatchError):
     """A dependency did not answer within startup_timeout."""
-
-
-@dataclass
-class _Backoff:
-    backoff_initial: float = 0.5
-    backoff_max: float = 10.0
 
 
 async def _kafka_problem(bootstrap: str) -> None:
@@ -60,7 +53,7 @@ async def _storage_problem(url: str) -> None:
 
 async def wait_for_dependencies(settings: Settings, bootstrap: str, clock=time.monotonic, sleep=asyncio.sleep) -> None:
     """Return when the broker and storage both answer; BootTimeout after settings.startup_timeout."""
-    from .agents.runner import backoff
+    from .retry import Backoff, backoff
 
     deadline = clock() + settings.startup_timeout
     url = settings.resolved_storage_url
@@ -86,7 +79,7 @@ async def wait_for_dependencies(settings: Settings, bootstrap: str, clock=time.m
             last.pop(what, None)
         if not waits:
             return
-        pause = backoff(attempt, _Backoff())
+        pause = backoff(attempt, Backoff())
         left = deadline - clock()
         if left <= 0:
             raise BootTimeout(f"gave up after {settings.startup_timeout:g} s (startup_timeout) waiting for "

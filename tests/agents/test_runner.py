@@ -3,7 +3,8 @@
 import pytest
 
 from wirewatch import contract
-from wirewatch.agents.runner import Emit, Stage, backoff
+from wirewatch.agents.runner import Emit, Stage
+from wirewatch.retry import backoff
 from wirewatch.errors import PermanentError, Rejected, TransientError
 from wirewatch.metrics import Metrics
 from wirewatch.settings import RetrySettings

@@ -5,7 +5,8 @@ count the outcome, and on error apply this policy:
 
 - ``Rejected``        -> a ``filtered`` record with the reason (an outcome, not an error);
 - ``TransientError``  -> retried here with capped exponential backoff and jitter (honouring
-                         ``retry_after``), then dead-lettered with the last reason;
+                         ``retry_after``; the one helper: ``retry.py``), then dead-lettered with
+                         the last reason;
 - ``PermanentError``  -> dead-lettered at once with its reason;
 - anything else       -> a bug: logged with its traceback and dead-lettered as ``internal_error``.
 
@@ -19,15 +20,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Awaitable, Callable
 
 from .. import contract, logs
 from ..errors import InvalidMessage, PermanentError, Rejected, TransientError
 from ..metrics import Metrics
+from ..retry import backoff, retry  # noqa: F401 - backoff: re-exported for the alert agent until it imports retry
 from ..settings import RetrySettings
 from ..waiting import waiting
 
@@ -51,21 +52,6 @@ Core = Callable[[dict], Awaitable[list[Emit]]]
 Send = Callable[[str, str | None, bytes], Awaitable[None]]
 
 
-class BackoffPolicy(Protocol):
-    """What ``backoff`` reads: RetrySettings (agents) and ChannelSettings (alert delivery) both fit."""
-
-    backoff_initial: float
-    backoff_max: float
-
-
-def backoff(attempt: int, policy: BackoffPolicy, retry_after: float | None = None) -> float:
-    """Seconds to wait before try `attempt + 1`: full jitter on a doubling, capped delay."""
-    if retry_after is not None:
-        return min(max(retry_after, 0.0), policy.backoff_max)
-    ceiling = min(policy.backoff_max, policy.backoff_initial * (2 ** (attempt - 1)))
-    return random.uniform(ceiling / 2, ceiling)
-
-
 @dataclass
 class Stage:
     """A stage's adapter: which schema it reads and how it sends; the agent calls ``handle``."""
@@ -82,36 +68,36 @@ class Stage:
         """Run `core` on one message and apply the policy. Returns the outcome; never raises."""
         started = time.perf_counter()
         payload: dict | None = None
-        attempt = 1
+        tries = [1]
         logs.bind(stage=self.name, link_id=None)  # every line logged about this message carries them
+
+        def retrying(e: TransientError, attempt: int, delay: float) -> None:
+            tries[0] = attempt + 1
+            self.metrics.outcome(self.name, "retried")
+            log.info("%s: %s; try %d of %d in %.1fs", self.name, e, attempt + 1, self.retry.attempts, delay)
+
+        async def aside(delay: float) -> None:
+            async with waiting():  # the backoff holds no slot a ready message could use
+                await self.sleep(delay)
+
         try:
             payload = contract.decode(self.in_schema, raw)
             logs.bind(link_id=payload.get("link_id"))
-            while True:
-                try:
-                    outputs = await core(payload)
-                    break
-                except TransientError as e:
-                    if attempt >= self.retry.attempts:
-                        raise
-                    self.metrics.outcome(self.name, "retried")
-                    delay = backoff(attempt, self.retry, e.retry_after)
-                    log.info("%s: %s; try %d of %d in %.1fs", self.name, e, attempt + 1, self.retry.attempts, delay)
-                    attempt += 1
-                    async with waiting():  # the backoff holds no slot a ready message could use
-                        await self.sleep(delay)
+            item = payload
+            outputs = await retry(lambda: core(item), self.retry, budget=lambda e: self.retry.attempts,
+                                  on_retry=retrying, sleep=aside)
             for out in outputs:
                 await self.emit(out)
             outcome = "ok"
         except Rejected as e:
             outcome = await self._filter(payload or {}, e)
         except (PermanentError, TransientError) as e:
-            outcome = await self._dead_letter(raw, payload, e.reason, e.detail, attempt)
+            outcome = await self._dead_letter(raw, payload, e.reason, e.detail, tries[0])
         except asyncio.CancelledError:
             raise
         except Exception as e:  # a bug in a core must not stop the stream
             log.exception("%s: unexpected error", self.name)
-            outcome = await self._dead_letter(raw, payload, "internal_error", f"{type(e).__name__}: {e}", attempt)
+            outcome = await self._dead_letter(raw, payload, "internal_error", f"{type(e).__name__}: {e}", tries[0])
         self.metrics.outcome(self.name, outcome)
         self.metrics.latency.labels(stage=self.name).observe(time.perf_counter() - started)
         return outcome

@@ -1,0 +1,107 @@
+"""The one backoff and retry helper of wirewatch: every loop that tries again uses this module.
+
+    backoff(attempt, policy, retry_after)   seconds before try ``attempt + 1``: full jitter on a
+                                            doubling delay capped at ``policy.backoff_max``;
+                                            a server's Retry-After wins (capped too)
+    parse_retry_after(header, now)          a Retry-After header (delta-seconds or HTTP date)
+                                            -> seconds, or None
+    await retry(call, policy, budget=...)   run ``call`` until it returns; a ``TransientError``
+                                            is tried again after ``backoff``, as many times as
+                                            ``budget(error)`` allows (None: without limit)
+
+Users: the stage runner (agents/runner.py: an item's transient error gets ``RetrySettings.attempts``
+tries, a dependency that is down, ``errors.Unavailable``, is waited for without limit), the boot
+wait (boot.py), alert delivery and the source poller (they read ``backoff`` and
+``parse_retry_after``). A policy is anything with ``backoff_initial`` and ``backoff_max``:
+``RetrySettings`` and ``ChannelSettings`` fit, ``Backoff`` is one for code without settings.
+
+Why not tenacity or stamina: both are well kept, but the loops here need three things they only
+give through a callback each: the wait must happen inside ``waiting.waiting()`` (it gives the
+message's working slot away), the delay must honour the error's own ``retry_after``, and the
+number of tries depends on the class of the error (an item's failure gives up, a dependency's
+outage never does). What is left of the library after three callbacks is this loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Awaitable, Callable, Protocol, TypeVar
+
+from .errors import TransientError
+
+T = TypeVar("T")
+
+
+class BackoffPolicy(Protocol):
+    """What ``backoff`` reads: RetrySettings (agents) and ChannelSettings (alert delivery) both fit."""
+
+    backoff_initial: float
+    backoff_max: float
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """A policy for code without a settings object of its own (the boot wait, tests)."""
+
+    backoff_initial: float = 0.5
+    backoff_max: float = 10.0
+
+
+def backoff(attempt: int, policy: BackoffPolicy, retry_after: float | None = None) -> float:
+    """Seconds to wait before try `attempt + 1`: full jitter on a doubling, capped delay."""
+    if retry_after is not None:
+        return min(max(retry_after, 0.0), policy.backoff_max)
+    ceiling = min(policy.backoff_max, policy.backoff_initial * (2 ** (max(attempt, 1) - 1)))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+# How many tries an error allows in all (None: without limit). The default: every TransientError
+# is tried without limit; pass ``lambda e: n`` to give up after n tries.
+Budget = Callable[[TransientError], "int | None"]
+OnRetry = Callable[[TransientError, int, float], None]
+
+
+def _forever(_: TransientError) -> int | None:
+    return None
+
+
+async def retry(call: Callable[[], Awaitable[T]], policy: BackoffPolicy, *, budget: Budget = _forever,
+                on_retry: OnRetry | None = None,
+                sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> T:
+    """``await call()`` until it returns. A ``TransientError`` is retried after ``backoff`` while
+    ``budget(error)`` allows another try, else re-raised; anything else propagates at once.
+    ``on_retry(error, attempt, delay)`` runs before each wait (log it, count it); ``sleep`` does
+    the wait (the runner's gives its working slot away meanwhile)."""
+    attempt = 1
+    while True:
+        try:
+            return await call()
+        except TransientError as e:
+            limit = budget(e)
+            if limit is not None and attempt >= limit:
+                raise
+            delay = backoff(attempt, policy, e.retry_after)
+            if on_retry is not None:
+                on_retry(e, attempt, delay)
+            attempt += 1
+            await sleep(delay)

@@ -1,0 +1,71 @@
+"""The one backoff/retry helper (pure logic: the sleep is a list)."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from wirewatch.errors import PermanentError, TransientError
+from wirewatch.retry import Backoff, backoff, parse_retry_after, retry
+
+POLICY = Backoff(backoff_initial=1.0, backoff_max=8.0)
+
+
+def test_backoff_doubles_with_jitter_and_caps():
+    for attempt, ceiling in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (9, 8.0)]:
+        for _ in range(50):
+            assert ceiling / 2 <= backoff(attempt, POLICY) <= ceiling
+
+
+def test_retry_after_wins_but_is_capped():
+    assert backoff(1, POLICY, retry_after=3.0) == 3.0
+    assert backoff(1, POLICY, retry_after=3600.0) == 8.0
+    assert backoff(1, POLICY, retry_after=-1.0) == 0.0
+
+
+def test_parse_retry_after_seconds_and_http_date():
+    now = datetime(2026, 12, 6, 3, 0, 0, tzinfo=timezone.utc)
+    assert parse_retry_after("120", now) == 120.0
+    assert parse_retry_after("Sun, 06 Dec 2026 03:01:30 GMT", now) == 90.0
+    assert parse_retry_after("Sun, 06 Dec 2026 02:00:00 GMT", now) == 0.0  # in the past: now
+    assert parse_retry_after("soon", now) is None and parse_retry_after(None, now) is None
+
+
+class Sleeps(list):
+    async def __call__(self, seconds):
+        self.append(seconds)
+
+
+async def test_retry_forever_by_default_until_the_call_returns():
+    sleeps, calls = Sleeps(), []
+
+    async def call():
+        calls.append(1)
+        if len(calls) < 30:
+            raise TransientError("storage_unavailable", "down")
+        return "done"
+
+    assert await retry(call, POLICY, sleep=sleeps) == "done"
+    assert len(calls) == 30 and len(sleeps) == 29 and max(sleeps) <= POLICY.backoff_max
+
+
+async def test_budget_by_error_then_reraises_and_reports_each_wait():
+    sleeps, seen = Sleeps(), []
+
+    async def call():
+        raise TransientError("timeout", "slow", retry_after=0.25)
+
+    with pytest.raises(TransientError):
+        await retry(call, POLICY, budget=lambda e: 3, on_retry=lambda e, n, d: seen.append((e.reason, n, d)),
+                    sleep=sleeps)
+    assert seen == [("timeout", 1, 0.25), ("timeout", 2, 0.25)] and sleeps == [0.25, 0.25]
+
+
+async def test_anything_but_transient_propagates_at_once():
+    sleeps = Sleeps()
+
+    async def call():
+        raise PermanentError("http_404", "gone")
+
+    with pytest.raises(PermanentError):
+        await retry(call, POLICY, sleep=sleeps)
+    assert sleeps == []
