@@ -3,16 +3,14 @@
     backoff(attempt, policy, retry_after)   seconds before try ``attempt + 1``: full jitter on a
                                             doubling delay capped at ``policy.backoff_max``;
                                             a server's Retry-After wins (capped too)
-    parse_retry_after(header, now)          a Retry-After header (delta-seconds or HTTP date)
-                                            -> seconds, or None
     await retry(call, policy, budget=...)   run ``call`` until it returns; a ``TransientError``
                                             is tried again after ``backoff``, as many times as
                                             ``budget(error)`` allows (None: without limit)
 
 Users: the stage runner (agents/runner.py: an item's transient error gets ``RetrySettings.attempts``
 tries, a dependency that is down, ``errors.Unavailable``, is waited for without limit), the boot
-wait (boot.py), alert delivery and the source poller (they read ``backoff`` and
-``parse_retry_after``). A policy is anything with ``backoff_initial`` and ``backoff_max``:
+wait (boot.py), alert delivery and the source poller (they read ``backoff``). A server's
+Retry-After header is read by ``timeutil.parse_retry_after``. A policy is anything with ``backoff_initial`` and ``backoff_max``:
 ``RetrySettings`` and ``ChannelSettings`` fit, ``Backoff`` is one for code without settings.
 
 Why not tenacity or stamina: both are well kept, but the loops here need three things they only
@@ -27,8 +25,6 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Awaitable, Callable, Protocol, TypeVar
 
 from .errors import TransientError
@@ -57,22 +53,6 @@ def backoff(attempt: int, policy: BackoffPolicy, retry_after: float | None = Non
         return min(max(retry_after, 0.0), policy.backoff_max)
     ceiling = min(policy.backoff_max, policy.backoff_initial * (2 ** (max(attempt, 1) - 1)))
     return random.uniform(ceiling / 2, ceiling)
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
 # How many tries an error allows in all (None: without limit). The default: every TransientError

@@ -1,11 +1,9 @@
 """The one backoff/retry helper (pure logic: the sleep is a list)."""
 
-from datetime import datetime, timezone
-
 import pytest
 
 from wirewatch.errors import PermanentError, TransientError
-from wirewatch.retry import Backoff, backoff, parse_retry_after, retry
+from wirewatch.retry import Backoff, backoff, retry
 
 POLICY = Backoff(backoff_initial=1.0, backoff_max=8.0)
 
@@ -20,14 +18,6 @@ def test_retry_after_wins_but_is_capped():
     assert backoff(1, POLICY, retry_after=3.0) == 3.0
     assert backoff(1, POLICY, retry_after=3600.0) == 8.0
     assert backoff(1, POLICY, retry_after=-1.0) == 0.0
-
-
-def test_parse_retry_after_seconds_and_http_date():
-    now = datetime(2026, 12, 6, 3, 0, 0, tzinfo=timezone.utc)
-    assert parse_retry_after("120", now) == 120.0
-    assert parse_retry_after("Sun, 06 Dec 2026 03:01:30 GMT", now) == 90.0
-    assert parse_retry_after("Sun, 06 Dec 2026 02:00:00 GMT", now) == 0.0  # in the past: now
-    assert parse_retry_after("soon", now) is None and parse_retry_after(None, now) is None
 
 
 class Sleeps(list):

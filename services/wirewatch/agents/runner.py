@@ -22,10 +22,9 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Awaitable, Callable
 
-from .. import contract, logs
+from .. import contract, logs, timeutil
 from ..errors import InvalidMessage, PermanentError, Rejected, TransientError
 from ..metrics import Metrics
 from ..retry import backoff, retry  # noqa: F401 - backoff: re-exported for the alert agent until it imports retry
@@ -36,7 +35,7 @@ log = logging.getLogger(__name__)
 
 
 def utcnow() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return timeutil.iso()
 
 
 @dataclass(slots=True)

@@ -36,7 +36,6 @@ import lxml.etree
 import lxml.html
 
 from ..errors import PermanentError, TransientError
-from ..retry import parse_retry_after  # the one Retry-After parser (tests import it from here too)
 from ..settings import FetchSettings
 from ..timeutil import parse_retry_after
 from .netguard import AddressPolicy, BlockedAddress, GuardedTransport, Resolver, UnknownHost, system_resolver
