@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness.ten_outlets import OTHER_PLACES, OTHERS, PLACES, RISING, SAME_TOLL, TEN, Report, article_text
-from wirewatch.stages import story
+from wirewatch.stages import story, story_index, story_view
 from wirewatch.stages.enrich import enrich
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,12 +185,12 @@ def test_near_duplicates_always_share_a_minhash_key_and_unrelated_text_does_not(
         same = set(rng.sample(range(64), 32))
         other = [v if i in same else v + 1 for i, v in enumerate(base)]
         assert story.similarity(base, other) == story.NEAR_DUPLICATE
-        assert story._signature_keys(base) & story._signature_keys(other)
+        assert story_index._signature_keys(base) & story_index._signature_keys(other)
     # The worst case below the threshold: one position of every group, 31 in all, shares no key.
-    firsts = {g[0] for g in story._GROUPS}
+    firsts = {g[0] for g in story_index._GROUPS}
     spread = [v if i in firsts else v + 1 for i, v in enumerate(base)]
-    assert not story._signature_keys(base) & story._signature_keys(spread)
-    assert not story._signature_keys(base) & story._signature_keys(story.signature("Quarry wall collapses in Arequipa"))
+    assert not story_index._signature_keys(base) & story_index._signature_keys(spread)
+    assert not story_index._signature_keys(base) & story_index._signature_keys(story.signature("Quarry wall collapses in Arequipa"))
 
 
 def test_matching_on_the_indexed_candidates_decides_as_matching_on_all() -> None:
@@ -293,12 +293,12 @@ def test_one_common_phrase_does_not_make_unrelated_texts_near_duplicates() -> No
     ("ar", "انفجار في المدرسة", "انفجار مدرسة"),
 ])
 def test_headline_words_match_by_stem_in_each_language(language, a, b) -> None:
-    assert story._content(a, language) == story._content(b, language) and story._content(a, language)
+    assert story_view._content(a, language) == story_view._content(b, language) and story_view._content(a, language)
 
 
 def test_casualty_and_event_words_say_nothing_about_which_event() -> None:
-    assert story._content("16-year-old shot dead, two wounded in shooting", "en") == frozenset()
-    assert story._content("Deux morts et trois blessés dans une fusillade", "fr") == frozenset()
+    assert story_view._content("16-year-old shot dead, two wounded in shooting", "en") == frozenset()
+    assert story_view._content("Deux morts et trois blessés dans une fusillade", "fr") == frozenset()
 
 
 @pytest.mark.parametrize("title, url, sitename, expected", [

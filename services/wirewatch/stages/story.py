@@ -32,6 +32,10 @@ strong evidence (``follow_up_score``): a name in both headlines that is not a ga
 and the same toll with a second name or a rare toll, or two full names (a victim's, the venue's)
 whatever the toll. route.decide then raises no "new" alert, and an update only for a rising toll.
 
+Modules: stages/story_view.py reads the article (``view``: headline terms, places, names, MinHash,
+toll); stages/story_index.py holds the candidate index; this one scores and attaches. All three
+names stay reachable here (``story.view``, ``story.keys``...).
+
 Candidate index: ``keys(article)`` and ``story_keys(state)`` are the strings storage files
 stories under (table story_keys) so that only stories sharing a key with the article are loaded
 and scored. Exact, not approximate: every story that ``score`` could give more than 0 shares a key
@@ -44,320 +48,24 @@ figure, a pair of full names) also find expired stories, for follow-ups.
 from __future__ import annotations
 
 import hashlib
-import re
-import struct
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from typing import Any, Iterable
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable
 
-NEAR_DUPLICATE = 0.5
+from .story_index import keys, story_keys  # noqa: F401  (story.keys, story.story_keys stay the entry points)
+from .story_view import (  # noqa: F401  (what matching reads, reachable as story.X as before)
+    _TOLL, NEAR_DUPLICATE, ArticleView, _count, _iso, _stem, _tokens, headline, parse_time, shingles, signature,
+    similarity, toll, view,
+)
+
 TITLE_OVERLAP = 0.6
 PLACE_TITLE_OVERLAP = 0.34
 PLACE_TEXT_OVERLAP = 0.2
 NAME_TITLE_OVERLAP = 0.5  # headlines sharing a proper noun: half of the shorter one's words
 DEFAULT_WINDOW = timedelta(hours=48)
-
-_PERMUTATIONS = 64
-# One independent random hash function per position: the position's 4 bytes of the SHAKE-128
-# digest of the shingle (not Python's hash(): signatures are stored and compared across
-# processes). Hash functions that are not independent (coefficients growing with the position, as
-# before) let one common shingle win most positions and inflate every estimate. SHAKE gives all
-# 64 in one C call per shingle, which is also three times faster than 64 multiplications each.
-_SIGNATURE = struct.Struct(f"<{_PERMUTATIONS}I")
-_LEAD_WORDS = 80
-_LEAD_CHARS = 400  # places named this early (after the headline) say where it happened; later ones may be context
 _KEEP_SIGNATURES = 8  # the first article's, then the most recent ones: wording drifts as a story ages
 _KEEP_MEMBERS = 50  # members that raised no alert beyond this are counted, not listed
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Words that say nothing about which event it is, beyond the casualty lexicon's own vocabulary
-# (``_ignored``): function words, news furniture, and the kind of event itself ("shooting" is in
-# every headline about a shooting, whichever shooting it is).
-_STOP = frozenset("""
-a an the of in on at to for from by with and or but as is are was were be been has have had it its
-this that these those after before over under into near amid during says said say new latest live
-update updates least more than about nearly some dozens dozen hundreds scores people person least
-killed kill kills killing dead death deaths die dies died toll tolls rise rises rose risen climbs
-climbed climb reach reaches reached injured injures injuring wounded wound wounds hurt missing
-casualties casualty victims leaves leave left least now
-shot shots shoot shoots shooting shootings gunfire gunshot gunshots gunman gunmen gun guns armed
-stabbing stabbed stab deadly fatal fatally critical critically seriously hospital old aged year
-accident accidental accidentally mishap apparent murder murders murdered homicide homicides slaying
-slayings suicide himself herself themselves self incident
-news video photos watch breaking report reports police updated
-monday tuesday wednesday thursday friday saturday sunday weekend today tonight yesterday night
-morning afternoon evening early late north south east west northeast northwest southeast southwest
-ne nw se sw side county co parish township
-le la les de des du un une et en au aux par pour sur dans morts mort blessés bilan
-lundi mardi mercredi jeudi vendredi samedi dimanche nord sud est ouest
-fusillade fusillades tir tirs balle balles coups feu arme armé meurtrier meurtrière mortel mortelle
-في من على إلى مقتل قتل قتلى قتيل جرحى جريح إصابة مصرع إطلاق النار نار هجوم مسلح
-""".split())
-_STEMMERS = {"en": "english", "fr": "french", "ar": "arabic"}
-# Lexicon entries whose words are the vocabulary of tolls and victims, not of one event.
-_LEXICON_KEYS = ("categories", "split_fatal", "victims", "numbers", "vague", "units", "stopwords", "aux", "qualifiers")
-# A title's trailing segments after one of these may name the outlet ("... - Action News 5 - Memphis").
-_TITLE_SEPARATORS = re.compile(r"\s+[-|–—•:]{1,2}\s+|\s*\|\s*")
-# A place named as a street or a crossing is not the place of the event: "near 21st & Cleveland".
-_STREET_AFTER = re.compile(r"\s+(?:Street|St\b|Avenue|Ave\b|Road|Rd\b|Boulevard|Blvd|Lane|Ln\b|Drive|Dr\b|"
-                           r"Parkway|Pkwy|Highway|Hwy|Court|Ct\b|Place|Pl\b|Way|Terrace|Circle|Square|Rue|Avenue)")
-_STREET_BEFORE = re.compile(r"(?:\b\d+(?:st|nd|rd|th)|\b(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|"
-                            r"Lane|Way|Highway)\.?|\b(?:rue|avenue|boulevard))\s*(?:&|and|at|/)?\s*$", re.IGNORECASE)
-
-
-def _lexicon_words(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield from _WORD.findall(value)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from _lexicon_words(k)
-            yield from _lexicon_words(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _lexicon_words(v)
-
-
-@lru_cache(maxsize=8)
-def _stemmer(language: str):
-    import snowballstemmer  # Snowball's light stemmers for en/fr/ar: "shootings" -> "shoot", pure Python
-
-    name = _STEMMERS.get(language)
-    return snowballstemmer.stemmer(name) if name else None
-
-
-@lru_cache(maxsize=65536)
-def _stem(word: str, language: str) -> str:
-    st = _stemmer(language)
-    return st.stemWord(word) if st is not None else word
-
-
-@lru_cache(maxsize=8)
-def _ignored(language: str) -> frozenset[str]:
-    """Stems that never make two headlines one event: _STOP and the casualty lexicon's vocabulary."""
-    import yaml
-
-    from .enrich.casualties import LEXICON_DIR
-
-    words = set(_STOP)
-    path = LEXICON_DIR / f"{language}.yaml"
-    if path.is_file():
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for key in _LEXICON_KEYS:
-            words.update(w.casefold() for w in _lexicon_words(data.get(key)))
-    return frozenset(_stem(w, language) for w in words) | frozenset(words)
-
-
-def _lang(language: str | None) -> str:
-    return (language or "en").split("-")[0].split("_")[0].lower()
-
-
-def _tokens(text: str) -> list[str]:
-    return [w.casefold() for w in _WORD.findall(text or "")]
-
-
-def _content(title: str | None, language: str | None = None) -> frozenset[str]:
-    """The stems of a headline's words that can tell one event from another."""
-    lang = _lang(language)
-    ignored = _ignored(lang)
-    out = set()
-    for w in _tokens(title or ""):
-        if w in ignored or len(w) < 2 or any(c.isdigit() for c in w):
-            continue
-        stem = _stem(w, lang)
-        if stem not in ignored:
-            out.add(stem)
-    return frozenset(out)
-
-
-def _squash(text: str) -> str:
-    return "".join(c for c in text.casefold() if c.isalnum())
-
-
-def headline(title: str | None, url: str | None = None, sitename: str | None = None) -> str:
-    """`title` without the outlet's name (and what follows it) at its end: "Five hurt in shooting -
-    Action News 5 - Memphis" -> "Five hurt in shooting" when the site is wmcactionnews5.com (or its
-    sitename says so). A segment names the outlet when it is the sitename, or one of its words of 3+
-    letters is in the site's domain name."""
-    title = (title or "").strip()
-    parts = _TITLE_SEPARATORS.split(title)
-    if len(parts) < 2:
-        return title
-    host = (urlsplit(url or "").hostname or "").removeprefix("www.")
-    domain = _squash(host.rsplit(".", 1)[0]) if "." in host else _squash(host)
-    site = _squash(sitename or "")
-    for i, seg in enumerate(parts[1:], start=1):
-        sq = _squash(seg)
-        words = [_squash(w) for w in _WORD.findall(seg)]
-        if sq and ((site and (sq == site or site in sq)) or (domain and (sq in domain or domain in sq))
-                   or (domain and any(len(w) >= 3 and not w.isdigit() and w in domain for w in words))):
-            cut = title.find(seg, len(parts[0]))
-            head = title[:cut] if cut > 0 else " ".join(parts[:i])
-            return _TITLE_SEPARATORS.sub(" ", head).strip(" -|–—•:") or title
-    return title
-
-
-def shingles(text: str) -> set[str]:
-    """The 3-word shingles of `text` (fewer words: the words themselves)."""
-    words = _tokens(text)
-    return {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))} if words else {""}
-
-
-def signature(text: str) -> list[int]:
-    """MinHash of ``shingles(text)``: position i keeps the least of hash function i over them, so
-    the share of equal positions of two signatures estimates the Jaccard similarity of the sets."""
-    rows = [_SIGNATURE.unpack(hashlib.shake_128(s.encode()).digest(_SIGNATURE.size)) for s in shingles(text)]
-    return list(map(min, zip(*rows)))
-
-
-def similarity(a: list[int], b: list[int]) -> float:
-    if not a or not b or len(a) != len(b):
-        return 0.0
-    return sum(x == y for x, y in zip(a, b)) / len(a)
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 date or date-time as an aware UTC datetime (naive = UTC); None if unreadable."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        t = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def _iso(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass(frozen=True)
-class ArticleView:
-    """What story matching reads from an enriched article."""
-
-    canonical_url: str
-    url: str
-    link_id: str
-    sitename: str | None
-    title: str | None
-    at: datetime  # when it was published (else fetched): the story window is on the news' clock
-    signature: tuple[int, ...]
-    title_words: frozenset[str]
-    places: frozenset[str]  # lower-case names of cities (and places finer than a state) named as places
-    countries: frozenset[str]  # ISO 3166 alpha-2, upper case
-    figures: dict = field(hash=False, compare=False)
-    regions: frozenset[str] = frozenset()  # lower-case names of states, provinces, regions
-    lead_places: frozenset[str] = frozenset()  # of `places`, those named in the headline or the lead
-    names: frozenset[str] = frozenset()  # names in the headline the text writes as proper nouns (stems)
-    lead_names: frozenset[str] = frozenset()  # names of two words or more in the lead ("Marta Velasquez")
-
-
-def _named_as_place(doc: str, form: str, skip: tuple[int, int]) -> bool:
-    """Whether `form` is named somewhere in `doc` as a place: outside `skip` (the outlet's part of
-    the title) and not as a street or a crossing ("Cleveland Avenue", "21st & Cleveland")."""
-    if not form:
-        return False
-    for m in re.finditer(r"(?<!\w)" + re.escape(form) + r"(?!\w)", doc):
-        if skip[0] <= m.start() < skip[1]:
-            continue
-        if _STREET_AFTER.match(doc, m.end()) or _STREET_BEFORE.search(doc, max(0, m.start() - 24), m.start()):
-            continue
-        return True
-    return False
-
-
-def _body_words(body: str) -> tuple[frozenset[str], frozenset[str]]:
-    """(words the body writes in lower case, capitalised words it writes inside a sentence)."""
-    lower, inside = set(), set()
-    # A dateline names the place however it is written: "HARTFORD —", "Hartford, Conn. —".
-    dateline = _DATELINE.match(body)
-    if dateline:
-        inside.update(w.capitalize() if w.isupper() else w for w in _WORD.findall(dateline.group(1)))
-    for m in _WORD.finditer(body):
-        w = m.group()
-        if w.islower():
-            lower.add(w)
-        elif w[:1].isupper() and not _SENTENCE_START.search(body, max(0, m.start() - 4), m.start()):
-            inside.add(w)
-    return frozenset(lower), frozenset(inside)
-
-
-_DATELINE = re.compile(r"\s*((?:[A-Z][\w'.]*\s?){1,4}?)\s*(?:,|\s[—–-]|\()")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:\"“”\n])\s*$")
-
-
-def _proper_nouns(head: str, words: tuple[frozenset[str], frozenset[str]], language: str | None) -> frozenset[str]:
-    """The names in `head` that the body (``_body_words``) writes as proper nouns: capitalised
-    inside a sentence and never in lower case ("Immokalee", "Libby Lake"), as stems, one entry per
-    name (consecutive such words are one name). Such a name shared by two headlines names the
-    event (a neighbourhood, a venue, a person), however rare the word."""
-    lang = _lang(language)
-    ignored = _ignored(lang)
-    lower, inside = words
-    names, run = set(), []
-    for m in _WORD.finditer(head):
-        w = m.group()
-        proper = (w in inside and w.lower() not in lower and len(w) >= 3 and w.casefold() not in ignored
-                  and not any(c.isdigit() for c in w))
-        if proper:
-            gap = head[run[-1][1]:m.start()] if run else ""
-            if run and gap.strip():  # "Memphis, Tennessee" is two names
-                names.add(" ".join(x for x, _ in run))
-                run = []
-            run.append((_stem(w.casefold(), lang), m.end()))
-            continue
-        if run:
-            names.add(" ".join(x for x, _ in run))
-            run = []
-    if run:
-        names.add(" ".join(x for x, _ in run))
-    return frozenset(n for n in names if n not in ignored)
-
-
-def view(enriched: dict) -> ArticleView:
-    title = enriched.get("title") or ""
-    url = enriched.get("canonical_url") or enriched.get("url")
-    head = headline(title, url, enriched.get("sitename"))
-    lead = " ".join((enriched.get("text") or "").split()[:_LEAD_WORDS])
-    fetched = parse_time(enriched.get("fetched_at")) or datetime(1970, 1, 1, tzinfo=UTC)
-    published = parse_time(enriched.get("published"))
-    # A date-only or future "published" is less precise than the fetch time it cannot follow.
-    at = published if published is not None and published <= fetched and len(str(enriched.get("published"))) > 10 else fetched
-    # Places: offsets are into enrich's analysed text (title, blank line, text).
-    doc = f"{title.strip()}\n\n{enriched.get('text') or ''}" if title.strip() else (enriched.get("text") or "")
-    tail = (len(head), len(title.strip())) if title.strip() else (0, 0)
-    places, regions, countries, lead_places = set(), set(), set(), set()
-    for p in enriched.get("places") or []:  # added by enrichment when it knows places; optional
-        if not isinstance(p, dict):
-            continue
-        code = p.get("country_code")
-        if isinstance(code, str) and len(code) == 2:
-            countries.add(code.upper())
-        name = p.get("name")
-        if not isinstance(name, str) or not name.strip() or p.get("kind") == "country":
-            continue
-        start, end = p.get("start"), p.get("end")
-        form = doc[start:end] if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(doc) else name
-        if not _named_as_place(doc, form, tail):
-            continue
-        # A state or province names no event by itself: it only tells two events apart.
-        key = name.strip().casefold()
-        (regions if p.get("kind") == "region" else places).add(key)
-        if p.get("kind") != "region" and _named_as_place(doc[: tail[1] + 2 + _LEAD_CHARS], form, tail):
-            lead_places.add(key)  # named in the headline or the first lines: where it happened
-    body_words = _body_words(enriched.get("text") or "")
-    return ArticleView(
-        canonical_url=enriched["canonical_url"], url=enriched.get("url") or enriched["canonical_url"],
-        link_id=enriched.get("link_id") or "", sitename=enriched.get("sitename"), title=enriched.get("title"),
-        at=at, signature=tuple(signature(f"{head} {lead}")), title_words=_content(head, enriched.get("language")),
-        places=frozenset(places), countries=frozenset(countries), figures=dict(enriched.get("figures") or {}),
-        regions=frozenset(regions), lead_places=frozenset(lead_places),
-        names=_proper_nouns(head, body_words, enriched.get("language")),
-        lead_names=frozenset(n for n in _proper_nouns(lead, body_words, enriched.get("language")) if " " in n),
-    )
 
 
 @dataclass
@@ -407,13 +115,7 @@ def _overlap(a: frozenset[str], b: frozenset[str]) -> tuple[int, float]:
     return shared, (shared / min(len(a), len(b)) if a and b else 0.0)
 
 
-_TOLL = ("killed", "injured")
 DISTINCT_TOLL = 3  # killed + injured agreed on, from which a toll alone is rare enough to tell events apart
-
-
-def toll(figures: dict) -> tuple[int | None, ...]:
-    """(killed, injured) as reported; None where the article gives no figure."""
-    return tuple(_count(figures, c) for c in _TOLL)
 
 
 def _same_toll(a: tuple, tolls: Iterable) -> int:
@@ -543,11 +245,6 @@ def new_story(article: ArticleView) -> Story:
     })
 
 
-def _count(figures: dict, category: str) -> int | None:
-    f = figures.get(category)
-    return f.get("count") if isinstance(f, dict) else None
-
-
 def attach(story: Story, article: ArticleView) -> list[Change]:
     """Add `article` to `story` (in place; idempotent) and return the figures it raised."""
     st = story.state
@@ -592,72 +289,6 @@ def attach(story: Story, article: ArticleView) -> list[Change]:
     story.last_at = max(story.last_at, article.at)
     return changes
 
-
-# -- candidate index -----------------------------------------------------------------------------
-
-# Groups of MinHash positions: 29 pairs and 2 triples, 31 groups over the 64 positions. Text
-# similarity >= NEAR_DUPLICATE means >= 32 equal positions; 32 positions in 31 groups put two in
-# one group (pigeonhole), so near-duplicates always share a key made of a pair within a group.
-# Pairs, not single positions: unrelated news shares the odd common shingle ("the death toll"),
-# and a single equal position would make most stories candidates.
-_GROUPS = [(i, i + 1) for i in range(0, 58, 2)] + [(58, 59, 60), (61, 62, 63)]
-_BAND_PAIRS = [(g[a], g[b]) for g in _GROUPS for a in range(len(g)) for b in range(a + 1, len(g))]
-assert len(_GROUPS) < NEAR_DUPLICATE * _PERMUTATIONS and sorted(p for g in _GROUPS for p in g) == list(range(_PERMUTATIONS))
-
-
-def _signature_keys(sig: Iterable[int]) -> set[str]:
-    sig = list(sig)
-    if len(sig) != _PERMUTATIONS:
-        return set()
-    return {f"m{i}.{j}:{sig[i]:x}.{sig[j]:x}" for i, j in _BAND_PAIRS}
-
-
-def _title_keys(words: Iterable[str]) -> set[str]:
-    # The headline path needs >= 2 shared words, so a shared pair of words is necessary.
-    return _pairs("t", words)
-
-
-def _toll_parts(t: Iterable) -> list[str]:
-    # Two tolls agree only if some category both give is equal: they share one of these.
-    return [f"{c[0]}{n}" for c, n in zip(_TOLL, t) if n is not None]
-
-
-def _toll_keys(prefix: str, names: Iterable[str], tolls: Iterable) -> set[str]:
-    parts = {p for t in tolls for p in _toll_parts(t)}
-    return {f"{prefix}:{n}|{p}" for n in names for p in parts}
-
-
-def _pairs(prefix: str, words: Iterable[str]) -> set[str]:
-    w = sorted(set(words))
-    return {f"{prefix}:{w[a]} {w[b]}" for a in range(len(w)) for b in range(a + 1, len(w))}
-
-
-def keys(article: ArticleView) -> set[str]:
-    """What `article` is looked up (and, once attached, filed) under. Keys starting "f:" also
-    find expired stories (follow-ups); the others only stories still in the window."""
-    t = [toll(article.figures)]
-    return (_signature_keys(article.signature) | _title_keys(article.title_words)
-            | {f"p:{p}" for p in article.places} | {f"n:{n}" for n in article.names | article.lead_names}
-            | _toll_keys("w", article.title_words, t)
-            | _toll_keys("f", article.names | article.lead_names, t)
-            | _pairs("f", [n for n in article.names | article.lead_names if " " in n]))
-
-
-def story_keys(state: dict) -> set[str]:
-    """What a stored story is filed under (from its state: for a database made before the index)."""
-    out: set[str] = set()
-    for sig in state.get("signatures") or []:
-        out |= _signature_keys(sig)
-    for words in state.get("titles") or []:
-        out |= _title_keys(words)
-        out |= _toll_keys("w", words, state.get("tolls") or [])
-    names: set[str] = set(state.get("names") or [])
-    for ns in state.get("name_sets") or []:
-        out |= _pairs("f", [n for n in ns if " " in n])
-        names.update(ns)
-    return (out | {f"p:{p}" for p in state.get("places") or []}
-            | {f"n:{n}" for n in set(state.get("names") or []) | set(state.get("lead_names") or [])}
-            | _toll_keys("f", names, state.get("tolls") or []))
 
 
 def sources(story: Story, limit: int = 20) -> list[dict]:

@@ -1,0 +1,80 @@
+"""Candidate index of stories: the keys an article is looked up under and a story is filed under.
+
+``keys(article)`` and ``story_keys(state)`` are the strings storage files stories under (table
+story_keys), so that only stories sharing a key with the article are loaded and scored. Exact, not
+approximate: every story that stages/story.py ``score`` could give more than 0 shares a key (the
+reasons are in stages/story.py's docstring). Keys starting "f:" also find expired stories (follow-ups).
+
+Pure. stages/story.py re-exports ``keys`` and ``story_keys``.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from .story_view import _PERMUTATIONS, _TOLL, NEAR_DUPLICATE, ArticleView, toll
+
+
+# Groups of MinHash positions: 29 pairs and 2 triples, 31 groups over the 64 positions. Text
+# similarity >= NEAR_DUPLICATE means >= 32 equal positions; 32 positions in 31 groups put two in
+# one group (pigeonhole), so near-duplicates always share a key made of a pair within a group.
+# Pairs, not single positions: unrelated news shares the odd common shingle ("the death toll"),
+# and a single equal position would make most stories candidates.
+_GROUPS = [(i, i + 1) for i in range(0, 58, 2)] + [(58, 59, 60), (61, 62, 63)]
+_BAND_PAIRS = [(g[a], g[b]) for g in _GROUPS for a in range(len(g)) for b in range(a + 1, len(g))]
+assert len(_GROUPS) < NEAR_DUPLICATE * _PERMUTATIONS and sorted(p for g in _GROUPS for p in g) == list(range(_PERMUTATIONS))
+
+
+def _signature_keys(sig: Iterable[int]) -> set[str]:
+    sig = list(sig)
+    if len(sig) != _PERMUTATIONS:
+        return set()
+    return {f"m{i}.{j}:{sig[i]:x}.{sig[j]:x}" for i, j in _BAND_PAIRS}
+
+
+def _title_keys(words: Iterable[str]) -> set[str]:
+    # The headline path needs >= 2 shared words, so a shared pair of words is necessary.
+    return _pairs("t", words)
+
+
+def _toll_parts(t: Iterable) -> list[str]:
+    # Two tolls agree only if some category both give is equal: they share one of these.
+    return [f"{c[0]}{n}" for c, n in zip(_TOLL, t) if n is not None]
+
+
+def _toll_keys(prefix: str, names: Iterable[str], tolls: Iterable) -> set[str]:
+    parts = {p for t in tolls for p in _toll_parts(t)}
+    return {f"{prefix}:{n}|{p}" for n in names for p in parts}
+
+
+def _pairs(prefix: str, words: Iterable[str]) -> set[str]:
+    w = sorted(set(words))
+    return {f"{prefix}:{w[a]} {w[b]}" for a in range(len(w)) for b in range(a + 1, len(w))}
+
+
+def keys(article: ArticleView) -> set[str]:
+    """What `article` is looked up (and, once attached, filed) under. Keys starting "f:" also
+    find expired stories (follow-ups); the others only stories still in the window."""
+    t = [toll(article.figures)]
+    return (_signature_keys(article.signature) | _title_keys(article.title_words)
+            | {f"p:{p}" for p in article.places} | {f"n:{n}" for n in article.names | article.lead_names}
+            | _toll_keys("w", article.title_words, t)
+            | _toll_keys("f", article.names | article.lead_names, t)
+            | _pairs("f", [n for n in article.names | article.lead_names if " " in n]))
+
+
+def story_keys(state: dict) -> set[str]:
+    """What a stored story is filed under (from its state: for a database made before the index)."""
+    out: set[str] = set()
+    for sig in state.get("signatures") or []:
+        out |= _signature_keys(sig)
+    for words in state.get("titles") or []:
+        out |= _title_keys(words)
+        out |= _toll_keys("w", words, state.get("tolls") or [])
+    names: set[str] = set(state.get("names") or [])
+    for ns in state.get("name_sets") or []:
+        out |= _pairs("f", [n for n in ns if " " in n])
+        names.update(ns)
+    return (out | {f"p:{p}" for p in state.get("places") or []}
+            | {f"n:{n}" for n in set(state.get("names") or []) | set(state.get("lead_names") or [])}
+            | _toll_keys("f", names, state.get("tolls") or []))
