@@ -8,7 +8,7 @@
     parse_http_date(text)       an RFC 9110 HTTP-date (Expires, Last-Modified, Retry-After) as aware UTC
     parse_retry_after(v, now)   seconds to wait from a Retry-After value, delta-seconds or HTTP-date
 
-Storage keeps its own column format (sinks/storage.py): changing stored text would re-sort old rows.
+Storage keeps its own column format (sinks/storage/): changing stored text would re-sort old rows.
 """
 
 from __future__ import annotations

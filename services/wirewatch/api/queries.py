@@ -3,7 +3,7 @@
 Filters in (api/params.Filters), rows out (turned into JSON by api/views.py). The writer's
 connection is left alone: SQLite gets a second connection that may only read (WAL lets it read
 while the pipeline writes), PostgreSQL a small pool of its own. The statements are written once
-with $n placeholders, as in sinks/storage.py; only full-text search differs by backend (FTS5 in
+with $n placeholders, as in sinks/storage/; only full-text search differs by backend (FTS5 in
 SQLite, stored tsvectors with a GIN index in PostgreSQL, schema.py), and both page newest
 first with a cursor: the sort key of the last row of a page.
 
@@ -31,7 +31,7 @@ from . import views
 from .params import Filters, encode_cursor
 from .schema import HEADLINES_VECTOR
 
-# The rows of a JSON list bound as $n, per backend (as storage.py's _JSON_ROWS).
+# The rows of a JSON list bound as $n, per backend (as sinks/storage/common.py's _JSON_ROWS).
 _JSON_ROWS = {"sqlite": "SELECT value FROM json_each(${n})",
               "postgresql": "SELECT jsonb_array_elements_text(CAST(${n} AS TEXT)::jsonb)"}
 # The ids of the stories whose headlines hold the words bound as $n.

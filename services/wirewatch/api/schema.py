@@ -1,6 +1,6 @@
 """Storage schema version 7: what the read API searches and filters on, per backend.
 
-Applied by sinks/storage.py's migrations like every other version; nothing in the write path
+Applied by sinks/storage/schema.py's migrations like every other version; nothing in the write path
 changes, because triggers keep these up to date from the tables the pipeline writes:
 
     story_cards    one narrow row per story (figures, countries, rules, size, headlines as columns),

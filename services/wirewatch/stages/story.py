@@ -5,7 +5,7 @@ In:  an ``enriched`` payload (schemas/enriched.schema.json; ``places`` read when
 Out: ``match`` -> the candidate this article reports on, or None (a new story: ``new_story``);
      ``attach`` -> the story with the article added, and the figures it raised (``Change``).
 
-Pure: no clock, no I/O. Storage keeps the stories (sinks/storage.py ``assign_story``) and runs
+Pure: no clock, no I/O. Storage keeps the stories (sinks/storage/stories.py ``assign_story``) and runs
 ``route.decide`` (which calls these) under a lock, so every worker sees one consistent set.
 
 Articles about the same event form one story when, within ``window`` of the story's last article:

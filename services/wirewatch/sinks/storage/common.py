@@ -1,0 +1,121 @@
+"""What every storage module shares: the error reasons, the transaction protocol a backend
+provides, value helpers (NUL stripping, JSON, redaction) and ``StorageBase``, the abstract class the
+table modules (articles, outcomes, ...) extend with their own methods and the backends implement.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+
+from wirewatch.errors import PermanentError
+from wirewatch.sinks.base import Sink
+
+OUTCOMES = frozenset({"stored", "filtered", "dead_lettered"})
+
+UNAVAILABLE = "storage_unavailable"
+REJECTED = "storage_rejected"
+
+# Article fields kept as JSON text (orjson), decoded again on the way out.
+JSON_COLUMNS = ("authors", "figures", "casualties", "keywords", "redirects", "places")
+_JSON_DEFAULTS: dict[str, Any] = {
+    "authors": [], "figures": {}, "casualties": [], "keywords": [], "redirects": [], "places": [],
+}
+TS_COLUMNS = frozenset({"first_seen", "updated_at", "created_at", "delivered_at", "applied_at", "next_poll_at",
+                        "last_polled_at", "last_new_item_at", "stale_alerted_at", "resolved_at", "expires_at"})
+
+
+class _Tx(Protocol):
+    """The three calls the shared code needs from a backend connection inside a transaction."""
+
+    async def execute(self, sql: str, *args: Any) -> None: ...
+    async def fetchrow(self, sql: str, *args: Any) -> dict[str, Any] | None: ...
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]: ...
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _strip_nul(value: Any) -> Any:
+    """PostgreSQL refuses NUL in text and JSONB; scraped pages sometimes carry one. Drop it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, list):
+        return [_strip_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _strip_nul(v) for k, v in value.items()}
+    return value
+
+
+def _dumps(value: Any) -> str:
+    try:
+        return orjson.dumps(_strip_nul(value)).decode()
+    except orjson.JSONEncodeError as e:
+        raise PermanentError(REJECTED, f"not JSON-serialisable: {e}") from e
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+
+class StorageBase(Sink):
+    """A storage's backend-specific parts (abstract) and the helpers every table module uses."""
+
+    backend: str = ""
+
+    # Story assignment and throttle windows are read-decide-write over several rows; concurrent
+    # workers must not both decide. PostgreSQL: one transaction-scoped advisory lock serialises
+    # them across workers (a few ms each). SQLite: BEGIN IMMEDIATE already serialises writers.
+    _STORY_LOCK: str | None = None
+
+    # A JSON list bound as parameter $n, as rows with one column "value" (for IN and INSERT ... SELECT).
+    _JSON_ROWS = "json_each(${n})"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({_redact(self.url)!r})"
+
+    # -- what a backend provides ---------------------------------------------------------------
+
+    @abstractmethod
+    def _transaction(self) -> Any:
+        """An async context manager yielding a ``_Tx``; commits on success, translates errors."""
+
+    def transaction(self) -> Any:
+        """``_transaction`` for modules that keep tables of their own here (sinks/outbox.py)."""
+        return self._transaction()
+
+    @abstractmethod
+    def _ddl(self, script: str) -> list[str]:
+        """CREATE statements of `script` (a schema._MIGRATIONS entry) for this backend's types."""
+
+    @abstractmethod
+    def _ts(self, value: datetime) -> Any:
+        """A UTC datetime as this backend binds it."""
+
+    @abstractmethod
+    def _from_ts(self, value: Any) -> datetime | None:
+        """A stored timestamp back to an aware UTC datetime."""
+
+    # -- shared helpers ---------------------------------------------------------------------------
+
+    def _row_out(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {k: (self._from_ts(v) if k in TS_COLUMNS else v) for k, v in row.items()}
+
+    def _json_in(self, value: Any) -> Any:
+        return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+    def _keyed(self, sql: str, n: int) -> str:
+        return sql.replace("{keys}", self._JSON_ROWS.replace("{n}", str(n)))

@@ -1,0 +1,25 @@
+"""``Storage``: every table module's methods on one object, and the sink lifecycle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wirewatch.sinks.storage.articles import ArticleStore
+from wirewatch.sinks.storage.ledgers import LedgerStore
+from wirewatch.sinks.storage.outcomes import OutcomeStore
+from wirewatch.sinks.storage.schema import SchemaStore
+from wirewatch.sinks.storage.sources import SourceStateStore
+from wirewatch.sinks.storage.stories import StoryStore
+
+
+class Storage(SchemaStore, ArticleStore, OutcomeStore, SourceStateStore, StoryStore, LedgerStore):
+    """The storage interface; ``open_storage(url)`` picks the backend."""
+
+    # -- Sink lifecycle -------------------------------------------------------------------------
+
+    async def add(self, item: dict[str, Any]) -> None:
+        """Write-through: the article is committed when this returns (see the package docstring)."""
+        await self.upsert_article(item)
+
+    async def flush(self) -> None:
+        """Nothing is buffered: every ``add`` has committed before returning."""

@@ -1,0 +1,64 @@
+"""Link outcomes: one row per link_id (stored | filtered | dead_lettered, "stored" sticky), and the
+counts reported by `wirewatch` and the tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wirewatch.errors import PermanentError
+from wirewatch.sinks.storage.common import OUTCOMES, REJECTED, StorageBase, _strip_nul, _utcnow
+
+# "stored" is sticky: a later filtered/dead-lettered redelivery of a link that was already
+# stored does not hide the stored article; a stored retry replaces an earlier failure.
+UPSERT_OUTCOME = """
+INSERT INTO link_outcomes (link_id, url, outcome, stage, reason, detail, first_seen, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+ON CONFLICT (link_id) DO UPDATE SET
+    url = excluded.url, outcome = excluded.outcome, stage = excluded.stage,
+    reason = excluded.reason, detail = excluded.detail, updated_at = excluded.updated_at
+WHERE link_outcomes.outcome <> 'stored' OR excluded.outcome = 'stored'
+"""
+
+
+COUNTS = """
+SELECT
+    (SELECT count(*) FROM articles) AS articles,
+    (SELECT count(*) FROM link_outcomes) AS links,
+    (SELECT count(*) FROM link_outcomes WHERE outcome = 'stored') AS stored,
+    (SELECT count(*) FROM link_outcomes WHERE outcome = 'filtered') AS filtered,
+    (SELECT count(*) FROM link_outcomes WHERE outcome = 'dead_lettered') AS dead_lettered,
+    (SELECT count(*) FROM alert_deliveries WHERE status = 'delivered') AS alerts_delivered
+"""
+
+SELECT_OUTCOMES = "SELECT link_id, url, outcome, stage, reason, detail FROM link_outcomes ORDER BY first_seen, link_id"
+
+
+class OutcomeStore(StorageBase):
+    """record_outcome, outcomes, counts."""
+
+    async def record_outcome(
+        self, link_id: str, url: str, outcome: str, stage: str, reason: str = "", detail: str = ""
+    ) -> None:
+        """One row per link_id. "stored" replaces any earlier outcome and is never replaced by a
+        non-stored one (a redelivery of an already stored link); otherwise the latest wins."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {sorted(OUTCOMES)}, got {outcome!r}")
+        if not link_id:
+            raise PermanentError(REJECTED, "outcome has no link_id")
+        values = [_strip_nul(v or "") for v in (link_id, url, outcome, stage, reason, detail)]
+        async with self._transaction() as tx:
+            await tx.execute(UPSERT_OUTCOME, *values, self._ts(_utcnow()))
+
+    async def outcomes(self) -> list[dict[str, Any]]:
+        """link_id, url, outcome, stage, reason, detail for every link, oldest first."""
+        async with self._transaction() as tx:
+            return await tx.fetch(SELECT_OUTCOMES)
+
+    async def counts(self) -> dict[str, int]:
+        """articles, links (links with an outcome = stored + filtered + dead_lettered), stored,
+        filtered, dead_lettered, alerts_delivered."""
+        async with self._transaction() as tx:
+            row = await tx.fetchrow(COUNTS)
+        assert row is not None
+        return {k: int(v) for k, v in row.items()}

@@ -1,0 +1,93 @@
+"""Stories (stages/story.py, stages/route.py): one row per event with its state, which story each
+article joined, and the candidate index (``story_keys``) that narrows matching to stories sharing a key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from wirewatch.sinks.storage.common import StorageBase, _dumps, _strip_nul, _utcnow
+
+# Candidates for story matching: the stories active since the window opened, and the one that
+# already holds this article (a redelivery or a revision, however old).
+SELECT_STORY_CANDIDATES = """
+SELECT story_id, first_at, last_at, state FROM stories
+WHERE last_at >= $1 OR story_id IN (SELECT story_id FROM story_members WHERE canonical_url = $2)
+ORDER BY first_at, story_id
+"""
+# The same, narrowed by the candidate index: {keys} is this backend's rows of the JSON list $3.
+# Stories whose window closed (last_at before $1) are candidates back to $4 when filed under a
+# follow-up key ("f:...", stages/story.py): an old event in the news again joins its story.
+SELECT_STORY_CANDIDATES_BY_KEYS = """
+SELECT story_id, first_at, last_at, state FROM stories
+WHERE (last_at >= $1 AND story_id IN (SELECT story_id FROM story_keys WHERE key IN (SELECT value FROM {keys})))
+   OR (last_at >= $4 AND story_id IN (SELECT story_id FROM story_keys
+                                      WHERE key IN (SELECT value FROM {keys}) AND key LIKE 'f:%'))
+   OR story_id IN (SELECT story_id FROM story_members WHERE canonical_url = $2)
+ORDER BY first_at, story_id
+"""
+# "WHERE true": SQLite needs it to tell the upsert clause from a join of the SELECT.
+INSERT_STORY_KEYS = """
+INSERT INTO story_keys (key, story_id) SELECT value, $2 FROM {keys} WHERE true
+ON CONFLICT (key, story_id) DO NOTHING
+"""
+SELECT_STORY_STATES = "SELECT story_id, state FROM stories"
+UPSERT_STORY = """
+INSERT INTO stories (story_id, title, first_at, last_at, state, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (story_id) DO UPDATE SET title = excluded.title, first_at = excluded.first_at,
+    last_at = excluded.last_at, state = excluded.state, updated_at = excluded.updated_at
+"""
+UPSERT_STORY_MEMBER = """
+INSERT INTO story_members (canonical_url, story_id, joined_at) VALUES ($1, $2, $3)
+ON CONFLICT (canonical_url) DO UPDATE SET story_id = excluded.story_id
+"""
+SELECT_STORIES = "SELECT story_id, title, first_at, last_at, state FROM stories ORDER BY first_at, story_id"
+
+
+class StoryStore(StorageBase):
+    """assign_story, stories."""
+
+    async def assign_story(
+        self, canonical_url: str, since: datetime, decide: Callable[[list[dict[str, Any]]], tuple[dict[str, Any] | None, Any]],
+        keys: list[str] | None = None, follow_up_since: datetime | None = None,
+    ) -> Any:
+        """Run `decide` on the candidate stories under the story lock and save what it returns.
+
+        Candidates: rows {story_id, first_at, last_at, state} of the stories whose last article is
+        at or after `since` (and, given `keys`, that are filed under one of them, or under one of
+        its follow-up keys with a last article at or after `follow_up_since`), and the story
+        already holding `canonical_url`. `decide` returns (story row to save or None, result); the
+        saved story is filed under `keys` and under what its state now holds (stages/story.py
+        ``story_keys``); the result is returned once the row is committed.
+        """
+        async with self._transaction() as tx:
+            if self._STORY_LOCK:
+                await tx.execute(self._STORY_LOCK)
+            if keys is None:
+                rows = await tx.fetch(SELECT_STORY_CANDIDATES, self._ts(since), canonical_url)
+            else:
+                rows = await tx.fetch(self._keyed(SELECT_STORY_CANDIDATES_BY_KEYS, 3), self._ts(since), canonical_url,
+                                      _dumps(sorted(keys)), self._ts(min(since, follow_up_since or since)))
+            candidates = [{"story_id": r["story_id"], "first_at": self._from_ts(r["first_at"]),
+                           "last_at": self._from_ts(r["last_at"]), "state": self._json_in(r["state"])} for r in rows]
+            save, result = decide(candidates)
+            if save is not None:
+                now = self._ts(_utcnow())
+                await tx.execute(UPSERT_STORY, save["story_id"], _strip_nul(save.get("title")), self._ts(save["first_at"]),
+                                 self._ts(save["last_at"]), _dumps(save["state"]), now)
+                await tx.execute(UPSERT_STORY_MEMBER, canonical_url, save["story_id"], now)
+                if keys is not None:
+                    from wirewatch.stages.story import story_keys  # a story's keys mix its articles' names and tolls
+
+                    filed = set(keys) | story_keys(save["state"])
+                    await tx.execute(self._keyed(INSERT_STORY_KEYS, 1), _dumps(sorted(filed)), save["story_id"])
+        return result
+
+    async def stories(self) -> list[dict[str, Any]]:
+        """Every story: story_id, title, first_at, last_at, state (decoded), oldest first."""
+        async with self._transaction() as tx:
+            rows = await tx.fetch(SELECT_STORIES)
+        return [{**r, "first_at": self._from_ts(r["first_at"]), "last_at": self._from_ts(r["last_at"]),
+                 "state": self._json_in(r["state"])} for r in rows]
