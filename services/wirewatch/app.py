@@ -195,7 +195,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         async def poll_feeds() -> None:
             await rt.ready.wait()
             await SourcePoller(sources, rt.http, rt.storage, submit, rt.metrics, settings.sources,
-                               alert=raise_alert, max_bytes=settings.fetch.max_bytes,
+                               alert=raise_alert, fetch=settings.fetch,
                                politeness=rt.politeness).run()
 
     @app.task

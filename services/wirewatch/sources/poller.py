@@ -20,17 +20,18 @@ With the worker's Politeness (the one the fetch agent uses), every request of a 
 hops, sitemap children and homepages included, asks robots.txt first and takes a turn of its
 host: a site's feed polls and article fetches share one per-host budget, and a Retry-After from
 either pauses both. A source that robots.txt disallows fails its poll (robots_disallowed) and
-backs off like any other failing source.
+backs off like any other failing source. Every request is the one guarded GET
+(stages/http_get.py): the address guard, caps (on the wire and after decompression), hop limit and
+failure reasons are those of an article fetch.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -38,11 +39,9 @@ import httpx
 
 from ..errors import InvalidMessage, StageError, TransientError
 from ..metrics import Metrics
-from ..settings import Settings, SourceSettings
-from ..stages.fetch import REDIRECT_STATUSES
-from ..stages.netguard import BlockedAddress
+from ..settings import FetchSettings, Settings, SourceSettings
+from ..stages.http_get import Limits, get
 from ..stages.politeness import Politeness
-from ..stages.urls import check_http_url, resolve_location
 from ..timeutil import iso, utc_now
 from . import schedule
 from .discovery import discover_feeds
@@ -52,9 +51,10 @@ from .sitemaps import children_to_read, parse_sitemap, recent
 
 log = logging.getLogger(__name__)
 
+_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+_NOT_MODIFIED = frozenset({304})
 REDISCOVER_EVERY = 3  # consecutive failures of a discovered feed before the homepage is asked again
 ALIAS_PRUNE_EVERY = 3600.0
-MAX_REDIRECTS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +157,8 @@ class SourcePoller:
         settings: SourceSettings,
         *,
         alert: Callable[[dict], Awaitable[None]] | None = None,
-        max_bytes: int = 5_000_000,
+        max_bytes: int | None = None,
+        fetch: FetchSettings | None = None,
         user_agent: str | None = None,
         politeness: Politeness | None = None,
         clock: Callable[[], datetime] = utc_now,
@@ -171,7 +172,9 @@ class SourcePoller:
         self.metrics = metrics
         self.settings = settings
         self.bounds = schedule.Bounds(settings.min_interval, settings.max_interval, settings.backoff_max)
-        self.max_bytes = max_bytes
+        # The caps and hop limit of an article fetch (fetch settings); max_bytes, if given, on the wire.
+        limits = Limits.of(fetch or FetchSettings())
+        self.limits = limits if max_bytes is None else replace(limits, max_bytes=max_bytes)
         self.user_agent = user_agent
         self.politeness = politeness
         self.clock = clock
@@ -280,7 +283,7 @@ class SourcePoller:
 
     async def _sitemap_items(self, body: bytes, base_url: str, now: datetime) -> list[_Item]:
         s = self.settings
-        inflated_cap = self.max_bytes * 10
+        inflated_cap = self.limits.max_decompressed_bytes
         sitemap = parse_sitemap(body, base_url, inflated_cap)
         entries = list(sitemap.entries)
         if sitemap.kind == "index":
@@ -323,50 +326,19 @@ class SourcePoller:
     async def _get(self, url: str, etag: str | None, last_modified: str | None) -> tuple[int, httpx.Headers, bytes, str]:
         """(status, headers, body, final URL) of a GET; a StageError for every failure.
 
-        Redirects are followed here, hop by hop, so that with a Politeness every hop is asked of
-        its origin's robots.txt (PermanentError robots_disallowed) and waits for its host's turn,
-        exactly as an article fetch does (TransientError host_busy / robots_unavailable).
+        The one guarded GET (stages/http_get.py), as for an article: with a Politeness every hop
+        is asked of its origin's robots.txt and waits for its host's turn, and the caps, hop limit
+        and reasons are the fetch stage's. A 304 answers a conditional poll.
         """
-        headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"}
+        headers = {"Accept": _ACCEPT}
         if self.user_agent:
             headers["User-Agent"] = self.user_agent
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        current = url
-        for _ in range(MAX_REDIRECTS + 1):
-            current = check_http_url(current)
-            if self.politeness is not None:
-                await self.politeness.check_robots(current, self.http)
-            turn = self.politeness.slot(current) if self.politeness is not None else contextlib.nullcontext()
-            try:
-                async with turn, self.http.stream("GET", current, headers=headers, follow_redirects=False) as resp:
-                    if resp.status_code in REDIRECT_STATUSES and "location" in resp.headers:
-                        current = resolve_location(current, resp.headers["location"])
-                        continue
-                    if resp.status_code == 304:
-                        return 304, resp.headers, b"", current
-                    if resp.status_code >= 400:
-                        wait = schedule.retry_after(resp.headers, self.clock())
-                        if wait is not None and self.politeness is not None:
-                            # The whole host asked for a break: article fetches to it wait too.
-                            self.politeness.pause(current, wait)
-                        raise TransientError("http_status", f"{current}: HTTP {resp.status_code}", wait)
-                    chunks, size = [], 0
-                    async for chunk in resp.aiter_bytes():
-                        size += len(chunk)
-                        if size > self.max_bytes:
-                            raise TransientError("too_large", f"{current}: more than {self.max_bytes} bytes")
-                        chunks.append(chunk)
-                    return resp.status_code, resp.headers, b"".join(chunks), current
-            except httpx.TimeoutException as e:
-                raise TransientError("timeout", f"{current}: {e!r}") from e
-            except BlockedAddress as e:
-                raise TransientError("blocked_address", f"{current}: {e}") from e
-            except (httpx.HTTPError, httpx.InvalidURL) as e:
-                raise TransientError("connect_error", f"{current}: {e!r}") from e
-        raise TransientError("too_many_redirects", f"{url}: more than {MAX_REDIRECTS} redirects")
+        page = await get(url, self.http, self.limits, self.politeness, headers=headers, accept=_NOT_MODIFIED)
+        return page.status, page.headers, page.body, page.final_url
 
     # -- staleness -----------------------------------------------------------------------------
 

@@ -12,30 +12,35 @@ One ``Politeness`` per worker holds, per host name, a concurrency limit and a to
     await polite.check_robots(url, client)
                                          PermanentError("robots_disallowed") if robots.txt says no;
                                          TransientError("robots_unavailable") if it cannot be read
+    await polite.robots_txt(origin, client)
+                                         the cached RobotsTxt of an origin (fetched when due)
 
-robots.txt follows RFC 9309: 2xx is parsed, a 4xx (or no file) allows everything, a 5xx or a
-network failure disallows everything for now (retried later), and the first 500 KiB count. It is
-fetched through the caller's client, so the address guard applies to it as to every request; one
-fetch per origin at a time, however many links for that origin arrive together. State is bounded:
-idle hosts and old robots entries are evicted past ``max_hosts``.
+robots.txt follows RFC 9309, parsed by protego (wildcards, ``$``, the longest match wins, Allow
+over Disallow on a tie): 2xx is parsed, a 4xx (or no file) allows everything, a 5xx or a
+network failure disallows everything for now (retried later), more than ``max_redirects``
+redirects or a loop count as no file, and the first 500 KiB count. It is fetched with the one
+guarded GET (``http_get``) through the caller's client: the address guard, hop limit, caps and
+error reasons are those of every request; a failure keeps the GET's reason (``RobotsTxt.reason``).
+One fetch per origin at a time, however many links for that origin arrive together. State is
+bounded: idle hosts and old robots entries are evicted past ``max_hosts``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-import urllib.robotparser
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import httpx
+from protego import Protego
 
-from ..errors import PermanentError, TransientError
+from ..errors import PermanentError, StageError, TransientError
 from ..settings import FetchSettings
 from ..waiting import waiting
-from .netguard import BlockedAddress
+from .http_get import Limits, get
 
 ROBOTS_MAX_BYTES = 512 * 1024
 # A robots.txt that cannot be read disallows its origin; how long before we ask again.
@@ -55,11 +60,18 @@ class _Host:
     users: int = 0
 
 
+# Every 4xx/5xx is an answer about robots.txt, not a failure of the GET.
+_ROBOTS_ANSWERS = frozenset(range(400, 600))
+# RFC 9309 2.3.1.2: too many redirects, or a loop, is as if there were no file.
+_NO_FILE = frozenset({"too_many_redirects", "redirect_loop"})
+
+
 @dataclass
-class _Robots:
-    parser: urllib.robotparser.RobotFileParser | None  # None: unreadable, disallow until expires
+class RobotsTxt:
+    parser: Protego | None  # None: unreadable, disallow until expires
     expires: float
     detail: str = ""
+    reason: str = ""  # the GET's reason when it failed (the same as any other GET's for that failure)
     loading: asyncio.Future | None = field(default=None, repr=False)
 
 
@@ -83,7 +95,7 @@ class Politeness:
         self.clock = clock
         self.sleep = sleep
         self._hosts: OrderedDict[str, _Host] = OrderedDict()
-        self._robots: OrderedDict[str, _Robots] = OrderedDict()
+        self._robots: OrderedDict[str, RobotsTxt] = OrderedDict()
 
     # -- per-host turn -------------------------------------------------------------------------
 
@@ -182,14 +194,15 @@ class Politeness:
         u = httpx.URL(url) if isinstance(url, str) else url
         if u.path == "/robots.txt":
             return
-        entry = await self._robots_for(origin_of(u), client)
+        entry = await self.robots_txt(origin_of(u), client)
         if entry.parser is None:
             raise TransientError("robots_unavailable", f"{origin_of(u)}/robots.txt: {entry.detail}",
                                  retry_after=max(0.0, entry.expires - self.clock()))
-        if not entry.parser.can_fetch(self.settings.user_agent, str(u)):
+        if not entry.parser.can_fetch(str(u), self.settings.user_agent):
             raise PermanentError("robots_disallowed", f"robots.txt of {origin_of(u)} disallows {u}")
 
-    async def _robots_for(self, origin: str, client: httpx.AsyncClient) -> _Robots:
+    async def robots_txt(self, origin: str, client: httpx.AsyncClient) -> RobotsTxt:
+        """The robots.txt of ``origin`` (scheme://host[:port]), from the cache or fetched now."""
         entry = self._robots.get(origin)
         if entry is not None and entry.loading is not None:
             async with waiting():  # another link of the origin is fetching robots.txt
@@ -198,7 +211,7 @@ class Politeness:
             self._robots.move_to_end(origin)
             return entry
         future: asyncio.Future = asyncio.get_running_loop().create_future()
-        placeholder = _Robots(None, 0.0, "being fetched", loading=future)
+        placeholder = RobotsTxt(None, 0.0, "being fetched", loading=future)
         self._robots[origin] = placeholder
         try:
             result = await self._load_robots(origin, client)
@@ -218,47 +231,28 @@ class Politeness:
         future.set_result(result)
         return result
 
-    async def _load_robots(self, origin: str, client: httpx.AsyncClient) -> _Robots:
+    async def _load_robots(self, origin: str, client: httpx.AsyncClient) -> RobotsTxt:
         now = self.clock()
         try:
-            async with asyncio.timeout(self.settings.total_timeout):
-                async with self.slot(origin + "/robots.txt"):
-                    async with client.stream("GET", origin + "/robots.txt", follow_redirects=True,
-                                             headers={"Accept": "text/plain,*/*;q=0.1"}) as resp:
-                        status = resp.status_code
-                        body = b""
-                        if 200 <= status < 300:
-                            chunks, size = [], 0
-                            async for chunk in resp.aiter_bytes():
-                                chunks.append(chunk)
-                                size += len(chunk)
-                                if size >= ROBOTS_MAX_BYTES:
-                                    break  # RFC 9309: a crawler may ignore what follows the first 500 KiB
-                            body = b"".join(chunks)[:ROBOTS_MAX_BYTES]
-        except TimeoutError:
-            return _Robots(None, now + ROBOTS_RETRY_SECONDS, "timed out")
-        except httpx.TooManyRedirects:
-            return self._allow_all(now)  # RFC 9309: like a 4xx
-        except httpx.HTTPError as e:
-            if isinstance(e, BlockedAddress):
-                raise PermanentError("blocked_address", str(e)) from e
-            return _Robots(None, now + ROBOTS_RETRY_SECONDS, f"{type(e).__name__}: {e}")
+            page = await get(origin + "/robots.txt", client, Limits.of(self.settings), self, robots=False,
+                             headers={"Accept": "text/plain,*/*;q=0.1"}, accept=_ROBOTS_ANSWERS,
+                             keep_first=ROBOTS_MAX_BYTES)
+        except StageError as e:
+            if e.reason in ("blocked_address", "host_busy"):
+                raise  # the origin itself is refused, or busy: as for any of its URLs
+            if e.reason in _NO_FILE:
+                return self._allow_all(now, e.reason)
+            return RobotsTxt(None, now + ROBOTS_RETRY_SECONDS, e.detail, e.reason)
+        status = page.status
         if 200 <= status < 300:
-            parser = urllib.robotparser.RobotFileParser()
-            parser.parse(body.decode("utf-8", errors="replace").splitlines())
-            parser.modified()  # can_fetch answers False for a parser that was never "read"
+            parser = Protego.parse(page.body.decode("utf-8", errors="replace"))
             delay = parser.crawl_delay(self.settings.user_agent)
             if delay:
-                try:
-                    self._crawl_delay(host_of(origin), float(delay))
-                except (TypeError, ValueError):
-                    pass
-            return _Robots(parser, now + self.settings.robots_ttl)
+                self._crawl_delay(host_of(origin), float(delay))
+            return RobotsTxt(parser, now + self.settings.robots_ttl)
         if 400 <= status < 500 and status != 429:
             return self._allow_all(now)
-        return _Robots(None, now + ROBOTS_RETRY_SECONDS, f"HTTP {status}")
+        return RobotsTxt(None, now + ROBOTS_RETRY_SECONDS, f"HTTP {status}", "http_status")
 
-    def _allow_all(self, now: float) -> _Robots:
-        parser = urllib.robotparser.RobotFileParser()
-        parser.allow_all = True
-        return _Robots(parser, now + self.settings.robots_ttl)
+    def _allow_all(self, now: float, reason: str = "") -> RobotsTxt:
+        return RobotsTxt(Protego.parse(""), now + self.settings.robots_ttl, reason=reason)
