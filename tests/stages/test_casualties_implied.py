@@ -43,6 +43,21 @@ CASES = [
     # Active voice and older events are no mention.
     ("He killed time at the library before the game.", 0, 0),
     ("The storm killed dozens of cattle in 2011, a farmer recalled.", 0, 0),
+    # "fatally" before "shot" makes a death, never an injury; "shot ... has died" is a death too.
+    ("Teen fatally shot outside a corner store\n\nDetectives are looking for a grey sedan.", 1, 0),
+    ("Boy shot on Tuesday near the skate park has died, police say", 1, 0),
+    ("The cyclist struck by a stray bullet at the fair died on Sunday.", 1, 0),
+    # One person named by several nouns across the article is one person, not one per noun.
+    ("Police said the teenager was killed on Pine Street on Friday night. The boy died at the hospital an hour later.", 1, 0),
+    ("Police named the 6-year-old fatally shot on Birch Lane. The boy died at the hospital. "
+     "The child's uncle said he loved trains.", 1, 0),
+    # ...while different nouns in one sentence are different people.
+    ("A man and a woman were found shot to death in a parked van.", 2, 0),
+    # A vigil's, or an earlier incident's, dead are another event's.
+    ("Five people were wounded when a gunman fired into a crowd on Monday. "
+     "The vigil was for a 19-year-old who was killed on Saturday.", 0, 5),
+    ("A woman was shot in the arm on Oak Street. Just last week, a man was shot and killed on the same corner.", 0, 1),
+    ("A clerk was wounded on Pine Street. The shooting follows a robbery on Friday that left a guard dead.", 0, 1),
     # A self-inflicted wound that nobody died of is no death.
     ("The suspect arrived at the hospital with a self-inflicted gunshot wound to the foot.", 0, 0),
 ]
@@ -69,6 +84,7 @@ def test_implied_mentions_carry_qualifier_evidence_and_perpetrator() -> None:
 OTHER_LANGUAGES = [
     ("Pierre Lemoine a été tué par balle dans la nuit de samedi à Nantes.", "fr", 1, 0),
     ("Sophie Renard a été grièvement blessée par balle devant la gare.", "fr", 0, 1),
+    ("Le jeune homme a été mortellement blessé par balle samedi soir près de la gare.", "fr", 1, 0),
     ("Il a abattu son épouse avant de retourner son arme contre lui.", "fr", 2, 0),
     ("Il a tué le temps en attendant le train.", "fr", 0, 0),
     ("انتحر المسلح بعد إطلاق النار في السوق.", "ar", 1, 0),

@@ -13,6 +13,7 @@ the leg" (being shot and surviving is an injury), "... and then killed himself" 
 The shapes are data (``implied`` in lexicon/<language>.yaml):
 
     SUBJECT [aux ...] TERM            "the teen was fatally shot", "Jane Doe, 17, later died"
+    SUBJECT HURT PHRASE DIED          "teen shot in the chest on Friday has died" (killed)
     VERB OBJECT                       "shot and killed his girlfriend", "fatally shot a 20-year-old"
     NOMINAL OBJECT                    "the shooting death of a 5-year-old", "the death of John Roe"
     REFLEXIVE                         "killed himself", "a self-inflicted gunshot wound" (perpetrator)
@@ -23,8 +24,9 @@ or a pronoun (which only ever adds a person when no other is named). Lists add u
 and Mary Poe, 13, died" is two.
 
 A person's key: the surname of a name, else the noun; so "a man was killed ... Roe died" may be one
-person or two, and ``implied_figures`` reads it as the larger of the distinct names and the
-distinct nouns, never their sum.
+person or two, and ``implied_figures`` reads it as the larger of the distinct names and the nouns
+of one sentence, never their sum. Nouns count per sentence: across an article one victim is "the
+6-year-old", then "the boy", then "the child", while "a man and a woman" in one sentence are two.
 """
 
 from __future__ import annotations
@@ -89,6 +91,14 @@ class ImpliedGrammar:
         self.subject_re = re.compile(
             rf"(?<![\w-]){plist}{tail}(?:(?P<killed>{killed_after})|(?P<injured>{injured_after})(?!\s+{not_after}))(?![\w-])", f
         )
+        # "Teen shot in Wichita has died": a passive participle with its phrase (a reduced relative
+        # clause), then the verb of death. The person was hurt first and then died: killed.
+        followers = _alt(d.get("passive_followers", []))
+        intransitive = _alt(d.get("intransitive", []))
+        self.reduced_re = re.compile(
+            rf"(?<![\w-]){plist}\s+(?:{injured_after})\s+{followers}(?:\s+[^\s.,;:!?]+){{0,7}}?"
+            rf"(?P<aux>(?:\s*,?\s+{aux}){{0,4}})\s+(?P<killed>{intransitive})(?![\w-])", f
+        )
         killed_verbs = _alt(d.get("killed_before", []))
         injured_verbs = _alt(d.get("injured_before", []))
         nominal = _alt(d.get("killed_nominal", []))
@@ -131,8 +141,8 @@ class ImpliedGrammar:
         titled = len(words) >= 4 and sum(w[:1].isupper() for w in words) > 0.6 * len(words)
         # Each shape ends (subject) or starts (object) with its terms: without them it cannot match,
         # and a cheap search for the terms spares the costly shape on most sentences.
-        shapes = [rx for rx, need in ((self.subject_re, self.after_terms_re), (self.object_re, self.before_terms_re))
-                  if need.search(sent)]
+        shapes = [rx for rx, need in ((self.reduced_re, self.intransitive_re), (self.subject_re, self.after_terms_re),
+                                      (self.object_re, self.before_terms_re)) if need.search(sent)]
         for rx in shapes:
             for m in rx.finditer(sent):
                 if any(a <= m.start("who") < b for a, b in taken) or background(m.start(), m.end()):
@@ -186,8 +196,9 @@ class ImpliedGrammar:
 def implied_figures(people: Iterable[Person]) -> dict[str, int]:
     """{category: how many people the article implies were killed / injured (not killed)}.
 
-    Distinct names and distinct nouns may be the same people, so the count is the larger of the two
-    (a pronoun only counts when nothing else does); a perpetrator who killed himself is one more.
+    Distinct names and nouns may be the same people, so the count is the larger of the distinct
+    names and the most distinct nouns of one sentence (a pronoun only counts when nothing else does);
+    a perpetrator who killed himself is one more.
     Someone hurt who is also among the killed ("the man was shot ... Roe died") is not injured:
     the injured count drops those keys, and as many noun/pronoun keys as the killed names stand for.
     """
@@ -212,6 +223,10 @@ def implied_figures(people: Iterable[Person]) -> dict[str, int]:
 
 def _distinct(people: list[Person]) -> int:
     names = {p.key for p in people if p.key.startswith("name:")}
-    nouns = {p.key for p in people if p.key.startswith("noun:")}
+    by_sentence: dict[int, set[str]] = {}
+    for p in people:
+        if p.key.startswith("noun:"):
+            by_sentence.setdefault(p.start, set()).add(p.key)
+    nouns = max((len(v) for v in by_sentence.values()), default=0)
     pron = any(p.key in ("pron", "event") for p in people)
-    return max(len(names), len(nouns), 1 if pron else 0)
+    return max(len(names), nouns, 1 if pron else 0)
