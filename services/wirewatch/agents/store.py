@@ -1,7 +1,10 @@
-"""store agent: `enriched` in -> idempotent upsert into storage, and the link's outcome `stored`.
+"""store agent: `enriched` in -> added to the storage sink (an idempotent upsert), and the link's
+outcome `stored`.
 
-Nothing is emitted; the input offset is committed only after the write returned, so a crash
-re-delivers the article and the upsert (keyed on the canonical URL) makes the retry harmless.
+Nothing is emitted; ``flush`` returns before the core does, so the input offset is committed only
+after the article is durable; a crash re-delivers the article and the upsert (keyed on the
+canonical URL) makes the retry harmless. Storage errors are already the error tree's
+(``storage_unavailable`` transient, ``storage_rejected`` permanent): the runner applies the policy.
 """
 
 from __future__ import annotations
@@ -11,9 +14,13 @@ from .runner import Core, Emit
 
 
 def make_core(rt: Runtime) -> Core:
+    assert rt.storage is not None, "runtime not started"
+    storage = rt.storage
+
     async def core(article: dict) -> list[Emit]:
-        outcome = await rt.storage.upsert_article(article)
-        await rt.storage.record_outcome(article["link_id"], article["url"], "stored", "store")
+        outcome = await storage.add(article)
+        await storage.record_outcome(article["link_id"], article["url"], "stored", "store")
+        await storage.flush()
         rt.metrics.stored.labels(outcome=outcome).inc()
         return []
 

@@ -1,9 +1,14 @@
 """The one small lifecycle every sink (and any source that wants it) shares.
 
-    start()  connect, create what is missing; called once before use
-    add()    hand over one item; may buffer
+    start()  connect, create what is missing; called once before use (the "open" of open/add/flush/close)
+    add()    hand over one item; may buffer; may answer with a word for the metrics (storage:
+             "inserted" or "updated"), else None
     flush()  everything added so far is durable when it returns
     close()  release connections; idempotent, safe after a failed start
+
+Sinks today: storage (sinks/storage/: write-through, ``add`` is the article upsert) and alert
+delivery (sinks/delivery.py: ``add`` returns once every channel has the alert). The agents around
+them (agents/store.py, agents/alert.py) only call ``add`` and ``flush``.
 
 Delivery rule: an agent commits its Kafka offset only after ``flush()`` returned for every sink
 the batch touched. With idempotent sinks (keyed upserts) that makes at-least-once delivery lose
@@ -43,7 +48,7 @@ class Sink(Component):
     """Where items end up. ``add`` may buffer; ``flush`` makes every added item durable."""
 
     @abstractmethod
-    async def add(self, item: dict[str, Any]) -> None:
+    async def add(self, item: dict[str, Any]) -> str | None:
         """Accept one item. Errors for that item may surface here or at the next flush."""
 
     @abstractmethod

@@ -13,11 +13,12 @@ from __future__ import annotations
 import httpx
 
 from ..errors import PermanentError, TransientError
+from ..timeutil import parse_retry_after
 
 
 def retry_after(resp: httpx.Response) -> float | None:
-    value = resp.headers.get("Retry-After", "")
-    return float(value) if value.isdigit() else None
+    """The receiver's Retry-After in seconds (delta-seconds or an HTTP date), or None."""
+    return parse_retry_after(resp.headers.get("Retry-After"))
 
 
 async def post(client: httpx.AsyncClient, target: str, url: str, **kwargs) -> httpx.Response:

@@ -17,9 +17,10 @@ class Storage(SchemaStore, ArticleStore, OutcomeStore, SourceStateStore, StorySt
 
     # -- Sink lifecycle -------------------------------------------------------------------------
 
-    async def add(self, item: dict[str, Any]) -> None:
-        """Write-through: the article is committed when this returns (see the package docstring)."""
-        await self.upsert_article(item)
+    async def add(self, item: dict[str, Any]) -> str:
+        """Write-through: the article is committed when this returns (see the package docstring);
+        "inserted" or "updated"."""
+        return await self.upsert_article(item)
 
     async def flush(self) -> None:
         """Nothing is buffered: every ``add`` has committed before returning."""
