@@ -97,6 +97,12 @@ class Metrics:
             "wirewatch_channel_failing", "Channels of a kind now failing past their delivery deadline",
             ["channel"], registry=r,
         )
+        # Alerts waiting aside for their next try on a failing channel (sinks/delivery.py): each has
+        # its own not-before; a delivery on the channel wakes them all.
+        self.alerts_parked = Gauge(
+            "wirewatch_alerts_parked", "Alerts waiting for their next delivery try, by channel kind",
+            ["channel"], registry=r,
+        )
         # Per-domain extraction health, the one place a domain is a label: a site that changes its
         # template shows as its text length falling or its rejections rising. Bounded: the first
         # EXTRACT_DOMAINS_TRACKED domains seen get their own series, every later one counts as "other".

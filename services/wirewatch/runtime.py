@@ -19,6 +19,7 @@ from .metrics import Metrics
 from .settings import Settings
 from .sinks.storage import Storage, open_storage
 from .sinks.channels import Channel, build_channels
+from .sinks.delivery import AlertSink
 from .stages import fetch as fetch_core
 from .stages import route as route_core
 from .stages.politeness import Politeness
@@ -54,6 +55,7 @@ class Runtime:
     storage: Storage | None = None
     pool: Executor | None = None
     channels: list[Channel] = field(default_factory=list)
+    alerts: AlertSink | None = None  # the channels as one sink (sinks/delivery.py)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     _started: bool = False
 
@@ -79,8 +81,8 @@ class Runtime:
         await self.storage.start()
         self.pool = extraction_pool(s.extract_processes)
         self.channels = build_channels(s)
-        for channel in self.channels:
-            await channel.start()
+        self.alerts = AlertSink(self.channels, self.storage, self.metrics, s.channels, rules=lambda: self.rules)
+        await self.alerts.start()
         self._started = True
         self.ready.set()
 
@@ -89,8 +91,8 @@ class Runtime:
             return
         self._started = False
         self.ready.clear()
-        for channel in self.channels:
-            await channel.close()
+        if self.alerts is not None:
+            await self.alerts.close()
         if self.http is not None:
             await self.http.aclose()
         if self.storage is not None:

@@ -190,7 +190,7 @@ class ChannelSettings(Strict):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     timeout: float = Field(10.0, gt=0, description="Seconds for one HTTP delivery attempt")
     delivery_deadline: float = Field(
-        900.0, gt=0, description="Seconds a failing channel is retried before its alerts are dead-lettered (delivery_deadline)",
+        900.0, gt=0, description="Seconds an alert is retried on a failing channel before it is dead-lettered (delivery_deadline)",
     )
     backoff_initial: float = Field(1.0, ge=0, description="First wait between delivery tries, doubling")
     backoff_max: float = Field(60.0, ge=0, description="Longest wait between delivery tries")

@@ -1,13 +1,17 @@
-"""The alert agent's delivery policy against real receivers on loopback and real (SQLite) storage:
-retried until delivered, exactly once per channel by idempotency key, 4xx dead-lettered with the
-answer, a channel down past its deadline dead-lettered and announced through the others."""
+"""The alert agent and its sink (sinks/delivery.py) against real receivers on loopback and real
+(SQLite) storage, with the runner's error policy around them as in a worker: retried until
+delivered, exactly once per channel by idempotency key, 4xx dead-lettered with the answer, a
+channel down past its deadline dead-lettered and announced through the others, and a failing
+alert holding no other (issue 11)."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import orjson
 import pytest
@@ -15,13 +19,14 @@ from pydantic import SecretStr
 
 from wirewatch import contract
 from wirewatch.agents import route as route_agent
-from wirewatch.agents.alert import Deliverer
+from wirewatch.agents import alert as alert_agent
 from wirewatch.agents.flow import Flow
 from wirewatch.agents.runner import Stage
 from wirewatch.demo.receiver import AlertReceiver
 from wirewatch.metrics import Metrics
 from wirewatch.runtime import Runtime
 from wirewatch.settings import ChannelSettings, RetrySettings, load_settings
+from wirewatch.sinks.delivery import AlertSink
 from wirewatch.sinks.storage import open_storage
 from wirewatch.sinks.slack import SlackChannel
 from wirewatch.sinks.webhook import WebhookChannel
@@ -62,11 +67,35 @@ async def receivers():
         await r.stop()
 
 
-async def deliverer(storage, metrics, policy, *rs: AlertReceiver) -> Deliverer:
-    channels = [WebhookChannel(r.url) for r in rs]
-    for c in channels:
-        await c.start()
-    return Deliverer(channels, storage, metrics, policy, topic="t.alerts")
+class AlertAgent:
+    """The alert agent as a worker runs it: the runner's error policy (agents/runner.py) around the
+    thin core and the sink. ``deliver`` returns the dead letters the message produced."""
+
+    def __init__(self, sink: AlertSink) -> None:
+        self.sink, self.letters = sink, []
+        self.stage = Stage("alert", "alert", "t.alerts", self._send, sink.metrics, RetrySettings(attempts=1))
+        self.core = alert_agent.make_core(SimpleNamespace(alerts=sink))
+
+    async def _send(self, schema: str, key: str | None, value: bytes) -> None:
+        assert schema == "deadletter"
+        letter = orjson.loads(value)
+        contract.validate("deadletter", letter)
+        self.letters.append(letter)
+
+    async def deliver(self, a: dict) -> list[dict]:
+        before = len(self.letters)
+        await self.stage.handle(contract.encode("alert", a), self.core)
+        return self.letters[before:]
+
+    @property
+    def channels(self):
+        return self.sink.channels
+
+
+async def deliverer(storage, metrics, policy, *rs: AlertReceiver) -> AlertAgent:
+    sink = AlertSink([WebhookChannel(r.url) for r in rs], storage, metrics, policy)
+    await sink.start()
+    return AlertAgent(sink)
 
 
 def count(metrics: Metrics, outcome: str, channel: str = "webhook") -> float:
@@ -97,10 +126,7 @@ async def test_a_4xx_is_dead_lettered_with_the_answer_and_the_others_still_get_i
     steady = await receivers()
     metrics = Metrics()
     d = await deliverer(storage, metrics, FAST, refusing, steady)
-    (letter,) = await d.deliver(alert(1))
-    assert letter.schema == "deadletter"
-    contract.validate("deadletter", letter.value)
-    v = letter.value
+    (v,) = await d.deliver(alert(1))
     assert (v["stage"], v["reason"], v["topic"], v["attempts"]) == ("alert", "receiver_rejected", "t.alerts", 1)
     assert "HTTP 400" in v["detail"] and "unknown field 'figures'" in v["detail"]
     assert v["payload"] == alert(1)
@@ -116,15 +142,14 @@ async def test_a_channel_down_past_its_deadline_is_dead_lettered_and_announced(s
     d = await deliverer(storage, metrics, policy, down, steady)
 
     (letter,) = await d.deliver(alert(1))
-    assert letter.value["reason"] == "delivery_deadline"
-    assert "receiver_error" in letter.value["detail"] and letter.value["attempts"] > 1
+    assert letter["reason"] == "delivery_deadline" and letter["payload"] == alert(1)
     first_tries = down.attempts
-    assert first_tries == letter.value["attempts"]
+    assert "receiver_error" in letter["detail"] and f"after {first_tries} tries" in letter["detail"] and first_tries > 1
 
-    # The outage goes on: the next alert gets one try, not another deadline.
+    # The outage goes on: the next alert waits its own deadline too, it is not given up early.
     (letter2,) = await d.deliver(alert(2))
-    assert letter2.value["reason"] == "delivery_deadline" and letter2.value["attempts"] == 1
-    assert down.attempts == first_tries + 1
+    assert letter2["reason"] == "delivery_deadline"
+    assert down.attempts > first_tries + 1
 
     notices = [m for m in steady.received if "notice_id" in m]
     assert [n["kind"] for n in notices] == ["channel_failing"]  # once per outage
@@ -155,7 +180,7 @@ async def test_a_429_is_retried_within_the_backoff_ceiling(storage, receivers):
         waits.append(s)
 
     d = await deliverer(storage, Metrics(), FAST, flaky)
-    d.sleep = sleep
+    d.sink.sleep = sleep
     await d.deliver(alert(1))
     assert len(waits) == 1 and 0 < waits[0] <= FAST.backoff_max
 
@@ -164,9 +189,9 @@ async def test_a_digest_goes_only_to_the_channel_its_throttle_named(storage, rec
     a, b = await receivers(), await receivers()
     d = await deliverer(storage, Metrics(), FAST, a, b)
     digest = {**alert(9), "kind": "digest", "channel": d.channels[1].target}
-    assert await d.deliver(digest) == []
+    await d.sink.add(digest)  # a hand-made digest (not the schema's): straight to the sink
     assert a.received == [] and b.keys() == [digest["alert_id"]]
-    assert await d.deliver({**alert(10), "kind": "digest", "channel": "*"}) == []
+    await d.sink.add({**alert(10), "kind": "digest", "channel": "*"})
     assert len(a.received) == 1 and len(b.received) == 2
 
 
@@ -180,7 +205,7 @@ async def test_slack_throttled_per_channel_gets_two_and_a_digest_while_the_webho
     channels = [WebhookChannel(hook.url), SlackChannel(SecretStr(slack.url + "/T000/B000/token"))]
     for c in channels:
         await c.start()
-    d = Deliverer(channels, storage, rt.metrics, FAST, topic="t.alerts", rules=lambda: rt.rules)
+    d = AlertAgent(AlertSink(channels, storage, rt.metrics, FAST, rules=lambda: rt.rules))
 
     # Five alerts of the rule in one closed hour: three new stories and two updates.
     start, _ = throttle.window_of(datetime.now(UTC) - timedelta(hours=3), timedelta(hours=1))
@@ -223,7 +248,7 @@ async def test_per_channel_limits_apply_only_to_the_rules_that_set_them(tmp_path
     rt = Runtime(load_settings(storage_url=f"sqlite:///{tmp_path / 'ledger.db'}", rules_file=rules)).load()
     hook = await receivers()
     d = await deliverer(storage, Metrics(), FAST, hook)
-    d.rules = lambda: rt.rules
+    d.sink.rules = lambda: rt.rules
     # The webhook has no limit of its own, and a rule without one is never held.
     for a in [{**alert(1), "rule": "quiet"}, {**alert(2), "rule": "quiet"}, {**alert(3), "rule": "other"}]:
         assert await d.deliver(a) == []
@@ -244,7 +269,7 @@ async def test_a_failing_channel_does_not_hold_the_stream(storage, receivers):
         letters.append(schema)
 
     stage = Stage("alert", "alert", "t.alerts", send, Metrics(), RetrySettings(attempts=1))
-    flow = Flow("alert", lambda raw: stage.handle(raw, d.deliver), window=2, limit=100)
+    flow = Flow("alert", lambda raw: stage.handle(raw, d.core), window=2, limit=100)
     acked: list[int] = []
     alerts = [alert(i) for i in range(10)]
     for offset, a in enumerate(alerts):
@@ -257,4 +282,71 @@ async def test_a_failing_channel_does_not_hold_the_stream(storage, receivers):
     await asyncio.wait_for(all_delivered(), 60)  # a guard against a hang, not a speed goal
     assert down.attempts >= len(alerts)  # every alert was tried on the failing channel and is retrying
     assert letters == [] and acked == [] and flow.working == len(alerts)  # none given up, none committed
+    await flow.close()
+
+
+async def run_through_flow(d: AlertAgent, alerts: list[dict], acked: list[int], window: int = 2) -> Flow:
+    """The alerts taken by the stage runtime (agents/flow.py) as a worker takes them."""
+    flow = Flow("alert", lambda raw: d.stage.handle(raw, d.core), window=window, limit=100)
+    for offset, a in enumerate(alerts):
+        await flow.take(Event(contract.encode("alert", a), Msg("alerts-0", offset), acked, a["alert_id"]))
+    return flow
+
+
+async def eventually(check, timeout: float = 30.0) -> None:
+    """A guard against a hang, not a speed goal."""
+    async def poll() -> None:
+        while not check():
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def test_a_delivery_on_a_channel_wakes_every_alert_parked_on_it(storage, receivers):
+    """Issue 11: while the receiver answers 503 every alert waits for its own next try, 15-30 s
+    away here; when the receiver is back, the first alert delivered wakes all the parked ones, so
+    they arrive at once instead of each after its own wait (the 10 s guard is below any wait)."""
+    down = await receivers(always_status=503)
+    metrics = Metrics()
+    d = await deliverer(storage, metrics, ChannelSettings(delivery_deadline=600, backoff_initial=30, backoff_max=30),
+                        down)
+    acked: list[int] = []
+    alerts = [alert(i) for i in range(6)]
+    flow = await run_through_flow(d, alerts[:5], acked)
+    parked = lambda: metrics.registry.get_sample_value("wirewatch_alerts_parked", {"channel": "webhook"})  # noqa: E731
+    await eventually(lambda: parked() == 5, 10)  # each tried once and waiting aside, none holding a slot
+
+    down.always_status = None  # the receiver is back
+    before = down.attempts
+    await flow.take(Event(contract.encode("alert", alerts[5]), Msg("alerts-0", 5), acked, alerts[5]["alert_id"]))
+    await eventually(lambda: len(acked) == 6, 10)
+    assert sorted(down.keys()) == sorted(a["alert_id"] for a in alerts) and down.duplicates() == []
+    assert down.attempts - before == 6  # after recovery, one try each: every one delivered exactly once
+    assert d.letters == [] and parked() == 0
+    await flow.close()
+
+
+async def test_every_pending_alert_arrives_once_when_a_503_receiver_recovers(storage, receivers):
+    """Issue 11 with a real receiver answering 503 then 200: N alerts through the stage runtime
+    (two working slots), each retried aside on its own schedule while the receiver fails; after it
+    recovers every alert arrives, once by idempotency key, nothing dead-lettered early, and the
+    other channel got every alert meanwhile."""
+    flaky, steady = await receivers(always_status=503), await receivers()
+    d = await deliverer(storage, Metrics(), ChannelSettings(delivery_deadline=600, backoff_initial=0.05, backoff_max=0.4),
+                        flaky, steady)
+    acked: list[int] = []
+    alerts = [alert(i) for i in range(8)]
+    flow = await run_through_flow(d, alerts, acked)
+    await eventually(lambda: len(steady.received) == len(alerts))  # the healthy channel is not held
+    await eventually(lambda: flaky.attempts >= 3 * len(alerts))  # every alert retrying on its own
+    assert acked == []
+
+    flaky.always_status = None
+    recovered, before = time.monotonic(), flaky.attempts
+    await eventually(lambda: len(acked) == len(alerts))
+    print(f"all {len(alerts)} alerts delivered {time.monotonic() - recovered:.2f}s after recovery "
+          f"(backoff_max {d.sink.policy.backoff_max}s)")
+    assert sorted(flaky.keys()) == sorted(a["alert_id"] for a in alerts) and flaky.duplicates() == []
+    assert flaky.attempts - before == len(alerts)
+    assert steady.duplicates() == [] and d.letters == []
     await flow.close()

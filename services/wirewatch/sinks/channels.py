@@ -8,7 +8,7 @@
     close()         release clients; idempotent
 
 How hard a channel is tried, and what happens when it keeps failing, is the alert agent's
-business (``agents/alert.py``), the same for every channel.
+business (``sinks/delivery.py``, the alert sink), the same for every channel.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ from typing import Any
 
 import orjson
 
-from ..errors import WirewatchError
+from ..errors import PermanentError, Rejected, WirewatchError
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +241,9 @@ def settling(outbox: Outbox | None, make_core: Callable[[Any], Any], schema: str
     """`make_core` (an agent's core factory) whose core, once it returned, marks `part` (PARTS) of
     the message's link (schema "link", by link_id) or alert (schema "alert", by alert_id) done. The
     alerts the core returns are accepted in that same transaction, so a link is never settled with
-    its alerts unsaved (route). Without an outbox, `make_core` unchanged."""
+    its alerts unsaved (route). A core that answers for good by raising (``PermanentError``,
+    ``Rejected``: the runner dead-letters or files it) settles too, so a dead-lettered alert is not
+    sent again at every start. Without an outbox, `make_core` unchanged."""
     if outbox is None:
         return make_core
     field = "link_id" if schema == "link" else "alert_id"
@@ -250,7 +252,12 @@ def settling(outbox: Outbox | None, make_core: Callable[[Any], Any], schema: str
         core = make_core(rt)
 
         async def settled(value: dict) -> list:
-            out = await core(value)
+            try:
+                out = await core(value)
+            except (PermanentError, Rejected):  # a final answer: the runner files it (dead letter,
+                if value.get(field):            # filtered), which keeps the item; nothing to resend
+                    await outbox.accept([], sent=True, settle=Row(schema, value[field], None, {}), part=part)
+                raise
             if value.get(field):
                 raised = [alert_row(e.value) for e in out if e.schema == "alert"]
                 await outbox.accept(raised, sent=True, settle=Row(schema, value[field], None, {}), part=part)
