@@ -27,7 +27,8 @@ from . import contract
 from .agents import alert, enrich, fetch, outcomes, route, store
 from .agents.flow import Flow
 from .api import routes as read_api
-from .agents.runner import Core, Stage
+from .agents.runner import Core, Pause, Stage
+from .broker.errors import acked
 from .broker.fetch_wait import use_fetch_max_wait
 from .runtime import Runtime
 from .settings import Settings
@@ -89,16 +90,18 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
     rt.metrics.prime(STAGES)
 
     async def send(schema: str, key: str | None, value: bytes) -> None:
-        fut = await topics[schema].send(key=key.encode() if key else None, value=value)
-        await fut  # wait for the broker's ack before the input offset may be committed
+        # Wait for the broker's ack before the input offset may be committed; its errors come out
+        # in the error tree (broker/errors.py): down -> Unavailable, too large -> PermanentError.
+        await acked(topics[schema].send(key=key.encode() if key else None, value=value))
 
     flows: dict[str, Flow] = {}
 
     def wire(stage: str, schema: str, make_core, agent_name: str | None = None, window: int | None = None) -> None:
         topic = topics[schema]
-        runner = Stage(stage, schema, topic.get_topic_name(), send, rt.metrics, settings.retry)
-        holder: dict[str, Core] = {}
         name = agent_name or stage
+        runner = Stage(stage, schema, topic.get_topic_name(), send, rt.metrics, settings.retry,
+                       pause=Pause(name, rt.metrics, rt.paused))
+        holder: dict[str, Core] = {}
         in_flight, uncommitted = rt.metrics.in_flight.labels(stage=name), rt.metrics.uncommitted.labels(stage=name)
 
         def gauges(working: int, pending: int) -> None:
@@ -111,7 +114,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
             # Per-message completion (agents/flow.py): messages finish in any order, acks go to
             # faust in offset order, so a commit never passes a message still in flight.
             flow = flows[name] = Flow(name, lambda raw: runner.handle(raw, core), window or settings.stage_concurrency,
-                                      settings.max_uncommitted, gauges)
+                                      settings.max_uncommitted, gauges, gate=runner.pause.resumed.wait)
             try:
                 async for event in stream.noack().events():
                     await flow.take(event)

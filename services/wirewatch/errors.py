@@ -5,7 +5,10 @@
      ├── Rejected(reason)       an *outcome*, not a failure: the item is filtered, with a reason
      ├── BadRequest(reason)     a read API request with a bad parameter: answered 400 with the detail
      └── StageError(reason)     a stage could not handle an item
-          ├── TransientError    worth retrying (timeouts, connection resets, 5xx, 429)
+          ├── TransientError    worth retrying (timeouts, connection resets, 5xx, 429): the item is
+          │    │                retried with backoff, then dead-lettered
+          │    └── Unavailable  a dependency is down (storage, the broker): nothing is wrong with the
+          │                     item; the stage stops taking and retries without limit
           └── PermanentError    will never succeed: dead-letter it with its reason
                └── InvalidMessage   a payload that does not match its schema
 
@@ -57,6 +60,12 @@ class TransientError(StageError):
 
     def __reduce__(self):
         return (self.__class__, (self.reason, self.detail, self.retry_after))
+
+
+class Unavailable(TransientError):
+    """A dependency every item needs (storage, the broker) is down. Raised by the boundary that
+    talks to it; the runner pauses the stage's input and waits for as long as it takes, never
+    dead-letters (a dead letter is for an item that can never succeed)."""
 
 
 class PermanentError(StageError):

@@ -137,6 +137,12 @@ class Metrics:
             "wirewatch_stage_uncommitted", "Messages a stage took and cannot commit yet",
             ["stage"], registry=r,
         )
+        # 1 while a stage's agent waits for a dependency (storage, the broker): it takes no new
+        # message and retries the ones it holds without limit (agents/runner.py, Pause).
+        self.stage_paused = Gauge(
+            "wirewatch_stage_paused", "1 while a stage is paused, waiting for a dependency that is down",
+            ["stage"], registry=r,
+        )
         self.rules_loaded = Gauge("wirewatch_rules_loaded", "Alert rules in force", registry=r)
         self.outbox_resent = Counter(
             "wirewatch_outbox_resent", "Links and alerts the outbox sent again: reopen (the embedded broker "

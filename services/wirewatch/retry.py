@@ -8,7 +8,7 @@
                                             ``budget(error)`` allows (None: without limit)
 
 Users: the stage runner (agents/runner.py: an item's transient error gets ``RetrySettings.attempts``
-tries, a dependency that is down, ``errors.Unavailable``, is waited for without limit), the boot
+tries, a dependency that is down, ``errors.Unavailable``, is waited for without limit, counted apart), the boot
 wait (boot.py), alert delivery and the source poller (they read ``backoff``). A server's
 Retry-After header is read by ``timeutil.parse_retry_after``. A policy is anything with ``backoff_initial`` and ``backoff_max``:
 ``RetrySettings`` and ``ChannelSettings`` fit, ``Backoff`` is one for code without settings.
@@ -66,22 +66,30 @@ def _forever(_: TransientError) -> int | None:
 
 
 async def retry(call: Callable[[], Awaitable[T]], policy: BackoffPolicy, *, budget: Budget = _forever,
-                on_retry: OnRetry | None = None,
-                sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> T:
+                on_retry: OnRetry | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                unlimited_policy: BackoffPolicy | None = None) -> T:
     """``await call()`` until it returns. A ``TransientError`` is retried after ``backoff`` while
     ``budget(error)`` allows another try, else re-raised; anything else propagates at once.
+
+    Errors without a limit (``budget`` gives None: a dependency that is down) count apart from
+    the others and back off by ``unlimited_policy`` (default: ``policy``), so an outage neither
+    spends an item's tries nor leaves it waiting longer than the outage's own ceiling.
     ``on_retry(error, attempt, delay)`` runs before each wait (log it, count it); ``sleep`` does
     the wait (the runner's gives its working slot away meanwhile)."""
-    attempt = 1
+    limited = unlimited = 0
     while True:
         try:
             return await call()
         except TransientError as e:
             limit = budget(e)
-            if limit is not None and attempt >= limit:
-                raise
-            delay = backoff(attempt, policy, e.retry_after)
+            if limit is None:
+                unlimited += 1
+                attempt, delay = unlimited, backoff(unlimited, unlimited_policy or policy, e.retry_after)
+            else:
+                limited += 1
+                if limited >= limit:
+                    raise
+                attempt, delay = limited, backoff(limited, policy, e.retry_after)
             if on_retry is not None:
                 on_retry(e, attempt, delay)
-            attempt += 1
             await sleep(delay)

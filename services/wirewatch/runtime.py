@@ -57,6 +57,8 @@ class Runtime:
     channels: list[Channel] = field(default_factory=list)
     alerts: AlertSink | None = None  # the channels as one sink (sinks/delivery.py)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    # Agents paused because a dependency is down (agents/runner.py, Pause): name -> reason; readiness reads it.
+    paused: dict[str, str] = field(default_factory=dict)
     _started: bool = False
 
     def load(self) -> "Runtime":

@@ -166,6 +166,10 @@ class RetrySettings(Strict):
     attempts: int = Field(4, ge=1, description="Tries of a transient failure before dead-lettering")
     backoff_initial: float = Field(0.5, ge=0, description="First backoff in seconds; doubles each try")
     backoff_max: float = Field(30.0, ge=0, description="Backoff ceiling in seconds")
+    outage_backoff_max: float = Field(
+        5.0, gt=0, description="Backoff ceiling in seconds while a dependency (storage, the broker) is down: "
+        "the stage pauses and retries without limit, so this bounds how long after the outage it resumes",
+    )
 
 
 class SmtpSettings(Strict):

@@ -72,7 +72,7 @@ def test_worker_waits_for_broker_serves_health_guards_intake_and_stops_when_it_d
         ready = get(f"{base}/health/ready")
         assert ready is not None and ready.status_code == 200, ready and ready.text
         assert ready.json()["down"] == [] and set(ready.json()["checks"]) == {
-            "broker", "consumer_group", "storage", "extract_pool", "rules"}
+            "broker", "consumer_group", "storage", "extract_pool", "rules", "stages"}
         assert get(f"{base}/health/live").status_code == 200
         metrics = get(f"{base}/metrics").text
         assert "wirewatch_ready 1.0" in metrics and "process_resident_memory_bytes" in metrics

@@ -1,7 +1,8 @@
 """Per-message completion: an agent takes messages into a bounded window, each runs on its own,
 they finish in any order, and faust is told a message is done only in offset order.
 
-    take       while fewer than ``window`` messages work, fewer than ``LIVE_PER_SLOT x window`` are
+    take       while the stage is not paused (a dependency is down: runner.Pause), fewer than
+               ``window`` messages work, fewer than ``LIVE_PER_SLOT x window`` are
                alive (working or waiting aside) and fewer than ``limit`` are uncommitted
     run        a task per message: ``handle`` (decode, core, emit and await the broker's ack, the
                error policy; runner.Stage.handle never raises)
@@ -119,8 +120,10 @@ class Flow:
     """The window of one agent. ``take`` each event; ``revoke`` on rebalance; ``close`` at the end."""
 
     def __init__(self, name: str, handle: Callable[[Any], Awaitable[Any]], window: int, limit: int,
-                 on_change: Callable[[int, int], None] | None = None) -> None:
+                 on_change: Callable[[int, int], None] | None = None,
+                 gate: Callable[[], Awaitable[Any]] | None = None) -> None:
         self.name = name
+        self._gate = gate  # awaited before each take: returns at once unless the stage is paused
         self._handle = handle
         self._slots = asyncio.Semaphore(window)
         self._live = asyncio.Semaphore(window * LIVE_PER_SLOT)
@@ -135,6 +138,8 @@ class Flow:
     async def take(self, event: Any) -> None:
         """Start work on ``event`` (a faust Event: ``value``, ``message.tp``, ``message.offset``,
         ``ack()``) once the window has room. Returns as soon as it runs, not when it is done."""
+        if self._gate is not None:  # paused: take nothing new; faust's buffer fills and it stops fetching
+            await self._gate()
         await self._room.acquire()
         try:
             await self._live.acquire()

@@ -2,7 +2,8 @@
 
     GET  /health/live    200 while the process serves HTTP and faust has not crashed (liveness)
     GET  /health/ready   200 when broker, consumer group, storage, extraction pool and rules are
-                         all fine, else 503; the JSON body names what is down (readiness)
+                         all fine and no stage is paused, else 503; the JSON body names what is
+                         down and which stage waits for it (readiness)
     GET  /health         the same as /health/ready (kept for old probes)
     POST /links          {"urls": [...]} -> 202 with the link ids; 401 / 400 / 413 / 429 / 503
 """
@@ -81,8 +82,14 @@ def worker_health(app: faust.App, rt: Runtime) -> Health:
         # Loaded (and validated) at boot; a bad hot reload keeps the previous rules in force.
         return None if rt.rules is not None else "rules not loaded"
 
+    async def stages() -> str | None:
+        # A stage waiting for a dependency takes no new message (agents/runner.py, Pause).
+        if rt.paused:
+            return "paused: " + ", ".join(f"{name} ({reason})" for name, reason in sorted(rt.paused.items()))
+        return None
+
     return Health({"broker": broker, "consumer_group": consumer_group, "storage": storage,
-                   "extract_pool": extract_pool, "rules": rules}, rt.metrics)
+                   "extract_pool": extract_pool, "rules": rules, "stages": stages}, rt.metrics)
 
 
 def publish_lag(app: faust.App, rt: Runtime) -> None:
