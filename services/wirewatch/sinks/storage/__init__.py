@@ -25,7 +25,7 @@ article instead of failing a whole batch; at news volumes (hundreds per minute) 
 nothing.
 
 Errors from asyncpg/sqlite are translated here and nowhere else: connection trouble becomes
-``TransientError("storage_unavailable")``, data the database refuses becomes
+``Unavailable("storage_unavailable")`` (the stage pauses and waits), data the database refuses becomes
 ``PermanentError("storage_rejected")``. Our own timestamps (first_seen, updated_at, ...) are UTC;
 upstream strings (published, fetched_at) are stored verbatim.
 """

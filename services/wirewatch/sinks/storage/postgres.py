@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 from asyncpg.exceptions._base import DataError as _AsyncpgArgumentError  # not exported publicly
 
-from wirewatch.errors import PermanentError, TransientError, WirewatchError
+from wirewatch.errors import PermanentError, Unavailable, WirewatchError
 from wirewatch.sinks.storage.common import REJECTED, UNAVAILABLE, _Tx
 from wirewatch.sinks.storage.facade import Storage
 from wirewatch.sinks.storage.schema import _TABLES
@@ -34,14 +34,14 @@ def translate_postgres_error(exc: BaseException) -> WirewatchError | None:
         state = exc.sqlstate or ""
         detail = f"{type(exc).__name__} [{state}]: {exc}"
         if state[:2] in _PG_TRANSIENT_CLASSES or state in _PG_TRANSIENT_STATES:
-            return TransientError(UNAVAILABLE, detail)
+            return Unavailable(UNAVAILABLE, detail)
         return PermanentError(REJECTED, detail)
     if isinstance(exc, _AsyncpgArgumentError):  # client-side: a value asyncpg cannot encode
         return PermanentError(REJECTED, f"{type(exc).__name__}: {exc}")
     if isinstance(exc, asyncpg.InterfaceError | asyncpg.exceptions.InternalClientError):
-        return TransientError(UNAVAILABLE, f"{type(exc).__name__}: {exc}")  # connection/pool closed
+        return Unavailable(UNAVAILABLE, f"{type(exc).__name__}: {exc}")  # connection/pool closed
     if isinstance(exc, OSError | TimeoutError):
-        return TransientError(UNAVAILABLE, f"{type(exc).__name__}: {exc}")
+        return Unavailable(UNAVAILABLE, f"{type(exc).__name__}: {exc}")
     if isinstance(exc, UnicodeError):
         return PermanentError(REJECTED, f"{type(exc).__name__}: {exc}")
     return None
@@ -133,7 +133,7 @@ class PostgresStorage(Storage):
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[_Tx]:
         if self._pool is None:
-            raise TransientError(UNAVAILABLE, "storage is not started or already closed")
+            raise Unavailable(UNAVAILABLE, "storage is not started or already closed")
         try:
             async with self._pool.acquire(timeout=self._acquire_timeout) as conn, conn.transaction():
                 yield _PgTx(conn)

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiosqlite
 
-from wirewatch.errors import ConfigError, PermanentError, TransientError, WirewatchError
+from wirewatch.errors import ConfigError, PermanentError, Unavailable, WirewatchError
 from wirewatch.sinks.storage.common import REJECTED, UNAVAILABLE, _Tx
 from wirewatch.sinks.storage.facade import Storage
 from wirewatch.sinks.storage.schema import _TABLES
@@ -36,14 +36,14 @@ def translate_sqlite_error(exc: BaseException) -> WirewatchError | None:
         name = getattr(exc, "sqlite_errorname", None) or ""
         detail = f"{type(exc).__name__} [{name or 'no code'}]: {exc}"
         if name.startswith(_SQLITE_TRANSIENT) or (isinstance(exc, sqlite3.ProgrammingError) and "closed" in str(exc)):
-            return TransientError(UNAVAILABLE, detail)
+            return Unavailable(UNAVAILABLE, detail)
         if isinstance(exc, sqlite3.OperationalError) and not name:
             msg = str(exc).lower()
             if any(s in msg for s in ("locked", "busy", "unable to open", "disk i/o", "full")):
-                return TransientError(UNAVAILABLE, detail)
+                return Unavailable(UNAVAILABLE, detail)
         return PermanentError(REJECTED, detail)
     if isinstance(exc, OSError | TimeoutError):
-        return TransientError(UNAVAILABLE, f"{type(exc).__name__}: {exc}")
+        return Unavailable(UNAVAILABLE, f"{type(exc).__name__}: {exc}")
     if isinstance(exc, UnicodeError | OverflowError):  # e.g. an int beyond 64 bits
         return PermanentError(REJECTED, f"{type(exc).__name__}: {exc}")
     return None
@@ -159,7 +159,7 @@ class SqliteStorage(Storage):
         async with self._lock:
             conn = self._conn
             if conn is None:
-                raise TransientError(UNAVAILABLE, "storage is not started or already closed")
+                raise Unavailable(UNAVAILABLE, "storage is not started or already closed")
             try:
                 await conn.execute("BEGIN IMMEDIATE")
                 try:
