@@ -116,10 +116,10 @@ async def test_a_feed_disallowed_by_robots_is_a_failing_source_never_a_crash(pub
         h = Harness([blocked, moved, allowed], client, Politeness(s))
 
         first = await h.poller.poll_once(blocked)
-        assert (first.outcome, first.reason, first.delay) == ("error", "robots_disallowed", 300)
+        assert (first.outcome, first.reason) == ("error", "robots_disallowed") and 150 <= first.delay <= 300
         h.now += timedelta(seconds=first.delay)
         second = await h.poller.poll_once(blocked)  # backs off like any failing source
-        assert (second.reason, second.delay) == ("robots_disallowed", 600)
+        assert second.reason == "robots_disallowed" and 300 <= second.delay <= 600
         st = await h.poller.state_of(blocked)
         assert st.error_count == 2 and st.last_error.startswith("robots_disallowed: ")
         assert h.metric("wirewatch_source_consecutive_errors", source="blocked") == 2
@@ -164,7 +164,7 @@ async def test_a_retry_after_on_the_feed_pauses_article_fetches_of_the_host(publ
     async with build_client(s) as client:
         h = Harness([feed], client, polite)
         result = await h.poller.poll_once(feed)
-        assert (result.outcome, result.reason, result.delay) == ("error", "http_status", 300)
+        assert (result.outcome, result.reason) == ("error", "http_status") and 150 <= result.delay <= 300
         with pytest.raises(TransientError) as e:
             await fetch(publisher.url("/story/e1"), client, s, polite)
     assert e.value.reason == "host_busy" and e.value.retry_after == pytest.approx(120)

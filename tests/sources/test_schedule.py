@@ -57,13 +57,14 @@ def test_retry_after_forms():
 
 
 def test_errors_back_off_exponentially_and_never_stop():
-    delays = [error_delay(n, 300, B, None, NOW) for n in range(1, 10)]
-    assert delays[:4] == [300, 600, 1200, 2400]
-    assert delays == sorted(delays) and delays[-1] == B.backoff_max
-    # the ten-thousandth failure still has a next try, at the ceiling
-    assert error_delay(10_000, 300, B, None, NOW) == B.backoff_max
+    # Doubling ceilings with full jitter (retry.backoff): each delay lies in [ceiling / 2, ceiling].
+    for n, ceiling in enumerate([300, 600, 1200, 2400], start=1):
+        assert all(ceiling / 2 <= error_delay(n, 300, B, None, NOW) <= ceiling for _ in range(20))
+    # the ten-thousandth failure still has a next try, near the ceiling
+    assert all(B.backoff_max / 2 <= error_delay(10_000, 300, B, None, NOW) <= B.backoff_max for _ in range(20))
 
 
 def test_error_backoff_honours_retry_after_up_to_the_ceiling():
-    assert error_delay(1, 300, B, {"Retry-After": "7200"}, NOW) == 7200
+    assert error_delay(1, 300, B, {"Retry-After": "7200"}, NOW) == 7200  # a floor above the backoff
+    assert 150 <= error_delay(1, 300, B, {"Retry-After": "10"}, NOW) <= 300  # never sooner than the backoff
     assert error_delay(1, 300, B, {"Retry-After": "999999"}, NOW) == B.backoff_max

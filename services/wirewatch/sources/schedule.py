@@ -3,7 +3,7 @@
 A healthy source is polled every `interval` seconds unless the publisher asks for less often
 (RSS ``<ttl>``, ``Cache-Control: max-age``, ``Expires``, ``Retry-After``); the answer is always
 clamped to ``[min_interval, max_interval]`` so neither a wrong header nor a typo in the settings
-can make us hammer a site or forget it. A failing source backs off exponentially up to
+can make us hammer a site or forget it. A failing source backs off exponentially (with jitter) up to
 ``backoff_max`` and keeps being polled at that pace for as long as it fails: it is never given up.
 """
 
@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..retry import Backoff, backoff
 from ..timeutil import parse_http_date, parse_retry_after, utc_now
 
 
@@ -95,12 +96,13 @@ def error_delay(
 ) -> float:
     """Seconds until the next try of a source that failed `error_count` times in a row.
 
-    Doubles from `interval` per failure, capped at `backoff_max` (so the thousandth failure waits
-    as long as the tenth); a Retry-After from the server is honoured up to the same cap.
+    The one backoff of wirewatch (retry.backoff): doubling from `interval` per failure, capped at
+    `backoff_max` (so the thousandth failure waits as long as the tenth), with full jitter so
+    sources that failed together (our own outage) do not all come back in the same second. A
+    Retry-After from the server is a floor, honoured up to the same cap.
     """
     now = now or utc_now()
-    exponent = min(max(error_count, 1) - 1, 32)  # 2**32 * anything already exceeds any cap
-    delay = interval * (2.0**exponent)
+    delay = backoff(error_count, Backoff(interval, bounds.backoff_max))
     asked = retry_after(headers or {}, now)
     if asked is not None:
         delay = max(delay, asked)
