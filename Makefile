@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wirewatch needs Python 3.11+")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing wirewatch and its dependencies into $(VENV) ..."
-	@$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[embedded,demo,test]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)

@@ -32,7 +32,8 @@ def _embedded_address_file(settings: Settings) -> Path:
 
 def start_embedded_broker(settings: Settings):
     """Start the broker `make run` uses; returns it (started). Its address is written for `submit`."""
-    from .broker import KafkaBroker, TansuBroker, ensure_kafka_jars
+    from .broker import BrokerError, KafkaBroker, TansuBroker, ensure_kafka_jars
+    from .broker.tansu import find_tansu
 
     base = (settings.data_dir / "broker").resolve()
     base.mkdir(parents=True, exist_ok=True)
@@ -41,7 +42,10 @@ def start_embedded_broker(settings: Settings):
         jars = ensure_kafka_jars(root / ".cache" / "kafka-jars", root / "deploy" / "kafka" / "pom.xml")
         broker = KafkaBroker(base / "kafka", jars_dir=jars)
     else:
-        broker = TansuBroker(base / "tansu")
+        try:
+            broker = TansuBroker(base / "tansu", binary=find_tansu())
+        except BrokerError as e:  # a production install (no `embedded` extra) asked for the embedded broker
+            raise ConfigError(f"{e}; or set WIREWATCH_BROKER to a Kafka cluster") from e
     print(f"starting embedded {settings.embedded_broker} broker ...", file=sys.stderr)
     broker.start()
     _embedded_address_file(settings).write_text(broker.bootstrap)
@@ -171,7 +175,13 @@ def cmd_fetch(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from .demo.run import run_demo
+    try:
+        from .demo.run import run_demo
+    except ModuleNotFoundError as e:
+        if not (e.name or "").startswith("wirewatch.demo"):
+            raise
+        raise ConfigError("the demo is not part of this install (the production image leaves it out): "
+                          "run `make demo` in a checkout, or pip install 'wirewatch[demo]'") from e
 
     try:
         return asyncio.run(run_demo(settings, timeout=args.timeout, serve=not args.exit))

