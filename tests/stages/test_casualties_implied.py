@@ -58,6 +58,13 @@ CASES = [
      "The vigil was for a 19-year-old who was killed on Saturday.", 0, 5),
     ("A woman was shot in the arm on Oak Street. Just last week, a man was shot and killed on the same corner.", 0, 1),
     ("A clerk was wounded on Pine Street. The shooting follows a robbery on Friday that left a guard dead.", 0, 1),
+    ("Residents said the feud began after a man was shot dead near the bakery. Two teens were wounded on Thursday.", 0, 2),
+    ("The death of Paul Avery led to a new curfew the next year. A woman was shot in the leg on Sunday.", 0, 1),
+    ("A vigil following that deadly shooting drew a crowd. Three people were wounded on Friday.", 0, 3),
+    ("2009: A guard is shot to death outside a museum.\nA clerk was wounded in a robbery on Monday.", 0, 1),
+    # A year-to-date statistic and a report taken back are no toll.
+    ("So far in 2026, at least 52 people have been killed in the county, records show. A man was wounded on Friday.", 0, 1),
+    ("Early reports said a man had died in the crash, but that proved to be incorrect. Four people were hurt.", 0, 4),
     # A self-inflicted wound that nobody died of is no death.
     ("The suspect arrived at the hospital with a self-inflicted gunshot wound to the foot.", 0, 0),
 ]

@@ -26,7 +26,8 @@ How a figure is read (``count`` is what we report, ``min``/``max`` what the word
     "a man was shot dead"     count 1 (a/an count only before a singular victim noun; in languages
                               without articles a bare singular after the verb: "قتل رجل")
 
-Not read as figures: negations ("no one was hurt"), hypotheticals ("could kill thousands"), ages,
+Not read as figures: negations ("no one was hurt"), hypotheticals ("could kill thousands"), reports
+taken back ("early reports said one died, but that proved to be incorrect"), ages,
 dates, times, street numbers, units, and tolls of other, older events the article recalls ("in 2019,
 40 died", "the deadliest since 2015, when 40 died", "since the war began, 40,000 have died").
 
@@ -89,6 +90,8 @@ def scan(text: str, language: str | None = None, published_year: int | None = No
         sent = norm[start:end]
         if lex.aggregate_re is not None and lex.aggregate_re.search(sent):
             continue  # "10 killed in separate shootings across the city": a sum of other incidents
+        if lex.retraction_re is not None and lex.retraction_re.search(sent):
+            continue  # "early reports said one died, but that proved to be incorrect"
         found = _sentence_mentions(sent, start, end, lex, year)
         for m in found:
             # Evidence is the original sentence (original digits), offsets are the same.

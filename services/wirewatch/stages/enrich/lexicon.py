@@ -92,6 +92,8 @@ class Lexicon:
         plural = data.get("aggregate_nouns", [])
         agg_src = "|".join(x for x in (_alt(agg) if agg else "", rf"(?<![\w-]){_alt(plural)}" if plural else "") if x)
         self.aggregate_re = re.compile(agg_src, re.IGNORECASE) if agg_src else None
+        retractions = data.get("retractions", [])
+        self.retraction_re = re.compile(_alt(retractions), re.IGNORECASE) if retractions else None
         self.label_phrase_re = re.compile(rf"{_alt(data.get('label_phrases', []))}\s*$", re.IGNORECASE)
         counters = data.get("counters", [])
         self.labels |= {w.lower() for w in counters}  # "Image 10": the counter itself
@@ -218,9 +220,10 @@ class Lexicon:
         # Languages that write the day first ("du 13 novembre 2015") say so; English keeps "March 12,
         # 2024" only, so that a bare "on 12 March 2024" in an undated text stays the event's own date.
         day_first = r"(?:\d{1,2}\w{0,2}\s+(?=" + _alt(self.months) + r"))?" if bg.get("day_first_dates") else ""
+        # A year after a preposition ("in 2019"), or heading a timeline's entry ("1993: a doctor is shot").
         self.year_re = re.compile(
             rf"{_alt(bg.get('year_prepositions', []), pre)}\s+(?:{day_first}(?:{_alt(self.months)}\.?\s+)?(?:\d{{1,2}},?\s+)?)"
-            rf"(?P<year>(?:19|20)\d\d)(?!\d)", f,
+            rf"(?P<year>(?:19|20)\d\d)(?!\d)|(?<![\w,.])(?P<entry>(?:19|20)\d\d):(?!\d)", f,
         )
         # Victim groups listed as one toll: "3 soldiers and 5 civilians", "3 soldats et 5 civils",
         # "3 جنود و5 مدنيين" (a conjunction that is a clitic may be glued to the next figure).

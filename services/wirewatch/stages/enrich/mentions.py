@@ -331,7 +331,7 @@ def _background(sent: str, qs: int, qe: int, lex: Lexicon, year: int) -> bool:
         if lex.background_re.search(part):
             return True
         for y in lex.year_re.finditer(part):
-            if int(y.group("year")) < year:
+            if int(y.group("year") or y.group("entry")) < year:
                 return True
     return False
 
