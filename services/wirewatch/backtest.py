@@ -19,6 +19,7 @@ from .settings import Settings
 from .sinks.storage import open_storage
 from .stages import route, throttle
 from .stages import story as story_core
+from .timeutil import iso
 
 
 @dataclass
@@ -75,7 +76,7 @@ def replay(rules: list[route.Rule], articles: Iterable[dict], window: timedelta 
             continue
         report.matched += 1
         at = _stamp(article.get("first_seen") or article.get("fetched_at"))
-        raised_at = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        raised_at = iso(at)
         since = story_core.view(article).at - window
         candidates = [s for s in stories if s.last_at >= since or s.member(article["canonical_url"])]
         d = route.decide(article, matched, candidates, raised_at, window)

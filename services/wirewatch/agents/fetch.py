@@ -12,7 +12,6 @@ by way of its alias reports the redirect chain stored with the alias, followed b
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 from ..errors import Rejected
 from ..runtime import Runtime
@@ -20,6 +19,7 @@ from ..stages import dedupe
 from ..stages import article as article_core
 from ..stages import fetch as fetch_core
 from ..stages.politeness import Politeness
+from ..timeutil import utc_now
 from .runner import Core, Emit, utcnow
 
 
@@ -31,7 +31,7 @@ def make_core(rt: Runtime) -> Core:
         # A fresh alias whose article is stored ends here as filtered "duplicate" (stages/dedupe.py).
         ttl = rt.settings.sources.alias_ttl
         alias = await dedupe.lookup(rt.storage, link["url"], ttl)
-        decision = dedupe.decide(link["url"], alias, datetime.now(UTC), link["link_id"])
+        decision = dedupe.decide(link["url"], alias, utc_now(), link["link_id"])
         page = await fetch_core.fetch(decision.fetch_url, rt.http, rt.settings.fetch, politeness)
         known = {
             "link_id": link["link_id"], "source": link["source"], "url": link["url"],

@@ -15,17 +15,16 @@ by sending it with ``endsAt`` now.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import orjson
 
+from ..timeutil import iso
 from . import http_errors
 from .render import message_id, render, subject
 from .webhook import target_of
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return iso()
 
 
 def am_alert(message: dict) -> dict:
