@@ -295,6 +295,24 @@ def test_a_byline_date_is_read_when_the_metadata_states_none():
     assert extract(html, "https://quayside-post.example/news/ferry").published == "2024-03-05"
 
 
+def test_a_date_in_a_note_on_a_change_to_the_page_dates_the_page():
+    note = "Editor's note: on March 5, 2024, we added the names of the crew and the port's statement."
+    html = page([*BODY, note])
+    assert extract(html, "https://quayside-post.example/news/ferry").published == "2024-03-05"
+
+
+def test_json_ld_that_trafilatura_cannot_walk_leaves_the_meta_tags_and_says_why(monkeypatch, caplog):
+    def trips(tree, doc):
+        raise TypeError("unexpected list")
+
+    monkeypatch.setattr(extract_meta, "extract_meta_json", trips)
+    html = page(BODY).replace("<head>", "<head><meta property='og:title' content='Ferry capsizes'>")
+    with caplog.at_level("INFO", logger="wirewatch.stages.extract_meta"):
+        meta = extract_meta.read_metadata(extract_module.trafilatura.load_html(html), URL)
+    assert meta.title
+    assert "JSON-LD" in caplog.text and "TypeError: unexpected list" in caplog.text
+
+
 def _passes_returning(monkeypatch, texts: dict[bool, str]):
     # The precision passes find only a teaser (as on pages whose article container holds the first
     # part); the default mode's wider net finds the whole story. Which one a page gets is decided here.

@@ -9,6 +9,7 @@ which nothing here reads. Pure and picklable, like the rest of the stage.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 
@@ -44,9 +45,15 @@ _BYLINE_DATE = re.compile(
 )
 _MONTHS = ("january february march april may june july august september october november december").split()
 
+# A line that notes a change to the page ("Editor's note: On May 6, 2025, I added ...", "Update:
+# ...") dates the page, not the events it tells: a date in it is no event's date.
+_UPDATE_NOTE = re.compile(r"^\W*(editor'?s\s+note|updated?|update\s+note|note)\b", re.IGNORECASE)
+
 _LANG_TAG = re.compile(r"^\s*([A-Za-z]{2})(?:$|[-_])")
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +76,8 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
         doc.author = None  # a one-word "author" is a handle or the site's name far more often than a person
     try:
         doc = extract_meta_json(tree, doc)
-    except Exception:  # trafilatura's JSON-LD walk trips on odd but valid JSON; the meta tags still stand
-        pass
+    except Exception as e:  # trafilatura's JSON-LD walk trips on odd but valid JSON; the meta tags still stand
+        log.info("JSON-LD of %s not read, meta tags used alone: %s: %s", url, type(e).__name__, e)
     title = _headline(tree, doc.title or _title_element(tree) or extract_title(tree))
     author = doc.author or extract_author(tree)
     sitename = doc.sitename or extract_sitename(tree)
@@ -127,7 +134,8 @@ def _in_prose(date: str, body: str) -> bool:
     """Whether a sentence of ``body`` names the day ``date`` (YYYY-MM-DD): "... on 14 January 2019 ...".
 
     A short line that is the date and little more ("Nov 21, 2018", "Last updated: November 13,
-    2025") is the article's dateline, not prose, and does not count.
+    2025") is the article's dateline, not prose, and does not count; nor does a note on a change to
+    the page ("Editor's note: On May 6, 2025, I added ...").
     """
     try:
         year, month, day = date[:4], int(date[5:7]), int(date[8:10])
@@ -137,7 +145,8 @@ def _in_prose(date: str, body: str) -> bool:
     day_month = rf"(\b{day}(st|nd|rd|th)?\W{{1,3}}{name}\w*|\b{name}\w*\W{{1,3}}{day}(st|nd|rd|th)?\b)"
     named = re.compile(rf"{re.escape(date[:10])}|{day_month}\W{{1,3}}{year}\b", re.IGNORECASE)
     return any(
-        len(_WORD.findall(line)) > DATELINE_MAX_WORDS and named.search(line) for line in body.split("\n")
+        len(_WORD.findall(line)) > DATELINE_MAX_WORDS and not _UPDATE_NOTE.match(line) and named.search(line)
+        for line in body.split("\n")
     )
 
 
