@@ -62,3 +62,11 @@ async def test_the_group_naming_our_product_token_applies(agent, allowed):
     robots = b"User-agent: *\nAllow: /\n\nUser-agent: wirewatch\nDisallow: /live/\n"
     got = await verdicts(robots, ["/live/x"], SETTINGS.model_copy(update={"user_agent": agent}))
     assert got == {"/live/x": allowed}
+
+
+async def test_only_the_first_500_kib_count():
+    # RFC 9309 2.5: a crawler may stop parsing after 500 KiB; a rule past it is never read.
+    padding = b"# nothing to see here, just a long robots.txt comment line\n" * 9_000  # ~530 KB
+    robots = b"User-agent: *\nDisallow: /early/\n" + padding + b"Disallow: /late/\n"
+    got = await verdicts(robots, ["/early/a", "/late/a"])
+    assert got == {"/early/a": False, "/late/a": True}
