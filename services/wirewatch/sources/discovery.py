@@ -14,13 +14,13 @@ import lxml.html
 from lxml import etree
 
 FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
-_ANCHOR = re.compile(r"(^|/)(rss|feed|feeds|atom)(\.xml)?/?$|\.(rss|atom)$|(rss|atom|feed)\.xml$", re.I)
-_COMMENTS = re.compile(r"comment", re.I)
+_ANCHOR = re.compile(r"(^|/)(rss|feed|feeds|atom)(\.xml)?/?$|\.(rss|atom)$|(rss|atom|feed)\.xml$", re.IGNORECASE)
+_COMMENTS = re.compile(r"comment", re.IGNORECASE)
 
 
 def discover_feeds(html: bytes | str, base_url: str) -> list[str]:
     """Absolute http(s) feed URLs advertised by the page, deduplicated, best first."""
-    if not html or not (html.strip() if isinstance(html, str) else html.strip()):
+    if not html or not html.strip():
         return []
     try:
         doc = lxml.html.document_fromstring(html)

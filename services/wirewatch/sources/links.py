@@ -7,6 +7,7 @@ Pure helpers here; the feed poller, `wirewatch submit` and `POST /links` all bui
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from ..errors import InvalidMessage
 from ..timeutil import iso
@@ -14,7 +15,7 @@ from ..timeutil import iso
 MAX_URL = 8192
 
 
-def make_link(url: str, source: str, title: str | None = None) -> dict:
+def make_link(url: str, source: str, title: str | None = None) -> dict[str, Any]:
     """A link message for `url`; InvalidMessage when the URL is empty or absurdly long."""
     url = (url or "").strip()
     if not url:

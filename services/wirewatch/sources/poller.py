@@ -91,7 +91,7 @@ class SourceState:
     seen: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "SourceState":
+    def from_row(cls, row: dict[str, Any]) -> SourceState:
         return cls(**{k: row[k] for k in cls.__dataclass_fields__ if k in row and row[k] is not None})
 
     def to_row(self) -> dict[str, Any]:
@@ -119,7 +119,7 @@ class _Item:
     key: str  # what the seen set remembers
 
 
-def make_stale_alert(source: Source, since: datetime, now: datetime, last_error: str = "") -> dict:
+def make_stale_alert(source: Source, since: datetime, now: datetime, last_error: str = "") -> dict[str, Any]:
     """The alert (schemas/alert.schema.json, kind source_stale) for a source silent since `since`.
 
     The id hashes the source and the start of the silence, so one stale episode is one alert, however
@@ -152,11 +152,11 @@ class SourcePoller:
         sources: list[Source],
         http: httpx.AsyncClient,
         storage: StateStore | None,
-        submit: Callable[[dict], Awaitable[None]],
+        submit: Callable[[dict[str, Any]], Awaitable[None]],
         metrics: Metrics,
         settings: SourceSettings,
         *,
-        alert: Callable[[dict], Awaitable[None]] | None = None,
+        alert: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
         max_bytes: int | None = None,
         fetch: FetchSettings | None = None,
         user_agent: str | None = None,
@@ -225,7 +225,7 @@ class SourcePoller:
             state.last_error = ""
         except asyncio.CancelledError:
             raise
-        except Exception as e:  # noqa: BLE001 - a source's failure must never stop its loop
+        except Exception as e:  # a source's failure must never stop its loop
             reason, detail = (e.reason, e.detail) if isinstance(e, StageError) else ("internal_error", repr(e))
             if not isinstance(e, StageError):
                 log.exception("%s: unexpected error while polling", self.key(source))

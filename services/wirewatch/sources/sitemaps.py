@@ -59,7 +59,7 @@ def parse_date(value: str | None) -> datetime | None:
     return parse(value)
 
 
-_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, recover=True, remove_comments=True, huge_tree=False)
+_PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "recover": True, "remove_comments": True, "huge_tree": False}
 
 
 def _local(el: etree._Element) -> str:
@@ -118,7 +118,7 @@ def recent(entries: list[SitemapEntry], now: datetime, max_age: float, limit: in
     huge undated archive sitemap cannot crowd out the day's news.
     """
     cutoff = now - timedelta(seconds=max_age)
-    dated = sorted((e for e in entries if e.published and e.published >= cutoff), key=lambda e: e.published)
+    dated = sorted((e for e in entries if e.published and e.published >= cutoff), key=lambda e: e.published or cutoff)
     undated = [e for e in entries if e.published is None]
     keep = dated[-limit:]
     return keep + undated[: max(0, limit - len(keep))]

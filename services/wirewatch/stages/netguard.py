@@ -224,7 +224,8 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
 
 class _Releasing(httpx.AsyncByteStream):
     def __init__(self, stream: typing.Any, release: Callable[[], None]) -> None:
-        self._stream, self._release = stream, release
+        self._stream = stream
+        self._release: Callable[[], None] | None = release
 
     async def __aiter__(self) -> typing.AsyncIterator[bytes]:
         async for chunk in self._stream:

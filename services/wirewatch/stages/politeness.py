@@ -72,7 +72,7 @@ class RobotsTxt:
     expires: float
     detail: str = ""
     reason: str = ""  # the GET's reason when it failed (the same as any other GET's for that failure)
-    loading: asyncio.Future | None = field(default=None, repr=False)
+    loading: asyncio.Future[RobotsTxt] | None = field(default=None, repr=False)
 
 
 def host_of(url: str | httpx.URL) -> str:
@@ -210,7 +210,7 @@ class Politeness:
         if entry is not None and entry.expires > self.clock():
             self._robots.move_to_end(origin)
             return entry
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[RobotsTxt] = asyncio.get_running_loop().create_future()
         placeholder = RobotsTxt(None, 0.0, "being fetched", loading=future)
         self._robots[origin] = placeholder
         try:
