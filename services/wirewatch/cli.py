@@ -6,6 +6,7 @@
     wirewatch demo           the whole pipeline offline against the bundled sample news site
     wirewatch settings       print the effective settings (secrets masked)
     wirewatch rules test F   which stored articles the rules file F would have alerted on, and why
+    wirewatch deadletter list|show|replay   dead letters by stage and reason; put them back (docs/operations.md)
 """
 
 from __future__ import annotations
@@ -212,6 +213,58 @@ def cmd_rules_test(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deadletter(settings: Settings, args: argparse.Namespace) -> int:
+    from . import deadletter as dl
+
+    flt = dl.Filter.parse(args.stage, args.reason, args.since, args.until, args.link_id,
+                          include_settled=args.include_settled)
+    letters = asyncio.run(dl.load(settings, bootstrap_of(settings), flt))
+    if args.deadletter_command == "list":
+        rows = dl.counts(letters)
+        if args.json:
+            for row in rows:
+                print(orjson.dumps(row).decode())
+        else:
+            for row in rows:
+                print(f"{row['count']:>8}  {row['stage']:<10} {row['reason']}")
+            expired = sum(letter.source == "outcome" for letter in letters)
+            print(f"{len(letters):>8}  dead letters" + (f" ({expired} known only from storage: the topic's copy expired)"
+                                                        if expired else ""))
+        return 0
+    if args.deadletter_command == "show":
+        wanted = [letter for letter in letters if args.which in (letter.link_id, letter.where)]
+        if not wanted:
+            print(f"wirewatch: no dead letter with link id or partition/offset {args.which!r}", file=sys.stderr)
+            return 1
+        print(orjson.dumps(wanted[-1].as_dict(), option=orjson.OPT_INDENT_2, default=str).decode())
+        return 0
+    report = asyncio.run(dl.replay(settings, bootstrap_of(settings), letters, dry_run=args.dry_run))
+    print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+    return 0
+
+
+def _deadletter_parser(sub) -> None:
+    d = sub.add_parser("deadletter", help="list, show and replay dead letters").add_subparsers(
+        dest="deadletter_command", required=True)
+    for name, text in (("list", "dead letters by stage and reason"), ("show", "one dead letter, as JSON"),
+                       ("replay", "put dead-lettered items back on the input of the stage that failed them")):
+        c = d.add_parser(name, help=text)
+        if name == "show":
+            c.add_argument("which", help="a link id, or PARTITION/OFFSET on the dead-letter topic")
+        c.add_argument("--stage", action="append", default=[], help="only this stage (repeatable)")
+        c.add_argument("--reason", action="append", default=[], help="only this reason (repeatable)")
+        c.add_argument("--since", help="letters from this time: ISO 8601 or a duration back from now (6h, 2d)")
+        c.add_argument("--until", help="letters before this time (same forms)")
+        c.add_argument("--link-id", action="append", default=[], help="only this link id (repeatable)")
+        c.add_argument("--include-settled", action="store_true",
+                       help="also links stored or filtered since they were dead-lettered")
+        if name == "list":
+            c.add_argument("--json", action="store_true", help="one JSON object per (stage, reason)")
+        if name == "replay":
+            c.add_argument("--dry-run", action="store_true", help="say what would be replayed; send nothing")
+        c.set_defaults(fn=cmd_deadletter)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wirewatch", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -236,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     rt.add_argument("file", help="a rules file (same format as rules_file)")
     rt.add_argument("--json", action="store_true", help="one JSON object per line instead of text")
     rt.set_defaults(fn=cmd_rules_test)
+    _deadletter_parser(sub)
     return p
 
 

@@ -1,0 +1,308 @@
+"""Dead letters for operators: `wirewatch deadletter list|show|replay`.
+
+In:  the dead-letter topic (every letter with the full message that failed, its stage, reason and
+     the topic it was read from) and the `link_outcomes` rows in storage (one per link; they outlive
+     the topic's retention but hold only the link's id, URL, stage and reason).
+Out: counts by stage and reason, one letter as JSON, or the failed items put back on the input
+     topic of the stage that failed them.
+
+Why both sources: the topic keeps what a replay needs (an alert, an enriched article), but only for
+its retention (7 days by default on Kafka); storage keeps every link's outcome forever. A letter
+still on the topic is replayed as it was; a link whose letter has expired is replayed from its
+outcome row as a fresh link message (same `link_id`), which redoes it from fetch.
+
+Replay is idempotent, so running it twice (or while a first replay is still being worked) stores no
+article twice and sends no alert twice: articles are upserted on the canonical URL, one outcome row
+per `link_id`, the route stage raises the same alert ids for the same story, and the delivery ledger
+skips a channel that already has an alert. Items whose link has since been stored or filtered are
+not sent again at all (`already_settled`). Letters nested by an older outcomes stage (a letter about
+a letter) are unwrapped to the first stage and reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Iterable
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from . import contract
+from .api.params import _time as parse_when  # ISO 8601 or a duration back from now: 90s, 30m, 6h, 2d
+from .errors import BadRequest, ConfigError, InvalidMessage
+from .settings import Settings
+from .stages.story import parse_time
+from .topics import TOPICS
+
+# The stages whose every item is a link: its outcome row says whether it was settled since.
+LINK_STAGES = ("fetch", "enrich", "store", "outcomes")
+
+# The key each topic's messages carry (schemas/README.md): same key, same partition, same order.
+KEY_FIELD = {"link": "url", "article": "canonical_url", "enriched": "canonical_url", "alert": "alert_id",
+             "filtered": "link_id", "deadletter": "link_id"}
+
+
+@dataclass
+class Letter:
+    """One dead letter as an operator sees it: the first stage and reason, where it was read."""
+
+    stage: str
+    reason: str
+    detail: str
+    topic: str
+    payload: Any
+    link_id: str | None
+    url: str | None
+    at: str
+    source: str = "topic"  # "topic" (a letter on the dead-letter topic) or "outcome" (a row in storage)
+    where: str = ""  # partition/offset on the dead-letter topic
+    nested: int = 0  # letters about letters unwrapped to reach this one
+    outcome: str | None = None  # the link's outcome row now, when there is one
+    raw: dict = field(default_factory=dict)
+
+    @property
+    def ident(self) -> str:
+        """What one failed item is: a letter read twice (a crash, a replay that failed again) is one."""
+        if self.link_id:
+            return f"{self.stage}:{self.link_id}:{_digest(self.payload) if self.stage == 'alert' else ''}"
+        return f"{self.stage}:{_digest(self.payload)}"
+
+    def as_dict(self) -> dict:
+        out = {k: getattr(self, k) for k in ("stage", "reason", "detail", "topic", "link_id", "url", "at", "source",
+                                             "where", "nested", "outcome")}
+        out["payload"] = self.payload
+        return out
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(orjson.dumps(value, default=str, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+def from_record(value: bytes, where: str = "") -> Letter | None:
+    """A dead-letter topic record -> a Letter (the innermost when letters are nested); None if unreadable."""
+    try:
+        letter = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(letter, dict) or "stage" not in letter:
+        return None
+    outer, nested = letter, 0
+    while _is_letter(letter.get("payload")):
+        letter, nested = letter["payload"], nested + 1
+    return Letter(
+        stage=str(letter.get("stage")), reason=str(letter.get("reason")), detail=str(letter.get("detail") or ""),
+        topic=str(letter.get("topic") or ""), payload=letter.get("payload"),
+        link_id=letter.get("link_id") or outer.get("link_id"), url=letter.get("url") or outer.get("url"),
+        at=str(outer.get("at") or ""), where=where, nested=nested, raw=outer,
+    )
+
+
+def _is_letter(value: Any) -> bool:
+    return isinstance(value, dict) and {"stage", "reason", "topic", "payload"} <= value.keys()
+
+
+def from_outcome(row: dict) -> Letter:
+    return Letter(stage=row["stage"], reason=row["reason"], detail=row.get("detail") or "", topic="",
+                  payload=None, link_id=row["link_id"], url=row.get("url") or None, at="", source="outcome",
+                  outcome=row["outcome"])
+
+
+@dataclass
+class Filter:
+    stages: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    link_ids: tuple[str, ...] = ()
+    include_settled: bool = False
+
+    @classmethod
+    def parse(cls, stages: Iterable[str] = (), reasons: Iterable[str] = (), since: str | None = None,
+              until: str | None = None, link_ids: Iterable[str] = (), include_settled: bool = False) -> "Filter":
+        now = datetime.now(UTC)
+        try:
+            t0 = parse_when("since", since, now) if since else None
+            t1 = parse_when("until", until, now) if until else None
+        except BadRequest as e:
+            raise ConfigError(e.detail) from e
+        return cls(tuple(stages), tuple(reasons), t0, t1, tuple(link_ids), include_settled)
+
+    def timed(self) -> bool:
+        return self.since is not None or self.until is not None
+
+    def keeps(self, letter: Letter) -> bool:
+        if self.stages and letter.stage not in self.stages:
+            return False
+        if self.reasons and letter.reason not in self.reasons:
+            return False
+        if self.link_ids and letter.link_id not in self.link_ids:
+            return False
+        if not self.include_settled and settled(letter):
+            return False
+        if self.timed():
+            at = parse_time(letter.at)
+            if at is None:  # an expired letter's outcome row carries no time: outside any range
+                return False
+            if (self.since and at < self.since) or (self.until and at >= self.until):
+                return False
+        return True
+
+
+def settled(letter: Letter) -> bool:
+    """The link was stored or filtered after it was dead-lettered (a redelivery, an earlier replay).
+    Only for link stages: a route or alert failure leaves the link's row at `stored`."""
+    return letter.stage in LINK_STAGES and letter.outcome in ("stored", "filtered")
+
+
+def merge(letters: list[Letter], outcomes: list[dict]) -> list[Letter]:
+    """The latest letter per failed item, each with its link's outcome now, plus the dead-lettered
+    outcome rows whose letter has left the topic (retention). Pure."""
+    by_link = {row["link_id"]: row for row in outcomes}
+    latest: dict[str, Letter] = {}
+    for letter in letters:
+        if letter.link_id in by_link:
+            letter.outcome = by_link[letter.link_id]["outcome"]
+        latest[letter.ident] = letter  # topic order per partition; a later copy wins
+    seen_links = {letter.link_id for letter in letters if letter.link_id}
+    for row in outcomes:
+        if row["outcome"] == "dead_lettered" and row["link_id"] not in seen_links and row.get("url"):
+            latest[f"outcome:{row['link_id']}"] = from_outcome(row)
+    return list(latest.values())
+
+
+def counts(letters: list[Letter]) -> list[dict]:
+    """Letters by (stage, reason), most first."""
+    c = Counter((letter.stage, letter.reason) for letter in letters)
+    return [{"stage": s, "reason": r, "count": n} for (s, r), n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+@dataclass
+class Replay:
+    """What a replay sends: one message on a stage's input topic."""
+
+    schema: str
+    topic: str
+    key: str | None
+    value: bytes
+
+
+class NotReplayable(Exception):
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+def plan(letter: Letter, settings: Settings, now: str) -> Replay:
+    """The message that puts `letter`'s item back at the stage that failed it. Pure.
+
+    The letter's own payload goes back on the topic it was read from; when that payload is gone
+    (an expired letter, or only an excerpt of an oversize message was kept) a link with the same
+    `link_id` goes on the links topic, which redoes the item from fetch."""
+    schema_of = {settings.topic(name): schema for schema, name in TOPICS.items()}
+    schema = schema_of.get(letter.topic)
+    if schema and schema != "deadletter" and isinstance(letter.payload, dict):
+        try:
+            value = contract.encode(schema, letter.payload)
+        except InvalidMessage:
+            value = None
+        if value is not None:
+            key = letter.payload.get(KEY_FIELD[schema])
+            return Replay(schema, letter.topic, key if isinstance(key, str) else None, value)
+    if letter.reason == "invalid_message":
+        raise NotReplayable("invalid_message: the message breaks its schema; fix its producer and submit it again")
+    if letter.stage not in LINK_STAGES and letter.source == "topic":
+        raise NotReplayable(f"no {letter.topic or 'input'} message to replay (the letter kept no valid payload)")
+    if not (letter.link_id and letter.url):
+        raise NotReplayable("neither a valid payload nor a link id and URL to start over from")
+    link = {"link_id": letter.link_id, "url": letter.url, "source": "replay", "submitted_at": now}
+    try:
+        return Replay("link", settings.topic("links"), letter.url, contract.encode("link", link))
+    except InvalidMessage as e:
+        raise NotReplayable(f"cannot rebuild its link: {e.detail}") from e
+
+
+# -- the side that talks to Kafka and storage --------------------------------------------------
+
+
+async def read_letters(bootstrap: str, topic: str, timeout: float = 60.0) -> list[Letter]:
+    """Every letter on the dead-letter topic now, partition by partition in offset order. Reads
+    without a consumer group: nothing is committed, the workers' group is not disturbed."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+                                auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        parts = await consumer._client.fetch_all_metadata()  # noqa: SLF001 - metadata for one topic
+        tps = [TopicPartition(topic, p) for p in sorted(parts.partitions_for_topic(topic) or ())]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        begin = await consumer.beginning_offsets(tps)
+        end = await consumer.end_offsets(tps)
+        for tp in tps:
+            consumer.seek(tp, begin[tp])
+        remaining = {tp for tp in tps if end[tp] > begin[tp]}
+        out: list[Letter] = []
+        deadline = time.monotonic() + timeout
+        while remaining:
+            if time.monotonic() > deadline:
+                raise ConfigError(f"reading {topic} took more than {timeout:.0f} s; is the broker up?")
+            batch = await consumer.getmany(*remaining, timeout_ms=500)
+            for tp, records in batch.items():
+                for r in records:
+                    if r.offset < end[tp]:
+                        letter = from_record(r.value, f"{tp.partition}/{r.offset}")
+                        if letter is not None:
+                            out.append(letter)
+                    if r.offset >= end[tp] - 1:
+                        remaining.discard(tp)
+            for tp in list(remaining):  # compacted or deleted offsets at the end: nothing more to read
+                if await consumer.position(tp) >= end[tp]:
+                    remaining.discard(tp)
+        return out
+    finally:
+        await consumer.stop()
+
+
+async def load(settings: Settings, bootstrap: str, flt: Filter) -> list[Letter]:
+    """The letters `flt` keeps: topic and storage merged (see `merge`)."""
+    from .sinks.storage import open_storage
+
+    letters = await read_letters(bootstrap, settings.topic("deadletter"))
+    storage = open_storage(settings.resolved_storage_url)
+    await storage.start()
+    try:
+        outcomes = [dict(row) for row in await storage.outcomes()]
+    finally:
+        await storage.close()
+    return [letter for letter in merge(letters, outcomes) if flt.keeps(letter)]
+
+
+async def replay(settings: Settings, bootstrap: str, letters: list[Letter], dry_run: bool) -> dict:
+    """Send each letter's replay (see `plan`), awaiting the broker's ack for each; with `dry_run`
+    send nothing. Returns counts by stage and reason, and the letters that cannot be replayed."""
+    from .agents.runner import utcnow
+    from .sources.submit import _producer
+
+    now = utcnow()
+    planned: list[tuple[Letter, Replay]] = []
+    refused: list[dict] = []
+    for letter in letters:
+        try:
+            planned.append((letter, plan(letter, settings, now)))
+        except NotReplayable as e:
+            refused.append({"stage": letter.stage, "reason": letter.reason, "link_id": letter.link_id,
+                            "where": letter.where, "why": e.why})
+    if planned and not dry_run:
+        producer = await _producer(bootstrap, settings)
+        try:
+            for _, r in planned:
+                await producer.send_and_wait(r.topic, r.value, key=r.key.encode() if r.key else None)
+        finally:
+            await producer.stop()
+    by = Counter(f"{letter.stage}: {letter.reason} -> {r.topic}" for letter, r in planned)
+    return {"dry_run": dry_run, "replayed": len(planned), "not_replayable": len(refused),
+            "by_stage_reason": dict(sorted(by.items())), "refused": refused}
