@@ -67,6 +67,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         broker_heartbeat_interval=k.heartbeat_interval,
         broker_rebalance_timeout=k.rebalance_timeout,
         broker_commit_interval=k.commit_interval,
+        # Static membership: a restarted worker takes its partitions back without a rebalance
+        # (settings.KafkaSettings.group_instance_id); None keeps dynamic membership.
+        consumer_group_instance_id=k.instance_id(settings.web_port, settings.broker == "embedded"),
         web_enabled=settings.web_port > 0,
         web_host=settings.web_host,
         web_port=settings.web_port or 6066,  # faust validates the port even when web is off

@@ -237,6 +237,26 @@ class KafkaSettings(Strict):
         description="Seconds a consumer fetch may wait for records; Apache Kafka answers as soon as one arrives, "
                     "tansu only when the wait is over (the embedded tansu default uses 0.02)",
     )
+    group_instance_id: str = Field(
+        "auto",
+        description="Static group membership (KIP-345): a worker restarted under the same id gets its partitions back "
+                    "at once instead of after session_timeout, and the others do not stall. auto: <hostname>-<web_port> "
+                    "(unique per worker on a host) on Apache Kafka with the web server on; off: dynamic membership; "
+                    "anything else: the id itself (unique per worker, stable across its restarts)",
+    )
+
+    def instance_id(self, web_port: int, embedded: bool) -> str | None:
+        """The group.instance.id this worker joins with, or None for dynamic membership."""
+        value = self.group_instance_id.strip()
+        if value == "off" or not value:
+            return None
+        if value != "auto":
+            return value
+        if embedded or web_port <= 0:  # tansu: not tried with static members; no port: no unique id
+            return None
+        import socket
+
+        return f"{socket.gethostname()}-{web_port}"
 
 
 class Settings(BaseSettings):
