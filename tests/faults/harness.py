@@ -1,0 +1,298 @@
+"""The fault suite's harness, shared by `tests/faults/` and `benchmarks/bench_faults.py`: one run of
+the real pipeline (real Kafka, real PostgreSQL, the loopback fault site, an alert receiver counting
+by idempotency key, workers as real processes) with a fault injected while it works, measured from
+outside.
+
+    run = Run("kill", kafka.bootstrap, pg, tmp_path, site, receiver)
+    async with run:
+        w = run.start_worker(0)
+        links = await run.submit(urls)
+        await run.until_settled(fraction=0.3); w.kill(); run.fault_over(); run.start_worker(0)
+        result = await run.finish()        # waits for every outcome, then counts
+    result.check()                          # every link one outcome, nothing lost or twice, ...
+
+What `Result` counts is what `make bench-faults` prints per scenario.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from wirewatch.demo.receiver import AlertReceiver
+from wirewatch.sources.submit import submit_links
+from wirewatch.worker_process import WorkerProcess
+
+from tests.harness.pipeline import Outcomes, settings_of, worker_config
+
+from .site import FaultSite
+
+
+@dataclass
+class Result:
+    scenario: str
+    links_in: int
+    outcomes: int
+    stored: int
+    filtered: int
+    dead_lettered: int
+    reprocessed: int  # pages fetched again: work redone after a crash, a rebalance or a retry
+    articles: int
+    alerts_delivered: int  # deliveries the receiver accepted, repeats under one key included
+    alerts_distinct: int  # distinct idempotency keys
+    drain_s: float  # first link submitted -> every link has its outcome
+    recovery_s: float | None  # the fault over -> the first outcome (or alert delivered) after it
+    alerts_s: float | None  # first link submitted -> every expected alert delivered
+    stall_s: float  # the longest time without a new outcome while work was left
+    expected_articles: int = 0
+    expected_alerts: int = 0
+    bad_in: int = 0
+    bad_dead_lettered: int = 0
+    bad_without_reason: int = 0
+    missing: list[str] = field(default_factory=list)
+    unexpected_outcomes: dict[str, int] = field(default_factory=dict)
+    workers_alive: bool = True
+    rejoin_s: float | None = None  # a restarted worker: started -> its partitions assigned
+
+    def check(self) -> None:
+        """What every fault scenario must hold."""
+        assert not self.missing, f"{len(self.missing)} links without an outcome: {self.missing[:5]}"
+        assert not self.unexpected_outcomes, f"good links not stored: {self.unexpected_outcomes}"
+        assert self.articles == self.expected_articles, f"articles {self.articles} != {self.expected_articles}"
+        assert self.alerts_distinct == self.expected_alerts, f"alerts {self.alerts_distinct} != {self.expected_alerts}"
+        assert self.bad_dead_lettered == self.bad_in, f"bad messages dead-lettered {self.bad_dead_lettered} of {self.bad_in}"
+        assert self.bad_without_reason == 0, f"{self.bad_without_reason} dead letters without a reason"
+        assert self.workers_alive, "a worker died"
+
+    def row(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("missing")
+        out["missing"] = len(self.missing)
+        return out
+
+
+class Progress:
+    """Samples how many links have an outcome, to time recovery and stalls from outside."""
+
+    def __init__(self, db: Outcomes, link_ids: set[str], alerts: Any = None) -> None:
+        self.db, self.link_ids, self.alerts = db, link_ids, alerts
+        self.samples: list[tuple[float, int]] = []
+        self.alert_samples: list[tuple[float, int]] = []
+        self._task: asyncio.Task | None = None
+
+    async def count(self) -> int:
+        """Links with an outcome, plus alerts delivered: both are progress."""
+        done = sum(1 for r in await self.db.storage.outcomes() if r["link_id"] in self.link_ids)
+        return done + (len(self.alerts()) if self.alerts else 0)
+
+    def start(self) -> None:
+        async def sample() -> None:
+            while True:
+                try:
+                    if self.alerts:
+                        self.alert_samples.append((time.monotonic(), len(self.alerts())))
+                    self.samples.append((time.monotonic(), await self.count()))
+                except Exception:  # noqa: BLE001 - storage down in its own outage: no sample
+                    pass
+                await asyncio.sleep(0.25)
+
+        self._task = asyncio.create_task(sample())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def mark(self, at: float, n: int) -> None:
+        self.samples.append((at, n))
+        self.samples.sort()
+
+    def first_progress_after(self, t: float) -> float | None:
+        before = max((n for at, n in self.samples if at <= t), default=0)
+        return next((at - t for at, n in self.samples if at > t and n > before), None)
+
+    def reached(self, alerts: int) -> float | None:
+        """When `alerts` distinct alerts had arrived, or None."""
+        return next((at for at, n in self.alert_samples if n >= alerts), None)
+
+    def longest_stall(self, total: int) -> float:
+        """The longest time without progress once work had begun and before it was all done."""
+        longest, last_at, last_n = 0.0, None, 0
+        for at, n in self.samples:
+            if n != last_n:
+                last_at, last_n = at, n
+            elif last_at is not None and n < total:
+                longest = max(longest, at - last_at)
+        return longest
+
+
+class Run:
+    """One scenario's pipeline; workers are started and killed by the scenario."""
+
+    def __init__(self, name: str, bootstrap: str, postgres: Any, tmp: Path, site: FaultSite,
+                 receiver: AlertReceiver, **extra: Any) -> None:
+        self.name = name
+        self.tmp = tmp
+        self.site, self.receiver = site, receiver
+        self.bootstrap = bootstrap
+        self.storage_url = postgres.create_database(f"f_{name}_{uuid.uuid4().hex[:8]}")
+        extra.setdefault("fetch_concurrency", 16)
+        self.cfg = worker_config(bootstrap, self.storage_url, tmp, f"{name}{uuid.uuid4().hex[:6]}", [receiver.url],
+                                 **extra)
+        self.settings = settings_of(self.cfg)
+        self.workers: dict[int, WorkerProcess] = {}
+        self.started = 0
+        self.link_ids: set[str] = set()
+        self.good_ids: set[str] = set()
+        self.bad_in = 0
+        self.expected_articles = 0
+        self.expected_alerts = 0
+        self.t_submit: float | None = None
+        self.t_fault_over: float | None = None
+        self.db = Outcomes(self.storage_url)
+        self.progress = Progress(self.db, self.link_ids, lambda: set(self.receiver.keys()))
+
+    async def __aenter__(self) -> "Run":
+        await self.db.__aenter__()
+        self.progress.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.progress.stop()
+        for w in self.workers.values():
+            w.stop()
+        await self.db.__aexit__(*exc)
+
+    # -- workers -------------------------------------------------------------------------------
+
+    def start_worker(self, index: int = 0, **extra: Any) -> WorkerProcess:
+        """Worker `index` (a stable group.instance.id per index unless told otherwise)."""
+        cfg = dict(self.cfg)
+        kafka = dict(cfg["kafka"])
+        kafka.setdefault("group_instance_id", f"{self.cfg['app_id']}-{index}")
+        kafka.update(extra.pop("kafka", {}))
+        cfg["kafka"] = kafka
+        cfg.update(extra)
+        self.started += 1
+        w = WorkerProcess(cfg, self.tmp / f"{self.name}-worker{index}-{self.started}.log").start()
+        self.workers[index] = w
+        return w
+
+    async def fault_over(self) -> None:
+        """The fault has ended (a worker restarted, a dependency back): recovery is timed from here,
+        against the outcomes counted at this moment."""
+        self.t_fault_over = time.monotonic()
+        self.progress.mark(self.t_fault_over, await self.progress.count())
+
+    def rejoin_seconds(self, index: int, started_at: float) -> float | None:
+        """Seconds from `started_at` (time.time()) to worker `index` logging its partitions assigned."""
+        from datetime import datetime
+
+        for line in self.workers[index].log_path.read_text(errors="replace").splitlines():
+            if "_on_partitions_assigned" in line:
+                at = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+                if at >= started_at:
+                    return round(at - started_at, 2)
+        return None
+
+    # -- input ---------------------------------------------------------------------------------
+
+    async def submit(self, news: int, reports: int = 0, offset: int = 0) -> list[dict]:
+        """`news` ordinary articles and `reports` casualty reports, each link a page of its own."""
+        urls = [self.site.news_url(offset + i) for i in range(news)]
+        urls += [self.site.report_url(offset + i) for i in range(reports)]
+        self.t_submit = self.t_submit or time.monotonic()
+        links = await submit_links(self.bootstrap, self.settings, urls, source="test")
+        self.expect_good(links, reports)
+        return links
+
+    def expect_good(self, links: list[dict], reports: int) -> None:
+        self.t_submit = self.t_submit or time.monotonic()
+        ids = {link["link_id"] for link in links}
+        self.link_ids |= ids
+        self.good_ids |= ids
+        self.expected_articles += len(links)
+        self.expected_alerts = max(self.expected_alerts, FaultSite.stories(reports))
+
+    async def produce(self, messages: list[tuple[bytes | None, bytes]], topic: str = "links") -> None:
+        """Raw messages on a topic, from a plain aiokafka producer (a foreign client)."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=20)
+        await producer.start()
+        try:
+            futures = [await producer.send(self.settings.topic(topic), value, key=key) for key, value in messages]
+            await asyncio.gather(*futures)
+        finally:
+            await producer.stop()
+
+    def expect_bad(self, count: int) -> None:
+        self.bad_in += count
+
+    # -- waiting and counting ----------------------------------------------------------------------
+
+    async def settled(self) -> int:
+        return sum(1 for r in await self.db.storage.outcomes() if r["link_id"] in self.link_ids)
+
+    async def until_settled(self, fraction: float = 1.0, timeout: float = 240.0) -> None:
+        goal = int(len(self.link_ids) * fraction)
+        deadline = time.monotonic() + timeout
+        while await self.settled() < max(goal, 1 if fraction > 0 else 0):
+            if time.monotonic() > deadline:
+                tails = "\n".join(w.log_tail(30) for w in self.workers.values())
+                raise AssertionError(f"{self.name}: {await self.settled()} of {len(self.link_ids)} links settled "
+                                     f"after {timeout:.0f}s (goal {goal})\n{tails}")
+            await asyncio.sleep(0.2)
+
+    async def until_alerts(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while len(set(self.receiver.keys())) < self.expected_alerts and time.monotonic() < deadline:
+            await asyncio.sleep(0.3)
+
+    async def finish(self, timeout: float = 300.0, bad_letters: int = 0) -> Result:
+        """Wait for every link's outcome and every alert, then count."""
+        await self.until_settled(1.0, timeout)
+        drained = time.monotonic()
+        await self.until_alerts()
+        alerted = self.progress.reached(self.expected_alerts)
+        if bad_letters:
+            await self._until_bad_rows(bad_letters, timeout)
+        rows = await self.db.storage.outcomes()
+        mine = [r for r in rows if r["link_id"] in self.link_ids]
+        by = {r["link_id"]: r for r in mine}
+        unexpected: dict[str, int] = {}
+        for link_id in self.good_ids:
+            row = by.get(link_id)
+            if row is not None and row["outcome"] != "stored":
+                key = f"{row['outcome']}:{row['stage']}:{row['reason']}"
+                unexpected[key] = unexpected.get(key, 0) + 1
+        bad_rows = [r for r in rows if r["link_id"] not in self.good_ids and r["outcome"] == "dead_lettered"]
+        counts = {o: sum(1 for r in mine if r["outcome"] == o) for o in ("stored", "filtered", "dead_lettered")}
+        articles = len(await self.db.storage.articles())
+        keys = self.receiver.keys()
+        recovery = self.progress.first_progress_after(self.t_fault_over) if self.t_fault_over else None
+        return Result(
+            scenario=self.name, links_in=len(self.link_ids) + self.bad_in, outcomes=len(mine) + len(bad_rows),
+            stored=counts["stored"], filtered=counts["filtered"], dead_lettered=counts["dead_lettered"] + len(bad_rows),
+            reprocessed=self.site.refetched(), articles=articles, alerts_delivered=len(keys),
+            alerts_distinct=len(set(keys)), drain_s=round(drained - (self.t_submit or drained), 2),
+            recovery_s=None if recovery is None else round(recovery, 2),
+            alerts_s=None if alerted is None else round(alerted - (self.t_submit or alerted), 2),
+            stall_s=round(self.progress.longest_stall(len(self.link_ids) + self.expected_alerts), 2),
+            expected_articles=self.expected_articles, expected_alerts=self.expected_alerts, bad_in=self.bad_in,
+            bad_dead_lettered=len(bad_rows), bad_without_reason=sum(1 for r in bad_rows if not r["reason"]),
+            missing=sorted(self.link_ids - set(by)), unexpected_outcomes=unexpected,
+            workers_alive=all(w.alive() for w in self.workers.values()),
+        )
+
+    async def _until_bad_rows(self, count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            rows = await self.db.storage.outcomes()
+            if sum(1 for r in rows if r["link_id"] not in self.good_ids and r["outcome"] == "dead_lettered") >= count:
+                return
+            await asyncio.sleep(0.5)

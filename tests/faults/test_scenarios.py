@@ -1,0 +1,32 @@
+"""Issue 11's fault scenarios on real Kafka and PostgreSQL with workers as real processes: after
+each fault every link in has exactly one outcome, no article or alert is lost or sent under two
+keys, every bad message is dead-lettered with a reason, and the workers still run."""
+
+from __future__ import annotations
+
+import pytest
+
+from .scenarios import SCENARIOS, restart
+
+pytestmark = pytest.mark.integration
+
+# Scenarios whose fix is not on main yet are not listed (never xfail): see the report of issue 11.
+PASSING = ["kill_twice", "two_workers_one_killed", "broker_stopped", "receiver_503", "malformed", "foreign_client"]
+
+
+@pytest.mark.parametrize("name", PASSING)
+async def test_scenario(name, fault_env):
+    result = await SCENARIOS[name](fault_env)
+    print(result.row())
+    result.check()
+
+
+async def test_a_restarted_worker_is_back_well_before_its_session_times_out(fault_env):
+    """Static group membership: worker 1, killed -9 and started again under its group.instance.id,
+    gets its partitions back without waiting out its 30 s session, and the survivor never stops for
+    that long (with dynamic membership both wait about the whole session: `make bench-faults`)."""
+    result = await restart(fault_env, static=True, session_timeout=30.0)
+    print(result.row())
+    result.check()
+    assert result.rejoin_s is not None and result.rejoin_s < 15, result.rejoin_s
+    assert result.stall_s < 15, result.stall_s
