@@ -25,17 +25,16 @@ import hashlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Iterable
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from . import contract
+from . import contract, timeutil
 from .api.params import _time as parse_when  # ISO 8601 or a duration back from now: 90s, 30m, 6h, 2d
 from .errors import BadRequest, ConfigError, InvalidMessage
 from .settings import Settings
-from .stages.story import parse_time
 from .topics import TOPICS
 
 # The stages whose every item is a link: its outcome row says whether it was settled since.
@@ -123,7 +122,7 @@ class Filter:
     @classmethod
     def parse(cls, stages: Iterable[str] = (), reasons: Iterable[str] = (), since: str | None = None,
               until: str | None = None, link_ids: Iterable[str] = (), include_settled: bool = False) -> "Filter":
-        now = datetime.now(UTC)
+        now = timeutil.utc_now()
         try:
             t0 = parse_when("since", since, now) if since else None
             t1 = parse_when("until", until, now) if until else None
@@ -144,7 +143,7 @@ class Filter:
         if not self.include_settled and settled(letter):
             return False
         if self.timed():
-            at = parse_time(letter.at)
+            at = timeutil.parse(letter.at)
             if at is None:  # an expired letter's outcome row carries no time: outside any range
                 return False
             if (self.since and at < self.since) or (self.until and at >= self.until):
@@ -284,10 +283,9 @@ async def load(settings: Settings, bootstrap: str, flt: Filter) -> list[Letter]:
 async def replay(settings: Settings, bootstrap: str, letters: list[Letter], dry_run: bool) -> dict:
     """Send each letter's replay (see `plan`), awaiting the broker's ack for each; with `dry_run`
     send nothing. Returns counts by stage and reason, and the letters that cannot be replayed."""
-    from .agents.runner import utcnow
     from .sources.submit import _producer
 
-    now = utcnow()
+    now = timeutil.iso()
     planned: list[tuple[Letter, Replay]] = []
     refused: list[dict] = []
     for letter in letters:
