@@ -259,6 +259,8 @@ class Run:
         drained = time.monotonic()
         await self.until_alerts()
         alerted = self.progress.reached(self.expected_alerts)
+        if alerted is None and len(set(self.receiver.keys())) >= self.expected_alerts:
+            alerted = time.monotonic()  # arrived since the last sample
         if bad_letters:
             await self._until_bad_rows(bad_letters, timeout)
         rows = await self.db.storage.outcomes()
