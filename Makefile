@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run demo test test-deps bench bench-e2e bench-extract bench-casualty bench-stories bench-api lock lint clean help
+.PHONY: install run demo test test-deps bench bench-e2e bench-extract bench-casualty bench-stories bench-api bench-faults lock lint clean help
 
 help:
 	@echo "make run    install, then run wirewatch on embedded defaults (broker + SQLite)"
@@ -61,6 +61,13 @@ bench-stories: install
 # Read API p99 with 100,000 articles and 10,000 stories on SQLite and PostgreSQL (goal: < 50 ms).
 bench-api: install
 	$(PY) -m benchmarks api $(ARGS)
+
+# Issue 11's fault scenarios at full length on real Kafka and PostgreSQL (about 10 minutes): per
+# scenario links in, outcomes, stored/filtered/dead-lettered, reprocessed, articles, alerts, drain
+# and recovery times; a restart with and without static group membership. ARGS: e.g.
+# "--faults-scenarios kill_twice,restart_static --faults-outage 10".
+bench-faults: install
+	$(PY) -m benchmarks faults $(ARGS)
 
 # deploy/requirements.lock: every runtime dependency pinned with its hashes, what the Docker image
 # installs (uv resolves it; tests/deploy/test_wheel.py installs it outside the tree and runs wirewatch).
