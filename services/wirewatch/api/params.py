@@ -15,13 +15,14 @@ import base64
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 
 from wirewatch.errors import BadRequest
 from wirewatch.stages.story import parse_time
+from wirewatch.timeutil import utc_now
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -117,7 +118,7 @@ ALERT_PARAMS = ("since", "until", "status", "rule", "story_id")
 def parse(query: Mapping[str, str] | Any, allowed: tuple[str, ...], cursor_arity: int,
           now: datetime | None = None) -> Filters:
     """`query` (a mapping; a multidict's repeated keys are refused) -> Filters, or BadRequest."""
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     values: dict[str, Any] = {}
     keys = list(query.keys())
     for name in keys:

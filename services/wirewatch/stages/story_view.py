@@ -20,6 +20,8 @@ from functools import lru_cache
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
+from ..timeutil import parse as parse_iso
+
 NEAR_DUPLICATE = 0.5  # MinHash similarity from which two texts are copies of one (stories, index)
 
 _PERMUTATIONS = 64
@@ -182,13 +184,7 @@ def parse_time(value: Any) -> datetime | None:
     """An ISO 8601 date or date-time as an aware UTC datetime (naive = UTC); None if unreadable."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        t = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC)
+    return parse_iso(value) if isinstance(value, str) else None
 
 
 def _iso(t: datetime) -> str:
