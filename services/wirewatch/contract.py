@@ -2,6 +2,8 @@
 
 Every message wirewatch produces is validated before it is sent, and every message it consumes is
 validated after it is decoded; a payload that fails either way raises ``InvalidMessage``.
+Formats (``date-time``) are checked: jsonschema skips a format whose checker package is missing
+without a word, so loading a schema that uses a format nothing here can check is an error.
 """
 
 from __future__ import annotations
@@ -38,7 +40,21 @@ def validator(name: str) -> jsonschema.protocols.Validator:
         raise RuntimeError(f"schema {name!r} not found at {path}; set WIREWATCH_SCHEMAS_DIR") from e
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
+    unchecked = _formats(schema) - set(cls.FORMAT_CHECKER.checkers)
+    if unchecked:  # e.g. date-time without rfc3339-validator: "yesterday" would pass
+        raise RuntimeError(f"schema {name!r} uses formats jsonschema cannot check here: {sorted(unchecked)}; "
+                           "install the package jsonschema names for each (date-time: rfc3339-validator)")
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def _formats(node: Any) -> set[str]:
+    """Every "format" a schema (or part of one) names."""
+    if isinstance(node, dict):
+        found = {node["format"]} if isinstance(node.get("format"), str) else set()
+        return found.union(*(_formats(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_formats(v) for v in node))
+    return set()
 
 
 def validate(name: str, payload: Any) -> None:

@@ -41,3 +41,25 @@ def test_bad_messages_raise_invalid_message_naming_the_problem(raw, fragment):
         contract.decode("link", raw)
     assert fragment in str(e.value)
     assert e.value.reason == "invalid_message"
+
+
+def test_date_time_formats_are_checked():
+    link = orjson.loads((SCHEMAS / "examples" / "link.json").read_bytes())
+    contract.validate("link", link)
+    for bad in ("yesterday", "2026-13-01T00:00:00Z", "2026-11-24 08:15"):
+        with pytest.raises(InvalidMessage) as e:
+            contract.validate("link", {**link, "submitted_at": bad})
+        assert "submitted_at" in str(e.value)
+
+
+def test_a_format_nothing_can_check_refuses_to_load(tmp_path, monkeypatch):
+    (tmp_path / "odd.schema.json").write_bytes(orjson.dumps(
+        {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+         "properties": {"when": {"type": "string", "format": "no-such-format"}}}))
+    monkeypatch.setenv("WIREWATCH_SCHEMAS_DIR", str(tmp_path))
+    contract.validator.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="no-such-format"):
+            contract.validator("odd")
+    finally:
+        contract.validator.cache_clear()
