@@ -103,7 +103,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         topic = topics[schema]
         name = agent_name or stage
         runner = Stage(stage, schema, topic.get_topic_name(), send, rt.metrics, settings.retry,
-                       pause=Pause(name, rt.metrics, rt.paused))
+                       pause=Pause(name, rt.metrics, rt.paused), max_bytes=settings.max_message_bytes)
         holder: dict[str, Core] = {}
         in_flight, uncommitted = rt.metrics.in_flight.labels(stage=name), rt.metrics.uncommitted.labels(stage=name)
 

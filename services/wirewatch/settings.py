@@ -301,6 +301,11 @@ class Settings(BaseSettings):
     stage_concurrency: int = Field(
         16, ge=1, description="Messages each other stage (enrich, store, route, alert, outcomes) works on at once",
     )
+    max_message_bytes: int = Field(
+        900_000, ge=16_384, le=1_000_000, description="Largest message wirewatch takes from or puts on a topic, in bytes; below "
+        "the broker's limit (1 MiB by default). A bigger one is an input error: POST /links answers 413, a stage "
+        "dead-letters it (message_too_large) with an excerpt and its sha256",
+    )
     max_uncommitted: int = Field(
         10_000, ge=1, description="Messages a stage may have taken and not committed (waiting aside, or done above one still running); when reached it stops taking",
     )

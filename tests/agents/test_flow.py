@@ -206,3 +206,21 @@ async def test_memory_is_bounded_by_the_window_not_the_queue(n):
     await asyncio.sleep(0.05)
     assert len(acked) == n and acked == sorted(acked)
     assert peak <= 32
+
+
+async def test_a_paused_stage_takes_nothing_new_until_it_resumes():
+    resumed = asyncio.Event()
+    handled: list[str] = []
+
+    async def handle(value: str) -> None:
+        handled.append(value)
+
+    acked: list[int] = []
+    flow = Flow("t", handle, window=4, limit=100, gate=resumed.wait)
+    taking = asyncio.ensure_future(flow.take(events("p0", 1, acked)[0]))
+    await asyncio.sleep(0.02)
+    assert not taking.done() and handled == [] and acked == [] and flow.uncommitted == 0
+    resumed.set()
+    await taking
+    await asyncio.sleep(0.01)
+    assert handled == ["p0-0"] and acked == [0]

@@ -1,11 +1,13 @@
 """The error policy every agent applies (pure logic: the send function is a list)."""
 
+import hashlib
+
 import pytest
 
 from wirewatch import contract
 from wirewatch.agents.runner import Emit, Stage
 from wirewatch.retry import backoff
-from wirewatch.errors import PermanentError, Rejected, TransientError
+from wirewatch.errors import PermanentError, Rejected, TransientError, Unavailable
 from wirewatch.metrics import Metrics
 from wirewatch.settings import RetrySettings
 from wirewatch.sources.links import make_link
@@ -31,14 +33,16 @@ def stage(rec, attempts=3):
 LINK = make_link("https://news.example.org/a", "cli")
 
 
+async def emits_filtered(link):
+    return [Emit("filtered", link["link_id"], {"link_id": link["link_id"], "url": link["url"], "stage": "x",
+                                               "reason": "r", "detail": "", "at": "2026-11-24T00:00:00Z"})]
+
+
 async def test_ok_emits_outputs():
     rec = Recorder()
 
-    async def core(link):
-        return [Emit("filtered", link["link_id"], {"link_id": link["link_id"], "url": link["url"], "stage": "x",
-                                                   "reason": "r", "detail": "", "at": "2026-11-24T00:00:00Z"})]
 
-    assert await stage(rec).handle(contract.encode("link", LINK), core) == "ok"
+    assert await stage(rec).handle(contract.encode("link", LINK), emits_filtered) == "ok"
     assert [s for s, _, _ in rec.sent] == ["filtered"]
 
 
@@ -120,3 +124,104 @@ def test_backoff_doubles_and_caps():
     for attempt, ceiling in [(1, 1.0), (2, 2.0), (3, 4.0), (6, 8.0)]:
         assert ceiling / 2 <= backoff(attempt, policy) <= ceiling
     assert backoff(1, policy, retry_after=100.0) == 8.0
+
+
+# -- a dependency that is down (errors.Unavailable): pause and wait, never dead-letter -----------
+
+async def test_a_dependency_down_pauses_the_stage_and_is_waited_for_beyond_attempts():
+    rec = Recorder()
+    s = stage(rec, attempts=2)
+    seen_paused = []
+
+    async def core(link):
+        seen_paused.append(not s.pause.resumed.is_set())
+        if len(seen_paused) <= 12:  # far more failures than attempts allow for an item's trouble
+            raise Unavailable("storage_unavailable", "connection refused")
+        return []
+
+    assert await s.handle(contract.encode("link", LINK), core) == "ok"
+    assert rec.sent == [] and len(rec.slept) == 12
+    assert seen_paused[0] is False and all(seen_paused[1:])  # paused from the first failure on
+    assert s.pause.resumed.is_set() and s.pause.board == {}
+    assert s.metrics.stage_paused.labels(stage="fetch")._value.get() == 0
+    assert max(rec.slept) <= s.retry.outage_backoff_max
+
+
+async def test_an_outage_does_not_spend_the_items_own_tries():
+    rec = Recorder()
+    calls = []
+
+    async def core(link):
+        calls.append(1)
+        if len(calls) <= 5:
+            raise Unavailable("storage_unavailable", "down")
+        raise TransientError("timeout", "slow origin")
+
+    assert await stage(rec, attempts=3).handle(contract.encode("link", LINK), core) == "dead_lettered"
+    assert len(calls) == 5 + 3  # the outage, then the item's own three tries
+    (_, _, letter), = rec.sent
+    assert letter["reason"] == "timeout" and letter["attempts"] == 3
+
+
+async def test_the_broker_down_while_emitting_is_waited_out_and_the_output_sent_once():
+    rec = Recorder()
+    failures = [Unavailable("broker_unavailable", "KafkaTimeoutError")] * 4
+
+    async def send(schema, key, value):
+        if failures:
+            raise failures.pop()
+        await rec.send(schema, key, value)
+
+    s = Stage("fetch", "link", "wirewatch.links", send, Metrics(), RetrySettings(attempts=1), sleep=rec.sleep)
+
+
+    assert await s.handle(contract.encode("link", LINK), emits_filtered) == "ok"
+    assert [schema for schema, _, _ in rec.sent] == ["filtered"] and len(rec.slept) == 4
+
+
+async def test_an_output_the_broker_refuses_as_too_large_dead_letters_the_input():
+    rec = Recorder()
+
+    async def send(schema, key, value):
+        if schema == "filtered":
+            raise PermanentError("message_too_large", "MessageSizeTooLargeError")
+        await rec.send(schema, key, value)
+
+    s = Stage("fetch", "link", "wirewatch.links", send, Metrics(), RetrySettings(attempts=1), sleep=rec.sleep)
+
+
+    assert await s.handle(contract.encode("link", LINK), emits_filtered) == "dead_lettered"
+    (schema, _, letter), = rec.sent
+    assert schema == "deadletter" and letter["reason"] == "message_too_large" and letter["payload"] == LINK
+
+
+async def test_the_dead_letter_stage_never_writes_onto_its_own_input():
+    rec = Recorder()
+    s = Stage("outcomes", "deadletter", "wirewatch.deadletter", rec.send, Metrics(), RetrySettings(attempts=2),
+              sleep=rec.sleep)
+    letter = {"stage": "fetch", "reason": "http_status", "detail": "404", "topic": "wirewatch.links",
+              "payload": LINK, "link_id": LINK["link_id"], "url": LINK["url"], "at": "2026-11-24T00:00:00Z",
+              "attempts": 1}
+
+    async def core(item):
+        raise PermanentError("storage_rejected", "value too long")
+
+    assert await s.handle(contract.encode("deadletter", letter), core) == "dropped"
+    assert rec.sent == []
+
+
+async def test_a_large_input_is_dead_lettered_as_an_excerpt_with_its_hash():
+    rec = Recorder()
+    raw = b'{"link_id": "x", "url": "' + b"a" * 1_000_000 + b'"}'
+
+    async def core(link):
+        return []
+
+    s = stage(rec)
+    s.max_bytes = 900_000
+    assert await s.handle(raw, core) == "dead_lettered"
+    (_, _, letter), = rec.sent
+    assert letter["reason"] == "message_too_large" and "max_message_bytes" in letter["detail"]
+    assert letter["payload_bytes"] == len(raw) and letter["payload_sha256"] == hashlib.sha256(raw).hexdigest()
+    assert isinstance(letter["payload"], str) and len(letter["payload"]) <= 2000
+    assert len(contract.encode("deadletter", letter)) < 10_000

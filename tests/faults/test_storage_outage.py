@@ -21,7 +21,7 @@ from wirewatch.demo.site import DemoSite
 from wirewatch.sources.submit import submit_links
 from wirewatch.worker_process import WorkerProcess
 
-from tests.harness.pipeline import Outcomes, free_port, read_topic, settings_of, wait_until, worker_config
+from tests.harness.pipeline import Outcomes, article_urls, free_port, read_topic, settings_of, wait_until, worker_config
 from tests.harness.postgres import PostgresServer
 
 pytestmark = pytest.mark.integration
@@ -61,8 +61,7 @@ async def test_storage_down_30s_pauses_then_stores_every_link_once(kafka, own_po
     # retry.attempts=2 with tiny backoffs: before this change, the outage dead-lettered in < 1 s.
     cfg = worker_config(kafka.bootstrap, storage_url, tmp_path, name, [], web_port=web_port)
     settings = settings_of(cfg)
-    articles = [m for m in site.manifest() if m["kind"] in ("casualty", "casualty_update", "news")]
-    urls = [f"{articles[i % len(articles)]['final_url'].split('?')[0]}?outage={i}" for i in range(LINKS)]
+    articles, urls = article_urls(site, "outage", LINKS)
     worker = WorkerProcess(cfg, tmp_path / "worker.log").start()
     try:
         async with Outcomes(storage_url) as db:

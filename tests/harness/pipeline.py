@@ -43,6 +43,13 @@ def worker_config(bootstrap: str, storage_url: str, tmp: Path, name: str, receiv
     return cfg
 
 
+def article_urls(site: Any, tag: str, n: int) -> tuple[list[dict], list[str]]:
+    """The sample site's articles, and `n` distinct links to them (`?tag=i`), each a link of its own
+    that resolves to one of a few canonical articles."""
+    articles = [m for m in site.manifest() if m["kind"] in ("casualty", "casualty_update", "news")]
+    return articles, [f"{articles[i % len(articles)]['final_url'].split('?')[0]}?{tag}={i}" for i in range(n)]
+
+
 def settings_of(cfg: dict) -> Settings:
     return load_settings(**{k: v for k, v in cfg.items() if k not in ("broker",)}, broker=cfg["broker"])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wirewatch.ops.intake import IntakeRefused, RateLimiter, check_token, normalise_url, parse_body, validate_urls
+from wirewatch.ops.intake import IntakeRefused, RateLimiter, check_size, check_token, normalise_url, parse_body, validate_urls
 
 from tests.harness.loopback import FakeTime
 
@@ -100,3 +100,11 @@ def test_rate_limiter_forgets_old_clients():
     for client in ("a", "b", "c"):
         limiter.allow(client)
     assert list(limiter._buckets) == ["b", "c"]
+
+
+def test_a_body_over_max_message_bytes_is_413_saying_the_limit():
+    check_size(None, 900_000)  # no Content-Length: the bytes read are checked next
+    check_size(900_000, 900_000)
+    with pytest.raises(IntakeRefused) as e:
+        check_size(1_000_000, 900_000)
+    assert e.value.status == 413 and "900,000" in e.value.message and "max_message_bytes" in e.value.message

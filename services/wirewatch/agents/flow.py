@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -50,6 +51,24 @@ log = logging.getLogger(__name__)
 # Kafka, not in memory, and keeps each host's queue short enough to be served within
 # max_host_wait; done messages above a hanging one are only an event each, bounded by ``limit``.
 LIVE_PER_SLOT = 8
+
+
+# Where the message a task works on was read from: (topic, partition, offset), set in each message's
+# own task (like waiting.set_aside), so the error policy can name it in a dead letter without every
+# handler taking the event.
+_position: contextvars.ContextVar[tuple[str, int, int] | None] = contextvars.ContextVar("position", default=None)
+
+
+def position() -> tuple[str, int, int] | None:
+    """(topic, partition, offset) of the message this task works on; None outside a Flow."""
+    return _position.get()
+
+
+def _where(tp: Any, offset: int) -> tuple[str, int, int] | None:
+    topic, partition = getattr(tp, "topic", None), getattr(tp, "partition", None)
+    if isinstance(topic, str) and isinstance(partition, int):
+        return topic, partition, offset
+    return None
 
 
 class PartitionTracker:
@@ -167,6 +186,7 @@ class Flow:
 
     async def _run(self, event: Any, tp: Hashable, offset: int, lease: _Lease, before: asyncio.Task | None) -> None:
         set_aside(lease.aside)  # this task's own context: only this message's waits give its slot away
+        _position.set(_where(tp, offset))
         self.working += 1
         try:
             if before is not None and not before.done():  # the same key, taken earlier: after it

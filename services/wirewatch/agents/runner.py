@@ -42,9 +42,10 @@ import orjson
 from .. import contract, logs, timeutil
 from ..errors import InvalidMessage, PermanentError, Rejected, StageError, TransientError, Unavailable
 from ..metrics import Metrics
-from ..retry import Backoff, backoff, retry  # noqa: F401 - backoff: re-exported for the alert agent until it imports retry
+from ..retry import Backoff, retry
 from ..settings import RetrySettings
 from ..waiting import waiting
+from .flow import position
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ class Stage:
     retry: RetrySettings
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
     pause: Pause | None = None
+    max_bytes: int | None = None  # settings.max_message_bytes: bigger in or out is message_too_large
 
     def __post_init__(self) -> None:
         if self.pause is None:
@@ -132,6 +134,7 @@ class Stage:
         tries = [1]
         logs.bind(stage=self.name, link_id=None)  # every line logged about this message carries them
         try:
+            self._check_size(raw, self.in_topic)
             payload = contract.decode(self.in_schema, raw)
             logs.bind(link_id=payload.get("link_id"))
             item = payload
@@ -212,7 +215,16 @@ class Stage:
             return "dropped"
 
     async def emit(self, out: Emit) -> None:
-        await self.send(out.schema, out.key, contract.encode(out.schema, out.value))
+        value = contract.encode(out.schema, out.value)
+        self._check_size(value, f"the {out.schema} to emit")
+        await self.send(out.schema, out.key, value)
+
+    def _check_size(self, data: Any, what: str) -> None:
+        """Size is an input error: PermanentError("message_too_large"), decided before the broker
+        would refuse it (or after a foreign client put it on a topic)."""
+        if self.max_bytes is not None and isinstance(data, (bytes, str)) and len(data) > self.max_bytes:
+            raise PermanentError("message_too_large", f"{what}: {len(data):,} bytes, over max_message_bytes "
+                                                      f"({self.max_bytes:,})")
 
     async def _filter(self, payload: dict, e: Rejected) -> str:
         self.metrics.filtered.labels(stage=self.name, reason=e.reason).inc()
@@ -246,8 +258,10 @@ def dead_letter(stage: str, topic: str, raw: Any, payload: dict | None, reason: 
     url = original.get("url") if isinstance(original, dict) else None
     if len(data) > DEADLETTER_PAYLOAD_MAX:  # never the whole payload: it may be what was too big
         original = data[:EXCERPT_CHARS * 4].decode("utf-8", "replace")[:EXCERPT_CHARS]
+    where = position()
     return {
         "stage": stage, "reason": reason, "detail": detail[:2000], "topic": topic,
+        "partition": where[1] if where else None, "offset": where[2] if where else None,
         "payload": original, "link_id": link_id if isinstance(link_id, str) else None,
         "url": url[:2000] if isinstance(url, str) else None, "at": utcnow(), "attempts": attempts,
         "payload_sha256": hashlib.sha256(data).hexdigest(), "payload_bytes": len(data),

@@ -1,8 +1,9 @@
 """Intake rules of `POST /links` and `wirewatch submit`, pure: a request body in, the links to
 accept (or one `IntakeRefused` with an HTTP status and a message listing what is wrong) out.
 
-What is checked, in order: the bearer token (401), the body's shape (400), how many URLs one
-request carries (413), then every URL (400 listing each bad one with why). A URL is accepted when
+What is checked, in order: the bearer token (401), the body's size (413 over
+`max_message_bytes`: what no topic would take is refused at the door), the body's shape (400), how
+many URLs one request carries (413), then every URL (400 listing each bad one with why). A URL is accepted when
 it is http(s), names a host, fits the length cap and its host is a valid internationalised name;
 the host is normalised to its ASCII (punycode) form, so `https://bücher.example/x` and
 `https://xn--bcher-kva.example/x` are the same link downstream. The per-client rate limit is a
@@ -43,6 +44,12 @@ def check_token(header: str | None, token: str | None) -> None:
     scheme, _, given = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
         raise IntakeRefused(401, "missing or wrong bearer token (Authorization: Bearer ...)")
+
+
+def check_size(size: int | None, max_bytes: int) -> None:
+    """413 when a request body (its Content-Length, or the bytes read) is over `max_bytes`."""
+    if size is not None and size > max_bytes:
+        raise IntakeRefused(413, f"body is {size:,} bytes; the limit is {max_bytes:,} (max_message_bytes)")
 
 
 def parse_body(raw: bytes) -> list[Any]:

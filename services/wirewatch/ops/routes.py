@@ -22,7 +22,7 @@ from ..settings import Settings, reveal
 from ..sources.links import make_link
 from . import kafka_state
 from .health import Health
-from .intake import IntakeRefused, RateLimiter, check_token, parse_body, validate_urls
+from .intake import IntakeRefused, RateLimiter, check_size, check_token, parse_body, validate_urls
 
 log = logging.getLogger("wirewatch.ops")
 
@@ -152,7 +152,10 @@ def install(app: faust.App, rt: Runtime, settings: Settings, submit: Callable[[d
                 if wait:
                     return self.json({"error": "too many requests from this client"}, status=429,
                                      headers={"Retry-After": str(max(1, round(wait)))})
-                urls = validate_urls(parse_body(await request.read()), intake.max_urls, intake.max_url_length)
+                check_size(request.content_length, settings.max_message_bytes)
+                raw = await request.read()
+                check_size(len(raw), settings.max_message_bytes)
+                urls = validate_urls(parse_body(raw), intake.max_urls, intake.max_url_length)
                 if needs_broker and not health.is_up("broker"):  # else `submit` keeps them (sinks/outbox.py)
                     raise IntakeRefused(503, "the broker is unreachable; nothing was accepted, try again later")
                 links = [make_link(u, "http") for u in urls]

@@ -1,0 +1,78 @@
+"""The Kafka broker stopped for 20 s in the middle of a run: the producer's errors reach the stages
+translated (broker/errors.py: Unavailable), the stages pause and wait, no exception leaves an
+agent (faust would skip the message and restart the agent), nothing is dead-lettered, and every
+link still ends as exactly one outcome. Self-contained: a broker of its own, the session's
+PostgreSQL, the sample site as the origin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+
+import pytest
+
+from wirewatch.broker import KafkaBroker, ensure_kafka_jars
+from wirewatch.demo.site import DemoSite
+from wirewatch.sources.submit import submit_links
+from wirewatch.worker_process import WorkerProcess
+
+from tests.conftest import REPO
+from tests.harness.pipeline import Outcomes, article_urls, read_topic, settings_of, wait_until, worker_config
+
+pytestmark = pytest.mark.integration
+
+LINKS = 40
+OUTAGE = 20.0
+# What faust logs when an agent raised (mode's crash report) and what the runner logs for a bug.
+AGENT_CRASHED = ("Crashed reason=", "Agent crashed", "unexpected error", "internal_error")
+
+
+@pytest.fixture
+def own_kafka(kafka, tmp_path):
+    """A broker of this test's own (the session's `kafka` proves Java and the jars are there)."""
+    jars = ensure_kafka_jars(REPO / ".cache" / "kafka-jars", REPO / "deploy" / "kafka" / "pom.xml")
+    broker = KafkaBroker(tmp_path / "kafka", jars_dir=jars)
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+async def test_broker_down_20s_no_exception_leaves_an_agent_and_every_link_ends_once(own_kafka, postgres, tmp_path):
+    site = DemoSite()
+    site.start()
+    broker = own_kafka
+    storage_url = postgres.create_database(f"brokerout_{uuid.uuid4().hex[:8]}")
+    cfg = worker_config(broker.bootstrap, storage_url, tmp_path, "brokerout", [])
+    settings = settings_of(cfg)
+    _, urls = article_urls(site, "bout", LINKS)
+    worker = WorkerProcess(cfg, tmp_path / "worker.log").start()
+    try:
+        async with Outcomes(storage_url) as db:
+            links = await submit_links(broker.bootstrap, settings, urls, source="test")
+
+            async def some_done() -> bool:
+                return (await db.storage.counts())["links"] >= 3
+
+            await wait_until(some_done, 120, "the first outcomes", worker)
+            await asyncio.to_thread(broker.stop)
+            down_at = time.monotonic()
+            while time.monotonic() - down_at < OUTAGE:
+                assert worker.alive(), worker.log_tail()
+                await asyncio.sleep(0.5)
+            await asyncio.to_thread(broker.start)
+            await wait_until(lambda: db.settled(LINKS), 240, "every link after the broker is back", worker)
+
+            outcomes = await db.storage.outcomes()
+            assert Counter(r["outcome"] for r in outcomes) == {"stored": LINKS}, Counter(
+                (r["outcome"], r.get("reason")) for r in outcomes)
+            assert {r["link_id"] for r in outcomes} == {l["link_id"] for l in links}
+            assert await read_topic(broker.bootstrap, settings.topic("deadletter")) == []
+            log = (tmp_path / "worker.log").read_text(errors="replace")
+            assert not [m for m in AGENT_CRASHED if m in log], worker.log_tail(80)
+            assert worker.alive()
+    finally:
+        worker.stop()
+        site.stop()
