@@ -6,12 +6,13 @@ table modules (articles, outcomes, ...) extend with their own methods and the ba
 from __future__ import annotations
 
 from abc import abstractmethod
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
+from wirewatch import timeutil
 from wirewatch.errors import PermanentError
 from wirewatch.sinks.base import Sink
 
@@ -38,7 +39,7 @@ class _Tx(Protocol):
 
 
 def _utcnow() -> datetime:
-    return datetime.now(UTC)
+    return timeutil.utc_now()  # the one clock (timeutil); the column format stays each backend's own
 
 
 def _strip_nul(value: Any) -> Any:
