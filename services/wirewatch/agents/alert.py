@@ -11,6 +11,8 @@ replay reach only the channels that do not have it yet. Storage trouble in the l
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..runtime import Runtime
 from .runner import Core, Emit
 
@@ -19,7 +21,7 @@ def make_core(rt: Runtime) -> Core:
     assert rt.alerts is not None, "runtime not started"
     sink = rt.alerts
 
-    async def core(alert: dict) -> list[Emit]:
+    async def core(alert: dict[str, Any]) -> list[Emit]:
         await sink.add(alert)
         return []
 

@@ -9,6 +9,8 @@ canonical URL) makes the retry harmless. Storage errors are already the error tr
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..runtime import Runtime
 from .runner import Core, Emit
 
@@ -17,7 +19,7 @@ def make_core(rt: Runtime) -> Core:
     assert rt.storage is not None, "runtime not started"
     storage = rt.storage
 
-    async def core(article: dict) -> list[Emit]:
+    async def core(article: dict[str, Any]) -> list[Emit]:
         outcome = await storage.add(article)
         await storage.record_outcome(article["link_id"], article["url"], "stored", "store")
         await storage.flush()

@@ -15,6 +15,8 @@ by sending it with ``endsAt`` now.
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 
 from ..timeutil import iso
@@ -27,7 +29,7 @@ def _now() -> str:
     return iso()
 
 
-def am_alert(message: dict) -> dict:
+def am_alert(message: dict[str, Any]) -> dict[str, Any]:
     kind = str(message.get("kind") or "new")
     if kind in ("channel_failing", "channel_recovered"):
         labels = {
@@ -36,7 +38,7 @@ def am_alert(message: dict) -> dict:
             "channel": str(message.get("channel") or ""),
             "target": str(message.get("target") or ""),
         }
-        out: dict = {"labels": labels, "annotations": {"summary": subject(message), "description": render(message)}}
+        out: dict[str, Any] = {"labels": labels, "annotations": {"summary": subject(message), "description": render(message)}}
         if kind == "channel_recovered":
             out["endsAt"] = _now()
         elif message.get("failing_since"):
@@ -70,5 +72,5 @@ class AlertmanagerChannel(http_errors.JsonChannel):
         super().__init__(target_of(self.kind, base_url), timeout)
         self.url = base_url.rstrip("/") + "/api/v2/alerts"
 
-    async def send(self, message: dict) -> None:
+    async def send(self, message: dict[str, Any]) -> None:
         await self.post_json(self.url, orjson.dumps([am_alert(message)]))

@@ -12,6 +12,8 @@ does not understand is a configuration error at start.
 
 from __future__ import annotations
 
+from typing import Any
+
 import apprise
 from pydantic import SecretStr
 
@@ -43,7 +45,7 @@ class AppriseChannel:
             self._apprise.clear()
             self._apprise = None
 
-    async def send(self, message: dict) -> None:
+    async def send(self, message: dict[str, Any]) -> None:
         assert self._apprise is not None, "channel not started"
         notify_type = apprise.NotifyType.FAILURE if message.get("severity") == "critical" else apprise.NotifyType.WARNING
         try:

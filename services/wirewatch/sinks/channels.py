@@ -13,7 +13,7 @@ business (``sinks/delivery.py``, the alert sink), the same for every channel.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..settings import Settings, reveal
 
@@ -25,7 +25,7 @@ class Channel(Protocol):
 
     async def start(self) -> None: ...
 
-    async def send(self, message: dict) -> None: ...
+    async def send(self, message: dict[str, Any]) -> None: ...
 
     async def close(self) -> None: ...
 

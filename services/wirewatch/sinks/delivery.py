@@ -111,7 +111,7 @@ class AlertSink(Sink):
         metrics: Metrics,
         policy: ChannelSettings,
         *,
-        rules: Callable[[], list] = list,
+        rules: Callable[[], list[Any]] = list,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -154,7 +154,7 @@ class AlertSink(Sink):
 
     # -- delivery ---------------------------------------------------------------------------------
 
-    def channels_for(self, alert: dict) -> list[Channel]:
+    def channels_for(self, alert: dict[str, Any]) -> list[Channel]:
         """A digest names the channel its throttle held alerts back from (a kind or a target, or *)."""
         only = alert.get("channel")
         if not only or only == "*":
@@ -165,7 +165,7 @@ class AlertSink(Sink):
             return self.channels
         return chosen
 
-    async def deliver(self, alert: dict) -> list[Undelivered]:
+    async def deliver(self, alert: dict[str, Any]) -> list[Undelivered]:
         """Every channel side by side; the channels that will never get `alert`."""
         # A TaskGroup, not gather: when the ledger fails for one channel the others are cancelled
         # before the runner retries the message, so no send runs twice side by side.
@@ -176,7 +176,7 @@ class AlertSink(Sink):
             raise group.exceptions[0] from None
         return [u for u in (t.result() for t in tasks) if u is not None]
 
-    async def _deliver_one(self, channel: Channel, alert: dict) -> Undelivered | None:
+    async def _deliver_one(self, channel: Channel, alert: dict[str, Any]) -> Undelivered | None:
         alert_id, kind = alert["alert_id"], channel.kind
         limit = throttle.limit_for(self.rules(), alert, kind)
         if limit is not None and not await self._admit(alert, kind, limit):
@@ -210,7 +210,7 @@ class AlertSink(Sink):
         await self._recovered(channel)
         return None
 
-    async def _until_due(self, channel: Channel, alert: dict, send: Callable[[], Awaitable[None]]) -> None:
+    async def _until_due(self, channel: Channel, alert: dict[str, Any], send: Callable[[], Awaitable[None]]) -> None:
         """``send`` until it succeeds, retrying transient failures (retry.py) until this alert has
         failed on this channel for the delivery deadline; each wait is parked aside and ends early
         when the channel delivers something else (``Health.back``)."""
@@ -257,7 +257,7 @@ class AlertSink(Sink):
             for t in (sleeping, woken):
                 t.cancel()
 
-    async def _admit(self, alert: dict, kind: str, limit: Any) -> bool:
+    async def _admit(self, alert: dict[str, Any], kind: str, limit: Any) -> bool:
         """Send now, or hold for the (rule, channel kind) window's digest. Channels of one kind
         share the window, so every webhook gets the same alerts and the same digest."""
         # The window of the alert's own raised_at, so a redelivered alert lands where it did.
@@ -283,7 +283,7 @@ class AlertSink(Sink):
             self.metrics.channel_failing.labels(channel=channel.kind).dec()
             await self._notify_others(channel, notice)
 
-    def _notice(self, channel: Channel, kind: str, h: Health) -> dict:
+    def _notice(self, channel: Channel, kind: str, h: Health) -> dict[str, Any]:
         since = h.failing_since_at or timeutil.iso()
         notice_id = hashlib.sha256(f"{kind}|{channel.target}|{since}".encode()).hexdigest()[:24]
         return {
@@ -300,7 +300,7 @@ class AlertSink(Sink):
         log.error("alert channel %s failing for longer than its deadline: %s: %s", channel.target, h.reason, h.detail)
         await self._notify_others(channel, self._notice(channel, "channel_failing", h))
 
-    async def _notify_others(self, failing: Channel, notice: dict) -> None:
+    async def _notify_others(self, failing: Channel, notice: dict[str, Any]) -> None:
         """One try per healthy channel: a notice must not hold alerts up behind a second outage."""
         if not self.policy.failing_notice:
             return

@@ -10,6 +10,8 @@ client per channel opened by ``start()``, and ``post_json(url, body)`` that send
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from ..errors import PermanentError, TransientError
@@ -21,7 +23,7 @@ def retry_after(resp: httpx.Response) -> float | None:
     return parse_retry_after(resp.headers.get("Retry-After"))
 
 
-async def post(client: httpx.AsyncClient, target: str, url: str, **kwargs) -> httpx.Response:
+async def post(client: httpx.AsyncClient, target: str, url: str, **kwargs: Any) -> httpx.Response:
     """POST and translate every failure; returns the 2xx/3xx response."""
     try:
         resp = await client.post(url, **kwargs)

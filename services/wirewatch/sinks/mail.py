@@ -12,6 +12,8 @@ SMTP answers are translated: 4xx replies, refused connections and timeouts are
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncio
 import hashlib
 import smtplib
@@ -25,7 +27,7 @@ from ..settings import SmtpSettings
 from .render import message_id, render, subject
 
 
-def build_email(message: dict, sender: str, to: list[str]) -> EmailMessage:
+def build_email(message: dict[str, Any], sender: str, to: list[str]) -> EmailMessage:
     mail = EmailMessage()
     mail["Subject"] = subject(message)
     mail["From"] = sender
@@ -56,7 +58,7 @@ class EmailChannel:
     async def close(self) -> None:
         pass
 
-    async def send(self, message: dict) -> None:
+    async def send(self, message: dict[str, Any]) -> None:
         mail = build_email(message, self._s.sender, self._s.to)
         await asyncio.to_thread(self._send_sync, mail)
 

@@ -78,7 +78,7 @@ _COUNT_OPEN = "SELECT schema, COUNT(*) AS n FROM outbox WHERE settled_at IS NULL
 PARTS = {"route": 1, "store": 2, "all": 3}
 
 Send = Callable[[str, str | None, bytes], Awaitable[None]]
-Encode = Callable[[str, dict], bytes]
+Encode = Callable[[str, dict[str, Any]], bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,14 +88,14 @@ class Row:
     schema: str
     id: str
     key: str | None
-    payload: dict
+    payload: dict[str, Any]
 
 
 def resend_at_start(settings: Any) -> bool:
     """True when a restart may find the broker without what it acknowledged: the embedded broker.
     tansu keeps everything in memory; the embedded Apache Kafka does not fsync each message, so a
     reboot of the one machine can take its tail. Sending again is harmless; losing is not."""
-    return settings.broker == "embedded"
+    return bool(settings.broker == "embedded")
 
 
 def outbox_enabled(settings: Any) -> bool:
@@ -228,11 +228,11 @@ class Outbox:
             await asyncio.sleep(interval)
 
 
-def link_row(link: dict) -> Row:
+def link_row(link: dict[str, Any]) -> Row:
     return Row("link", link["link_id"], link["url"], link)
 
 
-def alert_row(alert: dict) -> Row:
+def alert_row(alert: dict[str, Any]) -> Row:
     return Row("alert", alert["alert_id"], alert["alert_id"], alert)
 
 
@@ -251,9 +251,9 @@ def settling(outbox: Outbox | None, make_core: Callable[[Any], Any], schema: str
     def make(rt: Any) -> Any:
         core = make_core(rt)
 
-        async def settled(value: dict) -> list:
+        async def settled(value: dict[str, Any]) -> list[Any]:
             try:
-                out = await core(value)
+                out: list[Any] = await core(value)
             except (PermanentError, Rejected):  # a final answer: the runner files it (dead letter,
                 if value.get(field):            # filtered), which keeps the item; nothing to resend
                     await outbox.accept([], sent=True, settle=Row(schema, value[field], None, {}), part=part)

@@ -30,7 +30,7 @@ MAX_ITEMS = 20
 MAX_FIELD = 500
 
 
-def message_id(message: dict) -> str:
+def message_id(message: dict[str, Any]) -> str:
     """The idempotency key of an alert (its alert_id) or of a notice (its notice_id)."""
     return str(message.get("alert_id") or message.get("notice_id") or "")
 
@@ -68,7 +68,7 @@ def figures_of(figures: Any) -> list[tuple[str, str]]:
     return out
 
 
-def _previous_figures(message: dict) -> Any:
+def _previous_figures(message: dict[str, Any]) -> Any:
     # The update's field name is not settled across producers: accept the plausible spellings.
     for key in ("previous_figures", "previous"):
         value = message.get(key)
@@ -115,7 +115,7 @@ def _short_figures(figures: list[tuple[str, str]]) -> str:
     return ", ".join(f"{v} {k}" for k, v in figures)
 
 
-def describe(message: dict) -> Described:
+def describe(message: dict[str, Any]) -> Described:
     kind = str(message.get("kind") or "new")
     title = _clip(message.get("title") or message.get("canonical_url") or message.get("url") or "untitled", 300)
     figures = figures_of(message.get("figures"))
@@ -196,9 +196,9 @@ def describe(message: dict) -> Described:
 
     canonical, shared = message.get("canonical_url"), message.get("url")
     if _http(canonical):
-        d.links.append((message.get("sitename") or "Article", canonical))
+        d.links.append((str(message.get("sitename") or "Article"), str(canonical)))
     if _http(shared) and shared != canonical:
-        d.links.append(("Shared link", shared))
+        d.links.append(("Shared link", str(shared)))
     for extra in message.get("links") or []:
         if _http(extra) and extra not in (canonical, shared):
             d.links.append(("Link", extra))
@@ -277,7 +277,7 @@ def template(name: str) -> Template:
     return Template((TEMPLATES / name).read_text(encoding="utf-8"))
 
 
-def sections(message: dict, dialect: str) -> dict[str, str]:
+def sections(message: dict[str, Any], dialect: str) -> dict[str, str]:
     """The values the templates substitute, already escaped for `dialect`."""
     d = describe(message)
     dl = _DIALECTS[dialect]
@@ -299,12 +299,12 @@ def sections(message: dict, dialect: str) -> dict[str, str]:
     }
 
 
-def render(message: dict, dialect: str = "text") -> str:
+def render(message: dict[str, Any], dialect: str = "text") -> str:
     if dialect not in _DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}; one of {DIALECTS}")
     return template(f"alert.{_EXT[dialect]}").safe_substitute(sections(message, dialect))
 
 
-def subject(message: dict) -> str:
+def subject(message: dict[str, Any]) -> str:
     line = template("subject.txt").safe_substitute(subject=describe(message).subject).strip()
     return _clip(line, 250)

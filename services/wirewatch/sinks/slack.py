@@ -10,6 +10,8 @@ The webhook URL holds a token, so it is a secret and never appears in logs or th
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from pydantic import SecretStr
 
@@ -20,7 +22,7 @@ from .webhook import target_of
 SECTION_LIMIT = 3000  # Slack refuses a section text longer than this
 
 
-def slack_payload(message: dict) -> dict:
+def slack_payload(message: dict[str, Any]) -> dict[str, Any]:
     body = render(message, "slack").strip()
     if len(body) > SECTION_LIMIT:
         body = body[: SECTION_LIMIT - 1] + "…"
@@ -41,5 +43,5 @@ class SlackChannel(http_errors.JsonChannel):
         self._url = url.get_secret_value() if isinstance(url, SecretStr) else url
         super().__init__(target_of(self.kind, self._url), timeout)
 
-    async def send(self, message: dict) -> None:
+    async def send(self, message: dict[str, Any]) -> None:
         await self.post_json(self._url, orjson.dumps(slack_payload(message)))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 
 import orjson
 from pydantic import SecretStr
@@ -31,7 +32,7 @@ def sign(secret: bytes, body: bytes) -> str:
 
 def verify(secret: bytes, body: bytes, header: str | None) -> bool:
     """What a receiver does with X-Wirewatch-Signature (constant-time compare)."""
-    return bool(header) and hmac.compare_digest(sign(secret, body), header)
+    return bool(header) and header is not None and hmac.compare_digest(sign(secret, body), header)
 
 
 def target_of(kind: str, url: str) -> str:
@@ -47,13 +48,13 @@ class WebhookChannel(http_errors.JsonChannel):
         self.url = url
         self._secret = secret.get_secret_value().encode() if secret else None
 
-    def headers(self, body: bytes, message: dict) -> dict[str, str]:
+    def headers(self, body: bytes, message: dict[str, Any]) -> dict[str, str]:
         h = {"Content-Type": "application/json", "Idempotency-Key": message_id(message),
              "X-Wirewatch-Kind": str(message.get("kind") or "")}
         if self._secret:
             h["X-Wirewatch-Signature"] = sign(self._secret, body)
         return h
 
-    async def send(self, message: dict) -> None:
+    async def send(self, message: dict[str, Any]) -> None:
         body = orjson.dumps(message)
         await self.post_json(self.url, body, self.headers(body, message))

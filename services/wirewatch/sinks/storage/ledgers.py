@@ -63,7 +63,7 @@ class LedgerStore(StorageBase):
 
     async def throttle_admit(
         self, rule: str, channel: str, start: datetime, end: datetime, severity: str, alert: dict[str, Any], limit: int,
-        admit: Callable[[list[str], list[dict], str, int], tuple[bool, bool]], summary: Callable[[dict], dict],
+        admit: Callable[[list[str], list[dict[str, Any]], str, int], tuple[bool, bool]], summary: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> bool:
         """Whether `alert` may be sent now in the window [start, end) of (rule, channel); if not it
         is held for that window's digest. `admit` (throttle.admit) decides; idempotent per alert_id."""

@@ -53,7 +53,8 @@ class OutcomeStore(StorageBase):
     async def outcomes(self) -> list[dict[str, Any]]:
         """link_id, url, outcome, stage, reason, detail for every link, oldest first."""
         async with self._transaction() as tx:
-            return await tx.fetch(SELECT_OUTCOMES)
+            rows: list[dict[str, Any]] = await tx.fetch(SELECT_OUTCOMES)
+        return rows
 
     async def counts(self) -> dict[str, int]:
         """articles, links (links with an outcome = stored + filtered + dead_lettered), stored,

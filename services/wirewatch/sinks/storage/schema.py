@@ -164,7 +164,8 @@ CREATE TABLE IF NOT EXISTS story_keys (
 from wirewatch.api.schema import READ_SCHEMA as _TABLES_V7  # noqa: E402
 
 # version -> DDL that brings a database from version - 1 to version (a dict: statements per backend).
-_MIGRATIONS = {1: _TABLES, 2: _TABLES_V2, 3: _TABLES_V3, 4: _TABLES_V4, 5: _TABLES_V5, 6: _TABLES_V6, 7: _TABLES_V7}
+# A script with {json}/{ts} for both backends, or each backend's own statements (by backend name).
+_MIGRATIONS: dict[int, str | dict[str, list[str]]] = {1: _TABLES, 2: _TABLES_V2, 3: _TABLES_V3, 4: _TABLES_V4, 5: _TABLES_V5, 6: _TABLES_V6, 7: _TABLES_V7}
 
 SELECT_VERSION = "SELECT max(version) AS version FROM schema_version"
 INSERT_VERSION = "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING"
@@ -193,14 +194,14 @@ class SchemaStore(StorageBase):
                 continue
             if version > 1:  # version 1 ran above
                 script = _MIGRATIONS[version]
-                for statement in script[self.backend] if isinstance(script, dict) else self._ddl(script):
+                for statement in self._ddl(script) if isinstance(script, str) else script[self.backend]:
                     await tx.execute(statement)
             if version == 6:
                 await self._backfill_story_keys(tx)
             await tx.execute(INSERT_VERSION, version, self._ts(_utcnow()))
 
     async def _backfill_story_keys(self, tx: _Tx) -> None:
-        from wirewatch.stages.story import story_keys  # the one definition of what a story is filed under
+        from wirewatch.stages.story_index import story_keys  # the one definition of what a story is filed under
 
         for r in await tx.fetch(SELECT_STORY_STATES):
             await tx.execute(self._keyed(INSERT_STORY_KEYS, 1), _dumps(sorted(story_keys(self._json_in(r["state"])))), r["story_id"])

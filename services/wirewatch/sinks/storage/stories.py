@@ -79,7 +79,7 @@ class StoryStore(StorageBase):
                                  self._ts(save["last_at"]), _dumps(save["state"]), now)
                 await tx.execute(UPSERT_STORY_MEMBER, canonical_url, save["story_id"], now)
                 if keys is not None:
-                    from wirewatch.stages.story import story_keys  # a story's keys mix its articles' names and tolls
+                    from wirewatch.stages.story_index import story_keys  # a story's keys mix its articles' names and tolls
 
                     filed = set(keys) | story_keys(save["state"])
                     await tx.execute(self._keyed(INSERT_STORY_KEYS, 1), _dumps(sorted(filed)), save["story_id"])
