@@ -394,3 +394,64 @@ def test_a_dateline_names_the_place_however_it_is_written() -> None:
     b = story.view(dict(BASE, title="Marlow Bend police look for a grey van", canonical_url="https://b.example/1",
                         text="Marlow Bend, Ore. (AP) Officers are looking for a grey van after a shooting.", places=[]))
     assert a.names == b.names == {"marlow bend"}
+
+
+def test_people_are_named_people_not_officials_organisations_places_or_bylines() -> None:
+    text = ("Deputies named the man who died as Tobias K. Wendell, 34, of Pine Ridge. Sheriff Ana Ruiz said "
+            "Corey Lindqvist Jr., 19, was arrested near Fallow Mill. A Fallow Mill man was hurt. Crime Stoppers "
+            "and Saint Agnes Medical Center asked for calls. Ledger/Rosa Pike took the photo. Get email "
+            "notifications on Hal Brenner daily!")
+    people = story_view._people(text, story_view._body_words(text), "en")
+    assert people == {"tobia wendel", "corey lindqvist"}, people
+    roundup = " ".join(f"{first} {last} was shot on Elm." for first, last in zip(
+        "Ada Bo Cy Di Ed Flo Gus Hal Ivy".split(), "Marsh Quill Stone Vale Wren Yates Zorn Pell Fenn".split()))
+    assert story_view._people(roundup, story_view._body_words(roundup), "en") == frozenset()  # several events
+
+
+def _report(slug: str, title: str, text: str, at: str, **kw) -> story.ArticleView:
+    url = f"https://{slug}.example/news/{slug}"
+    return story.view(dict(BASE, title=title, text=text, published=at, fetched_at=at, canonical_url=url, url=url,
+                           final_url=url, link_id=f"link-{slug}", sitename=None, places=[], **kw))
+
+
+FIRST_REPORT = ("Two wounded outside corner store",
+                "Two men were wounded late on Friday outside a corner store, deputies said. The men, Tobias Wendell "
+                "and Corey Lindqvist, were taken to a trauma unit. Deputies are looking for a dark sedan.")
+SECOND_REPORT = ("Families ask for calm after weekend attack",
+                 "Relatives of Tobias Wendell gathered on Saturday. He and Corey Lindqvist remain in care, "
+                 "their families said, and asked anyone who saw the sedan to call deputies.")
+OTHER_REPORT = ("Two wounded at bus depot",
+                "Two women were wounded on Saturday at a bus depot, deputies said. Deputies named them as Lena "
+                "Varga and Ines Holt. Spokesman Mark Tolliver said the search goes on.")
+OFFICIAL_ONLY = ("Deputies seek witnesses",
+                 "Spokesman Mark Tolliver asked witnesses of the depot attack to call. Deputies said the weapon "
+                 "was not found.")
+
+
+def test_people_named_in_both_texts_join_them_and_an_officials_name_does_not() -> None:
+    first = _report("first", *FIRST_REPORT, "2026-05-01T22:00:00Z", figures={"injured": {"count": 2}})
+    s = story.new_story(first)
+    story.attach(s, first)
+    second = _report("second", *SECOND_REPORT, "2026-05-02T09:00:00Z")  # no headline word, place or toll shared
+    assert second.people == {"tobia wendel", "corey lindqvist"}
+    assert story.match(second, [s]) is s and story.keys(second) & story.story_keys(s.state)
+    other = _report("other", *OTHER_REPORT, "2026-05-02T10:00:00Z", figures={"injured": {"count": 2}})
+    assert story.match(other, [s]) is None  # the same toll, other people
+    o = story.new_story(other)
+    story.attach(o, other)
+    assert "mark tolliv" not in other.people and story.match(_report("off", *OFFICIAL_ONLY, "2026-05-02T12:00:00Z"), [o]) is None
+
+
+def test_people_named_again_after_the_window_make_a_follow_up() -> None:
+    first = _report("first", *FIRST_REPORT, "2026-05-01T22:00:00Z", figures={"injured": {"count": 2}})
+    s = story.new_story(first)
+    story.attach(s, first)
+    horizon = timedelta(days=365)
+    charged = _report("charged", "Teenager charged over store attack",
+                      "Prosecutors charged a 17-year-old on Thursday with wounding Tobias Wendell and Corey "
+                      "Lindqvist outside the store.", "2026-05-09T10:00:00Z")
+    assert story.expired(charged, s) and story.match(charged, [s], follow_up=horizon) is s
+    assert story.keys(charged) & story.story_keys(s.state)
+    one = _report("one", "Man hurt in crash", "Tobias Wendell was hurt when his car hit a wall on Main.",
+                  "2026-09-01T10:00:00Z", figures={"injured": {"count": 1}})
+    assert story.match(one, [s], follow_up=horizon) is None  # one name months later, another toll: another event

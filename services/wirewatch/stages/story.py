@@ -18,7 +18,10 @@ Articles about the same event form one story when, within ``window`` of the stor
     shared name           a proper noun of both headlines ("Immokalee", "Libby Lake") and half the
                           shorter headline or a shared city, or
     same toll             the same killed/injured figures and a shared city or headline word (a
-                          small toll also needs both).
+                          small toll also needs both), or
+    same people           a person named in both texts (``story_view._people``: victims, suspects;
+                          not officials, organisations, places or bylines) and a second one, the
+                          same toll or a headline word.
 Headline terms are word stems (Snowball: en, fr, ar) with the outlet's name cut from the title
 (``headline``) and without the words that name no event in particular: function words, the
 casualty lexicon's vocabulary, the kind of event ("shooting"), days and directions. A place
@@ -30,7 +33,9 @@ Two articles naming only different countries never join, whatever the text says.
 Follow-ups: after the window, up to ``follow_up`` later, an article joins an expired story only on
 strong evidence (``follow_up_score``): a name in both headlines that is not a gazetteer place,
 and the same toll with a second name or a rare toll, or two full names (a victim's, the venue's)
-whatever the toll. route.decide then raises no "new" alert, and an update only for a rising toll.
+whatever the toll; or people named in both texts: two, or one and a toll of two people or more
+(within ``RECENT_FOLLOW_UP`` of the story's last article: one and the same toll or a headline word). route.decide
+then raises no "new" alert, and an update only for a rising toll.
 
 Modules: stages/story_view.py reads the article (``view``: headline terms, places, names, MinHash,
 toll); stages/story_index.py holds the candidate index; this one scores and attaches. All three
@@ -40,8 +45,8 @@ Candidate index: ``keys(article)`` and ``story_keys(state)`` are the strings sto
 stories under (table story_keys) so that only stories sharing a key with the article are loaded
 and scored. Exact, not approximate: every story that ``score`` could give more than 0 shares a key
 (each way of matching above needs one of: a pair of equal MinHash positions, a pair of shared
-headline words, a shared place, a shared name, a shared headline word with a toll figure), so the
-decisions are the same as scoring every open story. Keys starting "f:" (a name with a toll
+headline words, a shared place, a shared name, a shared headline word with a toll figure, a
+shared person: "f:p:" keys), so the decisions are the same as scoring every open story. Keys starting "f:" (a name with a toll
 figure, a pair of full names) also find expired stories, for follow-ups.
 """
 
@@ -65,6 +70,8 @@ NAME_TITLE_OVERLAP = 0.5  # headlines sharing a proper noun: half of the shorter
 DEFAULT_WINDOW = timedelta(hours=48)
 _KEEP_SIGNATURES = 8  # the first article's, then the most recent ones: wording drifts as a story ages
 _KEEP_MEMBERS = 50  # members that raised no alert beyond this are counted, not listed
+_KEEP_PEOPLE = 100  # people named across a story's articles, kept for matching
+RECENT_FOLLOW_UP = timedelta(days=14)  # after the window: a follow-up this soon needs less evidence
 
 
 
@@ -148,6 +155,15 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
             or (article.regions and st.get("regions") and not article.regions & set(st["regions"])) \
             or (article.countries and st.get("countries") and not article.countries & set(st["countries"])):
         return 0.0
+    agreed = _same_toll(toll(article.figures), st.get("tolls", []))
+    # People named in both texts: two of them, or one and a toll of two people or more; soon after
+    # the window, one and the same toll or a headline word.
+    people = _shared_people(article, st)
+    if people:
+        recent = article.at <= story.last_at + RECENT_FOLLOW_UP
+        shared_words = max((len(article.title_words & set(t)) for t in st.get("titles", [])), default=0)
+        if len(people) >= 2 or (agreed and (agreed - 1 >= 2 or recent)) or (recent and shared_words):
+            return 0.015 + 0.001 * min(len(people), 9)
     # Names that are not the place itself: "Englewood" or "Memphis" has news every week; one
     # place name and the same toll is a follow-up only when the toll is rare ("4 wounded" is not).
     place_words = _place_words(article) | set(st.get("place_words", []))
@@ -158,7 +174,6 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
     if not shared & article.names & set(st.get("names", [])):
         return 0.0
     long_names = sum(" " in n for n in shared)
-    agreed = _same_toll(toll(article.figures), st.get("tolls", []))
     if agreed and (long_names or len(shared) >= 2 or agreed - 1 >= 2 * DISTINCT_TOLL):
         return 0.02 + 0.001 * min(len(shared), 9)  # below any match in the window
     if long_names >= 2:  # a victim's full name and the venue's, say: the toll may have changed
@@ -219,7 +234,18 @@ def score(article: ArticleView, story: Story, window: timedelta = DEFAULT_WINDOW
         lead_names -= _place_words(article) | set(st.get("place_words", []))
         if lead_names and (agreed or shared_place or shared_words or len(lead_names) >= 2):
             return 0.2 + title + text
+    # A person named in both texts (a victim, a suspect), with a second person, the same toll or a
+    # headline word (a shared city is not enough: its police spokesman is in all its news).
+    people = _shared_people(article, st)
+    if people and not place_conflict and (len(people) >= 2 or agreed or shared_words):
+        return 0.15 + title + text
     return 0.0
+
+
+def _shared_people(article: ArticleView, st: dict) -> set[str]:
+    """People named in `article` and in the story's articles, gazetteer places left out."""
+    shared = article.people & set(st.get("people", []))
+    return shared - _place_words(article) - set(st.get("place_words", [])) if shared else set()
 
 
 def match(article: ArticleView, candidates: Iterable[Story], window: timedelta = DEFAULT_WINDOW,
@@ -275,6 +301,8 @@ def attach(story: Story, article: ArticleView) -> list[Change]:
         st["names"] = sorted(set(st.get("names", [])) | article.names)
         st["lead_names"] = sorted(set(st.get("lead_names", [])) | {n for n in article.names | article.lead_names if " " in n})
         st["place_words"] = sorted(set(st.get("place_words", [])) | _place_words(article))
+        if article.people:
+            st["people"] = sorted(set(st.get("people", [])) | article.people)[:_KEEP_PEOPLE]
         if article.names or article.lead_names:
             st["name_sets"] = (st.get("name_sets", []) + [sorted(article.names | article.lead_names)])[-_KEEP_SIGNATURES:]
         t = list(toll(article.figures))

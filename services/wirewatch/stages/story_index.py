@@ -60,7 +60,8 @@ def keys(article: ArticleView) -> set[str]:
             | {f"p:{p}" for p in article.places} | {f"n:{n}" for n in article.names | article.lead_names}
             | _toll_keys("w", article.title_words, t)
             | _toll_keys("f", article.names | article.lead_names, t)
-            | _pairs("f", [n for n in article.names | article.lead_names if " " in n]))
+            | _pairs("f", [n for n in article.names | article.lead_names if " " in n])
+            | {f"f:p:{p}" for p in article.people})
 
 
 def story_keys(state: dict) -> set[str]:
@@ -77,4 +78,5 @@ def story_keys(state: dict) -> set[str]:
         names.update(ns)
     return (out | {f"p:{p}" for p in state.get("places") or []}
             | {f"n:{n}" for n in set(state.get("names") or []) | set(state.get("lead_names") or [])}
-            | _toll_keys("f", names, state.get("tolls") or []))
+            | _toll_keys("f", names, state.get("tolls") or [])
+            | {f"f:p:{p}" for p in state.get("people") or []})

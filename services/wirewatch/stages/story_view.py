@@ -210,6 +210,7 @@ class ArticleView:
     lead_places: frozenset[str] = frozenset()  # of `places`, those named in the headline or the lead
     names: frozenset[str] = frozenset()  # names in the headline the text writes as proper nouns (stems)
     lead_names: frozenset[str] = frozenset()  # names of two words or more in the lead ("Marta Velasquez")
+    people: frozenset[str] = frozenset()  # people named anywhere in the text, "first last" stems (``_people``)
 
 
 def _named_as_place(doc: str, form: str, skip: tuple[int, int]) -> bool:
@@ -274,6 +275,77 @@ def _proper_nouns(head: str, words: tuple[frozenset[str], frozenset[str]], langu
     return frozenset(n for n in names if n not in ignored)
 
 
+# Words that make a run of capitalised words an organisation, a building, a road, a product or page
+# furniture rather than a person ("Crime Stoppers", "Associated Press", "Medical Center", "Google
+# Play"): such names recur in every story an outlet or a city's police put out, whichever event.
+_NOT_A_PERSON = frozenset("""
+police department dept sheriff sheriffs office county city news press associated center centre medical hospital
+memorial examiner attorney district court courthouse jury bureau stoppers crime media group corporation corp inc
+llc radio daily tribune post times herald journal sun university college school academy high park street avenue
+road boulevard drive lane parkway highway church facebook twitter instagram youtube google caption rights reserved
+image images getty wire metro state federal fire patrol trauma united page hotline tip apartments apartment club
+bar lounge mall store market restaurant hotel motel inn airport station bank company services service team unit
+division agency commission council jail prison detention correctional institute foundation association health care
+regional children general national international american party senate house congress investigation
+investigations homicide detectives special task force emergency rescue public safety play copy hide transcript
+previous next story free like load email alerts privacy policy comments comment contact download map maps plus
+ave st rd blvd dr ln hwy area side day eve year christmas thanksgiving easter photo photos buy all update updated
+incident harbor heights beach valley hills hill lake lakes springs village ridge creek bay point gardens garden
+quarter island port fort mount mt saint san santa los las el classic baseball football basketball
+chevrolet chevy toyota honda ford nissan dodge jeep chrysler hyundai kia bmw mercedes buick cadillac gmc lexus
+acura mazda volkswagen pontiac infiniti subaru
+january february march april may june july august september october november december
+""".split()) | _STOP
+# A name right after one of these is an official's or a byline's: they recur across a city's events.
+_TITLE_BEFORE = re.compile(r"(?:Sheriff|Chief|Officers?|Sgt|Sergeant|Lt|Lieutenant|Capt|Captain|Detective|Det|Deputy|"
+                           r"Cpl|Corporal|Trooper|Agent|Commander|Mayor|Judge|Attorney|Prosecutor|Dr|Rev|Reverend|"
+                           r"Pastor|Gov|Governor|Sen|Senator|Rep|Superintendent|Commissioner|Coroner|Director|"
+                           r"President|[Ss]pokes(?:man|woman|person)|[Rr]eporter|By|Photo|Copyright|Council(?:man|woman)|"
+                           r"Alderman|Ald|\w['’]s|notifications on)\.?\s+$|\w/$")  # "KDKA's Jo Doe", "AP/Jo Doe": bylines, credits
+_TITLE_IN = re.compile(r"\b(?:Spokes(?:man|woman|person)|Sheriff|Chief|Officer|Sgt|Sergeant|Lt|Capt|Captain|Detective|Deputy|Mayor|Judge|"
+                       r"President|Gov|Governor|Sen|Senator|Rep|Dr|Rev)\b")
+_BYLINE_AFTER = re.compile(r"\s*[•|/,:]?\s*\S+@")  # "Jane Roe • jroe@example.com": a byline
+_SUFFIXES = frozenset(("jr", "sr", "ii", "iii", "iv"))
+# Capitalised words and initials ("J.", "Jr."): a sentence's full stop ends the run.
+_CAPITALISED_RUN = re.compile(r"(?:(?:[A-ZÀ-Þ]\.|[JS]r\.|[A-ZÀ-Þ][\w'’-]*)[ \t]){1,5}[A-ZÀ-Þ][\w'’-]+")
+# Written as a place: "in Oak Hollow", "an Oak Hollow man", "Oak Hollow police".
+_AS_PLACE = re.compile(r"\b(?:in|near|outside)\s+(" + _CAPITALISED_RUN.pattern + ")|(" + _CAPITALISED_RUN.pattern
+                       + r")\s+(?:man|woman|teen|boy|girl|resident|residents|police|neighborhood|area|native)\b")
+_PEOPLE_WORDS = 200  # people named this early are the event's; a roundup names many
+_FIRST_WORDS = re.compile(rf"\s*(?:\S+\s+){{0,{_PEOPLE_WORDS}}}")
+_MAX_PEOPLE = 8  # more people than this in the first lines: a roundup of several events, no evidence
+
+
+def _people(body: str, words: tuple[frozenset[str], frozenset[str]], language: str | None) -> frozenset[str]:
+    """People named in `body`: runs of two or three capitalised words and initials ("Marta J. Velasquez", not
+    "John H. Stroger Jr. Hospital") none of
+    which the text also writes in lower case, as the stems of their first and last words. Not
+    people: runs with a word of an organisation, a road or page furniture (``_NOT_A_PERSON``), in
+    capitals, with an official's title before or in them, or written somewhere as a place ("in Oak
+    Hollow"). Only the first ``_PEOPLE_WORDS`` words; none from a text naming more than
+    ``_MAX_PEOPLE`` there (a roundup of several events). English titles and words: other languages
+    get fewer names filtered out. A person named in two articles is evidence they report the same
+    event beyond the headline (a victim, a suspect)."""
+    lang = _lang(language)
+    lower = words[0]
+    head = body[: _FIRST_WORDS.match(body).end()]  # type: ignore[union-attr]
+    as_place = {" ".join((m.group(1) or m.group(2)).split()) for m in _AS_PLACE.finditer(body)}
+    out: dict[str, None] = {}
+    for m in _CAPITALISED_RUN.finditer(head):
+        ws = [w.rstrip(".") for w in m.group().split()]
+        full = [w for w in ws if len(w) > 1 and w.casefold() not in _SUFFIXES]
+        if not 2 <= len(full) <= 3 or " ".join(m.group().split()) in as_place or _TITLE_IN.search(m.group()):
+            continue
+        if any(w.casefold() in _NOT_A_PERSON or w.isupper() for w in full):
+            continue
+        if any(w.lower() in lower for w in full):  # "Officers", "Witnesses": words written in lower case too
+            continue
+        if _TITLE_BEFORE.search(head, max(0, m.start() - 24), m.start()) or _BYLINE_AFTER.match(head, m.end()):
+            continue
+        out[f"{_stem(full[0].casefold(), lang)} {_stem(full[-1].casefold(), lang)}"] = None
+    return frozenset(out) if len(out) <= _MAX_PEOPLE else frozenset()
+
+
 def view(enriched: dict) -> ArticleView:
     title = enriched.get("title") or ""
     url = enriched.get("canonical_url") or enriched.get("url")
@@ -306,6 +378,7 @@ def view(enriched: dict) -> ArticleView:
         if p.get("kind") != "region" and _named_as_place(doc[: tail[1] + 2 + _LEAD_CHARS], form, tail):
             lead_places.add(key)  # named in the headline or the first lines: where it happened
     body_words = _body_words(enriched.get("text") or "")
+    place_words = {_stem(w, "en") for p in places | regions for w in _tokens(p)}  # "Chicago Sun-Times" is no one
     return ArticleView(
         canonical_url=enriched["canonical_url"], url=enriched.get("url") or enriched["canonical_url"],
         link_id=enriched.get("link_id") or "", sitename=enriched.get("sitename"), title=enriched.get("title"),
@@ -314,6 +387,8 @@ def view(enriched: dict) -> ArticleView:
         regions=frozenset(regions), lead_places=frozenset(lead_places),
         names=_proper_nouns(head, body_words, enriched.get("language")),
         lead_names=frozenset(n for n in _proper_nouns(lead, body_words, enriched.get("language")) if " " in n),
+        people=frozenset(p for p in _people(enriched.get("text") or "", body_words, enriched.get("language"))
+                         if not set(p.split()) & place_words),
     )
 
 
