@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
-from wirewatch.errors import StageError
+from wirewatch.errors import StageError, TransientError
 from wirewatch.metrics import Metrics
 from wirewatch.settings import FetchSettings, SourceSettings
 from wirewatch.sources.poller import Source, SourcePoller
@@ -143,6 +143,10 @@ async def by_robots(url, client):
         entry = await polite.robots_txt(origin_of(url), client)
     except Exception as e:  # noqa: BLE001
         return _reason(e)
+    if entry.parser is None:  # unreadable: the origin's links wait, and say why
+        with pytest.raises(TransientError) as held:
+            await polite.check_robots(url, client)
+        assert held.value.reason == "robots_unavailable" and f": {entry.reason}: " in held.value.detail
     return entry.reason or "read_first"
 
 

@@ -242,7 +242,7 @@ class Politeness:
                 raise  # the origin itself is refused, or busy: as for any of its URLs
             if e.reason in _NO_FILE:
                 return self._allow_all(now, e.reason)
-            return RobotsTxt(None, now + ROBOTS_RETRY_SECONDS, e.detail, e.reason)
+            return RobotsTxt(None, now + ROBOTS_RETRY_SECONDS, f"{e.reason}: {e.detail}", e.reason)
         status = page.status
         if 200 <= status < 300:
             parser = Protego.parse(page.body.decode("utf-8", errors="replace"))
