@@ -47,6 +47,9 @@ CASES = [
     ("Teen fatally shot outside a corner store\n\nDetectives are looking for a grey sedan.", 1, 0),
     ("Boy shot on Tuesday near the skate park has died, police say", 1, 0),
     ("The cyclist struck by a stray bullet at the fair died on Sunday.", 1, 0),
+    ("The 15-year-old who was shot in the chest at a bus stop on Friday was pronounced dead on Sunday.", 1, 0),
+    ("The girl had been on life support since the shooting, but she passed away on Monday.", 1, 0),
+    ("Man accused of killing a sheriff's deputy during a traffic stop appears in court", 1, 0),
     # One person named by several nouns across the article is one person, not one per noun.
     ("Police said the teenager was killed on Pine Street on Friday night. The boy died at the hospital an hour later.", 1, 0),
     ("Police named the 6-year-old fatally shot on Birch Lane. The boy died at the hospital. "

@@ -91,13 +91,15 @@ class ImpliedGrammar:
         self.subject_re = re.compile(
             rf"(?<![\w-]){plist}{tail}(?:(?P<killed>{killed_after})|(?P<injured>{injured_after})(?!\s+{not_after}))(?![\w-])", f
         )
-        # "Teen shot in Wichita has died": a passive participle with its phrase (a reduced relative
-        # clause), then the verb of death. The person was hurt first and then died: killed.
+        # "Teen shot in Wichita has died", "the boy who was shot on Friday was pronounced dead": a
+        # participle with its phrase (a relative clause, often reduced), then the verb of death. The
+        # person was hurt first and then died: killed.
         followers = _alt(d.get("passive_followers", []))
         intransitive = _alt(d.get("intransitive", []))
+        relative = _alt(d.get("relative_aux", []))
         self.reduced_re = re.compile(
-            rf"(?<![\w-]){plist}\s+(?:{injured_after})\s+{followers}(?:\s+[^\s.,;:!?]+){{0,7}}?"
-            rf"(?P<aux>(?:\s*,?\s+{aux}){{0,4}})\s+(?P<killed>{intransitive})(?![\w-])", f
+            rf"(?<![\w-]){plist}(?:\s+{relative})?\s+(?:{injured_after})(?:\s+{followers}(?:\s+[^\s.,;:!?]+){{0,11}}?)?"
+            rf"(?:(?P<aux>(?:\s*,?\s+{aux}){{1,4}})\s+(?P<killed>{killed_after})|\s+(?P<died>{intransitive}))(?![\w-])", f
         )
         killed_verbs = _alt(d.get("killed_before", []))
         injured_verbs = _alt(d.get("injured_before", []))
@@ -141,7 +143,7 @@ class ImpliedGrammar:
         titled = len(words) >= 4 and sum(w[:1].isupper() for w in words) > 0.6 * len(words)
         # Each shape ends (subject) or starts (object) with its terms: without them it cannot match,
         # and a cheap search for the terms spares the costly shape on most sentences.
-        shapes = [rx for rx, need in ((self.reduced_re, self.intransitive_re), (self.subject_re, self.after_terms_re),
+        shapes = [rx for rx, need in ((self.reduced_re, self.after_terms_re), (self.subject_re, self.after_terms_re),
                                       (self.object_re, self.before_terms_re)) if need.search(sent)]
         for rx in shapes:
             for m in rx.finditer(sent):
@@ -153,7 +155,7 @@ class ImpliedGrammar:
                     # "he killed time", "the storm killed 40 people": a bare participle with an
                     # object is active voice; "Man killed in crash" (a headline) is passive.
                     continue
-                category = "killed" if m.group("killed") else "injured"
+                category = "killed" if rx is self.reduced_re or m.group("killed") else "injured"
                 taken.append(m.span("who"))
                 for key, victim in self._persons(m.group("who"), titled):
                     out.append(Person(category, key, victim, s0, s1, sent))
