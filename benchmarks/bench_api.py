@@ -56,15 +56,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--api-articles", type=int, default=100_000, help="stored articles")
     group.add_argument("--api-stories", type=int, default=10_000, help="stories (five articles each)")
     group.add_argument("--api-requests", type=int, default=100, help="requests per query shape")
-    group.add_argument("--api-postgres", default="", help="postgresql:// URL of an empty database (default: a throwaway server)")
+    group.add_argument(
+        "--api-postgres", default="", help="postgresql:// URL of an empty database (default: a throwaway server)"
+    )
 
 
 def run(args: argparse.Namespace) -> dict:
-    return asyncio.run(_run(getattr(args, "api_articles", 100_000), getattr(args, "api_stories", 10_000),
-                            getattr(args, "api_requests", 100), getattr(args, "api_postgres", "")))
+    return asyncio.run(
+        _run(
+            getattr(args, "api_articles", 100_000),
+            getattr(args, "api_stories", 10_000),
+            getattr(args, "api_requests", 100),
+            getattr(args, "api_postgres", ""),
+        )
+    )
 
 
 # -- the synthetic store ---------------------------------------------------------------------------
+
 
 def _vocabulary(rng: random.Random, n: int = 5000) -> list[str]:
     letters = "abcdefghijklmnoprstuvwyz"
@@ -85,16 +94,35 @@ class Corpus:
             words = rng.choices(self.vocab, weights, k=100)
             at = NOW - timedelta(seconds=rng.randint(0, 30 * 86400))
             url = f"https://outlet{i % 40}.example/news/{i}"
-            self.articles.append({
-                "canonical_url": url, "link_id": f"l{i}", "source": "bench", "url": url, "final_url": url,
-                "status": 200, "content_type": "text/html", "fetched_at": at.isoformat(), "title": " ".join(words[:7]).capitalize(),
-                "text": " ".join(words), "published": at.isoformat(), "language": rng.choice(LANGUAGES),
-                "sitename": f"Outlet {i % 40}", "description": None, "image": None, "authors": [], "figures": {},
-                "casualties": [], "keywords": [], "redirects": [], "places": [], "at": at,
-            })
+            self.articles.append(
+                {
+                    "canonical_url": url,
+                    "link_id": f"l{i}",
+                    "source": "bench",
+                    "url": url,
+                    "final_url": url,
+                    "status": 200,
+                    "content_type": "text/html",
+                    "fetched_at": at.isoformat(),
+                    "title": " ".join(words[:7]).capitalize(),
+                    "text": " ".join(words),
+                    "published": at.isoformat(),
+                    "language": rng.choice(LANGUAGES),
+                    "sitename": f"Outlet {i % 40}",
+                    "description": None,
+                    "image": None,
+                    "authors": [],
+                    "figures": {},
+                    "casualties": [],
+                    "keywords": [],
+                    "redirects": [],
+                    "places": [],
+                    "at": at,
+                }
+            )
         per = 5
         for s in range(min(n_stories, n_articles // per)):
-            group = self.articles[s * per:(s + 1) * per]
+            group = self.articles[s * per : (s + 1) * per]
             group.sort(key=lambda a: a["at"])
             city, country = rng.choice(cities), rng.choice(COUNTRIES)
             killed = sorted(rng.randint(1, 300) for _ in group)
@@ -102,28 +130,85 @@ class Corpus:
             for a, k in zip(group, killed):
                 sentence = f"At least {k} people were killed in {city} on Monday, officials said."
                 a["figures"] = {"killed": {"count": k, "min": k, "max": None}, "injured": None, "missing": None}
-                a["casualties"] = [{"category": "killed", "count": k, "min": k, "max": None, "qualifier": "at_least",
-                                    "victim": "people", "evidence": sentence, "start": 0, "end": len(sentence),
-                                    "attribution": "officials"}]
+                a["casualties"] = [
+                    {
+                        "category": "killed",
+                        "count": k,
+                        "min": k,
+                        "max": None,
+                        "qualifier": "at_least",
+                        "victim": "people",
+                        "evidence": sentence,
+                        "start": 0,
+                        "end": len(sentence),
+                        "attribution": "officials",
+                    }
+                ]
                 a["places"] = [{"name": city, "country_code": country, "kind": "city", "start": 0, "end": len(city)}]
                 a["text"] = sentence + " " + a["text"]
-                members.append({"canonical_url": a["canonical_url"], "url": a["url"], "link_id": a["link_id"],
-                                "sitename": a["sitename"], "title": a["title"], "at": a["at"].strftime("%Y-%m-%dT%H:%M:%SZ"),
-                                "figures": {"killed": k}, "alerts": []})
+                members.append(
+                    {
+                        "canonical_url": a["canonical_url"],
+                        "url": a["url"],
+                        "link_id": a["link_id"],
+                        "sitename": a["sitename"],
+                        "title": a["title"],
+                        "at": a["at"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "figures": {"killed": k},
+                        "alerts": [],
+                    }
+                )
                 self.members.append((a["canonical_url"], f"s-{s}", a["at"]))
             top = group[-1]
-            state = {"title": group[0]["title"], "signatures": [], "titles": [], "places": [city.lower()],
-                     "countries": [country], "members": members, "size": per,
-                     "figures": {"killed": {"count": killed[-1], "url": top["canonical_url"], "sitename": top["sitename"]}},
-                     "rules": {RULE: {"alert_id": f"a{s}", "figures": {"killed": killed[-1]}}}}
-            self.stories.append({"story_id": f"s-{s}", "title": group[0]["title"], "first_at": group[0]["at"],
-                                 "last_at": group[-1]["at"], "state": state})
+            state = {
+                "title": group[0]["title"],
+                "signatures": [],
+                "titles": [],
+                "places": [city.lower()],
+                "countries": [country],
+                "members": members,
+                "size": per,
+                "figures": {"killed": {"count": killed[-1], "url": top["canonical_url"], "sitename": top["sitename"]}},
+                "rules": {RULE: {"alert_id": f"a{s}", "figures": {"killed": killed[-1]}}},
+            }
+            self.stories.append(
+                {
+                    "story_id": f"s-{s}",
+                    "title": group[0]["title"],
+                    "first_at": group[0]["at"],
+                    "last_at": group[-1]["at"],
+                    "state": state,
+                }
+            )
         self.common, self.rare = self.vocab[1], self.vocab[2500]
 
 
-_ARTICLE_COLUMNS = ("canonical_url", "link_id", "source", "url", "final_url", "status", "content_type", "fetched_at",
-                    "title", "text", "published", "language", "sitename", "description", "image", "authors", "figures",
-                    "casualties", "keywords", "redirects", "places", "revision", "first_seen", "updated_at")
+_ARTICLE_COLUMNS = (
+    "canonical_url",
+    "link_id",
+    "source",
+    "url",
+    "final_url",
+    "status",
+    "content_type",
+    "fetched_at",
+    "title",
+    "text",
+    "published",
+    "language",
+    "sitename",
+    "description",
+    "image",
+    "authors",
+    "figures",
+    "casualties",
+    "keywords",
+    "redirects",
+    "places",
+    "revision",
+    "first_seen",
+    "updated_at",
+)
 _JSON = {"authors", "figures", "casualties", "keywords", "redirects", "places"}
 
 
@@ -153,18 +238,42 @@ async def _load(url: str, corpus: Corpus) -> float:
         conn = sqlite3.connect(url.removeprefix("sqlite://"))
         ts = lambda t: t.astimezone(UTC).isoformat(timespec="microseconds")  # noqa: E731 - as storage binds it
         with conn:
-            conn.executemany(f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}) VALUES "
-                             f"({', '.join('?' * len(_ARTICLE_COLUMNS))})",
-                             [_article_row(a, ts) for a in sorted(corpus.articles, key=lambda a: a["at"])])
-            conn.executemany("INSERT INTO stories (story_id, title, first_at, last_at, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                             [(s["story_id"], s["title"], ts(s["first_at"]), ts(s["last_at"]), orjson.dumps(s["state"]).decode(),
-                               ts(s["last_at"])) for s in corpus.stories])
-            conn.executemany("INSERT INTO story_members (canonical_url, story_id, joined_at) VALUES (?, ?, ?)",
-                             [(u, s, ts(t)) for u, s, t in corpus.members])
-            conn.executemany("INSERT INTO alert_deliveries (alert_id, target, alert, status, attempts, created_at, updated_at) "
-                             "VALUES (?, 'webhook:bench', ?, 'delivered', 1, ?, ?)",
-                             [(f"a{i}", orjson.dumps({"rule": RULE, "story_id": s["story_id"]}).decode(), ts(s["first_at"]),
-                               ts(s["first_at"])) for i, s in enumerate(corpus.stories)])
+            conn.executemany(
+                f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}) VALUES "
+                f"({', '.join('?' * len(_ARTICLE_COLUMNS))})",
+                [_article_row(a, ts) for a in sorted(corpus.articles, key=lambda a: a["at"])],
+            )
+            conn.executemany(
+                "INSERT INTO stories (story_id, title, first_at, last_at, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        s["story_id"],
+                        s["title"],
+                        ts(s["first_at"]),
+                        ts(s["last_at"]),
+                        orjson.dumps(s["state"]).decode(),
+                        ts(s["last_at"]),
+                    )
+                    for s in corpus.stories
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO story_members (canonical_url, story_id, joined_at) VALUES (?, ?, ?)",
+                [(u, s, ts(t)) for u, s, t in corpus.members],
+            )
+            conn.executemany(
+                "INSERT INTO alert_deliveries (alert_id, target, alert, status, attempts, created_at, updated_at) "
+                "VALUES (?, 'webhook:bench', ?, 'delivered', 1, ?, ?)",
+                [
+                    (
+                        f"a{i}",
+                        orjson.dumps({"rule": RULE, "story_id": s["story_id"]}).decode(),
+                        ts(s["first_at"]),
+                        ts(s["first_at"]),
+                    )
+                    for i, s in enumerate(corpus.stories)
+                ],
+            )
         conn.execute("ANALYZE")
         conn.close()
     else:
@@ -174,18 +283,37 @@ async def _load(url: str, corpus: Corpus) -> float:
         try:
             ts = lambda t: t  # noqa: E731
             rows = [_article_row(a, ts) for a in sorted(corpus.articles, key=lambda a: a["at"])]
-            await conn.executemany(f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}) VALUES "
-                                   f"({', '.join(f'${i + 1}' for i in range(len(_ARTICLE_COLUMNS)))})", rows)
-            await conn.executemany("INSERT INTO stories (story_id, title, first_at, last_at, state, updated_at) "
-                                   "VALUES ($1, $2, $3, $4, $5, $6)",
-                                   [(s["story_id"], s["title"], s["first_at"], s["last_at"],
-                                     orjson.dumps(s["state"]).decode(), s["last_at"]) for s in corpus.stories])
-            await conn.executemany("INSERT INTO story_members (canonical_url, story_id, joined_at) VALUES ($1, $2, $3)",
-                                   corpus.members)
-            await conn.executemany("INSERT INTO alert_deliveries (alert_id, target, alert, status, attempts, created_at, "
-                                   "updated_at) VALUES ($1, 'webhook:bench', $2, 'delivered', 1, $3, $3)",
-                                   [(f"a{i}", orjson.dumps({"rule": RULE, "story_id": s["story_id"]}).decode(), s["first_at"])
-                                    for i, s in enumerate(corpus.stories)])
+            await conn.executemany(
+                f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}) VALUES "
+                f"({', '.join(f'${i + 1}' for i in range(len(_ARTICLE_COLUMNS)))})",
+                rows,
+            )
+            await conn.executemany(
+                "INSERT INTO stories (story_id, title, first_at, last_at, state, updated_at) "
+                "VALUES ($1, $2, $3, $4, $5, $6)",
+                [
+                    (
+                        s["story_id"],
+                        s["title"],
+                        s["first_at"],
+                        s["last_at"],
+                        orjson.dumps(s["state"]).decode(),
+                        s["last_at"],
+                    )
+                    for s in corpus.stories
+                ],
+            )
+            await conn.executemany(
+                "INSERT INTO story_members (canonical_url, story_id, joined_at) VALUES ($1, $2, $3)", corpus.members
+            )
+            await conn.executemany(
+                "INSERT INTO alert_deliveries (alert_id, target, alert, status, attempts, created_at, "
+                "updated_at) VALUES ($1, 'webhook:bench', $2, 'delivered', 1, $3, $3)",
+                [
+                    (f"a{i}", orjson.dumps({"rule": RULE, "story_id": s["story_id"]}).decode(), s["first_at"])
+                    for i, s in enumerate(corpus.stories)
+                ],
+            )
             await conn.execute("ANALYZE")
         finally:
             await conn.close()
@@ -194,11 +322,25 @@ async def _load(url: str, corpus: Corpus) -> float:
 
 # -- measuring -------------------------------------------------------------------------------------
 
+
 def _shapes(corpus: Corpus) -> tuple[list[dict], list[dict]]:
-    stories = [{}, {"min_killed": "200"}, {"country": "GH"}, {"language": "fr"}, {"rule": RULE},
-               {"q": corpus.common}, {"q": corpus.rare}, {"since": "6h"}]
-    search = [{"q": corpus.common}, {"q": corpus.rare}, {"q": f"{corpus.common} {corpus.vocab[5]}"},
-              {"q": corpus.vocab[3], "language": "en"}, {}]
+    stories = [
+        {},
+        {"min_killed": "200"},
+        {"country": "GH"},
+        {"language": "fr"},
+        {"rule": RULE},
+        {"q": corpus.common},
+        {"q": corpus.rare},
+        {"since": "6h"},
+    ]
+    search = [
+        {"q": corpus.common},
+        {"q": corpus.rare},
+        {"q": f"{corpus.common} {corpus.vocab[5]}"},
+        {"q": corpus.vocab[3], "language": "en"},
+        {},
+    ]
     return stories, search
 
 
@@ -244,20 +386,33 @@ async def _measure(url: str, corpus: Corpus, n: int) -> dict[str, Any]:
         # Baselines: the same questions without schema 7, ids only on both sides. Stories with a
         # high toll (few match, so most stories are looked at) from the stories' JSON state vs the
         # story cards; a rare word by LIKE over every article's text vs the full-text index.
-        killed = ("json_extract(state, '$.figures.killed.count')" if rs.backend == "sqlite"
-                  else "(state #>> '{figures,killed,count}')::int")
+        killed = (
+            "json_extract(state, '$.figures.killed.count')"
+            if rs.backend == "sqlite"
+            else "(state #>> '{figures,killed,count}')::int"
+        )
         pairs = {
-            "list": (f"SELECT story_id FROM stories WHERE {killed} >= $1 ORDER BY last_at DESC LIMIT 50",
-                     "SELECT story_id FROM story_cards WHERE killed >= $1 ORDER BY last_at DESC LIMIT 50", 290),
-            "search": ("SELECT canonical_url FROM articles WHERE lower(text) LIKE $1 ORDER BY first_seen DESC LIMIT 50",
-                       None, f"% {corpus.rare} %"),
+            "list": (
+                f"SELECT story_id FROM stories WHERE {killed} >= $1 ORDER BY last_at DESC LIMIT 50",
+                "SELECT story_id FROM story_cards WHERE killed >= $1 ORDER BY last_at DESC LIMIT 50",
+                290,
+            ),
+            "search": (
+                "SELECT canonical_url FROM articles WHERE lower(text) LIKE $1 ORDER BY first_seen DESC LIMIT 50",
+                None,
+                f"% {corpus.rare} %",
+            ),
         }
         for name, (scan, indexed, arg) in pairs.items():
             out[f"scan_{name}_ms"] = statistics.median(await _timed(lambda: rs.fetch(scan, arg), 5)) * 1000
             if indexed:
                 out[f"indexed_{name}_ms"] = statistics.median(await _timed(lambda: rs.fetch(indexed, arg), 20)) * 1000
-        out["indexed_search_ms"] = statistics.median(
-            await _timed(lambda: rs.articles(params.parse({"q": corpus.rare}, params.ARTICLE_PARAMS, 2)), 20)) * 1000
+        out["indexed_search_ms"] = (
+            statistics.median(
+                await _timed(lambda: rs.articles(params.parse({"q": corpus.rare}, params.ARTICLE_PARAMS, 2)), 20)
+            )
+            * 1000
+        )
         out["list_vs_scan"] = out["scan_list_ms"] / out["indexed_list_ms"]
         out["search_vs_scan"] = out["scan_search_ms"] / out["indexed_search_ms"]
     out.update(await _measure_http(url, corpus, n))
@@ -272,10 +427,12 @@ async def _measure_http(url: str, corpus: Corpus, n: int) -> dict[str, float]:
 
     story_shapes, search_shapes = _shapes(corpus)
     async with serve_read_api(url) as base, httpx.AsyncClient(base_url=base) as client:
+
         async def get(path, query):
             r = await client.get(path, params=query)
             r.raise_for_status()
             return r.json()
+
         lists = [t for s in story_shapes for t in await _timed(lambda s=s: get("api/stories", s), n // 2)]
         searches = [t for s in search_shapes for t in await _timed(lambda s=s: get("api/articles", s), n // 2)]
     return {"http_list_p99_ms": _quantiles(lists)[1], "http_search_p99_ms": _quantiles(searches)[1]}
@@ -284,8 +441,12 @@ async def _measure_http(url: str, corpus: Corpus, n: int) -> dict[str, float]:
 async def _run(n_articles: int, n_stories: int, n: int, pg_url: str) -> dict:
     t = time.perf_counter()
     corpus = Corpus(n_articles, n_stories)
-    result: dict[str, Any] = {"articles": n_articles, "stories": len(corpus.stories), "requests_per_shape": n,
-                              "generate_s": round(time.perf_counter() - t, 1)}
+    result: dict[str, Any] = {
+        "articles": n_articles,
+        "stories": len(corpus.stories),
+        "requests_per_shape": n,
+        "generate_s": round(time.perf_counter() - t, 1),
+    }
     tmp = Path(tempfile.mkdtemp(prefix="wirewatch-bench-api-"))
     backends = {"sqlite": f"sqlite:///{tmp / 'api.db'}"}
     server = None

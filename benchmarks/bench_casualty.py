@@ -64,7 +64,9 @@ SPEED_MIN_CHARS = 1500  # article length: the median real article is ~1,300 char
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("casualty")
-    g.add_argument("--file", default=None, help="JSONL of {text, gold_killed, gold_injured} (default: the project's corpus)")
+    g.add_argument(
+        "--file", default=None, help="JSONL of {text, gold_killed, gold_injured} (default: the project's corpus)"
+    )
     g.add_argument("--repeat", type=int, default=3, help="timing passes (best is reported)")
     g.add_argument("--speed-docs", type=int, default=300, help="article-length articles timed (0: no timing)")
 
@@ -74,7 +76,7 @@ def load(path: Path | str | None) -> tuple[list[dict], int]:
     paths = [Path(path)] if path else sorted(CORPUS.glob("*.jsonl"))
     docs, bad = [], 0
     for p in paths:
-        with (gzip.open(p, "rb") if p.suffix == ".gz" else open(p, "rb")) as fh:
+        with gzip.open(p, "rb") if p.suffix == ".gz" else open(p, "rb") as fh:
             for raw in fh:
                 if not raw.strip():
                     continue
@@ -117,7 +119,9 @@ def predict(d: dict) -> tuple[int, int]:
 
 
 _BASE_NUM = r"(\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens|hundreds)"
-_BASE_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+_BASE_WORDS = {
+    w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
+}
 _BASE_KILLED = [
     re.compile(_BASE_NUM + r"(?:\s+\w+){0,3}?\s+(?:killed|dead|died|deaths|fatalities|bodies)\b", re.I),
     re.compile(r"\b(?:killing|kills|killed)\s+(?:at least\s+)?" + _BASE_NUM, re.I),
@@ -219,39 +223,56 @@ def _html(d: dict, furniture: bool = True) -> str:
     paras = "".join(f"<p>{escape(p)}</p>" for p in d["text"].split("\n") if p.strip())
     title = escape(d.get("title") or "Report")
     if not furniture:
-        return f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{paras}</article></body></html>"
+        return (
+            f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{paras}</article></body></html>"
+        )
     return _PAGE.format(title=title, paras=paras)
 
 
 def _page_template() -> str:
     # Written for this benchmark: section names, link labels and comments are invented.
     sections = "News Local Politics Business Sports Weather Opinion Arts Health Science Video Photos Obituaries".split()
-    nav = "".join(f'<li><a href="/{s.lower()}/">{s}</a><ul>' + "".join(
-        f'<li><a href="/{s.lower()}/sub{i}/">{s} topic {i}</a></li>' for i in range(6)) + "</ul></li>" for s in sections)
-    share = "".join(f'<a class="share" href="https://share.example/{n}">Share on {n}</a>' for n in ("Mail", "Print", "Chat", "Feed"))
+    nav = "".join(
+        f'<li><a href="/{s.lower()}/">{s}</a><ul>'
+        + "".join(f'<li><a href="/{s.lower()}/sub{i}/">{s} topic {i}</a></li>' for i in range(6))
+        + "</ul></li>"
+        for s in sections
+    )
+    share = "".join(
+        f'<a class="share" href="https://share.example/{n}">Share on {n}</a>' for n in ("Mail", "Print", "Chat", "Feed")
+    )
     related = "".join(
         f'<li><a href="/news/story-{i}/"><img src="/img/{i}.jpg" alt="thumbnail {i}"><span>Council weighs plan number {i} for '
-        f'the riverside park and the new library wing</span></a><time>{i} hours ago</time></li>' for i in range(12))
+        f"the riverside park and the new library wing</span></a><time>{i} hours ago</time></li>"
+        for i in range(12)
+    )
     comments = "".join(
         f'<div class="comment"><span class="user">reader{i}</span><p>Comment {i}: thanks for the update, '
-        f'we drive past there every day and hope the neighbourhood gets more lighting soon.</p>'
-        f'<a href="#reply{i}">Reply</a> <a href="#like{i}">Like</a></div>' for i in range(8))
+        f"we drive past there every day and hope the neighbourhood gets more lighting soon.</p>"
+        f'<a href="#reply{i}">Reply</a> <a href="#like{i}">Like</a></div>'
+        for i in range(8)
+    )
     footer = "".join(f'<a href="/about/{i}/">Footer link {i}</a> ' for i in range(40))
     script = "<script>" + "var cfg={" + ",".join(f"k{i}:'{i}'" for i in range(150)) + "};</script>"
     style = "<style>" + "".join(f".c{i}{{margin:{i}px;padding:{i % 7}px}}" for i in range(150)) + "</style>"
     return (
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} | The Daily Example</title>"
-        f'<meta property="og:site_name" content="The Daily Example">{style}{script}</head><body>'
-        f'<header><div class="logo">The Daily Example</div><nav><ul>{nav}</ul></nav>'
-        '<form class="search"><input name="q"><button>Search</button></form></header>'
-        '<div class="breadcrumb"><a href="/">Home</a> &gt; <a href="/news/">News</a></div>'
-        '<main><article><h1>{title}</h1><div class="byline">By Staff Writer</div>'
-        f'<div class="sharebar">{share}</div>' + "{paras}" +
-        f'<div class="sharebar">{share}</div></article>'
-        f'<aside><h2>Most read</h2><ul>{related}</ul></aside>'
-        f'<section class="comments"><h2>Comments</h2>{comments}</section></main>'
-        f'<footer>{footer}<p>Copyright The Daily Example. All rights reserved.</p></footer>{script}</body></html>'
-    ).replace("{", "{{").replace("}", "}}").replace("{{title}}", "{title}").replace("{{paras}}", "{paras}")
+        (
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title} | The Daily Example</title>'
+            f'<meta property="og:site_name" content="The Daily Example">{style}{script}</head><body>'
+            f'<header><div class="logo">The Daily Example</div><nav><ul>{nav}</ul></nav>'
+            '<form class="search"><input name="q"><button>Search</button></form></header>'
+            '<div class="breadcrumb"><a href="/">Home</a> &gt; <a href="/news/">News</a></div>'
+            '<main><article><h1>{title}</h1><div class="byline">By Staff Writer</div>'
+            f'<div class="sharebar">{share}</div>' + "{paras}" + f'<div class="sharebar">{share}</div></article>'
+            f"<aside><h2>Most read</h2><ul>{related}</ul></aside>"
+            f'<section class="comments"><h2>Comments</h2>{comments}</section></main>'
+            f"<footer>{footer}<p>Copyright The Daily Example. All rights reserved.</p></footer>{script}</body></html>"
+        )
+        .replace("{", "{{")
+        .replace("}", "}}")
+        .replace("{{title}}", "{title}")
+        .replace("{{paras}}", "{paras}")
+    )
 
 
 _PAGE = _page_template()
@@ -292,10 +313,18 @@ def run(args: argparse.Namespace) -> dict:
             round(result["docs_per_s"] / result["extract_docs_per_s"], 2) if result["extract_docs_per_s"] else None
         )
         result["enrich_vs_extract_bare"] = (
-            round(result["docs_per_s"] / result["extract_bare_docs_per_s"], 2) if result["extract_bare_docs_per_s"] else None
+            round(result["docs_per_s"] / result["extract_bare_docs_per_s"], 2)
+            if result["extract_bare_docs_per_s"]
+            else None
         )
     else:
-        for k in ("docs_per_s", "extract_docs_per_s", "enrich_vs_extract", "extract_bare_docs_per_s", "enrich_vs_extract_bare"):
+        for k in (
+            "docs_per_s",
+            "extract_docs_per_s",
+            "enrich_vs_extract",
+            "extract_bare_docs_per_s",
+            "enrich_vs_extract_bare",
+        ):
             result[k] = None
 
     by_lang: dict[str, list[int]] = {}
@@ -314,12 +343,34 @@ def _table(r: dict) -> None:
     print(f"{'metric':<28}{'wirewatch':>12}{'baseline':>12}")
     for k in ("killed_exact", "killed_exact_pos", "injured_exact", "injured_exact_pos"):
         print(f"{k:<28}{_fmt(r.get(k)):>12}{_fmt(r.get('baseline_' + k)):>12}")
-    for k in ("killed_within10", "killed_within10_pos", "injured_within10", "injured_within10_pos",
-              "killed_ge1_precision", "killed_ge1_recall", "killed_ge10_precision", "killed_ge10_recall",
-              "false_alarm_rate", "injured_ge1_precision", "injured_ge1_recall", "injured_ge10_precision",
-              "injured_false_alarm_rate", "killed_exact_pos_even", "killed_exact_pos_odd",
-              "injured_exact_pos_even", "injured_exact_pos_odd", "speed_docs", "speed_mean_chars", "docs_per_s", "extract_docs_per_s", "enrich_vs_extract", "extract_bare_docs_per_s",
-              "enrich_vs_extract_bare", "docs", "bad_lines"):
+    for k in (
+        "killed_within10",
+        "killed_within10_pos",
+        "injured_within10",
+        "injured_within10_pos",
+        "killed_ge1_precision",
+        "killed_ge1_recall",
+        "killed_ge10_precision",
+        "killed_ge10_recall",
+        "false_alarm_rate",
+        "injured_ge1_precision",
+        "injured_ge1_recall",
+        "injured_ge10_precision",
+        "injured_false_alarm_rate",
+        "killed_exact_pos_even",
+        "killed_exact_pos_odd",
+        "injured_exact_pos_even",
+        "injured_exact_pos_odd",
+        "speed_docs",
+        "speed_mean_chars",
+        "docs_per_s",
+        "extract_docs_per_s",
+        "enrich_vs_extract",
+        "extract_bare_docs_per_s",
+        "enrich_vs_extract_bare",
+        "docs",
+        "bad_lines",
+    ):
         print(f"{k:<28}{_fmt(r.get(k)):>12}")
 
 

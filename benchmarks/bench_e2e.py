@@ -62,13 +62,19 @@ RULES = """rules:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("e2e")
     g.add_argument("--e2e-corpus", type=Path, default=DEFAULT_CORPUS, help="html/*.html.gz + ground-truth.json")
-    g.add_argument("--e2e-copies", type=int, default=20, help="copies of each page in the drain (91 pages x 20 = 1,820)")
+    g.add_argument(
+        "--e2e-copies", type=int, default=20, help="copies of each page in the drain (91 pages x 20 = 1,820)"
+    )
     g.add_argument("--e2e-hosts", type=int, default=100, help="loopback hosts the site answers on")
     g.add_argument("--e2e-workers", type=int, default=1, help="worker processes")
     g.add_argument("--e2e-seconds", type=float, default=20.0, help="length of each latency phase")
     g.add_argument("--e2e-dead-share", type=float, default=0.1, help="share of links to the host that never answers")
-    g.add_argument("--e2e-storage", choices=["sqlite", "postgres"], default="sqlite",
-                   help="the embedded default (SQLite in the worker's process) or a PostgreSQL server on loopback")
+    g.add_argument(
+        "--e2e-storage",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="the embedded default (SQLite in the worker's process) or a PostgreSQL server on loopback",
+    )
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -76,9 +82,17 @@ def run(args: argparse.Namespace) -> dict:
     if not (corpus / "html").is_dir():
         print(f"  skipped: no corpus at {corpus}")
         return {"skipped": f"no corpus at {corpus}"}
-    return asyncio.run(_run(corpus, getattr(args, "e2e_copies", 20), getattr(args, "e2e_hosts", 100),
-                            getattr(args, "e2e_workers", 1), getattr(args, "e2e_seconds", 20.0),
-                            getattr(args, "e2e_dead_share", 0.1), getattr(args, "e2e_storage", "sqlite")))
+    return asyncio.run(
+        _run(
+            corpus,
+            getattr(args, "e2e_copies", 20),
+            getattr(args, "e2e_hosts", 100),
+            getattr(args, "e2e_workers", 1),
+            getattr(args, "e2e_seconds", 20.0),
+            getattr(args, "e2e_dead_share", 0.1),
+            getattr(args, "e2e_storage", "sqlite"),
+        )
+    )
 
 
 def load_pages(corpus: Path) -> list[bytes]:
@@ -86,6 +100,7 @@ def load_pages(corpus: Path) -> list[bytes]:
 
 
 # -- the CPU ceiling: extract + enrich of each page, one process per core, nothing else running ----
+
 
 def _cpu_one(html: bytes) -> int:
     from wirewatch.errors import StageError
@@ -111,6 +126,7 @@ def cpu_ceiling(pages: list[bytes], rounds: int = 2) -> float:
 
 
 # -- the site: many hosts, two-hop short links, and one host that never answers --------------------
+
 
 class Site:
     def __init__(self, pages: list[bytes], hosts: int) -> None:
@@ -175,6 +191,7 @@ class Site:
 
 # -- the worker's memory ---------------------------------------------------------------------------
 
+
 def group_pids(pgid: int) -> list[int]:
     """Every process of a process group (the worker runs in its own session: it and its pool)."""
     pids = []
@@ -232,8 +249,13 @@ def pct(values: list[float], q: float) -> float:
 
 
 def summary(values: list[float]) -> dict:
-    return {"n": len(values), "p50": pct(values, 0.5), "p95": pct(values, 0.95), "p99": pct(values, 0.99),
-            "max": round(max(values), 3) if values else float("nan")}
+    return {
+        "n": len(values),
+        "p50": pct(values, 0.5),
+        "p95": pct(values, 0.95),
+        "p99": pct(values, 0.99),
+        "max": round(max(values), 3) if values else float("nan"),
+    }
 
 
 class Clock:
@@ -250,7 +272,7 @@ class Clock:
     async def watch(self) -> None:
         while True:
             now = time.perf_counter()
-            for m in self.receiver.received[self._seen_alerts:]:
+            for m in self.receiver.received[self._seen_alerts :]:
                 lid = m.get("link_id")
                 if lid and lid not in self.alerted:
                     self.alerted[lid] = now
@@ -275,10 +297,14 @@ class Clock:
         return False
 
 
-async def _run(corpus: Path, copies: int, hosts: int, n_workers: int, seconds: float, dead_share: float,
-               storage_kind: str) -> dict:
+async def _run(
+    corpus: Path, copies: int, hosts: int, n_workers: int, seconds: float, dead_share: float, storage_kind: str
+) -> dict:
     pages = load_pages(corpus)
-    print(f"  {len(pages)} pages; measuring the CPU ceiling (extract + enrich, {os.cpu_count()} processes) ...", flush=True)
+    print(
+        f"  {len(pages)} pages; measuring the CPU ceiling (extract + enrich, {os.cpu_count()} processes) ...",
+        flush=True,
+    )
     ceiling = cpu_ceiling(pages)
     print(f"  CPU ceiling: {ceiling:.1f} articles/s", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="wirewatch-e2e-"))
@@ -299,16 +325,25 @@ async def _run(corpus: Path, copies: int, hosts: int, n_workers: int, seconds: f
     else:
         storage_url = f"sqlite:///{tmp / 'e2e.db'}"
     cfg = {
-        "broker": f"kafka://{broker.bootstrap}", "app_id": "e2e", "topic_prefix": "e2e.",
-        "storage_url": storage_url, "data_dir": str(tmp), "web_port": 0, "webhook_urls": [receiver.url],
-        "feed_poll": False, "feeds": [], "rules_file": str(tmp / "rules.yaml"),
+        "broker": f"kafka://{broker.bootstrap}",
+        "app_id": "e2e",
+        "topic_prefix": "e2e.",
+        "storage_url": storage_url,
+        "data_dir": str(tmp),
+        "web_port": 0,
+        "webhook_urls": [receiver.url],
+        "feed_poll": False,
+        "feeds": [],
+        "rules_file": str(tmp / "rules.yaml"),
         # A short story window: each copy of a page is news of its own, so most links raise an alert.
         "route": {"story_window": 0.5},
         # DEFAULT politeness and timeouts: only the address guard is opened, for loopback.
         "fetch": {"allow_private_addresses": True},
     }
-    settings = load_settings(**{k: v for k, v in cfg.items() if k not in ("fetch", "route")},
-                             fetch=FetchSettings(allow_private_addresses=True))
+    settings = load_settings(
+        **{k: v for k, v in cfg.items() if k not in ("fetch", "route")},
+        fetch=FetchSettings(allow_private_addresses=True),
+    )
     polite = FetchSettings()
     await ensure_topics(broker.bootstrap, topic_names(settings), settings.topic_partitions)
     workers = [WorkerProcess(cfg, tmp / f"worker-{i}.log").start() for i in range(n_workers)]
@@ -365,11 +400,13 @@ async def _run(corpus: Path, copies: int, hosts: int, n_workers: int, seconds: f
         links_per_s = len([i for i in drain if i in clock.outcome]) / drain_s
         articles_per_s = stored / drain_s
         politeness_ceiling = hosts * polite.per_host_rate / 3
-        print(f"  (a) drain of {len(drain)} links: {drain_s:.1f}s, {links_per_s:.1f} links/s, "
-              f"{articles_per_s:.1f} articles/s ({stored} stored){'' if finished else ' (timed out)'}; "
-              f"CPU ceiling {ceiling:.1f}/s, politeness ceiling {politeness_ceiling:.1f} links/s; CPU per article: "
-              f"{main_cpu / len(drain) * 1000:.0f} ms on the event loop, {pool_cpu / len(drain) * 1000:.0f} ms in the pool",
-              flush=True)
+        print(
+            f"  (a) drain of {len(drain)} links: {drain_s:.1f}s, {links_per_s:.1f} links/s, "
+            f"{articles_per_s:.1f} articles/s ({stored} stored){'' if finished else ' (timed out)'}; "
+            f"CPU ceiling {ceiling:.1f}/s, politeness ceiling {politeness_ceiling:.1f} links/s; CPU per article: "
+            f"{main_cpu / len(drain) * 1000:.0f} ms on the event loop, {pool_cpu / len(drain) * 1000:.0f} ms in the pool",
+            flush=True,
+        )
         await asyncio.sleep(3)  # let the hosts' buckets refill a little
 
         # (b) latency at half the drained rate
@@ -377,27 +414,41 @@ async def _run(corpus: Path, copies: int, hosts: int, n_workers: int, seconds: f
         ordinary, _ = await paced(rate, seconds, 0.0)
         await clock.until_done(ordinary, 180)
         out_b, alert_b = clock.latencies(ordinary)
-        print(f"  (b) at {rate:.1f} links/s: link -> alert {summary(alert_b)}; link -> outcome {summary(out_b)}", flush=True)
+        print(
+            f"  (b) at {rate:.1f} links/s: link -> alert {summary(alert_b)}; link -> outcome {summary(out_b)}",
+            flush=True,
+        )
 
         # (c) the same, while a share of links go to a host that never answers
         ordinary_c, hung = await paced(rate, seconds, dead_share)
         await clock.until_done(ordinary_c, 300)
         out_c, alert_c = clock.latencies(ordinary_c)
-        print(f"  (c) {len(hung)} links to a silent host among {len(ordinary_c)}: ordinary link -> alert "
-              f"{summary(alert_c)}; -> outcome {summary(out_c)}", flush=True)
+        print(
+            f"  (c) {len(hung)} links to a silent host among {len(ordinary_c)}: ordinary link -> alert "
+            f"{summary(alert_c)}; -> outcome {summary(out_c)}",
+            flush=True,
+        )
 
         result = {
-            "workers": n_workers, "storage": storage_kind, "hosts": hosts, "cores": os.cpu_count(),
-            "drain_links": len(drain), "drain_s": round(drain_s, 1), "drain_complete": finished,
-            "drain_links_per_s": round(links_per_s, 1), "drain_articles_per_s": round(articles_per_s, 1),
+            "workers": n_workers,
+            "storage": storage_kind,
+            "hosts": hosts,
+            "cores": os.cpu_count(),
+            "drain_links": len(drain),
+            "drain_s": round(drain_s, 1),
+            "drain_complete": finished,
+            "drain_links_per_s": round(links_per_s, 1),
+            "drain_articles_per_s": round(articles_per_s, 1),
             "cpu_ceiling_articles_per_s": round(ceiling, 1),
             "ratio_to_cpu_ceiling": round(articles_per_s / ceiling, 2),
             "politeness_ceiling_links_per_s": round(politeness_ceiling, 1),
             "loop_cpu_ms_per_link": round(main_cpu / len(drain) * 1000, 1),
             "pool_cpu_ms_per_link": round(pool_cpu / len(drain) * 1000, 1),
             "latency_rate_links_per_s": round(rate, 1),
-            "alert_latency_s": summary(alert_b), "outcome_latency_s": summary(out_b),
-            "dead_host_links": len(hung), "beside_dead_host_alert_latency_s": summary(alert_c),
+            "alert_latency_s": summary(alert_b),
+            "outcome_latency_s": summary(out_b),
+            "dead_host_links": len(hung),
+            "beside_dead_host_alert_latency_s": summary(alert_c),
             "beside_dead_host_outcome_latency_s": summary(out_c),
             "peak_rss_mb": round(peak[0] / 2**20, 1),
         }

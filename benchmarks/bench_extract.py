@@ -49,11 +49,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("extract")
     group.add_argument("--corpus", help="extraction corpus directory (html/ + ground-truth.json)")
     group.add_argument(
-        "--extract-rounds", type=int, default=3,
+        "--extract-rounds",
+        type=int,
+        default=3,
         help="times each timed run goes through the corpus; the fastest round counts (default 3)",
     )
     group.add_argument(
-        "--extract-no-pool", action="store_true",
+        "--extract-no-pool",
+        action="store_true",
         help="skip the extraction-pool throughput runs (the pool_* keys)",
     )
 
@@ -217,8 +220,11 @@ def typed_corpus_scores(pages: list[Page], ours: list, raw: list[str]) -> dict:
         "declined_reasons": _reasons(ours[i] for i in others),
         "article_rejected_reasons": _reasons(ours[i] for i in articles),
     }
-    checks = {"title": ("title_exact", title_exact), "author": ("author_match", author_match),
-              "published": ("date_exact", date_exact)}
+    checks = {
+        "title": ("title_exact", title_exact),
+        "author": ("author_match", author_match),
+        "published": ("date_exact", date_exact),
+    }
     for field, (key, matches) in checks.items():
         stated = [i for i in articles if getattr(pages[i], field)]
         result[key] = mean(matches(our_fields[field][i], getattr(pages[i], field)) for i in stated)

@@ -69,9 +69,16 @@ async def _child(base: str, concurrency: int, seconds: float) -> dict:
     from wirewatch.stages.fetch import build_client, fetch
     from wirewatch.stages.politeness import Politeness
 
-    settings = FetchSettings(allowed_networks=["127.0.0.1/32"], per_host_concurrency=concurrency,
-                             per_host_rate=1e6, per_host_burst=10**6, total_timeout=60, read_timeout=30,
-                             connect_timeout=30, max_host_wait=600)
+    settings = FetchSettings(
+        allowed_networks=["127.0.0.1/32"],
+        per_host_concurrency=concurrency,
+        per_host_rate=1e6,
+        per_host_burst=10**6,
+        total_timeout=60,
+        read_timeout=30,
+        connect_timeout=30,
+        max_host_wait=600,
+    )
     page_size = os.sysconf("SC_PAGE_SIZE")
 
     def rss_kb() -> int:
@@ -109,9 +116,15 @@ async def _child(base: str, concurrency: int, seconds: float) -> dict:
         elapsed = time.monotonic() - started
         sampler.cancel()
     peak_kb = max(peak_kb, rss_kb())
-    return {"concurrency": concurrency, "pages": pages, "errors": errors, "seconds": round(elapsed, 2),
-            "pages_per_s": round(pages / elapsed, 1), "peak_rss_mb": round(peak_kb / 1024, 1),
-            "rss_growth_mb": round((peak_kb - idle_kb) / 1024, 1)}
+    return {
+        "concurrency": concurrency,
+        "pages": pages,
+        "errors": errors,
+        "seconds": round(elapsed, 2),
+        "pages_per_s": round(pages / elapsed, 1),
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "rss_growth_mb": round((peak_kb - idle_kb) / 1024, 1),
+    }
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -120,8 +133,9 @@ def run(args: argparse.Namespace) -> dict:
     levels = [int(x) for x in str(getattr(args, "fetch_levels", "1,100,1000")).split(",")]
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "services")])}
-    server = subprocess.Popen([sys.executable, "-m", "benchmarks.bench_fetch", "--serve", str(port), str(latency)],
-                              cwd=ROOT, env=env)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.bench_fetch", "--serve", str(port), str(latency)], cwd=ROOT, env=env
+    )
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -134,21 +148,39 @@ def run(args: argparse.Namespace) -> dict:
                 time.sleep(0.1)
         rows = []
         for c in levels:
-            out = subprocess.run([sys.executable, "-m", "benchmarks.bench_fetch", "--child", f"http://127.0.0.1:{port}",
-                                  str(c), str(seconds)], cwd=ROOT, env=env, capture_output=True, text=True,
-                                 timeout=seconds + 120, check=True)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.bench_fetch",
+                    "--child",
+                    f"http://127.0.0.1:{port}",
+                    str(c),
+                    str(seconds),
+                ],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=seconds + 120,
+                check=True,
+            )
             rows.append(orjson.loads(out.stdout.strip().splitlines()[-1]))
     finally:
         server.terminate()
         server.wait(10)
     base = rows[0]
     print(f"server latency {latency * 1000:.0f} ms, {seconds:g} s per level")
-    print(f"{'concurrency':>11} {'pages':>7} {'errors':>6} {'pages/s':>8} {'x c=1':>6} {'peak MB':>8} {'growth MB':>9} {'x c=1':>6}")
+    print(
+        f"{'concurrency':>11} {'pages':>7} {'errors':>6} {'pages/s':>8} {'x c=1':>6} {'peak MB':>8} {'growth MB':>9} {'x c=1':>6}"
+    )
     for r in rows:
         r["pages_per_s_ratio"] = round(r["pages_per_s"] / base["pages_per_s"], 1) if base["pages_per_s"] else None
         r["peak_rss_ratio"] = round(r["peak_rss_mb"] / base["peak_rss_mb"], 2)
-        print(f"{r['concurrency']:>11} {r['pages']:>7} {r['errors']:>6} {r['pages_per_s']:>8} {r['pages_per_s_ratio']:>6}"
-              f" {r['peak_rss_mb']:>8} {r['rss_growth_mb']:>9} {r['peak_rss_ratio']:>6}")
+        print(
+            f"{r['concurrency']:>11} {r['pages']:>7} {r['errors']:>6} {r['pages_per_s']:>8} {r['pages_per_s_ratio']:>6}"
+            f" {r['peak_rss_mb']:>8} {r['rss_growth_mb']:>9} {r['peak_rss_ratio']:>6}"
+        )
     return {"latency_s": latency, "seconds_per_level": seconds, "levels": rows}
 
 

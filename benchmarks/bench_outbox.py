@@ -35,13 +35,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    return asyncio.run(_run(getattr(args, "outbox_links", 400), getattr(args, "outbox_broker", "tansu"),
-                            getattr(args, "outbox_storage", "")))
+    return asyncio.run(
+        _run(
+            getattr(args, "outbox_links", 400),
+            getattr(args, "outbox_broker", "tansu"),
+            getattr(args, "outbox_storage", ""),
+        )
+    )
 
 
 async def _run(n: int, broker_kind: str, storage_url: str) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="wirewatch-bench-outbox-"))
-    broker = TansuBroker(tmp / "tansu") if broker_kind == "tansu" else KafkaBroker(tmp / "kafka", jars_dir=ensure_kafka_jars())
+    broker = (
+        TansuBroker(tmp / "tansu")
+        if broker_kind == "tansu"
+        else KafkaBroker(tmp / "kafka", jars_dir=ensure_kafka_jars())
+    )
     broker.start()
     storage = open_storage(storage_url or f"sqlite:///{tmp / 'wirewatch.db'}")
     await storage.start()
@@ -49,6 +58,7 @@ async def _run(n: int, broker_kind: str, storage_url: str) -> dict:
     await producer.start()
     topic = f"bench.links.{uuid.uuid4().hex[:6]}"
     try:
+
         async def send(schema: str, key: str | None, value: bytes) -> None:
             await producer.send_and_wait(topic, value, key=key.encode() if key else None)
 
@@ -60,18 +70,22 @@ async def _run(n: int, broker_kind: str, storage_url: str) -> dict:
             links = [make_link(f"https://example.org/{i}", "bench") for i in range(n)]
             t = time.perf_counter()
             for i in range(0, n, batch):
-                await asyncio.gather(*(send("link", l["url"], contract.encode("link", l)) for l in links[i:i + batch]))
+                await asyncio.gather(
+                    *(send("link", l["url"], contract.encode("link", l)) for l in links[i : i + batch])
+                )
             plain = n / (time.perf_counter() - t)
             links = [make_link(f"https://example.org/{i}", "bench") for i in range(n)]
             t = time.perf_counter()
             for i in range(0, n, batch):
-                await box.deliver([link_row(l) for l in links[i:i + batch]], send, contract.encode)
+                await box.deliver([link_row(l) for l in links[i : i + batch]], send, contract.encode)
             boxed = n / (time.perf_counter() - t)
             result[f"batch{batch}_plain_links_per_s"] = round(plain, 1)
             result[f"batch{batch}_outbox_links_per_s"] = round(boxed, 1)
             result[f"batch{batch}_ratio"] = round(boxed / plain, 2)
-            print(f"  batches of {batch:2d}: {plain:7.0f} links/s plain, {boxed:7.0f} links/s through the outbox "
-                  f"({boxed / plain:.2f}x) on {broker_kind} + {storage.backend}")
+            print(
+                f"  batches of {batch:2d}: {plain:7.0f} links/s plain, {boxed:7.0f} links/s through the outbox "
+                f"({boxed / plain:.2f}x) on {broker_kind} + {storage.backend}"
+            )
         return result
     finally:
         await producer.stop()

@@ -31,16 +31,29 @@ from wirewatch.worker_process import WorkerProcess
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("pipeline")
     group.add_argument("--pipeline-burst", type=int, default=100, help="links in the throughput burst")
-    group.add_argument("--pipeline-broker", choices=["tansu", "kafka"], default="kafka" if shutil.which("java") else "tansu",
-                       help="Apache Kafka from Maven Central jars (default where Java is installed) or the embedded "
-                            "tansu (which answers a fetch only when its max wait is over: run with its client_settings)")
-    group.add_argument("--pipeline-outbox", choices=["auto", "on", "off"], default="auto",
-                       help="the intake outbox (sinks/outbox.py); `make run` has it on")
+    group.add_argument(
+        "--pipeline-broker",
+        choices=["tansu", "kafka"],
+        default="kafka" if shutil.which("java") else "tansu",
+        help="Apache Kafka from Maven Central jars (default where Java is installed) or the embedded "
+        "tansu (which answers a fetch only when its max wait is over: run with its client_settings)",
+    )
+    group.add_argument(
+        "--pipeline-outbox",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="the intake outbox (sinks/outbox.py); `make run` has it on",
+    )
 
 
 def run(args: argparse.Namespace) -> dict:
-    return asyncio.run(_run(getattr(args, "pipeline_burst", 100), getattr(args, "pipeline_broker", "tansu"),
-                            getattr(args, "pipeline_outbox", "auto")))
+    return asyncio.run(
+        _run(
+            getattr(args, "pipeline_burst", 100),
+            getattr(args, "pipeline_broker", "tansu"),
+            getattr(args, "pipeline_outbox", "auto"),
+        )
+    )
 
 
 async def _run(burst: int, broker_kind: str, outbox: str = "auto") -> dict:
@@ -49,22 +62,43 @@ async def _run(burst: int, broker_kind: str, outbox: str = "auto") -> dict:
     site.start()
     receiver = AlertReceiver()
     await receiver.start()
-    broker = TansuBroker(tmp / "tansu") if broker_kind == "tansu" else KafkaBroker(tmp / "kafka", jars_dir=ensure_kafka_jars())
+    broker = (
+        TansuBroker(tmp / "tansu")
+        if broker_kind == "tansu"
+        else KafkaBroker(tmp / "kafka", jars_dir=ensure_kafka_jars())
+    )
     broker.start()
     storage_url = f"sqlite:///{tmp / 'bench.db'}"
     cfg = {
-        "broker": f"kafka://{broker.bootstrap}", "app_id": "bench", "topic_prefix": "bench.",
-        "topic_partitions": 2, "storage_url": storage_url, "data_dir": str(tmp), "web_port": 0,
-        "webhook_urls": [receiver.url], "feed_poll": False, "feeds": [],
+        "broker": f"kafka://{broker.bootstrap}",
+        "app_id": "bench",
+        "topic_prefix": "bench.",
+        "topic_partitions": 2,
+        "storage_url": storage_url,
+        "data_dir": str(tmp),
+        "web_port": 0,
+        "webhook_urls": [receiver.url],
+        "feed_poll": False,
+        "feeds": [],
         "outbox": outbox,
-        "kafka": {"session_timeout": 6.0, "heartbeat_interval": 1.0, "rebalance_timeout": 10.0,
-                  **broker.client_settings},  # what `wirewatch run` sets for its embedded broker
+        "kafka": {
+            "session_timeout": 6.0,
+            "heartbeat_interval": 1.0,
+            "rebalance_timeout": 10.0,
+            **broker.client_settings,
+        },  # what `wirewatch run` sets for its embedded broker
     }
     # The sample site is ours and on loopback: allow it, and lift the per-host politeness limits
     # that would otherwise measure our own throttle instead of the pipeline.
-    cfg["fetch"] = {"allow_private_addresses": True, "per_host_rate": 10000.0, "per_host_burst": 10000,
-                    "per_host_concurrency": 64}
-    settings = load_settings(**{k: v for k, v in cfg.items() if k != "fetch"}, fetch=FetchSettings(**cfg.get("fetch", {})))
+    cfg["fetch"] = {
+        "allow_private_addresses": True,
+        "per_host_rate": 10000.0,
+        "per_host_burst": 10000,
+        "per_host_concurrency": 64,
+    }
+    settings = load_settings(
+        **{k: v for k, v in cfg.items() if k != "fetch"}, fetch=FetchSettings(**cfg.get("fetch", {}))
+    )
     worker = WorkerProcess(cfg, tmp / "worker.log").start()
     storage = open_storage(storage_url)
     await storage.start()
@@ -112,9 +146,11 @@ async def _run(burst: int, broker_kind: str, outbox: str = "auto") -> dict:
             "burst_links": burst,
             "burst_links_per_s": round(burst / burst_s, 1),
         }
-        print(f"  link in -> alert delivered: p50 {result['link_to_alert_p50_s']*1000:.0f} ms, "
-              f"max {result['link_to_alert_max_s']*1000:.0f} ms over {len(latencies)} casualty reports "
-              f"(bare HTTP GET of the same links: {result['baseline_http_get_s']*1000:.0f} ms)")
+        print(
+            f"  link in -> alert delivered: p50 {result['link_to_alert_p50_s'] * 1000:.0f} ms, "
+            f"max {result['link_to_alert_max_s'] * 1000:.0f} ms over {len(latencies)} casualty reports "
+            f"(bare HTTP GET of the same links: {result['baseline_http_get_s'] * 1000:.0f} ms)"
+        )
         print(f"  burst of {burst} links: {result['burst_links_per_s']} links/s through every stage")
         return result
     finally:

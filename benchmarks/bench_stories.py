@@ -57,8 +57,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (10, 100, 1000)
-_WORDS = ("river market port bridge school mine tower road valley border hospital depot train ferry quarry "
-          "storm blast fire flood landslide crash collapse clash strike raid convoy village district").split()
+_WORDS = (
+    "river market port bridge school mine tower road valley border hospital depot train ferry quarry "
+    "storm blast fire flood landslide crash collapse clash strike raid convoy village district"
+).split()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,8 +80,19 @@ def _articles() -> list[dict]:
     out = []
     for r in TEN + [RISING]:
         url = f"https://{r.slug}.example/{r.slug}"
-        out.append(dict(base, title=r.title, text=article_text(r), sitename=r.sitename, published=r.published,
-                        canonical_url=url, url=url, final_url=url, fetched_at=r.published.replace("+00:00", "Z")))
+        out.append(
+            dict(
+                base,
+                title=r.title,
+                text=article_text(r),
+                sitename=r.sitename,
+                published=r.published,
+                canonical_url=url,
+                url=url,
+                final_url=url,
+                fetched_at=r.published.replace("+00:00", "Z"),
+            )
+        )
     return out, enrich
 
 
@@ -92,8 +105,16 @@ def _candidates(n: int, at: str) -> list:
         words = rng.sample(_WORDS, 8)
         title = f"{words[0].title()} {words[1]} in {words[2].title()}ville, {rng.randint(2, 90)} killed"
         text = " ".join(rng.choice(_WORDS) for _ in range(80))
-        v = story.view({"canonical_url": f"https://x{i}.example/", "title": title, "text": text, "published": at,
-                        "fetched_at": at, "figures": {"killed": {"count": 3}}})
+        v = story.view(
+            {
+                "canonical_url": f"https://x{i}.example/",
+                "title": title,
+                "text": text,
+                "published": at,
+                "fetched_at": at,
+                "figures": {"killed": {"count": 3}},
+            }
+        )
         s = story.new_story(v)
         story.attach(s, v)
         out.append(s)
@@ -130,8 +151,9 @@ def _indexed(rule, enriched: list[dict], stories: list, index: dict[str, dict]) 
         for k in keys:
             seen.update(index.get(k, {}))
         # (Storage also loads the story already holding the article; no article here is redelivered.)
-        d = route.decide(e, [rule], sorted(seen.values(), key=lambda s: (s.first_at, s.story_id)), "2026-11-23T00:00:00Z",
-                         art=art)
+        d = route.decide(
+            e, [rule], sorted(seen.values(), key=lambda s: (s.first_at, s.story_id)), "2026-11-23T00:00:00Z", art=art
+        )
         if all(s is not d.story for s in stories):
             stories.append(d.story)
         for k in keys:
@@ -148,18 +170,28 @@ async def _assign(rule, enriched: list[dict], n: int, indexed: bool, at: str) ->
         try:
             for s in _candidates(n, at):
                 row = s.to_row()
-                await storage.assign_story(s.members[0]["canonical_url"], s.first_at, lambda rows, row=row: (row, None),
-                                           sorted(story.story_keys(s.state)))
+                await storage.assign_story(
+                    s.members[0]["canonical_url"],
+                    s.first_at,
+                    lambda rows, row=row: (row, None),
+                    sorted(story.story_keys(s.state)),
+                )
             t = time.perf_counter()
             for e in enriched:
                 art = story.view(e)
 
                 def decide(rows: list[dict], e=e, art=art) -> tuple[dict, object]:
-                    d = route.decide(e, [rule], [story.Story.from_row(r) for r in rows], "2026-11-23T00:00:00Z", art=art)
+                    d = route.decide(
+                        e, [rule], [story.Story.from_row(r) for r in rows], "2026-11-23T00:00:00Z", art=art
+                    )
                     return d.story.to_row(), d
 
-                await storage.assign_story(e["canonical_url"], art.at - story.DEFAULT_WINDOW, decide,
-                                           sorted(story.keys(art)) if indexed else None)
+                await storage.assign_story(
+                    e["canonical_url"],
+                    art.at - story.DEFAULT_WINDOW,
+                    decide,
+                    sorted(story.keys(art)) if indexed else None,
+                )
             took = time.perf_counter() - t
             sizes = [s["state"]["size"] for s in await storage.stories()]
             assert sorted(sizes)[-1] == len(enriched) and sizes.count(1) == n, "the ten outlets must form one story"
@@ -196,11 +228,29 @@ def load_events(path: Path | str, parity: str | None = None, limit: int | None =
         url = m["url"] if m else (r.get("url") or f"https://example.invalid/{i}")
         # Only a date is known: the pipeline then places the article at its fetch time.
         at = f"{r['published'][:10]}T12:00:00Z"
-        out.append({"link_id": f"l{i}", "source": "bench", "url": url, "final_url": url, "canonical_url": url,
-                    "redirects": [], "status": 200, "content_type": "text/html", "fetched_at": at,
-                    "title": title.strip(), "text": body.strip(), "authors": [], "published": r["published"][:10],
-                    "language": None, "sitename": None, "description": None, "image": None,
-                    "_incident": str(r["incident_id"]), "_incident_date": r.get("incident_date")})
+        out.append(
+            {
+                "link_id": f"l{i}",
+                "source": "bench",
+                "url": url,
+                "final_url": url,
+                "canonical_url": url,
+                "redirects": [],
+                "status": 200,
+                "content_type": "text/html",
+                "fetched_at": at,
+                "title": title.strip(),
+                "text": body.strip(),
+                "authors": [],
+                "published": r["published"][:10],
+                "language": None,
+                "sitename": None,
+                "description": None,
+                "image": None,
+                "_incident": str(r["incident_id"]),
+                "_incident_date": r.get("incident_date"),
+            }
+        )
     return out, undated
 
 
@@ -221,7 +271,7 @@ def _pairs(assigned: list[str], gold: list[str]) -> tuple[float, float, float]:
         groups: dict[str, list[int]] = {}
         for i, x in enumerate(labels):
             groups.setdefault(x, []).append(i)
-        return {(a, b) for g in groups.values() for j, a in enumerate(g) for b in g[j + 1:]}
+        return {(a, b) for g in groups.values() for j, a in enumerate(g) for b in g[j + 1 :]}
 
     pa, pg = pairs(assigned), pairs(gold)
     p = len(pa & pg) / len(pa) if pa else 1.0
@@ -277,8 +327,9 @@ async def _route_all(enriched: list[dict]) -> tuple[list[tuple[int, str, list[st
     return out, len(enriched) / took
 
 
-def quality(path: Path | str, parity: str | None = None, limit: int | None = None,
-            window: timedelta | None = None) -> dict:
+def quality(
+    path: Path | str, parity: str | None = None, limit: int | None = None, window: timedelta | None = None
+) -> dict:
     from wirewatch.stages import story
     from wirewatch.stages.enrich import enrich
 
@@ -312,17 +363,27 @@ def quality(path: Path | str, parity: str | None = None, limit: int | None = Non
     dates = {a["_incident"]: a["_incident_date"] for a in articles}
     merged = [gs for gs in members.values() if len(gs) > 1]
     return {
-        "articles": len(articles), "undated": undated, "alerting": len(routed), "incidents": len(set(gold)),
+        "articles": len(articles),
+        "undated": undated,
+        "alerting": len(routed),
+        "incidents": len(set(gold)),
         "stories": len(members),
-        "b3_precision": round(p, 4), "b3_recall": round(r, 4), "b3_f1": round(f, 4),
-        "ceiling_b3_recall": round(cr, 4), "ceiling_b3_f1": round(cf, 4),
+        "b3_precision": round(p, 4),
+        "b3_recall": round(r, 4),
+        "b3_f1": round(f, 4),
+        "ceiling_b3_recall": round(cr, 4),
+        "ceiling_b3_f1": round(cf, 4),
         "b3_f1_of_ceiling": round(f / cf, 4) if cf else None,
-        "pair_precision": round(pp, 4), "pair_recall": round(pr, 4), "pair_f1": round(pf, 4),
+        "pair_precision": round(pp, 4),
+        "pair_recall": round(pr, 4),
+        "pair_f1": round(pf, 4),
         "repeat_new_alert_rate": round(repeats / len(routed), 4) if routed else 0.0,
-        "repeat_new_alerts": repeats, "repeat_new_in_window": in_window,
+        "repeat_new_alerts": repeats,
+        "repeat_new_in_window": in_window,
         "merged_incidents": len(merged),
         "merged_incidents_other_date": sum(len({dates[g] for g in gs}) > 1 for gs in merged),
-        "articles_per_s": round(per_s, 1), "enrich_per_s": round(enrich_per_s, 1),
+        "articles_per_s": round(per_s, 1),
+        "enrich_per_s": round(enrich_per_s, 1),
     }
 
 
@@ -365,7 +426,9 @@ def speed(args: argparse.Namespace) -> dict:
     at = articles[0]["published"]
     for name, indexed in (("scan", False), ("indexed", True)):
         result[f"assign_per_s_1000_{name}"] = round(asyncio.run(_assign(rule, enriched, 1000, indexed, at)), 1)
-    result["assign_indexed_vs_scan_1000"] = round(result["assign_per_s_1000_indexed"] / result["assign_per_s_1000_scan"], 2)
+    result["assign_indexed_vs_scan_1000"] = round(
+        result["assign_per_s_1000_indexed"] / result["assign_per_s_1000_scan"], 2
+    )
     return result
 
 

@@ -68,7 +68,13 @@ class RepeatSummary(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "_wirewatch_summary", False) or record.levelno < logging.WARNING:
             return True  # floods are of warnings and errors; INFO lines are the story of a run
-        kind = (record.name, record.levelno, str(record.msg), getattr(record, "stage", None), getattr(record, "reason", None))
+        kind = (
+            record.name,
+            record.levelno,
+            str(record.msg),
+            getattr(record, "stage", None),
+            getattr(record, "reason", None),
+        )
         now = self.clock()
         with self._lock:
             due = self._due(now)
@@ -95,9 +101,20 @@ class RepeatSummary(logging.Filter):
     @staticmethod
     def _summary(first: logging.LogRecord, count: int, seconds: float) -> logging.LogRecord:
         text = truncate(first.getMessage(), 200)
-        record = logging.LogRecord(first.name, first.levelno, first.pathname, first.lineno,
-                                   "%s (%d more like this in the last %.0f s)", (text, count, seconds), None)
-        record.reason, record.link_id, record.stage = getattr(first, "reason", None), None, getattr(first, "stage", None)
+        record = logging.LogRecord(
+            first.name,
+            first.levelno,
+            first.pathname,
+            first.lineno,
+            "%s (%d more like this in the last %.0f s)",
+            (text, count, seconds),
+            None,
+        )
+        record.reason, record.link_id, record.stage = (
+            getattr(first, "reason", None),
+            None,
+            getattr(first, "stage", None),
+        )
         record.repeats = count
         record._wirewatch_summary = True
         return record
@@ -153,7 +170,9 @@ class _Handler(logging.StreamHandler):
         super().close()
 
 
-def setup(level: str = "INFO", fmt: str = "text", stream: Any = None, interval: float = SUMMARY_INTERVAL) -> logging.Handler:
+def setup(
+    level: str = "INFO", fmt: str = "text", stream: Any = None, interval: float = SUMMARY_INTERVAL
+) -> logging.Handler:
     """Replace the root handlers with one configured handler; returns it."""
     handler = _Handler(stream or sys.stderr, RepeatSummary(interval))
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
@@ -180,5 +199,8 @@ def flush() -> None:
 def _log_thread_exception(args: threading.ExceptHookArgs) -> None:
     if args.exc_type is SystemExit:
         return
-    logging.getLogger("wirewatch").error("thread %s died", getattr(args.thread, "name", "?"),
-                                         exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+    logging.getLogger("wirewatch").error(
+        "thread %s died",
+        getattr(args.thread, "name", "?"),
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )

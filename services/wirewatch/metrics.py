@@ -41,138 +41,206 @@ class Metrics:
         self.registry = registry if registry is not None else CollectorRegistry()
         r = self.registry
         self.messages = Counter(
-            "wirewatch_stage_messages", "Messages handled by a stage, by outcome",
-            ["stage", "outcome"], registry=r,
+            "wirewatch_stage_messages",
+            "Messages handled by a stage, by outcome",
+            ["stage", "outcome"],
+            registry=r,
         )
         self.latency = Histogram(
-            "wirewatch_stage_latency_seconds", "Time a stage spends on one message",
-            ["stage"], buckets=LATENCY_BUCKETS, registry=r,
+            "wirewatch_stage_latency_seconds",
+            "Time a stage spends on one message",
+            ["stage"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.dead_letters = Counter(
-            "wirewatch_dead_letters", "Messages sent to the dead-letter topic, by stage and reason",
-            ["stage", "reason"], registry=r,
+            "wirewatch_dead_letters",
+            "Messages sent to the dead-letter topic, by stage and reason",
+            ["stage", "reason"],
+            registry=r,
         )
         self.filtered = Counter(
-            "wirewatch_filtered", "Links deliberately not stored, by stage and reason",
-            ["stage", "reason"], registry=r,
+            "wirewatch_filtered",
+            "Links deliberately not stored, by stage and reason",
+            ["stage", "reason"],
+            registry=r,
         )
         self.links_submitted = Counter(
-            "wirewatch_links_submitted", "Links put on the links topic, by kind of source",
-            ["kind"], registry=r,
+            "wirewatch_links_submitted",
+            "Links put on the links topic, by kind of source",
+            ["kind"],
+            registry=r,
         )
         self.feed_polls = Counter(
-            "wirewatch_feed_polls", "Feed polls, by outcome", ["outcome"], registry=r,
+            "wirewatch_feed_polls",
+            "Feed polls, by outcome",
+            ["outcome"],
+            registry=r,
         )
         # Per-source gauges are labelled with the source's configured name: names come from
         # settings (feeds, sitemaps, sites), so the series are as few as the configured sources.
         self.source_polls = Counter(
-            "wirewatch_source_polls", "Polls of feeds, sitemaps and sites, by kind and outcome "
-            "(new, unchanged, not_modified, error)", ["kind", "outcome"], registry=r,
+            "wirewatch_source_polls",
+            "Polls of feeds, sitemaps and sites, by kind and outcome (new, unchanged, not_modified, error)",
+            ["kind", "outcome"],
+            registry=r,
         )
         self.source_idle = Gauge(
-            "wirewatch_source_seconds_since_new_item", "Seconds since a source last yielded a new item "
-            "(or since it was first polled)", ["source"], registry=r,
+            "wirewatch_source_seconds_since_new_item",
+            "Seconds since a source last yielded a new item (or since it was first polled)",
+            ["source"],
+            registry=r,
         )
         self.source_errors = Gauge(
-            "wirewatch_source_consecutive_errors", "Failed polls of a source in a row (0 when healthy)",
-            ["source"], registry=r,
+            "wirewatch_source_consecutive_errors",
+            "Failed polls of a source in a row (0 when healthy)",
+            ["source"],
+            registry=r,
         )
         self.source_stale = Gauge(
-            "wirewatch_source_stale", "1 while a source has yielded nothing new for sources.stale_after",
-            ["source"], registry=r,
+            "wirewatch_source_stale",
+            "1 while a source has yielded nothing new for sources.stale_after",
+            ["source"],
+            registry=r,
         )
         self.stored = Counter(
-            "wirewatch_articles_stored", "Articles written to storage", ["outcome"], registry=r,
+            "wirewatch_articles_stored",
+            "Articles written to storage",
+            ["outcome"],
+            registry=r,
         )
         self.alerts = Counter(
-            "wirewatch_alerts", "Alert deliveries, by channel and outcome", ["channel", "outcome"], registry=r,
+            "wirewatch_alerts",
+            "Alert deliveries, by channel and outcome",
+            ["channel", "outcome"],
+            registry=r,
         )
         # One observation per delivered (alert, channel): from the first try to the receiver's
         # yes, so retries show; the buckets reach the default 15-minute delivery deadline.
         self.alert_delivery_latency = Histogram(
-            "wirewatch_alert_delivery_seconds", "Time from first try to delivery of an alert, by channel kind",
-            ["channel"], buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0, 300.0, 900.0), registry=r,
+            "wirewatch_alert_delivery_seconds",
+            "Time from first try to delivery of an alert, by channel kind",
+            ["channel"],
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0, 300.0, 900.0),
+            registry=r,
         )
         self.channel_failing = Gauge(
-            "wirewatch_channel_failing", "Channels of a kind now failing past their delivery deadline",
-            ["channel"], registry=r,
+            "wirewatch_channel_failing",
+            "Channels of a kind now failing past their delivery deadline",
+            ["channel"],
+            registry=r,
         )
         # Alerts waiting aside for their next try on a failing channel (sinks/delivery.py): each has
         # its own not-before; a delivery on the channel wakes them all.
         self.alerts_parked = Gauge(
-            "wirewatch_alerts_parked", "Alerts waiting for their next delivery try, by channel kind",
-            ["channel"], registry=r,
+            "wirewatch_alerts_parked",
+            "Alerts waiting for their next delivery try, by channel kind",
+            ["channel"],
+            registry=r,
         )
         # Per-domain extraction health, the one place a domain is a label: a site that changes its
         # template shows as its text length falling or its rejections rising. Bounded: the first
         # EXTRACT_DOMAINS_TRACKED domains seen get their own series, every later one counts as "other".
         self.extract_domain_pages = Counter(
-            "wirewatch_extract_domain_pages", "Pages extracted, by site and outcome (extracted or the "
-            "rejection reason)", ["domain", "outcome"], registry=r,
+            "wirewatch_extract_domain_pages",
+            "Pages extracted, by site and outcome (extracted or the rejection reason)",
+            ["domain", "outcome"],
+            registry=r,
         )
         self.extract_domain_chars = Histogram(
-            "wirewatch_extract_domain_text_chars", "Characters of article text extracted, by site",
-            ["domain"], buckets=EXTRACT_CHAR_BUCKETS, registry=r,
+            "wirewatch_extract_domain_text_chars",
+            "Characters of article text extracted, by site",
+            ["domain"],
+            buckets=EXTRACT_CHAR_BUCKETS,
+            registry=r,
         )
         self._extract_domains: set[str] = set()
         self.stories = Counter(
-            "wirewatch_stories", "Alerting articles by story decision (new, attached, follow_up, update, "
+            "wirewatch_stories",
+            "Alerting articles by story decision (new, attached, follow_up, update, "
             "known_article: already in its story, as a redelivery, a revision or a copy at another URL)",
-            ["outcome"], registry=r,
+            ["outcome"],
+            registry=r,
         )
         self.alerts_raised = Counter(
-            "wirewatch_alerts_raised", "Alerts the route stage raised, by kind (new, update, digest) or throttled",
-            ["kind"], registry=r,
+            "wirewatch_alerts_raised",
+            "Alerts the route stage raised, by kind (new, update, digest) or throttled",
+            ["kind"],
+            registry=r,
         )
         self.rules_reloads = Counter(
-            "wirewatch_rules_reloads", "Reloads of the rules file, by outcome (ok, invalid)", ["outcome"], registry=r,
+            "wirewatch_rules_reloads",
+            "Reloads of the rules file, by outcome (ok, invalid)",
+            ["outcome"],
+            registry=r,
         )
         # The stage runtime's window (agents/flow.py): messages working now, and messages taken whose
         # offset is not committable yet (working, waiting aside, or done above one still running).
         self.in_flight = Gauge(
-            "wirewatch_stage_in_flight", "Messages a stage's agent is working on (waits aside included)",
-            ["stage"], registry=r,
+            "wirewatch_stage_in_flight",
+            "Messages a stage's agent is working on (waits aside included)",
+            ["stage"],
+            registry=r,
         )
         self.uncommitted = Gauge(
-            "wirewatch_stage_uncommitted", "Messages a stage took and cannot commit yet",
-            ["stage"], registry=r,
+            "wirewatch_stage_uncommitted",
+            "Messages a stage took and cannot commit yet",
+            ["stage"],
+            registry=r,
         )
         # 1 while a stage's agent waits for a dependency (storage, the broker): it takes no new
         # message and retries the ones it holds without limit (agents/runner.py, Pause).
         self.stage_paused = Gauge(
-            "wirewatch_stage_paused", "1 while a stage is paused, waiting for a dependency that is down",
-            ["stage"], registry=r,
+            "wirewatch_stage_paused",
+            "1 while a stage is paused, waiting for a dependency that is down",
+            ["stage"],
+            registry=r,
         )
         self.rules_loaded = Gauge("wirewatch_rules_loaded", "Alert rules in force", registry=r)
         self.outbox_resent = Counter(
-            "wirewatch_outbox_resent", "Links and alerts the outbox sent again: reopen (the embedded broker "
-            "lost them in a stop) or relay (their first send failed)", ["how"], registry=r,
+            "wirewatch_outbox_resent",
+            "Links and alerts the outbox sent again: reopen (the embedded broker "
+            "lost them in a stop) or relay (their first send failed)",
+            ["how"],
+            registry=r,
         )
         self.up = Gauge("wirewatch_up", "1 while the service runs", registry=r)
         # Read API (api/routes.py): route is the route's name (stories, story, articles, alerts,
         # events), never the path with its ids; status is the HTTP status class (2xx, 4xx, 5xx).
         self.api_requests = Counter(
-            "wirewatch_api_requests", "Read API requests, by route and status class", ["route", "status"], registry=r,
+            "wirewatch_api_requests",
+            "Read API requests, by route and status class",
+            ["route", "status"],
+            registry=r,
         )
         self.api_latency = Histogram(
-            "wirewatch_api_latency_seconds", "Time to answer a read API request", ["route"],
-            buckets=API_BUCKETS, registry=r,
+            "wirewatch_api_latency_seconds",
+            "Time to answer a read API request",
+            ["route"],
+            buckets=API_BUCKETS,
+            registry=r,
         )
         self.api_event_streams = Gauge("wirewatch_api_event_streams", "Open story-board event streams", registry=r)
         # Readiness (ops/health.py): the gauge follows /health/ready, one series per dependency.
         self.ready = Gauge("wirewatch_ready", "1 while /health/ready answers 200", registry=r)
         self.dependency_up = Gauge(
-            "wirewatch_dependency_up", "1 while a readiness check passes (broker, consumer_group, storage, "
-            "extract_pool, rules)", ["dependency"], registry=r,
+            "wirewatch_dependency_up",
+            "1 while a readiness check passes (broker, consumer_group, storage, extract_pool, rules)",
+            ["dependency"],
+            registry=r,
         )
         # Partition numbers are bounded by topic_partitions, so (topic, partition) stays a few dozen series.
         self.consumer_lag = Gauge(
-            "wirewatch_consumer_lag", "Messages between the committed offset and the end of a partition "
-            "assigned to this worker", ["topic", "partition"], registry=r,
+            "wirewatch_consumer_lag",
+            "Messages between the committed offset and the end of a partition assigned to this worker",
+            ["topic", "partition"],
+            registry=r,
         )
         self.build_info = Gauge(
-            "wirewatch_build_info", "Always 1; the labels say which wirewatch and Python run",
-            ["version", "python"], registry=r,
+            "wirewatch_build_info",
+            "Always 1; the labels say which wirewatch and Python run",
+            ["version", "python"],
+            registry=r,
         )
         self.build_info.labels(version=_version(), python=platform.python_version()).set(1)
         # process_cpu_seconds_total, process_resident_memory_bytes, process_open_fds, ... (Linux /proc)

@@ -38,9 +38,7 @@ def extraction_pool(processes: int | None) -> Executor:
     # sockets and locks into the children. Each worker warms up before taking work, so the first
     # page it gets does not pay for importing trafilatura and loading its tables, and dies with
     # its parent, even a SIGKILLed one (boot.pool_worker_init).
-    return ProcessPoolExecutor(
-        processes, mp_context=multiprocessing.get_context("spawn"), initializer=pool_worker_init
-    )
+    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"), initializer=pool_worker_init)
 
 
 @dataclass

@@ -43,7 +43,10 @@ class WorkerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "wirewatch", "run"], env=env, stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "wirewatch", "run"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
             # SIGTERM the worker when its parent dies, even by SIGKILL (a killed `wirewatch demo`, a
             # test runner's timeout): it stops cleanly instead of running on as an orphan.

@@ -71,7 +71,9 @@ def test_dockerfile_installs_the_locked_wheel_on_a_pinned_base():
 
 
 def test_dockerignore_keeps_the_context_small():
-    lines = [l.strip() for l in (REPO / ".dockerignore").read_text().splitlines() if l.strip() and not l.startswith("#")]
+    lines = [
+        l.strip() for l in (REPO / ".dockerignore").read_text().splitlines() if l.strip() and not l.startswith("#")
+    ]
     assert lines[0] == "*", "ignore everything, then allow what the build copies"
     allowed = {l[1:].rstrip("/") for l in lines if l.startswith("!")}
     copied = set()
@@ -95,7 +97,9 @@ def test_lock_pins_every_dependency_with_hashes():
         req = Requirement(dep)
         name = re.sub(r"[-_.]+", "-", req.name).lower()
         assert name in pins, f"{req.name} is not in deploy/requirements.lock: run `make lock`"
-        assert req.specifier.contains(pins[name], prereleases=True), f"{req.name}=={pins[name]} breaks {dep}: run `make lock`"
+        assert req.specifier.contains(pins[name], prereleases=True), (
+            f"{req.name}=={pins[name]} breaks {dep}: run `make lock`"
+        )
     blocks = re.split(r"\n(?=[A-Za-z0-9_.-]+==)", lock.split("\n", 2)[-1])
     assert all("--hash=sha256:" in b for b in blocks if "==" in b)
 
@@ -118,13 +122,17 @@ def test_prometheus_scrapes_the_workers():
 
 RULES = DEPLOY / "prometheus" / "rules.yml"
 OPERATIONS = REPO / "docs" / "operations.md"
+
+
 def rules() -> list[dict]:
     return [rule for group in yaml.safe_load(RULES.read_text())["groups"] for rule in group["rules"]]
 
 
 def test_series_names_reads_promql():
-    expr = ('sum by (stage, reason) (rate(wirewatch_dead_letters_total{stage!="x"}[15m] offset 5m)) > 3 * '
-            'max(up{job="w"}) and on (stage) wirewatch:stage_input:rate15m unless absent(wirewatch_up == 0.5e1)')
+    expr = (
+        'sum by (stage, reason) (rate(wirewatch_dead_letters_total{stage!="x"}[15m] offset 5m)) > 3 * '
+        'max(up{job="w"}) and on (stage) wirewatch:stage_input:rate15m unless absent(wirewatch_up == 0.5e1)'
+    )
     assert series_names(expr) == {"wirewatch_dead_letters_total", "up", "wirewatch:stage_input:rate15m", "wirewatch_up"}
 
 
@@ -178,13 +186,21 @@ def promtool() -> str:
 
 
 def test_promtool_accepts_the_config_and_rules():
-    done = subprocess.run([promtool(), "check", "config", str(DEPLOY / "prometheus" / "prometheus.yml")],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [promtool(), "check", "config", str(DEPLOY / "prometheus" / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_alert_rules_fire_when_they_should_and_only_then():
     # tests/deploy/rules_test.yml: synthetic series for each alert, firing and quiet cases.
-    done = subprocess.run([promtool(), "test", "rules", str(Path(__file__).with_name("rules_test.yml"))],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [promtool(), "test", "rules", str(Path(__file__).with_name("rules_test.yml"))],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -16,7 +16,11 @@ from tests.harness.promql import exported, queryable
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), *sorted((REPO / "deploy").rglob("*.md"))]
-DEPLOY = [REPO / "deploy" / "Dockerfile", *sorted((REPO / "deploy").rglob("*.yaml")), *sorted((REPO / "deploy").rglob("*.yml"))]
+DEPLOY = [
+    REPO / "deploy" / "Dockerfile",
+    *sorted((REPO / "deploy").rglob("*.yaml")),
+    *sorted((REPO / "deploy").rglob("*.yml")),
+]
 
 
 def texts(paths) -> dict[str, str]:

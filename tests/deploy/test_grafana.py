@@ -42,8 +42,17 @@ def test_every_query_uses_series_wirewatch_exports():
 
 def test_the_views_an_operator_needs_are_there():
     used = {name for p in panels() for t in p["targets"] for name in series_names(t["expr"])}
-    for needed in ("wirewatch_stage_messages_total", "wirewatch_dead_letters_total", "wirewatch_filtered_total",
-                   "wirewatch_stage_latency_seconds_bucket", "wirewatch_consumer_lag", "wirewatch_alerts_total",
-                   "wirewatch_alert_delivery_seconds_bucket", "wirewatch_source_stale", "wirewatch_dependency_up",
-                   "process_cpu_seconds_total", "process_resident_memory_bytes"):
+    for needed in (
+        "wirewatch_stage_messages_total",
+        "wirewatch_dead_letters_total",
+        "wirewatch_filtered_total",
+        "wirewatch_stage_latency_seconds_bucket",
+        "wirewatch_consumer_lag",
+        "wirewatch_alerts_total",
+        "wirewatch_alert_delivery_seconds_bucket",
+        "wirewatch_source_stale",
+        "wirewatch_dependency_up",
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+    ):
         assert needed in used, f"the dashboard has no panel on {needed}"

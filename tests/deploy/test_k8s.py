@@ -73,6 +73,9 @@ def test_every_deployment_has_a_disruption_budget_and_the_service_reaches_intake
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         assert any(sel.items() <= labels.items() for sel in budgets), deployment["metadata"]["name"]
     (service,) = of_kind("Service")
-    reached = [d for d in of_kind("Deployment")
-               if service["spec"]["selector"].items() <= d["spec"]["template"]["metadata"]["labels"].items()]
+    reached = [
+        d
+        for d in of_kind("Deployment")
+        if service["spec"]["selector"].items() <= d["spec"]["template"]["metadata"]["labels"].items()
+    ]
     assert [d["metadata"]["name"] for d in reached] == ["wirewatch-intake"]

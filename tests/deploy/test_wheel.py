@@ -80,7 +80,9 @@ def clean_env(**settings: str) -> dict:
 
 
 def test_the_wheel_is_what_runs(installed, tmp_path):
-    probe = run(installed / "python", "-c", "import wirewatch, sys; print(wirewatch.__file__)", cwd=tmp_path, env=clean_env())
+    probe = run(
+        installed / "python", "-c", "import wirewatch, sys; print(wirewatch.__file__)", cwd=tmp_path, env=clean_env()
+    )
     assert probe.returncode == 0, probe.stderr
     assert not Path(probe.stdout.strip()).resolve().is_relative_to(REPO), probe.stdout
 
@@ -90,8 +92,14 @@ def test_installed_fetch_reads_a_casualty_page(installed, tmp_path):
     site.start()
     try:
         casualty = next(m for m in site.manifest() if m["kind"] == "casualty")
-        out = run(installed / "wirewatch", "fetch", casualty["short_url"], cwd=tmp_path, timeout=120, env=clean_env(
-            WIREWATCH_FETCH__ALLOW_PRIVATE_ADDRESSES="true", WIREWATCH_DATA_DIR=str(tmp_path / "var")))
+        out = run(
+            installed / "wirewatch",
+            "fetch",
+            casualty["short_url"],
+            cwd=tmp_path,
+            timeout=120,
+            env=clean_env(WIREWATCH_FETCH__ALLOW_PRIVATE_ADDRESSES="true", WIREWATCH_DATA_DIR=str(tmp_path / "var")),
+        )
     finally:
         site.stop()
     assert out.returncode == 0, out.stdout + out.stderr
@@ -133,8 +141,16 @@ def with_extras(installed, tmp_path_factory) -> Path:
 
 
 def test_installed_demo_runs_and_reconciles(with_extras, tmp_path):
-    out = run(with_extras / "wirewatch", "demo", "--exit", "--timeout", "150", cwd=tmp_path, timeout=400,
-              env=clean_env(WIREWATCH_DATA_DIR=str(tmp_path / "var")))
+    out = run(
+        with_extras / "wirewatch",
+        "demo",
+        "--exit",
+        "--timeout",
+        "150",
+        cwd=tmp_path,
+        timeout=400,
+        env=clean_env(WIREWATCH_DATA_DIR=str(tmp_path / "var")),
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "counts reconcile" in out.stdout
     assert re.search(r"stored: 7\b", out.stdout), out.stdout

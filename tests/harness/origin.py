@@ -26,7 +26,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-ARTICLE = "<!doctype html><html lang='en'><head><title>Flood</title></head><body><p>Water rose overnight.</p></body></html>"
+ARTICLE = (
+    "<!doctype html><html lang='en'><head><title>Flood</title></head><body><p>Water rose overnight.</p></body></html>"
+)
 ARABIC = "<!doctype html><html lang='ar'><head><title>خبر</title></head><body><p>قال مسؤولون إن المياه ارتفعت ليلا</p></body></html>"
 RUSSIAN = (
     "<html><head><title>Новости</title></head><body><p>Спасатели сообщили, что вода поднялась за ночь. "
@@ -55,8 +57,9 @@ def _bomb() -> bytes:
 _BOMB: bytes | None = None
 
 
-def html(body: str | bytes, content_type: str = "text/html; charset=utf-8", status: int = 200,
-         headers: dict | None = None) -> web.Response:
+def html(
+    body: str | bytes, content_type: str = "text/html; charset=utf-8", status: int = 200, headers: dict | None = None
+) -> web.Response:
     data = body.encode("utf-8") if isinstance(body, str) else body
     return web.Response(body=data, status=status, headers={"Content-Type": content_type, **(headers or {})})
 
@@ -108,9 +111,26 @@ class Origin:
         self._tmp = tempfile.mkdtemp(prefix="ww-origin-")
         key, cert = Path(self._tmp, "key.pem"), Path(self._tmp, "cert.pem")
         subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-             "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-            check=True, capture_output=True,
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            ],
+            check=True,
+            capture_output=True,
         )
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(cert, key)
@@ -130,31 +150,68 @@ class Origin:
         return {
             "/robots.txt": self.robots_txt,
             # redirect chains
-            "/r/a": short_link, "/r/b": hop_b, "/r/c": hop_c, "/r/d": hop_d, "/r/e": hop_e,
-            "/r/article": article, "/article": article,
-            "/loop/a": loop_a, "/loop/b": loop_b, "/hops/{n}": endless_hops,
-            "/no-location": no_location, "/to-ftp": to_ftp, "/bad-location": bad_location,
-            "/refresh": refresh, "/refresh-noscript": refresh_noscript, "/refresh-loop/a": refresh_loop_a,
-            "/refresh-loop/b": refresh_loop_b, "/reload-self": reload_self,
+            "/r/a": short_link,
+            "/r/b": hop_b,
+            "/r/c": hop_c,
+            "/r/d": hop_d,
+            "/r/e": hop_e,
+            "/r/article": article,
+            "/article": article,
+            "/loop/a": loop_a,
+            "/loop/b": loop_b,
+            "/hops/{n}": endless_hops,
+            "/no-location": no_location,
+            "/to-ftp": to_ftp,
+            "/bad-location": bad_location,
+            "/refresh": refresh,
+            "/refresh-noscript": refresh_noscript,
+            "/refresh-loop/a": refresh_loop_a,
+            "/refresh-loop/b": refresh_loop_b,
+            "/reload-self": reload_self,
             "/refresh-in-comment": refresh_in_comment,
             # redirects that aim inside: every target is on loopback, never another network
-            "/to-loopback": to_loopback, "/to-ipv6-loopback": to_ipv6_loopback, "/to-unspecified": to_unspecified,
+            "/to-loopback": to_loopback,
+            "/to-ipv6-loopback": to_ipv6_loopback,
+            "/to-unspecified": to_unspecified,
             "/to-decimal-loopback": to_decimal_loopback,
             # statuses
-            "/missing": not_found, "/gone": gone, "/busy": busy, "/rate-limited": rate_limited,
+            "/missing": not_found,
+            "/gone": gone,
+            "/busy": busy,
+            "/rate-limited": rate_limited,
             # content
-            "/report.pdf": pdf, "/xhtml": xhtml, "/no-content-type": no_content_type,
-            "/huge": huge_streamed, "/huge-declared": huge_declared, "/endless": endless_body,
-            "/gzip-bomb": gzip_bomb, "/gzipped": gzipped, "/deflated": deflated, "/raw-deflated": raw_deflated,
-            "/brotli": brotli_claimed, "/huge-headers": huge_headers, "/big-headers": big_headers,
+            "/report.pdf": pdf,
+            "/xhtml": xhtml,
+            "/no-content-type": no_content_type,
+            "/huge": huge_streamed,
+            "/huge-declared": huge_declared,
+            "/endless": endless_body,
+            "/gzip-bomb": gzip_bomb,
+            "/gzipped": gzipped,
+            "/deflated": deflated,
+            "/raw-deflated": raw_deflated,
+            "/brotli": brotli_claimed,
+            "/huge-headers": huge_headers,
+            "/big-headers": big_headers,
             # time
-            "/slow-headers": slow_headers, "/stalled-body": stalled_body, "/drip": drip, "/slow": slow,
+            "/slow-headers": slow_headers,
+            "/stalled-body": stalled_body,
+            "/drip": drip,
+            "/slow": slow,
             # charsets
-            "/meta-1256": meta_1256, "/meta-latin1": meta_latin1, "/arabic": arabic_utf8, "/bom": bom_page,
-            "/undeclared-1256": undeclared_1256, "/wrong-charset": wrong_charset, "/koi8": koi8_undeclared, "/cp1251": cp1251_undeclared,
+            "/meta-1256": meta_1256,
+            "/meta-latin1": meta_latin1,
+            "/arabic": arabic_utf8,
+            "/bom": bom_page,
+            "/undeclared-1256": undeclared_1256,
+            "/wrong-charset": wrong_charset,
+            "/koi8": koi8_undeclared,
+            "/cp1251": cp1251_undeclared,
             "/ua": echo_ua,
             # robots.txt
-            "/private/{name}": article, "/no-wirewatch/{name}": article, "/to-private": to_robots_private,
+            "/private/{name}": article,
+            "/no-wirewatch/{name}": article,
+            "/to-private": to_robots_private,
         }
 
     async def robots_txt(self, request: web.Request) -> web.Response:
@@ -300,8 +357,9 @@ async def no_content_type(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _stream(request: web.Request, chunk: bytes, count: int, delay: float = 0.0,
-                  headers: dict | None = None) -> web.StreamResponse:
+async def _stream(
+    request: web.Request, chunk: bytes, count: int, delay: float = 0.0, headers: dict | None = None
+) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "text/html", **(headers or {})})
     await response.prepare(request)
     try:

@@ -54,7 +54,9 @@ def settings_of(cfg: dict) -> Settings:
     return load_settings(**{k: v for k, v in cfg.items() if k not in ("broker",)}, broker=cfg["broker"])
 
 
-async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float, what: str, worker: WorkerProcess | None = None) -> None:
+async def wait_until(
+    check: Callable[[], Awaitable[bool]], timeout: float, what: str, worker: WorkerProcess | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if await check():

@@ -8,8 +8,21 @@ import re
 
 # Series Prometheus makes itself for every target, which wirewatch does not export.
 PROMETHEUS_SERIES = {"up"}
-PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless",
-                "offset", "bool", "inf", "nan"}
+PROMQL_WORDS = {
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "and",
+    "or",
+    "unless",
+    "offset",
+    "bool",
+    "inf",
+    "nan",
+}
 
 
 def exported() -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -52,7 +65,7 @@ def series_names(expr: str) -> set[str]:
     e = re.sub(r"\boffset\s+\S+", " ", e)
     names = set()
     for m in re.finditer(r"(?<![\w.])[A-Za-z_:][A-Za-z0-9_:]*", e):
-        if e[m.end():].lstrip().startswith("(") or m.group().lower() in PROMQL_WORDS:
+        if e[m.end() :].lstrip().startswith("(") or m.group().lower() in PROMQL_WORDS:
             continue
         names.add(m.group())
     return names

@@ -26,8 +26,11 @@ async def serve_read_api(storage_url: str, **settings: Any) -> AsyncIterator[str
     app = faust.App(f"read-api-{port}", broker="memory://", web_enabled=True, web_port=port, web_host="127.0.0.1")
     ready = asyncio.Event()
     ready.set()  # the database exists already: nothing to wait for
-    api = routes.register(app, load_settings(storage_url=storage_url, web_port=port, **settings),
-                          SimpleNamespace(ready=ready, metrics=Metrics()))
+    api = routes.register(
+        app,
+        load_settings(storage_url=storage_url, web_port=port, **settings),
+        SimpleNamespace(ready=ready, metrics=Metrics()),
+    )
     await app.web.start_server()
     try:
         yield f"http://127.0.0.1:{port}/"

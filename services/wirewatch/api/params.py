@@ -100,8 +100,12 @@ _READERS = {
     "until": lambda v, now: {"until": _time("until", v, now)},
     "min_killed": lambda v, now: {"min_killed": _count("min_killed", v)},
     "min_injured": lambda v, now: {"min_injured": _count("min_injured", v)},
-    "country": lambda v, now: {"country": _code("country", v, r"[A-Za-z]{2}", "an ISO 3166 alpha-2 code such as SY").upper()},
-    "language": lambda v, now: {"language": _code("language", v, r"[A-Za-z]{2,3}", "a language code such as en").lower()},
+    "country": lambda v, now: {
+        "country": _code("country", v, r"[A-Za-z]{2}", "an ISO 3166 alpha-2 code such as SY").upper()
+    },
+    "language": lambda v, now: {
+        "language": _code("language", v, r"[A-Za-z]{2,3}", "a language code such as en").lower()
+    },
     "rule": lambda v, now: {"rule": _code("rule", v, r"[^,%\x00-\x1f]{1,200}", "a rule name")},
     "q": lambda v, now: {"words": words(v)},
     "status": lambda v, now: {"status": _code("status", v, r"pending|delivered", "pending or delivered")},
@@ -115,16 +119,19 @@ ARTICLE_PARAMS = ("since", "until", "language", "q")
 ALERT_PARAMS = ("since", "until", "status", "rule", "story_id")
 
 
-def parse(query: Mapping[str, str] | Any, allowed: tuple[str, ...], cursor_arity: int,
-          now: datetime | None = None) -> Filters:
+def parse(
+    query: Mapping[str, str] | Any, allowed: tuple[str, ...], cursor_arity: int, now: datetime | None = None
+) -> Filters:
     """`query` (a mapping; a multidict's repeated keys are refused) -> Filters, or BadRequest."""
     now = now or utc_now()
     values: dict[str, Any] = {}
     keys = list(query.keys())
     for name in keys:
         if name not in allowed and name not in _COMMON:
-            raise BadRequest("bad_parameter", f"unknown parameter {name!r}; this endpoint takes "
-                                              f"{', '.join((*allowed, 'limit', 'cursor'))}")
+            raise BadRequest(
+                "bad_parameter",
+                f"unknown parameter {name!r}; this endpoint takes {', '.join((*allowed, 'limit', 'cursor'))}",
+            )
         if keys.count(name) > 1:
             raise BadRequest("bad_parameter", f"{name}: given more than once")
         raw = query[name]

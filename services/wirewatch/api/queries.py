@@ -32,15 +32,19 @@ from .params import Filters, encode_cursor
 from .schema import HEADLINES_VECTOR
 
 # The rows of a JSON list bound as $n, per backend (as sinks/storage/common.py's _JSON_ROWS).
-_JSON_ROWS = {"sqlite": "SELECT value FROM json_each(${n})",
-              "postgresql": "SELECT jsonb_array_elements_text(CAST(${n} AS TEXT)::jsonb)"}
+_JSON_ROWS = {
+    "sqlite": "SELECT value FROM json_each(${n})",
+    "postgresql": "SELECT jsonb_array_elements_text(CAST(${n} AS TEXT)::jsonb)",
+}
 # The ids of the stories whose headlines hold the words bound as $n.
 _STORY_MATCHING = {
     "sqlite": "SELECT s.story_id FROM story_fts f JOIN story_search_ids s ON s.id = f.rowid WHERE story_fts MATCH ${n}",
     "postgresql": f"SELECT story_id FROM story_cards WHERE {HEADLINES_VECTOR.format(c='')} @@ plainto_tsquery('simple', ${{n}})",
 }
-_ARTICLE_COLUMNS = ("a.canonical_url, a.url, a.final_url, a.title, a.sitename, a.published, a.first_seen, "
-                    "a.language, a.figures, a.casualties, a.places")
+_ARTICLE_COLUMNS = (
+    "a.canonical_url, a.url, a.final_url, a.title, a.sitename, a.published, a.first_seen, "
+    "a.language, a.figures, a.casualties, a.places"
+)
 _JSON = ("figures", "casualties", "places", "state", "alert")
 
 
@@ -99,9 +103,13 @@ class ReadStore:
     async def start(self) -> None:
         try:
             if self.backend == "postgresql" and self._pool is None:
-                self._pool = await asyncpg.create_pool(self.url, min_size=1, max_size=4, command_timeout=10,
-                                                       server_settings={"application_name": "wirewatch-api",
-                                                                        "timezone": "UTC"})
+                self._pool = await asyncpg.create_pool(
+                    self.url,
+                    min_size=1,
+                    max_size=4,
+                    command_timeout=10,
+                    server_settings={"application_name": "wirewatch-api", "timezone": "UTC"},
+                )
             elif self.backend == "sqlite" and self._conn is None:
                 path, _ = SqliteStorage._parse(self.url)
                 conn = await aiosqlite.connect(path)
@@ -197,16 +205,25 @@ class ReadStore:
         if f.rule:
             w.add("c.rules LIKE {} ESCAPE '\\'", "%," + f.rule.replace("\\", "\\\\").replace("_", "\\_") + ",%")
         if f.language:
-            w.add("EXISTS (SELECT 1 FROM story_members m JOIN articles a ON a.canonical_url = m.canonical_url "
-                  "WHERE m.story_id = c.story_id AND a.language = {})", f.language)
+            w.add(
+                "EXISTS (SELECT 1 FROM story_members m JOIN articles a ON a.canonical_url = m.canonical_url "
+                "WHERE m.story_id = c.story_id AND a.language = {})",
+                f.language,
+            )
         if f.words:
             w.conds.append(f"c.story_id IN ({self._story_matching(w, f.words)})")
         if f.cursor:
-            w.add("(c.last_at < {} OR (c.last_at = {} AND c.story_id < {}))",
-                  self.ts_from_cursor(f.cursor[0]), self.ts_from_cursor(f.cursor[0]), f.cursor[1])
+            w.add(
+                "(c.last_at < {} OR (c.last_at = {} AND c.story_id < {}))",
+                self.ts_from_cursor(f.cursor[0]),
+                self.ts_from_cursor(f.cursor[0]),
+                f.cursor[1],
+            )
         rows = await self.fetch(
             f"SELECT c.story_id, c.last_at FROM story_cards c {w.sql()} "
-            f"ORDER BY c.last_at DESC, c.story_id DESC LIMIT {w.arg(f.limit + 1)}", *w.args)
+            f"ORDER BY c.last_at DESC, c.story_id DESC LIMIT {w.arg(f.limit + 1)}",
+            *w.args,
+        )
         rows, nxt = _page(rows, f.limit, lambda last: [self.ts_cursor(last["last_at"]), last["story_id"]])
         return {"items": await self.cards([r["story_id"] for r in rows]), "next": nxt}
 
@@ -216,28 +233,43 @@ class ReadStore:
             return []
         stories = await self.fetch(
             "SELECT story_id, title, first_at, last_at, updated_at, state FROM stories "
-            f"WHERE story_id IN ({self._rows(1)})", orjson.dumps(story_ids).decode())
+            f"WHERE story_id IN ({self._rows(1)})",
+            orjson.dumps(story_ids).decode(),
+        )
         by_id = {s["story_id"]: s for s in stories}
         holders = await self._figure_articles(stories)
         return [views.card(by_id[i], holders) for i in story_ids if i in by_id]
 
     async def _figure_articles(self, stories: list[dict]) -> dict[str, dict]:
-        urls = sorted({(s["state"].get("figures") or {}).get(cat, {}).get("url") or ""
-                       for s in stories for cat in views.CATEGORIES if isinstance(s.get("state"), dict)} - {""})
+        urls = sorted(
+            {
+                (s["state"].get("figures") or {}).get(cat, {}).get("url") or ""
+                for s in stories
+                for cat in views.CATEGORIES
+                if isinstance(s.get("state"), dict)
+            }
+            - {""}
+        )
         if not urls:
             return {}
-        rows = await self.fetch(f"SELECT canonical_url, casualties FROM articles "
-                                f"WHERE canonical_url IN ({self._rows(1)})", orjson.dumps(urls).decode())
+        rows = await self.fetch(
+            f"SELECT canonical_url, casualties FROM articles WHERE canonical_url IN ({self._rows(1)})",
+            orjson.dumps(urls).decode(),
+        )
         return {r["canonical_url"]: r for r in rows}
 
     async def story(self, story_id: str) -> dict | None:
         """One story with its articles and toll history, or None."""
-        found = await self.fetch("SELECT story_id, title, first_at, last_at, updated_at, state FROM stories "
-                                 "WHERE story_id = $1", story_id)
+        found = await self.fetch(
+            "SELECT story_id, title, first_at, last_at, updated_at, state FROM stories WHERE story_id = $1", story_id
+        )
         if not found:
             return None
-        articles = await self.fetch(f"SELECT {_ARTICLE_COLUMNS} FROM story_members m JOIN articles a "
-                                    "ON a.canonical_url = m.canonical_url WHERE m.story_id = $1", story_id)
+        articles = await self.fetch(
+            f"SELECT {_ARTICLE_COLUMNS} FROM story_members m JOIN articles a "
+            "ON a.canonical_url = m.canonical_url WHERE m.story_id = $1",
+            story_id,
+        )
         holders = {a["canonical_url"]: a for a in articles}
         return views.detail(found[0], articles, holders)
 
@@ -246,8 +278,11 @@ class ReadStore:
         if mark is None:
             rows = await self.fetch("SELECT max(updated_at) AS m FROM story_cards")
             return [], rows[0]["m"] if rows and rows[0]["m"] is not None else self.ts(datetime.fromtimestamp(0, UTC))
-        rows = await self.fetch("SELECT story_id, updated_at FROM story_cards WHERE updated_at > $1 "
-                                "ORDER BY updated_at LIMIT $2", mark, limit)
+        rows = await self.fetch(
+            "SELECT story_id, updated_at FROM story_cards WHERE updated_at > $1 ORDER BY updated_at LIMIT $2",
+            mark,
+            limit,
+        )
         if not rows:
             return [], mark
         return await self.cards([r["story_id"] for r in rows]), rows[-1]["updated_at"]
@@ -257,14 +292,17 @@ class ReadStore:
     async def articles(self, f: Filters) -> dict[str, Any]:
         """Full-text search (or, without words, every article), newest first, same shape on both backends."""
         w = _Where()
-        columns = (f"{_ARTICLE_COLUMNS}, a.text, (SELECT m.story_id FROM story_members m "
-                   "WHERE m.canonical_url = a.canonical_url) AS story_id")
+        columns = (
+            f"{_ARTICLE_COLUMNS}, a.text, (SELECT m.story_id FROM story_members m "
+            "WHERE m.canonical_url = a.canonical_url) AS story_id"
+        )
         if self.backend == "sqlite":
             # FTS5 hands matches out in rowid order, and the ids follow the order articles were
             # first stored: ordering by the FTS rowid pages newest first without sorting the matches.
             key = "f.rowid" if f.words else "i.id"
-            source = ("articles_fts f JOIN article_search_ids i ON i.id = f.rowid" if f.words
-                      else "article_search_ids i") + " JOIN articles a ON a.canonical_url = i.canonical_url"
+            source = (
+                "articles_fts f JOIN article_search_ids i ON i.id = f.rowid" if f.words else "article_search_ids i"
+            ) + " JOIN articles a ON a.canonical_url = i.canonical_url"
             if f.words:
                 w.add("articles_fts MATCH {}", _match_text(self.backend, f.words))
             if f.cursor:
@@ -272,13 +310,14 @@ class ReadStore:
             self._window(w, "a.first_seen", f)
             if f.language:
                 w.add("a.language = {}", f.language)
-            sql = (f"SELECT {key} AS k, {columns} FROM {source} {w.sql()} "
-                   f"ORDER BY {key} DESC LIMIT {w.arg(f.limit + 1)}")
+            sql = f"SELECT {key} AS k, {columns} FROM {source} {w.sql()} ORDER BY {key} DESC LIMIT {w.arg(f.limit + 1)}"
         else:
             # The page of matches is chosen first (in a CTE the planner cannot fold into the join):
             # joined to the articles, the planner walks them newest first testing every tsvector, 40 ms
             # for a rare word on 100,000 articles; alone, it takes the GIN index: 4 ms.
-            source = "article_search s" + (" JOIN articles a ON a.canonical_url = s.canonical_url" if f.language else "")
+            source = "article_search s" + (
+                " JOIN articles a ON a.canonical_url = s.canonical_url" if f.language else ""
+            )
             if f.words:
                 w.add("s.search @@ plainto_tsquery('simple', {})", _match_text(self.backend, f.words))
             if f.cursor:
@@ -286,13 +325,20 @@ class ReadStore:
             self._window(w, "s.first_seen", f)
             if f.language:
                 w.add("a.language = {}", f.language)
-            sql = (f"WITH page AS MATERIALIZED (SELECT s.canonical_url, s.first_seen FROM {source} {w.sql()} "
-                   f"ORDER BY s.first_seen DESC, s.canonical_url DESC LIMIT {w.arg(f.limit + 1)}) "
-                   f"SELECT page.first_seen AS k, {columns} FROM page JOIN articles a ON a.canonical_url = page.canonical_url "
-                   "ORDER BY page.first_seen DESC, page.canonical_url DESC")
+            sql = (
+                f"WITH page AS MATERIALIZED (SELECT s.canonical_url, s.first_seen FROM {source} {w.sql()} "
+                f"ORDER BY s.first_seen DESC, s.canonical_url DESC LIMIT {w.arg(f.limit + 1)}) "
+                f"SELECT page.first_seen AS k, {columns} FROM page JOIN articles a ON a.canonical_url = page.canonical_url "
+                "ORDER BY page.first_seen DESC, page.canonical_url DESC"
+            )
         rows = await self.fetch(sql, *w.args)
-        rows, nxt = _page(rows, f.limit, lambda last: [last["k"], ""] if self.backend == "sqlite"
-                          else [self.ts_cursor(last["k"]), last["canonical_url"]])
+        rows, nxt = _page(
+            rows,
+            f.limit,
+            lambda last: (
+                [last["k"], ""] if self.backend == "sqlite" else [self.ts_cursor(last["k"]), last["canonical_url"]]
+            ),
+        )
         return {"items": [views.article(r, f.words) for r in rows], "next": nxt}
 
     # -- alerts -----------------------------------------------------------------------------------
@@ -303,19 +349,23 @@ class ReadStore:
         self._window(w, "d.created_at", f)
         if f.status:
             w.add("d.status = {}", f.status)
-        json_field = ("json_extract(d.alert, '$.{}')" if self.backend == "sqlite" else "(d.alert ->> '{}')")
+        json_field = "json_extract(d.alert, '$.{}')" if self.backend == "sqlite" else "(d.alert ->> '{}')"
         if f.rule:
             w.add(json_field.format("rule") + " = {}", f.rule)
         if f.story_id:
             w.add(json_field.format("story_id") + " = {}", f.story_id)
         if f.cursor:
             ts = self.ts_from_cursor(f.cursor[0])
-            w.add("(d.created_at < {} OR (d.created_at = {} AND d.alert_id || ' ' || d.target < {}))",
-                  ts, ts, f.cursor[1])
+            w.add(
+                "(d.created_at < {} OR (d.created_at = {} AND d.alert_id || ' ' || d.target < {}))", ts, ts, f.cursor[1]
+            )
         rows = await self.fetch(
             "SELECT d.alert_id, d.target, d.alert, d.status, d.attempts, d.created_at, d.updated_at, d.delivered_at "
             f"FROM alert_deliveries d {w.sql()} ORDER BY d.created_at DESC, d.alert_id || ' ' || d.target DESC "
-            f"LIMIT {w.arg(f.limit + 1)}", *w.args)
-        rows, nxt = _page(rows, f.limit,
-                          lambda last: [self.ts_cursor(last["created_at"]), f"{last['alert_id']} {last['target']}"])
+            f"LIMIT {w.arg(f.limit + 1)}",
+            *w.args,
+        )
+        rows, nxt = _page(
+            rows, f.limit, lambda last: [self.ts_cursor(last["created_at"]), f"{last['alert_id']} {last['target']}"]
+        )
         return {"items": [views.alert(r) for r in rows], "next": nxt}

@@ -99,8 +99,9 @@ class ReadApi:
         started = time.perf_counter()
         status = 200
         try:
-            denied = authorised(self.token, request.headers.get("Authorization"), request.query.get("token"),
-                                request.remote)
+            denied = authorised(
+                self.token, request.headers.get("Authorization"), request.query.get("token"), request.remote
+            )
             if denied:
                 status = 401
                 return view.json({"error": "unauthorised", "detail": denied}, status=401)
@@ -122,7 +123,9 @@ class ReadApi:
             self.rt.metrics.api_latency.labels(route=route).observe(time.perf_counter() - started)
 
     async def stream(self, view: Any, request: Any) -> Any:
-        denied = authorised(self.token, request.headers.get("Authorization"), request.query.get("token"), request.remote)
+        denied = authorised(
+            self.token, request.headers.get("Authorization"), request.query.get("token"), request.remote
+        )
         if denied:
             self.rt.metrics.api_requests.labels(route="events", status="4xx").inc()
             return view.json({"error": "unauthorised", "detail": denied}, status=401)
@@ -131,8 +134,9 @@ class ReadApi:
         except WirewatchError as e:
             return view.json({"error": "storage_unavailable", "detail": str(e)}, status=503)
         self.rt.metrics.api_requests.labels(route="events", status="2xx").inc()
-        response = aioweb.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-                                                  "X-Accel-Buffering": "no"})
+        response = aioweb.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        )
         await response.prepare(request)
         queue = self.events.subscribe()
         self.rt.metrics.api_event_streams.inc()
@@ -172,25 +176,29 @@ def register(app: faust.App, settings: Any, rt: Any) -> ReadApi:
 
     @app.page("/api/stories")
     async def stories_page(self, request):
-        return await api.answer(self, request, "stories", lambda: api.store.stories(
-            params.parse(request.query, params.STORY_PARAMS, 2)))
+        return await api.answer(
+            self, request, "stories", lambda: api.store.stories(params.parse(request.query, params.STORY_PARAMS, 2))
+        )
 
     @app.page("/api/stories/{story_id}")
     async def story_page(self, request, story_id):
         async def work():
             params.parse(request.query, (), 2)  # only token: anything else is a mistake worth a 400
             return await api.store.story(story_id)
+
         return await api.answer(self, request, "story", work)
 
     @app.page("/api/articles")
     async def articles_page(self, request):
-        return await api.answer(self, request, "articles", lambda: api.store.articles(
-            params.parse(request.query, params.ARTICLE_PARAMS, 2)))
+        return await api.answer(
+            self, request, "articles", lambda: api.store.articles(params.parse(request.query, params.ARTICLE_PARAMS, 2))
+        )
 
     @app.page("/api/alerts")
     async def alerts_page(self, request):
-        return await api.answer(self, request, "alerts", lambda: api.store.alerts(
-            params.parse(request.query, params.ALERT_PARAMS, 2)))
+        return await api.answer(
+            self, request, "alerts", lambda: api.store.alerts(params.parse(request.query, params.ALERT_PARAMS, 2))
+        )
 
     @app.page("/api/events")
     async def events_page(self, request):

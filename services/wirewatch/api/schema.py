@@ -138,7 +138,7 @@ POSTGRESQL = [
             DELETE FROM article_search WHERE canonical_url = OLD.canonical_url;
         ELSE
             INSERT INTO article_search (canonical_url, first_seen, search)
-            VALUES (NEW.canonical_url, NEW.first_seen, {SEARCH_VECTOR.format(a='NEW.')})
+            VALUES (NEW.canonical_url, NEW.first_seen, {SEARCH_VECTOR.format(a="NEW.")})
             ON CONFLICT (canonical_url) DO UPDATE SET first_seen = excluded.first_seen, search = excluded.search;
         END IF;
         RETURN NULL;

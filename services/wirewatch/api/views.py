@@ -1,12 +1,12 @@
 """Stored rows in, the read API's JSON out (pure: no I/O, no clock).
 
-    card(story, figure_articles)   one story as the list shows it: title, places, killed/injured with
-                                   qualifier and who reported it, outlets, articles, last update
-    detail(story, articles)        the card plus every article (evidence sentences with offsets and
-                                   the figure's place in them) and the toll history
-    history(members)               each rise of a figure: when, to what, from which article
-    article(row, words)            a search hit with a snippet around the first matching word
-    alert(row)                     what was sent where, and how delivery went
+card(story, figure_articles)   one story as the list shows it: title, places, killed/injured with
+                               qualifier and who reported it, outlets, articles, last update
+detail(story, articles)        the card plus every article (evidence sentences with offsets and
+                               the figure's place in them) and the toll history
+history(members)               each rise of a figure: when, to what, from which article
+article(row, words)            a search hit with a snippet around the first matching word
+alert(row)                     what was sent where, and how delivery went
 """
 
 from __future__ import annotations
@@ -33,10 +33,19 @@ def _figure(category: str, state_figure: dict | None, article: dict | None) -> d
     """A story's highest figure, with the qualifier and bounds of the reading that gave it."""
     if not isinstance(state_figure, dict) or state_figure.get("count") is None:
         return None
-    out = {"count": state_figure["count"], "qualifier": None, "min": None, "max": None,
-           "url": state_figure.get("url"), "sitename": state_figure.get("sitename")}
-    readings = [c for c in (article or {}).get("casualties") or []
-                if isinstance(c, dict) and c.get("category") == category and c.get("count") == out["count"]]
+    out = {
+        "count": state_figure["count"],
+        "qualifier": None,
+        "min": None,
+        "max": None,
+        "url": state_figure.get("url"),
+        "sitename": state_figure.get("sitename"),
+    }
+    readings = [
+        c
+        for c in (article or {}).get("casualties") or []
+        if isinstance(c, dict) and c.get("category") == category and c.get("count") == out["count"]
+    ]
     if readings:
         best = next((c for c in readings if c.get("qualifier")), readings[0])
         out.update(qualifier=best.get("qualifier"), min=best.get("min"), max=best.get("max"))
@@ -58,8 +67,10 @@ def card(story: dict, figure_articles: dict[str, dict]) -> dict:
         "latest_title": max(members, key=lambda m: m.get("at") or "").get("title") if members else None,
         "places": [p.title() for p in st.get("places") or []],
         "countries": list(st.get("countries") or []),
-        **{cat: _figure(cat, figures.get(cat), figure_articles.get((figures.get(cat) or {}).get("url") or ""))
-           for cat in CATEGORIES},
+        **{
+            cat: _figure(cat, figures.get(cat), figure_articles.get((figures.get(cat) or {}).get("url") or ""))
+            for cat in CATEGORIES
+        },
         "outlets": len(outlets),
         "articles": int(st.get("size") or len(members)),
         "rules": sorted((st.get("rules") or {}).keys()),
@@ -81,9 +92,17 @@ def history(members: list[dict]) -> list[dict]:
         for cat in CATEGORIES:
             n = (m.get("figures") or {}).get(cat)
             if isinstance(n, int) and n > best.get(cat, -1):
-                out.append({"at": iso(m.get("at")), "category": cat, "previous": best.get(cat), "count": n,
-                            "canonical_url": m.get("canonical_url"), "sitename": m.get("sitename"),
-                            "title": m.get("title")})
+                out.append(
+                    {
+                        "at": iso(m.get("at")),
+                        "category": cat,
+                        "previous": best.get(cat),
+                        "count": n,
+                        "canonical_url": m.get("canonical_url"),
+                        "sitename": m.get("sitename"),
+                        "title": m.get("title"),
+                    }
+                )
                 best[cat] = n
     return out
 
@@ -112,12 +131,23 @@ def evidence(article: dict) -> list[dict]:
         if not isinstance(c, dict) or not c.get("evidence"):
             continue
         count = c.get("count")
-        out.append({
-            "category": c.get("category"), "count": count, "qualifier": c.get("qualifier"),
-            "min": c.get("min"), "max": c.get("max"), "victim": c.get("victim"), "attribution": c.get("attribution"),
-            "sentence": c["evidence"], "start": c.get("start"), "end": c.get("end"),
-            "figure": figure_span(c["evidence"], count, article.get("language")) if isinstance(count, int) else None,
-        })
+        out.append(
+            {
+                "category": c.get("category"),
+                "count": count,
+                "qualifier": c.get("qualifier"),
+                "min": c.get("min"),
+                "max": c.get("max"),
+                "victim": c.get("victim"),
+                "attribution": c.get("attribution"),
+                "sentence": c["evidence"],
+                "start": c.get("start"),
+                "end": c.get("end"),
+                "figure": figure_span(c["evidence"], count, article.get("language"))
+                if isinstance(count, int)
+                else None,
+            }
+        )
     return out
 
 
@@ -127,22 +157,41 @@ def detail(story: dict, articles: list[dict], figure_articles: dict[str, dict]) 
     at = {m.get("canonical_url"): m.get("at") for m in members}
     items = []
     for a in articles:
-        items.append({
-            "canonical_url": a["canonical_url"], "url": a.get("url"), "final_url": a.get("final_url"),
-            "title": a.get("title"), "outlet": a.get("sitename") or _host(a["canonical_url"]),
-            "published": a.get("published"), "at": iso(at.get(a["canonical_url"]) or a.get("first_seen")),
-            "first_seen": iso(a.get("first_seen")), "language": a.get("language"),
-            "figures": a.get("figures") or {}, "evidence": evidence(a), "places": a.get("places") or [],
-        })
+        items.append(
+            {
+                "canonical_url": a["canonical_url"],
+                "url": a.get("url"),
+                "final_url": a.get("final_url"),
+                "title": a.get("title"),
+                "outlet": a.get("sitename") or _host(a["canonical_url"]),
+                "published": a.get("published"),
+                "at": iso(at.get(a["canonical_url"]) or a.get("first_seen")),
+                "first_seen": iso(a.get("first_seen")),
+                "language": a.get("language"),
+                "figures": a.get("figures") or {},
+                "evidence": evidence(a),
+                "places": a.get("places") or [],
+            }
+        )
     stored = {i["canonical_url"] for i in items}
     for m in members:  # routed before the store agent wrote it (the two agents run side by side)
         if m.get("canonical_url") and m["canonical_url"] not in stored:
-            items.append({
-                "canonical_url": m["canonical_url"], "url": m.get("url"), "final_url": None, "title": m.get("title"),
-                "outlet": m.get("sitename") or _host(m["canonical_url"]), "published": None, "at": iso(m.get("at")),
-                "first_seen": None, "language": None, "evidence": [], "places": [],
-                "figures": {c: {"count": n} for c, n in (m.get("figures") or {}).items()},
-            })
+            items.append(
+                {
+                    "canonical_url": m["canonical_url"],
+                    "url": m.get("url"),
+                    "final_url": None,
+                    "title": m.get("title"),
+                    "outlet": m.get("sitename") or _host(m["canonical_url"]),
+                    "published": None,
+                    "at": iso(m.get("at")),
+                    "first_seen": None,
+                    "language": None,
+                    "evidence": [],
+                    "places": [],
+                    "figures": {c: {"count": n} for c, n in (m.get("figures") or {}).items()},
+                }
+            )
     items.sort(key=lambda i: (i["at"] or "", i["canonical_url"]))
     return {**card(story, figure_articles), "items": items, "history": history(members)}
 
@@ -157,26 +206,41 @@ def snippet(text: str, words: tuple[str, ...]) -> str:
     start = max(0, pos - _SNIPPET // 3)
     if start:
         start = text.find(" ", start) + 1 or start
-    out = text[start:start + _SNIPPET]
+    out = text[start : start + _SNIPPET]
     return ("…" if start else "") + out + ("…" if start + _SNIPPET < len(text) else "")
 
 
 def article(row: dict, words: tuple[str, ...]) -> dict:
     return {
-        "canonical_url": row["canonical_url"], "url": row.get("url"), "title": row.get("title"),
-        "outlet": row.get("sitename") or _host(row["canonical_url"]), "published": row.get("published"),
-        "first_seen": iso(row.get("first_seen")), "language": row.get("language"),
-        "figures": row.get("figures") or {}, "places": row.get("places") or [],
-        "story_id": row.get("story_id"), "snippet": snippet(row.get("text") or "", words),
+        "canonical_url": row["canonical_url"],
+        "url": row.get("url"),
+        "title": row.get("title"),
+        "outlet": row.get("sitename") or _host(row["canonical_url"]),
+        "published": row.get("published"),
+        "first_seen": iso(row.get("first_seen")),
+        "language": row.get("language"),
+        "figures": row.get("figures") or {},
+        "places": row.get("places") or [],
+        "story_id": row.get("story_id"),
+        "snippet": snippet(row.get("text") or "", words),
     }
 
 
 def alert(row: dict) -> dict:
     a = row.get("alert") or {}
     return {
-        "alert_id": row["alert_id"], "target": row["target"], "status": row["status"], "attempts": row["attempts"],
-        "created_at": iso(row.get("created_at")), "updated_at": iso(row.get("updated_at")),
+        "alert_id": row["alert_id"],
+        "target": row["target"],
+        "status": row["status"],
+        "attempts": row["attempts"],
+        "created_at": iso(row.get("created_at")),
+        "updated_at": iso(row.get("updated_at")),
         "delivered_at": iso(row.get("delivered_at")),
-        "kind": a.get("kind"), "rule": a.get("rule"), "severity": a.get("severity"), "story_id": a.get("story_id"),
-        "title": a.get("title"), "canonical_url": a.get("canonical_url"), "figures": a.get("figures"),
+        "kind": a.get("kind"),
+        "rule": a.get("rule"),
+        "severity": a.get("severity"),
+        "story_id": a.get("story_id"),
+        "title": a.get("title"),
+        "canonical_url": a.get("canonical_url"),
+        "figures": a.get("figures"),
     }

@@ -17,14 +17,19 @@ from ..sinks.webhook import verify
 
 
 class AlertReceiver:
-    def __init__(self, fail_first: int = 0, fail_status: int = 503, always_status: int | None = None,
-                 answer: str = "receiver failing on purpose") -> None:
-        self.received: list = []               # every accepted POST body (decoded JSON), in order
-        self.raw: list[bytes] = []             # the same bodies as bytes, for signature checks
-        self.attempts = 0                      # every request, failed ones included
+    def __init__(
+        self,
+        fail_first: int = 0,
+        fail_status: int = 503,
+        always_status: int | None = None,
+        answer: str = "receiver failing on purpose",
+    ) -> None:
+        self.received: list = []  # every accepted POST body (decoded JSON), in order
+        self.raw: list[bytes] = []  # the same bodies as bytes, for signature checks
+        self.attempts = 0  # every request, failed ones included
         self.headers: list[dict[str, str]] = []
         self.paths: list[str] = []
-        self.by_key: dict[str, object] = {}    # Idempotency-Key -> first body with that key
+        self.by_key: dict[str, object] = {}  # Idempotency-Key -> first body with that key
         self.fail_first = fail_first
         self.fail_status = fail_status
         self.always_status = always_status

@@ -45,20 +45,23 @@ async def run_demo(settings: Settings, timeout: float = 180.0, serve: bool = Fal
     storage_url = demo_settings.resolved_storage_url
     try:
         web_port = _free_port()
-        worker = WorkerProcess({
-            "broker": f"kafka://{broker.bootstrap}",
-            "data_dir": str(data_dir),
-            "storage_url": storage_url,
-            "web_port": web_port,
-            "webhook_urls": [receiver.url],
-            "feeds": [{"name": "demo", "url": f"{base}/feed.xml", "interval": 3600}],
-            "topic_partitions": 2,
-            "kafka": embedded_tuning(demo_settings).kafka.model_dump(),
-            "log_level": "INFO",
-            # The sample site serves on loopback, which fetches refuse by default: this is the
-            # explicit switch. It is our own site, so pages need not be spaced out either.
-            "fetch": {"allow_private_addresses": True, "per_host_rate": 100.0, "per_host_burst": 100},
-        }, data_dir / "worker.log").start()
+        worker = WorkerProcess(
+            {
+                "broker": f"kafka://{broker.bootstrap}",
+                "data_dir": str(data_dir),
+                "storage_url": storage_url,
+                "web_port": web_port,
+                "webhook_urls": [receiver.url],
+                "feeds": [{"name": "demo", "url": f"{base}/feed.xml", "interval": 3600}],
+                "topic_partitions": 2,
+                "kafka": embedded_tuning(demo_settings).kafka.model_dump(),
+                "log_level": "INFO",
+                # The sample site serves on loopback, which fetches refuse by default: this is the
+                # explicit switch. It is our own site, so pages need not be spaced out either.
+                "fetch": {"allow_private_addresses": True, "per_host_rate": 100.0, "per_host_burst": 100},
+            },
+            data_dir / "worker.log",
+        ).start()
         expected = len(site.manifest())
         print(f"sample site:  {base}/feed.xml ({expected} links)")
         print(f"worker:       metrics on http://127.0.0.1:{web_port}/metrics, log in {worker.log_path}")
@@ -91,8 +94,10 @@ async def run_demo(settings: Settings, timeout: float = 180.0, serve: bool = Fal
         print("counts reconcile" if reconciled else "counts do NOT reconcile")
         print(f"\nstory board:  http://127.0.0.1:{web_port}/   (read API: http://127.0.0.1:{web_port}/api/stories)")
         if serve:
-            print(f"serving until Ctrl-C; more links: curl -XPOST 127.0.0.1:{web_port}/links -d '{{\"url\": \"...\"}}'",
-                  flush=True)
+            print(
+                f'serving until Ctrl-C; more links: curl -XPOST 127.0.0.1:{web_port}/links -d \'{{"url": "..."}}\'',
+                flush=True,
+            )
             stop = asyncio.Event()  # Ctrl-C cancels this task; SIGTERM (a service manager, a test) sets stop
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
             while worker.alive() and not stop.is_set():

@@ -56,22 +56,33 @@ UI: dict[str, dict[str, Any]] = {
     "en": {
         "locale": "en_GB",
         "home": "Home",
-        "nav": (("World", "/world/"), ("Business", "/business/"), ("Sport", "/sport/"),
-                ("Culture", "/culture/"), ("Science", "/science/"),
-                ("Opinion", "/opinion/"), ("Podcasts", "/podcasts/"),
-                ("Newsletters", "/newsletters/"), ("En français", "/fr/")),
-        "cookie": ("We use cookies and similar technologies to personalise content "
-                   "and adverts and to understand how our site is used. You can "
-                   "change your choices at any time in Cookie settings."),
+        "nav": (
+            ("World", "/world/"),
+            ("Business", "/business/"),
+            ("Sport", "/sport/"),
+            ("Culture", "/culture/"),
+            ("Science", "/science/"),
+            ("Opinion", "/opinion/"),
+            ("Podcasts", "/podcasts/"),
+            ("Newsletters", "/newsletters/"),
+            ("En français", "/fr/"),
+        ),
+        "cookie": (
+            "We use cookies and similar technologies to personalise content "
+            "and adverts and to understand how our site is used. You can "
+            "change your choices at any time in Cookie settings."
+        ),
         "cookie_accept": "Accept all cookies",
         "cookie_manage": "Manage preferences",
         "cookie_policy": "Read our cookie policy",
         "search": "Search the Ledger",
         "subscribe": "Subscribe from £1 a week",
         "advert": "Advertisement",
-        "ads": ("Compare broadband deals in your area and switch in minutes.",
-                "Sponsored: river cruises along the Douro at winter prices.",
-                "Sponsored: learn a language in ten minutes a day with LinguaLeaf."),
+        "ads": (
+            "Compare broadband deals in your area and switch in minutes.",
+            "Sponsored: river cruises along the Douro at winter prices.",
+            "Sponsored: learn a language in ten minutes a day with LinguaLeaf.",
+        ),
         "by": "By",
         "share": "Share this article",
         "share_links": ("Facebook", "X", "WhatsApp", "LinkedIn", "Email"),
@@ -83,42 +94,72 @@ UI: dict[str, dict[str, Any]] = {
         "most_read": "Most read",
         "newsletter": "Get the Morning Ledger in your inbox every weekday.",
         "newsletter_button": "Sign up",
-        "footer": (("About us", "/about/"), ("Contact us", "/contact/"),
-                   ("Careers", "/careers/"), ("Advertise with us", "/advertise/"),
-                   ("Privacy policy", "/privacy/"), ("Cookie settings", "/cookies/"),
-                   ("Terms of use", "/terms/"), ("Accessibility", "/accessibility/"),
-                   ("Corrections and clarifications", "/corrections/"),
-                   ("Editorial standards", "/standards/"), ("RSS feeds", "/feed.xml"),
-                   ("Puzzles", "/puzzles/"), ("Archive", "/archive/"),
-                   ("Sitemap", "/sitemap/"), ("Help centre", "/help/")),
+        "footer": (
+            ("About us", "/about/"),
+            ("Contact us", "/contact/"),
+            ("Careers", "/careers/"),
+            ("Advertise with us", "/advertise/"),
+            ("Privacy policy", "/privacy/"),
+            ("Cookie settings", "/cookies/"),
+            ("Terms of use", "/terms/"),
+            ("Accessibility", "/accessibility/"),
+            ("Corrections and clarifications", "/corrections/"),
+            ("Editorial standards", "/standards/"),
+            ("RSS feeds", "/feed.xml"),
+            ("Puzzles", "/puzzles/"),
+            ("Archive", "/archive/"),
+            ("Sitemap", "/sitemap/"),
+            ("Help centre", "/help/"),
+        ),
         "follow": "Follow us",
         "copyright": "© 2026 Meridian Ledger Media Ltd. All rights reserved.",
         "not_found_title": "Page not found",
-        "not_found": ("Sorry, we could not find that page. It may have moved, or the "
-                      "address may be wrong."),
+        "not_found": ("Sorry, we could not find that page. It may have moved, or the address may be wrong."),
         "back_home": "Go to the home page",
-        "months": ("January", "February", "March", "April", "May", "June", "July",
-                   "August", "September", "October", "November", "December"),
+        "months": (
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ),
     },
     "fr": {
         "locale": "fr_FR",
         "home": "Accueil",
-        "nav": (("Monde", "/fr/monde/"), ("Économie", "/fr/economie/"),
-                ("Sport", "/fr/sport/"), ("Culture", "/fr/culture/"),
-                ("Sciences", "/fr/sciences/"), ("Opinions", "/fr/opinions/"),
-                ("Podcasts", "/fr/podcasts/"), ("In English", "/")),
-        "cookie": ("Nous utilisons des cookies et des technologies similaires pour "
-                   "personnaliser les contenus et les publicités et mesurer "
-                   "l'audience. Vous pouvez modifier vos choix à tout moment."),
+        "nav": (
+            ("Monde", "/fr/monde/"),
+            ("Économie", "/fr/economie/"),
+            ("Sport", "/fr/sport/"),
+            ("Culture", "/fr/culture/"),
+            ("Sciences", "/fr/sciences/"),
+            ("Opinions", "/fr/opinions/"),
+            ("Podcasts", "/fr/podcasts/"),
+            ("In English", "/"),
+        ),
+        "cookie": (
+            "Nous utilisons des cookies et des technologies similaires pour "
+            "personnaliser les contenus et les publicités et mesurer "
+            "l'audience. Vous pouvez modifier vos choix à tout moment."
+        ),
         "cookie_accept": "Tout accepter",
         "cookie_manage": "Paramétrer",
         "cookie_policy": "Notre politique de cookies",
         "search": "Rechercher",
         "subscribe": "Abonnez-vous dès 1 € par semaine",
         "advert": "Publicité",
-        "ads": ("Comparez les offres fibre de votre quartier en quelques clics.",
-                "Contenu sponsorisé : croisières sur le Rhône à prix d'hiver.",
-                "Contenu sponsorisé : apprenez une langue en dix minutes par jour."),
+        "ads": (
+            "Comparez les offres fibre de votre quartier en quelques clics.",
+            "Contenu sponsorisé : croisières sur le Rhône à prix d'hiver.",
+            "Contenu sponsorisé : apprenez une langue en dix minutes par jour.",
+        ),
         "by": "Par",
         "share": "Partager cet article",
         "share_links": ("Facebook", "X", "WhatsApp", "LinkedIn", "E-mail"),
@@ -130,26 +171,46 @@ UI: dict[str, dict[str, Any]] = {
         "most_read": "Les plus lus",
         "newsletter": "Recevez La Lettre du matin chaque jour de la semaine.",
         "newsletter_button": "Je m'inscris",
-        "footer": (("Qui sommes-nous", "/fr/a-propos/"), ("Contact", "/fr/contact/"),
-                   ("Recrutement", "/careers/"), ("Publicité", "/advertise/"),
-                   ("Confidentialité", "/privacy/"),
-                   ("Gestion des cookies", "/cookies/"),
-                   ("Mentions légales", "/fr/mentions-legales/"),
-                   ("Accessibilité", "/accessibility/"), ("Flux RSS", "/feed.xml"),
-                   ("Archives", "/archive/"), ("Plan du site", "/sitemap/")),
+        "footer": (
+            ("Qui sommes-nous", "/fr/a-propos/"),
+            ("Contact", "/fr/contact/"),
+            ("Recrutement", "/careers/"),
+            ("Publicité", "/advertise/"),
+            ("Confidentialité", "/privacy/"),
+            ("Gestion des cookies", "/cookies/"),
+            ("Mentions légales", "/fr/mentions-legales/"),
+            ("Accessibilité", "/accessibility/"),
+            ("Flux RSS", "/feed.xml"),
+            ("Archives", "/archive/"),
+            ("Plan du site", "/sitemap/"),
+        ),
         "follow": "Suivez-nous",
         "copyright": "© 2026 Meridian Ledger Media. Tous droits réservés.",
         "not_found_title": "Page introuvable",
         "not_found": "Désolé, cette page n'existe pas ou a été déplacée.",
         "back_home": "Retour à l'accueil",
-        "months": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet",
-                   "août", "septembre", "octobre", "novembre", "décembre"),
+        "months": (
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ),
     },
 }
 
-SOCIAL = (("Facebook", "https://facebook.invalid/meridianledger"),
-          ("Instagram", "https://instagram.invalid/meridianledger"),
-          ("YouTube", "https://youtube.invalid/meridianledger"))
+SOCIAL = (
+    ("Facebook", "https://facebook.invalid/meridianledger"),
+    ("Instagram", "https://instagram.invalid/meridianledger"),
+    ("YouTube", "https://youtube.invalid/meridianledger"),
+)
 
 CSS = b"""body{font-family:Georgia,serif;margin:0 auto;max-width:72rem;color:#222}
 .site-header,.site-footer{font-family:Helvetica,Arial,sans-serif;background:#10243e;color:#fff;padding:1rem}
@@ -206,8 +267,7 @@ def _pdf_bytes() -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += (b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-            % (len(objects) + 1, xref))
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
 
 
@@ -228,8 +288,7 @@ class _Renderer:
 
     # -- shared page furniture ------------------------------------------------
 
-    def _head(self, *, lang: str, title: str, description: str, canonical: str,
-              og_type: str, extra: str = "") -> str:
+    def _head(self, *, lang: str, title: str, description: str, canonical: str, og_type: str, extra: str = "") -> str:
         ui = UI[lang]
         return f"""<!DOCTYPE html>
 <html lang="{lang}">
@@ -244,11 +303,11 @@ class _Renderer:
 <meta property="og:description" content="{escape(description)}">
 <meta property="og:url" content="{escape(canonical)}">
 <meta property="og:site_name" content="{SITE_NAME}">
-<meta property="og:locale" content="{ui['locale']}">
+<meta property="og:locale" content="{ui["locale"]}">
 <meta name="twitter:card" content="summary_large_image">
 <meta name="twitter:site" content="@meridianledger">
-{extra}<link rel="alternate" type="application/rss+xml" title="{SITE_NAME}" href="{self.url('/feed.xml')}">
-<link rel="alternate" type="application/atom+xml" title="{SITE_NAME}" href="{self.url('/atom.xml')}">
+{extra}<link rel="alternate" type="application/rss+xml" title="{SITE_NAME}" href="{self.url("/feed.xml")}">
+<link rel="alternate" type="application/atom+xml" title="{SITE_NAME}" href="{self.url("/atom.xml")}">
 <link rel="stylesheet" href="/static/site.css">
 </head>
 """
@@ -256,56 +315,55 @@ class _Renderer:
     def _top(self, lang: str) -> str:
         ui = UI[lang]
         home = "/fr/" if lang == "fr" else "/"
-        nav = "".join(f'<li><a href="{href}">{escape(label)}</a></li>'
-                      for label, href in ui["nav"])
+        nav = "".join(f'<li><a href="{href}">{escape(label)}</a></li>' for label, href in ui["nav"])
         return f"""<body>
 <div id="cookie-banner" class="cookie-banner" role="dialog" aria-label="Cookies">
-<p>{escape(ui['cookie'])} <a href="/cookies/">{ui['cookie_policy']}</a></p>
-<button type="button" class="cookie-accept">{ui['cookie_accept']}</button>
-<button type="button" class="cookie-manage">{ui['cookie_manage']}</button>
+<p>{escape(ui["cookie"])} <a href="/cookies/">{ui["cookie_policy"]}</a></p>
+<button type="button" class="cookie-accept">{ui["cookie_accept"]}</button>
+<button type="button" class="cookie-manage">{ui["cookie_manage"]}</button>
 </div>
 <header class="site-header">
 <a class="logo" href="{home}">{SITE_NAME}</a>
-<nav class="main-nav" aria-label="Main"><ul><li><a href="{home}">{ui['home']}</a></li>{nav}</ul></nav>
-<form class="search" action="/search" role="search"><input type="search" name="q" placeholder="{escape(ui['search'])}"><button type="submit">{escape(ui['search'])}</button></form>
-<a class="subscribe" href="/subscribe/">{escape(ui['subscribe'])}</a>
+<nav class="main-nav" aria-label="Main"><ul><li><a href="{home}">{ui["home"]}</a></li>{nav}</ul></nav>
+<form class="search" action="/search" role="search"><input type="search" name="q" placeholder="{escape(ui["search"])}"><button type="submit">{escape(ui["search"])}</button></form>
+<a class="subscribe" href="/subscribe/">{escape(ui["subscribe"])}</a>
 </header>
 {self._ad(lang, 0, "ad-leaderboard")}
 """
 
     def _ad(self, lang: str, n: int, slot: str) -> str:
         ui = UI[lang]
-        return (f'<div class="ad {slot}" id="{slot}" data-ad-slot="{slot}">'
-                f'<span class="ad-label">{ui["advert"]}</span>'
-                f'<a href="/ads/click?slot={slot}" rel="sponsored nofollow">'
-                f'{escape(ui["ads"][n])}</a></div>\n')
+        return (
+            f'<div class="ad {slot}" id="{slot}" data-ad-slot="{slot}">'
+            f'<span class="ad-label">{ui["advert"]}</span>'
+            f'<a href="/ads/click?slot={slot}" rel="sponsored nofollow">'
+            f"{escape(ui['ads'][n])}</a></div>\n"
+        )
 
     def _sidebar(self, lang: str) -> str:
         ui = UI[lang]
         links = "".join(
             f'<li><a href="{self.items[k].article.canonical}">{escape(self.items[k].title)}</a></li>'
-            for k in MOST_READ_KEYS)
+            for k in MOST_READ_KEYS
+        )
         return f"""<aside class="sidebar most-read">
-<h2>{ui['most_read']}</h2>
+<h2>{ui["most_read"]}</h2>
 <ol>{links}</ol>
-{self._ad(lang, 2, "ad-mpu")}<div class="newsletter-signup"><p>{escape(ui['newsletter'])}</p>
-<form action="/newsletters/signup" method="post"><input type="email" name="email"><button type="submit">{escape(ui['newsletter_button'])}</button></form></div>
+{self._ad(lang, 2, "ad-mpu")}<div class="newsletter-signup"><p>{escape(ui["newsletter"])}</p>
+<form action="/newsletters/signup" method="post"><input type="email" name="email"><button type="submit">{escape(ui["newsletter_button"])}</button></form></div>
 </aside>
 """
 
     def _footer(self, lang: str) -> str:
         ui = UI[lang]
-        links = "".join(f'<li><a href="{href}">{escape(label)}</a></li>'
-                        for label, href in ui["footer"])
-        sections = "".join(f'<li><a href="{href}">{escape(label)}</a></li>'
-                           for label, href in ui["nav"])
-        social = "".join(f'<li><a href="{href}" rel="noopener">{name}</a></li>'
-                         for name, href in SOCIAL)
+        links = "".join(f'<li><a href="{href}">{escape(label)}</a></li>' for label, href in ui["footer"])
+        sections = "".join(f'<li><a href="{href}">{escape(label)}</a></li>' for label, href in ui["nav"])
+        social = "".join(f'<li><a href="{href}" rel="noopener">{name}</a></li>' for name, href in SOCIAL)
         return f"""<footer class="site-footer">
 <nav aria-label="Sections"><ul>{sections}</ul></nav>
 <nav aria-label="Company"><ul>{links}</ul></nav>
-<div class="social"><span>{ui['follow']}</span><ul>{social}</ul></div>
-<p class="copyright">{escape(ui['copyright'])}</p>
+<div class="social"><span>{ui["follow"]}</span><ul>{social}</ul></div>
+<p class="copyright">{escape(ui["copyright"])}</p>
 </footer>
 </body>
 </html>
@@ -334,18 +392,20 @@ class _Renderer:
         extra = (
             f'<meta name="author" content="{escape(a.author)}">\n'
             f'<meta property="article:published_time" content="{a.published}">\n'
-            + (f'<meta property="article:modified_time" content="{a.modified}">\n'
-               if a.modified else "")
+            + (f'<meta property="article:modified_time" content="{a.modified}">\n' if a.modified else "")
             + f'<meta property="article:section" content="{escape(section.label)}">\n'
             f'<meta property="article:author" content="{escape(a.author)}">\n'
             f'<script type="application/ld+json">{json.dumps(ld, ensure_ascii=False)}</script>\n'
         )
-        crumbs = [f'<li><a href="{"/fr/" if a.lang == "fr" else "/"}">{ui["home"]}</a></li>',
-                  f'<li><a href="{section.path}">{escape(a.breadcrumb[0])}</a></li>']
+        crumbs = [
+            f'<li><a href="{"/fr/" if a.lang == "fr" else "/"}">{ui["home"]}</a></li>',
+            f'<li><a href="{section.path}">{escape(a.breadcrumb[0])}</a></li>',
+        ]
         crumbs += [f"<li>{escape(label)}</li>" for label in a.breadcrumb[1:]]
         share = "".join(
             f'<a class="share-{_slug(name)}" href="/share?to={_slug(name)}&amp;u={escape(canonical)}">{name}</a>'
-            for name in ui["share_links"])
+            for name in ui["share_links"]
+        )
         paragraphs = [f"<p>{escape(p, quote=False)}</p>" for p in a.paragraphs]
         # An ad in the middle of the body, as most outlets do: the extractor
         # has to drop it without losing the paragraphs around it.
@@ -357,34 +417,41 @@ class _Renderer:
             f'<span class="comment-time">{escape(c.posted)}</span></div>'
             f'<p class="comment-text">{escape(c.text, quote=False)}</p>'
             f'<a class="comment-reply" href="#reply-{n}">Reply</a></li>\n'
-            for n, c in enumerate(a.comments, start=1))
+            for n, c in enumerate(a.comments, start=1)
+        )
         return (
-            self._head(lang=a.lang, title=a.title, description=a.description,
-                       canonical=canonical, og_type="article", extra=extra)
+            self._head(
+                lang=a.lang,
+                title=a.title,
+                description=a.description,
+                canonical=canonical,
+                og_type="article",
+                extra=extra,
+            )
             + self._top(a.lang)
             + f"""<main id="content">
-<nav class="breadcrumb" aria-label="Breadcrumb"><ol>{''.join(crumbs)}</ol></nav>
+<nav class="breadcrumb" aria-label="Breadcrumb"><ol>{"".join(crumbs)}</ol></nav>
 <article class="article">
 <header class="article-header">
 <h1>{escape(a.title)}</h1>
 <p class="standfirst">{escape(a.description)}</p>
-<p class="byline">{ui['by']} <a rel="author" href="/profile/{_slug(a.author)}/">{escape(a.author)}</a>, {escape(a.author_role)}</p>
+<p class="byline">{ui["by"]} <a rel="author" href="/profile/{_slug(a.author)}/">{escape(a.author)}</a>, {escape(a.author_role)}</p>
 <time class="published" datetime="{a.published}">{_display_date(a.published, a.lang)}</time>
 </header>
-<div class="share-bar"><span>{ui['share']}</span>{share}<button type="button" class="copy-link">{ui['copy_link']}</button></div>
+<div class="share-bar"><span>{ui["share"]}</span>{share}<button type="button" class="copy-link">{ui["copy_link"]}</button></div>
 <div class="article-body">
 {chr(10).join(paragraphs)}
 </div>
 </article>
 <aside class="related-articles">
-<h2>{ui['related']}</h2>
+<h2>{ui["related"]}</h2>
 <ul>{related}</ul>
 </aside>
 <section class="comments" id="comments">
-<h2>{ui['comments']} ({len(a.comments)})</h2>
+<h2>{ui["comments"]} ({len(a.comments)})</h2>
 <ol class="comment-list">
 {comments}</ol>
-<p class="comment-signin">{escape(ui['comment_prompt'])} <a href="/community/">{ui['comment_rules']}</a></p>
+<p class="comment-signin">{escape(ui["comment_prompt"])} <a href="/community/">{ui["comment_rules"]}</a></p>
 </section>
 </main>
 """
@@ -406,16 +473,24 @@ class _Renderer:
         entries = [
             f'<li><a href="{i.article.canonical}">{escape(i.title)}</a> '
             f'<time datetime="{i.published}">{_display_date(i.published, lang)}</time></li>'
-            for i in ITEMS if i.article and i.article.section == key]
-        entries += [f'<li><a href="{section.path}archive/{_slug(h)}.html">{escape(h)}</a></li>'
-                    for h in section.extra_headlines]
+            for i in ITEMS
+            if i.article and i.article.section == key
+        ]
+        entries += [
+            f'<li><a href="{section.path}archive/{_slug(h)}.html">{escape(h)}</a></li>' for h in section.extra_headlines
+        ]
         title = f"{section.label}: latest headlines" if lang == "en" else section.label
         return (
-            self._head(lang=lang, title=title, canonical=self.url(section.path),
-                       description=f"{SITE_NAME} {section.label}", og_type="website")
+            self._head(
+                lang=lang,
+                title=title,
+                canonical=self.url(section.path),
+                description=f"{SITE_NAME} {section.label}",
+                og_type="website",
+            )
             + self._top(lang)
             + f"""<main id="content" class="section-index">
-<nav class="breadcrumb" aria-label="Breadcrumb"><ol><li><a href="/">{ui['home']}</a></li><li>{escape(section.label)}</li></ol></nav>
+<nav class="breadcrumb" aria-label="Breadcrumb"><ol><li><a href="/">{ui["home"]}</a></li><li>{escape(section.label)}</li></ol></nav>
 <h1>{escape(section.label)}</h1>
 <p class="section-intro">{escape(section.intro)}</p>
 <ul class="headline-list">
@@ -433,8 +508,9 @@ class _Renderer:
         assert st is not None
         ui = UI[st.lang]
         return (
-            self._head(lang=st.lang, title=st.title, canonical=self.url(st.path),
-                       description=st.text, og_type="website")
+            self._head(
+                lang=st.lang, title=st.title, canonical=self.url(st.path), description=st.text, og_type="website"
+            )
             + self._top(st.lang)
             + f"""<main id="content" class="page-moved">
 <h1>{escape(st.title)}</h1>
@@ -446,12 +522,15 @@ class _Renderer:
         )
 
     def home(self) -> str:
-        entries = "".join(
-            f'<li><a href="{i.article.canonical}">{escape(i.title)}</a></li>'
-            for i in ITEMS if i.article)
+        entries = "".join(f'<li><a href="{i.article.canonical}">{escape(i.title)}</a></li>' for i in ITEMS if i.article)
         return (
-            self._head(lang="en", title="News, analysis and opinion", canonical=self.url("/"),
-                       description=f"{SITE_NAME}: the demo outlet", og_type="website")
+            self._head(
+                lang="en",
+                title="News, analysis and opinion",
+                canonical=self.url("/"),
+                description=f"{SITE_NAME}: the demo outlet",
+                og_type="website",
+            )
             + self._top("en")
             + f'<main id="content"><h1>Top stories</h1><ul class="headline-list">{entries}</ul></main>\n'
             + self._sidebar("en")
@@ -462,22 +541,29 @@ class _Renderer:
         lang = "fr" if path.startswith("/fr/") else "en"
         ui = UI[lang]
         return (
-            self._head(lang=lang, title=ui["not_found_title"], canonical=self.url(path),
-                       description=ui["not_found_title"], og_type="website")
+            self._head(
+                lang=lang,
+                title=ui["not_found_title"],
+                canonical=self.url(path),
+                description=ui["not_found_title"],
+                og_type="website",
+            )
             + self._top(lang)
             + f"""<main id="content" class="error-page">
-<h1>{ui['not_found_title']}</h1>
-<p>{escape(ui['not_found'])}</p>
-<p><a href="/">{ui['back_home']}</a></p>
+<h1>{ui["not_found_title"]}</h1>
+<p>{escape(ui["not_found"])}</p>
+<p><a href="/">{ui["back_home"]}</a></p>
 </main>
 """
             + self._footer(lang)
         )
 
     def redirect_body(self, location: str) -> str:
-        return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Moved</title>'
-                f'</head><body><p>Moved to <a href="{escape(location)}">{escape(location)}</a>.</p>'
-                f"</body></html>\n")
+        return (
+            f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Moved</title>'
+            f'</head><body><p>Moved to <a href="{escape(location)}">{escape(location)}</a>.</p>'
+            f"</body></html>\n"
+        )
 
     # -- feeds ------------------------------------------------------------------
 
@@ -487,10 +573,8 @@ class _Renderer:
     def rss(self) -> str:
         items = []
         for i in self._feed_order():
-            creator = (f"<dc:creator>{xml_escape(i.article.author)}</dc:creator>"
-                       if i.article else "")
-            category = (f"<category>{xml_escape(SECTIONS[i.article.section].label)}</category>"
-                        if i.article else "")
+            creator = f"<dc:creator>{xml_escape(i.article.author)}</dc:creator>" if i.article else ""
+            category = f"<category>{xml_escape(SECTIONS[i.article.section].label)}</category>" if i.article else ""
             items.append(
                 f"""<item>
 <title>{xml_escape(i.title)}</title>
@@ -499,18 +583,19 @@ class _Renderer:
 <pubDate>{_rfc822(i.published)}</pubDate>
 <description>{xml_escape(i.summary)}</description>
 {category}{creator}
-</item>""")
+</item>"""
+            )
         newest = self._feed_order()[0].published
         return f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:dc="http://purl.org/dc/elements/1.1/">
 <channel>
 <title>{SITE_NAME}: latest</title>
-<link>{self.url('/')}</link>
+<link>{self.url("/")}</link>
 <description>Latest stories from {SITE_NAME}, an invented outlet for the wirewatch demo.</description>
 <language>en-gb</language>
 <lastBuildDate>{_rfc822(newest)}</lastBuildDate>
 <ttl>5</ttl>
-<atom:link href="{self.url('/feed.xml')}" rel="self" type="application/rss+xml"/>
+<atom:link href="{self.url("/feed.xml")}" rel="self" type="application/rss+xml"/>
 {chr(10).join(items)}
 </channel>
 </rss>
@@ -519,8 +604,7 @@ class _Renderer:
     def atom(self) -> str:
         entries = []
         for i in self._feed_order():
-            author = (f"<author><name>{xml_escape(i.article.author)}</name></author>"
-                      if i.article else "")
+            author = f"<author><name>{xml_escape(i.article.author)}</name></author>" if i.article else ""
             entries.append(
                 f"""<entry>
 <title>{xml_escape(i.title)}</title>
@@ -530,14 +614,15 @@ class _Renderer:
 <updated>{(i.article.modified if i.article and i.article.modified else i.published)}</updated>
 <summary>{xml_escape(i.summary)}</summary>
 {author}
-</entry>""")
+</entry>"""
+            )
         newest = self._feed_order()[0].published
         return f"""<?xml version="1.0" encoding="UTF-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en-gb">
 <title>{SITE_NAME}: latest</title>
 <id>tag:meridian-ledger.example,2026:feed</id>
-<link rel="self" href="{self.url('/atom.xml')}"/>
-<link rel="alternate" href="{self.url('/')}"/>
+<link rel="self" href="{self.url("/atom.xml")}"/>
+<link rel="alternate" href="{self.url("/")}"/>
 <updated>{newest}</updated>
 <author><name>{SITE_NAME}</name></author>
 {chr(10).join(entries)}
@@ -614,8 +699,7 @@ class _Handler(BaseHTTPRequestHandler):
             body, ctype = render.redirect_body(location).encode(), HTML
         elif path in PAGES:
             status, body, ctype = 200, render.article(PAGES[path]).encode(), HTML
-            headers["Last-Modified"] = _rfc822(
-                PAGES[path].article.modified or PAGES[path].published)  # type: ignore[union-attr]
+            headers["Last-Modified"] = _rfc822(PAGES[path].article.modified or PAGES[path].published)  # type: ignore[union-attr]
         elif path in STUBS:
             status, body, ctype = 200, render.stub(STUBS[path]).encode(), HTML
         elif path in SECTION_PATHS:
@@ -694,8 +778,11 @@ class DemoSite:
         self._server = server
         self._renderer = _Renderer(self.base_url)
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1},
-            name=f"demo-site:{server.server_address[1]}", daemon=True)
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"demo-site:{server.server_address[1]}",
+            daemon=True,
+        )
         self._thread.start()
         return self.base_url
 
@@ -768,26 +855,28 @@ class DemoSite:
                 canonical = base + urlsplit(item.final_target).path
             else:
                 canonical = None
-            out.append({
-                "key": item.key,
-                "code": item.code,
-                "short_url": base + item.short_path,
-                "final_url": base + item.final_target,
-                "canonical_url": canonical,
-                "kind": item.kind,
-                "expect": {"killed": item.killed, "injured": item.injured},
-                "title": item.title,
-                "guid": _guid(item),
-                "published": item.published,
-                "redirects": [h.status for h in item.hops],
-                "hops": len(item.hops),
-                "status": item.final_status,
-                "content_type": item.content_type,
-                "lang": a.lang if a else None,
-                "first_sentence": a.first_sentence if a else None,
-                "paragraphs": list(a.paragraphs) if a else [],
-                "notes": item.notes,
-            })
+            out.append(
+                {
+                    "key": item.key,
+                    "code": item.code,
+                    "short_url": base + item.short_path,
+                    "final_url": base + item.final_target,
+                    "canonical_url": canonical,
+                    "kind": item.kind,
+                    "expect": {"killed": item.killed, "injured": item.injured},
+                    "title": item.title,
+                    "guid": _guid(item),
+                    "published": item.published,
+                    "redirects": [h.status for h in item.hops],
+                    "hops": len(item.hops),
+                    "status": item.final_status,
+                    "content_type": item.content_type,
+                    "lang": a.lang if a else None,
+                    "first_sentence": a.first_sentence if a else None,
+                    "paragraphs": list(a.paragraphs) if a else [],
+                    "notes": item.notes,
+                }
+            )
         return out
 
 

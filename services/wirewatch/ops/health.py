@@ -89,8 +89,13 @@ class Health:
         self.metrics.dependency_up.labels(dependency=name).set(0 if problem else 1)
         if problem is None:
             if s.ok is False:
-                log.warning("%s is back after %.0f s down (%d failed checks)", name, now - s.since, s.failures,
-                            extra={"reason": f"{name}_recovered"})
+                log.warning(
+                    "%s is back after %.0f s down (%d failed checks)",
+                    name,
+                    now - s.since,
+                    s.failures,
+                    extra={"reason": f"{name}_recovered"},
+                )
             if s.ok is not True:
                 s.ok, s.detail, s.since, s.failures = True, "", now, 0
             return
@@ -103,8 +108,14 @@ class Health:
         s.detail = problem
         if now - s.reminded >= self.remind_every:
             s.reminded = now
-            log.error("%s still down after %.0f s (%d failed checks): %s", name, now - s.since, s.failures, problem,
-                      extra={"reason": f"{name}_down"})
+            log.error(
+                "%s still down after %.0f s (%d failed checks): %s",
+                name,
+                now - s.since,
+                s.failures,
+                problem,
+                extra={"reason": f"{name}_down"},
+            )
 
     def report(self) -> tuple[int, dict]:
         """(HTTP status, body) of /health/ready."""

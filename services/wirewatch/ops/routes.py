@@ -1,11 +1,11 @@
 """The health and intake pages of a worker, and the readiness monitor behind them.
 
-    GET  /health/live    200 while the process serves HTTP and faust has not crashed (liveness)
-    GET  /health/ready   200 when broker, consumer group, storage, extraction pool and rules are
-                         all fine and no stage is paused, else 503; the JSON body names what is
-                         down and which stage waits for it (readiness)
-    GET  /health         the same as /health/ready (kept for old probes)
-    POST /links          {"urls": [...]} -> 202 with the link ids; 401 / 400 / 413 / 429 / 503
+GET  /health/live    200 while the process serves HTTP and faust has not crashed (liveness)
+GET  /health/ready   200 when broker, consumer group, storage, extraction pool and rules are
+                     all fine and no stage is paused, else 503; the JSON body names what is
+                     down and which stage waits for it (readiness)
+GET  /health         the same as /health/ready (kept for old probes)
+POST /links          {"urls": [...]} -> 202 with the link ids; 401 / 400 / 413 / 429 / 503
 """
 
 from __future__ import annotations
@@ -88,8 +88,17 @@ def worker_health(app: faust.App, rt: Runtime) -> Health:
             return "paused: " + ", ".join(f"{name} ({reason})" for name, reason in sorted(rt.paused.items()))
         return None
 
-    return Health({"broker": broker, "consumer_group": consumer_group, "storage": storage,
-                   "extract_pool": extract_pool, "rules": rules, "stages": stages}, rt.metrics)
+    return Health(
+        {
+            "broker": broker,
+            "consumer_group": consumer_group,
+            "storage": storage,
+            "extract_pool": extract_pool,
+            "rules": rules,
+            "stages": stages,
+        },
+        rt.metrics,
+    )
 
 
 def publish_lag(app: faust.App, rt: Runtime) -> None:
@@ -100,8 +109,13 @@ def publish_lag(app: faust.App, rt: Runtime) -> None:
         gauge.labels(topic=topic, partition=str(partition)).set(value)
 
 
-def install(app: faust.App, rt: Runtime, settings: Settings, submit: Callable[[dict], Awaitable[None]],
-            needs_broker: bool = True) -> Health:
+def install(
+    app: faust.App,
+    rt: Runtime,
+    settings: Settings,
+    submit: Callable[[dict], Awaitable[None]],
+    needs_broker: bool = True,
+) -> Health:
     """Register the health and intake pages and the readiness monitor on `app`; returns the monitor."""
     health = worker_health(app, rt)
     intake = settings.intake
@@ -120,8 +134,11 @@ def install(app: faust.App, rt: Runtime, settings: Settings, submit: Callable[[d
                     # stays away past the session timeout): /health/live turns 503 so the
                     # orchestrator restarts the worker, which then waits for the broker at boot.
                     reported_crash = True
-                    log.error("the Kafka app crashed (%s); /health/live answers 503 so the worker is restarted",
-                              crash_reason(app), extra={"reason": "app_crashed"})
+                    log.error(
+                        "the Kafka app crashed (%s); /health/live answers 503 so the worker is restarted",
+                        crash_reason(app),
+                        extra={"reason": "app_crashed"},
+                    )
             except Exception:  # noqa: BLE001 - the monitor must outlive any one failure
                 log.exception("readiness probe failed")
             await asyncio.sleep(PROBE_INTERVAL)
@@ -150,8 +167,11 @@ def install(app: faust.App, rt: Runtime, settings: Settings, submit: Callable[[d
                 check_token(request.headers.get("Authorization"), token)
                 wait = limiter.allow(request.remote or "unknown")
                 if wait:
-                    return self.json({"error": "too many requests from this client"}, status=429,
-                                     headers={"Retry-After": str(max(1, round(wait)))})
+                    return self.json(
+                        {"error": "too many requests from this client"},
+                        status=429,
+                        headers={"Retry-After": str(max(1, round(wait)))},
+                    )
                 check_size(request.content_length, settings.max_message_bytes)
                 raw = await request.read()
                 check_size(len(raw), settings.max_message_bytes)
@@ -162,10 +182,17 @@ def install(app: faust.App, rt: Runtime, settings: Settings, submit: Callable[[d
                 try:
                     await asyncio.wait_for(asyncio.gather(*(submit(link) for link in links)), SUBMIT_TIMEOUT)
                 except (asyncio.TimeoutError, Exception) as e:  # noqa: BLE001 - any failure to hand over is 503
-                    log.warning("POST /links: broker did not take %d links: %s", len(links), type(e).__name__,
-                                extra={"reason": "submit_failed"})
-                    raise IntakeRefused(503, f"the broker did not acknowledge within {SUBMIT_TIMEOUT:g} s; "
-                                             "some links may have been taken, resubmitting is harmless") from None
+                    log.warning(
+                        "POST /links: broker did not take %d links: %s",
+                        len(links),
+                        type(e).__name__,
+                        extra={"reason": "submit_failed"},
+                    )
+                    raise IntakeRefused(
+                        503,
+                        f"the broker did not acknowledge within {SUBMIT_TIMEOUT:g} s; "
+                        "some links may have been taken, resubmitting is harmless",
+                    ) from None
             except IntakeRefused as e:
                 headers = {"WWW-Authenticate": "Bearer"} if e.status == 401 else None
                 return self.json(e.body(), status=e.status, headers=headers)

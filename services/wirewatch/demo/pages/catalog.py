@@ -115,14 +115,13 @@ class Section:
 
 # Section indexes are real pages; the "business" one is the not-an-article item.
 SECTIONS: dict[str, Section] = {
-    "world": Section("World", "/world/",
-                     "News and analysis from our correspondents around the world, "
-                     "updated through the day."),
+    "world": Section(
+        "World", "/world/", "News and analysis from our correspondents around the world, updated through the day."
+    ),
     "business": Section(
         "Business",
         "/business/",
-        "The latest business news, markets coverage and analysis from our "
-        "correspondents, updated through the day.",
+        "The latest business news, markets coverage and analysis from our correspondents, updated through the day.",
         (
             "Dockworkers in Valparaíso agree new three-year pay deal",
             "Coffee prices ease as Brazilian harvest beats forecasts",
@@ -131,15 +130,12 @@ SECTIONS: dict[str, Section] = {
             "Why second-hand bike sales are booming",
         ),
     ),
-    "sport": Section("Sport", "/sport/",
-                     "Results, reports and interviews from the weekend's sport."),
-    "culture": Section("Culture", "/culture/",
-                       "Museums, music, books and film, reviewed by our critics."),
-    "opinion": Section("Opinion", "/opinion/",
-                       "Columns and comment from our writers and guest contributors."),
-    "culture_fr": Section("Culture", "/fr/culture/",
-                          "Expositions, spectacles, livres et cinéma : toute l'actualité "
-                          "culturelle."),
+    "sport": Section("Sport", "/sport/", "Results, reports and interviews from the weekend's sport."),
+    "culture": Section("Culture", "/culture/", "Museums, music, books and film, reviewed by our critics."),
+    "opinion": Section("Opinion", "/opinion/", "Columns and comment from our writers and guest contributors."),
+    "culture_fr": Section(
+        "Culture", "/fr/culture/", "Expositions, spectacles, livres et cinéma : toute l'actualité culturelle."
+    ),
 }
 
 
@@ -177,19 +173,25 @@ KUMASI = Article(
         "the tanker came to stop beside the market and whether the vehicle had "
         "passed its most recent inspection.",
         "Traders said they had long asked the district assembly to move the stalls "
-        "away from the carriageway. \"We have warned about this place for years,\" "
+        'away from the carriageway. "We have warned about this place for years," '
         "said one vendor, who asked not to be named.",
     ),
     comments=(
-        Comment("KofiD", "2 hours ago",
-                "Praying for everyone affected. The stalls on that stretch have "
-                "worried me every time I drive past."),
-        Comment("Ama_in_Adum", "1 hour ago",
-                "Why are tankers allowed to stop next to a market at all? "
-                "Someone has to answer for this."),
-        Comment("Yaw Boakye", "45 minutes ago",
-                "The donation centre in Adum is open late tonight for anyone "
-                "who can give blood."),
+        Comment(
+            "KofiD",
+            "2 hours ago",
+            "Praying for everyone affected. The stalls on that stretch have worried me every time I drive past.",
+        ),
+        Comment(
+            "Ama_in_Adum",
+            "1 hour ago",
+            "Why are tankers allowed to stop next to a market at all? Someone has to answer for this.",
+        ),
+        Comment(
+            "Yaw Boakye",
+            "45 minutes ago",
+            "The donation centre in Adum is open late tonight for anyone who can give blood.",
+        ),
     ),
     related=("kumasi_update", "cebu", "copper"),
 )
@@ -226,15 +228,21 @@ KUMASI_UPDATE = Article(
         "next week to discuss moving the market further from the road.",
     ),
     comments=(
-        Comment("KofiD", "3 hours ago",
-                "Heartbreaking news this morning. Thank you to the nurses who have "
-                "been working through the night."),
-        Comment("Efua.T", "2 hours ago",
-                "Covering the medical bills is the least the government can do. "
-                "Now move the market."),
-        Comment("Nana Agyei", "1 hour ago",
-                "My uncle drives that route every week. He says the traffic was "
-                "moving again by lunchtime."),
+        Comment(
+            "KofiD",
+            "3 hours ago",
+            "Heartbreaking news this morning. Thank you to the nurses who have been working through the night.",
+        ),
+        Comment(
+            "Efua.T",
+            "2 hours ago",
+            "Covering the medical bills is the least the government can do. Now move the market.",
+        ),
+        Comment(
+            "Nana Agyei",
+            "1 hour ago",
+            "My uncle drives that route every week. He says the traffic was moving again by lunchtime.",
+        ),
     ),
     related=("kumasi", "cebu", "marathon"),
 )
@@ -272,15 +280,21 @@ CEBU = Article(
         "half-mast on Friday.",
     ),
     comments=(
-        Comment("jun_cebuano", "5 hours ago",
-                "My cousin works two streets from there. Please stay away from the "
-                "area so the rescuers can do their job."),
-        Comment("Liza M.", "4 hours ago",
-                "Renovation permits in this city are a joke. I hope the inspections "
-                "actually happen this time."),
-        Comment("Ramon de la Cruz", "2 hours ago",
-                "Condolences to the families. Salamat to the volunteers who brought "
-                "food for the rescue teams."),
+        Comment(
+            "jun_cebuano",
+            "5 hours ago",
+            "My cousin works two streets from there. Please stay away from the area so the rescuers can do their job.",
+        ),
+        Comment(
+            "Liza M.",
+            "4 hours ago",
+            "Renovation permits in this city are a joke. I hope the inspections actually happen this time.",
+        ),
+        Comment(
+            "Ramon de la Cruz",
+            "2 hours ago",
+            "Condolences to the families. Salamat to the volunteers who brought food for the rescue teams.",
+        ),
     ),
     related=("kumasi_update", "kumasi", "museum"),
 )
@@ -299,10 +313,7 @@ COPPER = Article(
     author_role="Santiago business reporter",
     published="2026-11-23T15:05:00+00:00",
     title="Chilean copper exporters report record quarter as port volumes climb",
-    description=(
-        "New loading equipment at Antofagasta eased a long-standing bottleneck, "
-        "customs figures show."
-    ),
+    description=("New loading equipment at Antofagasta eased a long-standing bottleneck, customs figures show."),
     paragraphs=(
         "Chile's copper exporters shipped more metal in the third quarter than in "
         "any quarter on record, according to figures published on Monday by the "
@@ -316,10 +327,10 @@ COPPER = Article(
         "spring, had cut the average time a bulk carrier spends at berth by almost "
         "a day. Operators are now planning a second expansion phase that would add "
         "storage capacity for concentrate.",
-        "\"This is the payoff from years of investment in logistics rather than in "
-        "new mines,\" said Rodrigo Fuenzalida, an economist at a Santiago "
-        "consultancy. \"The question now is whether the rail network inland can "
-        "keep up.\"",
+        '"This is the payoff from years of investment in logistics rather than in '
+        'new mines," said Rodrigo Fuenzalida, an economist at a Santiago '
+        'consultancy. "The question now is whether the rail network inland can '
+        'keep up."',
         "The finance ministry welcomed the figures, saying they would support the "
         "peso and strengthen tax revenue next year. Business groups urged the "
         "government to speed up permits for rail upgrades linking the mines of the "
@@ -329,15 +340,17 @@ COPPER = Article(
         "output.",
     ),
     comments=(
-        Comment("pato_antofa", "6 hours ago",
-                "Good news for once. Now fix the trains, the freight line to "
-                "Calama is older than my grandfather."),
-        Comment("M. Henríquez", "4 hours ago",
-                "Record volumes but lower prices. Let's see what the full-year "
-                "numbers look like."),
-        Comment("camila.r", "1 hour ago",
-                "Does anyone know if the new cranes were built locally or "
-                "imported?"),
+        Comment(
+            "pato_antofa",
+            "6 hours ago",
+            "Good news for once. Now fix the trains, the freight line to Calama is older than my grandfather.",
+        ),
+        Comment(
+            "M. Henríquez",
+            "4 hours ago",
+            "Record volumes but lower prices. Let's see what the full-year numbers look like.",
+        ),
+        Comment("camila.r", "1 hour ago", "Does anyone know if the new cranes were built locally or imported?"),
     ),
     related=("marathon", "museum", "lyon"),
 )
@@ -362,26 +375,26 @@ MARATHON = Article(
         "Tesfaye, 27, ran much of the race in a pack of five before pressing the "
         "pace after the turn at Belém. Her nearest rival, Kenya's Mercy Wanjiru, "
         "finished 48 seconds behind, with Portugal's Inês Carvalho a strong third.",
-        "\"I felt good from the start, and when the wind dropped by the river I "
-        "knew I could go,\" Tesfaye said at the finish in Praça do Comércio. \"The "
-        "crowds in the last kilometre were incredible.\"",
+        '"I felt good from the start, and when the wind dropped by the river I '
+        'knew I could go," Tesfaye said at the finish in Praça do Comércio. "The '
+        'crowds in the last kilometre were incredible."',
         "In the men's race, Uganda's Samuel Okello held off a late challenge from "
         "two Moroccan runners to win in two hours, six minutes and 55 seconds.",
         "Organisers said a record 38,000 runners had registered across the "
         "marathon, the half marathon and a family mini-race, and that the event "
         "had raised money for a children's charity in the city.",
-        "Tesfaye said she would rest for several weeks before deciding whether to "
-        "race again in the spring.",
+        "Tesfaye said she would rest for several weeks before deciding whether to race again in the spring.",
     ),
     comments=(
-        Comment("joana_corre", "20 hours ago",
-                "I was at kilometre 35 cheering and she looked so relaxed going "
-                "past us!"),
-        Comment("Rui P.", "18 hours ago",
-                "Course record and a Portuguese podium, what a morning for Lisbon."),
-        Comment("runner_from_porto", "9 hours ago",
-                "Organisation was great this year, the water stations were much "
-                "better than last time."),
+        Comment(
+            "joana_corre", "20 hours ago", "I was at kilometre 35 cheering and she looked so relaxed going past us!"
+        ),
+        Comment("Rui P.", "18 hours ago", "Course record and a Portuguese podium, what a morning for Lisbon."),
+        Comment(
+            "runner_from_porto",
+            "9 hours ago",
+            "Organisation was great this year, the water stations were much better than last time.",
+        ),
     ),
     related=("copper", "museum", "lyon"),
 )
@@ -395,10 +408,7 @@ MUSEUM = Article(
     author_role="Caucasus correspondent",
     published="2026-11-21T10:15:00+00:00",
     title="Tbilisi manuscript museum reopens after three-year restoration",
-    description=(
-        "Illuminated gospels and scientific treatises go back on show in the "
-        "Georgian capital's old town."
-    ),
+    description=("Illuminated gospels and scientific treatises go back on show in the Georgian capital's old town."),
     paragraphs=(
         "A small museum of manuscripts in Tbilisi's old town reopened on Saturday "
         "after a three-year restoration, putting on display illuminated gospels and "
@@ -409,8 +419,8 @@ MUSEUM = Article(
         "the closure stabilising pages affected by damp in the building's cellar.",
         "The museum's director, Tamar Kipiani, said the new climate-controlled "
         "galleries would allow the most fragile books to be opened for visitors on "
-        "a rotating schedule. \"For the first time, people will be able to see the "
-        "colours as the scribes intended,\" she said.",
+        'a rotating schedule. "For the first time, people will be able to see the '
+        'colours as the scribes intended," she said.',
         "The restoration was paid for by the city and a group of private donors, "
         "and included a reading room where researchers can request digitised "
         "copies of the collection.",
@@ -419,14 +429,17 @@ MUSEUM = Article(
         "will be free on the first Sunday of each month.",
     ),
     comments=(
-        Comment("Salome K.", "1 day ago",
-                "Went this morning with my daughter. The gold leaf on the gospel "
-                "pages is breathtaking."),
-        Comment("giorgi_tbs", "1 day ago",
-                "Finally! I remember the old building smelling of damp, glad they "
-                "fixed it properly."),
-        Comment("TravellerAnne", "22 hours ago",
-                "Will there be guided tours in English?"),
+        Comment(
+            "Salome K.",
+            "1 day ago",
+            "Went this morning with my daughter. The gold leaf on the gospel pages is breathtaking.",
+        ),
+        Comment(
+            "giorgi_tbs",
+            "1 day ago",
+            "Finally! I remember the old building smelling of damp, glad they fixed it properly.",
+        ),
+        Comment("TravellerAnne", "22 hours ago", "Will there be guided tours in English?"),
     ),
     related=("lyon", "marathon", "copper"),
 )
@@ -464,13 +477,13 @@ LYON = Article(
         "de la fête.",
     ),
     comments=(
-        Comment("Mathilde69", "il y a 5 heures",
-                "Vivement décembre ! La projection sur Saint-Jean l'an dernier "
-                "était magnifique."),
-        Comment("J.-P. Roux", "il y a 3 heures",
-                "Deux millions de visiteurs… bon courage pour prendre le métro."),
-        Comment("lumignon_fan", "il y a 1 heure",
-                "Merci pour le plan des installations, très pratique."),
+        Comment(
+            "Mathilde69",
+            "il y a 5 heures",
+            "Vivement décembre ! La projection sur Saint-Jean l'an dernier était magnifique.",
+        ),
+        Comment("J.-P. Roux", "il y a 3 heures", "Deux millions de visiteurs… bon courage pour prendre le métro."),
+        Comment("lumignon_fan", "il y a 1 heure", "Merci pour le plan des installations, très pratique."),
     ),
     related=("museum", "marathon", "copper"),
 )
@@ -483,48 +496,71 @@ LYON = Article(
 # final URL, so URL resolution and canonicalisation are exercised.
 ITEMS: tuple[FeedItem, ...] = (
     FeedItem(
-        key="kumasi", code="q7k2", kind="casualty",
-        title=KUMASI.title, summary=KUMASI.description, published=KUMASI.published,
+        key="kumasi",
+        code="q7k2",
+        kind="casualty",
+        title=KUMASI.title,
+        summary=KUMASI.description,
+        published=KUMASI.published,
         hops=(
             Hop(301, "/r/q7k2", absolute=False),
-            Hop(302, KUMASI.path + "?utm_source=rss&utm_medium=feed&utm_campaign=world",
-                absolute=True),
+            Hop(302, KUMASI.path + "?utm_source=rss&utm_medium=feed&utm_campaign=world", absolute=True),
         ),
-        killed=12, injured=30, article=KUMASI,
+        killed=12,
+        injured=30,
+        article=KUMASI,
         notes="digits; final URL carries utm_* parameters, canonical does not",
     ),
     FeedItem(
-        key="cebu", code="m4t8", kind="casualty",
-        title=CEBU.title, summary=CEBU.description, published=CEBU.published,
+        key="cebu",
+        code="m4t8",
+        kind="casualty",
+        title=CEBU.title,
+        summary=CEBU.description,
+        published=CEBU.published,
         hops=(
             Hop(302, "/go/m4t8", absolute=True),
             Hop(307, "/r/m4t8", absolute=False),
             Hop(308, CEBU.path, absolute=False),
         ),
-        killed=7, injured=24, article=CEBU,
+        killed=7,
+        injured=24,
+        article=CEBU,
         notes="number words; 'more than two dozen' injured is taken as 24",
     ),
     FeedItem(
-        key="kumasi_update", code="u9c3", kind="casualty_update",
-        title=KUMASI_UPDATE.title, summary=KUMASI_UPDATE.description,
+        key="kumasi_update",
+        code="u9c3",
+        kind="casualty_update",
+        title=KUMASI_UPDATE.title,
+        summary=KUMASI_UPDATE.description,
         published=KUMASI_UPDATE.published,
         hops=(
             Hop(303, "/r/u9c3", absolute=False),
             Hop(301, KUMASI_UPDATE.path, absolute=True),
         ),
-        killed=19, injured=41, article=KUMASI_UPDATE,
+        killed=19,
+        injured=41,
+        article=KUMASI_UPDATE,
         notes="same event as 'kumasi' with a higher toll",
     ),
     FeedItem(
-        key="copper", code="e2b6", kind="news",
-        title=COPPER.title, summary=COPPER.description, published=COPPER.published,
+        key="copper",
+        code="e2b6",
+        kind="news",
+        title=COPPER.title,
+        summary=COPPER.description,
+        published=COPPER.published,
         hops=(Hop(308, COPPER.path, absolute=True),),
         article=COPPER,
         notes="economy; final URL is the /amp/ copy, canonical is the /business/ page",
     ),
     FeedItem(
-        key="marathon", code="s5d1", kind="news",
-        title=MARATHON.title, summary=MARATHON.description,
+        key="marathon",
+        code="s5d1",
+        kind="news",
+        title=MARATHON.title,
+        summary=MARATHON.description,
         published=MARATHON.published,
         hops=(
             Hop(301, "/go/s5d1", absolute=True),
@@ -536,15 +572,23 @@ ITEMS: tuple[FeedItem, ...] = (
         notes="sport; four hops",
     ),
     FeedItem(
-        key="museum", code="c8f4", kind="news",
-        title=MUSEUM.title, summary=MUSEUM.description, published=MUSEUM.published,
+        key="museum",
+        code="c8f4",
+        kind="news",
+        title=MUSEUM.title,
+        summary=MUSEUM.description,
+        published=MUSEUM.published,
         hops=(Hop(307, MUSEUM.path, absolute=False),),
         article=MUSEUM,
         notes="culture",
     ),
     FeedItem(
-        key="lyon", code="f3r6", kind="news",
-        title=LYON.title, summary=LYON.description, published=LYON.published,
+        key="lyon",
+        code="f3r6",
+        kind="news",
+        title=LYON.title,
+        summary=LYON.description,
+        published=LYON.published,
         hops=(
             Hop(302, "/r/f3r6", absolute=False),
             Hop(301, LYON.path, absolute=False),
@@ -553,7 +597,9 @@ ITEMS: tuple[FeedItem, ...] = (
         notes="French, UTF-8",
     ),
     FeedItem(
-        key="transport_pdf", code="p1d5", kind="non_html",
+        key="transport_pdf",
+        code="p1d5",
+        kind="non_html",
         title="Regional transport statistics 2026 (PDF)",
         summary="Download the full annual report on passenger and freight traffic.",
         published="2026-11-16T08:00:00+00:00",
@@ -565,7 +611,9 @@ ITEMS: tuple[FeedItem, ...] = (
         notes="final response is a PDF",
     ),
     FeedItem(
-        key="budgets_gone", code="d0a9", kind="dead",
+        key="budgets_gone",
+        code="d0a9",
+        kind="dead",
         title="Opinion: City budgets need a rethink before winter",
         summary="Councils are planning for the wrong kind of year, argues our columnist.",
         published="2026-11-20T07:30:00+00:00",
@@ -577,7 +625,9 @@ ITEMS: tuple[FeedItem, ...] = (
         notes="redirects to a page that has been removed (404)",
     ),
     FeedItem(
-        key="weather_unknown", code="zz00", kind="dead",
+        key="weather_unknown",
+        code="zz00",
+        kind="dead",
         title="Weekend weather: showers clearing to bright spells",
         summary="A mild end to the week for most of the region.",
         published="2026-11-20T16:00:00+00:00",
@@ -586,7 +636,9 @@ ITEMS: tuple[FeedItem, ...] = (
         notes="the short code itself is unknown (404, no redirect)",
     ),
     FeedItem(
-        key="business_index", code="b3x7", kind="not_article",
+        key="business_index",
+        code="b3x7",
+        kind="not_article",
         title="Business: the latest headlines",
         summary="All our business coverage in one place.",
         published="2026-11-23T18:00:00+00:00",
@@ -594,7 +646,9 @@ ITEMS: tuple[FeedItem, ...] = (
         notes="section index with headlines only (og:type website, no body text)",
     ),
     FeedItem(
-        key="ferry_stub", code="h2l5", kind="not_article",
+        key="ferry_stub",
+        code="h2l5",
+        kind="not_article",
         title="Live: harbour ferry timetable changes",
         summary="Follow the latest timetable updates for the harbour ferries.",
         published="2026-11-22T06:45:00+00:00",
@@ -604,7 +658,7 @@ ITEMS: tuple[FeedItem, ...] = (
             lang="en",
             title="This live page has ended",
             text="Our coverage of the harbour ferry timetable has moved to the "
-                 "transport page, where the latest service notices are listed.",
+            "transport page, where the latest service notices are listed.",
             link_label="Go to the transport page",
             link_path="/business/",
         ),
