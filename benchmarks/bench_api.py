@@ -404,9 +404,13 @@ async def _measure(url: str, corpus: Corpus, n: int) -> dict[str, Any]:
             ),
         }
         for name, (scan, indexed, arg) in pairs.items():
-            out[f"scan_{name}_ms"] = statistics.median(await _timed(lambda: rs.fetch(scan, arg), 5)) * 1000
+            out[f"scan_{name}_ms"] = (
+                statistics.median(await _timed(lambda scan=scan, arg=arg: rs.fetch(scan, arg), 5)) * 1000
+            )
             if indexed:
-                out[f"indexed_{name}_ms"] = statistics.median(await _timed(lambda: rs.fetch(indexed, arg), 20)) * 1000
+                out[f"indexed_{name}_ms"] = (
+                    statistics.median(await _timed(lambda indexed=indexed, arg=arg: rs.fetch(indexed, arg), 20)) * 1000
+                )
         out["indexed_search_ms"] = (
             statistics.median(
                 await _timed(lambda: rs.articles(params.parse({"q": corpus.rare}, params.ARTICLE_PARAMS, 2)), 20)

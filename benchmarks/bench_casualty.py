@@ -48,12 +48,14 @@ Definitions (k = killed or injured; "pos" = over the articles whose gold for k i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import re
-import zlib
 import time
+import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 
@@ -279,8 +281,8 @@ _PAGE = _page_template()
 
 
 def run(args: argparse.Namespace) -> dict:
-    from wirewatch.stages.extract import extract
     from wirewatch.errors import Rejected
+    from wirewatch.stages.extract import extract
 
     docs, bad = load(getattr(args, "file", None))
     repeat = getattr(args, "repeat", 3)
@@ -302,11 +304,9 @@ def run(args: argparse.Namespace) -> dict:
         for key, furniture in (("extract_docs_per_s", True), ("extract_bare_docs_per_s", False)):
             pages = [_html(d, furniture) for d in sample]
 
-            def _extract(i: int) -> None:
-                try:
+            def _extract(i: int, pages: list[str] = pages) -> None:
+                with contextlib.suppress(Rejected):
                     extract(pages[i], f"https://bench.example/a/{i}", min_length=1)
-                except Rejected:
-                    pass
 
             result[key] = _rate(lambda x: _extract(x["i"]), [{"i": i} for i in range(len(pages))], repeat)
         result["enrich_vs_extract"] = (

@@ -30,7 +30,6 @@ import gzip
 import json
 import os
 import re
-import statistics
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -157,7 +156,7 @@ class Site:
         await self._runner.setup()
         first = web.TCPSite(self._runner, "127.0.0.2", 0)
         await first.start()
-        self.port = first._server.sockets[0].getsockname()[1]  # noqa: SLF001 - aiohttp keeps the socket there
+        self.port = first._server.sockets[0].getsockname()[1]  # aiohttp keeps the socket there
         for h in range(1, self.hosts):
             await web.TCPSite(self._runner, f"127.0.0.{2 + h}", self.port).start()
 

@@ -101,7 +101,7 @@ async def _child(base: str, concurrency: int, seconds: float) -> dict:
                 try:
                     await fetch(f"{base}/a/{w}-{n}", client, settings, polite)
                     pages += 1
-                except Exception:  # counted, and shown: a benchmark that fails quietly measures nothing
+                except Exception:  # noqa: BLE001 -- counted, and shown: a benchmark that fails quietly measures nothing
                     errors += 1
 
         async def sample() -> None:
@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> dict:
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("the benchmark server did not start")
+                    raise RuntimeError("the benchmark server did not start") from None
                 time.sleep(0.1)
         rows = []
         for c in levels:

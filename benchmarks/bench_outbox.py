@@ -71,13 +71,13 @@ async def _run(n: int, broker_kind: str, storage_url: str) -> dict:
             t = time.perf_counter()
             for i in range(0, n, batch):
                 await asyncio.gather(
-                    *(send("link", l["url"], contract.encode("link", l)) for l in links[i : i + batch])
+                    *(send("link", link["url"], contract.encode("link", link)) for link in links[i : i + batch])
                 )
             plain = n / (time.perf_counter() - t)
             links = [make_link(f"https://example.org/{i}", "bench") for i in range(n)]
             t = time.perf_counter()
             for i in range(0, n, batch):
-                await box.deliver([link_row(l) for l in links[i : i + batch]], send, contract.encode)
+                await box.deliver([link_row(link) for link in links[i : i + batch]], send, contract.encode)
             boxed = n / (time.perf_counter() - t)
             result[f"batch{batch}_plain_links_per_s"] = round(plain, 1)
             result[f"batch{batch}_outbox_links_per_s"] = round(boxed, 1)

@@ -123,7 +123,7 @@ async def _run(burst: int, broker_kind: str, outbox: str = "auto") -> dict:
             t = time.perf_counter()
             await submit_links(broker.bootstrap, settings, [m["short_url"]], source="bench")
 
-            async def arrived() -> bool:
+            async def arrived(seen: int = seen) -> bool:
                 return len(receiver.received) > seen
 
             await _until(arrived, 60, worker)

@@ -48,8 +48,8 @@ import argparse
 import asyncio
 import gzip
 import json
-import re
 import random
+import re
 import tempfile
 import time
 from datetime import datetime, timedelta

@@ -129,7 +129,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         # concurrency=1: one agent instance takes; the window inside it is the concurrency.
         app.agent(topic, name=f"wirewatch.{name}", concurrency=1)(agent)
 
-    @app.on_partitions_revoked.connect
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # faust calls it (app, revoked); its stub wants every argument optional
     async def on_revoked(app_: faust.App, revoked: set, **kwargs) -> None:
         # Work on partitions leaving this worker stops here, unacked: their new owner starts at the
         # committed offset. Nothing waits for a slow host or a failing channel to finish.
@@ -200,6 +200,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         @app.task
         async def poll_feeds() -> None:
             await rt.ready.wait()
+            assert rt.http is not None  # opened by rt.start() before ready
             await SourcePoller(sources, rt.http, rt.storage, submit, rt.metrics, settings.sources,
                                alert=raise_alert, fetch=settings.fetch,
                                politeness=rt.politeness).run()

@@ -37,6 +37,7 @@ def start_embedded_broker(settings: Settings):
     from .broker.tansu import find_tansu
 
     base = (settings.data_dir / "broker").resolve()
+    broker: KafkaBroker | TansuBroker
     base.mkdir(parents=True, exist_ok=True)
     if settings.embedded_broker == "kafka":
         root = Path(__file__).resolve().parents[2]
@@ -107,7 +108,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         )
         # Said by the readiness monitor when every check first passes, not before; a log line
         # (one JSON object) where logs are JSON.
-        app.wirewatch_health.on_first_ready(
+        app.wirewatch_health.on_first_ready(  # type: ignore[attr-defined]  # set by create_app
             (lambda: log.info(" ".join(banner.split()[:-3]))) if settings.log_format == "json"
             else (lambda: print(banner, file=sys.stderr, flush=True)))
         watchdog = ShutdownWatchdog(SHUTDOWN_GRACE)

@@ -19,8 +19,10 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Callable
+from types import MappingProxyType
+from typing import Any
 
 import orjson
 
@@ -28,7 +30,10 @@ MAX_MESSAGE = 1000  # characters of a message kept; the rest is cut with a marke
 SUMMARY_INTERVAL = 60.0  # seconds over which repeats of one kind of record are counted
 QUIET_LOGGERS = ("trafilatura", "htmldate", "courlan", "httpx", "aiokafka", "charset_normalizer")
 
-_context: contextvars.ContextVar[dict[str, str | None]] = contextvars.ContextVar("wirewatch_log_context", default={})
+# Replaced, never mutated, by `bind`: the shared default is read-only.
+_context: contextvars.ContextVar[Mapping[str, str | None]] = contextvars.ContextVar(
+    "wirewatch_log_context", default=MappingProxyType({})
+)
 
 
 def bind(**values: str | None) -> None:
@@ -137,8 +142,8 @@ class JsonFormatter(logging.Formatter):
             "stage": getattr(record, "stage", None),
             "reason": getattr(record, "reason", None),
         }
-        if getattr(record, "repeats", None):
-            out["repeats"] = record.repeats
+        if repeats := getattr(record, "repeats", None):  # set by the flood summary
+            out["repeats"] = repeats
         if record.exc_info:
             out["exc"] = truncate(self.formatException(record.exc_info), 8000)
         return orjson.dumps(out).decode()
@@ -197,10 +202,10 @@ def flush() -> None:
 
 
 def _log_thread_exception(args: threading.ExceptHookArgs) -> None:
-    if args.exc_type is SystemExit:
+    if args.exc_type is SystemExit or args.exc_value is None:
         return
     logging.getLogger("wirewatch").error(
         "thread %s died",
         getattr(args.thread, "name", "?"),
-        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+        exc_info=args.exc_value,
     )

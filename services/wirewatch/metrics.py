@@ -7,9 +7,8 @@ Build one ``Metrics`` per process (tests pass their own registry).
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import platform
+from urllib.parse import urlsplit
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 

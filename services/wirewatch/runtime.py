@@ -17,9 +17,9 @@ import httpx
 from .boot import pool_worker_init
 from .metrics import Metrics
 from .settings import Settings
-from .sinks.storage import Storage, open_storage
 from .sinks.channels import Channel, build_channels
 from .sinks.delivery import AlertSink
+from .sinks.storage import Storage, open_storage
 from .stages import fetch as fetch_core
 from .stages import route as route_core
 from .stages.politeness import Politeness
@@ -59,7 +59,7 @@ class Runtime:
     paused: dict[str, str] = field(default_factory=dict)
     _started: bool = False
 
-    def load(self) -> "Runtime":
+    def load(self) -> Runtime:
         """Validate what can be checked without a network (rules) so a bad config fails at boot."""
         self.set_rules(route_core.load_rules(self.settings.rules_file))
         return self

@@ -438,7 +438,7 @@ def _explain(err: Any, overrides: dict[str, Any]) -> str:
 
 # Real news feeds polled by `make run`. Arab News first: its short links (arab.news/xxxxx)
 # are the kind of link wirewatch is built to resolve.
-DEFAULT_FEEDS = (
+DEFAULT_FEEDS: tuple[FeedSource, ...] = (
     FeedSource(name="arab-news", url="https://www.arabnews.com/cat/1/rss.xml", interval=120),
     FeedSource(name="arab-news-world", url="https://www.arabnews.com/cat/4/rss.xml", interval=120),
     FeedSource(name="bbc-world", url="https://feeds.bbci.co.uk/news/world/rss.xml", interval=120),

@@ -7,6 +7,7 @@ auto-created by a first producer gets the broker's default partition count inste
 
 from __future__ import annotations
 
+import contextlib
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -37,10 +38,8 @@ async def ensure_topics(bootstrap: str, names: list[str], partitions: int) -> li
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
         for name in missing:  # one at a time: a racing worker may create some of them first
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
-            except TopicAlreadyExistsError:
-                pass
         return missing
     except KafkaError as e:
         raise TransientError("broker_unavailable", f"cannot create topics on {bootstrap}: {e!r}") from e

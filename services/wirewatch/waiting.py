@@ -10,18 +10,20 @@ else (a CLI call, a unit test) it does nothing. A context variable, so the code 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from contextvars import ContextVar
-from typing import AsyncContextManager, Callable
 
-_aside: ContextVar[Callable[[], AsyncContextManager[None]] | None] = ContextVar("wirewatch_aside", default=None)
+_aside: ContextVar[Callable[[], contextlib.AbstractAsyncContextManager[None]] | None] = ContextVar(
+    "wirewatch_aside", default=None
+)
 
 
-def waiting() -> AsyncContextManager[None]:
+def waiting() -> contextlib.AbstractAsyncContextManager[None]:
     """Wrap a wait in this: the message holds no slot while it lasts."""
     aside = _aside.get()
     return aside() if aside is not None else contextlib.nullcontext()
 
 
-def set_aside(aside: Callable[[], AsyncContextManager[None]] | None) -> None:
+def set_aside(aside: Callable[[], contextlib.AbstractAsyncContextManager[None]] | None) -> None:
     """For the runtime: what ``waiting()`` does in the current task (each task has its own context)."""
     _aside.set(aside)

@@ -36,23 +36,22 @@ class WorkerProcess:
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "WorkerProcess":
+    def start(self) -> WorkerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
         env.update(settings_env(self.settings))
         env["PYTHONUNBUFFERED"] = "1"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "wirewatch", "run"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            # SIGTERM the worker when its parent dies, even by SIGKILL (a killed `wirewatch demo`, a
-            # test runner's timeout): it stops cleanly instead of running on as an orphan.
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-        )
-        log.close()
+        with open(self.log_path, "ab") as log:  # the worker writes through its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "wirewatch", "run"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                # SIGTERM the worker when its parent dies, even by SIGKILL (a killed `wirewatch demo`, a
+                # test runner's timeout): it stops cleanly instead of running on as an orphan.
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            )
         return self
 
     def alive(self) -> bool:
@@ -60,7 +59,7 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """SIGKILL the whole process group: a crash, with no chance to commit or flush."""
-        if self.alive():
+        if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
 
@@ -88,7 +87,8 @@ class WorkerProcess:
         while time.monotonic() < deadline:
             if needle in (self.log_path.read_text(errors="replace") if self.log_path.exists() else ""):
                 return
-            if not self.alive():
-                raise RuntimeError(f"worker exited ({self.proc.returncode}):\n{self.log_tail()}")
+            if self.proc is None or self.proc.poll() is not None:
+                code = self.proc.returncode if self.proc else None
+                raise RuntimeError(f"worker exited ({code}):\n{self.log_tail()}")
             time.sleep(0.2)
         raise TimeoutError(f"worker did not log {needle!r} in {timeout}s:\n{self.log_tail()}")

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from wirewatch.settings import load_settings
-
 from tests.harness.promql import PROMETHEUS_SERIES, exported, queryable, series_names
+from wirewatch.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -72,10 +71,12 @@ def test_dockerfile_installs_the_locked_wheel_on_a_pinned_base():
 
 def test_dockerignore_keeps_the_context_small():
     lines = [
-        l.strip() for l in (REPO / ".dockerignore").read_text().splitlines() if l.strip() and not l.startswith("#")
+        line.strip()
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
     ]
     assert lines[0] == "*", "ignore everything, then allow what the build copies"
-    allowed = {l[1:].rstrip("/") for l in lines if l.startswith("!")}
+    allowed = {entry[1:].rstrip("/") for entry in lines if entry.startswith("!")}
     copied = set()
     for line in (DEPLOY / "Dockerfile").read_text().splitlines():
         m = re.match(r"COPY (?!--from)(.+) (\S+)$", line.strip())
@@ -204,3 +205,11 @@ def test_alert_rules_fire_when_they_should_and_only_then():
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_ci_checks_formatting_lint_and_types_before_the_tests():
+    steps = [line.strip() for line in (REPO / ".ci" / "run").read_text().splitlines() if line.startswith("make ")]
+    assert steps[:2] == ["make lint", 'make test PYTEST_ARGS="-q -p no:cacheprovider"'], steps
+    makefile = (REPO / "Makefile").read_text()
+    recipe = makefile.split("\nlint: install\n", 1)[1].split("\n\n", 1)[0]
+    assert "ruff format --check" in recipe and "ruff check" in recipe and "mypy" in recipe, recipe

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from wirewatch.settings import _NOT_SETTINGS, Settings, load_settings
-
 from tests.harness.promql import exported, queryable
+from wirewatch.settings import _NOT_SETTINGS, Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), *sorted((REPO / "deploy").rglob("*.md"))]

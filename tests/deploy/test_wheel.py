@@ -9,15 +9,14 @@ the embedded broker nor the demo and says what to install; with `embedded` and t
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
+import shutil
 import subprocess
 import sys
 import venv
 from pathlib import Path
-
-import importlib.metadata
-import shutil
 
 import orjson
 import pytest

@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import zlib
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -87,7 +87,7 @@ class Origin:
     def port(self) -> int:
         return int(self.base.rsplit(":", 1)[1])
 
-    async def __aenter__(self) -> "Origin":
+    async def __aenter__(self) -> Origin:
         app = web.Application(middlewares=[self._count])
         for path, handler in self.routes().items():
             app.router.add_get(path, handler)
@@ -337,7 +337,7 @@ async def busy(request: web.Request) -> web.Response:
 
 
 async def rate_limited(request: web.Request) -> web.Response:
-    when = datetime.now(timezone.utc) + timedelta(seconds=90)
+    when = datetime.now(UTC) + timedelta(seconds=90)
     return web.Response(status=429, headers={"Retry-After": format_datetime(when, usegmt=True)})
 
 

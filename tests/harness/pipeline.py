@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -74,7 +75,7 @@ class Outcomes:
     def __init__(self, url: str) -> None:
         self.storage = open_storage(url)
 
-    async def __aenter__(self) -> "Outcomes":
+    async def __aenter__(self) -> Outcomes:
         await self.storage.start()
         return self
 
@@ -93,7 +94,7 @@ async def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, byt
     try:
         parts = consumer.partitions_for_topic(topic)
         if parts is None:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - topic just created
+            await consumer._client.force_metadata_update()  # topic just created
             parts = consumer.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
         if not tps:

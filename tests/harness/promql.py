@@ -40,7 +40,7 @@ def exported() -> dict[str, tuple[str, tuple[str, ...]]]:
         if isinstance(metric, MetricWrapperBase):
             (family,) = metric.describe()
             name = family.name + "_total" if family.type == "counter" else family.name
-            out[name] = (family.type, tuple(metric._labelnames))  # noqa: SLF001 - no public accessor
+            out[name] = (family.type, tuple(metric._labelnames))  # no public accessor
     return out
 
 

@@ -12,6 +12,7 @@ that falls behind (its queue full) is told to reload instead of being sent a par
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -78,7 +79,5 @@ class StoryEvents:
                 cards = []
             if cards:
                 self.publish(cards)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.closed.wait(), self.interval)
-            except TimeoutError:
-                pass

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -95,7 +95,7 @@ def decode_cursor(value: str, arity: int) -> list[Any]:
     return decoded
 
 
-_READERS = {
+_READERS: dict[str, Callable[[str, datetime], dict[str, Any]]] = {
     "since": lambda v, now: {"since": _time("since", v, now)},
     "until": lambda v, now: {"until": _time("until", v, now)},
     "min_killed": lambda v, now: {"min_killed": _count("min_killed", v)},

@@ -85,15 +85,16 @@ class ReadStore:
 
     def __init__(self, url: str) -> None:
         scheme = urlsplit(url).scheme.lower()
-        self.backend = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}.get(scheme)
-        if self.backend is None:
+        backend = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}.get(scheme)
+        if backend is None:
             raise ConfigError(f"read API: storage url scheme {scheme!r} is not postgresql:// or sqlite:///")
+        self.backend: str = backend
         self.url = url
         self._pool: asyncpg.Pool | None = None
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()  # one aiosqlite connection: one query at a time
 
-    async def __aenter__(self) -> "ReadStore":
+    async def __aenter__(self) -> ReadStore:
         await self.start()
         return self
 

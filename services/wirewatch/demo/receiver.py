@@ -77,8 +77,8 @@ class AlertReceiver:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        sock = site._server.sockets[0]  # the port the OS picked
-        self.base_url = f"http://{host}:{sock.getsockname()[1]}"
+        port = self._runner.addresses[0][1]  # the port the OS picked
+        self.base_url = f"http://{host}:{port}"
         self.url = self.base_url + "/alerts"
         return self.url
 

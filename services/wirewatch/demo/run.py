@@ -10,6 +10,7 @@ It keeps serving the board (and taking links on POST /links) until Ctrl-C, unles
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import signal
 import sys
@@ -100,8 +101,9 @@ async def run_demo(settings: Settings, timeout: float = 180.0, serve: bool = Fal
             )
             stop = asyncio.Event()  # Ctrl-C cancels this task; SIGTERM (a service manager, a test) sets stop
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-            while worker.alive() and not stop.is_set():
-                await asyncio.sleep(0.5)
+            while worker.alive() and not stop.is_set():  # the worker's exit is polled, a SIGTERM awaited
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0.5)
             if not stop.is_set():
                 print(f"worker exited:\n{worker.log_tail()}", file=sys.stderr)
                 return 1

@@ -28,7 +28,7 @@ import json
 import socket
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,7 +44,7 @@ except ImportError:  # run as a plain script: python services/wirewatch/demo/sit
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from wirewatch.demo.pages.catalog import ITEMS, SECTIONS, Article, FeedItem
 
-__all__ = ["DemoSite", "SITE_NAME"]
+__all__ = ["SITE_NAME", "DemoSite"]
 
 SITE_NAME = "The Meridian Ledger"
 HTML = "text/html; charset=utf-8"
@@ -227,7 +227,7 @@ MOST_READ_KEYS = ("copper", "marathon", "museum", "lyon")
 
 
 def _dt(iso: str) -> datetime:
-    return datetime.fromisoformat(iso).astimezone(timezone.utc)
+    return datetime.fromisoformat(iso).astimezone(UTC)
 
 
 def _rfc822(iso: str) -> str:
@@ -343,8 +343,9 @@ class _Renderer:
     def _sidebar(self, lang: str) -> str:
         ui = UI[lang]
         links = "".join(
-            f'<li><a href="{self.items[k].article.canonical}">{escape(self.items[k].title)}</a></li>'
+            f'<li><a href="{article.canonical}">{escape(self.items[k].title)}</a></li>'
             for k in MOST_READ_KEYS
+            if (article := self.items[k].article)
         )
         return f"""<aside class="sidebar most-read">
 <h2>{ui["most_read"]}</h2>
@@ -506,7 +507,6 @@ class _Renderer:
     def stub(self, item: FeedItem) -> str:
         st = item.stub
         assert st is not None
-        ui = UI[st.lang]
         return (
             self._head(
                 lang=st.lang, title=st.title, canonical=self.url(st.path), description=st.text, og_type="website"
@@ -657,7 +657,7 @@ SECTION_PATHS = {s.path: key for key, s in SECTIONS.items()}
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    site: "DemoSite"
+    site: DemoSite
 
     def handle_error(self, request, client_address) -> None:
         # A client that hangs up early (a fetcher refusing a PDF after its headers) is normal
@@ -803,14 +803,14 @@ class DemoSite:
         # shutdown() waits for the serve loop to notice; keep the event loop free.
         await asyncio.to_thread(self.stop)
 
-    def __enter__(self) -> "DemoSite":
+    def __enter__(self) -> DemoSite:
         self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    async def __aenter__(self) -> "DemoSite":
+    async def __aenter__(self) -> DemoSite:
         await self.astart()
         return self
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from ..metrics import Metrics
 
@@ -79,7 +79,7 @@ class Health:
     async def _run(self, fn: CheckFn) -> str | None:
         try:
             return await asyncio.wait_for(fn(), self.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return f"no answer within {self.timeout:g} s"
         except Exception as e:  # noqa: BLE001 - any failure of a check means "down", with its text
             return f"{type(e).__name__}: {e}"[:300]
@@ -131,6 +131,6 @@ class Health:
         while True:
             try:
                 await self.probe()
-            except Exception:  # noqa: BLE001 - the monitor itself must never die
+            except Exception:  # the monitor itself must never die
                 log.exception("health probe failed")
             await asyncio.sleep(interval)

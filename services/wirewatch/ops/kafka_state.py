@@ -50,7 +50,7 @@ def consumer_lag(app: Any) -> dict[tuple[str, int], int]:
         return {}
     try:
         assigned = faust_consumer.assignment()
-        committed = faust_consumer._committed_offset  # noqa: SLF001 - faust keeps it here
+        committed = faust_consumer._committed_offset  # faust keeps it here
     except Exception:  # noqa: BLE001 - not started, or faust changed: no lag to report
         return {}
     out = {}

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import Awaitable, Callable
 
 import faust
 
@@ -35,7 +35,7 @@ def pool_problem(pool: Executor | None) -> str | None:
         return "extraction pool not started"
     if isinstance(pool, ProcessPoolExecutor):
         if getattr(pool, "_broken", False):
-            return f"extraction pool broken: {pool._broken}"  # noqa: SLF001 - the executor's own flag
+            return f"extraction pool broken: {pool._broken}"  # the executor's own flag
         dead = [p.pid for p in (getattr(pool, "_processes", None) or {}).values() if not p.is_alive()]
         if dead:
             return f"extraction worker processes exited: {dead}"
@@ -139,7 +139,7 @@ def install(
                         crash_reason(app),
                         extra={"reason": "app_crashed"},
                     )
-            except Exception:  # noqa: BLE001 - the monitor must outlive any one failure
+            except Exception:  # the monitor must outlive any one failure
                 log.exception("readiness probe failed")
             await asyncio.sleep(PROBE_INTERVAL)
 
@@ -181,7 +181,7 @@ def install(
                 links = [make_link(u, "http") for u in urls]
                 try:
                     await asyncio.wait_for(asyncio.gather(*(submit(link) for link in links)), SUBMIT_TIMEOUT)
-                except (asyncio.TimeoutError, Exception) as e:  # noqa: BLE001 - any failure to hand over is 503
+                except (TimeoutError, Exception) as e:  # noqa: BLE001 - any failure to hand over is 503
                     log.warning(
                         "POST /links: broker did not take %d links: %s",
                         len(links),
@@ -196,6 +196,8 @@ def install(
             except IntakeRefused as e:
                 headers = {"WWW-Authenticate": "Bearer"} if e.status == 401 else None
                 return self.json(e.body(), status=e.status, headers=headers)
-            return self.json({"accepted": [{"link_id": l["link_id"], "url": l["url"]} for l in links]}, status=202)
+            return self.json(
+                {"accepted": [{"link_id": link["link_id"], "url": link["url"]} for link in links]}, status=202
+            )
 
     return health
