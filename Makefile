@@ -96,7 +96,16 @@ LINT_PATHS ?= services/wirewatch/api \
 	services/wirewatch/worker_process.py \
 	services/wirewatch/__init__.py \
 	services/wirewatch/__main__.py \
-	benchmarks \
+	benchmarks/__init__.py \
+	benchmarks/__main__.py \
+	benchmarks/bench_api.py \
+	benchmarks/bench_casualty.py \
+	benchmarks/bench_e2e.py \
+	benchmarks/bench_extract.py \
+	benchmarks/bench_fetch.py \
+	benchmarks/bench_outbox.py \
+	benchmarks/bench_pipeline.py \
+	benchmarks/bench_stories.py \
 	tests/harness \
 	tests/deploy
 
