@@ -1,5 +1,6 @@
 """The error policy every agent applies (pure logic: the send function is a list)."""
 
+import asyncio
 import hashlib
 
 import pytest
@@ -225,3 +226,20 @@ async def test_a_large_input_is_dead_lettered_as_an_excerpt_with_its_hash():
     assert letter["payload_bytes"] == len(raw) and letter["payload_sha256"] == hashlib.sha256(raw).hexdigest()
     assert isinstance(letter["payload"], str) and len(letter["payload"]) <= 2000
     assert len(contract.encode("deadletter", letter)) < 10_000
+
+
+async def test_a_send_the_broker_does_not_ack_for_long_pauses_the_stage_until_it_does():
+    ack = asyncio.Event()
+    seen = []
+
+    async def send(schema, key, value):
+        await ack.wait()
+        seen.append(schema)
+
+    s = Stage("fetch", "link", "wirewatch.links", send, Metrics(), RetrySettings(attempts=1), slow_ack=0.02)
+    handling = asyncio.ensure_future(s.handle(contract.encode("link", LINK), emits_filtered))
+    await asyncio.sleep(0.1)
+    assert not s.pause.resumed.is_set() and s.pause.board == {"fetch": "broker_unavailable"}
+    ack.set()
+    assert await handling == "ok" and seen == ["filtered"]  # sent once, not again
+    assert s.pause.resumed.is_set()

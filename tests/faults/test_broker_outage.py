@@ -12,6 +12,7 @@ import time
 import uuid
 from collections import Counter
 
+import httpx
 import pytest
 
 from wirewatch.broker import KafkaBroker, ensure_kafka_jars
@@ -20,7 +21,7 @@ from wirewatch.sources.submit import submit_links
 from wirewatch.worker_process import WorkerProcess
 
 from tests.conftest import REPO
-from tests.harness.pipeline import Outcomes, article_urls, read_topic, settings_of, wait_until, worker_config
+from tests.harness.pipeline import Outcomes, article_urls, free_port, read_topic, settings_of, wait_until, worker_config
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +46,8 @@ async def test_broker_down_20s_no_exception_leaves_an_agent_and_every_link_ends_
     site.start()
     broker = own_kafka
     storage_url = postgres.create_database(f"brokerout_{uuid.uuid4().hex[:8]}")
-    cfg = worker_config(broker.bootstrap, storage_url, tmp_path, "brokerout", [])
+    web_port = free_port()
+    cfg = worker_config(broker.bootstrap, storage_url, tmp_path, "brokerout", [], web_port=web_port)
     settings = settings_of(cfg)
     _, urls = article_urls(site, "bout", LINKS)
     worker = WorkerProcess(cfg, tmp_path / "worker.log").start()
@@ -59,9 +61,16 @@ async def test_broker_down_20s_no_exception_leaves_an_agent_and_every_link_ends_
             await wait_until(some_done, 120, "the first outcomes", worker)
             await asyncio.to_thread(broker.stop)
             down_at = time.monotonic()
+            paused = None
             while time.monotonic() - down_at < OUTAGE:
                 assert worker.alive(), worker.log_tail()
+                if paused is None:  # the stages waiting on the broker's ack say so on readiness
+                    async with httpx.AsyncClient() as client:
+                        body = (await client.get(f"http://127.0.0.1:{web_port}/health/ready", timeout=5)).json()
+                    if "stages" in body["down"]:
+                        paused = body["checks"]["stages"]["detail"]
                 await asyncio.sleep(0.5)
+            assert paused is not None and "broker_unavailable" in paused, worker.log_tail()
             await asyncio.to_thread(broker.start)
             await wait_until(lambda: db.settled(LINKS), 240, "every link after the broker is back", worker)
 

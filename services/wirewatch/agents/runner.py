@@ -54,6 +54,11 @@ log = logging.getLogger(__name__)
 # sha256 and size of the input always. A letter is then always far below the broker's limit.
 DEADLETTER_PAYLOAD_MAX = 64 * 1024
 EXCERPT_CHARS = 2000
+# Seconds a send may wait for the broker's ack before the stage counts as paused. The Kafka client
+# keeps retrying a send while the broker is away (up to faust's producer_request_timeout, 20 min)
+# rather than failing it; waiting on is right (no duplicate send), but it is an outage: the stage
+# stops taking and says so, like any other Unavailable.
+SLOW_ACK = 5.0
 
 
 def utcnow() -> str:
@@ -121,6 +126,7 @@ class Stage:
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
     pause: Pause | None = None
     max_bytes: int | None = None  # settings.max_message_bytes: bigger in or out is message_too_large
+    slow_ack: float = SLOW_ACK
 
     def __post_init__(self) -> None:
         if self.pause is None:
@@ -217,7 +223,17 @@ class Stage:
     async def emit(self, out: Emit) -> None:
         value = contract.encode(out.schema, out.value)
         self._check_size(value, f"the {out.schema} to emit")
-        await self.send(out.schema, out.key, value)
+        send = asyncio.ensure_future(self.send(out.schema, out.key, value))
+        done, _ = await asyncio.wait({send}, timeout=self.slow_ack)
+        if not done:  # the client is still retrying: the broker is away
+            pause = self.pause
+            assert pause is not None
+            pause.enter("broker_unavailable", f"no ack from the broker for {self.slow_ack:g} s; still waiting")
+            try:
+                await send
+            finally:
+                pause.leave()
+        send.result()
 
     def _check_size(self, data: Any, what: str) -> None:
         """Size is an input error: PermanentError("message_too_large"), decided before the broker
