@@ -27,3 +27,19 @@ def test_normalise_link_refuses(given):
 ])
 def test_canonical_url_drops_tracking_case_port_fragment(given, expected):
     assert canonical_url(given) == expected
+
+
+@pytest.mark.parametrize("given", ["http://xn--zz.example/a", "http://xn--.example/"])
+def test_an_invalid_punycode_host_is_bad_url_not_a_bug(given):
+    from wirewatch.stages.urls import check_http_url
+
+    with pytest.raises(PermanentError) as e:
+        check_http_url(given)
+    assert e.value.reason == "bad_url"
+
+
+def test_a_valid_punycode_or_unicode_host_is_fetched_as_ascii():
+    from wirewatch.stages.urls import check_http_url
+
+    assert check_http_url("http://xn--bcher-kva.example/x") == "http://xn--bcher-kva.example/x"
+    assert check_http_url("https://bücher.example/x") == "https://xn--bcher-kva.example/x"

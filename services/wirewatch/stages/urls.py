@@ -51,14 +51,15 @@ def check_http_url(url: str, *, shown: str | None = None) -> str:
         raise PermanentError("bad_url", f"URL longer than {MAX_URL_LENGTH} characters: {shown}")
     try:
         parsed = httpx.URL(url)
-    except httpx.InvalidURL as e:
+        host = parsed.host  # decodes an xn-- host: idna raises for one that is not punycode
+    except (httpx.InvalidURL, UnicodeError) as e:  # UnicodeError: idna's (IDNAError) and the codec's
         raise PermanentError("bad_url", f"malformed URL {shown}: {e}") from e
     if parsed.scheme not in ALLOWED_SCHEMES:
         scheme = parsed.scheme or "no scheme"
         raise PermanentError("bad_scheme", f"only http and https are fetched, not {scheme}: {shown}")
-    if not parsed.host:
+    if not host:
         raise PermanentError("bad_url", f"URL has no host: {shown}")
-    if _BAD_HOST.search(parsed.host):
+    if _BAD_HOST.search(host):
         raise PermanentError("bad_url", f"URL host is not a host name: {shown}")
     # The fragment never reaches the server; dropping it keeps chains and loop checks honest.
     return str(parsed.copy_with(fragment=None))
