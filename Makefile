@@ -81,6 +81,13 @@ lock: install
 # LINT_PATHS: what ruff holds to its rules for now. Code under active rewrite joins in one
 # formatting sweep; until then `make lint LINT_PATHS="path/you/changed.py"` checks your own files.
 LINT_PATHS ?= services/wirewatch/api \
+	services/wirewatch/sinks \
+	services/wirewatch/agents/alert.py \
+	services/wirewatch/agents/store.py \
+	benchmarks/bench_alert_recovery.py \
+	tests/sinks \
+	tests/agents/test_alert_delivery.py \
+	tests/integration/test_alert_delivery_e2e.py \
 	services/wirewatch/ops/health.py \
 	services/wirewatch/ops/kafka_state.py \
 	services/wirewatch/ops/routes.py \

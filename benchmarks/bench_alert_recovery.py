@@ -102,16 +102,22 @@ async def _run(n: int, outage: float) -> dict:
             await asyncio.sleep(0.01)
         after = None if failing_done is None or recovered is None else failing_done - recovered
         result = {
-            "engine": engine, "alerts": n, "outage_s": outage, "backoff_max_s": policy.backoff_max,
+            "engine": engine,
+            "alerts": n,
+            "outage_s": outage,
+            "backoff_max_s": policy.backoff_max,
             "healthy_channel_all_s": None if steady_done is None else round(steady_done, 2),
             "after_recovery_s": None if after is None else round(after, 2),
             "ratio": None if after is None else round(after / policy.backoff_max, 2),
             "duplicates": len(failing.duplicates()) + len(steady.duplicates()),
-            "dead_lettered": len(letters), "tries_on_failing": failing.attempts,
+            "dead_lettered": len(letters),
+            "tries_on_failing": failing.attempts,
         }
-        print(f"  {engine}: healthy channel had all {n} alerts at {result['healthy_channel_all_s']}s; "
-              f"the failing one had them {result['after_recovery_s']}s after it recovered at {outage:g}s "
-              f"(one backoff step: {policy.backoff_max:g}s)")
+        print(
+            f"  {engine}: healthy channel had all {n} alerts at {result['healthy_channel_all_s']}s; "
+            f"the failing one had them {result['after_recovery_s']}s after it recovered at {outage:g}s "
+            f"(one backoff step: {policy.backoff_max:g}s)"
+        )
         return result
     finally:
         await flow.close()

@@ -6,9 +6,9 @@ alert holding no other (issue 11)."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,9 +17,11 @@ import orjson
 import pytest
 from pydantic import SecretStr
 
+from tests.harness.events import Event, Msg
+from tests.harness.pipeline import wait_until
 from wirewatch import contract
-from wirewatch.agents import route as route_agent
 from wirewatch.agents import alert as alert_agent
+from wirewatch.agents import route as route_agent
 from wirewatch.agents.flow import Flow
 from wirewatch.agents.runner import Stage
 from wirewatch.demo.receiver import AlertReceiver
@@ -27,12 +29,10 @@ from wirewatch.metrics import Metrics
 from wirewatch.runtime import Runtime
 from wirewatch.settings import ChannelSettings, RetrySettings, load_settings
 from wirewatch.sinks.delivery import AlertSink
-from wirewatch.sinks.storage import open_storage
 from wirewatch.sinks.slack import SlackChannel
+from wirewatch.sinks.storage import open_storage
 from wirewatch.sinks.webhook import WebhookChannel
 from wirewatch.stages import throttle
-
-from tests.harness.events import Event, Msg
 
 EXAMPLE = orjson.loads((Path(__file__).resolve().parents[2] / "schemas" / "examples" / "alert.json").read_bytes())
 FAST = ChannelSettings(delivery_deadline=30, backoff_initial=0.01, backoff_max=0.05)
@@ -195,10 +195,14 @@ async def test_a_digest_goes_only_to_the_channel_its_throttle_named(storage, rec
     assert len(a.received) == 1 and len(b.received) == 2
 
 
-async def test_slack_throttled_per_channel_gets_two_and_a_digest_while_the_webhook_gets_all(tmp_path, storage, receivers):
+async def test_slack_throttled_per_channel_gets_two_and_a_digest_while_the_webhook_gets_all(
+    tmp_path, storage, receivers
+):
     rules = tmp_path / "rules.yaml"
-    rules.write_text("rules:\n  - {name: chatty, severity: critical, when_any: {killed: 1},\n"
-                     "     throttle: {channels: {slack: {max: 2, per: 1h}}}}\n")
+    rules.write_text(
+        "rules:\n  - {name: chatty, severity: critical, when_any: {killed: 1},\n"
+        "     throttle: {channels: {slack: {max: 2, per: 1h}}}}\n"
+    )
     rt = Runtime(load_settings(storage_url=f"sqlite:///{tmp_path / 'ledger.db'}", rules_file=rules)).load()
     rt.storage = storage
     hook, slack = await receivers(), await receivers()
@@ -211,7 +215,12 @@ async def test_slack_throttled_per_channel_gets_two_and_a_digest_while_the_webho
     start, _ = throttle.window_of(datetime.now(UTC) - timedelta(hours=3), timedelta(hours=1))
     alerts = []
     for i, kind in enumerate(["new", "new", "update", "new", "update"]):
-        a = {**alert(i), "rule": "chatty", "kind": kind, "raised_at": (start + timedelta(minutes=5 * i)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        a = {
+            **alert(i),
+            "rule": "chatty",
+            "kind": kind,
+            "raised_at": (start + timedelta(minutes=5 * i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
         contract.validate("alert", a)
         alerts.append(a)
         assert await d.deliver(a) == []
@@ -233,7 +242,12 @@ async def test_slack_throttled_per_channel_gets_two_and_a_digest_while_the_webho
     assert await route_agent.flush_digests(rt, emit) == 1
     (digest,) = emitted
     contract.validate("alert", digest)
-    assert (digest["kind"], digest["channel"], digest["held_back"], digest["sent_in_window"]) == ("digest", "slack", 3, 2)
+    assert (digest["kind"], digest["channel"], digest["held_back"], digest["sent_in_window"]) == (
+        "digest",
+        "slack",
+        3,
+        2,
+    )
     assert [i["alert_id"] for i in digest["items"]] == ids[2:]
     assert [i["kind"] for i in digest["items"]] == ["update", "new", "update"]
     assert await d.deliver(digest) == [] and await d.deliver(digest) == []  # a digest is never held, nor sent twice
@@ -244,7 +258,9 @@ async def test_slack_throttled_per_channel_gets_two_and_a_digest_while_the_webho
 
 async def test_per_channel_limits_apply_only_to_the_rules_that_set_them(tmp_path, storage, receivers):
     rules = tmp_path / "rules.yaml"
-    rules.write_text("rules:\n  - {name: quiet, severity: info, when_any: {killed: 1}, throttle: {channels: {slack: {max: 1, per: 1d}}}}\n")
+    rules.write_text(
+        "rules:\n  - {name: quiet, severity: info, when_any: {killed: 1}, throttle: {channels: {slack: {max: 1, per: 1d}}}}\n"
+    )
     rt = Runtime(load_settings(storage_url=f"sqlite:///{tmp_path / 'ledger.db'}", rules_file=rules)).load()
     hook = await receivers()
     d = await deliverer(storage, Metrics(), FAST, hook)
@@ -261,8 +277,9 @@ async def test_a_failing_channel_does_not_hold_the_stream(storage, receivers):
     slots, ten alerts: a retry that held its slot would stop the third."""
     down = await receivers(always_status=503)
     steady = await receivers()
-    d = await deliverer(storage, Metrics(), ChannelSettings(delivery_deadline=600, backoff_initial=0.05, backoff_max=0.2),
-                        down, steady)
+    d = await deliverer(
+        storage, Metrics(), ChannelSettings(delivery_deadline=600, backoff_initial=0.05, backoff_max=0.2), down, steady
+    )
     letters: list[str] = []
 
     async def send(schema: str, key: str | None, value: bytes) -> None:
@@ -275,11 +292,7 @@ async def test_a_failing_channel_does_not_hold_the_stream(storage, receivers):
     for offset, a in enumerate(alerts):
         await flow.take(Event(contract.encode("alert", a), Msg("alerts-0", offset), acked, a["alert_id"]))
 
-    async def all_delivered() -> None:
-        while len({m["alert_id"] for m in steady.received}) < len(alerts):
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(all_delivered(), 60)  # a guard against a hang, not a speed goal
+    await eventually(lambda: len({m["alert_id"] for m in steady.received}) >= len(alerts), 60)
     assert down.attempts >= len(alerts)  # every alert was tried on the failing channel and is retrying
     assert letters == [] and acked == [] and flow.working == len(alerts)  # none given up, none committed
     await flow.close()
@@ -293,13 +306,13 @@ async def run_through_flow(d: AlertAgent, alerts: list[dict], acked: list[int], 
     return flow
 
 
-async def eventually(check, timeout: float = 30.0) -> None:
-    """A guard against a hang, not a speed goal."""
-    async def poll() -> None:
-        while not check():
-            await asyncio.sleep(0.02)
+async def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    """A guard against a hang, not a speed goal (the harness's one polling loop)."""
 
-    await asyncio.wait_for(poll(), timeout)
+    async def ok() -> bool:
+        return check()
+
+    await wait_until(ok, timeout, "the receivers' counts")
 
 
 async def test_a_delivery_on_a_channel_wakes_every_alert_parked_on_it(storage, receivers):
@@ -308,8 +321,9 @@ async def test_a_delivery_on_a_channel_wakes_every_alert_parked_on_it(storage, r
     they arrive at once instead of each after its own wait (the 10 s guard is below any wait)."""
     down = await receivers(always_status=503)
     metrics = Metrics()
-    d = await deliverer(storage, metrics, ChannelSettings(delivery_deadline=600, backoff_initial=30, backoff_max=30),
-                        down)
+    d = await deliverer(
+        storage, metrics, ChannelSettings(delivery_deadline=600, backoff_initial=30, backoff_max=30), down
+    )
     acked: list[int] = []
     alerts = [alert(i) for i in range(6)]
     flow = await run_through_flow(d, alerts[:5], acked)
@@ -332,8 +346,9 @@ async def test_every_pending_alert_arrives_once_when_a_503_receiver_recovers(sto
     recovers every alert arrives, once by idempotency key, nothing dead-lettered early, and the
     other channel got every alert meanwhile."""
     flaky, steady = await receivers(always_status=503), await receivers()
-    d = await deliverer(storage, Metrics(), ChannelSettings(delivery_deadline=600, backoff_initial=0.05, backoff_max=0.4),
-                        flaky, steady)
+    d = await deliverer(
+        storage, Metrics(), ChannelSettings(delivery_deadline=600, backoff_initial=0.05, backoff_max=0.4), flaky, steady
+    )
     acked: list[int] = []
     alerts = [alert(i) for i in range(8)]
     flow = await run_through_flow(d, alerts, acked)
@@ -344,8 +359,10 @@ async def test_every_pending_alert_arrives_once_when_a_503_receiver_recovers(sto
     flaky.always_status = None
     recovered, before = time.monotonic(), flaky.attempts
     await eventually(lambda: len(acked) == len(alerts))
-    print(f"all {len(alerts)} alerts delivered {time.monotonic() - recovered:.2f}s after recovery "
-          f"(backoff_max {d.sink.policy.backoff_max}s)")
+    print(
+        f"all {len(alerts)} alerts delivered {time.monotonic() - recovered:.2f}s after recovery "
+        f"(backoff_max {d.sink.policy.backoff_max}s)"
+    )
     assert sorted(flaky.keys()) == sorted(a["alert_id"] for a in alerts) and flaky.duplicates() == []
     assert flaky.attempts - before == len(alerts)
     assert steady.duplicates() == [] and d.letters == []

@@ -10,12 +10,11 @@ import uuid
 import orjson
 import pytest
 
+from tests.harness.pipeline import Outcomes, read_topic, settings_of, wait_until, worker_config
 from wirewatch import contract
 from wirewatch.demo.receiver import AlertReceiver
 from wirewatch.sources.submit import submit_links
 from wirewatch.worker_process import WorkerProcess
-
-from tests.harness.pipeline import Outcomes, read_topic, settings_of, wait_until, worker_config
 
 pytestmark = pytest.mark.integration
 
@@ -32,10 +31,18 @@ async def test_alerts_survive_a_failing_receiver_and_a_refusing_one_is_dead_lett
     storage_url = postgres.create_database(f"alerts_{uuid.uuid4().hex[:8]}")
     name = f"alerts-{uuid.uuid4().hex[:6]}"
     cfg = worker_config(
-        kafka.bootstrap, storage_url, tmp_path, name, [flaky.url, refusing.url],
+        kafka.bootstrap,
+        storage_url,
+        tmp_path,
+        name,
+        [flaky.url, refusing.url],
         webhook_secret="e2e-secret",
-        channels={"alertmanager_urls": [alertmanager.url], "delivery_deadline": 120,
-                  "backoff_initial": 0.05, "backoff_max": 0.5},
+        channels={
+            "alertmanager_urls": [alertmanager.url],
+            "delivery_deadline": 120,
+            "backoff_initial": 0.05,
+            "backoff_max": 0.5,
+        },
     )
     settings = settings_of(cfg)
     urls = [m["short_url"] for m in site.manifest() if m["kind"] in CASUALTY_KINDS]
@@ -47,7 +54,9 @@ async def test_alerts_survive_a_failing_receiver_and_a_refusing_one_is_dead_lett
             await wait_until(lambda: db.settled(len(links)), 180, "every link to reach an outcome", worker)
 
             async def raised() -> set[str]:
-                return {orjson.loads(v)["alert_id"] for _k, v in await read_topic(kafka.bootstrap, settings.topic("alerts"))}
+                return {
+                    orjson.loads(v)["alert_id"] for _k, v in await read_topic(kafka.bootstrap, settings.topic("alerts"))
+                }
 
             async def alert_letters() -> list[dict]:
                 letters = [orjson.loads(v) for _k, v in await read_topic(kafka.bootstrap, settings.topic("deadletter"))]
@@ -57,8 +66,11 @@ async def test_alerts_survive_a_failing_receiver_and_a_refusing_one_is_dead_lett
 
             async def all_delivered() -> bool:
                 expected.update(await raised())
-                return bool(expected) and set(flaky.by_key) >= expected and {
-                    d["payload"]["alert_id"] for d in await alert_letters()} >= expected
+                return (
+                    bool(expected)
+                    and set(flaky.by_key) >= expected
+                    and {d["payload"]["alert_id"] for d in await alert_letters()} >= expected
+                )
 
             await wait_until(all_delivered, 120, "every alert delivered or dead-lettered", worker)
             expected = await raised()

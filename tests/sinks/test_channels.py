@@ -33,10 +33,17 @@ EVIDENCE = "At least nine people were killed and 23 wounded when a gas cylinder 
 # A first alert of a story, written here so the test does not follow the example's kind.
 ALERT = {
     **{k: v for k, v in EXAMPLE.items() if k not in ("previous_figures", "changes", "sources")},
-    "alert_id": "2c57c7a3758a24404460f200", "kind": "new", "title": "Blast at a river market kills at least nine",
-    "figures": {"killed": {"count": 9, "min": 9, "max": None}, "injured": {"count": 23, "min": 23, "max": 23}, "missing": None},
+    "alert_id": "2c57c7a3758a24404460f200",
+    "kind": "new",
+    "title": "Blast at a river market kills at least nine",
+    "figures": {
+        "killed": {"count": 9, "min": 9, "max": None},
+        "injured": {"count": 23, "min": 23, "max": 23},
+        "missing": None,
+    },
     "evidence": ["Blast at a river market kills at least nine", EVIDENCE],
-    "story_id": "s-1a2b3c4d5e", "sources": [{"url": EXAMPLE["canonical_url"], "sitename": "Example News", "figures": {"killed": 9, "injured": 23}}],
+    "story_id": "s-1a2b3c4d5e",
+    "sources": [{"url": EXAMPLE["canonical_url"], "sitename": "Example News", "figures": {"killed": 9, "injured": 23}}],
 }
 
 
@@ -47,8 +54,12 @@ def alert(**changes) -> dict:
 
 
 def update_alert() -> dict:
-    return {**copy.deepcopy(EXAMPLE), "alert_id": "upd-4b1f9e2c77aa", "story_id": "story-81c2",
-            "places": [{"name": "Riverside Market", "country": "Exampleland"}, "Port Town"]}
+    return {
+        **copy.deepcopy(EXAMPLE),
+        "alert_id": "upd-4b1f9e2c77aa",
+        "story_id": "story-81c2",
+        "places": [{"name": "Riverside Market", "country": "Exampleland"}, "Port Town"],
+    }
 
 
 def derived_update() -> dict:
@@ -59,18 +70,45 @@ def derived_update() -> dict:
 
 
 def digest() -> dict:
-    return {"alert_id": "dig-0a9c44e1b2", "kind": "digest", "rule": "people-killed-or-wounded", "severity": "warning",
-            "raised_at": "2026-11-24T09:00:00Z", "url": "https://news.example.org/", "title": "River market blast",
-            "figures": {}, "evidence": [], "keywords": [], "channel": "*", "held_back": 2,
-            "window_start": "2026-11-24T08:00:00Z", "window_end": "2026-11-24T09:00:00Z", "sent_in_window": 5,
-            "items": [alert(), alert(alert_id="second-0001", title="A second report", canonical_url="https://news.example.org/b")]}
+    return {
+        "alert_id": "dig-0a9c44e1b2",
+        "kind": "digest",
+        "rule": "people-killed-or-wounded",
+        "severity": "warning",
+        "raised_at": "2026-11-24T09:00:00Z",
+        "url": "https://news.example.org/",
+        "title": "River market blast",
+        "figures": {},
+        "evidence": [],
+        "keywords": [],
+        "channel": "*",
+        "held_back": 2,
+        "window_start": "2026-11-24T08:00:00Z",
+        "window_end": "2026-11-24T09:00:00Z",
+        "sent_in_window": 5,
+        "items": [
+            alert(),
+            alert(alert_id="second-0001", title="A second report", canonical_url="https://news.example.org/b"),
+        ],
+    }
 
 
 def stale() -> dict:
-    return {"alert_id": "stale-0a9c44e1b2", "kind": "source_stale", "rule": "source-silent", "severity": "warning",
-            "raised_at": "2026-11-24T09:00:00Z", "url": "https://feeds.example.org/world.xml", "title": "feed:world silent",
-            "figures": {}, "evidence": [], "keywords": [], "source": "feed:world", "stale_seconds": 5400,
-            "last_new_item_at": "2026-11-24T07:30:00Z"}
+    return {
+        "alert_id": "stale-0a9c44e1b2",
+        "kind": "source_stale",
+        "rule": "source-silent",
+        "severity": "warning",
+        "raised_at": "2026-11-24T09:00:00Z",
+        "url": "https://feeds.example.org/world.xml",
+        "title": "feed:world silent",
+        "figures": {},
+        "evidence": [],
+        "keywords": [],
+        "source": "feed:world",
+        "stale_seconds": 5400,
+        "last_new_item_at": "2026-11-24T07:30:00Z",
+    }
 
 
 @pytest.fixture
@@ -112,9 +150,19 @@ def test_the_messages_these_tests_send_honour_the_alert_schema():
         contract.validate("alert", {k: v for k, v in message.items() if k != "places"})
 
 
-@pytest.mark.parametrize("message", [digest(), stale(), derived_update(), NOTICE, {**NOTICE, "kind": "channel_recovered"},
-                                     {"alert_id": "odd-kind-001", "kind": "something_new"}, {}, {"figures": "nonsense",
-                                     "evidence": [None, 3, "a sentence"], "places": [None, {"x": 1}], "alerts": "x"}])
+@pytest.mark.parametrize(
+    "message",
+    [
+        digest(),
+        stale(),
+        derived_update(),
+        NOTICE,
+        {**NOTICE, "kind": "channel_recovered"},
+        {"alert_id": "odd-kind-001", "kind": "something_new"},
+        {},
+        {"figures": "nonsense", "evidence": [None, 3, "a sentence"], "places": [None, {"x": 1}], "alerts": "x"},
+    ],
+)
 @pytest.mark.parametrize("dialect", render.DIALECTS)
 def test_every_kind_and_odd_fields_render_without_error(message, dialect):
     text = render.render(message, dialect)
@@ -164,12 +212,15 @@ async def test_webhook_posts_the_alert_signed_with_its_idempotency_key(receiver)
     assert not verify(b"other", receiver.raw[0], receiver.headers[0]["X-Wirewatch-Signature"])
 
 
-@pytest.mark.parametrize("status, error, reason", [
-    (503, TransientError, "receiver_error"),
-    (429, TransientError, "receiver_error"),
-    (400, PermanentError, "receiver_rejected"),
-    (410, PermanentError, "receiver_rejected"),
-])
+@pytest.mark.parametrize(
+    "status, error, reason",
+    [
+        (503, TransientError, "receiver_error"),
+        (429, TransientError, "receiver_error"),
+        (400, PermanentError, "receiver_rejected"),
+        (410, PermanentError, "receiver_rejected"),
+    ],
+)
 async def test_http_answers_become_retry_or_dead_letter(status, error, reason):
     r = AlertReceiver(always_status=status, answer="no such hook")
     await r.start()
@@ -245,8 +296,14 @@ def smtp():
         controller = Controller(box, hostname="127.0.0.1", port=port)
         controller.start()
         servers.append(controller)
-        return box, SmtpSettings(host="127.0.0.1", port=port, security="none", sender="alerts@wirewatch.test",
-                                 to=["desk@newsroom.test", "editor@newsroom.test"], timeout=5)
+        return box, SmtpSettings(
+            host="127.0.0.1",
+            port=port,
+            security="none",
+            sender="alerts@wirewatch.test",
+            to=["desk@newsroom.test", "editor@newsroom.test"],
+            timeout=5,
+        )
 
     yield start
     for c in servers:
@@ -269,10 +326,13 @@ async def test_email_is_plain_and_html_with_the_alert_key_as_message_id(smtp):
     assert f'href="{ALERT["canonical_url"]}"' in html_part
 
 
-@pytest.mark.parametrize("refuse, error, reason", [
-    ("550 5.1.1 no such mailbox", PermanentError, "receiver_rejected"),
-    ("451 4.3.0 try again later", TransientError, "receiver_error"),
-])
+@pytest.mark.parametrize(
+    "refuse, error, reason",
+    [
+        ("550 5.1.1 no such mailbox", PermanentError, "receiver_rejected"),
+        ("451 4.3.0 try again later", TransientError, "receiver_error"),
+    ],
+)
 async def test_smtp_refusals_become_dead_letter_or_retry(smtp, refuse, error, reason):
     _box, settings = smtp(refuse)
     ch = EmailChannel(settings)

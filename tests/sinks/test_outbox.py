@@ -8,9 +8,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from wirewatch.agents.runner import Emit
 from wirewatch.errors import TransientError
 from wirewatch.sinks.outbox import Outbox, Row, alert_row, link_row, settling
-from wirewatch.agents.runner import Emit
 
 
 class Clock:
@@ -95,16 +95,19 @@ async def test_settling_route_saves_its_alerts_with_the_link(storage, clock):
     def make_route(rt):
         async def core(article: dict) -> list[Emit]:
             return [Emit("alert", "a1", alert)]
+
         return core
 
     def make_alert(rt):
         async def core(a: dict) -> list[Emit]:
             return []
+
         return core
 
     def make_store(rt):
         async def core(article: dict) -> list[Emit]:
             return []
+
         return core
 
     route = settling(box, make_route, "link", "route")(None)

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from tests.harness.postgres import PostgresServer, free_port
-
 from wirewatch.errors import ConfigError, PermanentError, TransientError
 from wirewatch.sinks import PostgresStorage, Sink, SqliteStorage, Storage, open_storage
 from wirewatch.sinks import storage as storage_module

@@ -37,10 +37,17 @@ T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 async def test_source_state_round_trips_and_survives_a_restart(storage: Storage) -> None:
     assert await storage.load_source_state("feed:harbour") is None
     state = {
-        "name": "feed:harbour", "kind": "feed", "url": "https://hg.example/feed.xml",
-        "etag": '"v7"', "last_modified": "Tue, 24 Nov 2026 07:59:00 GMT",
-        "next_poll_at": T0 + timedelta(minutes=5), "error_count": 3, "last_error": "http_status: HTTP 503",
-        "last_polled_at": T0, "last_new_item_at": T0 - timedelta(hours=1), "stale_alerted_at": None,
+        "name": "feed:harbour",
+        "kind": "feed",
+        "url": "https://hg.example/feed.xml",
+        "etag": '"v7"',
+        "last_modified": "Tue, 24 Nov 2026 07:59:00 GMT",
+        "next_poll_at": T0 + timedelta(minutes=5),
+        "error_count": 3,
+        "last_error": "http_status: HTTP 503",
+        "last_polled_at": T0,
+        "last_new_item_at": T0 - timedelta(hours=1),
+        "stale_alerted_at": None,
         "seen": ["g1", "g2", "ünïcode-guid"],
     }
     await storage.save_source_state(state)
@@ -72,7 +79,10 @@ async def test_alias_says_whether_its_article_is_stored(storage: Storage) -> Non
     alias = await storage.get_alias("https://exm.pl/k3x9")
     assert alias is not None
     assert (alias["final_url"], alias["canonical_url"], alias["article_stored"]) == (
-        "https://news.example.org/x?utm=1", canonical, False)
+        "https://news.example.org/x?utm=1",
+        canonical,
+        False,
+    )
     assert timedelta(seconds=3599) <= alias["expires_at"] - alias["resolved_at"] <= timedelta(seconds=3601)
 
     await storage.upsert_article(item)

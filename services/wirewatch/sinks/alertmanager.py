@@ -38,7 +38,10 @@ def am_alert(message: dict[str, Any]) -> dict[str, Any]:
             "channel": str(message.get("channel") or ""),
             "target": str(message.get("target") or ""),
         }
-        out: dict[str, Any] = {"labels": labels, "annotations": {"summary": subject(message), "description": render(message)}}
+        out: dict[str, Any] = {
+            "labels": labels,
+            "annotations": {"summary": subject(message), "description": render(message)},
+        }
         if kind == "channel_recovered":
             out["endsAt"] = _now()
         elif message.get("failing_since"):

@@ -47,13 +47,18 @@ class AppriseChannel:
 
     async def send(self, message: dict[str, Any]) -> None:
         assert self._apprise is not None, "channel not started"
-        notify_type = apprise.NotifyType.FAILURE if message.get("severity") == "critical" else apprise.NotifyType.WARNING
+        notify_type = (
+            apprise.NotifyType.FAILURE if message.get("severity") == "critical" else apprise.NotifyType.WARNING
+        )
         try:
             result = await self._apprise.async_notify(
-                body=render(message, "text"), title=subject(message), notify_type=notify_type,
-                body_format=apprise.NotifyFormat.TEXT, timeout=self._timeout,
+                body=render(message, "text"),
+                title=subject(message),
+                notify_type=notify_type,
+                body_format=apprise.NotifyFormat.TEXT,
+                timeout=self._timeout,
             )
-        except Exception as e:  # noqa: BLE001 - a plugin's own error: the library boundary
+        except Exception as e:
             raise TransientError("receiver_unreachable", f"{self.target}: {type(e).__name__}: {e}") from e
         if not result:
             status = getattr(getattr(result, "status", None), "name", "FAILURE").lower()

@@ -39,7 +39,9 @@ def build_channels(settings: Settings) -> list[Channel]:
     from .webhook import WebhookChannel
 
     c = settings.channels
-    out: list[Channel] = [WebhookChannel(reveal(url), settings.webhook_secret, c.timeout) for url in settings.webhook_urls]
+    out: list[Channel] = [
+        WebhookChannel(reveal(url), settings.webhook_secret, c.timeout) for url in settings.webhook_urls
+    ]
     out += [SlackChannel(url, c.timeout) for url in c.slack_webhook_urls]
     out += [AlertmanagerChannel(reveal(url), c.timeout) for url in c.alertmanager_urls]
     if c.smtp.host and c.smtp.to:

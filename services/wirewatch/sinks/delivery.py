@@ -146,8 +146,10 @@ class AlertSink(Sink):
         if failed:
             for u in failed:
                 self.metrics.alerts.labels(channel=u.channel.kind, outcome="dead_lettered").inc()
-            raise PermanentError(failed[0].reason, "; ".join(
-                f"{u.channel.target}: {u.reason} after {u.attempts} tries: {u.detail}" for u in failed))
+            raise PermanentError(
+                failed[0].reason,
+                "; ".join(f"{u.channel.target}: {u.reason} after {u.attempts} tries: {u.detail}" for u in failed),
+            )
 
     async def flush(self) -> None:
         """Nothing is buffered: ``add`` returns once every channel has the alert."""
@@ -201,9 +203,13 @@ class AlertSink(Sink):
         except TransientError as e:
             h = self.health[channel.target]
             await self._announce_failing(channel, h)
-            return Undelivered(channel, "delivery_deadline",
-                               f"failing for longer than the deadline ({self.policy.delivery_deadline:g}s); "
-                               f"last: {e.reason}: {e.detail}", tries)
+            return Undelivered(
+                channel,
+                "delivery_deadline",
+                f"failing for longer than the deadline ({self.policy.delivery_deadline:g}s); "
+                f"last: {e.reason}: {e.detail}",
+                tries,
+            )
         await self.ledger.mark_delivered(alert_id, channel.target)
         self.metrics.alerts.labels(channel=kind, outcome="delivered").inc()
         self.metrics.alert_delivery_latency.labels(channel=kind).observe(self.clock() - started)
@@ -264,8 +270,15 @@ class AlertSink(Sink):
         at = timeutil.parse(alert.get("raised_at")) or timeutil.utc_now()
         start, end = throttle.window_of(at, limit.per)
         admitted: bool = await self.ledger.throttle_admit(
-            alert["rule"], kind, start, end, alert.get("severity") or "warning", alert, limit.max,
-            throttle.admit, throttle.summary,
+            alert["rule"],
+            kind,
+            start,
+            end,
+            alert.get("severity") or "warning",
+            alert,
+            limit.max,
+            throttle.admit,
+            throttle.summary,
         )
         return admitted
 
@@ -287,9 +300,16 @@ class AlertSink(Sink):
         since = h.failing_since_at or timeutil.iso()
         notice_id = hashlib.sha256(f"{kind}|{channel.target}|{since}".encode()).hexdigest()[:24]
         return {
-            "notice_id": notice_id, "kind": kind, "severity": "warning" if kind == "channel_failing" else "info",
-            "raised_at": timeutil.iso(), "channel": channel.kind, "target": channel.target, "failing_since": since,
-            "reason": h.reason, "detail": h.detail[:2000], "deadline_seconds": self.policy.delivery_deadline,
+            "notice_id": notice_id,
+            "kind": kind,
+            "severity": "warning" if kind == "channel_failing" else "info",
+            "raised_at": timeutil.iso(),
+            "channel": channel.kind,
+            "target": channel.target,
+            "failing_since": since,
+            "reason": h.reason,
+            "detail": h.detail[:2000],
+            "deadline_seconds": self.policy.delivery_deadline,
         }
 
     async def _announce_failing(self, channel: Channel, h: Health) -> None:

@@ -32,8 +32,9 @@ async def post(client: httpx.AsyncClient, target: str, url: str, **kwargs: Any) 
     except httpx.HTTPError as e:
         raise TransientError("receiver_unreachable", f"{target}: {e!r}") from e
     if resp.status_code >= 500 or resp.status_code == 429:
-        raise TransientError("receiver_error", f"{target}: HTTP {resp.status_code}: {resp.text[:300]}",
-                             retry_after=retry_after(resp))
+        raise TransientError(
+            "receiver_error", f"{target}: HTTP {resp.status_code}: {resp.text[:300]}", retry_after=retry_after(resp)
+        )
     if resp.status_code >= 400:
         raise PermanentError("receiver_rejected", f"{target}: HTTP {resp.status_code}: {resp.text[:500]}")
     return resp
@@ -65,5 +66,10 @@ class JsonChannel:
 
     async def post_json(self, url: str, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
         assert self._client is not None, "channel not started"
-        return await post(self._client, self.target, url, content=body,
-                          headers={"Content-Type": "application/json", **(headers or {})})
+        return await post(
+            self._client,
+            self.target,
+            url,
+            content=body,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )

@@ -12,15 +12,13 @@ SMTP answers are translated: 4xx replies, refused connections and timeouts are
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncio
 import hashlib
 import smtplib
-import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Any
 
 from ..errors import PermanentError, TransientError
 from ..settings import SmtpSettings
@@ -66,7 +64,9 @@ class EmailChannel:
         s, t = self._s, self.target
         try:
             if s.security == "tls":
-                conn: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
+                conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
+                )
             else:
                 conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
             with conn:
@@ -78,10 +78,14 @@ class EmailChannel:
         except smtplib.SMTPRecipientsRefused as e:
             raise _by_code(t, min(code for code, _ in e.recipients.values()), str(e.recipients)) from e
         except smtplib.SMTPResponseException as e:  # SMTPSenderRefused, SMTPDataError, SMTPAuthenticationError
-            raise _by_code(t, e.smtp_code, e.smtp_error.decode(errors="replace") if isinstance(e.smtp_error, bytes) else str(e.smtp_error)) from e
+            raise _by_code(
+                t,
+                e.smtp_code,
+                e.smtp_error.decode(errors="replace") if isinstance(e.smtp_error, bytes) else str(e.smtp_error),
+            ) from e
         except smtplib.SMTPNotSupportedError as e:
             raise PermanentError("receiver_rejected", f"{t}: {e}") from e
-        except (socket.timeout, TimeoutError) as e:
+        except TimeoutError as e:
             raise TransientError("receiver_timeout", f"{t}: {e!r}") from e
         except (smtplib.SMTPException, OSError) as e:  # disconnects, refused connections, TLS failures
             raise TransientError("receiver_unreachable", f"{t}: {e!r}") from e

@@ -43,7 +43,7 @@ from ..errors import PermanentError, Rejected, WirewatchError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Outbox", "Row", "resend_at_start", "outbox_enabled"]
+__all__ = ["Outbox", "Row", "outbox_enabled", "resend_at_start"]
 
 _DDL = (
     """CREATE TABLE IF NOT EXISTS outbox (
@@ -107,8 +107,9 @@ def outbox_enabled(settings: Any) -> bool:
 class Outbox:
     """The outbox table of one storage. ``storage`` may be a callable returning it (opened later)."""
 
-    def __init__(self, storage: Any, *, send_timeout: float = 5.0, grace: float = 30.0,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, storage: Any, *, send_timeout: float = 5.0, grace: float = 30.0, clock: Callable[[], float] = time.time
+    ) -> None:
         self._storage = storage
         self.send_timeout = send_timeout  # a send slower than this is left to relay(): intake never hangs
         self.grace = grace  # relay() leaves a row this long to the send that accepted it
@@ -132,16 +133,18 @@ class Outbox:
 
     # -- writing promises -------------------------------------------------------------------------
 
-    async def accept(self, rows: Iterable[Row], *, sent: bool = False, settle: Row | None = None,
-                     part: str = "all") -> None:
+    async def accept(
+        self, rows: Iterable[Row], *, sent: bool = False, settle: Row | None = None, part: str = "all"
+    ) -> None:
         """Write `rows` (a row already there is kept as it is) in one transaction; with `settle`,
         mark `part` of that row's work done in the same one (PARTS). `sent`: the caller's own send follows at once and a
         crash before it is re-delivered by the broker (agents), so relay() need not send them."""
         now = self.clock()
         async with await self._tx() as tx:
             for r in rows:
-                await tx.execute(_ACCEPT, r.schema, r.id, r.key, orjson.dumps(r.payload).decode(), now,
-                                 now if sent else None)
+                await tx.execute(
+                    _ACCEPT, r.schema, r.id, r.key, orjson.dumps(r.payload).decode(), now, now if sent else None
+                )
             if settle is not None:
                 await tx.execute(_SETTLE, settle.schema, settle.id, PARTS[part], PARTS["all"], now)
 
@@ -205,8 +208,16 @@ class Outbox:
         async with await self._tx() as tx:
             return {r["schema"]: int(r["n"]) for r in await tx.fetch(_COUNT_OPEN)}
 
-    async def run(self, send: Send, encode: Encode, *, reopen: bool, started_at: float,
-                  interval: float = 2.0, on_resent: Callable[[str, int], None] | None = None) -> None:
+    async def run(
+        self,
+        send: Send,
+        encode: Encode,
+        *,
+        reopen: bool,
+        started_at: float,
+        interval: float = 2.0,
+        on_resent: Callable[[str, int], None] | None = None,
+    ) -> None:
         """The worker's outbox task: `reopen` once (resend_at_start), then relay and prune forever."""
         to_reopen, ticks = reopen, 0
         while True:
@@ -236,8 +247,9 @@ def alert_row(alert: dict[str, Any]) -> Row:
     return Row("alert", alert["alert_id"], alert["alert_id"], alert)
 
 
-def settling(outbox: Outbox | None, make_core: Callable[[Any], Any], schema: str,
-             part: str = "all") -> Callable[[Any], Any]:
+def settling(
+    outbox: Outbox | None, make_core: Callable[[Any], Any], schema: str, part: str = "all"
+) -> Callable[[Any], Any]:
     """`make_core` (an agent's core factory) whose core, once it returned, marks `part` (PARTS) of
     the message's link (schema "link", by link_id) or alert (schema "alert", by alert_id) done. The
     alerts the core returns are accepted in that same transaction, so a link is never settled with
@@ -255,7 +267,7 @@ def settling(outbox: Outbox | None, make_core: Callable[[Any], Any], schema: str
             try:
                 out: list[Any] = await core(value)
             except (PermanentError, Rejected):  # a final answer: the runner files it (dead letter,
-                if value.get(field):            # filtered), which keeps the item; nothing to resend
+                if value.get(field):  # filtered), which keeps the item; nothing to resend
                     await outbox.accept([], sent=True, settle=Row(schema, value[field], None, {}), part=part)
                 raise
             if value.get(field):

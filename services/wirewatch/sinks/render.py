@@ -16,11 +16,12 @@ any kind added later, and a missing or odd field only leaves its section out.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from string import Template
-from typing import Any, Callable
+from typing import Any
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 DIALECTS = ("text", "html", "slack")
@@ -144,8 +145,10 @@ def describe(message: dict[str, Any]) -> Described:
         count = message.get("held_back") or message.get("count") or len(entries)
         d.headline = f"{count} alerts held back" + (f": {title}" if message.get("title") else "")
         if message.get("window_start") or message.get("window_end"):
-            d.change.append(f"window {message.get('window_start', '?')} to {message.get('window_end', '?')}"
-                            + (f", {message['sent_in_window']} sent in it" if message.get("sent_in_window") is not None else ""))
+            d.change.append(
+                f"window {message.get('window_start', '?')} to {message.get('window_end', '?')}"
+                + (f", {message['sent_in_window']} sent in it" if message.get("sent_in_window") is not None else "")
+            )
         d.subject = d.headline
         for entry in entries[:MAX_ITEMS]:
             if isinstance(entry, dict):
@@ -188,8 +191,12 @@ def describe(message: dict[str, Any]) -> Described:
             if isinstance(src, dict):
                 said = _short_figures(figures_of(src.get("figures")))
                 url = src.get("url")
-                d.sources.append((f"{_clip(src.get('sitename') or src.get('url') or '?', 200)}: {said or 'no figures'}",
-                                  url if _http(url) else None))
+                d.sources.append(
+                    (
+                        f"{_clip(src.get('sitename') or src.get('url') or '?', 200)}: {said or 'no figures'}",
+                        url if _http(url) else None,
+                    )
+                )
     places = message.get("places")
     if isinstance(places, list):
         d.places = [p for p in (_place_name(x) for x in places[:MAX_ITEMS]) if p]
@@ -224,8 +231,8 @@ def describe(message: dict[str, Any]) -> Described:
 @dataclass(frozen=True)
 class Dialect:
     esc: Callable[[str], str]
-    link: Callable[[str, str], str]     # (label, url) -> markup
-    section: Callable[[str, list[str]], str]   # (heading, escaped lines) -> markup
+    link: Callable[[str, str], str]  # (label, url) -> markup
+    section: Callable[[str, list[str]], str]  # (heading, escaped lines) -> markup
 
 
 def _slack_esc(s: str) -> str:
@@ -243,7 +250,7 @@ def _text_section(heading: str, lines: list[str]) -> str:
 def _html_section(heading: str, lines: list[str]) -> str:
     if not lines:
         return ""
-    head = f"<h3 style=\"margin: 1em 0 .3em\">{heading}</h3>\n" if heading else ""
+    head = f'<h3 style="margin: 1em 0 .3em">{heading}</h3>\n' if heading else ""
     return head + "<ul>\n" + "".join(f"<li>{line}</li>\n" for line in lines) + "</ul>\n"
 
 
@@ -272,7 +279,7 @@ _DIALECTS = {
 _EXT = {"text": "txt", "html": "html", "slack": "slack"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def template(name: str) -> Template:
     return Template((TEMPLATES / name).read_text(encoding="utf-8"))
 

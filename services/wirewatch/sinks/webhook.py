@@ -49,8 +49,11 @@ class WebhookChannel(http_errors.JsonChannel):
         self._secret = secret.get_secret_value().encode() if secret else None
 
     def headers(self, body: bytes, message: dict[str, Any]) -> dict[str, str]:
-        h = {"Content-Type": "application/json", "Idempotency-Key": message_id(message),
-             "X-Wirewatch-Kind": str(message.get("kind") or "")}
+        h = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": message_id(message),
+            "X-Wirewatch-Kind": str(message.get("kind") or ""),
+        }
         if self._secret:
             h["X-Wirewatch-Signature"] = sign(self._secret, body)
         return h

@@ -11,7 +11,15 @@ from typing import Any
 import orjson
 
 from wirewatch.errors import PermanentError
-from wirewatch.sinks.storage.common import JSON_COLUMNS, REJECTED, StorageBase, _dumps, _JSON_DEFAULTS, _strip_nul, _utcnow
+from wirewatch.sinks.storage.common import (
+    _JSON_DEFAULTS,
+    JSON_COLUMNS,
+    REJECTED,
+    StorageBase,
+    _dumps,
+    _strip_nul,
+    _utcnow,
+)
 
 _ARTICLE_FIELDS = (
     "canonical_url", "link_id", "source", "url", "final_url", "status", "content_type", "fetched_at",

@@ -24,10 +24,28 @@ REJECTED = "storage_rejected"
 # Article fields kept as JSON text (orjson), decoded again on the way out.
 JSON_COLUMNS = ("authors", "figures", "casualties", "keywords", "redirects", "places")
 _JSON_DEFAULTS: dict[str, Any] = {
-    "authors": [], "figures": {}, "casualties": [], "keywords": [], "redirects": [], "places": [],
+    "authors": [],
+    "figures": {},
+    "casualties": [],
+    "keywords": [],
+    "redirects": [],
+    "places": [],
 }
-TS_COLUMNS = frozenset({"first_seen", "updated_at", "created_at", "delivered_at", "applied_at", "next_poll_at",
-                        "last_polled_at", "last_new_item_at", "stale_alerted_at", "resolved_at", "expires_at"})
+TS_COLUMNS = frozenset(
+    {
+        "first_seen",
+        "updated_at",
+        "created_at",
+        "delivered_at",
+        "applied_at",
+        "next_poll_at",
+        "last_polled_at",
+        "last_new_item_at",
+        "stale_alerted_at",
+        "resolved_at",
+        "expires_at",
+    }
+)
 
 
 class _Tx(Protocol):
@@ -66,7 +84,6 @@ def _redact(url: str) -> str:
         return url
     netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
-
 
 
 class StorageBase(Sink):

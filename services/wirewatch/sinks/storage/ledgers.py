@@ -62,8 +62,16 @@ class LedgerStore(StorageBase):
     # -- alert throttle windows (stages/throttle.py) ------------------------------------------------
 
     async def throttle_admit(
-        self, rule: str, channel: str, start: datetime, end: datetime, severity: str, alert: dict[str, Any], limit: int,
-        admit: Callable[[list[str], list[dict[str, Any]], str, int], tuple[bool, bool]], summary: Callable[[dict[str, Any]], dict[str, Any]],
+        self,
+        rule: str,
+        channel: str,
+        start: datetime,
+        end: datetime,
+        severity: str,
+        alert: dict[str, Any],
+        limit: int,
+        admit: Callable[[list[str], list[dict[str, Any]], str, int], tuple[bool, bool]],
+        summary: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> bool:
         """Whether `alert` may be sent now in the window [start, end) of (rule, channel); if not it
         is held for that window's digest. `admit` (throttle.admit) decides; idempotent per alert_id."""
@@ -79,8 +87,9 @@ class LedgerStore(StorageBase):
                     sent.append(alert["alert_id"])
                 else:
                     held.append(summary(alert))
-                await tx.execute(UPSERT_WINDOW, rule, channel, self._ts(start), self._ts(end), severity,
-                                 _dumps(sent), _dumps(held))
+                await tx.execute(
+                    UPSERT_WINDOW, rule, channel, self._ts(start), self._ts(end), severity, _dumps(sent), _dumps(held)
+                )
         return send
 
     async def due_digests(self, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -88,8 +97,16 @@ class LedgerStore(StorageBase):
         window_end, severity, sent (ids), held (summaries)."""
         async with self._transaction() as tx:
             rows = await tx.fetch(SELECT_DUE_WINDOWS, self._ts(now or _utcnow()), "[]")
-        return [{**r, "window_start": self._from_ts(r["window_start"]), "window_end": self._from_ts(r["window_end"]),
-                 "sent": self._json_in(r["sent"]), "held": self._json_in(r["held"])} for r in rows]
+        return [
+            {
+                **r,
+                "window_start": self._from_ts(r["window_start"]),
+                "window_end": self._from_ts(r["window_end"]),
+                "sent": self._json_in(r["sent"]),
+                "held": self._json_in(r["held"]),
+            }
+            for r in rows
+        ]
 
     async def mark_digest_sent(self, rule: str, channel: str, start: datetime) -> None:
         async with self._transaction() as tx:

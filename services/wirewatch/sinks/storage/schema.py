@@ -5,7 +5,6 @@ order inside one transaction at start; ``schema_version`` has one row per applie
 
 from __future__ import annotations
 
-
 from wirewatch.errors import ConfigError
 from wirewatch.sinks.storage.common import StorageBase, _dumps, _redact, _Tx, _utcnow
 from wirewatch.sinks.storage.stories import INSERT_STORY_KEYS, SELECT_STORY_STATES
@@ -165,7 +164,15 @@ from wirewatch.api.schema import READ_SCHEMA as _TABLES_V7  # noqa: E402
 
 # version -> DDL that brings a database from version - 1 to version (a dict: statements per backend).
 # A script with {json}/{ts} for both backends, or each backend's own statements (by backend name).
-_MIGRATIONS: dict[int, str | dict[str, list[str]]] = {1: _TABLES, 2: _TABLES_V2, 3: _TABLES_V3, 4: _TABLES_V4, 5: _TABLES_V5, 6: _TABLES_V6, 7: _TABLES_V7}
+_MIGRATIONS: dict[int, str | dict[str, list[str]]] = {
+    1: _TABLES,
+    2: _TABLES_V2,
+    3: _TABLES_V3,
+    4: _TABLES_V4,
+    5: _TABLES_V5,
+    6: _TABLES_V6,
+    7: _TABLES_V7,
+}
 
 SELECT_VERSION = "SELECT max(version) AS version FROM schema_version"
 INSERT_VERSION = "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING"
@@ -204,7 +211,9 @@ class SchemaStore(StorageBase):
         from wirewatch.stages.story_index import story_keys  # the one definition of what a story is filed under
 
         for r in await tx.fetch(SELECT_STORY_STATES):
-            await tx.execute(self._keyed(INSERT_STORY_KEYS, 1), _dumps(sorted(story_keys(self._json_in(r["state"])))), r["story_id"])
+            await tx.execute(
+                self._keyed(INSERT_STORY_KEYS, 1), _dumps(sorted(story_keys(self._json_in(r["state"])))), r["story_id"]
+            )
 
     async def schema_version(self) -> int:
         async with self._transaction() as tx:

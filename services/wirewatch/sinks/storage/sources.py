@@ -96,8 +96,15 @@ class SourceStateStore(StorageBase):
         out["redirects"] = self._json_in(out["redirects"]) or []
         return out
 
-    async def put_alias(self, url: str, final_url: str, canonical_url: str, ttl: float,
-                        redirects: list[dict[str, Any]] | None = None, link_id: str = "") -> None:
+    async def put_alias(
+        self,
+        url: str,
+        final_url: str,
+        canonical_url: str,
+        ttl: float,
+        redirects: list[dict[str, Any]] | None = None,
+        link_id: str = "",
+    ) -> None:
         """Remember that `url` (link `link_id`) led to `final_url` through the hops `redirects`,
         and to `canonical_url`, for `ttl` seconds from now."""
         if not (url and final_url and canonical_url):
@@ -105,8 +112,14 @@ class SourceStateStore(StorageBase):
         now = _utcnow()
         values = [_strip_nul(v) for v in (url, final_url, canonical_url)]
         async with self._transaction() as tx:
-            await tx.execute(UPSERT_ALIAS, *values, self._ts(now), self._ts(now + timedelta(seconds=ttl)),
-                             _dumps(list(redirects or [])), _strip_nul(link_id or ""))
+            await tx.execute(
+                UPSERT_ALIAS,
+                *values,
+                self._ts(now),
+                self._ts(now + timedelta(seconds=ttl)),
+                _dumps(list(redirects or [])),
+                _strip_nul(link_id or ""),
+            )
 
     async def prune_aliases(self, now: datetime | None = None) -> int:
         """Delete aliases expired before `now`; how many went."""

@@ -9,7 +9,7 @@ import asyncio
 import re
 import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -135,10 +135,8 @@ class SqliteStorage(Storage):
     async def close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            try:
+            with suppress(sqlite3.Error, ValueError):  # closing a broken connection: nothing left to save
                 await conn.close()
-            except (sqlite3.Error, ValueError):
-                pass
 
     def _ddl(self, script: str = _TABLES) -> list[str]:
         script = script.format(json="TEXT", ts="TEXT")

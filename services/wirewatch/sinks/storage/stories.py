@@ -50,8 +50,12 @@ class StoryStore(StorageBase):
     """assign_story, stories."""
 
     async def assign_story(
-        self, canonical_url: str, since: datetime, decide: Callable[[list[dict[str, Any]]], tuple[dict[str, Any] | None, Any]],
-        keys: list[str] | None = None, follow_up_since: datetime | None = None,
+        self,
+        canonical_url: str,
+        since: datetime,
+        decide: Callable[[list[dict[str, Any]]], tuple[dict[str, Any] | None, Any]],
+        keys: list[str] | None = None,
+        follow_up_since: datetime | None = None,
     ) -> Any:
         """Run `decide` on the candidate stories under the story lock and save what it returns.
 
@@ -68,18 +72,39 @@ class StoryStore(StorageBase):
             if keys is None:
                 rows = await tx.fetch(SELECT_STORY_CANDIDATES, self._ts(since), canonical_url)
             else:
-                rows = await tx.fetch(self._keyed(SELECT_STORY_CANDIDATES_BY_KEYS, 3), self._ts(since), canonical_url,
-                                      _dumps(sorted(keys)), self._ts(min(since, follow_up_since or since)))
-            candidates = [{"story_id": r["story_id"], "first_at": self._from_ts(r["first_at"]),
-                           "last_at": self._from_ts(r["last_at"]), "state": self._json_in(r["state"])} for r in rows]
+                rows = await tx.fetch(
+                    self._keyed(SELECT_STORY_CANDIDATES_BY_KEYS, 3),
+                    self._ts(since),
+                    canonical_url,
+                    _dumps(sorted(keys)),
+                    self._ts(min(since, follow_up_since or since)),
+                )
+            candidates = [
+                {
+                    "story_id": r["story_id"],
+                    "first_at": self._from_ts(r["first_at"]),
+                    "last_at": self._from_ts(r["last_at"]),
+                    "state": self._json_in(r["state"]),
+                }
+                for r in rows
+            ]
             save, result = decide(candidates)
             if save is not None:
                 now = self._ts(_utcnow())
-                await tx.execute(UPSERT_STORY, save["story_id"], _strip_nul(save.get("title")), self._ts(save["first_at"]),
-                                 self._ts(save["last_at"]), _dumps(save["state"]), now)
+                await tx.execute(
+                    UPSERT_STORY,
+                    save["story_id"],
+                    _strip_nul(save.get("title")),
+                    self._ts(save["first_at"]),
+                    self._ts(save["last_at"]),
+                    _dumps(save["state"]),
+                    now,
+                )
                 await tx.execute(UPSERT_STORY_MEMBER, canonical_url, save["story_id"], now)
                 if keys is not None:
-                    from wirewatch.stages.story_index import story_keys  # a story's keys mix its articles' names and tolls
+                    from wirewatch.stages.story_index import (
+                        story_keys,
+                    )  # a story's keys mix its articles' names and tolls
 
                     filed = set(keys) | story_keys(save["state"])
                     await tx.execute(self._keyed(INSERT_STORY_KEYS, 1), _dumps(sorted(filed)), save["story_id"])
@@ -89,5 +114,12 @@ class StoryStore(StorageBase):
         """Every story: story_id, title, first_at, last_at, state (decoded), oldest first."""
         async with self._transaction() as tx:
             rows = await tx.fetch(SELECT_STORIES)
-        return [{**r, "first_at": self._from_ts(r["first_at"]), "last_at": self._from_ts(r["last_at"]),
-                 "state": self._json_in(r["state"])} for r in rows]
+        return [
+            {
+                **r,
+                "first_at": self._from_ts(r["first_at"]),
+                "last_at": self._from_ts(r["last_at"]),
+                "state": self._json_in(r["state"]),
+            }
+            for r in rows
+        ]
