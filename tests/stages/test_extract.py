@@ -301,6 +301,28 @@ def test_a_date_in_a_note_on_a_change_to_the_page_dates_the_page():
     assert extract(html, "https://quayside-post.example/news/ferry").published == "2024-03-05"
 
 
+@pytest.mark.parametrize(
+    "byline, date",
+    [("By Ana Ruiz, 20th December 2025", "2025-12-20"), ("Dec. 3, 2024 | Port desk", "2024-12-03"),
+     ("Posted 2023-07-09 by the port desk", "2023-07-09"), ("By Ana Ruiz", None)],
+)
+def test_the_date_printed_under_the_headline_is_the_byline_date(byline, date):
+    html = (
+        "<html><body><nav><span>Weather, May 1, 2020</span></nav><main><header><h1>Ferry capsizes</h1>"
+        f"<script>var built = 'January 2, 2019';</script></header><div class='byline'><span>{byline}</span></div>"
+        + "".join(f"<p>{p}</p>" for p in BODY)
+        + "</main></body></html>"
+    )
+    assert extract_meta._byline_date(extract_module.trafilatura.load_html(html)) == date
+
+
+def test_a_page_the_other_passes_find_nothing_in_gets_the_recall_pass(monkeypatch):
+    full = "\n".join(BODY)
+    monkeypatch.setattr(extract_module, "_body", lambda tree, url, headlines, *, favor_recall=False, **_: full if favor_recall else "")
+    result = extract(page(BODY), "https://quayside-post.example/news/ferry")
+    assert (result.text, result.method) == (full, "recall")
+
+
 def test_json_ld_that_trafilatura_cannot_walk_leaves_the_meta_tags_and_says_why(monkeypatch, caplog):
     def trips(tree, doc):
         raise TypeError("unexpected list")

@@ -55,6 +55,10 @@ _PASSES = (
     ("default_full", {"favor_precision": False, "fast": False}),
 )
 _FULLER = _PASSES[-1]
+# When both find nothing at all, trafilatura's recall mode gets a last try: on pages whose markup
+# hides the article from the other modes' container rules it still finds the running text (and a
+# page that is not an article still meets the page-kind check below).
+_LAST_RESORT = ("recall", {"favor_precision": False, "fast": False, "favor_recall": True})
 
 # A truncated body: the precision pass sometimes settles on a container that holds only the first
 # part of a long article, or a teaser of it, while the page holds the whole text. Such a body has far
@@ -89,7 +93,7 @@ class Extracted:
     description: str | None = None
     image: str | None = None
     page_type: str | None = None  # og:type or JSON-LD @type as declared, e.g. "article"
-    method: str = "precision"  # the pass that found the body: precision or default_full
+    method: str = "precision"  # the pass that found the body: precision, default_full or recall
 
 
 def extract(html: str, url: str, min_length: int = 200) -> Extracted:
@@ -117,6 +121,8 @@ def extract(html: str, url: str, min_length: int = 200) -> Extracted:
                 text, method = found, name
             if len(text) >= SECOND_PASS_BELOW:
                 break
+        if not text:
+            text, method = _body(tree, url, headlines, **_LAST_RESORT[1]), _LAST_RESORT[0]
         if text and method != _FULLER[0] and _words(text) < TRUNCATED_BELOW * _prose_words(tree):
             fuller = _body(tree, url, headlines, **_FULLER[1])
             if _words(fuller) > FULLER_BY * _words(text):
@@ -163,12 +169,15 @@ def warm_up() -> None:
     extract(_WARM_UP_PAGE, "https://warm-up.invalid/news/warm-up", min_length=1)
 
 
-def _body(tree, url: str, headlines: list[str | None], *, favor_precision: bool, fast: bool) -> str:
+def _body(
+    tree, url: str, headlines: list[str | None], *, favor_precision: bool, fast: bool, favor_recall: bool = False
+) -> str:
     # bare_extraction copies a tree it is given, so ``tree`` stays intact for the next pass.
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
         favor_precision=favor_precision,
+        favor_recall=favor_recall,
         fast=fast,
         with_metadata=False,
         include_comments=False,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from htmldate import find_date
@@ -42,6 +43,25 @@ _MONTH_NAMES = (
 _BYLINE_LEAD = re.compile(r"^(author|by|written by|posted by)\b\W*", re.IGNORECASE)
 _BYLINE_DATE = re.compile(
     rf"(^|\s+)(on\s+)?{_MONTH_NAMES}(\s+\d{{1,2}}(,?\s+\d{{4}})?|,?\s+\d{{4}})$", re.IGNORECASE
+)
+# The byline: how many words after the headline it is looked for in, and how a date is written there.
+BYLINE_WORDS = 80
+_INVISIBLE = {"script", "style", "noscript", "template"}
+_MONTH_INDEX = {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())}
+_SHORT_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_WRITTEN_DATES = (
+    (  # December 20, 2025 / Dec. 20th 2025
+        re.compile(rf"\b{_SHORT_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b", re.IGNORECASE),
+        lambda m: (m.group(3), _MONTH_INDEX[m.group(1)[:3].lower()], int(m.group(2))),
+    ),
+    (  # 20 December 2025 / 20th of Dec, 2025
+        re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_SHORT_MONTH},?\s+((?:19|20)\d\d)\b", re.IGNORECASE),
+        lambda m: (m.group(3), _MONTH_INDEX[m.group(2)[:3].lower()], int(m.group(1))),
+    ),
+    (  # 2025-12-20
+        re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b"),
+        lambda m: (m.group(1), int(m.group(2)), int(m.group(3))),
+    ),
 )
 _MONTHS = ("january february march april may june july august september october november december").split()
 
@@ -123,11 +143,65 @@ def _headline(tree: HtmlElement, title: str | None) -> str | None:
 
 
 def fallback_date(tree: HtmlElement, url: str, body: str) -> str | None:
-    """A date from the page's visible text, for a page whose metadata states none; not one of ``body``."""
-    found = clean(find_date(tree, url=url, **_EXTENSIVE_DATE_PARAMS))
+    """A date from the page's visible text, for a page whose metadata states none; not one of ``body``.
+
+    First the date printed under the headline (the byline: "By Jane Roe, December 20, 2025"), then
+    htmldate's extensive search of the whole page. On the WCXB development articles whose metadata
+    states no date, the byline gives 15 of the 31 that have one, 2 of them that the extensive search
+    gets wrong, and costs about 1% of it.
+    """
+    found = _byline_date(tree)
+    if not found or _in_prose(found, body):
+        found = clean(find_date(tree, url=url, **_EXTENSIVE_DATE_PARAMS))
     if not found or _in_prose(found, body):
         return None
     return found
+
+
+def _byline_date(tree: HtmlElement) -> str | None:
+    """The first whole date ("Dec 20, 2025", "20 December 2025", "2025-12-20") in the BYLINE_WORDS
+    words of visible text that follow the first <h1>."""
+    h1 = next(tree.iter("h1"), None)
+    if h1 is None:
+        return None
+    text = " ".join(_text_after(h1, BYLINE_WORDS).split()[:BYLINE_WORDS])
+    found = [(m.start(), read(m)) for pattern, read in _WRITTEN_DATES for m in [pattern.search(text)] if m]
+    for _, (year, month, day) in sorted(found):
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            return f"{year}-{month:02d}-{day:02d}"
+    return None
+
+
+def _text_after(element: HtmlElement, max_words: int) -> str:
+    """The visible text of ``element`` and of what follows it in the document, about ``max_words`` words."""
+    parts: list[str] = []
+    words = 0
+    for text in _visible_from(element):
+        parts.append(text)
+        words += len(text.split())
+        if words > max_words:
+            break
+    return " ".join(parts)
+
+
+def _visible_from(element: HtmlElement) -> Iterator[str]:
+    # document order: the element, its later siblings, its parent's tail and later siblings, and up
+    node: HtmlElement | None = element
+    yield from _visible(element)
+    while node is not None:
+        for sibling in node.itersiblings():
+            yield from _visible(sibling)
+        node = node.getparent()
+        if node is not None and node.tail:
+            yield node.tail
+
+
+def _visible(scope: HtmlElement) -> Iterator[str]:
+    for el in scope.iter():
+        if el.text and isinstance(el.tag, str) and el.tag not in _INVISIBLE:
+            yield el.text
+        if el.tail:
+            yield el.tail
 
 
 def _in_prose(date: str, body: str) -> bool:
