@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 # schema.org types that say "an article" and types that say "something else" (a thing for sale, a
@@ -135,7 +136,11 @@ def _declared_types(tree: HtmlElement) -> set[str]:
     return types
 
 
-_INVISIBLE = {"script", "style", "noscript", "template"}
+# The page's visible text nodes, element text and tails alike (in XPath a tail is a text child of
+# the element's parent): lxml gathers them in C, several times faster than a walk in Python.
+_VISIBLE_TEXT = etree.XPath(
+    "descendant-or-self::text()[not(parent::script or parent::style or parent::noscript or parent::template)]"
+)
 
 
 def _page_words(tree: HtmlElement) -> tuple[int, int, str]:
@@ -143,13 +148,7 @@ def _page_words(tree: HtmlElement) -> tuple[int, int, str]:
     body = tree.find(".//body")
     if body is None:
         body = tree
-    parts: list[str] = []
-    for element in body.iter():
-        if element.text and isinstance(element.tag, str) and element.tag not in _INVISIBLE:
-            parts.append(element.text)
-        if element.tail and element is not body:
-            parts.append(element.tail)
-    text = " ".join(parts)
+    text = " ".join(_VISIBLE_TEXT(body))
     links = sum(len(a.text_content().split()) for a in body.iter("a"))
     return len(text.split()), links, text
 
