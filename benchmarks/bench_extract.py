@@ -28,6 +28,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import trafilatura
 
@@ -191,7 +192,7 @@ def typed_corpus_scores(pages: list[Page], ours: list, raw: list[str]) -> dict:
         "author": [m.author if m else None for m in raw_meta],
         "published": [m.date if m else None for m in raw_meta],
     }
-    our_fields = {
+    our_fields: dict[str, list[Any]] = {
         "title": [o.title if isinstance(o, extract_core.Extracted) else None for o in ours],
         "author": [o.authors if isinstance(o, extract_core.Extracted) else None for o in ours],
         "published": [o.published if isinstance(o, extract_core.Extracted) else None for o in ours],

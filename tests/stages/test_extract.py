@@ -176,7 +176,9 @@ def test_canonical_falls_back_to_og_url_and_absent_fields_are_none():
 )
 def test_language_is_normalised_to_two_letters(lang, expected):
     paragraphs = "".join(f"<p>{p}</p>" for p in BODY)
-    html = f"<!DOCTYPE html><html {lang}><head><title>t</title></head><body><article>{paragraphs}</article></body></html>"
+    html = (
+        f"<!DOCTYPE html><html {lang}><head><title>t</title></head><body><article>{paragraphs}</article></body></html>"
+    )
     assert extract(html, URL).language == expected
 
 
@@ -190,7 +192,9 @@ def test_a_date_in_the_text_is_not_taken_for_the_publication_date():
     assert extract(page(text), "https://quayside-post.example/news/ferry").published is None
 
 
-@pytest.mark.parametrize("html", ["", "   \n\t", "<html></html>", "<html><body><script>var a = 1;</script></body></html>"])
+@pytest.mark.parametrize(
+    "html", ["", "   \n\t", "<html></html>", "<html><body><script>var a = 1;</script></body></html>"]
+)
 def test_nothing_to_extract_is_empty(html):
     with pytest.raises(Rejected) as e:
         extract(html, URL)
@@ -199,7 +203,9 @@ def test_nothing_to_extract_is_empty(html):
 
 
 def test_navigation_only_page_is_rejected():
-    html = "<html><body><nav><ul><li><a href='/a'>Region</a></li><li><a href='/b'>Sport</a></li></ul></nav></body></html>"
+    html = (
+        "<html><body><nav><ul><li><a href='/a'>Region</a></li><li><a href='/b'>Sport</a></li></ul></nav></body></html>"
+    )
     with pytest.raises(Rejected) as e:
         extract(html, URL)
     assert e.value.reason in {"empty", "too_short"}
@@ -287,7 +293,10 @@ def test_the_printed_headline_wins_over_a_title_written_for_search_engines():
 def test_an_h1_that_is_a_logo_or_section_name_is_not_the_headline():
     html = page(BODY).replace("<title>Note</title>", "<title>Ferry capsizes off north coast | Quayside Post</title>")
     html = html.replace("<article>", "<h1>Regional news</h1><article>")
-    assert extract(html, "https://quayside-post.example/news/ferry").title == "Ferry capsizes off north coast | Quayside Post"
+    assert (
+        extract(html, "https://quayside-post.example/news/ferry").title
+        == "Ferry capsizes off north coast | Quayside Post"
+    )
 
 
 def test_a_byline_date_is_read_when_the_metadata_states_none():
@@ -303,8 +312,12 @@ def test_a_date_in_a_note_on_a_change_to_the_page_dates_the_page():
 
 @pytest.mark.parametrize(
     "byline, date",
-    [("By Ana Ruiz, 20th December 2025", "2025-12-20"), ("Dec. 3, 2024 | Port desk", "2024-12-03"),
-     ("Posted 2023-07-09 by the port desk", "2023-07-09"), ("By Ana Ruiz", None)],
+    [
+        ("By Ana Ruiz, 20th December 2025", "2025-12-20"),
+        ("Dec. 3, 2024 | Port desk", "2024-12-03"),
+        ("Posted 2023-07-09 by the port desk", "2023-07-09"),
+        ("By Ana Ruiz", None),
+    ],
 )
 def test_the_date_printed_under_the_headline_is_the_byline_date(byline, date):
     html = (
@@ -318,7 +331,9 @@ def test_the_date_printed_under_the_headline_is_the_byline_date(byline, date):
 
 def test_a_page_the_other_passes_find_nothing_in_gets_the_recall_pass(monkeypatch):
     full = "\n".join(BODY)
-    monkeypatch.setattr(extract_module, "_body", lambda tree, url, headlines, *, favor_recall=False, **_: full if favor_recall else "")
+    monkeypatch.setattr(
+        extract_module, "_body", lambda tree, url, headlines, *, favor_recall=False, **_: full if favor_recall else ""
+    )
     result = extract(page(BODY), "https://quayside-post.example/news/ferry")
     assert (result.text, result.method) == (full, "recall")
 
@@ -338,7 +353,9 @@ def test_json_ld_that_trafilatura_cannot_walk_leaves_the_meta_tags_and_says_why(
 def _passes_returning(monkeypatch, texts: dict[bool, str]):
     # The precision passes find only a teaser (as on pages whose article container holds the first
     # part); the default mode's wider net finds the whole story. Which one a page gets is decided here.
-    monkeypatch.setattr(extract_module, "_body", lambda tree, url, headlines, *, favor_precision, fast: texts[favor_precision])
+    monkeypatch.setattr(
+        extract_module, "_body", lambda tree, url, headlines, *, favor_precision, fast: texts[favor_precision]
+    )
 
 
 def test_a_body_that_is_a_small_part_of_the_pages_prose_gives_way_to_the_fuller_one(monkeypatch):

@@ -59,16 +59,18 @@ def test_a_long_line_is_prose_whatever_its_first_word():
 
 
 def test_clean_body_drops_headline_furniture_and_the_list_under_it():
-    text = "\n".join([
-        "Bridge closed for repairs",
-        PROSE,
-        "Related:",
-        "- Flood defences approved",
-        "- New school head named",
-        "Buses will be diverted over the bypass while the work goes on.",
-        "____",
-        "Follow us on Facebook",
-    ])
+    text = "\n".join(
+        [
+            "Bridge closed for repairs",
+            PROSE,
+            "Related:",
+            "- Flood defences approved",
+            "- New school head named",
+            "Buses will be diverted over the bypass while the work goes on.",
+            "____",
+            "Follow us on Facebook",
+        ]
+    )
     assert clean_body(text, ["Bridge closed for repairs | Valley Courier", None]) == (
         PROSE + "\nBuses will be diverted over the bypass while the work goes on."
     )

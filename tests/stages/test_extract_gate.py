@@ -35,7 +35,9 @@ from wirewatch.stages.extract_score import (
 ROOT = Path(__file__).resolve().parents[2]
 OWN = ROOT / "tests" / "corpus" / "extraction"
 FLOORS = json.loads((OWN / "floors.json").read_text())
-DEV = Path(os.environ.get("WIREWATCH_EXTRACTION_CORPUS", ROOT.parent / "shared" / "data" / "extraction-scrapinghub-dev"))
+DEV = Path(
+    os.environ.get("WIREWATCH_EXTRACTION_CORPUS", ROOT.parent / "shared" / "data" / "extraction-scrapinghub-dev")
+)
 WCXB = Path(os.environ.get("WIREWATCH_WCXB_CORPUS", ROOT.parent / "shared" / "data" / "extraction-wcxb-dev"))
 
 

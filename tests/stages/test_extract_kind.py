@@ -21,10 +21,11 @@ STORY = [
 ARTICLE = f"""<html><head><title>Flood water reaches the old mill</title>
 <meta property="og:type" content="article"><meta name="author" content="Maria Santos">
 </head><body><nav><a href="/">Home</a> <a href="/news">News</a></nav>
-<article><h1>Flood water reaches the old mill</h1>{''.join(f'<p>{p}</p>' for p in STORY)}</article>
+<article><h1>Flood water reaches the old mill</h1>{"".join(f"<p>{p}</p>" for p in STORY)}</article>
 </body></html>"""
 
-SHOP = """<html><head><title>Trail Flask 750 ml</title>
+SHOP = (
+    """<html><head><title>Trail Flask 750 ml</title>
 <meta property="og:type" content="product">
 <script type="application/ld+json">{"@context": "https://schema.org", "@type": "Product", "name": "Trail Flask",
  "offers": {"@type": "Offer", "price": "24.00", "priceCurrency": "EUR"}}</script>
@@ -33,17 +34,24 @@ SHOP = """<html><head><title>Trail Flask 750 ml</title>
 <ul><li>Keeps drinks cold for 24 hours</li><li>Steel, 750 ml</li><li>Dishwasher safe</li></ul>
 <p>A light steel flask for long walks that keeps water cold all day and fits most bike bottle cages.</p>
 <p>Made from recycled steel with a leak-proof lid and a loop for carrying it on a finger or a strap.</p>
-<ul>""" + "".join(f'<li><a href="/p/{i}">Camp mug number {i} in blue</a></li>' for i in range(30)) + """</ul>
+<ul>"""
+    + "".join(f'<li><a href="/p/{i}">Camp mug number {i} in blue</a></li>' for i in range(30))
+    + """</ul>
 </main></body></html>"""
+)
 
-FORUM = """<html><head><title>Which tent for a windy coast?</title></head><body>
+FORUM = (
+    """<html><head><title>Which tent for a windy coast?</title></head><body>
 <nav><a href="/">Forums</a> <a href="/forums/gear">Gear</a></nav><main><h1>Which tent for a windy coast?</h1>
-""" + "".join(
-    f"""<div class="message"><a href="/members/user{i}">user{i}</a> <span>Joined: 2021</span>
+"""
+    + "".join(
+        f"""<div class="message"><a href="/members/user{i}">user{i}</a> <span>Joined: 2021</span>
 <p>I have used a tunnel tent on the coast for years and it has never let me down in strong wind, reply {i}.</p>
 <a href="#">Reply</a> <a href="#">Quote</a></div>"""
-    for i in range(8)
-) + "</main></body></html>"
+        for i in range(8)
+    )
+    + "</main></body></html>"
+)
 
 
 def _shape(html: str, url: str) -> extract_kind.PageShape:

@@ -140,7 +140,9 @@ def extract(html: str, url: str, min_length: int = 200) -> Extracted:
         raise Rejected("too_short", f"{len(text)} characters of text in {url}, fewer than {min_length}")
     if shape is not None and not extract_kind.is_article(shape):
         score = extract_kind.not_article_score(shape)
-        raise Rejected("not_article", f"{url} is shaped like a listing, shop, forum or service page (score {score:.2f})")
+        raise Rejected(
+            "not_article", f"{url} is shaped like a listing, shop, forum or service page (score {score:.2f})"
+        )
     return Extracted(
         title=meta.title,
         text=text,

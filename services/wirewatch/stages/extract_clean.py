@@ -90,11 +90,7 @@ def _drop_furniture(lines: list[str]) -> list[str]:
         if is_furniture(line):
             in_furniture_list = True
             continue
-        if (
-            in_furniture_list
-            and line.startswith(_BULLETS)
-            and len(_WORDS.findall(line)) <= MAX_LIST_ITEM_WORDS
-        ):
+        if in_furniture_list and line.startswith(_BULLETS) and len(_WORDS.findall(line)) <= MAX_LIST_ITEM_WORDS:
             continue
         in_furniture_list = False
         kept.append(line)

@@ -28,13 +28,37 @@ from lxml.html import HtmlElement
 # schema.org types that say "an article" and types that say "something else" (a thing for sale, a
 # list of things, a discussion, a business, an application, a course).
 _ARTICLE_TYPES = {
-    "article", "newsarticle", "blogposting", "report", "techarticle", "scholarlyarticle",
-    "analysisnewsarticle", "opinionnewsarticle", "reportagenewsarticle", "backgroundnewsarticle",
-    "liveblogposting", "recipe", "howto", "review", "socialmediaposting", "blog",
+    "article",
+    "newsarticle",
+    "blogposting",
+    "report",
+    "techarticle",
+    "scholarlyarticle",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "reportagenewsarticle",
+    "backgroundnewsarticle",
+    "liveblogposting",
+    "recipe",
+    "howto",
+    "review",
+    "socialmediaposting",
+    "blog",
 }
 _OTHER_TYPES = {
-    "product", "offer", "aggregateoffer", "productgroup", "itempage", "collectionpage", "itemlist",
-    "discussionforumposting", "qapage", "softwareapplication", "course", "store", "service",
+    "product",
+    "offer",
+    "aggregateoffer",
+    "productgroup",
+    "itempage",
+    "collectionpage",
+    "itemlist",
+    "discussionforumposting",
+    "qapage",
+    "softwareapplication",
+    "course",
+    "store",
+    "service",
     "localbusiness",
 }
 _LD_TYPE = re.compile(r'"@type"\s*:\s*(\[[^\]]*\]|"[^"]*")')

@@ -41,9 +41,7 @@ _MONTH_NAMES = (
     r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b\.?"
 )
 _BYLINE_LEAD = re.compile(r"^(author|by|written by|posted by)\b\W*", re.IGNORECASE)
-_BYLINE_DATE = re.compile(
-    rf"(^|\s+)(on\s+)?{_MONTH_NAMES}(\s+\d{{1,2}}(,?\s+\d{{4}})?|,?\s+\d{{4}})$", re.IGNORECASE
-)
+_BYLINE_DATE = re.compile(rf"(^|\s+)(on\s+)?{_MONTH_NAMES}(\s+\d{{1,2}}(,?\s+\d{{4}})?|,?\s+\d{{4}})$", re.IGNORECASE)
 # The byline: how many words after the headline it is looked for in, and how a date is written there.
 BYLINE_WORDS = 80
 _INVISIBLE = {"script", "style", "noscript", "template"}
@@ -96,7 +94,7 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
         doc.author = None  # a one-word "author" is a handle or the site's name far more often than a person
     try:
         doc = extract_meta_json(tree, doc)
-    except Exception as e:  # trafilatura's JSON-LD walk trips on odd but valid JSON; the meta tags still stand
+    except Exception as e:  # noqa: BLE001 - trafilatura's JSON-LD walk trips on odd but valid JSON; the meta tags stand
         log.info("JSON-LD of %s not read, meta tags used alone: %s: %s", url, type(e).__name__, e)
     title = _headline(tree, doc.title or _title_element(tree) or extract_title(tree))
     author = doc.author or extract_author(tree)
