@@ -14,9 +14,9 @@ outcome row as a fresh link message (same `link_id`), which redoes it from fetch
 Replay is idempotent, so running it twice (or while a first replay is still being worked) stores no
 article twice and sends no alert twice: articles are upserted on the canonical URL, one outcome row
 per `link_id`, the route stage raises the same alert ids for the same story, and the delivery ledger
-skips a channel that already has an alert. Items whose link has since been stored or filtered are
-not sent again at all (`already_settled`). Letters nested by an older outcomes stage (a letter about
-a letter) are unwrapped to the first stage and reason.
+skips a channel that already has an alert. Links stored or filtered since, and alerts every channel
+has since, are not sent again at all (`--include-settled` sends them anyway). Letters nested by an
+older outcomes stage (a letter about a letter) are unwrapped to the first stage and reason.
 """
 
 from __future__ import annotations
@@ -152,18 +152,24 @@ class Filter:
 
 
 def settled(letter: Letter) -> bool:
-    """The link was stored or filtered after it was dead-lettered (a redelivery, an earlier replay).
-    Only for link stages: a route or alert failure leaves the link's row at `stored`."""
+    """Done since it was dead-lettered (a redelivery, an earlier replay): a link stored or filtered,
+    an alert every channel has. A route letter cannot tell (its link's row says `stored` either way)."""
+    if letter.stage == "alert":
+        return letter.outcome == "delivered"
     return letter.stage in LINK_STAGES and letter.outcome in ("stored", "filtered")
 
 
-def merge(letters: list[Letter], outcomes: list[dict]) -> list[Letter]:
-    """The latest letter per failed item, each with its link's outcome now, plus the dead-lettered
-    outcome rows whose letter has left the topic (retention). Pure."""
+def merge(letters: list[Letter], outcomes: list[dict], delivered: set[str] = frozenset()) -> list[Letter]:
+    """The latest letter per failed item, each with where it stands now (its link's outcome; for an
+    alert, `delivered` when every channel has it), plus the dead-lettered outcome rows whose letter
+    has left the topic (retention). Pure."""
     by_link = {row["link_id"]: row for row in outcomes}
     latest: dict[str, Letter] = {}
     for letter in letters:
-        if letter.link_id in by_link:
+        if letter.stage == "alert":
+            alert_id = letter.payload.get("alert_id") if isinstance(letter.payload, dict) else None
+            letter.outcome = "delivered" if alert_id in delivered else "undelivered"
+        elif letter.link_id in by_link:
             letter.outcome = by_link[letter.link_id]["outcome"]
         latest[letter.ident] = letter  # topic order per partition; a later copy wins
     seen_links = {letter.link_id for letter in letters if letter.link_id}
@@ -275,9 +281,10 @@ async def load(settings: Settings, bootstrap: str, flt: Filter) -> list[Letter]:
     await storage.start()
     try:
         outcomes = [dict(row) for row in await storage.outcomes()]
+        delivered = await storage.delivered_alerts()
     finally:
         await storage.close()
-    return [letter for letter in merge(letters, outcomes) if flt.keeps(letter)]
+    return [letter for letter in merge(letters, outcomes, delivered) if flt.keeps(letter)]
 
 
 async def replay(settings: Settings, bootstrap: str, letters: list[Letter], dry_run: bool) -> dict:

@@ -53,9 +53,9 @@ def test_filter_by_stage_reason_time_link_and_settled():
     assert not dl.Filter.parse(since="2026-12-06T01:00:06Z").keeps(x)
     x.outcome = "stored"  # replayed or redelivered since: settled
     assert not dl.Filter.parse().keeps(x) and dl.Filter.parse(include_settled=True).keeps(x)
-    alert = read(letter(stage="alert", reason="receiver_rejected"))
-    alert.outcome = "stored"  # a stored link says nothing about its alert
-    assert dl.Filter.parse().keeps(alert)
+    alert_letter = letter(stage="alert", reason="receiver_rejected", payload={"alert_id": "r1-s1-new"})
+    undelivered, delivered = (dl.merge([read(alert_letter)], [], ids)[0] for ids in (set(), {"r1-s1-new"}))
+    assert dl.Filter.parse().keeps(undelivered) and not dl.Filter.parse().keeps(delivered)
     with pytest.raises(ConfigError):
         dl.Filter.parse(since="last tuesday")
 

@@ -29,6 +29,12 @@ ON CONFLICT (alert_id, target) DO UPDATE SET
     delivered_at = COALESCE(alert_deliveries.delivered_at, excluded.delivered_at)
 """
 
+# Alerts every channel has: no pending row left (`wirewatch deadletter` leaves their letters out).
+SELECT_DELIVERED_ALERTS = """
+SELECT alert_id FROM alert_deliveries GROUP BY alert_id
+HAVING min(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END) = 1
+"""
+
 SELECT_WINDOW = "SELECT sent, held FROM alert_windows WHERE rule = $1 AND channel = $2 AND window_start = $3"
 UPSERT_WINDOW = """
 INSERT INTO alert_windows (rule, channel, window_start, window_end, severity, sent, held) VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -43,7 +49,7 @@ MARK_WINDOW_FLUSHED = "UPDATE alert_windows SET flushed_at = $4 WHERE rule = $1 
 
 
 class LedgerStore(StorageBase):
-    """claim_alert, mark_delivered, throttle_admit, due_digests, mark_digest_sent."""
+    """claim_alert, mark_delivered, delivered_alerts, throttle_admit, due_digests, mark_digest_sent."""
 
     async def claim_alert(self, alert_id: str, target: str, alert: dict[str, Any]) -> bool:
         """True if (alert_id, target) is not delivered yet, so the caller should send it.
@@ -58,6 +64,11 @@ class LedgerStore(StorageBase):
     async def mark_delivered(self, alert_id: str, target: str) -> None:
         async with self._transaction() as tx:
             await tx.execute(MARK_DELIVERED, alert_id, target, self._ts(_utcnow()))
+
+    async def delivered_alerts(self) -> set[str]:
+        """Ids of the alerts every channel that was tried has (none pending)."""
+        async with self._transaction() as tx:
+            return {row["alert_id"] for row in await tx.fetch(SELECT_DELIVERED_ALERTS)}
 
     # -- alert throttle windows (stages/throttle.py) ------------------------------------------------
 
