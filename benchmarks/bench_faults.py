@@ -8,8 +8,9 @@ Plus a worker killed -9 and restarted next to a survivor, with the production se
 
 Per scenario: links in, outcomes, stored / filtered / dead-lettered, pages fetched again
 (reprocessed), articles, alerts delivered / distinct, drain time (first link -> every outcome),
-recovery (fault over -> first outcome or alert after it), the longest stall, and for the restarts
-the time until the restarted worker had its partitions again. `held` says whether the scenario's
+alerts time (first link -> every alert), resume (fault over -> the first outcome or alert after it),
+recovery (fault over -> every outcome and alert in), the longest stall (no outcome and no alert),
+and for the restarts the time until the restarted worker had its partitions again. `held` says whether the scenario's
 checks passed (every link one outcome, nothing lost or twice, bad messages dead-lettered with a
 reason, workers alive); a failed check is printed, not raised. Last line: JSON.
 """
@@ -32,7 +33,8 @@ ALL = ["kill_twice", "two_workers_one_killed", "broker_stopped", "postgres_stopp
 COLUMNS = [("links_in", "in"), ("outcomes", "outcomes"), ("stored", "stored"), ("filtered", "filt"),
            ("dead_lettered", "dl"), ("reprocessed", "again"), ("articles", "articles"),
            ("alerts_delivered", "alerts"), ("alerts_distinct", "distinct"), ("drain_s", "drain s"),
-           ("recovery_s", "recover s"), ("stall_s", "stall s"), ("rejoin_s", "rejoin s")]
+           ("alerts_s", "alerts s"), ("resume_s", "resume s"), ("recovery_s", "recover s"), ("stall_s", "stall s"),
+           ("rejoin_s", "rejoin s")]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

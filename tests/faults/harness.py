@@ -21,7 +21,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from aiokafka import AIOKafkaProducer
 
@@ -46,9 +46,10 @@ class Result:
     articles: int
     alerts_delivered: int  # deliveries the receiver accepted, repeats under one key included
     alerts_distinct: int  # distinct idempotency keys
-    drain_s: float  # first link submitted -> every link has its outcome
-    recovery_s: float | None  # the fault over -> the first outcome (or alert delivered) after it
+    drain_s: float | None  # first link submitted -> every link has its outcome
     alerts_s: float | None  # first link submitted -> every expected alert delivered
+    resume_s: float | None  # the fault over -> the first outcome or alert after it
+    recovery_s: float | None  # the fault over -> every outcome and every alert in
     stall_s: float  # the longest time without a new outcome while work was left
     expected_articles: int = 0
     expected_alerts: int = 0
@@ -78,58 +79,55 @@ class Result:
 
 
 class Progress:
-    """Samples how many links have an outcome, to time recovery and stalls from outside."""
+    """Samples, from outside, how many links have an outcome and how many alerts have arrived, to
+    time the drain, the recovery after a fault and the stalls."""
 
-    def __init__(self, db: Outcomes, link_ids: set[str], alerts: Any = None) -> None:
+    def __init__(self, db: Outcomes, link_ids: set[str], alerts: Any) -> None:
         self.db, self.link_ids, self.alerts = db, link_ids, alerts
-        self.samples: list[tuple[float, int]] = []
-        self.alert_samples: list[tuple[float, int]] = []
+        self.samples: list[tuple[float, int, int]] = []  # (when, links with an outcome, alerts)
         self._task: asyncio.Task | None = None
 
-    async def count(self) -> int:
-        """Links with an outcome, plus alerts delivered: both are progress."""
+    async def sample(self) -> tuple[float, int, int]:
         done = sum(1 for r in await self.db.storage.outcomes() if r["link_id"] in self.link_ids)
-        return done + (len(self.alerts()) if self.alerts else 0)
+        point = (time.monotonic(), done, len(self.alerts()))  # timed after the read: never early
+        self.samples.append(point)
+        return point
 
     def start(self) -> None:
-        async def sample() -> None:
+        async def loop() -> None:
             while True:
                 try:
-                    if self.alerts:
-                        self.alert_samples.append((time.monotonic(), len(self.alerts())))
-                    self.samples.append((time.monotonic(), await self.count()))
+                    await self.sample()
                 except Exception:  # noqa: BLE001 - storage down in its own outage: no sample
                     pass
                 await asyncio.sleep(0.25)
 
-        self._task = asyncio.create_task(sample())
+        self._task = asyncio.create_task(loop())
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
-    def mark(self, at: float, n: int) -> None:
-        self.samples.append((at, n))
-        self.samples.sort()
+    def first(self, after: float, done: Callable[[int, int], bool]) -> float | None:
+        """Seconds from `after` to the first sample where `done(outcomes, alerts)`, or None."""
+        return next((at - after for at, n, a in sorted(self.samples) if at >= after and done(n, a)), None)
 
-    def first_progress_after(self, t: float) -> float | None:
-        before = max((n for at, n in self.samples if at <= t), default=0)
-        return next((at - t for at, n in self.samples if at > t and n > before), None)
+    def resumed(self, after: float) -> float | None:
+        """Seconds from `after` to the first progress beyond what was done at that moment."""
+        before = max((n + a for at, n, a in self.samples if at <= after), default=0)
+        return self.first(after, lambda n, a: n + a > before)
 
-    def reached(self, alerts: int) -> float | None:
-        """When `alerts` distinct alerts had arrived, or None."""
-        return next((at for at, n in self.alert_samples if n >= alerts), None)
-
-    def longest_stall(self, total: int) -> float:
-        """The longest time without progress once work had begun and before it was all done."""
-        longest, last_at, last_n = 0.0, None, 0
-        for at, n in self.samples:
-            if n != last_n:
-                last_at, last_n = at, n
-            elif last_at is not None and n < total:
-                longest = max(longest, at - last_at)
-        return longest
+    def longest_stall(self, links: int, alerts: int) -> float:
+        """The longest time between two steps of progress once work had begun, until all was done
+        (an outage that also stops the sampling, such as storage's, counts whole)."""
+        steps, last = [], (0, 0)
+        for at, n, a in sorted(self.samples):
+            if (n, a) != last:
+                steps.append((at, n, a))
+                last = (n, a)
+        gaps = [b[0] - a_[0] for a_, b in zip(steps, steps[1:]) if a_[1] < links or a_[2] < alerts]
+        return max(gaps, default=0.0)
 
 
 class Run:
@@ -188,7 +186,7 @@ class Run:
         """The fault has ended (a worker restarted, a dependency back): recovery is timed from here,
         against the outcomes counted at this moment."""
         self.t_fault_over = time.monotonic()
-        self.progress.mark(self.t_fault_over, await self.progress.count())
+        await self.progress.sample()
 
     def rejoin_seconds(self, index: int, started_at: float) -> float | None:
         """Seconds from `started_at` (time.time()) to worker `index` logging its partitions assigned."""
@@ -256,13 +254,10 @@ class Run:
     async def finish(self, timeout: float = 300.0, bad_letters: int = 0) -> Result:
         """Wait for every link's outcome and every alert, then count."""
         await self.until_settled(1.0, timeout)
-        drained = time.monotonic()
         await self.until_alerts()
-        alerted = self.progress.reached(self.expected_alerts)
-        if alerted is None and len(set(self.receiver.keys())) >= self.expected_alerts:
-            alerted = time.monotonic()  # arrived since the last sample
         if bad_letters:
             await self._until_bad_rows(bad_letters, timeout)
+        await self.progress.sample()
         rows = await self.db.storage.outcomes()
         mine = [r for r in rows if r["link_id"] in self.link_ids]
         by = {r["link_id"]: r for r in mine}
@@ -276,15 +271,21 @@ class Run:
         counts = {o: sum(1 for r in mine if r["outcome"] == o) for o in ("stored", "filtered", "dead_lettered")}
         articles = len(await self.db.storage.articles())
         keys = self.receiver.keys()
-        recovery = self.progress.first_progress_after(self.t_fault_over) if self.t_fault_over else None
+        links, alerts, p = len(self.link_ids), self.expected_alerts, self.progress
+        start, over = self.t_submit or time.monotonic(), self.t_fault_over
+
+        def rounded(value: float | None) -> float | None:
+            return None if value is None else round(value, 2)
+
         return Result(
             scenario=self.name, links_in=len(self.link_ids) + self.bad_in, outcomes=len(mine) + len(bad_rows),
             stored=counts["stored"], filtered=counts["filtered"], dead_lettered=counts["dead_lettered"] + len(bad_rows),
             reprocessed=self.site.refetched(), articles=articles, alerts_delivered=len(keys),
-            alerts_distinct=len(set(keys)), drain_s=round(drained - (self.t_submit or drained), 2),
-            recovery_s=None if recovery is None else round(recovery, 2),
-            alerts_s=None if alerted is None else round(alerted - (self.t_submit or alerted), 2),
-            stall_s=round(self.progress.longest_stall(len(self.link_ids) + self.expected_alerts), 2),
+            alerts_distinct=len(set(keys)), drain_s=rounded(p.first(start, lambda n, a: n >= links)),
+            alerts_s=rounded(p.first(start, lambda n, a: a >= alerts)),
+            resume_s=rounded(p.resumed(over)) if over else None,
+            recovery_s=rounded(p.first(over, lambda n, a: n >= links and a >= alerts)) if over else None,
+            stall_s=round(p.longest_stall(links, alerts), 2),
             expected_articles=self.expected_articles, expected_alerts=self.expected_alerts, bad_in=self.bad_in,
             bad_dead_lettered=len(bad_rows), bad_without_reason=sum(1 for r in bad_rows if not r["reason"]),
             missing=sorted(self.link_ids - set(by)), unexpected_outcomes=unexpected,
