@@ -113,6 +113,10 @@ LINT_PATHS ?= services/wirewatch/api \
 	benchmarks/bench_outbox.py \
 	benchmarks/bench_pipeline.py \
 	benchmarks/bench_stories.py \
+	benchmarks/bench_faults.py \
+	services/wirewatch/deadletter.py \
+	tests/faults/harness.py tests/faults/scenarios.py tests/faults/site.py tests/faults/conftest.py \
+	tests/faults/test_scenarios.py tests/faults/test_deadletter.py tests/unit/test_deadletter.py \
 	tests/harness \
 	tests/deploy
 

@@ -27,14 +27,35 @@ import orjson
 
 from wirewatch.broker import KafkaBroker, ensure_kafka_jars
 
-ALL = ["kill_twice", "two_workers_one_killed", "broker_stopped", "postgres_stopped", "receiver_503", "malformed",
-       "foreign_client", "restart_static", "restart_dynamic"]
+ALL = [
+    "kill_twice",
+    "two_workers_one_killed",
+    "broker_stopped",
+    "postgres_stopped",
+    "receiver_503",
+    "malformed",
+    "foreign_client",
+    "restart_static",
+    "restart_dynamic",
+]
 
-COLUMNS = [("links_in", "in"), ("outcomes", "outcomes"), ("stored", "stored"), ("filtered", "filt"),
-           ("dead_lettered", "dl"), ("reprocessed", "again"), ("articles", "articles"),
-           ("alerts_delivered", "alerts"), ("alerts_distinct", "distinct"), ("drain_s", "drain s"),
-           ("alerts_s", "alerts s"), ("resume_s", "resume s"), ("recovery_s", "recover s"), ("stall_s", "stall s"),
-           ("rejoin_s", "rejoin s")]
+COLUMNS = [
+    ("links_in", "in"),
+    ("outcomes", "outcomes"),
+    ("stored", "stored"),
+    ("filtered", "filt"),
+    ("dead_lettered", "dl"),
+    ("reprocessed", "again"),
+    ("articles", "articles"),
+    ("alerts_delivered", "alerts"),
+    ("alerts_distinct", "distinct"),
+    ("drain_s", "drain s"),
+    ("alerts_s", "alerts s"),
+    ("resume_s", "resume s"),
+    ("recovery_s", "recover s"),
+    ("stall_s", "stall s"),
+    ("rejoin_s", "rejoin s"),
+]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,10 +68,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    return asyncio.run(_run(
-        [s for s in getattr(args, "faults_scenarios", ",".join(ALL)).split(",") if s],
-        getattr(args, "faults_outage", 30.0), getattr(args, "faults_receiver_outage", 60.0),
-        getattr(args, "faults_malformed", 10_000), getattr(args, "faults_session_timeout", 45.0)))
+    return asyncio.run(
+        _run(
+            [s for s in getattr(args, "faults_scenarios", ",".join(ALL)).split(",") if s],
+            getattr(args, "faults_outage", 30.0),
+            getattr(args, "faults_receiver_outage", 60.0),
+            getattr(args, "faults_malformed", 10_000),
+            getattr(args, "faults_session_timeout", 45.0),
+        )
+    )
 
 
 async def _run(names: list[str], outage: float, receiver_outage: float, malformed: int, session: float) -> dict:
@@ -68,8 +94,14 @@ async def _run(names: list[str], outage: float, receiver_outage: float, malforme
     rows: dict[str, dict] = {}
     try:
         for name in names:
-            env = Env(kafka=broker, postgres=pg, tmp=tmp / name, outage=outage, receiver_outage=receiver_outage,
-                      malformed=malformed)
+            env = Env(
+                kafka=broker,
+                postgres=pg,
+                tmp=tmp / name,
+                outage=outage,
+                receiver_outage=receiver_outage,
+                malformed=malformed,
+            )
             env.tmp.mkdir(parents=True, exist_ok=True)
             began = time.monotonic()
             if name.startswith("restart_"):
@@ -91,10 +123,17 @@ async def _run(names: list[str], outage: float, receiver_outage: float, malforme
     print(_header())
     for name, row in rows.items():
         print(_line(name, row))
-    out: dict = {"benchmark": "faults", "outage_s": outage, "receiver_outage_s": receiver_outage,
-                 "malformed": malformed, "session_timeout_s": session, "all_held": all(r["held"] for r in rows.values()),
-                 "scenarios": {n: {k: r.get(k) for k, _ in COLUMNS} | {"held": r["held"], "failed": r["failed"]}
-                               for n, r in rows.items()}}
+    out: dict = {
+        "benchmark": "faults",
+        "outage_s": outage,
+        "receiver_outage_s": receiver_outage,
+        "malformed": malformed,
+        "session_timeout_s": session,
+        "all_held": all(r["held"] for r in rows.values()),
+        "scenarios": {
+            n: {k: r.get(k) for k, _ in COLUMNS} | {"held": r["held"], "failed": r["failed"]} for n, r in rows.items()
+        },
+    }
     static, dynamic = rows.get("restart_static"), rows.get("restart_dynamic")
     if static and dynamic and static.get("rejoin_s") and dynamic.get("rejoin_s"):
         out["rejoin_dynamic_over_static"] = round(dynamic["rejoin_s"] / static["rejoin_s"], 1)

@@ -24,9 +24,11 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -41,8 +43,14 @@ from .topics import TOPICS
 LINK_STAGES = ("fetch", "enrich", "store", "outcomes")
 
 # The key each topic's messages carry (schemas/README.md): same key, same partition, same order.
-KEY_FIELD = {"link": "url", "article": "canonical_url", "enriched": "canonical_url", "alert": "alert_id",
-             "filtered": "link_id", "deadletter": "link_id"}
+KEY_FIELD = {
+    "link": "url",
+    "article": "canonical_url",
+    "enriched": "canonical_url",
+    "alert": "alert_id",
+    "filtered": "link_id",
+    "deadletter": "link_id",
+}
 
 
 @dataclass
@@ -71,8 +79,22 @@ class Letter:
         return f"{self.stage}:{_digest(self.payload)}"
 
     def as_dict(self) -> dict:
-        out = {k: getattr(self, k) for k in ("stage", "reason", "detail", "topic", "link_id", "url", "at", "source",
-                                             "where", "nested", "outcome")}
+        out = {
+            k: getattr(self, k)
+            for k in (
+                "stage",
+                "reason",
+                "detail",
+                "topic",
+                "link_id",
+                "url",
+                "at",
+                "source",
+                "where",
+                "nested",
+                "outcome",
+            )
+        }
         out["payload"] = self.payload
         return out
 
@@ -93,10 +115,17 @@ def from_record(value: bytes, where: str = "") -> Letter | None:
     while _is_letter(letter.get("payload")):
         letter, nested = letter["payload"], nested + 1
     return Letter(
-        stage=str(letter.get("stage")), reason=str(letter.get("reason")), detail=str(letter.get("detail") or ""),
-        topic=str(letter.get("topic") or ""), payload=letter.get("payload"),
-        link_id=letter.get("link_id") or outer.get("link_id"), url=letter.get("url") or outer.get("url"),
-        at=str(outer.get("at") or ""), where=where, nested=nested, raw=outer,
+        stage=str(letter.get("stage")),
+        reason=str(letter.get("reason")),
+        detail=str(letter.get("detail") or ""),
+        topic=str(letter.get("topic") or ""),
+        payload=letter.get("payload"),
+        link_id=letter.get("link_id") or outer.get("link_id"),
+        url=letter.get("url") or outer.get("url"),
+        at=str(outer.get("at") or ""),
+        where=where,
+        nested=nested,
+        raw=outer,
     )
 
 
@@ -105,9 +134,18 @@ def _is_letter(value: Any) -> bool:
 
 
 def from_outcome(row: dict) -> Letter:
-    return Letter(stage=row["stage"], reason=row["reason"], detail=row.get("detail") or "", topic="",
-                  payload=None, link_id=row["link_id"], url=row.get("url") or None, at="", source="outcome",
-                  outcome=row["outcome"])
+    return Letter(
+        stage=row["stage"],
+        reason=row["reason"],
+        detail=row.get("detail") or "",
+        topic="",
+        payload=None,
+        link_id=row["link_id"],
+        url=row.get("url") or None,
+        at="",
+        source="outcome",
+        outcome=row["outcome"],
+    )
 
 
 @dataclass
@@ -120,8 +158,15 @@ class Filter:
     include_settled: bool = False
 
     @classmethod
-    def parse(cls, stages: Iterable[str] = (), reasons: Iterable[str] = (), since: str | None = None,
-              until: str | None = None, link_ids: Iterable[str] = (), include_settled: bool = False) -> "Filter":
+    def parse(
+        cls,
+        stages: Iterable[str] = (),
+        reasons: Iterable[str] = (),
+        since: str | None = None,
+        until: str | None = None,
+        link_ids: Iterable[str] = (),
+        include_settled: bool = False,
+    ) -> Filter:
         now = timeutil.utc_now()
         try:
             t0 = parse_when("since", since, now) if since else None
@@ -159,7 +204,7 @@ def settled(letter: Letter) -> bool:
     return letter.stage in LINK_STAGES and letter.outcome in ("stored", "filtered")
 
 
-def merge(letters: list[Letter], outcomes: list[dict], delivered: set[str] = frozenset()) -> list[Letter]:
+def merge(letters: list[Letter], outcomes: list[dict], delivered: AbstractSet[str] = frozenset()) -> list[Letter]:
     """The latest letter per failed item, each with where it stands now (its link's outcome; for an
     alert, `delivered` when every channel has it), plus the dead-lettered outcome rows whose letter
     has left the topic (retention). Pure."""
@@ -236,11 +281,12 @@ def plan(letter: Letter, settings: Settings, now: str) -> Replay:
 async def read_letters(bootstrap: str, topic: str, timeout: float = 60.0) -> list[Letter]:
     """Every letter on the dead-letter topic now, partition by partition in offset order. Reads
     without a consumer group: nothing is committed, the workers' group is not disturbed."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                                auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
-        parts = await consumer._client.fetch_all_metadata()  # noqa: SLF001 - metadata for one topic
+        parts = await consumer._client.fetch_all_metadata()
         tps = [TopicPartition(topic, p) for p in sorted(parts.partitions_for_topic(topic) or ())]
         if not tps:
             return []
@@ -299,8 +345,15 @@ async def replay(settings: Settings, bootstrap: str, letters: list[Letter], dry_
         try:
             planned.append((letter, plan(letter, settings, now)))
         except NotReplayable as e:
-            refused.append({"stage": letter.stage, "reason": letter.reason, "link_id": letter.link_id,
-                            "where": letter.where, "why": e.why})
+            refused.append(
+                {
+                    "stage": letter.stage,
+                    "reason": letter.reason,
+                    "link_id": letter.link_id,
+                    "where": letter.where,
+                    "why": e.why,
+                }
+            )
     if planned and not dry_run:
         producer = await _producer(bootstrap, settings)
         try:
@@ -309,5 +362,10 @@ async def replay(settings: Settings, bootstrap: str, letters: list[Letter], dry_
         finally:
             await producer.stop()
     by = Counter(f"{letter.stage}: {letter.reason} -> {r.topic}" for letter, r in planned)
-    return {"dry_run": dry_run, "replayed": len(planned), "not_replayable": len(refused),
-            "by_stage_reason": dict(sorted(by.items())), "refused": refused}
+    return {
+        "dry_run": dry_run,
+        "replayed": len(planned),
+        "not_replayable": len(refused),
+        "by_stage_reason": dict(sorted(by.items())),
+        "refused": refused,
+    }

@@ -17,19 +17,21 @@ What `Result` counts is what `make bench-faults` prints per scenario.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from tests.harness.pipeline import Outcomes, settings_of, worker_config
 from wirewatch.demo.receiver import AlertReceiver
 from wirewatch.sources.submit import submit_links
 from wirewatch.worker_process import WorkerProcess
-
-from tests.harness.pipeline import Outcomes, settings_of, worker_config
 
 from .site import FaultSite
 
@@ -67,7 +69,9 @@ class Result:
         assert not self.unexpected_outcomes, f"good links not stored: {self.unexpected_outcomes}"
         assert self.articles == self.expected_articles, f"articles {self.articles} != {self.expected_articles}"
         assert self.alerts_distinct == self.expected_alerts, f"alerts {self.alerts_distinct} != {self.expected_alerts}"
-        assert self.bad_dead_lettered == self.bad_in, f"bad messages dead-lettered {self.bad_dead_lettered} of {self.bad_in}"
+        assert self.bad_dead_lettered == self.bad_in, (
+            f"bad messages dead-lettered {self.bad_dead_lettered} of {self.bad_in}"
+        )
         assert self.bad_without_reason == 0, f"{self.bad_without_reason} dead letters without a reason"
         assert self.workers_alive, "a worker died"
 
@@ -96,10 +100,8 @@ class Progress:
     def start(self) -> None:
         async def loop() -> None:
             while True:
-                try:
+                with contextlib.suppress(Exception):  # storage down in its own outage: no sample
                     await self.sample()
-                except Exception:  # noqa: BLE001 - storage down in its own outage: no sample
-                    pass
                 await asyncio.sleep(0.25)
 
         self._task = asyncio.create_task(loop())
@@ -126,23 +128,32 @@ class Progress:
             if (n, a) != last:
                 steps.append((at, n, a))
                 last = (n, a)
-        gaps = [b[0] - a_[0] for a_, b in zip(steps, steps[1:]) if a_[1] < links or a_[2] < alerts]
+        gaps = [b[0] - a_[0] for a_, b in itertools.pairwise(steps) if a_[1] < links or a_[2] < alerts]
         return max(gaps, default=0.0)
 
 
 class Run:
     """One scenario's pipeline; workers are started and killed by the scenario."""
 
-    def __init__(self, name: str, bootstrap: str, postgres: Any, tmp: Path, site: FaultSite,
-                 receiver: AlertReceiver, **extra: Any) -> None:
+    def __init__(
+        self,
+        name: str,
+        bootstrap: str,
+        postgres: Any,
+        tmp: Path,
+        site: FaultSite,
+        receiver: AlertReceiver,
+        **extra: Any,
+    ) -> None:
         self.name = name
         self.tmp = tmp
         self.site, self.receiver = site, receiver
         self.bootstrap = bootstrap
         self.storage_url = postgres.create_database(f"f_{name}_{uuid.uuid4().hex[:8]}")
         extra.setdefault("fetch_concurrency", 16)
-        self.cfg = worker_config(bootstrap, self.storage_url, tmp, f"{name}{uuid.uuid4().hex[:6]}", [receiver.url],
-                                 **extra)
+        self.cfg = worker_config(
+            bootstrap, self.storage_url, tmp, f"{name}{uuid.uuid4().hex[:6]}", [receiver.url], **extra
+        )
         self.settings = settings_of(self.cfg)
         self.workers: dict[int, WorkerProcess] = {}
         self.started = 0
@@ -156,7 +167,7 @@ class Run:
         self.db = Outcomes(self.storage_url)
         self.progress = Progress(self.db, self.link_ids, lambda: set(self.receiver.keys()))
 
-    async def __aenter__(self) -> "Run":
+    async def __aenter__(self) -> Run:
         await self.db.__aenter__()
         self.progress.start()
         return self
@@ -242,13 +253,17 @@ class Run:
         while await self.settled() < max(goal, 1 if fraction > 0 else 0):
             if time.monotonic() > deadline:
                 tails = "\n".join(w.log_tail(30) for w in self.workers.values())
-                raise AssertionError(f"{self.name}: {await self.settled()} of {len(self.link_ids)} links settled "
-                                     f"after {timeout:.0f}s (goal {goal})\n{tails}")
+                raise AssertionError(
+                    f"{self.name}: {await self.settled()} of {len(self.link_ids)} links settled "
+                    f"after {timeout:.0f}s (goal {goal})\n{tails}"
+                )
             await asyncio.sleep(0.2)
 
     async def until_alerts(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
-        while len(set(self.receiver.keys())) < self.expected_alerts and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            if len(set(self.receiver.keys())) >= self.expected_alerts:
+                return
             await asyncio.sleep(0.3)
 
     async def finish(self, timeout: float = 300.0, bad_letters: int = 0) -> Result:
@@ -278,17 +293,28 @@ class Run:
             return None if value is None else round(value, 2)
 
         return Result(
-            scenario=self.name, links_in=len(self.link_ids) + self.bad_in, outcomes=len(mine) + len(bad_rows),
-            stored=counts["stored"], filtered=counts["filtered"], dead_lettered=counts["dead_lettered"] + len(bad_rows),
-            reprocessed=self.site.refetched(), articles=articles, alerts_delivered=len(keys),
-            alerts_distinct=len(set(keys)), drain_s=rounded(p.first(start, lambda n, a: n >= links)),
+            scenario=self.name,
+            links_in=len(self.link_ids) + self.bad_in,
+            outcomes=len(mine) + len(bad_rows),
+            stored=counts["stored"],
+            filtered=counts["filtered"],
+            dead_lettered=counts["dead_lettered"] + len(bad_rows),
+            reprocessed=self.site.refetched(),
+            articles=articles,
+            alerts_delivered=len(keys),
+            alerts_distinct=len(set(keys)),
+            drain_s=rounded(p.first(start, lambda n, a: n >= links)),
             alerts_s=rounded(p.first(start, lambda n, a: a >= alerts)),
             resume_s=rounded(p.resumed(over)) if over else None,
             recovery_s=rounded(p.first(over, lambda n, a: n >= links and a >= alerts)) if over else None,
             stall_s=round(p.longest_stall(links, alerts), 2),
-            expected_articles=self.expected_articles, expected_alerts=self.expected_alerts, bad_in=self.bad_in,
-            bad_dead_lettered=len(bad_rows), bad_without_reason=sum(1 for r in bad_rows if not r["reason"]),
-            missing=sorted(self.link_ids - set(by)), unexpected_outcomes=unexpected,
+            expected_articles=self.expected_articles,
+            expected_alerts=self.expected_alerts,
+            bad_in=self.bad_in,
+            bad_dead_lettered=len(bad_rows),
+            bad_without_reason=sum(1 for r in bad_rows if not r["reason"]),
+            missing=sorted(self.link_ids - set(by)),
+            unexpected_outcomes=unexpected,
             workers_alive=all(w.alive() for w in self.workers.values()),
         )
 

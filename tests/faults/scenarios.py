@@ -43,8 +43,9 @@ class Env:
 
 
 @asynccontextmanager
-async def _run(env: Env, name: str, bootstrap: str | None = None, postgres: Any = None,
-               **extra: Any) -> AsyncIterator[Run]:
+async def _run(
+    env: Env, name: str, bootstrap: str | None = None, postgres: Any = None, **extra: Any
+) -> AsyncIterator[Run]:
     site = await FaultSite().start()
     site.delay = env.page_delay
     receiver = AlertReceiver()
@@ -89,8 +90,12 @@ async def restart(env: Env, static: bool = True, session_timeout: float = 30.0, 
     group.instance.id) or without. `rejoin_s`: restart -> its partitions assigned; `stall_s`: the
     longest time nobody finished anything (the survivor waiting on the rebalance)."""
     name = "restart_static" if static else "restart_dynamic"
-    kafka = {"session_timeout": session_timeout, "heartbeat_interval": min(3.0, session_timeout / 10),
-             "rebalance_timeout": session_timeout + 15, "commit_interval": 0.5}
+    kafka = {
+        "session_timeout": session_timeout,
+        "heartbeat_interval": min(3.0, session_timeout / 10),
+        "rebalance_timeout": session_timeout + 15,
+        "commit_interval": 0.5,
+    }
     if not static:
         kafka["group_instance_id"] = "off"
     async with _run(env, name, kafka=kafka) as run:
@@ -127,9 +132,8 @@ async def _service_stopped(env: Env, name: str, service: Any, **where: Any) -> R
 
 async def broker_stopped(env: Env) -> Result:
     """The Kafka broker stopped for `outage` seconds mid-batch, then started again."""
-    from wirewatch.broker import KafkaBroker, ensure_kafka_jars
-
     from tests.conftest import REPO
+    from wirewatch.broker import KafkaBroker, ensure_kafka_jars
 
     jars = ensure_kafka_jars(REPO / ".cache" / "kafka-jars", REPO / "deploy" / "kafka" / "pom.xml")
     broker = KafkaBroker(env.tmp / f"kafka-{uuid.uuid4().hex[:6]}", jars_dir=jars)
@@ -201,8 +205,10 @@ async def foreign_client(env: Env) -> Result:
     async with _run(env, "foreign_client") as run:
         run.start_worker(0)
         urls = [run.site.news_url(i) for i in range(env.news)] + [run.site.report_url(i) for i in range(env.reports)]
-        links = [{"link_id": uuid.uuid4().hex, "url": u, "source": "other-system",
-                  "submitted_at": "2026-12-06T01:02:03Z"} for u in urls]
+        links = [
+            {"link_id": uuid.uuid4().hex, "url": u, "source": "other-system", "submitted_at": "2026-12-06T01:02:03Z"}
+            for u in urls
+        ]
         run.expect_good(links, env.reports)
         await run.produce([(link["url"].encode(), orjson.dumps(link)) for link in links])
         return await run.finish()

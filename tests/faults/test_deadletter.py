@@ -25,8 +25,9 @@ pytestmark = pytest.mark.integration
 def wirewatch(cfg: dict, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
     env.update(settings_env(cfg))
-    out = subprocess.run([sys.executable, "-m", "wirewatch", "deadletter", *args], capture_output=True, text=True,
-                         env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "wirewatch", "deadletter", *args], capture_output=True, text=True, env=env, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     return out
 
@@ -57,7 +58,9 @@ async def test_list_show_and_replay_twice(fault_env):
 
         listed = [orjson.loads(line) for line in wirewatch(run.cfg, "list", "--json").stdout.splitlines()]
         assert {(r["stage"], r["reason"]): r["count"] for r in listed} == {
-            ("fetch", "http_status"): 3, ("alert", "receiver_rejected"): 2}
+            ("fetch", "http_status"): 3,
+            ("alert", "receiver_rejected"): 2,
+        }
         only_fetch = wirewatch(run.cfg, "list", "--stage", "fetch", "--since", "1h").stdout
         assert "http_status" in only_fetch and "receiver_rejected" not in only_fetch
 
@@ -86,8 +89,10 @@ async def test_list_show_and_replay_twice(fault_env):
         # --include-settled, everything goes back and the sinks and the delivery ledger absorb it.
         assert orjson.loads(wirewatch(run.cfg, "replay").stdout)["replayed"] == 0
         forced = orjson.loads(wirewatch(run.cfg, "replay", "--include-settled").stdout)
-        assert forced["replayed"] == 5 and forced["by_stage_reason"]["alert: receiver_rejected -> "
-                                                                     + run.settings.topic("alerts")] == 2
+        assert (
+            forced["replayed"] == 5
+            and forced["by_stage_reason"]["alert: receiver_rejected -> " + run.settings.topic("alerts")] == 2
+        )
         await asyncio.sleep(5)
         assert sorted(run.receiver.keys()) == sorted(set(run.receiver.keys())) and len(run.receiver.keys()) == 2
         assert len(await run.db.storage.articles()) == 5

@@ -11,7 +11,15 @@ from .scenarios import SCENARIOS, restart
 pytestmark = pytest.mark.integration
 
 # Scenarios whose fix is not on main yet are not listed (never xfail): see the report of issue 11.
-PASSING = ["kill_twice", "two_workers_one_killed", "broker_stopped", "postgres_stopped", "receiver_503", "malformed", "foreign_client"]
+PASSING = [
+    "kill_twice",
+    "two_workers_one_killed",
+    "broker_stopped",
+    "postgres_stopped",
+    "receiver_503",
+    "malformed",
+    "foreign_client",
+]
 
 
 @pytest.mark.parametrize("name", PASSING)

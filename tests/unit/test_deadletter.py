@@ -12,10 +12,26 @@ from wirewatch.settings import load_settings
 LINK = {"link_id": "a" * 32, "url": "https://news.example/a", "source": "cli", "submitted_at": "2026-12-06T01:00:00Z"}
 
 
-def letter(stage="fetch", reason="http_status", payload=None, topic="wirewatch.links", at="2026-12-06T01:00:05Z",
-           link_id="a" * 32, url="https://news.example/a") -> dict:
-    return {"stage": stage, "reason": reason, "detail": "404", "topic": topic,
-            "payload": LINK if payload is None else payload, "link_id": link_id, "url": url, "at": at, "attempts": 1}
+def letter(
+    stage="fetch",
+    reason="http_status",
+    payload=None,
+    topic="wirewatch.links",
+    at="2026-12-06T01:00:05Z",
+    link_id="a" * 32,
+    url="https://news.example/a",
+) -> dict:
+    return {
+        "stage": stage,
+        "reason": reason,
+        "detail": "404",
+        "topic": topic,
+        "payload": LINK if payload is None else payload,
+        "link_id": link_id,
+        "url": url,
+        "at": at,
+        "attempts": 1,
+    }
 
 
 def read(value: dict) -> dl.Letter:
@@ -28,20 +44,43 @@ def test_nested_letters_keep_the_first_stage_and_reason():
     inner = letter()
     outer = letter(stage="outcomes", reason="storage_unavailable", payload=inner, topic="wirewatch.deadletter")
     got = read(letter(stage="outcomes", reason="storage_unavailable", payload=outer, topic="wirewatch.deadletter"))
-    assert (got.stage, got.reason, got.topic, got.nested, got.payload) == ("fetch", "http_status", "wirewatch.links", 2, LINK)
+    assert (got.stage, got.reason, got.topic, got.nested, got.payload) == (
+        "fetch",
+        "http_status",
+        "wirewatch.links",
+        2,
+        LINK,
+    )
 
 
 def test_merge_keeps_the_latest_copy_and_adds_expired_links_from_storage():
     a, b = read(letter(at="2026-12-06T01:00:05Z")), read(letter(at="2026-12-06T02:00:05Z"))
-    rows = [{"link_id": "a" * 32, "url": LINK["url"], "outcome": "dead_lettered", "stage": "fetch", "reason": "http_status"},
-            {"link_id": "b" * 32, "url": "https://news.example/b", "outcome": "dead_lettered", "stage": "store",
-             "reason": "storage_unavailable"},
-            {"link_id": "dl-123", "url": "", "outcome": "dead_lettered", "stage": "fetch", "reason": "invalid_message"}]
+    rows = [
+        {
+            "link_id": "a" * 32,
+            "url": LINK["url"],
+            "outcome": "dead_lettered",
+            "stage": "fetch",
+            "reason": "http_status",
+        },
+        {
+            "link_id": "b" * 32,
+            "url": "https://news.example/b",
+            "outcome": "dead_lettered",
+            "stage": "store",
+            "reason": "storage_unavailable",
+        },
+        {"link_id": "dl-123", "url": "", "outcome": "dead_lettered", "stage": "fetch", "reason": "invalid_message"},
+    ]
     merged = dl.merge([a, b], rows)
     assert [(m.source, m.link_id, m.at) for m in merged] == [
-        ("topic", "a" * 32, "2026-12-06T02:00:05Z"), ("outcome", "b" * 32, "")]
-    assert dl.counts(merged) == [{"stage": "fetch", "reason": "http_status", "count": 1},
-                                 {"stage": "store", "reason": "storage_unavailable", "count": 1}]
+        ("topic", "a" * 32, "2026-12-06T02:00:05Z"),
+        ("outcome", "b" * 32, ""),
+    ]
+    assert dl.counts(merged) == [
+        {"stage": "fetch", "reason": "http_status", "count": 1},
+        {"stage": "store", "reason": "storage_unavailable", "count": 1},
+    ]
 
 
 def test_filter_by_stage_reason_time_link_and_settled():
@@ -70,5 +109,8 @@ def test_plan_sends_the_payload_back_to_its_topic_or_starts_the_link_over():
     with pytest.raises(dl.NotReplayable, match="invalid_message"):
         dl.plan(read(letter(reason="invalid_message", payload={"url": 3})), settings, "2026-12-06T03:00:00Z")
     with pytest.raises(dl.NotReplayable):
-        dl.plan(read(letter(stage="alert", reason="receiver_rejected", payload="cut", topic="wirewatch.alerts")),
-                settings, "2026-12-06T03:00:00Z")
+        dl.plan(
+            read(letter(stage="alert", reason="receiver_rejected", payload="cut", topic="wirewatch.alerts")),
+            settings,
+            "2026-12-06T03:00:00Z",
+        )
