@@ -23,6 +23,7 @@ def make_core(rt: Runtime) -> Core:
 
     async def core(alert: dict[str, Any]) -> list[Emit]:
         await sink.add(alert)
+        await sink.flush()  # a barrier (nothing is buffered), kept so every sink user reads alike
         return []
 
     return core
