@@ -25,19 +25,10 @@ from pathlib import Path
 
 import orjson
 
+from tests.faults.scenarios import SCENARIOS, Env, restart
 from wirewatch.broker import KafkaBroker, ensure_kafka_jars
 
-ALL = [
-    "kill_twice",
-    "two_workers_one_killed",
-    "broker_stopped",
-    "postgres_stopped",
-    "receiver_503",
-    "malformed",
-    "foreign_client",
-    "restart_static",
-    "restart_dynamic",
-]
+ALL = [*SCENARIOS, "restart_static", "restart_dynamic"]
 
 COLUMNS = [
     ("links_in", "in"),
@@ -80,7 +71,6 @@ def run(args: argparse.Namespace) -> dict:
 
 
 async def _run(names: list[str], outage: float, receiver_outage: float, malformed: int, session: float) -> dict:
-    from tests.faults.scenarios import SCENARIOS, Env, restart
     from tests.harness.postgres import PostgresServer
 
     unknown = sorted(set(names) - set(ALL))

@@ -21,6 +21,7 @@ import contextlib
 import itertools
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -58,6 +59,7 @@ class Result:
     bad_in: int = 0
     bad_dead_lettered: int = 0
     bad_without_reason: int = 0
+    bad_reasons: dict[str, int] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     unexpected_outcomes: dict[str, int] = field(default_factory=dict)
     workers_alive: bool = True
@@ -73,6 +75,7 @@ class Result:
             f"bad messages dead-lettered {self.bad_dead_lettered} of {self.bad_in}"
         )
         assert self.bad_without_reason == 0, f"{self.bad_without_reason} dead letters without a reason"
+        assert "internal_error" not in self.bad_reasons, f"bad input counted as a bug: {self.bad_reasons}"
         assert self.workers_alive, "a worker died"
 
     def row(self) -> dict[str, Any]:
@@ -313,6 +316,7 @@ class Run:
             bad_in=self.bad_in,
             bad_dead_lettered=len(bad_rows),
             bad_without_reason=sum(1 for r in bad_rows if not r["reason"]),
+            bad_reasons=dict(Counter(f"{r['stage']}:{r['reason']}" for r in bad_rows)),
             missing=sorted(self.link_ids - set(by)),
             unexpected_outcomes=unexpected,
             workers_alive=all(w.alive() for w in self.workers.values()),

@@ -161,11 +161,12 @@ async def receiver_unavailable(env: Env) -> Result:
 
 
 def malformed_messages(count: int, link: Callable[[int], dict]) -> list[tuple[bytes | None, bytes]]:
-    """`count` bad messages for the links topic, each different: not JSON, not an object, fields
-    missing or of the wrong type, a URL that is not one, a link id too short."""
+    """`count` bad messages for the links topic: not JSON, not an object, fields missing or of the
+    wrong type, a URL that is not one, a link id too short, the very same bytes again and again (each
+    copy still its own outcome row), a time that is not one, a host that is not punycode."""
     out: list[tuple[bytes | None, bytes]] = []
     for i in range(count):
-        kind = i % 6
+        kind = i % 9
         if kind == 0:
             value = f"not json {i} {{".encode()
         elif kind == 1:
@@ -176,14 +177,26 @@ def malformed_messages(count: int, link: Callable[[int], dict]) -> list[tuple[by
             value = orjson.dumps({**link(i), "source": i})  # wrong type
         elif kind == 4:
             value = orjson.dumps({**link(i), "url": f"no scheme, no host {i}"})
-        else:
+        elif kind == 5:
             value = orjson.dumps({**link(i), "link_id": f"s{i}"[:7]})  # too short for the schema
+        elif kind == 6:
+            value = b"the same bad bytes every time"
+        elif kind == 7:
+            value = orjson.dumps({**link(i), "submitted_at": "yesterday"})  # not a date-time
+        else:
+            value = orjson.dumps({**link(i), "url": f"http://xn--zz.example/{i}"})  # not punycode
         out.append((None, value))
     return out
 
 
+def oversize_links(count: int, link: Callable[[int], dict], size: int = 950_000) -> list[tuple[bytes | None, bytes]]:
+    """Links near the broker's 1 MiB limit, over wirewatch's max_message_bytes (900,000)."""
+    return [(None, orjson.dumps({**link(i), "title": "x" * size})) for i in range(count)]
+
+
 async def malformed_among_good(env: Env) -> Result:
-    """`malformed` bad messages produced on the links topic around the good links."""
+    """`malformed` bad messages and three near 1 MB produced on the links topic around the good
+    links, in the same batches."""
     async with _run(env, "malformed") as run:
         run.start_worker(0)
 
@@ -191,12 +204,14 @@ async def malformed_among_good(env: Env) -> Result:
             return make_link(f"{run.site.base}/bad/{i}", "test")
 
         bad = malformed_messages(env.malformed, link)
+        big = oversize_links(3, lambda i: link(env.malformed + i))
         half = len(bad) // 2
-        await run.produce(bad[:half])
-        await run.submit(env.news, env.reports)
-        await run.produce(bad[half:])
-        run.expect_bad(len(bad))
-        return await run.finish(bad_letters=len(bad))
+        await run.produce(bad[:half] + big[:1])
+        await run.submit(env.news // 2, env.reports)
+        await run.produce(big[1:] + bad[half:])
+        await run.submit(env.news - env.news // 2, 0, offset=env.news // 2)
+        run.expect_bad(len(bad) + len(big))
+        return await run.finish(bad_letters=len(bad) + len(big))
 
 
 async def foreign_client(env: Env) -> Result:

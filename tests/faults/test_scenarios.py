@@ -10,19 +10,8 @@ from .scenarios import SCENARIOS, restart
 
 pytestmark = pytest.mark.integration
 
-# Scenarios whose fix is not on main yet are not listed (never xfail): see the report of issue 11.
-PASSING = [
-    "kill_twice",
-    "two_workers_one_killed",
-    "broker_stopped",
-    "postgres_stopped",
-    "receiver_503",
-    "malformed",
-    "foreign_client",
-]
 
-
-@pytest.mark.parametrize("name", PASSING)
+@pytest.mark.parametrize("name", list(SCENARIOS))
 async def test_scenario(name, fault_env):
     result = await SCENARIOS[name](fault_env)
     print(result.row())
