@@ -213,7 +213,7 @@ async def test_the_dead_letter_stage_never_writes_onto_its_own_input():
 
 async def test_a_large_input_is_dead_lettered_as_an_excerpt_with_its_hash():
     rec = Recorder()
-    raw = b'{"link_id": "x", "url": "' + b"a" * 1_000_000 + b'"}'
+    raw = b'{"link_id": "' + b"i" * 500_000 + b'", "url": "' + b"a" * 500_000 + b'"}'
 
     async def core(link):
         return []
@@ -225,6 +225,7 @@ async def test_a_large_input_is_dead_lettered_as_an_excerpt_with_its_hash():
     assert letter["reason"] == "message_too_large" and "max_message_bytes" in letter["detail"]
     assert letter["payload_bytes"] == len(raw) and letter["payload_sha256"] == hashlib.sha256(raw).hexdigest()
     assert isinstance(letter["payload"], str) and len(letter["payload"]) <= 2000
+    assert letter["link_id"] is None and len(letter["url"]) <= 2000  # no field of it carries the size
     assert len(contract.encode("deadletter", letter)) < 10_000
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from wirewatch.errors import PermanentError, TransientError
+from wirewatch.errors import PermanentError, TransientError, Unavailable
 from wirewatch.retry import Backoff, backoff, retry
 
 POLICY = Backoff(backoff_initial=1.0, backoff_max=8.0)
@@ -59,3 +59,20 @@ async def test_anything_but_transient_propagates_at_once():
     with pytest.raises(PermanentError):
         await retry(call, POLICY, sleep=sleeps)
     assert sleeps == []
+
+
+async def test_unlimited_errors_count_apart_and_back_off_by_their_own_ceiling():
+    sleeps, calls = Sleeps(), []
+    outage = Backoff(backoff_initial=0.5, backoff_max=1.0)
+
+    async def call():
+        calls.append(1)
+        if len(calls) <= 10:
+            raise Unavailable("storage_unavailable", "down")
+        raise TransientError("timeout", "slow")
+
+    with pytest.raises(TransientError) as e:
+        await retry(call, POLICY, budget=lambda e: None if isinstance(e, Unavailable) else 2,
+                    unlimited_policy=outage, sleep=sleeps)
+    assert e.value.reason == "timeout" and len(calls) == 12  # ten waits for the outage, then two tries
+    assert max(sleeps[:10]) <= 1.0

@@ -278,7 +278,7 @@ def dead_letter(stage: str, topic: str, raw: Any, payload: dict | None, reason: 
     return {
         "stage": stage, "reason": reason, "detail": detail[:2000], "topic": topic,
         "partition": where[1] if where else None, "offset": where[2] if where else None,
-        "payload": original, "link_id": link_id if isinstance(link_id, str) else None,
+        "payload": original, "link_id": link_id if isinstance(link_id, str) and len(link_id) <= 64 else None,
         "url": url[:2000] if isinstance(url, str) else None, "at": utcnow(), "attempts": attempts,
         "payload_sha256": hashlib.sha256(data).hexdigest(), "payload_bytes": len(data),
     }
