@@ -235,6 +235,15 @@ class Metrics:
             ["topic", "partition"],
             registry=r,
         )
+        # The language each enriched article was read in: a language with a casualty lexicon, or "und"
+        # (another language, or none told): a rise of "und" is news the casualty reader skips.
+        self.articles_by_language = Counter(
+            "wirewatch_articles_by_language",
+            "Articles enriched, by language: one with a casualty lexicon "
+            "(en, fr, ar), or und (another language, or none could be told)",
+            ["language"],
+            registry=r,
+        )
         self.build_info = Gauge(
             "wirewatch_build_info",
             "Always 1; the labels say which wirewatch and Python run",

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from wirewatch.stages.enrich.language import article_language, detect_language
+from wirewatch.stages.enrich import enrich
+from wirewatch.stages.enrich.language import (
+    UND, article_language, detect_language, language_label, lexicon_language,
+)
 from wirewatch.stages.enrich.places import find_places
 
 
@@ -35,11 +38,32 @@ def test_place_offsets_point_at_the_first_mention() -> None:
     ("At least 12 people were killed in the attack on the market, the ministry said on Monday.", "en"),
     ("Au moins 12 personnes ont été tuées dans l'attaque du marché, selon le ministère de la Santé.", "fr"),
     ("قتل 12 شخصا في هجوم على سوق شعبي في بغداد", "ar"),
-    ("Mindestens zwölf Menschen wurden bei dem Anschlag getötet, teilte die Polizei mit.", None),
+    # Languages without a lexicon are named too (fastText's model knows 176), not called English.
+    ("Mindestens zwölf Menschen wurden bei dem Anschlag getötet, teilte die Polizei mit.", "de"),
+    ("Al menos doce personas murieron en el ataque contra el mercado, informó la policía local.", "es"),
+    ("Pelo menos doze pessoas morreram no ataque ao mercado, segundo a polícia.", "pt"),
+    # Too few letters to tell.
+    ("12 killed", None),
     ("", None),
 ])
 def test_detect_language(text: str, expected: str | None) -> None:
     assert detect_language(text) == expected
+
+
+def test_lexicon_and_metric_label_of_a_language() -> None:
+    assert lexicon_language("fr-FR") == "fr" and language_label("fr-FR") == "fr"
+    assert lexicon_language("es") == UND and language_label("es") == UND
+    # Unknown language (a headline alone): read with the default lexicon, counted as und.
+    assert lexicon_language(None) == "en" and language_label(None) == UND
+
+
+def test_no_casualty_reading_with_another_languages_lexicon() -> None:
+    # "12 ... murieron": English words would read nothing sure here, but numbers and names would
+    # leak; a language without a lexicon gets no figures at all, and says which language it is.
+    out = enrich({"title": "Doce muertos en un ataque", "text": "Al menos 12 personas murieron y 30 resultaron "
+                  "heridas en el ataque contra el mercado central, informó la policía local el domingo."})
+    assert out["language"] == "es"
+    assert out["casualties"] == [] and all(v is None for v in out["figures"].values())
 
 
 def test_article_language_prefers_the_text_over_a_wrong_declaration() -> None:

@@ -15,9 +15,10 @@ import asyncio
 
 from ..errors import Rejected
 from ..runtime import Runtime
-from ..stages import dedupe
 from ..stages import article as article_core
+from ..stages import dedupe
 from ..stages import fetch as fetch_core
+from ..stages.enrich import language_label
 from ..stages.politeness import Politeness
 from ..timeutil import utc_now
 from .runner import Core, Emit, utcnow
@@ -49,6 +50,7 @@ def make_core(rt: Runtime) -> Core:
             rt.metrics.extraction(page.final_url, e.reason)
             raise
         rt.metrics.extraction(page.final_url, "extracted", len(article["text"]))
+        rt.metrics.articles_by_language.labels(language=language_label(article.get("language"))).inc()
         if not decision.via_alias:
             await dedupe.remember(rt.storage, link["url"], page.final_url, article["canonical_url"], ttl,
                                   known["redirects"], link["link_id"])

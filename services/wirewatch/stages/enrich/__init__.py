@@ -9,7 +9,9 @@ Out: a new dict, the article plus
      ``keywords``    which of ``keywords`` occur (keywords.match_keywords),
      and ``language`` set to the language the text is written in when the text is clear about it
      (language.article_language; the page's declared language otherwise), which also picks the
-     lexicon. Valid against schemas/enriched.schema.json.
+     lexicon (language.lexicon_language): an article in a language without a lexicon gets no
+     casualty figures rather than figures read with another language's words; one whose language
+     cannot be told (a headline alone) is read in English. Valid against schemas/enriched.schema.json.
 
 Both are read from the title and the text together, analysed as one document
 ``title + "\\n\\n" + text`` (just ``text`` when there is no title): headlines often carry the
@@ -26,12 +28,12 @@ import re
 
 from .casualties import HIT, Mention, find_casualties, headline_end, scan, summarize
 from .keywords import match_keywords
-from .language import article_language, detect_language
+from .language import UND, article_language, detect_language, language_label, lexicon_language
 from .places import find_places
 
 __all__ = [
     "DEFAULT_KEYWORDS", "Mention", "analysed_text", "article_language", "detect_language", "enrich",
-    "find_casualties", "find_places", "match_keywords", "summarize",
+    "find_casualties", "find_places", "language_label", "match_keywords", "summarize",
 ]
 
 # Event words an analyst filters on. Whole-word matching, so inflected forms are listed separately.
@@ -56,7 +58,8 @@ def analysed_text(article: dict) -> str:
 def enrich(article: dict, keywords: Iterable[str] = DEFAULT_KEYWORDS) -> dict:
     doc = analysed_text(article)
     language = article_language(doc, article.get("language"))
-    mentions = scan(doc, language, _year(article.get("published")))
+    lexicon = lexicon_language(language)
+    mentions = [] if lexicon == UND else scan(doc, lexicon, _year(article.get("published")))
     return {
         **article,
         "language": language,

