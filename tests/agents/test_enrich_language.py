@@ -29,10 +29,21 @@ def _count(rt: Runtime, language: str) -> float:
 
 async def test_articles_are_counted_by_the_language_they_were_read_in(runtime):
     core = enrich_agent.make_core(runtime)
-    (en,) = await core(_article(1, "Two hurt as a van hits a bus shelter",
-                                "Two people were hurt when a delivery van struck a bus shelter on Main Street on Friday."))
-    (es,) = await core(_article(2, "Dos heridos en un accidente", "Dos personas resultaron heridas cuando una "
-                                "furgoneta chocó contra una parada de autobús en la calle principal el viernes."))
+    (en,) = await core(
+        _article(
+            1,
+            "Two hurt as a van hits a bus shelter",
+            "Two people were hurt when a delivery van struck a bus shelter on Main Street on Friday.",
+        )
+    )
+    (es,) = await core(
+        _article(
+            2,
+            "Dos heridos en un accidente",
+            "Dos personas resultaron heridas cuando una "
+            "furgoneta chocó contra una parada de autobús en la calle principal el viernes.",
+        )
+    )
     assert en.value["language"] == "en" and en.value["figures"]["injured"]["count"] == 2
     assert es.value["language"] == "es" and es.value["figures"]["injured"] is None
     # Spanish has no lexicon: it counts as und, and the label set stays bounded.

@@ -25,8 +25,14 @@ POSITIVE = [
     ("12 people were killed.", [("killed", 12, 12, 12, None, "people")]),
     ("The blast left 5 dead.", [("killed", 5, 5, 5, None, None)]),
     ("The death toll rose to 40.", [("killed", 40, 40, 40, None, None)]),
-    ("12 dead and 30 injured after the storm.", [("killed", 12, 12, 12, None, None), ("injured", 30, 30, 30, None, None)]),
-    ("Gunmen opened fire, killing 3 soldiers and wounding two.", [("killed", 3, 3, 3, None, "soldiers"), ("injured", 2, 2, 2, None, "soldiers")]),
+    (
+        "12 dead and 30 injured after the storm.",
+        [("killed", 12, 12, 12, None, None), ("injured", 30, 30, 30, None, None)],
+    ),
+    (
+        "Gunmen opened fire, killing 3 soldiers and wounding two.",
+        [("killed", 3, 3, 3, None, "soldiers"), ("injured", 2, 2, 2, None, "soldiers")],
+    ),
     ("Seven people died when the bus overturned.", [("killed", 7, 7, 7, None, "people")]),
     ("Twenty-three people were hurt.", [("injured", 23, 23, 23, None, "people")]),
     ("Two hundred people are missing after the flood.", [("missing", 200, 200, 200, None, "people")]),
@@ -54,21 +60,38 @@ POSITIVE = [
     ("A 25-year-old was killed.", [("killed", 1, 1, 1, None, "people")]),
     ("A police officer was wounded.", [("injured", 1, 1, 1, None, "police")]),
     ("A child has died after the fire.", [("killed", 1, 1, 1, None, "children")]),
-    ("One person died and two others were hospitalised.", [("killed", 1, 1, 1, None, "people"), ("injured", 2, 2, 2, None, "people")]),
-    ("The death toll from Monday's quake has risen from 12 to 40, officials said.", [("killed", 40, 40, 40, None, None)]),
+    (
+        "One person died and two others were hospitalised.",
+        [("killed", 1, 1, 1, None, "people"), ("injured", 2, 2, 2, None, "people")],
+    ),
+    (
+        "The death toll from Monday's quake has risen from 12 to 40, officials said.",
+        [("killed", 40, 40, 40, None, None)],
+    ),
     ("The death toll stands at 1.2 million.", [("killed", 1200000, 1200000, 1200000, None, None)]),
     ("12 people, including three children, were killed.", [("killed", 12, 12, 12, None, "people")]),
     # Times and repetitions are not counts; the person said to be killed or hurt still counts one.
     ("She was killed at 10:30 on Tuesday.", [("killed", 1, 1, 1, "implied", None)]),
     ("He was wounded 3 times in 2 years.", [("injured", 1, 1, 1, "implied", None)]),
     ("Two people in the car were killed.", [("killed", 2, 2, 2, None, "people")]),
-    ("The attack left 12 people dead and 40 wounded.", [("killed", 12, 12, 12, None, "people"), ("injured", 40, 40, 40, None, "people")]),
+    (
+        "The attack left 12 people dead and 40 wounded.",
+        [("killed", 12, 12, 12, None, "people"), ("injured", 40, 40, 40, None, "people")],
+    ),
     ("Floods Kill 12 In Kenya", [("killed", 12, 12, 12, None, None)]),
-    ("Twelve killed, 30 hurt in market blast", [("killed", 12, 12, 12, None, None), ("injured", 30, 30, 30, None, None)]),
-    ("The earthquake, which struck at 3 am, killed more than 2,000 people and injured about 5,000.",
-     [("killed", 2000, 2000, None, "more_than", "people"), ("injured", 5000, 4500, 5500, "about", "people")]),
+    (
+        "Twelve killed, 30 hurt in market blast",
+        [("killed", 12, 12, 12, None, None), ("injured", 30, 30, 30, None, None)],
+    ),
+    (
+        "The earthquake, which struck at 3 am, killed more than 2,000 people and injured about 5,000.",
+        [("killed", 2000, 2000, None, "more_than", "people"), ("injured", 5000, 4500, 5500, "about", "people")],
+    ),
     ("As many as 10,000 people may have died.", [("killed", 1, 1, 10000, "up_to", "people")]),
-    ("Three Israelis were killed and two Palestinians wounded.", [("killed", 3, 3, 3, None, "israelis"), ("injured", 2, 2, 2, None, "palestinians")]),
+    (
+        "Three Israelis were killed and two Palestinians wounded.",
+        [("killed", 3, 3, 3, None, "israelis"), ("injured", 2, 2, 2, None, "palestinians")],
+    ),
     ("A man aged 70 was killed.", [("killed", 1, 1, 1, None, "men")]),
     ("Three soldiers were killed on 12 March 2024.", [("killed", 3, 3, 3, None, "soldiers")]),
     ("Fourteen people are unaccounted for.", [("missing", 14, 14, 14, None, "people")]),
@@ -209,7 +232,9 @@ def test_enrich_example_validates_and_reads_title_first() -> None:
 
 
 def test_enrich_ordinary_news_without_title() -> None:
-    enriched = enrich(_article(title=None, text="The central bank kept rates at 4.5 percent in 2026."), keywords=["rates"])
+    enriched = enrich(
+        _article(title=None, text="The central bank kept rates at 4.5 percent in 2026."), keywords=["rates"]
+    )
     contract.validate("enriched", enriched)
     assert enriched["casualties"] == []
     assert enriched["figures"] == {"killed": None, "injured": None, "missing": None}
@@ -218,8 +243,11 @@ def test_enrich_ordinary_news_without_title() -> None:
 
 # (language, sentence, [(category, count, min, max, qualifier, victim), ...])
 MULTILINGUAL = [
-    ("fr", "Au moins 12 personnes ont été tuées et une trentaine blessées.",
-     [("killed", 12, 12, None, "at_least", "people"), ("injured", 30, 30, 39, None, "people")]),
+    (
+        "fr",
+        "Au moins 12 personnes ont été tuées et une trentaine blessées.",
+        [("killed", 12, 12, None, "at_least", "people"), ("injured", 30, 30, 39, None, "people")],
+    ),
     ("fr", "Un homme a été tué par balle.", [("killed", 1, 1, 1, None, "men")]),
     ("fr", "Un homme de 25 ans a été blessé.", [("injured", 1, 1, 1, None, "men")]),
     ("fr", "Le bilan s'élève désormais à quatre-vingt-dix-sept morts.", [("killed", 97, 97, 97, None, None)]),
@@ -228,15 +256,31 @@ MULTILINGUAL = [
     ("fr", "L'attaque a tué 1 200 civils.", [("killed", 1200, 1200, 1200, None, "civilians")]),
     ("fr", "Des dizaines de manifestants ont été blessés.", [("injured", 20, 20, 99, None, "protesters")]),
     ("fr", "Près de 40 personnes sont mortes.", [("killed", 40, 36, 40, "nearly", "people")]),
-    ("ar", "قتل 12 شخصا وأصيب 30 آخرون.", [("killed", 12, 12, 12, None, "people"), ("injured", 30, 30, 30, None, "people")]),
+    (
+        "ar",
+        "قتل 12 شخصا وأصيب 30 آخرون.",
+        [("killed", 12, 12, 12, None, "people"), ("injured", 30, 30, 30, None, "people")],
+    ),
     ("ar", "أسفر الهجوم عن مقتل ما لا يقل عن ١٥ مدنيا.", [("killed", 15, 15, None, "at_least", "civilians")]),
-    ("ar", "ارتفعت حصيلة القتلى إلى 40 قتيلا و150 جريحا.", [("killed", 40, 40, 40, None, None), ("injured", 150, 150, 150, None, None)]),
+    (
+        "ar",
+        "ارتفعت حصيلة القتلى إلى 40 قتيلا و150 جريحا.",
+        [("killed", 40, 40, 40, None, None), ("injured", 150, 150, 150, None, None)],
+    ),
     ("ar", "قتل رجل في إطلاق نار.", [("killed", 1, 1, 1, None, "men")]),
-    ("ar", "مقتل شخصين وإصابة ثلاثة أطفال.", [("killed", 2, 2, 2, None, "people"), ("injured", 3, 3, 3, None, "children")]),
+    (
+        "ar",
+        "مقتل شخصين وإصابة ثلاثة أطفال.",
+        [("killed", 2, 2, 2, None, "people"), ("injured", 3, 3, 3, None, "children")],
+    ),
     ("ar", "لقي خمسة وعشرون شخصا حتفهم.", [("killed", 25, 25, 25, None, "people")]),
     ("ar", "أصيب عشرات الأشخاص.", [("injured", 20, 20, 99, None, "people")]),
     # Added with the blind French/Arabic article round (articles_fr/ar.jsonl).
-    ("fr", "L'explosion a fait un mort et une quinzaine de blessés.", [("killed", 1, 1, 1, None, None), ("injured", 15, 15, 19, None, None)]),
+    (
+        "fr",
+        "L'explosion a fait un mort et une quinzaine de blessés.",
+        [("killed", 1, 1, 1, None, None), ("injured", 15, 15, 19, None, None)],
+    ),
     ("fr", "Le préfet a indiqué que 12 personnes avaient été tuées.", [("killed", 12, 12, 12, None, "people")]),
     ("fr", "Des hommes armés ont tué trois soldats et cinq civils.", [("killed", 8, 8, 8, None, "soldiers")]),
     ("ar", "قتل ثلاثة جنود وخمسة مدنيين في هجوم.", [("killed", 8, 8, 8, None, "soldiers")]),
@@ -276,18 +320,22 @@ def test_arabic_sentences_split_on_full_stops() -> None:
     text = "قتل 3 أشخاص. وأصيب 7 آخرون؟ انتهى."
     mentions = find_casualties(text, "ar")
     assert [(m.category, m.count, m.evidence) for m in mentions] == [
-        ("killed", 3, "قتل 3 أشخاص."), ("injured", 7, "وأصيب 7 آخرون؟"),
+        ("killed", 3, "قتل 3 أشخاص."),
+        ("injured", 7, "وأصيب 7 آخرون؟"),
     ]
 
 
-@pytest.mark.parametrize(("language", "sentence", "source"), [
-    ("en", "At least 12 people were killed, the health ministry said.", "the health ministry"),
-    ("en", "According to local officials, 12 people died.", "local officials"),
-    ("en", "Police said 3 people were wounded.", "Police"),
-    ("en", "12 people were killed.", None),
-    ("fr", "Au moins 12 personnes ont été tuées, selon le ministère de la Santé.", "le ministère de la Santé"),
-    ("ar", "قتل 12 شخصا، بحسب وزارة الصحة.", "وزارة الصحة"),
-])
+@pytest.mark.parametrize(
+    ("language", "sentence", "source"),
+    [
+        ("en", "At least 12 people were killed, the health ministry said.", "the health ministry"),
+        ("en", "According to local officials, 12 people died.", "local officials"),
+        ("en", "Police said 3 people were wounded.", "Police"),
+        ("en", "12 people were killed.", None),
+        ("fr", "Au moins 12 personnes ont été tuées, selon le ministère de la Santé.", "le ministère de la Santé"),
+        ("ar", "قتل 12 شخصا، بحسب وزارة الصحة.", "وزارة الصحة"),
+    ],
+)
 def test_attribution(language: str, sentence: str, source: str | None) -> None:
     (m, *_) = find_casualties(sentence, language)
     assert m.attribution == source
@@ -310,11 +358,13 @@ def test_every_lexicon_loads_and_reads_its_numbers() -> None:
 
 
 def test_enrich_adds_places_language_and_attribution() -> None:
-    enriched = enrich(_article(
-        title="Strike on Aleppo kills 4",
-        text="Four civilians were killed in Aleppo, Syria, the civil defence said.",
-        language=None,
-    ))
+    enriched = enrich(
+        _article(
+            title="Strike on Aleppo kills 4",
+            text="Four civilians were killed in Aleppo, Syria, the civil defence said.",
+            language=None,
+        )
+    )
     contract.validate("enriched", enriched)
     assert enriched["language"] == "en"
     assert [p["name"] for p in enriched["places"]] == ["Aleppo", "Syria"]
@@ -343,7 +393,11 @@ ARTICLE_SHAPES = [
     ("The plane crashed, killing all three people on board.", "killed", 3),
     ("Twenty-three others were taken to hospital.", "injured", 23),
     ("Around 30 people were treated for gunshot wounds.", "injured", 30),
-    ("The number of people killed when the factory collapsed on the outskirts of the city on Tuesday rose to 67.", "killed", 67),
+    (
+        "The number of people killed when the factory collapsed on the outskirts of the city on Tuesday rose to 67.",
+        "killed",
+        67,
+    ),
 ]
 
 RECALLED_TOLLS = [

@@ -44,16 +44,18 @@ def test_every_corpus_file_has_floors() -> None:
 def test_scorer_counts_bad_lines_and_defines_within_and_thresholds(tmp_path: Path) -> None:
     f = tmp_path / "gold.jsonl"
     f.write_text(
-        "\n".join([
-            json.dumps({"text": "12 people were killed and 3 injured.", "gold_killed": 12, "gold_injured": 3}),
-            json.dumps({"text": "Nothing happened.", "gold_killed": 0, "gold_injured": 0}),
-            json.dumps({"text": "At least 100 people died.", "gold_killed": 105, "gold_injured": 0}),
-            "not json",
-            json.dumps({"text": "", "gold_killed": 1, "gold_injured": 0}),
-            json.dumps({"text": "x", "gold_killed": -1, "gold_injured": 0}),
-            json.dumps(["a list"]),
-            "",
-        ])
+        "\n".join(
+            [
+                json.dumps({"text": "12 people were killed and 3 injured.", "gold_killed": 12, "gold_injured": 3}),
+                json.dumps({"text": "Nothing happened.", "gold_killed": 0, "gold_injured": 0}),
+                json.dumps({"text": "At least 100 people died.", "gold_killed": 105, "gold_injured": 0}),
+                "not json",
+                json.dumps({"text": "", "gold_killed": 1, "gold_injured": 0}),
+                json.dumps({"text": "x", "gold_killed": -1, "gold_injured": 0}),
+                json.dumps(["a list"]),
+                "",
+            ]
+        )
     )
     docs, bad = load(f)
     assert (len(docs), bad) == (3, 4)

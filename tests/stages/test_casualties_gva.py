@@ -19,7 +19,9 @@ from benchmarks.bench_casualty import CORPUS, halves, load, predict, score
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = Path(
-    os.environ.get("WIREWATCH_CASUALTY_CORPUS", ROOT.parent / "shared" / "data" / "casualty-gva-dev" / "articles.jsonl.gz")
+    os.environ.get(
+        "WIREWATCH_CASUALTY_CORPUS", ROOT.parent / "shared" / "data" / "casualty-gva-dev" / "articles.jsonl.gz"
+    )
 )
 GATE = json.loads((CORPUS / "gva_floors.json").read_text())
 

@@ -51,22 +51,42 @@ CASES = [
     ("The girl had been on life support since the shooting, but she passed away on Monday.", 1, 0),
     ("Man accused of killing a sheriff's deputy during a traffic stop appears in court", 1, 0),
     # One person named by several nouns across the article is one person, not one per noun.
-    ("Police said the teenager was killed on Pine Street on Friday night. The boy died at the hospital an hour later.", 1, 0),
-    ("Police named the 6-year-old fatally shot on Birch Lane. The boy died at the hospital. "
-     "The child's uncle said he loved trains.", 1, 0),
+    (
+        "Police said the teenager was killed on Pine Street on Friday night. The boy died at the hospital an hour later.",
+        1,
+        0,
+    ),
+    (
+        "Police named the 6-year-old fatally shot on Birch Lane. The boy died at the hospital. "
+        "The child's uncle said he loved trains.",
+        1,
+        0,
+    ),
     # ...while different nouns in one sentence are different people.
     ("A man and a woman were found shot to death in a parked van.", 2, 0),
     # A vigil's, or an earlier incident's, dead are another event's.
-    ("Five people were wounded when a gunman fired into a crowd on Monday. "
-     "The vigil was for a 19-year-old who was killed on Saturday.", 0, 5),
+    (
+        "Five people were wounded when a gunman fired into a crowd on Monday. "
+        "The vigil was for a 19-year-old who was killed on Saturday.",
+        0,
+        5,
+    ),
     ("A woman was shot in the arm on Oak Street. Just last week, a man was shot and killed on the same corner.", 0, 1),
     ("A clerk was wounded on Pine Street. The shooting follows a robbery on Friday that left a guard dead.", 0, 1),
-    ("Residents said the feud began after a man was shot dead near the bakery. Two teens were wounded on Thursday.", 0, 2),
+    (
+        "Residents said the feud began after a man was shot dead near the bakery. Two teens were wounded on Thursday.",
+        0,
+        2,
+    ),
     ("The death of Paul Avery led to a new curfew the next year. A woman was shot in the leg on Sunday.", 0, 1),
     ("A vigil following that deadly shooting drew a crowd. Three people were wounded on Friday.", 0, 3),
     ("2009: A guard is shot to death outside a museum.\nA clerk was wounded in a robbery on Monday.", 0, 1),
     # A year-to-date statistic and a report taken back are no toll.
-    ("So far in 2026, at least 52 people have been killed in the county, records show. A man was wounded on Friday.", 0, 1),
+    (
+        "So far in 2026, at least 52 people have been killed in the county, records show. A man was wounded on Friday.",
+        0,
+        1,
+    ),
     ("Early reports said a man had died in the crash, but that proved to be incorrect. Four people were hurt.", 0, 4),
     # A self-inflicted wound that nobody died of is no death.
     ("The suspect arrived at the hospital with a self-inflicted gunshot wound to the foot.", 0, 0),
@@ -102,7 +122,9 @@ OTHER_LANGUAGES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "language", "killed", "injured"), OTHER_LANGUAGES, ids=[c[0][:40] for c in OTHER_LANGUAGES])
+@pytest.mark.parametrize(
+    ("text", "language", "killed", "injured"), OTHER_LANGUAGES, ids=[c[0][:40] for c in OTHER_LANGUAGES]
+)
 def test_implied_beyond_english(text: str, language: str, killed: int, injured: int) -> None:
     out = enrich({"text": text, "language": language})
     assert out["language"] == language

@@ -6,7 +6,11 @@ import pytest
 
 from wirewatch.stages.enrich import enrich
 from wirewatch.stages.enrich.language import (
-    UND, article_language, detect_language, language_label, lexicon_language,
+    UND,
+    article_language,
+    detect_language,
+    language_label,
+    lexicon_language,
 )
 from wirewatch.stages.enrich.places import find_places
 
@@ -15,15 +19,35 @@ def _names(text: str) -> list[tuple[str, str, str]]:
     return [(p["name"], p["country_code"], p["kind"]) for p in find_places(text)]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Strikes on Gaza City and Rafah; Israel said.", [("Gaza City", "PS", "city"), ("Rafah", "PS", "city"), ("Israel", "IL", "country")]),
-    ("Floods in DR Congo reached Goma.", [("Democratic Republic of the Congo", "CD", "country"), ("Goma", "CD", "city")]),
-    ("Turkey and Syria were hit; Syria again.", [("Turkey", "TR", "country"), ("Syria", "SY", "country")]),
-    ("They ate turkey in Chad's capital.", []),  # lower-case word; Chad left out as a first name
-    ("Des frappes à Alep en Syrie, selon Damas.", [("Aleppo", "SY", "city"), ("Syria", "SY", "country"), ("Damascus", "SY", "city")]),
-    ("La Côte d’Ivoire et le Mali.", [("Ivory Coast", "CI", "country"), ("Mali", "ML", "country")]),
-    ("قتل 12 شخصا في بغزة وبغداد وللجزائر ومصر", [("Palestine", "PS", "country"), ("Baghdad", "IQ", "city"), ("Algeria", "DZ", "country"), ("Egypt", "EG", "country")]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Strikes on Gaza City and Rafah; Israel said.",
+            [("Gaza City", "PS", "city"), ("Rafah", "PS", "city"), ("Israel", "IL", "country")],
+        ),
+        (
+            "Floods in DR Congo reached Goma.",
+            [("Democratic Republic of the Congo", "CD", "country"), ("Goma", "CD", "city")],
+        ),
+        ("Turkey and Syria were hit; Syria again.", [("Turkey", "TR", "country"), ("Syria", "SY", "country")]),
+        ("They ate turkey in Chad's capital.", []),  # lower-case word; Chad left out as a first name
+        (
+            "Des frappes à Alep en Syrie, selon Damas.",
+            [("Aleppo", "SY", "city"), ("Syria", "SY", "country"), ("Damascus", "SY", "city")],
+        ),
+        ("La Côte d’Ivoire et le Mali.", [("Ivory Coast", "CI", "country"), ("Mali", "ML", "country")]),
+        (
+            "قتل 12 شخصا في بغزة وبغداد وللجزائر ومصر",
+            [
+                ("Palestine", "PS", "country"),
+                ("Baghdad", "IQ", "city"),
+                ("Algeria", "DZ", "country"),
+                ("Egypt", "EG", "country"),
+            ],
+        ),
+    ],
+)
 def test_find_places(text: str, expected: list) -> None:
     assert _names(text) == expected
 
@@ -34,18 +58,21 @@ def test_place_offsets_point_at_the_first_mention() -> None:
     assert text[p["start"] : p["end"]] == "Kabul" and p["start"] == 3
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("At least 12 people were killed in the attack on the market, the ministry said on Monday.", "en"),
-    ("Au moins 12 personnes ont été tuées dans l'attaque du marché, selon le ministère de la Santé.", "fr"),
-    ("قتل 12 شخصا في هجوم على سوق شعبي في بغداد", "ar"),
-    # Languages without a lexicon are named too (fastText's model knows 176), not called English.
-    ("Mindestens zwölf Menschen wurden bei dem Anschlag getötet, teilte die Polizei mit.", "de"),
-    ("Al menos doce personas murieron en el ataque contra el mercado, informó la policía local.", "es"),
-    ("Pelo menos doze pessoas morreram no ataque ao mercado, segundo a polícia.", "pt"),
-    # Too few letters to tell.
-    ("12 killed", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("At least 12 people were killed in the attack on the market, the ministry said on Monday.", "en"),
+        ("Au moins 12 personnes ont été tuées dans l'attaque du marché, selon le ministère de la Santé.", "fr"),
+        ("قتل 12 شخصا في هجوم على سوق شعبي في بغداد", "ar"),
+        # Languages without a lexicon are named too (fastText's model knows 176), not called English.
+        ("Mindestens zwölf Menschen wurden bei dem Anschlag getötet, teilte die Polizei mit.", "de"),
+        ("Al menos doce personas murieron en el ataque contra el mercado, informó la policía local.", "es"),
+        ("Pelo menos doze pessoas morreram no ataque ao mercado, segundo a polícia.", "pt"),
+        # Too few letters to tell.
+        ("12 killed", None),
+        ("", None),
+    ],
+)
 def test_detect_language(text: str, expected: str | None) -> None:
     assert detect_language(text) == expected
 
@@ -60,8 +87,13 @@ def test_lexicon_and_metric_label_of_a_language() -> None:
 def test_no_casualty_reading_with_another_languages_lexicon() -> None:
     # "12 ... murieron": English words would read nothing sure here, but numbers and names would
     # leak; a language without a lexicon gets no figures at all, and says which language it is.
-    out = enrich({"title": "Doce muertos en un ataque", "text": "Al menos 12 personas murieron y 30 resultaron "
-                  "heridas en el ataque contra el mercado central, informó la policía local el domingo."})
+    out = enrich(
+        {
+            "title": "Doce muertos en un ataque",
+            "text": "Al menos 12 personas murieron y 30 resultaron "
+            "heridas en el ataque contra el mercado central, informó la policía local el domingo.",
+        }
+    )
     assert out["language"] == "es"
     assert out["casualties"] == [] and all(v is None for v in out["figures"].values())
 
@@ -72,15 +104,18 @@ def test_article_language_prefers_the_text_over_a_wrong_declaration() -> None:
     assert article_language("", None) is None
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    # GeoNames major cities, beyond the hand-curated YAML; "X City" is also found as "X" outside the US.
-    ("Typhoon hits Cebu and Davao.", [("Cebu City", "PH", "city"), ("Davao", "PH", "city")]),
-    ("Blasts in Bogota and İzmir.", [("Bogotá", "CO", "city"), ("İzmir", "TR", "city")]),
-    ("Floods in Hyderabad and Kansas City.", [("Hyderabad", "IN", "city"), ("Kansas City", "US", "city")]),
-    # Common words and first names are not places; a name must be capitalised.
-    ("Of course it was a nice day for Reading a book; Victoria said the split was mobile.", []),
-    ("the davao office", []),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # GeoNames major cities, beyond the hand-curated YAML; "X City" is also found as "X" outside the US.
+        ("Typhoon hits Cebu and Davao.", [("Cebu City", "PH", "city"), ("Davao", "PH", "city")]),
+        ("Blasts in Bogota and İzmir.", [("Bogotá", "CO", "city"), ("İzmir", "TR", "city")]),
+        ("Floods in Hyderabad and Kansas City.", [("Hyderabad", "IN", "city"), ("Kansas City", "US", "city")]),
+        # Common words and first names are not places; a name must be capitalised.
+        ("Of course it was a nice day for Reading a book; Victoria said the split was mobile.", []),
+        ("the davao office", []),
+    ],
+)
 def test_major_cities_from_geonames(text: str, expected: list) -> None:
     assert _names(text) == expected
 

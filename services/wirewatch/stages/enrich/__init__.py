@@ -22,9 +22,8 @@ so no consumer needs to recompute offsets to show it.
 
 from __future__ import annotations
 
-from typing import Iterable
-
 import re
+from collections.abc import Iterable
 
 from .casualties import HIT, Mention, find_casualties, headline_end, scan, summarize
 from .keywords import match_keywords
@@ -32,19 +31,71 @@ from .language import UND, article_language, detect_language, language_label, le
 from .places import find_places
 
 __all__ = [
-    "DEFAULT_KEYWORDS", "Mention", "analysed_text", "article_language", "detect_language", "enrich",
-    "find_casualties", "find_places", "language_label", "match_keywords", "summarize",
+    "DEFAULT_KEYWORDS",
+    "Mention",
+    "analysed_text",
+    "article_language",
+    "detect_language",
+    "enrich",
+    "find_casualties",
+    "find_places",
+    "language_label",
+    "match_keywords",
+    "summarize",
 ]
 
 # Event words an analyst filters on. Whole-word matching, so inflected forms are listed separately.
 DEFAULT_KEYWORDS: tuple[str, ...] = (
-    "explosion", "explosions", "blast", "bombing", "bomb", "suicide bomber", "car bomb",
-    "airstrike", "airstrikes", "air strike", "air strikes", "drone strike", "missile", "rocket",
-    "shelling", "shooting", "gunfire", "gunmen", "stabbing", "attack", "attacks", "ambush",
-    "clashes", "massacre", "riot", "earthquake", "quake", "tsunami", "flood", "floods", "flooding",
-    "landslide", "cyclone", "hurricane", "typhoon", "tornado", "storm", "wildfire", "fire",
-    "eruption", "crash", "plane crash", "collision", "derailment", "stampede", "collapse",
-    "building collapse", "heatwave", "epidemic", "outbreak",
+    "explosion",
+    "explosions",
+    "blast",
+    "bombing",
+    "bomb",
+    "suicide bomber",
+    "car bomb",
+    "airstrike",
+    "airstrikes",
+    "air strike",
+    "air strikes",
+    "drone strike",
+    "missile",
+    "rocket",
+    "shelling",
+    "shooting",
+    "gunfire",
+    "gunmen",
+    "stabbing",
+    "attack",
+    "attacks",
+    "ambush",
+    "clashes",
+    "massacre",
+    "riot",
+    "earthquake",
+    "quake",
+    "tsunami",
+    "flood",
+    "floods",
+    "flooding",
+    "landslide",
+    "cyclone",
+    "hurricane",
+    "typhoon",
+    "tornado",
+    "storm",
+    "wildfire",
+    "fire",
+    "eruption",
+    "crash",
+    "plane crash",
+    "collision",
+    "derailment",
+    "stampede",
+    "collapse",
+    "building collapse",
+    "heatwave",
+    "epidemic",
+    "outbreak",
 )
 
 

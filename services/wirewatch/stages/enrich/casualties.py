@@ -56,8 +56,20 @@ from .sentences import headline_end, link_lines, split_sentences
 from .summary import summarize
 
 __all__ = [
-    "CATEGORIES", "DEFAULT_LANGUAGE", "HIT", "IMPLIED", "LEXICON_DIR", "Lexicon", "Mention", "find_casualties",
-    "headline_end", "languages", "load_lexicon", "scan", "split_sentences", "summarize",
+    "CATEGORIES",
+    "DEFAULT_LANGUAGE",
+    "HIT",
+    "IMPLIED",
+    "LEXICON_DIR",
+    "Lexicon",
+    "Mention",
+    "find_casualties",
+    "headline_end",
+    "languages",
+    "load_lexicon",
+    "scan",
+    "split_sentences",
+    "summarize",
 ]
 
 # Eastern Arabic and Persian digits, the Arabic thousands separator and no-break spaces, mapped one
@@ -99,7 +111,7 @@ def scan(text: str, language: str | None = None, published_year: int | None = No
         written = {m.category for m in found}
         if HIT in written:
             written |= {"killed", "injured"}  # "4 were shot": the people named are among them
-        for p in lex.implied.people(sent, start, end, lambda a, b: _background(sent, a, b, lex, year)):
+        for p in lex.implied.people(sent, start, end, lambda a, b, sent=sent: _background(sent, a, b, lex, year)):
             if p.category not in written:  # a figure in the sentence already counts them
                 mentions.append(_implied_mention(p, text[start:end]))
     return mentions

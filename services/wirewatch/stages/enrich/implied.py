@@ -32,8 +32,8 @@ of one sentence, never their sum. Nouns count per sentence: across an article on
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from .patterns import alternation
 
@@ -89,7 +89,8 @@ class ImpliedGrammar:
         not_after = _alt(d.get("injured_not_followed_by", []))
         tail = rf"(?P<aux>(?:\s*,?\s+{aux}){{0,4}})\s+"
         self.subject_re = re.compile(
-            rf"(?<![\w-]){plist}{tail}(?:(?P<killed>{killed_after})|(?P<injured>{injured_after})(?!\s+{not_after}))(?![\w-])", f
+            rf"(?<![\w-]){plist}{tail}(?:(?P<killed>{killed_after})|(?P<injured>{injured_after})(?!\s+{not_after}))(?![\w-])",
+            f,
         )
         # "Teen shot in Wichita has died", "the boy who was shot on Friday was pronounced dead": a
         # participle with its phrase (a relative clause, often reduced), then the verb of death. The
@@ -99,7 +100,8 @@ class ImpliedGrammar:
         relative = _alt(d.get("relative_aux", []))
         self.reduced_re = re.compile(
             rf"(?<![\w-]){plist}(?:\s+{relative})?\s+(?:{injured_after})(?:\s+{followers}(?:\s+[^\s.,;:!?]+){{0,11}}?)?"
-            rf"(?:(?P<aux>(?:\s*,?\s+{aux}){{1,4}})\s+(?P<killed>{killed_after})|\s+(?P<died>{intransitive}))(?![\w-])", f
+            rf"(?:(?P<aux>(?:\s*,?\s+{aux}){{1,4}})\s+(?P<killed>{killed_after})|\s+(?P<died>{intransitive}))(?![\w-])",
+            f,
         )
         killed_verbs = _alt(d.get("killed_before", []))
         injured_verbs = _alt(d.get("injured_before", []))
@@ -107,7 +109,8 @@ class ImpliedGrammar:
         obj = rf"(?P<who>{person}(?:\s*,?\s*(?:{conj}\s+)?{person}){{0,4}})"
         self.object_re = re.compile(
             rf"(?<![\w-])(?:(?P<killed>{killed_verbs}|{nominal})|(?P<injured>{injured_verbs}))\s+{obj}"
-            rf"(?!\s+{not_after})", f
+            rf"(?!\s+{not_after})",
+            f,
         )
         self.reflexive_re = re.compile(rf"(?<![\w-]){_alt(d.get('perpetrator', []))}(?![\w-])", f)
         self.pron_re = re.compile(rf"^{pron}$", f)
@@ -120,12 +123,26 @@ class ImpliedGrammar:
         self.death_re = re.compile(rf"(?<![\w-]){_alt(d.get('death_words', []))}(?![\w-])", f)
         # Words of a capitalised headline or a common phrase are not a name: "Man Shot, Killed".
         self.not_name = {w.lower() for w in singular_nouns} | {
-            w.lower() for k in ("killed_after", "injured_after", "determiners", "not_name")
-            for t in d.get(k, []) for w in str(t).split()
+            w.lower()
+            for k in ("killed_after", "injured_after", "determiners", "not_name")
+            for t in d.get(k, [])
+            for w in str(t).split()
         }
         self.hedge_re = re.compile(rf"(?<![\w-]){_alt(d.get('not_a_report', []))}(?![\w-])", f)
-        terms = [t for k in ("killed_after", "injured_after", "killed_before", "injured_before", "killed_nominal",
-                             "perpetrator", "perpetrator_if_death", "fatal_events") for t in d.get(k, [])]
+        terms = [
+            t
+            for k in (
+                "killed_after",
+                "injured_after",
+                "killed_before",
+                "injured_before",
+                "killed_nominal",
+                "perpetrator",
+                "perpetrator_if_death",
+                "fatal_events",
+            )
+            for t in d.get(k, [])
+        ]
         self.after_terms_re = re.compile(rf"(?<![\w-])(?:{killed_after}|{injured_after})(?![\w-])", f)
         self.before_terms_re = re.compile(rf"(?<![\w-])(?:{killed_verbs}|{nominal}|{injured_verbs})\s", f)
         # Cheap pre-check: most sentences hold none of the terms, and the shapes above are costly.
@@ -143,15 +160,25 @@ class ImpliedGrammar:
         titled = len(words) >= 4 and sum(w[:1].isupper() for w in words) > 0.6 * len(words)
         # Each shape ends (subject) or starts (object) with its terms: without them it cannot match,
         # and a cheap search for the terms spares the costly shape on most sentences.
-        shapes = [rx for rx, need in ((self.reduced_re, self.after_terms_re), (self.subject_re, self.after_terms_re),
-                                      (self.object_re, self.before_terms_re)) if need.search(sent)]
+        shapes = [
+            rx
+            for rx, need in (
+                (self.reduced_re, self.after_terms_re),
+                (self.subject_re, self.after_terms_re),
+                (self.object_re, self.before_terms_re),
+            )
+            if need.search(sent)
+        ]
         for rx in shapes:
             for m in rx.finditer(sent):
                 if any(a <= m.start("who") < b for a, b in taken) or background(m.start(), m.end()):
                     continue
-                if rx is self.subject_re and not m.group("aux").strip() \
-                        and not self.intransitive_re.fullmatch(m.group("killed") or m.group("injured")) \
-                        and (self.pron_re.match(m.group("who")) or not self.passive_end_re.match(sent, m.end())):
+                if (
+                    rx is self.subject_re
+                    and not m.group("aux").strip()
+                    and not self.intransitive_re.fullmatch(m.group("killed") or m.group("injured"))
+                    and (self.pron_re.match(m.group("who")) or not self.passive_end_re.match(sent, m.end()))
+                ):
                     # "he killed time", "the storm killed 40 people": a bare participle with an
                     # object is active voice; "Man killed in crash" (a headline) is passive.
                     continue

@@ -9,8 +9,8 @@ in the order they were given. Matching is case-insensitive and whole-word: "atta
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
 
 from .patterns import alternation
 

@@ -8,9 +8,9 @@ alternation, patterns.alternation) and ``number`` to read a written number.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
-from typing import Iterable
 
 import yaml
 
@@ -97,9 +97,7 @@ class Lexicon:
         self.label_phrase_re = re.compile(rf"{_alt(data.get('label_phrases', []))}\s*$", re.IGNORECASE)
         counters = data.get("counters", [])
         self.labels |= {w.lower() for w in counters}  # "Image 10": the counter itself
-        self.counter_re = (
-            re.compile(rf"{_alt(counters)}\s+\d+\s*(?:of|/)\s*$", re.IGNORECASE) if counters else None
-        )
+        self.counter_re = re.compile(rf"{_alt(counters)}\s+\d+\s*(?:of|/)\s*$", re.IGNORECASE) if counters else None
         links = data.get("link_markers", [])
         self.link_re = re.compile(rf"{_alt(links)}(?=\s*(?:[:|—–-]|$))", re.IGNORECASE) if links else None
 
@@ -145,42 +143,73 @@ class Lexicon:
         digits = rf"(?:\d{{1,3}}(?:[{seps}]\d{{3}})+(?!\d)|\d+)(?:\.\d+)?(?!\d)(?:\s+{B})?"
         mult = rf"(?:(?:{A}|{small}|\d+)\s+)?{_alt(self.multipliers)}"
         self._num = rf"(?:{_alt(self.fixed)}|{mult}|{digits}|{words})"
-        between = "|".join(
-            rf"{_phrase(s)}\s+{self._num}\s+{_phrase(l)}\s+{self._num}"
-            for s, l in num.get("range_between", {}).items()
-        ) or r"(?!x)x"
+        between = (
+            "|".join(
+                rf"{_phrase(lo)}\s+{self._num}\s+{_phrase(hi)}\s+{self._num}"
+                for lo, hi in num.get("range_between", {}).items()
+            )
+            or r"(?!x)x"
+        )
         links = _alt(num.get("range_links", []))
         rng = rf"(?:{between}|{self._num}\s*{links}\s*{self._num})"
         body = rf"(?:{rng}|{_alt(self.vague)}|{self._num}|{A})"
         # A figure may carry a glued conjunction ("و150", "and 150") where the lexicon has clitics.
-        glued_before = r"(?:(?<![\w.,])" + "".join(
-            rf"|(?<=\s{re.escape(c)})|(?<=^{re.escape(c)})" for c in data.get("clitic_prefixes", []) if len(c) == 1
-        ) + ")"
+        glued_before = (
+            r"(?:(?<![\w.,])"
+            + "".join(
+                rf"|(?<=\s{re.escape(c)})|(?<=^{re.escape(c)})" for c in data.get("clitic_prefixes", []) if len(c) == 1
+            )
+            + ")"
+        )
         self.qty_re = re.compile(
             rf"{glued_before}(?:(?P<qual>{_alt(self.qualifiers)})(?:(?<=['’])|\s+))?(?P<body>{body})(?![\w])", f
         )
         self.num_re = re.compile(self._num, f)
         # Where a figure can start: a digit or the first word of a number, qualifier or vague word.
         # qty_re is tried only there (figures()), not at every word of every sentence.
-        firsts = {str(w).split()[0] for group in (
-            self.units, self.tens, self.scales, self.articles, self.multipliers, self.fixed, self.vague,
-            self.qualifiers, num.get("range_between", {}),
-        ) for w in group if str(w).split()}
+        firsts = {
+            str(w).split()[0]
+            for group in (
+                self.units,
+                self.tens,
+                self.scales,
+                self.articles,
+                self.multipliers,
+                self.fixed,
+                self.vague,
+                self.qualifiers,
+                num.get("range_between", {}),
+            )
+            for w in group
+            if str(w).split()
+        }
         cl = data.get("clitic_prefixes", [])
         self.figure_start_re = re.compile(
-            rf"(?<![\w])(?P<pre>{_raw(cl)})?(?:\d|{alternation(firsts, bounded=False)})" if cl
-            else rf"(?<![\w])(?:\d|{alternation(firsts, bounded=False)})", f,
+            rf"(?<![\w])(?P<pre>{_raw(cl)})?(?:\d|{alternation(firsts, bounded=False)})"
+            if cl
+            else rf"(?<![\w])(?:\d|{alternation(firsts, bounded=False)})",
+            f,
         )
         sf = data.get("split_fatal", {})
-        self.split_fatal_re = re.compile(
-            rf"(?P<n>{self._num})(?:\s+[^\W\d_][\w'’-]*){{0,3}}?\s+{_alt(sf['hit'])},\s+(?P<k>{self._num})"
-            rf"(?:\s+{_alt(sf.get('partitive', []))})?\s+{_alt(sf['fatal'])}(?![\w])", re.IGNORECASE,
-        ) if sf.get("hit") and sf.get("fatal") else None
+        self.split_fatal_re = (
+            re.compile(
+                rf"(?P<n>{self._num})(?:\s+[^\W\d_][\w'’-]*){{0,3}}?\s+{_alt(sf['hit'])},\s+(?P<k>{self._num})"
+                rf"(?:\s+{_alt(sf.get('partitive', []))})?\s+{_alt(sf['fatal'])}(?![\w])",
+                re.IGNORECASE,
+            )
+            if sf.get("hit") and sf.get("fatal")
+            else None
+        )
         # Cheap pre-check: the big regex above runs only on sentences with a "fatally".
         self.fatal_word_re = re.compile(_alt(sf["fatal"]), re.IGNORECASE) if self.split_fatal_re else None
         self.between_re = re.compile(
-            "|".join(rf"{_phrase(s)}\s+(?P<lo{i}>{self._num})\s+{_phrase(l)}\s+(?P<hi{i}>{self._num})"
-                     for i, (s, l) in enumerate(num.get("range_between", {}).items())) or r"(?!x)x", f)
+            "|".join(
+                rf"{_phrase(lo)}\s+(?P<lo{i}>{self._num})\s+{_phrase(hi)}\s+(?P<hi{i}>{self._num})"
+                for i, (lo, hi) in enumerate(num.get("range_between", {}).items())
+            )
+            or r"(?!x)x",
+            f,
+        )
         self.range_re = re.compile(rf"(?P<lo>{self._num})\s*{links}\s*(?P<hi>{self._num})", f)
         self.mult_re = re.compile(rf"(?:(?P<n>.+?)\s+)?(?P<m>{_alt(self.multipliers)})", f)
         self.digits_re = re.compile(rf"(?P<d>[\d{seps}]+(?:\.\d+)?)(?:\s+(?P<s>{B}))?", f)
@@ -199,9 +228,7 @@ class Lexicon:
             rf"\s*(?:{elisions})?({_alt(self.victims)}{pats})" if elisions else rf"\s*({_alt(self.victims)}{pats})", f
         )
         self.bare_victim_re = re.compile(rf"(?<![\w])({_alt(k for k, v in self.victims.items() if v[1])})", f)
-        self.before_re = re.compile(
-            rf"({_alt(self.before, pre)})\s+(?:{_alt(data.get('lead_ins', []))}\s+)?$", f
-        )
+        self.before_re = re.compile(rf"({_alt(self.before, pre)})\s+(?:{_alt(data.get('lead_ins', []))}\s+)?$", f)
         self.toll_re = re.compile(
             rf"({_alt(self.toll, pre)})((?:\s*,?\s+[^\W_][\w'’-]*){{0,{MAX_TOLL_GAP}}})\s*,?\s*$", f
         )
@@ -210,9 +237,7 @@ class Lexicon:
         mods = data.get("victim_modifiers", [])
         self.modifier_re = re.compile(r"\s*(?:" + "|".join(mods) + ")" if mods else r"(?!x)x", f)
         streets = data.get("street_suffixes", [])
-        self.street_re = re.compile(
-            rf"\s+(?:[A-Z][\w'’.-]*\s+){{1,3}}{_alt(streets)}" if streets else r"(?!x)x"
-        )
+        self.street_re = re.compile(rf"\s+(?:[A-Z][\w'’.-]*\s+){{1,3}}{_alt(streets)}" if streets else r"(?!x)x")
 
         # Older events: a cue before the figure in its clause, or after it before the next comma.
         bg = data.get("background", {})
@@ -223,7 +248,8 @@ class Lexicon:
         # A year after a preposition ("in 2019"), or heading a timeline's entry ("1993: a doctor is shot").
         self.year_re = re.compile(
             rf"{_alt(bg.get('year_prepositions', []), pre)}\s+(?:{day_first}(?:{_alt(self.months)}\.?\s+)?(?:\d{{1,2}},?\s+)?)"
-            rf"(?P<year>(?:19|20)\d\d)(?!\d)|(?<![\w,.])(?P<entry>(?:19|20)\d\d):(?!\d)", f,
+            rf"(?P<year>(?:19|20)\d\d)(?!\d)|(?<![\w,.])(?P<entry>(?:19|20)\d\d):(?!\d)",
+            f,
         )
         # Victim groups listed as one toll: "3 soldiers and 5 civilians", "3 soldats et 5 civils",
         # "3 جنود و5 مدنيين" (a conjunction that is a clitic may be glued to the next figure).
@@ -241,13 +267,18 @@ class Lexicon:
         att = data.get("attribution", {})
         verbs = _alt(att.get("verbs", []), pre)
         src = r"[^\W\d_][^,;:.!?()\"“”«»]{1,80}?"
-        self.according_re = re.compile(rf"{_alt(att.get('according_to', []), pre)}\s*(?P<src>{src})\s*(?=[,;.!?\"”»)]|$)", f)
+        self.according_re = re.compile(
+            rf"{_alt(att.get('according_to', []), pre)}\s*(?P<src>{src})\s*(?=[,;.!?\"”»)]|$)", f
+        )
         self.said_end_re = re.compile(rf",\s*(?P<src>{src})\s+{verbs}(?:\s+[^,.]{{0,30}})?\s*[.!?\"”»]*\s*$", f)
         self.said_inv_re = re.compile(rf",\s*{verbs}\s+(?P<src>{src})\s*[.!?\"”»]*\s*$", f)
         self.said_start_re = re.compile(rf"^(?P<src>{src})\s+{verbs}(?=\s)", f)
         self.verb_first_re = (
-            re.compile(rf"(?:^|[,،]\s*){verbs}\s+(?P<src>[^\W\d_][^,،.:؛()«»\"]{{1,60}}?)\s*(?=[,،:.؛]|\s(?:أن|إن)\s|$)", f)
-            if att.get("verb_first") else None
+            re.compile(
+                rf"(?:^|[,،]\s*){verbs}\s+(?P<src>[^\W\d_][^,،.:؛()«»\"]{{1,60}}?)\s*(?=[,،:.؛]|\s(?:أن|إن)\s|$)", f
+            )
+            if att.get("verb_first")
+            else None
         )
         self.source_strip = tuple(w.lower() + " " for w in att.get("strip", []))
 
@@ -275,8 +306,11 @@ class Lexicon:
 
     def is_negation(self, word: str) -> bool:
         w = word.lower()
-        return w in self.negations or w.startswith(self.negation_prefixes) or w.endswith(self.negation_suffixes) \
-            if (self.negation_prefixes or self.negation_suffixes) else w in self.negations
+        return (
+            w in self.negations or w.startswith(self.negation_prefixes) or w.endswith(self.negation_suffixes)
+            if (self.negation_prefixes or self.negation_suffixes)
+            else w in self.negations
+        )
 
     # -- numbers ---------------------------------------------------------------------------
 
@@ -299,7 +333,7 @@ class Lexicon:
             if "." in d and scale is None:
                 return None  # "2.5" is a measurement, not a head count
             try:
-                return int(round(float(d) * (scale or 1)))
+                return round(float(d) * (scale or 1))
             except ValueError:
                 return None
         total = current = 0
@@ -333,7 +367,7 @@ class Lexicon:
         return total + current if seen else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_lexicon(language: str = DEFAULT_LANGUAGE) -> Lexicon:
     """The lexicon for a language code ("en", "en-GB" -> en); English when there is none."""
     code = (language or DEFAULT_LANGUAGE).split("-")[0].split("_")[0].lower()

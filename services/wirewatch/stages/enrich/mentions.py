@@ -86,7 +86,7 @@ def _sentence_mentions(sent: str, s0: int, s1: int, lex: Lexicon, year: int) -> 
 
 
 def _split_fatal(sent: str, qs: list[Quantity], found_at: list, lex: Lexicon) -> list:
-    """"Eight people were shot, three of them fatally": of N hit, M died and N - M were hurt. Only
+    """ "Eight people were shot, three of them fatally": of N hit, M died and N - M were hurt. Only
     shapes the lexicon names (`split_fatal`); the figures read elsewhere in the sentence stay."""
     if lex.split_fatal_re is None:
         return found_at
@@ -99,13 +99,18 @@ def _split_fatal(sent: str, qs: list[Quantity], found_at: list, lex: Lexicon) ->
         victim = lex.victim(v.group(1))[0] if (v := lex.victim_re.match(sent, hit.end)) else None
         found_at.append((died.start, died.end, "killed", victim, died))
         if hit.count > died.count:
-            hurt = Quantity(hit.start, hit.end, hit.count - died.count, hit.min - died.min if hit.min >= died.min else 0,
-                             None if hit.max is None else hit.max - died.count, hit.qualifier, False)
+            hurt = Quantity(
+                hit.start,
+                hit.end,
+                hit.count - died.count,
+                hit.min - died.min if hit.min >= died.min else 0,
+                None if hit.max is None else hit.max - died.count,
+                hit.qualifier,
+                False,
+            )
             found_at.append((hit.start, hit.end, "injured", victim, hurt))
     found_at.sort(key=lambda x: x[0])
     return found_at
-
-
 
 
 def _sum_groups(sent: str, qs: list[Quantity], i: int, step: int, q: Quantity, lex: Lexicon) -> Quantity:
@@ -134,12 +139,20 @@ def _sum_groups(sent: str, qs: list[Quantity], i: int, step: int, q: Quantity, l
         if step < 0 and (prev := _prev_words(sent[: g.start], 1)) and prev[0].lower() in lex.stopwords:
             break  # "killed, including a guard, and 17 wounded": the group belongs to another clause
         nxt = _TOKEN.match(sent, g.end)
-        if step > 0 and not lex.victim_re.match(sent, g.end) and (nxt is None or not nxt.group(1)[0].isalpha() or nxt.group(1).lower() in lex.stopwords):
+        if (
+            step > 0
+            and not lex.victim_re.match(sent, g.end)
+            and (nxt is None or not nxt.group(1)[0].isalpha() or nxt.group(1).lower() in lex.stopwords)
+        ):
             break  # the last group of a list after the verb still needs its noun: "3 of them" is no group
         pending = Quantity(
-            min(pending.start, g.start), max(pending.end, g.end), pending.count + g.count, pending.min + g.min,
+            min(pending.start, g.start),
+            max(pending.end, g.end),
+            pending.count + g.count,
+            pending.min + g.min,
             None if pending.max is None or g.max is None else pending.max + g.max,
-            pending.qualifier or g.qualifier, False,
+            pending.qualifier or g.qualifier,
+            False,
         )
         if step < 0:
             total = pending
@@ -169,8 +182,10 @@ def _attach_after(sent: str, q: Quantity, lex: Lexicon) -> tuple[str, str | None
         m = lex.after_re.match(sent, p)
         if m:
             term = _strip_prefix(m.group(1), lex)
-            if q.article and not (victim and victim[1] == 1) and not (
-                victim is None and p == q.end and term in lex.article_terms
+            if (
+                q.article
+                and not (victim and victim[1] == 1)
+                and not (victim is None and p == q.end and term in lex.article_terms)
             ):
                 return None  # "a dead man", "a wounded soldier said": adjectives; "un mort" is a noun
             if epistemic and q.qualifier != "up_to":
@@ -191,7 +206,7 @@ def _attach_after(sent: str, q: Quantity, lex: Lexicon) -> tuple[str, str | None
             if e is None:
                 return None  # "could be killed"; but "may have died" estimates what happened
             epistemic = seen_aux = True
-            p = t.start(1) + re.match(r"\S+(?:\s+\S+){%d}" % (len(e.split()) - 1), sent[t.start(1) :]).end()
+            p = t.start(1) + re.match(rf"\S+(?:\s+\S+){{{len(e.split()) - 1}}}", sent[t.start(1) :]).end()
             continue
         v = None if seen_aux else lex.victim_re.match(sent, p)
         if v and (victim is None or not used_noun2):

@@ -83,8 +83,12 @@ def _quantity(sent: str, m: re.Match, lex: Lexicon) -> Quantity | None:
         lo = hi = lex.number(b)
         if lo is None:
             return None
-        if re.fullmatch(r"\d{4}", b) and 1000 <= lo <= 2999 and not lex.victim_re.match(after) \
-                and not lex.after_re.match(after):
+        if (
+            re.fullmatch(r"\d{4}", b)
+            and 1000 <= lo <= 2999
+            and not lex.victim_re.match(after)
+            and not lex.after_re.match(after)
+        ):
             return None  # a year: "in 2019"; "1500 people", "2946 قتيلا" (no comma) are still counts
 
     code = lex.qualifiers.get(_norm(qual)) if qual else None

@@ -16,7 +16,7 @@ begins (ends) with a word character must not be preceded (followed) by one.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 NOTHING = r"(?!x)x"  # matches nothing: the pattern of an empty list
 

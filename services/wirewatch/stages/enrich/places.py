@@ -35,7 +35,8 @@ GAZETTEER = Path(__file__).resolve().parent / "places.yaml"
 MIN_POPULATION = 200_000
 
 # GeoNames city names that are, in English news, more often a word, a person or something else.
-_STOPLIST = frozenset("""
+_STOPLIST = frozenset(
+    """
 Of Nice Reading Mobile Split Bath Aurora Victoria Independence Surprise Florence Orange Columbia Lincoln
 Jackson Charlotte Norman Eugene Irving Troy Hope Sale Male Man Mango Van Bo Bade Batman Bello Bimbo Bole
 Buda Buffalo Cypress Douglas Gilbert Golfe Guli Kennedy Kira Laval Mau Meads Mesa Nada Oral Pali Pest
@@ -44,7 +45,8 @@ Marka Mage Sari Seeb Teni Atani Sodo Soka Kita Ota Koto Tsu Yao Iwo Owo Kure Sag
 Santol Puri Rewa Loni Digri Dali Daye Singa Archway Barking Brent Bexley Queens Derby Durham Windsor
 Plano Salem Moshi Hue Chita Temara Marcory Enshi Tanga Kelar Ramiros Begoua Mwene Talhar Gunan Percut
 Sacoma Kapar Quilmes Merlo Delmas Maipu Armenia Jamaica Georgia Jersey Eldoret Heshan Cork
-""".split())
+""".split()
+)
 
 # Glued Arabic clitics: and, so, with/in, for/to, and combinations; then the article may follow.
 _AR_PREFIX = "(?:وب|ول|فب|فل|و|ف|ب|ل|ك)?"
@@ -137,8 +139,11 @@ class Gazetteer:
                     continue
                 if place.name not in seen:
                     seen[place.name] = {
-                        "name": place.name, "country_code": place.country_code, "kind": place.kind,
-                        "start": s0, "end": e0,
+                        "name": place.name,
+                        "country_code": place.country_code,
+                        "kind": place.kind,
+                        "start": s0,
+                        "end": e0,
                     }
                 resume = e0
                 break

@@ -67,7 +67,7 @@ def link_lines(text: str, lex: Lexicon) -> list[tuple[int, int]]:
         lm = lex.link_re.match(line)
         if lm:
             out.append(m.span())
-            in_block = not line[lm.end():].strip(" :|-—–")  # a heading alone: its links follow
+            in_block = not line[lm.end() :].strip(" :|-—–")  # a heading alone: its links follow
             continue
         if in_block and len(line.split()) <= 16 and not re.search(r"[.!?\"”]\s*$", line):
             out.append(m.span())
@@ -83,6 +83,6 @@ def headline_end(text: str) -> int | None:
     if m is None:
         return None
     line = m.group(1).strip()
-    if len(line.split()) > 20 or re.search(r"[.!?:\"”]\s*$", line) or not text[m.end():].strip():
+    if len(line.split()) > 20 or re.search(r"[.!?:\"”]\s*$", line) or not text[m.end() :].strip():
         return None
     return m.end(1)

@@ -7,10 +7,11 @@ where its headline ends. Out: ``{category: {"count", "min", "max"} | None}``.
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 from .implied import Person, implied_figures
 from .mentions import CATEGORIES, HIT, IMPLIED, Mention
+
 
 def summarize(mentions: Iterable[Mention], headline_end: int | None = None) -> dict:
     """{category: {"count", "min", "max"} | None}: the figure of the article's event for each category.
@@ -49,12 +50,12 @@ def summarize(mentions: Iterable[Mention], headline_end: int | None = None) -> d
         if cur is None or _rank(m) > _rank(cur):
             best[m.category] = m
     out = {
-        c: ({"count": best[c].count, "min": best[c].min, "max": best[c].max} if c in best else None)
-        for c in CATEGORIES
+        c: ({"count": best[c].count, "min": best[c].min, "max": best[c].max} if c in best else None) for c in CATEGORIES
     }
     implied = implied_figures(
         Person(m.category, m.key or "noun:person", m.victim, m.start, m.end, m.evidence)
-        for m in mentions if m.qualifier == IMPLIED
+        for m in mentions
+        if m.qualifier == IMPLIED
     )
     for c in ("killed", "injured"):
         n = implied.get(c, 0)
