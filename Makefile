@@ -118,7 +118,13 @@ LINT_PATHS ?= services/wirewatch/api \
 	tests/faults/harness.py tests/faults/scenarios.py tests/faults/site.py tests/faults/conftest.py \
 	tests/faults/test_scenarios.py tests/faults/test_deadletter.py tests/unit/test_deadletter.py \
 	tests/harness \
-	tests/deploy
+	tests/deploy \
+	services/wirewatch/retry.py services/wirewatch/errors.py services/wirewatch/contract.py \
+	services/wirewatch/agents/runner.py services/wirewatch/agents/flow.py services/wirewatch/agents/outcomes.py \
+	services/wirewatch/broker/errors.py services/wirewatch/ops/intake.py \
+	tests/agents/test_runner.py tests/agents/test_flow.py tests/agents/test_outcomes.py tests/broker/test_errors.py \
+	tests/contract tests/ops/test_intake.py tests/unit/test_retry.py \
+	tests/faults/test_storage_outage.py tests/faults/test_broker_outage.py tests/faults/test_bad_input.py
 
 lint: install
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)

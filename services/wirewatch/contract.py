@@ -9,7 +9,7 @@ without a word, so loading a schema that uses a format nothing here can check is
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ def schemas_dir() -> Path:
     return Path(__file__).resolve().parent / "schemas"
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(name: str) -> jsonschema.protocols.Validator:
     path = schemas_dir() / f"{name}.schema.json"
     try:
@@ -42,8 +42,10 @@ def validator(name: str) -> jsonschema.protocols.Validator:
     cls.check_schema(schema)
     unchecked = _formats(schema) - set(cls.FORMAT_CHECKER.checkers)
     if unchecked:  # e.g. date-time without rfc3339-validator: "yesterday" would pass
-        raise RuntimeError(f"schema {name!r} uses formats jsonschema cannot check here: {sorted(unchecked)}; "
-                           "install the package jsonschema names for each (date-time: rfc3339-validator)")
+        raise RuntimeError(
+            f"schema {name!r} uses formats jsonschema cannot check here: {sorted(unchecked)}; "
+            "install the package jsonschema names for each (date-time: rfc3339-validator)"
+        )
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 

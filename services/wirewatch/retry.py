@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from .errors import TransientError
 
@@ -65,9 +66,15 @@ def _forever(_: TransientError) -> int | None:
     return None
 
 
-async def retry(call: Callable[[], Awaitable[T]], policy: BackoffPolicy, *, budget: Budget = _forever,
-                on_retry: OnRetry | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                unlimited_policy: BackoffPolicy | None = None) -> T:
+async def retry(
+    call: Callable[[], Awaitable[T]],
+    policy: BackoffPolicy,
+    *,
+    budget: Budget = _forever,
+    on_retry: OnRetry | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    unlimited_policy: BackoffPolicy | None = None,
+) -> T:
     """``await call()`` until it returns. A ``TransientError`` is retried after ``backoff`` while
     ``budget(error)`` allows another try, else re-raised; anything else propagates at once.
 

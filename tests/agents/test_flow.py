@@ -10,10 +10,9 @@ import asyncio
 
 import pytest
 
+from tests.harness.events import Event, Msg
 from wirewatch.agents.flow import LIVE_PER_SLOT, Flow, PartitionTracker
 from wirewatch.waiting import waiting
-
-from tests.harness.events import Event, Msg
 
 
 def events(tp: str, n: int, acked: list) -> list[Event]:

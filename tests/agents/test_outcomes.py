@@ -17,9 +17,17 @@ from wirewatch.sinks.storage import open_storage
 from wirewatch.sources.links import make_link
 
 LINK = make_link("https://news.example.org/gone", "cli")
-LETTER = {"stage": "fetch", "reason": "http_status", "detail": "HTTP 404 from https://news.example.org/gone",
-          "topic": "wirewatch.links", "payload": LINK, "link_id": LINK["link_id"], "url": LINK["url"],
-          "at": "2026-12-06T03:00:00.000000Z", "attempts": 1}
+LETTER = {
+    "stage": "fetch",
+    "reason": "http_status",
+    "detail": "HTTP 404 from https://news.example.org/gone",
+    "topic": "wirewatch.links",
+    "payload": LINK,
+    "link_id": LINK["link_id"],
+    "url": LINK["url"],
+    "at": "2026-12-06T03:00:00.000000Z",
+    "attempts": 1,
+}
 
 
 class Flaky:
@@ -53,8 +61,15 @@ async def nap(seconds):
 
 async def test_a_404s_outcome_keeps_fetch_http_status_when_storage_fails_first(storage):
     rt = SimpleNamespace(storage=Flaky(storage, down=5))
-    stage = Stage("outcomes", "deadletter", "wirewatch.deadletter", sent_nothing, Metrics(),
-                  RetrySettings(attempts=2, backoff_initial=0.01, backoff_max=0.02), sleep=nap)
+    stage = Stage(
+        "outcomes",
+        "deadletter",
+        "wirewatch.deadletter",
+        sent_nothing,
+        Metrics(),
+        RetrySettings(attempts=2, backoff_initial=0.01, backoff_max=0.02),
+        sleep=nap,
+    )
     outcome = await stage.handle(contract.encode("deadletter", LETTER), outcomes.make_deadletter_core(rt))
     assert outcome == "ok"
     (row,) = await storage.outcomes()
@@ -66,9 +81,18 @@ async def test_bad_messages_alike_get_a_row_each_keyed_on_hash_and_offset(storag
     core = outcomes.make_deadletter_core(rt)
     raw = b'{"url": "no link id"}'
     for offset in range(5):  # five copies of one bad message, at five offsets
-        letter = {**LETTER, "stage": "fetch", "reason": "invalid_message", "payload": {"url": "no link id"},
-                  "link_id": None, "url": None, "partition": 0, "offset": offset,
-                  "payload_sha256": "ab" * 32, "payload_bytes": len(raw)}
+        letter = {
+            **LETTER,
+            "stage": "fetch",
+            "reason": "invalid_message",
+            "payload": {"url": "no link id"},
+            "link_id": None,
+            "url": None,
+            "partition": 0,
+            "offset": offset,
+            "payload_sha256": "ab" * 32,
+            "payload_bytes": len(raw),
+        }
         await core(contract.decode("deadletter", contract.encode("deadletter", letter)))
     again = {**letter}
     await core(again)  # a redelivery of the last one: its own row again, not a sixth

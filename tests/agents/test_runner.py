@@ -7,9 +7,9 @@ import pytest
 
 from wirewatch import contract
 from wirewatch.agents.runner import Emit, Stage
-from wirewatch.retry import backoff
 from wirewatch.errors import PermanentError, Rejected, TransientError, Unavailable
 from wirewatch.metrics import Metrics
+from wirewatch.retry import backoff
 from wirewatch.settings import RetrySettings
 from wirewatch.sources.links import make_link
 
@@ -27,21 +27,39 @@ class Recorder:
 
 
 def stage(rec, attempts=3):
-    return Stage("fetch", "link", "wirewatch.links", rec.send, Metrics(),
-                 RetrySettings(attempts=attempts, backoff_initial=0.1, backoff_max=1.0), sleep=rec.sleep)
+    return Stage(
+        "fetch",
+        "link",
+        "wirewatch.links",
+        rec.send,
+        Metrics(),
+        RetrySettings(attempts=attempts, backoff_initial=0.1, backoff_max=1.0),
+        sleep=rec.sleep,
+    )
 
 
 LINK = make_link("https://news.example.org/a", "cli")
 
 
 async def emits_filtered(link):
-    return [Emit("filtered", link["link_id"], {"link_id": link["link_id"], "url": link["url"], "stage": "x",
-                                               "reason": "r", "detail": "", "at": "2026-11-24T00:00:00Z"})]
+    return [
+        Emit(
+            "filtered",
+            link["link_id"],
+            {
+                "link_id": link["link_id"],
+                "url": link["url"],
+                "stage": "x",
+                "reason": "r",
+                "detail": "",
+                "at": "2026-11-24T00:00:00Z",
+            },
+        )
+    ]
 
 
 async def test_ok_emits_outputs():
     rec = Recorder()
-
 
     assert await stage(rec).handle(contract.encode("link", LINK), emits_filtered) == "ok"
     assert [s for s, _, _ in rec.sent] == ["filtered"]
@@ -54,7 +72,7 @@ async def test_rejected_becomes_filtered_with_reason():
         raise Rejected("too_short", "42 characters")
 
     assert await stage(rec).handle(contract.encode("link", LINK), core) == "filtered"
-    (schema, key, msg), = rec.sent
+    ((schema, key, msg),) = rec.sent
     assert schema == "filtered" and key == LINK["link_id"]
     assert msg["reason"] == "too_short" and msg["stage"] == "fetch"
 
@@ -69,7 +87,7 @@ async def test_transient_is_retried_then_dead_lettered():
 
     assert await stage(rec, attempts=3).handle(contract.encode("link", LINK), core) == "dead_lettered"
     assert len(calls) == 3 and len(rec.slept) == 2
-    (schema, _, letter), = rec.sent
+    ((schema, _, letter),) = rec.sent
     assert schema == "deadletter" and letter["reason"] == "timeout" and letter["attempts"] == 3
     assert letter["payload"] == LINK and letter["topic"] == "wirewatch.links"
 
@@ -129,6 +147,7 @@ def test_backoff_doubles_and_caps():
 
 # -- a dependency that is down (errors.Unavailable): pause and wait, never dead-letter -----------
 
+
 async def test_a_dependency_down_pauses_the_stage_and_is_waited_for_beyond_attempts():
     rec = Recorder()
     s = stage(rec, attempts=2)
@@ -160,7 +179,7 @@ async def test_an_outage_does_not_spend_the_items_own_tries():
 
     assert await stage(rec, attempts=3).handle(contract.encode("link", LINK), core) == "dead_lettered"
     assert len(calls) == 5 + 3  # the outage, then the item's own three tries
-    (_, _, letter), = rec.sent
+    ((_, _, letter),) = rec.sent
     assert letter["reason"] == "timeout" and letter["attempts"] == 3
 
 
@@ -174,7 +193,6 @@ async def test_the_broker_down_while_emitting_is_waited_out_and_the_output_sent_
         await rec.send(schema, key, value)
 
     s = Stage("fetch", "link", "wirewatch.links", send, Metrics(), RetrySettings(attempts=1), sleep=rec.sleep)
-
 
     assert await s.handle(contract.encode("link", LINK), emits_filtered) == "ok"
     assert [schema for schema, _, _ in rec.sent] == ["filtered"] and len(rec.slept) == 4
@@ -190,19 +208,33 @@ async def test_an_output_the_broker_refuses_as_too_large_dead_letters_the_input(
 
     s = Stage("fetch", "link", "wirewatch.links", send, Metrics(), RetrySettings(attempts=1), sleep=rec.sleep)
 
-
     assert await s.handle(contract.encode("link", LINK), emits_filtered) == "dead_lettered"
-    (schema, _, letter), = rec.sent
+    ((schema, _, letter),) = rec.sent
     assert schema == "deadletter" and letter["reason"] == "message_too_large" and letter["payload"] == LINK
 
 
 async def test_the_dead_letter_stage_never_writes_onto_its_own_input():
     rec = Recorder()
-    s = Stage("outcomes", "deadletter", "wirewatch.deadletter", rec.send, Metrics(), RetrySettings(attempts=2),
-              sleep=rec.sleep)
-    letter = {"stage": "fetch", "reason": "http_status", "detail": "404", "topic": "wirewatch.links",
-              "payload": LINK, "link_id": LINK["link_id"], "url": LINK["url"], "at": "2026-11-24T00:00:00Z",
-              "attempts": 1}
+    s = Stage(
+        "outcomes",
+        "deadletter",
+        "wirewatch.deadletter",
+        rec.send,
+        Metrics(),
+        RetrySettings(attempts=2),
+        sleep=rec.sleep,
+    )
+    letter = {
+        "stage": "fetch",
+        "reason": "http_status",
+        "detail": "404",
+        "topic": "wirewatch.links",
+        "payload": LINK,
+        "link_id": LINK["link_id"],
+        "url": LINK["url"],
+        "at": "2026-11-24T00:00:00Z",
+        "attempts": 1,
+    }
 
     async def core(item):
         raise PermanentError("storage_rejected", "value too long")
@@ -221,7 +253,7 @@ async def test_a_large_input_is_dead_lettered_as_an_excerpt_with_its_hash():
     s = stage(rec)
     s.max_bytes = 900_000
     assert await s.handle(raw, core) == "dead_lettered"
-    (_, _, letter), = rec.sent
+    ((_, _, letter),) = rec.sent
     assert letter["reason"] == "message_too_large" and "max_message_bytes" in letter["detail"]
     assert letter["payload_bytes"] == len(raw) and letter["payload_sha256"] == hashlib.sha256(raw).hexdigest()
     assert isinstance(letter["payload"], str) and len(letter["payload"]) <= 2000

@@ -18,22 +18,33 @@ def wrapped(exc: Exception) -> ProducerSendError:
         return e
 
 
-@pytest.mark.parametrize("exc", [
-    kafka_errors.KafkaTimeoutError(), kafka_errors.NotLeaderForPartitionError(),
-    kafka_errors.LeaderNotAvailableError(), kafka_errors.KafkaConnectionError("refused"),
-    kafka_errors.NotEnoughReplicasError(), kafka_errors.TopicAuthorizationFailedError(),
-    wrapped(kafka_errors.KafkaTimeoutError()), RuntimeError("producer is stopping"),
-])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        kafka_errors.KafkaTimeoutError(),
+        kafka_errors.NotLeaderForPartitionError(),
+        kafka_errors.LeaderNotAvailableError(),
+        kafka_errors.KafkaConnectionError("refused"),
+        kafka_errors.NotEnoughReplicasError(),
+        kafka_errors.TopicAuthorizationFailedError(),
+        wrapped(kafka_errors.KafkaTimeoutError()),
+        RuntimeError("producer is stopping"),
+    ],
+)
 def test_down_or_unknown_is_unavailable_so_the_stage_waits(exc):
     err = translate(exc)
     assert isinstance(err, Unavailable) and err.reason == "broker_unavailable"
     assert type(exc).__name__ in err.detail or "ProducerSendError" in err.detail
 
 
-@pytest.mark.parametrize("exc", [
-    kafka_errors.MessageSizeTooLargeError(), kafka_errors.RecordTooLargeError(),
-    wrapped(kafka_errors.MessageSizeTooLargeError("The message is 1048620 bytes")),
-])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        kafka_errors.MessageSizeTooLargeError(),
+        kafka_errors.RecordTooLargeError(),
+        wrapped(kafka_errors.MessageSizeTooLargeError("The message is 1048620 bytes")),
+    ],
+)
 def test_too_large_is_permanent(exc):
     err = translate(exc)
     assert isinstance(err, PermanentError) and err.reason == "message_too_large"

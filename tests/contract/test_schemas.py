@@ -4,8 +4,8 @@ import orjson
 import pytest
 
 from wirewatch import contract
-from wirewatch.topics import TOPICS
 from wirewatch.errors import InvalidMessage
+from wirewatch.topics import TOPICS
 
 SCHEMAS = contract.schemas_dir()
 
@@ -30,12 +30,15 @@ def test_topic_table_names_every_topic():
         assert f"`wirewatch.{topic}`" in table and f"`{schema}.schema.json`" in table
 
 
-@pytest.mark.parametrize("raw, fragment", [
-    (b"not json", "not JSON"),
-    (b"[1, 2]", "expected an object"),
-    (b'{"url": "https://a.example/x"}', "link_id"),
-    (None, "empty message"),
-])
+@pytest.mark.parametrize(
+    "raw, fragment",
+    [
+        (b"not json", "not JSON"),
+        (b"[1, 2]", "expected an object"),
+        (b'{"url": "https://a.example/x"}', "link_id"),
+        (None, "empty message"),
+    ],
+)
 def test_bad_messages_raise_invalid_message_naming_the_problem(raw, fragment):
     with pytest.raises(InvalidMessage) as e:
         contract.decode("link", raw)
@@ -53,9 +56,15 @@ def test_date_time_formats_are_checked():
 
 
 def test_a_format_nothing_can_check_refuses_to_load(tmp_path, monkeypatch):
-    (tmp_path / "odd.schema.json").write_bytes(orjson.dumps(
-        {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
-         "properties": {"when": {"type": "string", "format": "no-such-format"}}}))
+    (tmp_path / "odd.schema.json").write_bytes(
+        orjson.dumps(
+            {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "properties": {"when": {"type": "string", "format": "no-such-format"}},
+            }
+        )
+    )
     monkeypatch.setenv("WIREWATCH_SCHEMAS_DIR", str(tmp_path))
     contract.validator.cache_clear()
     try:

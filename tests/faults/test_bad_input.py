@@ -15,11 +15,10 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from tests.harness.pipeline import Outcomes, article_urls, read_topic, settings_of, wait_until, worker_config
 from wirewatch.demo.site import DemoSite
 from wirewatch.sources.links import make_link
 from wirewatch.worker_process import WorkerProcess
-
-from tests.harness.pipeline import Outcomes, article_urls, read_topic, settings_of, wait_until, worker_config
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +28,9 @@ ALIKE = 50  # copies of one malformed message: a row each
 DISTINCT = 50
 
 
-async def test_big_and_malformed_messages_are_dead_lettered_each_and_valid_links_all_processed(kafka, postgres, tmp_path):
+async def test_big_and_malformed_messages_are_dead_lettered_each_and_valid_links_all_processed(
+    kafka, postgres, tmp_path
+):
     site = DemoSite()
     site.start()
     storage_url = postgres.create_database(f"badin_{uuid.uuid4().hex[:8]}")
@@ -44,19 +45,21 @@ async def test_big_and_malformed_messages_are_dead_lettered_each_and_valid_links
         big.append(orjson.dumps(link))
     late = {**make_link("https://news.example.org/late", "test"), "submitted_at": "yesterday"}
     malformed = [b'{"url": "https://no-id.example.org/a"}'] * ALIKE + [
-        orjson.dumps({"url": f"https://no-id.example.org/{i}", "note": "no link id"}) for i in range(DISTINCT)]
+        orjson.dumps({"url": f"https://no-id.example.org/{i}", "note": "no link id"}) for i in range(DISTINCT)
+    ]
     messages: list[tuple[bytes | None, bytes]] = []
     for i, link in enumerate(good):  # the bad ones between the good ones, in the same batches
         messages.append((link["url"].encode(), orjson.dumps(link)))
         if i < BIG:
             messages.append((None, big[i]))
-        messages.extend((None, m) for m in malformed[i * 5:(i + 1) * 5])
+        messages.extend((None, m) for m in malformed[i * 5 : (i + 1) * 5])
     messages.append((None, orjson.dumps(late)))
 
     worker = WorkerProcess(cfg, tmp_path / "worker.log").start()
     try:
-        producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, max_request_size=1_100_000, acks="all",
-                                    linger_ms=20)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=kafka.bootstrap, max_request_size=1_100_000, acks="all", linger_ms=20
+        )
         await producer.start()
         try:
             for key, value in messages:
@@ -71,17 +74,20 @@ async def test_big_and_malformed_messages_are_dead_lettered_each_and_valid_links
             rows = await db.storage.outcomes()
             assert len(rows) == total, Counter((r["outcome"], r["reason"]) for r in rows)
             by_id = {r["link_id"]: r for r in rows}
-            assert all(by_id[l["link_id"]]["outcome"] == "stored" for l in good)
-            assert by_id[late["link_id"]]["reason"] == "invalid_message" and "submitted_at" in by_id[late["link_id"]]["detail"]
+            assert all(by_id[lk["link_id"]]["outcome"] == "stored" for lk in good)
+            assert (
+                by_id[late["link_id"]]["reason"] == "invalid_message"
+                and "submitted_at" in by_id[late["link_id"]]["detail"]
+            )
             reasons = Counter(r["reason"] for r in rows if r["outcome"] == "dead_lettered")
             assert reasons == {"message_too_large": BIG, "invalid_message": ALIKE + DISTINCT + 1}, reasons
 
         letters = [orjson.loads(v) for _, v in await read_topic(kafka.bootstrap, settings.topic("deadletter"))]
-        assert max(len(orjson.dumps(l)) for l in letters) < 10_000
-        too_large = [l for l in letters if l["reason"] == "message_too_large"]
-        assert sorted(l["payload_sha256"] for l in too_large) == sorted(hashlib.sha256(b).hexdigest() for b in big)
-        assert all(isinstance(l["payload"], str) and l["payload_bytes"] > 1_000_000 for l in too_large)
-        assert {l["stage"] for l in letters} == {"fetch"} and worker.alive()
+        assert max(len(orjson.dumps(lk)) for lk in letters) < 10_000
+        too_large = [lk for lk in letters if lk["reason"] == "message_too_large"]
+        assert sorted(lk["payload_sha256"] for lk in too_large) == sorted(hashlib.sha256(b).hexdigest() for b in big)
+        assert all(isinstance(lk["payload"], str) and lk["payload_bytes"] > 1_000_000 for lk in too_large)
+        assert {lk["stage"] for lk in letters} == {"fetch"} and worker.alive()
     finally:
         worker.stop()
         site.stop()

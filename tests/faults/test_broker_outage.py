@@ -15,13 +15,12 @@ from collections import Counter
 import httpx
 import pytest
 
+from tests.conftest import REPO
+from tests.harness.pipeline import Outcomes, article_urls, free_port, read_topic, settings_of, wait_until, worker_config
 from wirewatch.broker import KafkaBroker, ensure_kafka_jars
 from wirewatch.demo.site import DemoSite
 from wirewatch.sources.submit import submit_links
 from wirewatch.worker_process import WorkerProcess
-
-from tests.conftest import REPO
-from tests.harness.pipeline import Outcomes, article_urls, free_port, read_topic, settings_of, wait_until, worker_config
 
 pytestmark = pytest.mark.integration
 
@@ -76,8 +75,9 @@ async def test_broker_down_20s_no_exception_leaves_an_agent_and_every_link_ends_
 
             outcomes = await db.storage.outcomes()
             assert Counter(r["outcome"] for r in outcomes) == {"stored": LINKS}, Counter(
-                (r["outcome"], r.get("reason")) for r in outcomes)
-            assert {r["link_id"] for r in outcomes} == {l["link_id"] for l in links}
+                (r["outcome"], r.get("reason")) for r in outcomes
+            )
+            assert {r["link_id"] for r in outcomes} == {lk["link_id"] for lk in links}
             assert await read_topic(broker.bootstrap, settings.topic("deadletter")) == []
             log = (tmp_path / "worker.log").read_text(errors="replace")
             assert not [m for m in AGENT_CRASHED if m in log], worker.log_tail(80)

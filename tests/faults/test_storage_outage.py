@@ -17,12 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.harness.pipeline import Outcomes, article_urls, free_port, read_topic, settings_of, wait_until, worker_config
+from tests.harness.postgres import PostgresServer
 from wirewatch.demo.site import DemoSite
 from wirewatch.sources.submit import submit_links
 from wirewatch.worker_process import WorkerProcess
-
-from tests.harness.pipeline import Outcomes, article_urls, free_port, read_topic, settings_of, wait_until, worker_config
-from tests.harness.postgres import PostgresServer
 
 pytestmark = pytest.mark.integration
 
@@ -73,7 +72,7 @@ async def test_storage_down_30s_pauses_then_stores_every_link_once(kafka, own_po
             pg.stop()
             down_at = time.monotonic()
             # Links keep arriving while storage is down.
-            links += await submit_links(kafka.bootstrap, settings, urls[LINKS // 2:], source="test")
+            links += await submit_links(kafka.bootstrap, settings, urls[LINKS // 2 :], source="test")
             paused_seen, ready_body = False, None
             while time.monotonic() - down_at < OUTAGE:
                 assert worker.alive(), worker.log_tail()
@@ -100,8 +99,9 @@ async def test_storage_down_30s_pauses_then_stores_every_link_once(kafka, own_po
 
             outcomes = await db.storage.outcomes()
             assert Counter(r["outcome"] for r in outcomes) == {"stored": LINKS}, Counter(
-                (r["outcome"], r.get("reason")) for r in outcomes)
-            assert {r["link_id"] for r in outcomes} == {l["link_id"] for l in links}
+                (r["outcome"], r.get("reason")) for r in outcomes
+            )
+            assert {r["link_id"] for r in outcomes} == {lk["link_id"] for lk in links}
             stored = await db.storage.articles()
             canon = [a["canonical_url"] for a in stored]
             assert len(canon) == len(set(canon)) and set(canon) == {a["canonical_url"] for a in articles}

@@ -4,39 +4,52 @@ from __future__ import annotations
 
 import pytest
 
-from wirewatch.ops.intake import IntakeRefused, RateLimiter, check_size, check_token, normalise_url, parse_body, validate_urls
-
 from tests.harness.loopback import FakeTime
+from wirewatch.ops.intake import (
+    IntakeRefused,
+    RateLimiter,
+    check_size,
+    check_token,
+    normalise_url,
+    parse_body,
+    validate_urls,
+)
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("https://news.example/a/b?x=1", "https://news.example/a/b?x=1"),
-    ("  HTTP://News.Example/A  ", "http://news.example/A"),
-    ("https://bücher.example/seite", "https://xn--bcher-kva.example/seite"),
-    ("https://xn--bcher-kva.example/seite", "https://xn--bcher-kva.example/seite"),
-    ("https://مثال.example/خبر", "https://xn--mgbh0fb.example/خبر"),
-    ("http://127.0.0.1:8080/x", "http://127.0.0.1:8080/x"),
-    ("http://[::1]/x", "http://[::1]/x"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://news.example/a/b?x=1", "https://news.example/a/b?x=1"),
+        ("  HTTP://News.Example/A  ", "http://news.example/A"),
+        ("https://bücher.example/seite", "https://xn--bcher-kva.example/seite"),
+        ("https://xn--bcher-kva.example/seite", "https://xn--bcher-kva.example/seite"),
+        ("https://مثال.example/خبر", "https://xn--mgbh0fb.example/خبر"),
+        ("http://127.0.0.1:8080/x", "http://127.0.0.1:8080/x"),
+        ("http://[::1]/x", "http://[::1]/x"),
+    ],
+)
 def test_good_urls_are_normalised(url, expected):
     assert normalise_url(url, 2048) == expected
 
 
-@pytest.mark.parametrize("url, why", [
-    (None, "not a string"),
-    (42, "not a string"),
-    ("", "empty"),
-    ("not a url", "white space"),
-    ("file:///etc/passwd", "scheme file:"),
-    ("javascript:alert(1)", "scheme javascript:"),
-    ("ftp://files.example/x", "scheme ftp:"),
-    ("https:///path-only", "no host"),
-    ("https://intranet/x", "fully qualified"),
-    ("https://-bad-.example/x", "not a valid domain"),
-    ("https://user:pw@news.example/x", "user name or password"),
-    ("https://news.example/" + "a" * 3000, "longer than 2048"),
-    ("https://news.example:99999/x", "cannot be parsed"),
-])
+@pytest.mark.parametrize(
+    "url, why",
+    [
+        (None, "not a string"),
+        (42, "not a string"),
+        ("", "empty"),
+        ("not a url", "white space"),
+        ("file:///etc/passwd", "scheme file:"),
+        ("javascript:alert(1)", "scheme javascript:"),
+        ("ftp://files.example/x", "scheme ftp:"),
+        ("https:///path-only", "no host"),
+        ("https://intranet/x", "fully qualified"),
+        ("https://-bad-.example/x", "not a valid domain"),
+        ("https://user:pw@news.example/x", "user name or password"),
+        ("https://news.example/" + "a" * 3000, "longer than 2048"),
+        ("https://news.example:99999/x", "cannot be parsed"),
+    ],
+)
 def test_bad_urls_say_why(url, why):
     with pytest.raises(ValueError) as e:
         normalise_url(url, 2048)
@@ -57,13 +70,16 @@ def test_too_many_urls_is_413():
     assert e.value.status == 413
 
 
-@pytest.mark.parametrize("raw, status", [
-    (b"{not json", 400),
-    (b'["https://a.example/"]', 400),  # a top-level list: a clear message, not a Python error
-    (b'{"urls": []}', 400),
-    (b'{"urls": "https://a.example/"}', 400),
-    (b'{"link": "https://a.example/"}', 400),
-])
+@pytest.mark.parametrize(
+    "raw, status",
+    [
+        (b"{not json", 400),
+        (b'["https://a.example/"]', 400),  # a top-level list: a clear message, not a Python error
+        (b'{"urls": []}', 400),
+        (b'{"urls": "https://a.example/"}', 400),
+        (b'{"link": "https://a.example/"}', 400),
+    ],
+)
 def test_bad_bodies_are_400_with_a_message(raw, status):
     with pytest.raises(IntakeRefused) as e:
         parse_body(raw)

@@ -45,8 +45,9 @@ async def test_budget_by_error_then_reraises_and_reports_each_wait():
         raise TransientError("timeout", "slow", retry_after=0.25)
 
     with pytest.raises(TransientError):
-        await retry(call, POLICY, budget=lambda e: 3, on_retry=lambda e, n, d: seen.append((e.reason, n, d)),
-                    sleep=sleeps)
+        await retry(
+            call, POLICY, budget=lambda e: 3, on_retry=lambda e, n, d: seen.append((e.reason, n, d)), sleep=sleeps
+        )
     assert seen == [("timeout", 1, 0.25), ("timeout", 2, 0.25)] and sleeps == [0.25, 0.25]
 
 
@@ -72,7 +73,12 @@ async def test_unlimited_errors_count_apart_and_back_off_by_their_own_ceiling():
         raise TransientError("timeout", "slow")
 
     with pytest.raises(TransientError) as e:
-        await retry(call, POLICY, budget=lambda e: None if isinstance(e, Unavailable) else 2,
-                    unlimited_policy=outage, sleep=sleeps)
+        await retry(
+            call,
+            POLICY,
+            budget=lambda e: None if isinstance(e, Unavailable) else 2,
+            unlimited_policy=outage,
+            sleep=sleeps,
+        )
     assert e.value.reason == "timeout" and len(calls) == 12  # ten waits for the outage, then two tries
     assert max(sleeps[:10]) <= 1.0

@@ -39,8 +39,8 @@ import contextlib
 import contextvars
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
+from typing import Any
 
 from ..waiting import set_aside
 
@@ -138,9 +138,15 @@ class _Lease:
 class Flow:
     """The window of one agent. ``take`` each event; ``revoke`` on rebalance; ``close`` at the end."""
 
-    def __init__(self, name: str, handle: Callable[[Any], Awaitable[Any]], window: int, limit: int,
-                 on_change: Callable[[int, int], None] | None = None,
-                 gate: Callable[[], Awaitable[Any]] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        handle: Callable[[Any], Awaitable[Any]],
+        window: int,
+        limit: int,
+        on_change: Callable[[int, int], None] | None = None,
+        gate: Callable[[], Awaitable[Any]] | None = None,
+    ) -> None:
         self.name = name
         self._gate = gate  # awaited before each take: returns at once unless the stage is paused
         self._handle = handle

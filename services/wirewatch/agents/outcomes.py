@@ -20,7 +20,9 @@ from .runner import Core, Emit
 
 def make_filtered_core(rt: Runtime) -> Core:
     async def core(item: dict) -> list[Emit]:
-        await rt.storage.record_outcome(item["link_id"], item["url"], "filtered", item["stage"], item["reason"], item["detail"])
+        await rt.storage.record_outcome(
+            item["link_id"], item["url"], "filtered", item["stage"], item["reason"], item["detail"]
+        )
         return []
 
     return core

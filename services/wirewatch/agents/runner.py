@@ -31,11 +31,13 @@ commit the input offset: at-least-once from input to output.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import orjson
 
@@ -99,8 +101,9 @@ class Pause:
             self.resumed.clear()
             self.gauge.set(1)
             # One line per outage, not per retry (the retries are counted: outcome "retried").
-            log.warning("%s paused: %s: %s; retrying until it is back", self.name, reason, detail,
-                        extra={"reason": reason})
+            log.warning(
+                "%s paused: %s: %s; retrying until it is back", self.name, reason, detail, extra={"reason": reason}
+            )
         self.board[self.name] = reason
 
     def leave(self) -> None:
@@ -109,8 +112,9 @@ class Pause:
             self.board.pop(self.name, None)
             self.gauge.set(0)
             self.resumed.set()
-            log.warning("%s resumed after %.1f s", self.name, time.monotonic() - self.since,
-                        extra={"reason": "resumed"})
+            log.warning(
+                "%s resumed after %.1f s", self.name, time.monotonic() - self.since, extra={"reason": "resumed"}
+            )
 
 
 @dataclass
@@ -149,7 +153,7 @@ class Stage:
                 await self._patiently(lambda out=out: self.emit(out))
             outcome = "ok"
         except Rejected as e:
-            outcome = await self._settle(lambda: self._filter(payload or {}, e), raw, payload, tries)
+            outcome = await self._settle(functools.partial(self._filter, payload or {}, e), raw, payload, tries)
         except StageError as e:
             outcome = await self._fail(raw, payload, e.reason, e.detail, tries)
         except asyncio.CancelledError:
@@ -188,23 +192,36 @@ class Stage:
                 await self.sleep(delay)
 
         try:
-            return await retry(step, self.retry, budget=budget, on_retry=retrying, sleep=aside,
-                               unlimited_policy=self._outage)
+            return await retry(
+                step, self.retry, budget=budget, on_retry=retrying, sleep=aside, unlimited_policy=self._outage
+            )
         finally:
             if paused[0]:
                 pause.leave()
 
     async def _fail(self, raw: Any, payload: dict | None, reason: str, detail: str, tries: list[int]) -> str:
         if self.in_schema == "deadletter":  # never onto our own input: it would loop
-            log.error("%s: cannot record a dead letter (%s: %s); it stays on the dead-letter topic",
-                      self.name, reason, detail, extra={"reason": reason})
+            log.error(
+                "%s: cannot record a dead letter (%s: %s); it stays on the dead-letter topic",
+                self.name,
+                reason,
+                detail,
+                extra={"reason": reason},
+            )
             self.metrics.dead_letters.labels(stage=self.name, reason=reason).inc()
             return "dropped"
-        return await self._settle(lambda: self._dead_letter(raw, payload, reason, detail, tries[0]),
-                                  raw, payload, tries, fallback=False)
+        return await self._settle(
+            lambda: self._dead_letter(raw, payload, reason, detail, tries[0]), raw, payload, tries, fallback=False
+        )
 
-    async def _settle(self, write: Callable[[], Awaitable[str]], raw: Any, payload: dict | None,
-                      tries: list[int], fallback: bool = True) -> str:
+    async def _settle(
+        self,
+        write: Callable[[], Awaitable[str]],
+        raw: Any,
+        payload: dict | None,
+        tries: list[int],
+        fallback: bool = True,
+    ) -> str:
         """Emit a filtered record or a dead letter, waiting out a broker outage. A filtered record
         the broker refuses for good becomes a dead letter; a dead letter it refuses is logged and
         counted (``dropped``): there is nowhere further to put it."""
@@ -212,7 +229,7 @@ class Stage:
             return await self._patiently(write)
         except asyncio.CancelledError:
             raise
-        except Exception as e:  # noqa: BLE001 - handle never raises
+        except Exception as e:
             reason = e.reason if isinstance(e, StageError) else "internal_error"
             if fallback:
                 return await self._fail(raw, payload, reason, f"{type(e).__name__}: {e}", tries)
@@ -239,16 +256,27 @@ class Stage:
         """Size is an input error: PermanentError("message_too_large"), decided before the broker
         would refuse it (or after a foreign client put it on a topic)."""
         if self.max_bytes is not None and isinstance(data, (bytes, str)) and len(data) > self.max_bytes:
-            raise PermanentError("message_too_large", f"{what}: {len(data):,} bytes, over max_message_bytes "
-                                                      f"({self.max_bytes:,})")
+            raise PermanentError(
+                "message_too_large", f"{what}: {len(data):,} bytes, over max_message_bytes ({self.max_bytes:,})"
+            )
 
     async def _filter(self, payload: dict, e: Rejected) -> str:
         self.metrics.filtered.labels(stage=self.name, reason=e.reason).inc()
         link_id = payload.get("link_id") or "unknown-link"
-        await self.emit(Emit("filtered", link_id, {
-            "link_id": link_id, "url": payload.get("url") or "unknown", "stage": self.name,
-            "reason": e.reason, "detail": e.detail, "at": utcnow(),
-        }))
+        await self.emit(
+            Emit(
+                "filtered",
+                link_id,
+                {
+                    "link_id": link_id,
+                    "url": payload.get("url") or "unknown",
+                    "stage": self.name,
+                    "reason": e.reason,
+                    "detail": e.detail,
+                    "at": utcnow(),
+                },
+            )
+        )
         return "filtered"
 
     async def _dead_letter(self, raw: Any, payload: dict | None, reason: str, detail: str, attempts: int) -> str:
@@ -264,8 +292,9 @@ class Stage:
         return "dead_lettered"
 
 
-def dead_letter(stage: str, topic: str, raw: Any, payload: dict | None, reason: str, detail: str,
-                attempts: int) -> dict:
+def dead_letter(
+    stage: str, topic: str, raw: Any, payload: dict | None, reason: str, detail: str, attempts: int
+) -> dict:
     """The dead letter of one input message: the input whole when small, else a bounded excerpt;
     its sha256 and size always (the outcome row's key for a message without a link id)."""
     data = raw if isinstance(raw, bytes) else (raw.encode() if isinstance(raw, str) else orjson.dumps(raw, default=str))
@@ -273,12 +302,20 @@ def dead_letter(stage: str, topic: str, raw: Any, payload: dict | None, reason: 
     link_id = original.get("link_id") if isinstance(original, dict) else None
     url = original.get("url") if isinstance(original, dict) else None
     if len(data) > DEADLETTER_PAYLOAD_MAX:  # never the whole payload: it may be what was too big
-        original = data[:EXCERPT_CHARS * 4].decode("utf-8", "replace")[:EXCERPT_CHARS]
+        original = data[: EXCERPT_CHARS * 4].decode("utf-8", "replace")[:EXCERPT_CHARS]
     where = position()
     return {
-        "stage": stage, "reason": reason, "detail": detail[:2000], "topic": topic,
-        "partition": where[1] if where else None, "offset": where[2] if where else None,
-        "payload": original, "link_id": link_id if isinstance(link_id, str) and len(link_id) <= 64 else None,
-        "url": url[:2000] if isinstance(url, str) else None, "at": utcnow(), "attempts": attempts,
-        "payload_sha256": hashlib.sha256(data).hexdigest(), "payload_bytes": len(data),
+        "stage": stage,
+        "reason": reason,
+        "detail": detail[:2000],
+        "topic": topic,
+        "partition": where[1] if where else None,
+        "offset": where[2] if where else None,
+        "payload": original,
+        "link_id": link_id if isinstance(link_id, str) and len(link_id) <= 64 else None,
+        "url": url[:2000] if isinstance(url, str) else None,
+        "at": utcnow(),
+        "attempts": attempts,
+        "payload_sha256": hashlib.sha256(data).hexdigest(),
+        "payload_bytes": len(data),
     }

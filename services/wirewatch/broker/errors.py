@@ -22,14 +22,18 @@ faust wraps aiokafka's errors (``ProducerSendError(...) from exc``), so the caus
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable
+from collections.abc import Awaitable
+from typing import Any
 
 from aiokafka import errors as kafka_errors
 
 from ..errors import PermanentError, StageError, Unavailable
 
-_TOO_LARGE = (kafka_errors.MessageSizeTooLargeError, kafka_errors.RecordTooLargeError,
-              kafka_errors.RecordListTooLargeError)
+_TOO_LARGE = (
+    kafka_errors.MessageSizeTooLargeError,
+    kafka_errors.RecordTooLargeError,
+    kafka_errors.RecordListTooLargeError,
+)
 _REJECTED = (kafka_errors.InvalidTopicError, kafka_errors.CorruptRecordException)
 
 
@@ -63,5 +67,5 @@ async def acked(send: Awaitable[Any]) -> Any:
         return await fut if asyncio.isfuture(fut) or asyncio.iscoroutine(fut) else fut
     except asyncio.CancelledError:
         raise
-    except Exception as e:  # noqa: BLE001 - the one boundary: everything becomes a StageError
+    except Exception as e:
         raise translate(e) from e

@@ -16,8 +16,9 @@ import hmac
 import ipaddress
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import idna
@@ -57,7 +58,9 @@ def parse_body(raw: bytes) -> list[Any]:
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise IntakeRefused(400, 'body is not JSON; expected {"urls": ["https://..."]} or {"url": "https://..."}') from None
+        raise IntakeRefused(
+            400, 'body is not JSON; expected {"urls": ["https://..."]} or {"url": "https://..."}'
+        ) from None
     if not isinstance(body, dict):
         raise IntakeRefused(400, f'expected a JSON object {{"urls": [...]}}, got a JSON {type(body).__name__}')
     urls = body["urls"] if "urls" in body else ([body["url"]] if "url" in body else None)
@@ -96,7 +99,7 @@ def normalise_url(url: Any, max_length: int) -> str:
         except idna.IDNAError as e:
             raise ValueError(f"host {host!r} is not a valid domain name: {e}") from None
         if "." not in ascii_host and ascii_host != "localhost":
-            raise ValueError(f"host {host!r} is not a fully qualified name")
+            raise ValueError(f"host {host!r} is not a fully qualified name") from None
     netloc = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
     if port is not None:
         netloc += f":{port}"
@@ -125,8 +128,9 @@ class RateLimiter:
     """A token bucket per client: `burst` requests at once, then `rate` a second. Remembers at most
     `max_clients` clients (the least recently seen are forgotten), so memory stays bounded."""
 
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic,
-                 max_clients: int = 10_000) -> None:
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic, max_clients: int = 10_000
+    ) -> None:
         self.rate, self.burst, self.clock, self.max_clients = rate, burst, clock, max_clients
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
