@@ -455,3 +455,20 @@ def test_people_named_again_after_the_window_make_a_follow_up() -> None:
     one = _report("one", "Man hurt in crash", "Tobias Wendell was hurt when his car hit a wall on Main.",
                   "2026-09-01T10:00:00Z", figures={"injured": {"count": 1}})
     assert story.match(one, [s], follow_up=horizon) is None  # one name months later, another toll: another event
+
+
+def test_a_name_one_text_writes_as_a_proper_noun_joins_a_headline_that_only_names_it() -> None:
+    # The first text names Quarrytown as a proper noun; the second writes it only in its headline.
+    first = _report("qa", "Girl wounded and man killed in Quarrytown shootings",
+                    "A girl was wounded and a man was killed on Sunday in two shootings, officers in "
+                    "Quarrytown said.", "2026-06-07T20:00:00Z", figures={"killed": {"count": 1}})
+    second = _report("qb", "Girl shot in Quarrytown while playing outside",
+                     "A girl was shot on Sunday evening while she played near her home. She is expected to "
+                     "recover.", "2026-06-08T08:00:00Z", figures={"injured": {"count": 1}})
+    assert "quarrytown" in first.names and "quarrytown" not in second.names
+    s = story.new_story(first)
+    story.attach(s, first)
+    assert story.match(second, [s]) is s and story.keys(second) & story.story_keys(s.state)
+    s2 = story.new_story(second)
+    story.attach(s2, second)
+    assert story.match(first, [s2]) is s2 and story.keys(first) & story.story_keys(s2.state)

@@ -58,6 +58,7 @@ def keys(article: ArticleView) -> set[str]:
     t = [toll(article.figures)]
     return (_signature_keys(article.signature) | _title_keys(article.title_words)
             | {f"p:{p}" for p in article.places} | {f"n:{n}" for n in article.names | article.lead_names}
+            | {f"n:{w}" for w in article.title_words}  # a headline word the story writes as a name
             | _toll_keys("w", article.title_words, t)
             | _toll_keys("f", article.names | article.lead_names, t)
             | _pairs("f", [n for n in article.names | article.lead_names if " " in n])
@@ -71,6 +72,7 @@ def story_keys(state: dict) -> set[str]:
         out |= _signature_keys(sig)
     for words in state.get("titles") or []:
         out |= _title_keys(words)
+        out |= {f"n:{w}" for w in words}  # a name of the article's in the story's headlines
         out |= _toll_keys("w", words, state.get("tolls") or [])
     names: set[str] = set(state.get("names") or [])
     for ns in state.get("name_sets") or []:
