@@ -81,6 +81,26 @@ CASES = [
     ("The death of Paul Avery led to a new curfew the next year. A woman was shot in the leg on Sunday.", 0, 1),
     ("A vigil following that deadly shooting drew a crowd. Three people were wounded on Friday.", 0, 3),
     ("2009: A guard is shot to death outside a museum.\nA clerk was wounded in a robbery on Monday.", 0, 1),
+    # A run of headline-like lines in the body is a list of links to other stories...
+    (
+        "Man shot in the leg on Elm Street\n\nA man was shot in the leg on Elm Street on Tuesday, police said.\n\n"
+        "Council approves new budget\nFour dead in highway pileup near Dayton\nSchool board names new principal",
+        0,
+        1,
+    ),
+    # ...unless it is the article's own list, after a heading with a colon or as bullets.
+    (
+        "Three killed in apartment shooting\n\nWhat we know:\nTwo women and a man killed in shooting near the "
+        "apartments\nA fourth person was hurt in the same shooting\nPolice have not named a suspect",
+        3,
+        1,
+    ),
+    (
+        "Names of the victims\n\nPolice named the victims:\n• Jane Roe, 28, who was shot in the back;\n"
+        "• John Poe, 19, who was shot in the arm;\n• Ann Moe, 21, who was shot in the leg",
+        0,
+        3,
+    ),
     # A year-to-date statistic and a report taken back are no toll.
     (
         "So far in 2026, at least 52 people have been killed in the county, records show. A man was wounded on Friday.",

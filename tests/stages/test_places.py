@@ -123,3 +123,21 @@ def test_major_cities_from_geonames(text: str, expected: list) -> None:
 def test_yaml_names_win_over_geonames() -> None:
     # "Mexico" is the country (YAML), not the short form of "Mexico City"; Gaza City stays the YAML one.
     assert _names("Mexico said Gaza City was hit.") == [("Mexico", "MX", "country"), ("Gaza City", "PS", "city")]
+
+
+def test_language_detection_needs_no_network(monkeypatch) -> None:
+    """The model ships inside the package: loading it and detecting work with every connection refused."""
+    import socket
+
+    from wirewatch.stages.enrich import language
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    language._detector.cache_clear()
+    try:
+        assert detect_language("Die Feuerwehr brachte die Verletzten am Abend in das Krankenhaus.") == "de"
+    finally:
+        language._detector.cache_clear()

@@ -46,20 +46,50 @@ def split_sentences(text: str, lex: Lexicon | None = None) -> list[tuple[int, in
     return out
 
 
+# Lines without a full stop, one after another, below the headline: from this many on they are a
+# list of links to other stories ("more news", "most read") whose heading extraction dropped.
+_LINK_RUN = 3
+_LIST_ITEM = re.compile(r"[•·*▪►-]\s")
 _TIMESTAMP_LINE = re.compile(r"\d{1,2}:\d\d\s+(?![AaPp]\.?[Mm]\b|[A-Z]{2,3}\b|[—–:-])\S")
 
 
 def link_lines(text: str, lex: Lexicon) -> list[tuple[int, int]]:
     """[start, end) of the lines of a web page that link to other stories, which extraction lets
-    through: "Read more: Fire at ski resort kills 76", and the headline-like lines (no full stop)
-    under a heading such as "RELATED COVERAGE". Their tolls belong to other events."""
+    through: "Read more: Fire at ski resort kills 76", the headline-like lines (no full stop)
+    under a heading such as "RELATED COVERAGE", and three or more such lines in a row below the
+    headline (a "most read" list whose heading was dropped), unless they are the article's own list
+    (bullets, items ending in ";" or ",", or points under "What we know:"). Their tolls belong to
+    other events."""
     if lex.link_re is None:
         return []
     out: list[tuple[int, int]] = []
     in_block = False
+    run: list[tuple[int, int]] = []  # consecutive headline-like lines after the first line
+    first = None
+    own_list = False
     for m in re.finditer(r"[^\n]+", text):
         line = m.group().strip()
         if not line:
+            continue
+        headline_like = len(line.split()) <= 16 and not re.search(r"[.!?\"”]\s*$", line)
+        # A run of them is a list of links unless it is a list of the article's own ("What we know:",
+        # "• Jane Roe, 28, who was shot in the back;") or repeats the headline (a caption).
+        linked = (
+            first is not None
+            and headline_like
+            and line != first
+            and not _LIST_ITEM.match(line)
+            and not re.search(r"[;:,)]\s*$", line)
+        )
+        first = line if first is None else first
+        if linked and not run and own_list:
+            linked = False  # "What we know:" then its points: the article's own summary
+        own_list = (linked or headline_like) and (own_list or line.endswith(":"))
+        run = [*run, m.span()] if linked else []
+        if len(run) == _LINK_RUN:
+            out.extend(run[:-1])  # a list of headlines in the body: links to other stories
+        if len(run) >= _LINK_RUN:
+            out.append(m.span())
             continue
         if _TIMESTAMP_LINE.match(line):
             out.append(m.span())  # "1:49 Grandmother speaks ...": a video playlist's entry
@@ -69,11 +99,11 @@ def link_lines(text: str, lex: Lexicon) -> list[tuple[int, int]]:
             out.append(m.span())
             in_block = not line[lm.end() :].strip(" :|-—–")  # a heading alone: its links follow
             continue
-        if in_block and len(line.split()) <= 16 and not re.search(r"[.!?\"”]\s*$", line):
+        if in_block and headline_like:
             out.append(m.span())
             continue
         in_block = False
-    return out
+    return sorted(set(out))
 
 
 def headline_end(text: str) -> int | None:
