@@ -67,11 +67,16 @@ async def origin() -> AsyncIterator[tuple[Origin, str]]:
         if state.feed_status != 200:
             return web.Response(status=state.feed_status, headers=state.feed_headers)
         validators = {"ETag": state.etag, "Last-Modified": state.last_modified}
-        if state.conditional and (request.headers.get("If-None-Match") == state.etag
-                                  or request.headers.get("If-Modified-Since") == state.last_modified):
+        if state.conditional and (
+            request.headers.get("If-None-Match") == state.etag
+            or request.headers.get("If-Modified-Since") == state.last_modified
+        ):
             return web.Response(status=304, headers={**validators, **state.feed_headers})
-        return web.Response(body=state.feed, content_type="application/rss+xml",
-                            headers={**validators, **state.feed_headers} if state.conditional else state.feed_headers)
+        return web.Response(
+            body=state.feed,
+            content_type="application/rss+xml",
+            headers={**validators, **state.feed_headers} if state.conditional else state.feed_headers,
+        )
 
     async def files(request: web.Request) -> web.Response:
         state.requests.append((request.path, dict(request.headers)))
@@ -103,8 +108,13 @@ async def storage(tmp_path) -> AsyncIterator[Storage]:
 class Harness:
     """A poller with a movable clock, collecting what it submits and alerts."""
 
-    def __init__(self, sources: list[Source], storage: Storage | None, http: httpx.AsyncClient,
-                 settings: SourceSettings = SETTINGS) -> None:
+    def __init__(
+        self,
+        sources: list[Source],
+        storage: Storage | None,
+        http: httpx.AsyncClient,
+        settings: SourceSettings = SETTINGS,
+    ) -> None:
         self.now = T0
         self.links: list[dict] = []
         self.alerts: list[dict] = []
@@ -118,8 +128,9 @@ class Harness:
             contract.validate("alert", a)
             self.alerts.append(a)
 
-        self.poller = SourcePoller(sources, http, storage, submit, self.metrics, settings, alert=alert,
-                                   clock=lambda: self.now)
+        self.poller = SourcePoller(
+            sources, http, storage, submit, self.metrics, settings, alert=alert, clock=lambda: self.now
+        )
 
     def metric(self, name: str, **labels: str) -> float | None:
         return self.metrics.registry.get_sample_value(name, labels)
@@ -336,12 +347,15 @@ PLAIN_CHILD = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
 
 async def test_sitemap_index_with_gzipped_children(origin, storage, http):
     state, base = origin
-    state.files["/sitemap-index.xml"] = (f"""<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+    state.files["/sitemap-index.xml"] = (
+        f"""<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
       <sitemap><loc>{base}/sm/today.xml.gz</loc><lastmod>2026-11-24T07:30:00Z</lastmod></sitemap>
       <sitemap><loc>/sm/yesterday.xml</loc><lastmod>2026-11-23T21:00:00Z</lastmod></sitemap>
       <sitemap><loc>/sm/missing.xml</loc><lastmod>2026-11-23T21:00:00Z</lastmod></sitemap>
       <sitemap><loc>/sm/2024.xml</loc><lastmod>2024-12-31</lastmod></sitemap>
-    </sitemapindex>""".encode(), "application/xml")
+    </sitemapindex>""".encode(),
+        "application/xml",
+    )
     state.files["/sm/today.xml.gz"] = (gzip.compress(NEWS_CHILD), "application/x-gzip")
     state.files["/sm/yesterday.xml"] = (PLAIN_CHILD, "text/xml")
     sitemap = Source("quay-news", "sitemap", f"{base}/sitemap-index.xml", 600)
@@ -361,8 +375,11 @@ async def test_sitemap_index_with_gzipped_children(origin, storage, http):
 
 async def test_site_feed_is_autodiscovered_then_polled(origin, storage, http):
     state, base = origin
-    state.files["/"] = (b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">'
-                        b"</head><body>Quayside Ledger</body></html>", "text/html")
+    state.files["/"] = (
+        b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">'
+        b"</head><body>Quayside Ledger</body></html>",
+        "text/html",
+    )
     state.files["/bare"] = (b"<html><body>no feeds here</body></html>", "text/html")
     site = Source("quay-site", "site", f"{base}/", 300)
     bare = Source("bare", "site", f"{base}/bare", 300)
@@ -383,8 +400,9 @@ async def test_site_feed_is_autodiscovered_then_polled(origin, storage, http):
 async def test_the_loop_waits_for_the_saved_schedule(origin, storage, http):
     state, base = origin
     feed = Source("quay", "feed", f"{base}/feed.xml", 300)
-    await storage.save_source_state(SourceState(name="feed:quay", kind="feed", url=feed.url,
-                                                next_poll_at=T0 + timedelta(seconds=120)).to_row())
+    await storage.save_source_state(
+        SourceState(name="feed:quay", kind="feed", url=feed.url, next_poll_at=T0 + timedelta(seconds=120)).to_row()
+    )
     h = Harness([feed], storage, http)
     slept: list[float] = []
 
@@ -404,7 +422,11 @@ async def test_the_loop_waits_for_the_saved_schedule(origin, storage, http):
 
 
 def test_sources_come_from_settings():
-    s = load_settings(feeds=[{"name": "a", "url": "https://a.example/rss", "interval": 60}],
-                      sources={"sitemaps": [{"name": "b", "url": "https://b.example/news.xml"}],
-                               "sites": [{"name": "c", "url": "https://c.example/"}]})
+    s = load_settings(
+        feeds=[{"name": "a", "url": "https://a.example/rss", "interval": 60}],
+        sources={
+            "sitemaps": [{"name": "b", "url": "https://b.example/news.xml"}],
+            "sites": [{"name": "c", "url": "https://c.example/"}],
+        },
+    )
     assert [(x.kind, x.name) for x in sources_from(s)] == [("feed", "a"), ("sitemap", "b"), ("site", "c")]

@@ -28,19 +28,23 @@ from tests.harness.loopback import FakeTime, serve
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 SOURCES = SourceSettings(min_interval=60, max_interval=3600, backoff_max=4 * 3600, stale_after=6 * 3600)
 ROBOTS = b"User-agent: *\nDisallow: /private/\n"
-FEED = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Estuary Courier</title>'
-        b"<item><title>Ferry pier reopens</title><link>/story/e2</link><guid>e2</guid></item>"
-        b"<item><title>Dredger runs aground</title><link>/story/e1</link><guid>e1</guid></item>"
-        b"</channel></rss>")
-STORY = ("<!doctype html><html lang='en'><head><title>Ferry pier reopens</title></head><body><article>"
-         "<h1>Ferry pier reopens</h1>"
-         "<p>The ferry pier on the east bank reopened on Monday after three weeks of repairs to its pilings, "
-         "the harbour office said in a short statement to passengers.</p>"
-         "<p>Crews replaced eleven timber posts that the October storm had split, and a new ramp was lifted "
-         "into place by the floating crane that usually works the container berths.</p>"
-         "<p>The first crossing left at seven in the morning with forty passengers and two delivery vans on "
-         "board, and the timetable returns to its winter pattern from next week.</p>"
-         "</article></body></html>")
+FEED = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Estuary Courier</title>'
+    b"<item><title>Ferry pier reopens</title><link>/story/e2</link><guid>e2</guid></item>"
+    b"<item><title>Dredger runs aground</title><link>/story/e1</link><guid>e1</guid></item>"
+    b"</channel></rss>"
+)
+STORY = (
+    "<!doctype html><html lang='en'><head><title>Ferry pier reopens</title></head><body><article>"
+    "<h1>Ferry pier reopens</h1>"
+    "<p>The ferry pier on the east bank reopened on Monday after three weeks of repairs to its pilings, "
+    "the harbour office said in a short statement to passengers.</p>"
+    "<p>Crews replaced eleven timber posts that the October storm had split, and a new ramp was lifted "
+    "into place by the floating crane that usually works the container berths.</p>"
+    "<p>The first crossing left at seven in the morning with forty passengers and two delivery vans on "
+    "board, and the timetable returns to its winter pattern from next week.</p>"
+    "</article></body></html>"
+)
 
 
 @dataclass
@@ -78,15 +82,26 @@ async def publisher() -> AsyncIterator[Publisher]:
             return web.Response(status=p.story_status, headers=p.headers)
         return web.Response(text=STORY, content_type="text/html")
 
-    routes = {"/robots.txt": robots, "/feed.xml": feed, "/private/feed.xml": feed, "/moved.xml": moved,
-              "/story/{id}": story}
+    routes = {
+        "/robots.txt": robots,
+        "/feed.xml": feed,
+        "/private/feed.xml": feed,
+        "/moved.xml": moved,
+        "/story/{id}": story,
+    }
     async with serve(routes, p.hits) as p.base:
         yield p
 
 
 def fetch_settings(**kw) -> FetchSettings:
-    base = dict(connect_timeout=1.0, read_timeout=2.0, total_timeout=5.0, allowed_networks=["127.0.0.1/32"],
-                per_host_rate=1000.0, per_host_burst=1000)
+    base = dict(
+        connect_timeout=1.0,
+        read_timeout=2.0,
+        total_timeout=5.0,
+        allowed_networks=["127.0.0.1/32"],
+        per_host_rate=1000.0,
+        per_host_burst=1000,
+    )
     return FetchSettings(**{**base, **kw})
 
 
@@ -100,8 +115,9 @@ class Harness:
             contract.validate("link", link)
             self.links.append(link)
 
-        self.poller = SourcePoller(sources, http, None, submit, self.metrics, SOURCES, politeness=politeness,
-                                   clock=lambda: self.now)
+        self.poller = SourcePoller(
+            sources, http, None, submit, self.metrics, SOURCES, politeness=politeness, clock=lambda: self.now
+        )
 
     def metric(self, name: str, **labels: str) -> float | None:
         return self.metrics.registry.get_sample_value(name, labels)
@@ -192,8 +208,12 @@ async def test_a_retry_after_on_an_article_pauses_the_feed_of_the_host(publisher
 
 
 async def test_the_runtime_gives_the_fetch_agent_and_the_poller_one_politeness(publisher, tmp_path):
-    settings = load_settings(data_dir=str(tmp_path), extract_processes=0, feed_poll=False,
-                             fetch={"allow_private_addresses": True, "robots": True})
+    settings = load_settings(
+        data_dir=str(tmp_path),
+        extract_processes=0,
+        feed_poll=False,
+        fetch={"allow_private_addresses": True, "robots": True},
+    )
     rt = Runtime(settings)
     await rt.start()
     try:

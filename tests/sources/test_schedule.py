@@ -19,16 +19,19 @@ def test_no_hints_means_the_configured_interval():
     assert next_delay(300, B, {}, NOW) == 300
 
 
-@pytest.mark.parametrize("headers, expected", [
-    ({"Cache-Control": "public, max-age=900"}, 900),
-    ({"cache-control": "s-maxage=1200, max-age=30"}, 1200),
-    ({"Cache-Control": "max-age=60"}, 300),  # a short lifetime never speeds us up
-    ({"Cache-Control": "no-cache"}, 300),
-    ({"Expires": http_date(NOW + timedelta(minutes=20)), "Date": http_date(NOW)}, 1200),
-    ({"Retry-After": "1800"}, 1800),
-    ({"Retry-After": http_date(NOW + timedelta(seconds=2400))}, 2400),
-    ({"Cache-Control": "max-age=86400"}, 3600),  # clamped to max_interval
-])
+@pytest.mark.parametrize(
+    "headers, expected",
+    [
+        ({"Cache-Control": "public, max-age=900"}, 900),
+        ({"cache-control": "s-maxage=1200, max-age=30"}, 1200),
+        ({"Cache-Control": "max-age=60"}, 300),  # a short lifetime never speeds us up
+        ({"Cache-Control": "no-cache"}, 300),
+        ({"Expires": http_date(NOW + timedelta(minutes=20)), "Date": http_date(NOW)}, 1200),
+        ({"Retry-After": "1800"}, 1800),
+        ({"Retry-After": http_date(NOW + timedelta(seconds=2400))}, 2400),
+        ({"Cache-Control": "max-age=86400"}, 3600),  # clamped to max_interval
+    ],
+)
 def test_publisher_hints_lengthen_the_interval_within_bounds(headers, expected):
     assert next_delay(300, B, headers, NOW) == expected
 
@@ -38,13 +41,16 @@ def test_rss_ttl_is_a_hint_and_bounds_hold_both_ways():
     assert next_delay(5, B, {}, NOW) == 60  # a typo'd interval cannot hammer a site
 
 
-@pytest.mark.parametrize("headers, expected", [
-    ({}, None),
-    ({"Cache-Control": "max-age=abc"}, None),
-    ({"Cache-Control": "no-store"}, 0.0),
-    ({"Expires": "0"}, 0.0),
-    ({"Expires": http_date(NOW - timedelta(hours=1))}, 0.0),
-])
+@pytest.mark.parametrize(
+    "headers, expected",
+    [
+        ({}, None),
+        ({"Cache-Control": "max-age=abc"}, None),
+        ({"Cache-Control": "no-store"}, 0.0),
+        ({"Expires": "0"}, 0.0),
+        ({"Expires": http_date(NOW - timedelta(hours=1))}, 0.0),
+    ],
+)
 def test_cache_lifetime_edge_cases(headers, expected):
     assert cache_lifetime(headers, NOW) == expected
 

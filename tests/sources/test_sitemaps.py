@@ -94,12 +94,15 @@ def test_not_a_sitemap(body):
     assert e.value.reason == "not_a_sitemap"
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("2026-11-24", datetime(2026, 11, 24, tzinfo=UTC)),
-    ("2026-11-24T08:15:04Z", datetime(2026, 11, 24, 8, 15, 4, tzinfo=UTC)),
-    ("2026-11-24T10:15:04+02:00", datetime(2026, 11, 24, 8, 15, 4, tzinfo=UTC)),
-    ("yesterday", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2026-11-24", datetime(2026, 11, 24, tzinfo=UTC)),
+        ("2026-11-24T08:15:04Z", datetime(2026, 11, 24, 8, 15, 4, tzinfo=UTC)),
+        ("2026-11-24T10:15:04+02:00", datetime(2026, 11, 24, 8, 15, 4, tzinfo=UTC)),
+        ("yesterday", None),
+        (None, None),
+    ],
+)
 def test_parse_date(value, expected):
     assert parse_date(value) == expected

@@ -20,8 +20,14 @@ from wirewatch.stages.urls import normalise_link
 
 @pytest.fixture
 def settings() -> FetchSettings:
-    return FetchSettings(connect_timeout=1.0, read_timeout=0.5, total_timeout=2.0, max_bytes=100_000, max_redirects=5,
-                         allow_private_addresses=True)
+    return FetchSettings(
+        connect_timeout=1.0,
+        read_timeout=0.5,
+        total_timeout=2.0,
+        max_bytes=100_000,
+        max_redirects=5,
+        allow_private_addresses=True,
+    )
 
 
 @pytest.fixture

@@ -34,9 +34,17 @@ from wirewatch.stages.fetch import build_client, fetch
 from wirewatch.stages.politeness import Politeness, origin_of
 
 MB = 1_000_000
-SETTINGS = FetchSettings(connect_timeout=1.0, read_timeout=1.0, total_timeout=1.5, max_bytes=1 * MB,
-                         max_decompressed_bytes=2 * MB, allowed_networks=["127.0.0.1/32"], max_redirects=5,
-                         per_host_rate=1000.0, per_host_burst=1000)
+SETTINGS = FetchSettings(
+    connect_timeout=1.0,
+    read_timeout=1.0,
+    total_timeout=1.5,
+    max_bytes=1 * MB,
+    max_decompressed_bytes=2 * MB,
+    allowed_networks=["127.0.0.1/32"],
+    max_redirects=5,
+    per_host_rate=1000.0,
+    per_host_burst=1000,
+)
 # Bodies are held as a list of chunks and joined once: twice the cap, plus the client's and the
 # server's own buffers. Unbounded, the bomb alone is 200 MB.
 MEMORY_LIMIT = 2 * SETTINGS.max_decompressed_bytes + 3 * MB

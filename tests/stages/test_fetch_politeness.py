@@ -16,8 +16,15 @@ from tests.harness.origin import Origin
 
 
 def polite_settings(**kw) -> FetchSettings:
-    base = dict(connect_timeout=1.0, read_timeout=2.0, total_timeout=5.0, allowed_networks=["127.0.0.1/32"],
-                per_host_rate=1000.0, per_host_burst=1000, per_host_concurrency=2)
+    base = dict(
+        connect_timeout=1.0,
+        read_timeout=2.0,
+        total_timeout=5.0,
+        allowed_networks=["127.0.0.1/32"],
+        per_host_rate=1000.0,
+        per_host_burst=1000,
+        per_host_concurrency=2,
+    )
     return FetchSettings(**{**base, **kw})
 
 
@@ -106,7 +113,9 @@ async def test_retry_after_pauses_the_host(origin):
 
 async def test_token_bucket_allows_a_burst_then_the_rate():
     t = FakeTime()
-    polite = Politeness(FetchSettings(per_host_rate=2.0, per_host_burst=3, max_host_wait=10), clock=t.clock, sleep=t.sleep)
+    polite = Politeness(
+        FetchSettings(per_host_rate=2.0, per_host_burst=3, max_host_wait=10), clock=t.clock, sleep=t.sleep
+    )
     for _ in range(5):
         async with polite.slot("https://news.example/a"):
             pass
@@ -118,7 +127,9 @@ async def test_token_bucket_allows_a_burst_then_the_rate():
 
 async def test_a_turn_beyond_max_host_wait_is_host_busy():
     t = FakeTime()
-    polite = Politeness(FetchSettings(per_host_rate=0.1, per_host_burst=1, max_host_wait=5), clock=t.clock, sleep=t.sleep)
+    polite = Politeness(
+        FetchSettings(per_host_rate=0.1, per_host_burst=1, max_host_wait=5), clock=t.clock, sleep=t.sleep
+    )
     async with polite.slot("https://news.example/a"):
         pass
     with pytest.raises(TransientError) as e:

@@ -11,8 +11,14 @@ from wirewatch.stages.politeness import Politeness
 
 from tests.harness.origin import Origin
 
-SETTINGS = FetchSettings(connect_timeout=1.0, read_timeout=2.0, total_timeout=5.0, allowed_networks=["127.0.0.1/32"],
-                         per_host_rate=1000.0, per_host_burst=1000)
+SETTINGS = FetchSettings(
+    connect_timeout=1.0,
+    read_timeout=2.0,
+    total_timeout=5.0,
+    allowed_networks=["127.0.0.1/32"],
+    per_host_rate=1000.0,
+    per_host_burst=1000,
+)
 
 
 async def verdicts(robots: bytes, paths: list[str], settings: FetchSettings = SETTINGS) -> dict[str, bool]:
@@ -50,14 +56,22 @@ async def test_allow_wins_a_tie():
 
 async def test_wildcards_and_end_anchor():
     robots = b"User-agent: *\nDisallow: /*.pdf$\nDisallow: /*/print/\nDisallow: /search*q=\n"
-    got = await verdicts(robots, ["/files/report.pdf", "/files/report.pdf?x=1", "/a/print/b", "/a/b",
-                                  "/search?page=2&q=fire", "/search"])
-    assert got == {"/files/report.pdf": False, "/files/report.pdf?x=1": True, "/a/print/b": False, "/a/b": True,
-                   "/search?page=2&q=fire": False, "/search": True}
+    got = await verdicts(
+        robots, ["/files/report.pdf", "/files/report.pdf?x=1", "/a/print/b", "/a/b", "/search?page=2&q=fire", "/search"]
+    )
+    assert got == {
+        "/files/report.pdf": False,
+        "/files/report.pdf?x=1": True,
+        "/a/print/b": False,
+        "/a/b": True,
+        "/search?page=2&q=fire": False,
+        "/search": True,
+    }
 
 
-@pytest.mark.parametrize("agent, allowed", [("wirewatch/0.1 (+https://example.org/bot)", False),
-                                            ("otherbot/2.0", True)])
+@pytest.mark.parametrize(
+    "agent, allowed", [("wirewatch/0.1 (+https://example.org/bot)", False), ("otherbot/2.0", True)]
+)
 async def test_the_group_naming_our_product_token_applies(agent, allowed):
     robots = b"User-agent: *\nAllow: /\n\nUser-agent: wirewatch\nDisallow: /live/\n"
     got = await verdicts(robots, ["/live/x"], SETTINGS.model_copy(update={"user_agent": agent}))

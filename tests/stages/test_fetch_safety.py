@@ -18,8 +18,15 @@ from wirewatch.stages.fetch import Hop, build_client, fetch, meta_refresh
 
 
 def guarded(**kw) -> FetchSettings:
-    base = dict(connect_timeout=1.0, read_timeout=1.0, total_timeout=5.0, max_bytes=200_000,
-                max_decompressed_bytes=1_000_000, max_redirects=5, allowed_networks=["127.0.0.1/32"])
+    base = dict(
+        connect_timeout=1.0,
+        read_timeout=1.0,
+        total_timeout=5.0,
+        max_bytes=200_000,
+        max_decompressed_bytes=1_000_000,
+        max_redirects=5,
+        allowed_networks=["127.0.0.1/32"],
+    )
     return FetchSettings(**{**base, **kw})
 
 
@@ -56,12 +63,15 @@ async def test_exempted_address_is_fetched(origin, client, settings):
     assert "Water rose overnight." in result.html
 
 
-@pytest.mark.parametrize("path, shown", [
-    ("/to-loopback", "127.0.0.2"),
-    ("/to-ipv6-loopback", "::1"),
-    ("/to-unspecified", "0.0.0.0"),
-    ("/to-decimal-loopback", "127.0.0.2"),
-])
+@pytest.mark.parametrize(
+    "path, shown",
+    [
+        ("/to-loopback", "127.0.0.2"),
+        ("/to-ipv6-loopback", "::1"),
+        ("/to-unspecified", "0.0.0.0"),
+        ("/to-decimal-loopback", "127.0.0.2"),
+    ],
+)
 async def test_redirect_to_an_internal_address_is_refused_at_connect(origin, client, settings, path, shown):
     with pytest.raises(PermanentError) as e:
         await fetch(origin.url(path), client, settings)
@@ -124,7 +134,9 @@ async def test_endless_body_is_cut_off_on_the_wire(origin, client, settings):
     assert (e.value.reason, e.value.detail) == ("too_large", f"{origin.url('/endless')} sent more than 200000 bytes")
 
 
-@pytest.mark.parametrize("path, text", [("/gzipped", "قال مسؤولون"), ("/deflated", "Water rose"), ("/raw-deflated", "Water rose")])
+@pytest.mark.parametrize(
+    "path, text", [("/gzipped", "قال مسؤولون"), ("/deflated", "Water rose"), ("/raw-deflated", "Water rose")]
+)
 async def test_compressed_pages_are_decoded(origin, client, settings, path, text):
     assert text in (await fetch(origin.url(path), client, settings)).html
 
@@ -185,16 +197,27 @@ async def test_slow_self_reload_is_not_a_redirect(origin, client, settings):
 
 def test_meta_refresh_parsing():
     base = "https://s.example/abc"
-    assert meta_refresh('<meta http-equiv="refresh" content="0;URL=\'https://news.example/a\'">', base) == "https://news.example/a"
+    assert (
+        meta_refresh('<meta http-equiv="refresh" content="0;URL=\'https://news.example/a\'">', base)
+        == "https://news.example/a"
+    )
     assert meta_refresh("<META HTTP-EQUIV=Refresh CONTENT='1; url=/b'>", base) == "https://s.example/b"
     assert meta_refresh('<meta content="0; url=c" http-equiv="refresh">', base) == "https://s.example/c"
     assert meta_refresh('<meta http-equiv="refresh" content="600; url=/d">', base) is None
     assert meta_refresh('<meta http-equiv="refresh" content="5">', base) is None
     assert meta_refresh('<meta name="description" content="0; url=/e">', base) is None
     # Commented out (an old-IE conditional comment, a disabled template line): not a redirect.
-    assert meta_refresh('<head><!--[if IE]><meta http-equiv="refresh" content="0; url=/f"><![endif]--></head>', base) is None
-    assert meta_refresh('<!-- <meta http-equiv="refresh" content="0; url=/g"> --><meta http-equiv="refresh" '
-                        'content="0; url=/h">', base) == "https://s.example/h"
+    assert (
+        meta_refresh('<head><!--[if IE]><meta http-equiv="refresh" content="0; url=/f"><![endif]--></head>', base)
+        is None
+    )
+    assert (
+        meta_refresh(
+            '<!-- <meta http-equiv="refresh" content="0; url=/g"> --><meta http-equiv="refresh" content="0; url=/h">',
+            base,
+        )
+        == "https://s.example/h"
+    )
     assert meta_refresh("<p>the http-equiv=refresh attribute, explained</p>", base) is None
 
 

@@ -11,26 +11,56 @@ import pytest
 from wirewatch.stages.netguard import AddressPolicy, BlockedAddress, GuardedBackend, classify
 
 
-@pytest.mark.parametrize("ip, kind", [
-    ("127.0.0.1", "loopback"), ("127.255.0.9", "loopback"), ("::1", "loopback"),
-    ("10.1.2.3", "private"), ("172.16.0.1", "private"), ("172.31.255.255", "private"), ("192.168.1.1", "private"),
-    ("fc00::1", "private"), ("fd12:3456::1", "private"),
-    ("169.254.169.254", "link-local"), ("fe80::1", "link-local"),
-    ("100.64.0.1", "CGNAT"), ("100.127.255.254", "CGNAT"),
-    ("224.0.0.1", "multicast"), ("239.255.255.250", "multicast"), ("ff02::1", "multicast"),
-    ("0.0.0.0", "unspecified"), ("::", "unspecified"),
-    ("240.0.0.1", "reserved"), ("255.255.255.255", "reserved"), ("192.0.2.10", "reserved"),
-    ("198.18.0.1", "reserved"), ("2001:db8::1", "reserved"),
-    # IPv6 spellings of IPv4 addresses are judged by the IPv4 address they carry.
-    ("::ffff:127.0.0.1", "loopback"), ("::ffff:10.0.0.1", "private"),
-    ("2002:a00:1::", "private"), ("64:ff9b::a9fe:a9fe", "link-local"),
-])
+@pytest.mark.parametrize(
+    "ip, kind",
+    [
+        ("127.0.0.1", "loopback"),
+        ("127.255.0.9", "loopback"),
+        ("::1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("172.16.0.1", "private"),
+        ("172.31.255.255", "private"),
+        ("192.168.1.1", "private"),
+        ("fc00::1", "private"),
+        ("fd12:3456::1", "private"),
+        ("169.254.169.254", "link-local"),
+        ("fe80::1", "link-local"),
+        ("100.64.0.1", "CGNAT"),
+        ("100.127.255.254", "CGNAT"),
+        ("224.0.0.1", "multicast"),
+        ("239.255.255.250", "multicast"),
+        ("ff02::1", "multicast"),
+        ("0.0.0.0", "unspecified"),
+        ("::", "unspecified"),
+        ("240.0.0.1", "reserved"),
+        ("255.255.255.255", "reserved"),
+        ("192.0.2.10", "reserved"),
+        ("198.18.0.1", "reserved"),
+        ("2001:db8::1", "reserved"),
+        # IPv6 spellings of IPv4 addresses are judged by the IPv4 address they carry.
+        ("::ffff:127.0.0.1", "loopback"),
+        ("::ffff:10.0.0.1", "private"),
+        ("2002:a00:1::", "private"),
+        ("64:ff9b::a9fe:a9fe", "link-local"),
+    ],
+)
 def test_internal_addresses_are_classified(ip, kind):
     assert classify(ipaddress.ip_address(ip)) == kind
 
 
-@pytest.mark.parametrize("ip", ["93.184.216.34", "1.1.1.1", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8",
-                                "64:ff9b::808:808", "172.32.0.1", "100.128.0.1"])
+@pytest.mark.parametrize(
+    "ip",
+    [
+        "93.184.216.34",
+        "1.1.1.1",
+        "8.8.8.8",
+        "2606:4700:4700::1111",
+        "::ffff:8.8.8.8",
+        "64:ff9b::808:808",
+        "172.32.0.1",
+        "100.128.0.1",
+    ],
+)
 def test_public_addresses_pass(ip):
     assert classify(ipaddress.ip_address(ip)) is None
     AddressPolicy().check("news.example", ip)

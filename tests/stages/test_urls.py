@@ -6,11 +6,14 @@ from wirewatch.errors import PermanentError
 from wirewatch.stages.urls import canonical_url, normalise_link
 
 
-@pytest.mark.parametrize("given, expected", [
-    ("arab.news/jtxzg", "https://arab.news/jtxzg"),
-    ("//cdn.example/x", "https://cdn.example/x"),
-    ("http://a.example/p", "http://a.example/p"),
-])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("arab.news/jtxzg", "https://arab.news/jtxzg"),
+        ("//cdn.example/x", "https://cdn.example/x"),
+        ("http://a.example/p", "http://a.example/p"),
+    ],
+)
 def test_normalise_link(given, expected):
     assert normalise_link(given) == expected
 
@@ -21,10 +24,16 @@ def test_normalise_link_refuses(given):
         normalise_link(given)
 
 
-@pytest.mark.parametrize("given, expected", [
-    ("HTTPS://News.Example.org:443/a.html?utm_source=rss&utm_medium=x&id=3#top", "https://news.example.org/a.html?id=3"),
-    ("http://x.example/p?fbclid=abc&gclid=1", "http://x.example/p"),
-])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        (
+            "HTTPS://News.Example.org:443/a.html?utm_source=rss&utm_medium=x&id=3#top",
+            "https://news.example.org/a.html?id=3",
+        ),
+        ("http://x.example/p?fbclid=abc&gclid=1", "http://x.example/p"),
+    ],
+)
 def test_canonical_url_drops_tracking_case_port_fragment(given, expected):
     assert canonical_url(given) == expected
 

@@ -235,8 +235,14 @@ class SourcePoller:
             headers = {"retry-after": str(int(retry_after))} if retry_after is not None else None
             delay = schedule.error_delay(state.error_count, source.interval, self.bounds, headers, now)
             result = PollResult("error", 0, delay, reason)
-            log.warning("%s: poll failed (%d in a row, next try in %.0fs): %s: %s",
-                        self.key(source), state.error_count, delay, reason, detail)
+            log.warning(
+                "%s: poll failed (%d in a row, next try in %.0fs): %s: %s",
+                self.key(source),
+                state.error_count,
+                delay,
+                reason,
+                detail,
+            )
         state.next_poll_at = now + timedelta(seconds=result.delay)
         await self._check_stale(source, state, now)
         await self._save(state)
@@ -323,7 +329,9 @@ class SourcePoller:
                 state.stale_alerted_at = None
         return new
 
-    async def _get(self, url: str, etag: str | None, last_modified: str | None) -> tuple[int, httpx.Headers, bytes, str]:
+    async def _get(
+        self, url: str, etag: str | None, last_modified: str | None
+    ) -> tuple[int, httpx.Headers, bytes, str]:
         """(status, headers, body, final URL) of a GET; a StageError for every failure.
 
         The one guarded GET (stages/http_get.py), as for an article: with a Politeness every hop
@@ -384,4 +392,3 @@ class SourcePoller:
             except StageError as e:
                 log.warning("cannot prune aliases: %s", e)
             await self.sleep(ALIAS_PRUNE_EVERY)
-

@@ -59,7 +59,13 @@ def parse_date(value: str | None) -> datetime | None:
     return parse(value)
 
 
-_PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "recover": True, "remove_comments": True, "huge_tree": False}
+_PARSER_OPTIONS = {
+    "resolve_entities": False,
+    "no_network": True,
+    "recover": True,
+    "remove_comments": True,
+    "huge_tree": False,
+}
 
 
 def _local(el: etree._Element) -> str:

@@ -47,6 +47,7 @@ async def submit_links(bootstrap: str | None, settings: Settings, urls: list[str
             return links
         topic = settings.topic("links")
         try:
+
             async def send(schema: str, key: str | None, value: bytes) -> None:
                 await producer.send_and_wait(topic, value, key=key.encode() if key else None)
 

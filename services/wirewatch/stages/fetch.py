@@ -37,8 +37,17 @@ from .netguard import AddressPolicy, GuardedTransport, Resolver, system_resolver
 from .politeness import Politeness
 from .urls import normalise_link, resolve_location
 
-__all__ = ["REDIRECT_STATUSES", "TRANSIENT_STATUSES", "FetchResult", "Hop", "build_client", "decode_html", "fetch",
-           "meta_refresh", "parse_retry_after"]
+__all__ = [
+    "REDIRECT_STATUSES",
+    "TRANSIENT_STATUSES",
+    "FetchResult",
+    "Hop",
+    "build_client",
+    "decode_html",
+    "fetch",
+    "meta_refresh",
+    "parse_retry_after",
+]
 
 _ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
 # Browsers look for <meta charset> in the first 1024 bytes; CMSes often put it after scripts, so look further.
@@ -68,8 +77,11 @@ class FetchResult:
 def build_client(settings: FetchSettings, *, resolver: Resolver = system_resolver) -> httpx.AsyncClient:
     """The one HTTP client of a worker; share it so connections are pooled. Every connection it
     opens passes the address policy of ``settings`` (see netguard), whoever uses it."""
-    limits = httpx.Limits(max_connections=settings.max_connections,
-                          max_keepalive_connections=min(20, settings.max_connections), keepalive_expiry=30.0)
+    limits = httpx.Limits(
+        max_connections=settings.max_connections,
+        max_keepalive_connections=min(20, settings.max_connections),
+        keepalive_expiry=30.0,
+    )
     policy = AddressPolicy(settings.allow_private_addresses, settings.allowed_networks)
     return httpx.AsyncClient(
         transport=GuardedTransport(policy, limits, resolver=resolver),
@@ -87,8 +99,9 @@ def build_client(settings: FetchSettings, *, resolver: Resolver = system_resolve
     )
 
 
-async def fetch(url: str, client: httpx.AsyncClient, settings: FetchSettings,
-                politeness: Politeness | None = None) -> FetchResult:
+async def fetch(
+    url: str, client: httpx.AsyncClient, settings: FetchSettings, politeness: Politeness | None = None
+) -> FetchResult:
     """Follow ``url``'s redirect chain to the article and read it. See the module docstring for errors."""
     texts: dict[str, str] = {}
 
@@ -97,8 +110,14 @@ async def fetch(url: str, client: httpx.AsyncClient, settings: FetchSettings,
         text = texts[page.final_url] = decode_html(page.body, page.headers.get("content-type", ""))
         return meta_refresh(text, page.final_url)
 
-    page = await get(normalise_link(url), client, Limits.of(settings), politeness,
-                     content_types=settings.content_types, refresh=refresh)
+    page = await get(
+        normalise_link(url),
+        client,
+        Limits.of(settings),
+        politeness,
+        content_types=settings.content_types,
+        refresh=refresh,
+    )
     return FetchResult(
         url=url,
         final_url=page.final_url,
@@ -116,7 +135,7 @@ def meta_refresh(text: str, base: str) -> str | None:
     old-IE conditional comment, a commented-out template) is no redirect, and a regex cannot tell.
     A cheap text test first, so the parser runs only on the few pages that name a refresh at all.
     """
-    head = text[:_META_SCAN_BYTES * 2]
+    head = text[: _META_SCAN_BYTES * 2]
     if not _REFRESH_HINT.search(head):
         return None
     try:

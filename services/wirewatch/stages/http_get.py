@@ -111,10 +111,19 @@ class _Budget:
             self.left -= time.monotonic() - started
 
 
-async def get(url: str, client: httpx.AsyncClient, limits: Limits, politeness: Politeness | None = None, *,
-              headers: Mapping[str, str] | None = None, content_types: Collection[str] | None = None,
-              accept: Collection[int] = (), keep_first: int | None = None,
-              refresh: Callable[[Page], str | None] | None = None, robots: bool = True) -> Page:
+async def get(
+    url: str,
+    client: httpx.AsyncClient,
+    limits: Limits,
+    politeness: Politeness | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    content_types: Collection[str] | None = None,
+    accept: Collection[int] = (),
+    keep_first: int | None = None,
+    refresh: Callable[[Page], str | None] | None = None,
+    robots: bool = True,
+) -> Page:
     """GET ``url`` through its redirect chain. See the module docstring for what is checked and raised.
 
     ``content_types``: media types a 2xx may have (None: any). ``refresh(page)``: a URL the 2xx
@@ -179,7 +188,9 @@ async def get(url: str, client: httpx.AsyncClient, limits: Limits, politeness: P
 def _check_headers(response: httpx.Response, url: str, limits: Limits) -> None:
     size = sum(len(k) + len(v) + 4 for k, v in response.headers.raw)
     if size > limits.max_header_bytes:
-        raise PermanentError("headers_too_large", f"{url} sent {size} bytes of headers; the limit is {limits.max_header_bytes}")
+        raise PermanentError(
+            "headers_too_large", f"{url} sent {size} bytes of headers; the limit is {limits.max_header_bytes}"
+        )
 
 
 def _check_status(response: httpx.Response, url: str) -> None:
@@ -291,7 +302,7 @@ async def _read_capped(response: httpx.Response, url: str, limits: Limits, keep_
             return b"".join(chunks)
     for i, d in enumerate(decoders):
         data = d.flush()
-        for later in decoders[i + 1:]:
+        for later in decoders[i + 1 :]:
             data = later.feed(data)
         if keep(data):
             break
@@ -310,7 +321,9 @@ def translate(e: Exception, url: str) -> Exception:
     if isinstance(e, httpx.ConnectError) and _caused_by(e, lambda c: isinstance(c, ssl.SSLError)):
         # A bad certificate or a broken TLS setup does not fix itself within a retry budget.
         return PermanentError("tls_error", what)
-    if isinstance(e, httpx.RemoteProtocolError) and _caused_by(e, lambda c: getattr(c, "error_status_hint", None) == 431):
+    if isinstance(e, httpx.RemoteProtocolError) and _caused_by(
+        e, lambda c: getattr(c, "error_status_hint", None) == 431
+    ):
         # The HTTP parser's own ceiling (100 KiB) on a response head.
         return PermanentError("headers_too_large", what)
     if isinstance(e, httpx.NetworkError):

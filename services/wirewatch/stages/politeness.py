@@ -87,9 +87,14 @@ def origin_of(url: str | httpx.URL) -> str:
 
 
 class Politeness:
-    def __init__(self, settings: FetchSettings, *, max_hosts: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        settings: FetchSettings,
+        *,
+        max_hosts: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.settings = settings
         self.max_hosts = max_hosts
         self.clock = clock
@@ -103,8 +108,13 @@ class Politeness:
         h = self._hosts.get(host)
         if h is None:
             s = self.settings
-            h = _Host(asyncio.Semaphore(s.per_host_concurrency), 1.0 / s.per_host_rate, float(s.per_host_burst),
-                      float(s.per_host_burst), self.clock())
+            h = _Host(
+                asyncio.Semaphore(s.per_host_concurrency),
+                1.0 / s.per_host_rate,
+                float(s.per_host_burst),
+                float(s.per_host_burst),
+                self.clock(),
+            )
             self._evict_hosts()
             self._hosts[host] = h
         else:
@@ -144,8 +154,10 @@ class Politeness:
                     await h.sem.acquire()
             except TimeoutError:
                 raise TransientError(
-                    "host_busy", f"{host}: no free slot within {self.settings.max_host_wait:g}s "
-                    f"({self.settings.per_host_concurrency} requests in flight at most)") from None
+                    "host_busy",
+                    f"{host}: no free slot within {self.settings.max_host_wait:g}s "
+                    f"({self.settings.per_host_concurrency} requests in flight at most)",
+                ) from None
             try:
                 await self._take_token(h, host, deadline)
                 yield
@@ -157,8 +169,9 @@ class Politeness:
     def _check_pause(self, h: _Host, host: str, deadline: float) -> None:
         if h.not_before > deadline:
             wait = h.not_before - self.clock()
-            raise TransientError("host_busy", f"{host} asked us to wait {wait:.0f}s more (Retry-After or Crawl-delay)",
-                                 retry_after=wait)
+            raise TransientError(
+                "host_busy", f"{host} asked us to wait {wait:.0f}s more (Retry-After or Crawl-delay)", retry_after=wait
+            )
 
     async def _take_token(self, h: _Host, host: str, deadline: float) -> None:
         while True:
@@ -169,8 +182,12 @@ class Politeness:
                 h.tokens -= 1.0
                 return
             if now + wait > deadline:
-                raise TransientError("host_busy", f"{host}: rate limit of {1 / h.interval:g}/s leaves no turn within "
-                                     f"{self.settings.max_host_wait:g}s", retry_after=wait)
+                raise TransientError(
+                    "host_busy",
+                    f"{host}: rate limit of {1 / h.interval:g}/s leaves no turn within "
+                    f"{self.settings.max_host_wait:g}s",
+                    retry_after=wait,
+                )
             async with waiting():
                 await self.sleep(wait)
 
@@ -196,8 +213,11 @@ class Politeness:
             return
         entry = await self.robots_txt(origin_of(u), client)
         if entry.parser is None:
-            raise TransientError("robots_unavailable", f"{origin_of(u)}/robots.txt: {entry.detail}",
-                                 retry_after=max(0.0, entry.expires - self.clock()))
+            raise TransientError(
+                "robots_unavailable",
+                f"{origin_of(u)}/robots.txt: {entry.detail}",
+                retry_after=max(0.0, entry.expires - self.clock()),
+            )
         if not entry.parser.can_fetch(str(u), self.settings.user_agent):
             raise PermanentError("robots_disallowed", f"robots.txt of {origin_of(u)} disallows {u}")
 
@@ -234,9 +254,16 @@ class Politeness:
     async def _load_robots(self, origin: str, client: httpx.AsyncClient) -> RobotsTxt:
         now = self.clock()
         try:
-            page = await get(origin + "/robots.txt", client, Limits.of(self.settings), self, robots=False,
-                             headers={"Accept": "text/plain,*/*;q=0.1"}, accept=_ROBOTS_ANSWERS,
-                             keep_first=ROBOTS_MAX_BYTES)
+            page = await get(
+                origin + "/robots.txt",
+                client,
+                Limits.of(self.settings),
+                self,
+                robots=False,
+                headers={"Accept": "text/plain,*/*;q=0.1"},
+                accept=_ROBOTS_ANSWERS,
+                keep_first=ROBOTS_MAX_BYTES,
+            )
         except StageError as e:
             if e.reason in ("blocked_address", "host_busy"):
                 raise  # the origin itself is refused, or busy: as for any of its URLs
