@@ -124,7 +124,12 @@ LINT_PATHS ?= services/wirewatch/api \
 	services/wirewatch/broker/errors.py services/wirewatch/ops/intake.py \
 	tests/agents/test_runner.py tests/agents/test_flow.py tests/agents/test_outcomes.py tests/broker/test_errors.py \
 	tests/contract tests/ops/test_intake.py tests/unit/test_retry.py \
-	tests/faults/test_storage_outage.py tests/faults/test_broker_outage.py tests/faults/test_bad_input.py
+	tests/faults/test_storage_outage.py tests/faults/test_broker_outage.py tests/faults/test_bad_input.py \
+	services/wirewatch/stages/http_get.py services/wirewatch/stages/fetch.py services/wirewatch/stages/politeness.py \
+	services/wirewatch/stages/netguard.py services/wirewatch/stages/urls.py services/wirewatch/sources \
+	services/wirewatch/timeutil.py tests/stages/test_fetch.py tests/stages/test_fetch_safety.py \
+	tests/stages/test_fetch_politeness.py tests/stages/test_fetch_robots.py tests/stages/test_fetch_hostile.py \
+	tests/stages/test_netguard.py tests/stages/test_urls.py tests/sources tests/unit/test_timeutil.py
 
 lint: install
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)

@@ -36,8 +36,11 @@ T = TypeVar("T")
 class BackoffPolicy(Protocol):
     """What ``backoff`` reads: RetrySettings (agents) and ChannelSettings (alert delivery) both fit."""
 
-    backoff_initial: float
-    backoff_max: float
+    # Read-only, so that a frozen Backoff fits as well as a settings object.
+    @property
+    def backoff_initial(self) -> float: ...
+    @property
+    def backoff_max(self) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)

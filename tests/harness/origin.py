@@ -26,6 +26,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from wirewatch.settings import FetchSettings
+
 ARTICLE = (
     "<!doctype html><html lang='en'><head><title>Flood</title></head><body><p>Water rose overnight.</p></body></html>"
 )
@@ -35,6 +37,21 @@ RUSSIAN = (
     "В районе эвакуированы жители трёх улиц, погибших нет, двое пострадавших доставлены в больницу. "
     "Мэр города заявил, что дамба будет отремонтирована до конца недели.</p></body></html>"
 )
+
+
+def loopback_settings(**kw: object) -> FetchSettings:
+    """Fetch settings for a test origin on 127.0.0.1: short timeouts, the loopback network allowed
+    (the address guard still runs), and a per-host budget that never makes a test wait."""
+    base: dict[str, object] = {
+        "connect_timeout": 1.0,
+        "read_timeout": 2.0,
+        "total_timeout": 5.0,
+        "allowed_networks": ["127.0.0.1/32"],
+        "per_host_rate": 1000.0,
+        "per_host_burst": 1000,
+    }
+    return FetchSettings.model_validate({**base, **kw})
+
 
 ROBOTS = b"""User-agent: *
 Disallow: /private/

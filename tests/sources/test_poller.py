@@ -255,7 +255,7 @@ async def test_state_survives_a_restart(origin, tmp_path, http):
 
 
 async def test_submit_failure_keeps_validators_so_nothing_is_lost(origin, storage, http):
-    state, base = origin
+    _, base = origin
     feed = Source("quay", "feed", f"{base}/feed.xml", 300)
     h = Harness([feed], storage, http)
     calls = []
@@ -363,11 +363,11 @@ async def test_sitemap_index_with_gzipped_children(origin, storage, http):
 
     result = await h.poller.poll_once(sitemap)
     assert (result.outcome, result.new) == ("new", 2)  # the old entry and the missing child do not count
-    assert [(l["url"], l["title"]) for l in h.links] == [
+    assert [(link["url"], link["title"]) for link in h.links] == [
         (f"{base}/2026/11/23/dredging", None),
         (f"{base}/2026/11/24/lock-gates", "Lock gates jammed"),
     ]
-    assert {l["source"] for l in h.links} == {"sitemap:quay-news"}
+    assert {link["source"] for link in h.links} == {"sitemap:quay-news"}
     assert "/sm/2024.xml" not in [path for path, _ in state.requests]
 
     assert (await h.poller.poll_once(sitemap)).outcome == "unchanged"
@@ -386,7 +386,7 @@ async def test_site_feed_is_autodiscovered_then_polled(origin, storage, http):
     h = Harness([site, bare], storage, http)
 
     result = await h.poller.poll_once(site)
-    assert (result.outcome, result.new) == ("new", 2) and {l["source"] for l in h.links} == {"site:quay-site"}
+    assert (result.outcome, result.new) == ("new", 2) and {link["source"] for link in h.links} == {"site:quay-site"}
     st = await h.poller.state_of(site)
     assert st.url == f"{base}/feed.xml" and st.etag == '"v1"'
 
@@ -398,7 +398,7 @@ async def test_site_feed_is_autodiscovered_then_polled(origin, storage, http):
 
 
 async def test_the_loop_waits_for_the_saved_schedule(origin, storage, http):
-    state, base = origin
+    _, base = origin
     feed = Source("quay", "feed", f"{base}/feed.xml", 300)
     await storage.save_source_state(
         SourceState(name="feed:quay", kind="feed", url=feed.url, next_poll_at=T0 + timedelta(seconds=120)).to_row()

@@ -12,6 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp import web
+
+from tests.harness.loopback import FakeTime, serve
+from tests.harness.origin import loopback_settings
 from wirewatch import contract
 from wirewatch.agents import fetch as fetch_agent
 from wirewatch.errors import TransientError
@@ -22,8 +25,6 @@ from wirewatch.sources.links import make_link
 from wirewatch.sources.poller import Source, SourcePoller
 from wirewatch.stages.fetch import build_client, fetch
 from wirewatch.stages.politeness import Politeness
-
-from tests.harness.loopback import FakeTime, serve
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 SOURCES = SourceSettings(min_interval=60, max_interval=3600, backoff_max=4 * 3600, stale_after=6 * 3600)
@@ -94,15 +95,7 @@ async def publisher() -> AsyncIterator[Publisher]:
 
 
 def fetch_settings(**kw) -> FetchSettings:
-    base = dict(
-        connect_timeout=1.0,
-        read_timeout=2.0,
-        total_timeout=5.0,
-        allowed_networks=["127.0.0.1/32"],
-        per_host_rate=1000.0,
-        per_host_burst=1000,
-    )
-    return FetchSettings(**{**base, **kw})
+    return loopback_settings(**kw)
 
 
 class Harness:

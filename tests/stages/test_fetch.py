@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -258,7 +258,7 @@ def test_scheme_less_links_get_https(link, url):
 
 
 def test_retry_after_parsing():
-    now = datetime(2025, 1, 1, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
     assert parse_retry_after("30", now) == 30.0
     assert parse_retry_after("Wed, 01 Jan 2025 12:01:00 GMT", now) == 60.0
     assert parse_retry_after("Wed, 01 Jan 2025 11:00:00 GMT", now) == 0.0
@@ -272,4 +272,4 @@ def test_decode_prefers_header_then_meta_then_detection():
     assert "مرحبا" in decode_html(body, "text/html; charset=windows-1256")
     assert decode_html(b"<p>plain</p>", "") == "<p>plain</p>"
     # A meta tag cannot claim UTF-16 for bytes it was read from as ASCII.
-    assert decode_html("<meta charset=utf-16><p>é</p>".encode("utf-8")) == "<meta charset=utf-16><p>é</p>"
+    assert decode_html("<meta charset=utf-16><p>é</p>".encode()) == "<meta charset=utf-16><p>é</p>"

@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
+
 from wirewatch.errors import StageError, TransientError
 from wirewatch.metrics import Metrics
 from wirewatch.settings import FetchSettings, SourceSettings
@@ -119,7 +120,7 @@ def _reason(e: BaseException) -> str:
 async def by_fetch(url, client):
     try:
         await fetch(url, client, SETTINGS)
-    except Exception as e:  # noqa: BLE001 - the reason is what is compared
+    except Exception as e:
         return _reason(e)
     return "ok"
 
@@ -149,7 +150,7 @@ async def by_robots(url, client):
     polite = Politeness(SETTINGS)
     try:
         entry = await polite.robots_txt(origin_of(url), client)
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return _reason(e)
     if entry.parser is None:  # unreadable: the origin's links wait, and say why
         with pytest.raises(TransientError) as held:

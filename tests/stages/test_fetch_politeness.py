@@ -6,26 +6,17 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
+from tests.harness.loopback import FakeTime
+from tests.harness.origin import Origin, loopback_settings
 from wirewatch.errors import PermanentError, TransientError
 from wirewatch.settings import FetchSettings
 from wirewatch.stages.fetch import build_client, fetch
 from wirewatch.stages.politeness import Politeness
 
-from tests.harness.loopback import FakeTime
-from tests.harness.origin import Origin
-
 
 def polite_settings(**kw) -> FetchSettings:
-    base = dict(
-        connect_timeout=1.0,
-        read_timeout=2.0,
-        total_timeout=5.0,
-        allowed_networks=["127.0.0.1/32"],
-        per_host_rate=1000.0,
-        per_host_burst=1000,
-        per_host_concurrency=2,
-    )
-    return FetchSettings(**{**base, **kw})
+    return loopback_settings(**{"per_host_concurrency": 2, **kw})
 
 
 @pytest.fixture

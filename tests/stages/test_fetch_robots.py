@@ -4,21 +4,14 @@ wildcards, ``$``, the longest match, Allow over Disallow, and the user-agent gro
 from __future__ import annotations
 
 import pytest
+
+from tests.harness.origin import Origin, loopback_settings
 from wirewatch.errors import PermanentError
 from wirewatch.settings import FetchSettings
 from wirewatch.stages.fetch import build_client
 from wirewatch.stages.politeness import Politeness
 
-from tests.harness.origin import Origin
-
-SETTINGS = FetchSettings(
-    connect_timeout=1.0,
-    read_timeout=2.0,
-    total_timeout=5.0,
-    allowed_networks=["127.0.0.1/32"],
-    per_host_rate=1000.0,
-    per_host_burst=1000,
-)
+SETTINGS = loopback_settings()
 
 
 async def verdicts(robots: bytes, paths: list[str], settings: FetchSettings = SETTINGS) -> dict[str, bool]:

@@ -28,8 +28,8 @@ def discover_feeds(html: bytes | str, base_url: str) -> list[str]:
         return []
     base = base_url
     for el in doc.iter("base"):
-        if el.get("href"):
-            base = urljoin(base_url, el.get("href").strip())
+        if href := el.get("href"):
+            base = urljoin(base_url, href.strip())
             break
 
     advertised: list[tuple[bool, str]] = []

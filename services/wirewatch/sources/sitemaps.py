@@ -59,13 +59,8 @@ def parse_date(value: str | None) -> datetime | None:
     return parse(value)
 
 
-_PARSER_OPTIONS = {
-    "resolve_entities": False,
-    "no_network": True,
-    "recover": True,
-    "remove_comments": True,
-    "huge_tree": False,
-}
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, recover=True, remove_comments=True, huge_tree=False)
 
 
 def _local(el: etree._Element) -> str:
@@ -88,7 +83,7 @@ def parse_sitemap(body: bytes, base_url: str, max_bytes: int = 50_000_000) -> Si
     """The entries (urlset) or child sitemaps (index) of a sitemap; PermanentError("not_a_sitemap")."""
     xml = inflate(body, max_bytes)
     try:
-        root = etree.fromstring(xml, etree.XMLParser(**_PARSER_OPTIONS))
+        root = etree.fromstring(xml, _parser())
     except etree.XMLSyntaxError as e:
         raise PermanentError("not_a_sitemap", f"{base_url}: {e}") from e
     if root is None:
