@@ -113,7 +113,9 @@ async def test_storage_down_30s_pauses_then_stores_every_link_once(kafka, own_po
             assert letters == [], [v[:300] for _, v in letters]
             assert await paused_stages(web_port) == set()
             assert worker.alive()
-            print(f"storage down {OUTAGE:.0f} s, paused: {sorted(paused_seen)}; all {LINKS} stored {drained:.1f} s after")
+            print(
+                f"storage down {OUTAGE:.0f} s, paused: {sorted(paused_seen)}; all {LINKS} stored {drained:.1f} s after"
+            )
     finally:
         worker.stop()
         site.stop()
