@@ -101,6 +101,8 @@ CASES = [
         0,
         3,
     ),
+    # The emergency number is no toll.
+    ("A neighbour called 911 reporting she had shot a man in the arm outside the garage.", 0, 1),
     # A year-to-date statistic and a report taken back are no toll.
     (
         "So far in 2026, at least 52 people have been killed in the county, records show. A man was wounded on Friday.",

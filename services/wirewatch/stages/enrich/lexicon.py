@@ -86,6 +86,7 @@ class Lexicon:
         self.place_preps = {w.lower() for w in data.get("place_prepositions", [])}
         self.labels = {w.lower() for w in data.get("labels", [])}
         self.months = {w.lower() for w in data.get("months", [])}
+        self.phone_numbers = {str(n) for n in data.get("phone_numbers", [])}
         self.abbreviations = {w.lower() for w in data.get("abbreviations", [])}
         agg = data.get("aggregate", [])
         # Plural incident nouns ("in two South Side shootings", "a spate of stabbings") sum incidents too.

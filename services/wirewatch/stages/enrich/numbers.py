@@ -90,6 +90,8 @@ def _quantity(sent: str, m: re.Match, lex: Lexicon) -> Quantity | None:
             and not lex.after_re.match(after)
         ):
             return None  # a year: "in 2019"; "1500 people", "2946 قتيلا" (no comma) are still counts
+        if b in lex.phone_numbers and not lex.victim_re.match(after):
+            return None  # "called 911 reporting she had shot ...": the emergency number, not 911 shot
 
     code = lex.qualifiers.get(_norm(qual)) if qual else None
     return _qualified(m.start(), m.end(), lo, hi, code)
