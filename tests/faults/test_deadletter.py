@@ -1,7 +1,8 @@
 """`wirewatch deadletter list|show|replay` as an operator runs it, against a real worker on real
 Kafka and PostgreSQL: links that failed at fetch (the site answered 404) and alerts a receiver
 refused (400) are listed by stage and reason, shown one by one, and put back once the site and the
-receiver are fixed; replaying twice stores no article twice and delivers no alert twice."""
+receiver are fixed; replaying twice stores no article twice and delivers no alert twice. Once
+retention has removed the letters, the outcome rows still let the links start over."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ import time
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
+from tests.harness.pipeline import wait_until
 from wirewatch import deadletter
 from wirewatch.worker_process import settings_env
 
@@ -42,14 +46,21 @@ async def letters_on_topic(run, stage: str, count: int, timeout: float = 60) -> 
     raise AssertionError(f"fewer than {count} {stage} letters on the topic after {timeout}s")
 
 
+async def three_links_dead_lettered(run) -> list[dict]:
+    """A worker up, three links dead-lettered at fetch (the site answered 404), the site fixed."""
+    run.start_worker(0)
+    run.site.fail_with = 404
+    news = await run.submit(3)
+    await run.until_settled()
+    await letters_on_topic(run, "fetch", 3)
+    run.site.fail_with = None
+    return news
+
+
 async def test_list_show_and_replay_twice(fault_env):
     fault_env.page_delay = 0
     async with _run(fault_env, "deadletter") as run:
-        run.start_worker(0)
-        run.site.fail_with = 404
-        news = await run.submit(3)
-        await run.until_settled()
-        run.site.fail_with = None
+        news = await three_links_dead_lettered(run)
         run.receiver.always_status = 400
         await run.submit(0, reports=2, offset=100)
         await run.until_settled()
@@ -80,10 +91,7 @@ async def test_list_show_and_replay_twice(fault_env):
             rows = {r["link_id"]: r["outcome"] for r in await run.db.storage.outcomes()}
             return all(rows.get(link["link_id"]) == "stored" for link in news) and len(set(run.receiver.keys())) == 2
 
-        deadline = time.monotonic() + 120
-        while not await fixed():
-            assert time.monotonic() < deadline, run.workers[0].log_tail()
-            await asyncio.sleep(0.3)
+        await wait_until(fixed, 120, "the replayed links and alerts", run.workers[0])
 
         # Again: the links are stored and the alerts delivered now, so nothing is sent; forced with
         # --include-settled, everything goes back and the sinks and the delivery ledger absorb it.
@@ -99,3 +107,41 @@ async def test_list_show_and_replay_twice(fault_env):
         left = wirewatch(run.cfg, "list").stdout
         assert "http_status" not in left and "receiver_rejected" not in left
         assert run.workers[0].alive()
+
+
+async def expire(bootstrap: str, topic: str, partitions: int) -> None:
+    """What retention does to old letters: every record on `topic` deleted."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await consumer.start()
+    await admin.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        end = await consumer.end_offsets(tps)
+        await admin.delete_records({tp: RecordsToDelete(end[tp]) for tp in tps})
+    finally:
+        await admin.close()
+        await consumer.stop()
+
+
+async def test_replay_after_the_letters_expired_starts_the_links_over(fault_env):
+    """Retention has removed the letters from the topic: the outcome rows still name the links,
+    and replay sends each again as a link with its own link_id."""
+    fault_env.page_delay = 0
+    async with _run(fault_env, "expired") as run:
+        news = await three_links_dead_lettered(run)
+        await expire(run.bootstrap, run.settings.topic("deadletter"), run.settings.topic_partitions)
+        assert await deadletter.read_letters(run.bootstrap, run.settings.topic("deadletter")) == []
+
+        listed = wirewatch(run.cfg, "list").stdout
+        assert "3 known only from storage" in listed and "http_status" in listed
+        replayed = orjson.loads(wirewatch(run.cfg, "replay").stdout)
+        assert replayed["by_stage_reason"] == {"fetch: http_status -> " + run.settings.topic("links"): 3}
+
+        async def stored() -> bool:
+            rows = {r["link_id"]: r["outcome"] for r in await run.db.storage.outcomes()}
+            return all(rows.get(link["link_id"]) == "stored" for link in news)
+
+        await wait_until(stored, 120, "the replayed links", run.workers[0])
+        assert orjson.loads(wirewatch(run.cfg, "replay").stdout)["replayed"] == 0
+        assert len(await run.db.storage.articles()) == 3
