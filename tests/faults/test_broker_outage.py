@@ -14,6 +14,7 @@ from collections import Counter
 
 import httpx
 import pytest
+from aiohttp import web
 
 from tests.conftest import REPO
 from tests.harness.pipeline import Outcomes, article_urls, free_port, read_topic, settings_of, wait_until, worker_config
@@ -25,9 +26,36 @@ from wirewatch.worker_process import WorkerProcess
 pytestmark = pytest.mark.integration
 
 LINKS = 40
+SLOW = 8  # of them to an origin that answers after SLOW_SECONDS: fetched while the broker is away
+SLOW_SECONDS = 8.0
+SLOW_PAGE = """<!doctype html><html lang="en"><head><title>Ferry timetable changes for the winter</title></head>
+<body><article><h1>Ferry timetable changes for the winter</h1>
+<p>The island ferry will leave the north pier an hour later on weekdays from next month, the
+operator said, after a season in which the early crossing often sailed with a handful of riders.</p>
+<p>Weekend sailings stay as they are, and the last boat back from the mainland keeps its time so
+that people who work late in the harbour town can still get home the same evening.</p>
+</article></body></html>"""
 OUTAGE = 20.0
 # What faust logs when an agent raised (mode's crash report) and what the runner logs for a bug.
 AGENT_CRASHED = ("Crashed reason=", "Agent crashed", "unexpected error", "internal_error")
+
+
+@pytest.fixture
+async def slow_origin():
+    """Pages that take SLOW_SECONDS each, on a loopback address of their own (politeness is per host)."""
+
+    async def page(request: web.Request) -> web.Response:
+        await asyncio.sleep(SLOW_SECONDS)
+        return web.Response(text=SLOW_PAGE, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/ferry/{n}", page)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.3", 0)
+    await site.start()
+    yield f"http://127.0.0.3:{site._server.sockets[0].getsockname()[1]}"
+    await runner.cleanup()
 
 
 @pytest.fixture
@@ -40,7 +68,9 @@ def own_kafka(kafka, tmp_path):
     broker.stop()
 
 
-async def test_broker_down_20s_no_exception_leaves_an_agent_and_every_link_ends_once(own_kafka, postgres, tmp_path):
+async def test_broker_down_20s_no_exception_leaves_an_agent_and_every_link_ends_once(
+    own_kafka, postgres, tmp_path, slow_origin
+):
     site = DemoSite()
     site.start()
     broker = own_kafka
@@ -48,7 +78,8 @@ async def test_broker_down_20s_no_exception_leaves_an_agent_and_every_link_ends_
     web_port = free_port()
     cfg = worker_config(broker.bootstrap, storage_url, tmp_path, "brokerout", [], web_port=web_port)
     settings = settings_of(cfg)
-    _, urls = article_urls(site, "bout", LINKS)
+    # The slow links are fetched while the broker is away: their sends wait for its ack.
+    urls = [f"{slow_origin}/ferry/{i}" for i in range(SLOW)] + article_urls(site, "bout", LINKS - SLOW)[1]
     worker = WorkerProcess(cfg, tmp_path / "worker.log").start()
     try:
         async with Outcomes(storage_url) as db:
