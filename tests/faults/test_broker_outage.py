@@ -14,10 +14,18 @@ from collections import Counter
 
 import httpx
 import pytest
-from aiohttp import web
 
 from tests.conftest import REPO
-from tests.harness.pipeline import Outcomes, article_urls, free_port, read_topic, settings_of, wait_until, worker_config
+from tests.harness.pipeline import (
+    Outcomes,
+    article_urls,
+    free_port,
+    read_topic,
+    serve_slowly,
+    settings_of,
+    wait_until,
+    worker_config,
+)
 from wirewatch.broker import KafkaBroker, ensure_kafka_jars
 from wirewatch.demo.site import DemoSite
 from wirewatch.sources.submit import submit_links
@@ -43,19 +51,8 @@ AGENT_CRASHED = ("Crashed reason=", "Agent crashed", "unexpected error", "intern
 @pytest.fixture
 async def slow_origin():
     """Pages that take SLOW_SECONDS each, on a loopback address of their own (politeness is per host)."""
-
-    async def page(request: web.Request) -> web.Response:
-        await asyncio.sleep(SLOW_SECONDS)
-        return web.Response(text=SLOW_PAGE, content_type="text/html")
-
-    app = web.Application()
-    app.router.add_get("/ferry/{n}", page)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.3", 0)
-    await site.start()
-    yield f"http://127.0.0.3:{site._server.sockets[0].getsockname()[1]}"
-    await runner.cleanup()
+    async with serve_slowly("127.0.0.3", "/ferry/{n}", SLOW_PAGE, SLOW_SECONDS) as (base, _):
+        yield base
 
 
 @pytest.fixture

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from wirewatch.settings import Settings, load_settings
@@ -42,6 +45,30 @@ def worker_config(bootstrap: str, storage_url: str, tmp: Path, name: str, receiv
     }
     cfg.update(extra)
     return cfg
+
+
+@contextlib.asynccontextmanager
+async def serve_slowly(host: str, route: str, page: str, seconds: float) -> AsyncIterator[tuple[str, Counter]]:
+    """An origin on loopback address `host` (politeness counts per host name, and the sample site is
+    127.0.0.1) that answers `route` with `page` after `seconds`. Yields its base URL and a count
+    of requests per path."""
+    hits: Counter = Counter()
+
+    async def slow(request: web.Request) -> web.Response:
+        hits[request.path] += 1
+        await asyncio.sleep(seconds)
+        return web.Response(text=page, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get(route, slow)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, 0)
+    await site.start()
+    try:
+        yield f"http://{host}:{site._server.sockets[0].getsockname()[1]}", hits
+    finally:
+        await runner.cleanup()
 
 
 def article_urls(site: Any, tag: str, n: int) -> tuple[list[dict], list[str]]:

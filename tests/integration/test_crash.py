@@ -16,14 +16,13 @@ import uuid
 from collections import Counter
 
 import pytest
-from aiohttp import web
 
 from wirewatch.demo.receiver import AlertReceiver
 from wirewatch.demo.site import DemoSite
 from wirewatch.sources.submit import submit_links
 from wirewatch.worker_process import WorkerProcess
 
-from tests.harness.pipeline import Outcomes, settings_of, wait_until, worker_config
+from tests.harness.pipeline import serve_slowly, Outcomes, settings_of, wait_until, worker_config
 from tests.harness.story_checks import check_demo_alerts, demo_alerts_complete
 
 pytestmark = pytest.mark.integration
@@ -99,23 +98,10 @@ the first evening drew a crowd that stayed until the last ferry had left the qua
 
 @pytest.fixture
 async def slow_origin():
-    """An origin that takes 4 s per page, on its own loopback address (politeness counts per host
-    name, and the sample site is 127.0.0.1). Yields its base URL and a count of requests."""
-    hits: Counter = Counter()
-
-    async def slow(request: web.Request) -> web.Response:
-        hits[request.path] += 1
-        await asyncio.sleep(4)
-        return web.Response(text=SLOW_ARTICLE, content_type="text/html")
-
-    app = web.Application()
-    app.router.add_get("/story/{n}", slow)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.2", 0)
-    await site.start()
-    yield "http://127.0.0.2:%d" % site._server.sockets[0].getsockname()[1], hits  # noqa: SLF001
-    await runner.cleanup()
+    """An origin that takes 4 s per page, on its own loopback address. Yields its base URL and a
+    count of requests."""
+    async with serve_slowly("127.0.0.2", "/story/{n}", SLOW_ARTICLE, 4) as origin:
+        yield origin
 
 
 def slow_and_fast(site: DemoSite, slow_base: str, tag: str, fast: int) -> tuple[list[str], list[str]]:
