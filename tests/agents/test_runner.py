@@ -276,3 +276,26 @@ async def test_a_send_the_broker_does_not_ack_for_long_pauses_the_stage_until_it
     ack.set()
     assert await handling == "ok" and seen == ["filtered"]  # sent once, not again
     assert s.pause.resumed.is_set()
+
+
+async def test_a_cancelled_message_cancels_its_pending_send():
+    started = asyncio.Event()
+    cancelled = []
+
+    async def send(schema, key, value):
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(schema)
+            raise
+
+    s = Stage("fetch", "link", "wirewatch.links", send, Metrics(), RetrySettings(attempts=1), slow_ack=0.01)
+    handling = asyncio.ensure_future(s.handle(contract.encode("link", LINK), emits_filtered))
+    await started.wait()
+    await asyncio.sleep(0.05)  # paused by now
+    handling.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await handling
+    await asyncio.sleep(0)
+    assert cancelled == ["filtered"] and s.pause.resumed.is_set() and s.pause.board == {}

@@ -241,16 +241,20 @@ class Stage:
         value = contract.encode(out.schema, out.value)
         self._check_size(value, f"the {out.schema} to emit")
         send = asyncio.ensure_future(self.send(out.schema, out.key, value))
-        done, _ = await asyncio.wait({send}, timeout=self.slow_ack)
-        if not done:  # the client is still retrying: the broker is away
-            pause = self.pause
-            assert pause is not None
-            pause.enter("broker_unavailable", f"no ack from the broker for {self.slow_ack:g} s; still waiting")
-            try:
-                await send
-            finally:
-                pause.leave()
-        send.result()
+        try:
+            done, _ = await asyncio.wait({send}, timeout=self.slow_ack)
+            if not done:  # the client is still retrying: the broker is away
+                pause = self.pause
+                assert pause is not None
+                pause.enter("broker_unavailable", f"no ack from the broker for {self.slow_ack:g} s; still waiting")
+                try:
+                    await send
+                finally:
+                    pause.leave()
+            send.result()
+        finally:
+            if not send.done():  # this message was cancelled (a rebalance, shutdown): so is its send
+                send.cancel()
 
     def _check_size(self, data: Any, what: str) -> None:
         """Size is an input error: PermanentError("message_too_large"), decided before the broker
