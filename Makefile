@@ -129,7 +129,10 @@ LINT_PATHS ?= services/wirewatch/api \
 	services/wirewatch/stages/netguard.py services/wirewatch/stages/urls.py services/wirewatch/sources \
 	services/wirewatch/timeutil.py tests/stages/test_fetch.py tests/stages/test_fetch_safety.py \
 	tests/stages/test_fetch_politeness.py tests/stages/test_fetch_robots.py tests/stages/test_fetch_hostile.py \
-	tests/stages/test_netguard.py tests/stages/test_urls.py tests/sources tests/unit/test_timeutil.py
+	tests/stages/test_netguard.py tests/stages/test_urls.py tests/sources tests/unit/test_timeutil.py \
+	services/wirewatch/stages/story.py services/wirewatch/stages/story_view.py services/wirewatch/stages/story_index.py \
+	services/wirewatch/stages/route.py services/wirewatch/stages/route_rules.py tests/stages/test_story.py \
+	tests/stages/test_story_events.py tests/stages/test_route.py tests/stages/test_route_stories.py tests/integration/test_stories.py
 
 lint: install
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)

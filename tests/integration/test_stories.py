@@ -24,8 +24,8 @@ from wirewatch.demo.receiver import AlertReceiver
 from wirewatch.runtime import Runtime
 from wirewatch.settings import load_settings
 from wirewatch.sinks.storage import open_storage
-from wirewatch.stages import throttle
 from wirewatch.sources.submit import submit_links
+from wirewatch.stages import throttle
 from wirewatch.worker_process import WorkerProcess
 
 pytestmark = pytest.mark.integration
@@ -80,11 +80,17 @@ async def test_two_route_workers_racing_on_one_event_raise_one_alert(postgres) -
         start = datetime(2026, 11, 23, 12, tzinfo=UTC)
         held_alert = other[0].value
         for alert, expected in ((updates[0], True), (held_alert, False), (held_alert, False)):
-            assert await c.storage.throttle_admit("r", "*", start, start + timedelta(hours=1), "critical", alert, 1,
-                                                  throttle.admit, throttle.summary) is expected
+            assert (
+                await c.storage.throttle_admit(
+                    "r", "*", start, start + timedelta(hours=1), "critical", alert, 1, throttle.admit, throttle.summary
+                )
+                is expected
+            )
         assert await c.storage.due_digests(start + timedelta(minutes=59)) == []
         (due,) = await c.storage.due_digests(start + timedelta(hours=1))
-        assert due["sent"] == [updates[0]["alert_id"]] and [h["alert_id"] for h in due["held"]] == [held_alert["alert_id"]]
+        assert due["sent"] == [updates[0]["alert_id"]] and [h["alert_id"] for h in due["held"]] == [
+            held_alert["alert_id"]
+        ]
         await c.storage.mark_digest_sent("r", "*", start)
         assert await c.storage.due_digests(start + timedelta(hours=2)) == []
     finally:
@@ -159,7 +165,9 @@ async def _route_done(web_port: int, n: int) -> bool:
     return await _metric(web_port, 'wirewatch_stage_messages_total{outcome="ok",stage="route"}', n)
 
 
-async def test_ten_outlets_one_alert_and_a_rising_toll_one_update_through_kafka(kafka, postgres, tmp_path: Path) -> None:
+async def test_ten_outlets_one_alert_and_a_rising_toll_one_update_through_kafka(
+    kafka, postgres, tmp_path: Path
+) -> None:
     outlets = Outlets(TEN + [RISING, SAME_TOLL])
     await outlets.start()
     receiver = AlertReceiver()
@@ -168,8 +176,16 @@ async def test_ten_outlets_one_alert_and_a_rising_toll_one_update_through_kafka(
     web_port = free_port()
     rules = tmp_path / "rules.yaml"
     rules.write_text(DEFAULT_RULES.read_text())
-    cfg = worker_config(kafka.bootstrap, storage_url, tmp_path, f"stories-{uuid.uuid4().hex[:6]}", [receiver.url],
-                        web_port=web_port, rules_file=str(rules), route={"rules_reload_interval": 0.2})
+    cfg = worker_config(
+        kafka.bootstrap,
+        storage_url,
+        tmp_path,
+        f"stories-{uuid.uuid4().hex[:6]}",
+        [receiver.url],
+        web_port=web_port,
+        rules_file=str(rules),
+        route={"rules_reload_interval": 0.2},
+    )
     settings = settings_of(cfg)
     worker = WorkerProcess(cfg, tmp_path / "worker.log").start()
     try:
@@ -187,12 +203,20 @@ async def test_ten_outlets_one_alert_and_a_rising_toll_one_update_through_kafka(
             assert alerts[0]["figures"]["killed"]["count"] == 27
 
             # A broken edit of the rules file while running: refused, named, the old rules stay.
-            rules.write_text("rules:\n  - name: people-killed-or-wounded\n    severity: loud\n    when_any: {killed: 1}\n")
-            await wait_until(lambda: _metric(web_port, 'wirewatch_rules_reloads_total{outcome="invalid"}', 1), 30,
-                             "the bad rules to be refused", worker)
+            rules.write_text(
+                "rules:\n  - name: people-killed-or-wounded\n    severity: loud\n    when_any: {killed: 1}\n"
+            )
+            await wait_until(
+                lambda: _metric(web_port, 'wirewatch_rules_reloads_total{outcome="invalid"}', 1),
+                30,
+                "the bad rules to be refused",
+                worker,
+            )
             assert f"{rules}:3: rules[0] (name 'people-killed-or-wounded'): severity" in worker.log_tail(200)
 
-            more = await submit_links(kafka.bootstrap, settings, [outlets.url(SAME_TOLL), outlets.url(RISING)], source="test")
+            more = await submit_links(
+                kafka.bootstrap, settings, [outlets.url(SAME_TOLL), outlets.url(RISING)], source="test"
+            )
             await wait_until(lambda: db.settled(len(links) + len(more)), 120, "the follow-ups to be stored", worker)
             await wait_until(lambda: _route_done(web_port, 12), 60, "the route stage to take the follow-ups", worker)
             await wait_until(lambda: _async(len(receiver.received) >= 2), 60, "the update to arrive", worker)

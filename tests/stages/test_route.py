@@ -166,21 +166,51 @@ BAD = [
         "  - {name: mass-casualty, severity: critical, when_any: {killed: ten}}\n",
         "rules.yaml:4: rules[2] (name 'mass-casualty'): when_any.killed: expected an integer >= 0, got 'ten'",
     ),
-    ("rules:\n  - {name: a, severity: info, when_any: {killed: -1}}\n", "rules[0] (name 'a'): when_any.killed: expected an integer >= 0, got -1"),
-    ("rules:\n  - {name: a, severity: info, when_any: {killed: true}}\n", "when_any.killed: expected an integer >= 0, got True"),
-    ("rules:\n  - {name: a, severity: info, when_any: {dead: 1}}\n", "rules[0] (name 'a'): when_any.dead: unknown category"),
-    ("rules:\n  - {name: a, severity: urgent, when_any: {killed: 1}}\n", "rules[0] (name 'a'): severity: expected one of info, warning, critical, got 'urgent'"),
-    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, treshold: 3}\n", "rules[0] (name 'a'): treshold: unknown field"),
+    (
+        "rules:\n  - {name: a, severity: info, when_any: {killed: -1}}\n",
+        "rules[0] (name 'a'): when_any.killed: expected an integer >= 0, got -1",
+    ),
+    (
+        "rules:\n  - {name: a, severity: info, when_any: {killed: true}}\n",
+        "when_any.killed: expected an integer >= 0, got True",
+    ),
+    (
+        "rules:\n  - {name: a, severity: info, when_any: {dead: 1}}\n",
+        "rules[0] (name 'a'): when_any.dead: unknown category",
+    ),
+    (
+        "rules:\n  - {name: a, severity: urgent, when_any: {killed: 1}}\n",
+        "rules[0] (name 'a'): severity: expected one of info, warning, critical, got 'urgent'",
+    ),
+    (
+        "rules:\n  - {name: a, severity: info, when_any: {killed: 1}, treshold: 3}\n",
+        "rules[0] (name 'a'): treshold: unknown field",
+    ),
     ("rules:\n  - {severity: info, when_any: {killed: 1}}\n", "rules[0]: name: required"),
     ("rules:\n  - {name: a, when_any: {killed: 1}}\n", "rules[0] (name 'a'): severity: required"),
-    ("rules:\n  - {name: a, severity: info, keywords: blast}\n", "rules[0] (name 'a'): keywords: expected a list of non-empty strings, got 'blast'"),
-    ("rules:\n  - {name: a, severity: info}\n", "rules[0] (name 'a'): when_any: a rule needs when_any, casualties or keywords"),
-    ("rules:\n  - {name: a, severity: info, when_any: [killed]}\n", "rules[0] (name 'a'): when_any: expected a mapping"),
-    (ONE_RULE + "  - name: a\n    severity: info\n    keywords: [x]\n", "rules[1] (name 'a'): name: duplicate of rules[0]"),
+    (
+        "rules:\n  - {name: a, severity: info, keywords: blast}\n",
+        "rules[0] (name 'a'): keywords: expected a list of non-empty strings, got 'blast'",
+    ),
+    (
+        "rules:\n  - {name: a, severity: info}\n",
+        "rules[0] (name 'a'): when_any: a rule needs when_any, casualties or keywords",
+    ),
+    (
+        "rules:\n  - {name: a, severity: info, when_any: [killed]}\n",
+        "rules[0] (name 'a'): when_any: expected a mapping",
+    ),
+    (
+        ONE_RULE + "  - name: a\n    severity: info\n    keywords: [x]\n",
+        "rules[1] (name 'a'): name: duplicate of rules[0]",
+    ),
     ("rules:\n  - just a string\n", "rules[0]: expected a mapping, got 'just a string'"),
     ("rules: {name: a}\n", "rules: expected a list of rules"),
     ("alerts: []\n", "expected a mapping with the key 'rules'"),
-    (ONE_RULE + "extra: 1\n", "expected a mapping with the key 'rules' (and optionally 'regions'), got ['extra', 'rules']"),
+    (
+        ONE_RULE + "extra: 1\n",
+        "expected a mapping with the key 'rules' (and optionally 'regions'), got ['extra', 'rules']",
+    ),
     ("", "expected a mapping with the key 'rules'"),
     ("rules: [\n  - {name: a\n", "not valid YAML (line"),
 ]
@@ -234,11 +264,29 @@ GOMA = [{"name": "Goma", "country_code": "CD", "kind": "city"}]
 KUMASI = [{"name": "Kumasi", "country_code": "GH", "kind": "city"}]
 
 RICH_CASES = [
-    ("Ferry sinks", "Twelve people were killed when a ferry sank near Goma.", GOMA, "https://lakeside.example/a", ["mass", "goma-city", "wire-only"]),
-    ("Ferry sinks", "Twelve people were killed when a ferry sank near Goma.", GOMA, "https://other.example/a", ["mass", "goma-city"]),
+    (
+        "Ferry sinks",
+        "Twelve people were killed when a ferry sank near Goma.",
+        GOMA,
+        "https://lakeside.example/a",
+        ["mass", "goma-city", "wire-only"],
+    ),
+    (
+        "Ferry sinks",
+        "Twelve people were killed when a ferry sank near Goma.",
+        GOMA,
+        "https://other.example/a",
+        ["mass", "goma-city"],
+    ),
     ("Shelling", "Three civilians were killed in shelling overnight.", [], "https://other.example/b", ["civilians"]),
     ("Shelling", "Three soldiers were killed in shelling overnight.", [], "https://other.example/b", []),
-    ("Tanker blast", "Twelve people were killed near Kumasi.", KUMASI, "https://other.example/c", ["mass", "ghana"][1:]),
+    (
+        "Tanker blast",
+        "Twelve people were killed near Kumasi.",
+        KUMASI,
+        "https://other.example/c",
+        ["mass", "ghana"][1:],
+    ),
     ("انفجار في السوق", "وقع انفجار في السوق صباح اليوم.", [], "https://other.example/d", ["arabic-blast"]),
 ]
 
@@ -257,8 +305,11 @@ def test_rich_conditions(tmp_path: Path, title, text, places, url, expected) -> 
 
 def test_explain_says_which_conditions_held(tmp_path: Path) -> None:
     rules = {r.name: r for r in route.load_rules(_write(tmp_path, RICH_YAML))}
-    enriched = _enriched("Ferry sinks", "Twelve people were killed when a ferry sank near Goma.",
-                         canonical_url="https://news.lakeside.example/a")
+    enriched = _enriched(
+        "Ferry sinks",
+        "Twelve people were killed when a ferry sank near Goma.",
+        canonical_url="https://news.lakeside.example/a",
+    )
     enriched["places"] = GOMA
     assert route.explain(rules["mass"], enriched) == ["killed >= 10 (reported 12)", "place Goma (CD)"]
     assert route.explain(rules["wire-only"], enriched) == ["keywords 'ferry'", "source lakeside.example"]
@@ -284,32 +335,44 @@ def test_rich_rule_shape(tmp_path: Path) -> None:
 
 def test_errors_name_the_line_of_the_field(tmp_path: Path) -> None:
     body = (
-        "rules:\n"                                    # 1
-        "  - name: fine\n"                            # 2
-        "    severity: info\n"                        # 3
-        "    when_any: {killed: 1}\n"                 # 4
-        "  - name: broken\n"                          # 5
-        "    severity: warning\n"                     # 6
-        "    casualties:\n"                           # 7
-        "      - killed >= 1\n"                       # 8
-        "      - civillians killed >= 1\n"            # 9
+        "rules:\n"  # 1
+        "  - name: fine\n"  # 2
+        "    severity: info\n"  # 3
+        "    when_any: {killed: 1}\n"  # 4
+        "  - name: broken\n"  # 5
+        "    severity: warning\n"  # 6
+        "    casualties:\n"  # 7
+        "      - killed >= 1\n"  # 8
+        "      - civillians killed >= 1\n"  # 9
     )
     with pytest.raises(ConfigError) as err:
         route.load_rules(_write(tmp_path, body))
-    assert str(err.value).startswith(f"{tmp_path / 'rules.yaml'}:9: rules[1] (name 'broken'): casualties[1]: unknown victim 'civillians'")
+    assert str(err.value).startswith(
+        f"{tmp_path / 'rules.yaml'}:9: rules[1] (name 'broken'): casualties[1]: unknown victim 'civillians'"
+    )
 
 
 def test_throttle_per_channel_kind(tmp_path: Path) -> None:
-    rules = {r.name: r for r in route.load_rules(_write(tmp_path, (
-        "rules:\n"
-        "  - {name: both, severity: info, when_any: {killed: 1},\n"
-        "     throttle: {max: 5, per: 1h, channels: {slack: {max: 2, per: 1h}, email: {max: 1, per: 1d}}}}\n"
-        "  - {name: slack-only, severity: info, when_any: {killed: 1}, throttle: {channels: {slack: {max: 3, per: 30m}}}}\n"
-        "  - {name: none, severity: info, when_any: {killed: 1}}\n"
-    )))}
+    rules = {
+        r.name: r
+        for r in route.load_rules(
+            _write(
+                tmp_path,
+                (
+                    "rules:\n"
+                    "  - {name: both, severity: info, when_any: {killed: 1},\n"
+                    "     throttle: {max: 5, per: 1h, channels: {slack: {max: 2, per: 1h}, email: {max: 1, per: 1d}}}}\n"
+                    "  - {name: slack-only, severity: info, when_any: {killed: 1}, throttle: {channels: {slack: {max: 3, per: 30m}}}}\n"
+                    "  - {name: none, severity: info, when_any: {killed: 1}}\n"
+                ),
+            )
+        )
+    }
     assert rules["both"].throttle == route.Throttle(5, timedelta(hours=1))
-    assert dict(rules["both"].channel_throttles) == {"slack": route.Throttle(2, timedelta(hours=1)),
-                                                    "email": route.Throttle(1, timedelta(days=1))}
+    assert dict(rules["both"].channel_throttles) == {
+        "slack": route.Throttle(2, timedelta(hours=1)),
+        "email": route.Throttle(1, timedelta(days=1)),
+    }
     assert rules["slack-only"].throttle is None
     assert dict(rules["slack-only"].channel_throttles) == {"slack": route.Throttle(3, timedelta(minutes=30))}
     assert dict(rules["none"].channel_throttles) == {} and rules["none"].throttle is None
@@ -317,41 +380,84 @@ def test_throttle_per_channel_kind(tmp_path: Path) -> None:
 
 def test_a_bad_channel_throttle_names_its_line(tmp_path: Path) -> None:
     body = (
-        "rules:\n"                                   # 1
-        "  - name: chatty\n"                         # 2
-        "    severity: info\n"                       # 3
-        "    when_any: {killed: 1}\n"                # 4
-        "    throttle:\n"                            # 5
-        "      max: 5\n"                             # 6
-        "      per: 1h\n"                            # 7
-        "      channels:\n"                          # 8
-        "        slack: {max: 2, per: 1h}\n"         # 9
-        "        pager: {max: 1, per: 1h}\n"         # 10
+        "rules:\n"  # 1
+        "  - name: chatty\n"  # 2
+        "    severity: info\n"  # 3
+        "    when_any: {killed: 1}\n"  # 4
+        "    throttle:\n"  # 5
+        "      max: 5\n"  # 6
+        "      per: 1h\n"  # 7
+        "      channels:\n"  # 8
+        "        slack: {max: 2, per: 1h}\n"  # 9
+        "        pager: {max: 1, per: 1h}\n"  # 10
     )
     with pytest.raises(ConfigError) as err:
         route.load_rules(_write(tmp_path, body))
-    assert str(err.value).startswith(f"{tmp_path / 'rules.yaml'}:10: rules[0] (name 'chatty'): throttle.channels.pager: unknown channel kind")
+    assert str(err.value).startswith(
+        f"{tmp_path / 'rules.yaml'}:10: rules[0] (name 'chatty'): throttle.channels.pager: unknown channel kind"
+    )
     with pytest.raises(ConfigError) as err:
         route.load_rules(_write(tmp_path, body.replace("pager: {max: 1, per: 1h}", "email: {max: 1, per: soon}")))
-    assert str(err.value).startswith(f"{tmp_path / 'rules.yaml'}:10: rules[0] (name 'chatty'): throttle.channels.email.per: expected a duration")
+    assert str(err.value).startswith(
+        f"{tmp_path / 'rules.yaml'}:10: rules[0] (name 'chatty'): throttle.channels.email.per: expected a duration"
+    )
 
 
 MORE_BAD = [
-    ("rules:\n  - {name: a, severity: info, casualties: ['killed > 3']}\n", ":2: rules[0] (name 'a'): casualties[0]: expected '<category> >= <n>'"),
+    (
+        "rules:\n  - {name: a, severity: info, casualties: ['killed > 3']}\n",
+        ":2: rules[0] (name 'a'): casualties[0]: expected '<category> >= <n>'",
+    ),
     ("rules:\n  - {name: a, severity: info, casualties: ['dead >= 3']}\n", "casualties[0]: unknown category 'dead'"),
-    ("rules:\n  - name: a\n    severity: info\n    when_any: {killed: 1}\n    countries: [Ghana]\n", ":5: rules[0] (name 'a'): countries[0]: expected an ISO 3166 alpha-2 code"),
-    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, regions: [sahel]}\n", "regions[0]: unknown region 'sahel'; defined: none"),
+    (
+        "rules:\n  - name: a\n    severity: info\n    when_any: {killed: 1}\n    countries: [Ghana]\n",
+        ":5: rules[0] (name 'a'): countries[0]: expected an ISO 3166 alpha-2 code",
+    ),
+    (
+        "rules:\n  - {name: a, severity: info, when_any: {killed: 1}, regions: [sahel]}\n",
+        "regions[0]: unknown region 'sahel'; defined: none",
+    ),
     ("regions: {sahel: [Mali]}\nrules: []\n", ":1: regions.sahel: expected a list of ISO 3166 country codes"),
-    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {max: 0, per: 1h}}\n", "throttle.max: expected an integer >= 1, got 0"),
-    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {max: 2, per: soon}}\n", "throttle.per: expected a duration such as 30m"),
-    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {max: 2}}\n", "throttle: expected {max: <n>, per: <duration>}"),
-    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {}}\n", "throttle: expected {max: <n>, per: <duration>} and/or channels"),
-    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {max: 2, per: 1h, every: 3}}\n", "throttle: expected"),
-    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {channels: []}}\n", "throttle.channels: expected a mapping of channel kind"),
-    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {channels: {slack: {max: 0, per: 1h}}}}\n", "throttle.channels.slack.max: expected an integer >= 1, got 0"),
-    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {channels: {slack: {max: 2}}}}\n", "throttle.channels.slack: expected {max: <n>, per: <duration>}"),
-    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, updates_on: [dead]}\n", "updates_on[0]: unknown category"),
-    ("rules:\n  - {name: a, severity: info, when_any: {killed: 1}, sources: [3]}\n", "sources: expected a list of non-empty strings"),
+    (
+        "rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {max: 0, per: 1h}}\n",
+        "throttle.max: expected an integer >= 1, got 0",
+    ),
+    (
+        "rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {max: 2, per: soon}}\n",
+        "throttle.per: expected a duration such as 30m",
+    ),
+    (
+        "rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {max: 2}}\n",
+        "throttle: expected {max: <n>, per: <duration>}",
+    ),
+    (
+        "rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {}}\n",
+        "throttle: expected {max: <n>, per: <duration>} and/or channels",
+    ),
+    (
+        "rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {max: 2, per: 1h, every: 3}}\n",
+        "throttle: expected",
+    ),
+    (
+        "rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {channels: []}}\n",
+        "throttle.channels: expected a mapping of channel kind",
+    ),
+    (
+        "rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {channels: {slack: {max: 0, per: 1h}}}}\n",
+        "throttle.channels.slack.max: expected an integer >= 1, got 0",
+    ),
+    (
+        "rules:\n  - {name: a, severity: info, when_any: {killed: 1}, throttle: {channels: {slack: {max: 2}}}}\n",
+        "throttle.channels.slack: expected {max: <n>, per: <duration>}",
+    ),
+    (
+        "rules:\n  - {name: a, severity: info, when_any: {killed: 1}, updates_on: [dead]}\n",
+        "updates_on[0]: unknown category",
+    ),
+    (
+        "rules:\n  - {name: a, severity: info, when_any: {killed: 1}, sources: [3]}\n",
+        "sources: expected a list of non-empty strings",
+    ),
 ]
 
 

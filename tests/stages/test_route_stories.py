@@ -54,8 +54,15 @@ def test_ten_outlets_raise_one_alert_and_a_rising_toll_one_update() -> None:
     assert new["canonical_url"].startswith("https://kivu-wire.example/")
     assert new["story_id"] == update["story_id"] == stories[0].story_id
     assert update["previous_figures"] == {"killed": {"count": 27}}
-    assert update["changes"] == [{"category": "killed", "previous": 27, "current": 41,
-                                  "url": update["canonical_url"], "sitename": "Lakeside Wire"}]
+    assert update["changes"] == [
+        {
+            "category": "killed",
+            "previous": 27,
+            "current": 41,
+            "url": update["canonical_url"],
+            "sitename": "Lakeside Wire",
+        }
+    ]
     assert update["figures"]["killed"]["count"] == 41
     # Who said what: every member that reported a figure (the ten outlets and the rise at least; the
     # vigil's "mourn the 27 people who were killed ... on Sunday" counts only if enrich reads it as this toll).
@@ -96,8 +103,10 @@ def test_alert_ids_new_per_rule_and_story_update_per_figure() -> None:
 
 def test_each_matching_rule_alerts_once_per_story(tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
-    path.write_text("rules:\n  - {name: any, severity: info, when_any: {killed: 1}}\n"
-                    "  - {name: mass, severity: critical, casualties: ['killed >= 30'], updates_on: [killed]}\n")
+    path.write_text(
+        "rules:\n  - {name: any, severity: info, when_any: {killed: 1}}\n"
+        "  - {name: mass, severity: critical, casualties: ['killed >= 30'], updates_on: [killed]}\n"
+    )
     alerts, _ = run(TEN + [RISING], rules=route.load_rules(path))
     assert [(a["rule"], a["kind"]) for a in alerts] == [("any", "new"), ("any", "update"), ("mass", "new")]
 
@@ -107,7 +116,10 @@ def test_each_matching_rule_alerts_once_per_story(tmp_path: Path) -> None:
 
 def test_fixed_windows() -> None:
     at = datetime(2026, 11, 23, 12, 40, tzinfo=UTC)
-    assert throttle.window_of(at, timedelta(hours=1)) == (datetime(2026, 11, 23, 12, tzinfo=UTC), datetime(2026, 11, 23, 13, tzinfo=UTC))
+    assert throttle.window_of(at, timedelta(hours=1)) == (
+        datetime(2026, 11, 23, 12, tzinfo=UTC),
+        datetime(2026, 11, 23, 13, tzinfo=UTC),
+    )
 
 
 def test_admit_is_idempotent_per_alert() -> None:
@@ -126,7 +138,9 @@ def test_the_per_channel_digest_example_is_a_valid_alert() -> None:
 
 def test_limit_for_reads_the_rules_per_channel_limit(tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
-    path.write_text("rules:\n  - {name: r, severity: info, when_any: {killed: 1}, throttle: {max: 9, per: 1d, channels: {slack: {max: 2, per: 1h}}}}\n")
+    path.write_text(
+        "rules:\n  - {name: r, severity: info, when_any: {killed: 1}, throttle: {max: 9, per: 1d, channels: {slack: {max: 2, per: 1h}}}}\n"
+    )
     rules = route.load_rules(path)
     for kind in ("new", "update"):
         assert throttle.limit_for(rules, {"rule": "r", "kind": kind}, "slack") == route.Throttle(2, timedelta(hours=1))
@@ -139,7 +153,9 @@ def test_limit_for_reads_the_rules_per_channel_limit(tmp_path: Path) -> None:
 def test_a_digest_is_a_valid_alert() -> None:
     alerts, _ = run(TEN[:1] + OTHERS)
     start = datetime(2026, 11, 23, 12, tzinfo=UTC)
-    d = throttle.make_digest("r", "critical", "*", start, start + timedelta(hours=1), [throttle.summary(a) for a in alerts], 5, NOW)
+    d = throttle.make_digest(
+        "r", "critical", "*", start, start + timedelta(hours=1), [throttle.summary(a) for a in alerts], 5, NOW
+    )
     contract.validate("alert", d)
     assert d["kind"] == "digest" and d["held_back"] == 3 and len(d["evidence"]) == 3
     assert d["alert_id"] == throttle.digest_id("r", "*", start)
@@ -151,7 +167,9 @@ def test_a_digest_is_a_valid_alert() -> None:
 @pytest.fixture
 async def runtime(tmp_path: Path):
     rules = tmp_path / "rules.yaml"
-    rules.write_text("rules:\n  - {name: any, severity: critical, when_any: {killed: 1}, throttle: {max: 2, per: 1h}}\n")
+    rules.write_text(
+        "rules:\n  - {name: any, severity: critical, when_any: {killed: 1}, throttle: {max: 2, per: 1h}}\n"
+    )
     rt = Runtime(load_settings(storage_url=f"sqlite:///{tmp_path / 'ww.db'}", rules_file=rules)).load()
     rt.storage = open_storage(rt.settings.resolved_storage_url)
     await rt.storage.start()
@@ -181,7 +199,9 @@ async def test_route_core_keeps_stories_in_storage_and_throttles(runtime) -> Non
     assert await route_agent.flush_digests(runtime, emit) == 0  # the window is still open
     due = await runtime.storage.due_digests(datetime.now(UTC) + timedelta(hours=2))
     assert len(due) == 1 and due[0]["held"][0]["title"] == OTHERS[0].title
-    runtime.storage.due_digests = lambda now=None, f=runtime.storage.due_digests: f(datetime.now(UTC) + timedelta(hours=2))
+    runtime.storage.due_digests = lambda now=None, f=runtime.storage.due_digests: f(
+        datetime.now(UTC) + timedelta(hours=2)
+    )
     assert await route_agent.flush_digests(runtime, emit) == 1
     contract.validate("alert", sent[0])
     assert sent[0]["kind"] == "digest" and sent[0]["items"][0]["canonical_url"].startswith("https://quarry")
@@ -199,7 +219,9 @@ async def test_without_storage_each_article_alerts_on_its_own(tmp_path: Path) ->
 
 def test_backtest_replay_says_what_would_have_alerted_and_why(tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
-    path.write_text("rules:\n  - {name: mass, severity: critical, casualties: ['killed >= 10'], throttle: {max: 1, per: 1d}}\n")
+    path.write_text(
+        "rules:\n  - {name: mass, severity: critical, casualties: ['killed >= 10'], throttle: {max: 1, per: 1d}}\n"
+    )
     articles = []
     for i, r in enumerate(TEN[:3] + [RISING] + OTHERS):
         e = enriched_of(r)
@@ -207,12 +229,23 @@ def test_backtest_replay_says_what_would_have_alerted_and_why(tmp_path: Path) ->
         articles.append(e)
     report = replay(route.load_rules(path), articles)
     assert [(line.outcome, line.canonical_url.split("/")[2]) for line in report.lines] == [
-        ("new", "kivu-wire.example"), ("attached", "kivu-daily.example"), ("attached", "kivu-post.example"),
-        ("held", "kivu-toll-rises.example"), ("held", "bus-gorge.example"),
+        ("new", "kivu-wire.example"),
+        ("attached", "kivu-daily.example"),
+        ("attached", "kivu-post.example"),
+        ("held", "kivu-toll-rises.example"),
+        ("held", "bus-gorge.example"),
     ]
     assert report.lines[0].why == ["killed >= 10 (reported 27)"]
     assert report.lines[3].changes[0]["current"] == 41
-    assert report.totals() == {"articles": 6, "matched": 5, "stories": 2, "new": 1, "update": 0, "held": 2, "attached": 2}
+    assert report.totals() == {
+        "articles": 6,
+        "matched": 5,
+        "stories": 2,
+        "new": 1,
+        "update": 0,
+        "held": 2,
+        "attached": 2,
+    }
     assert "why: killed >= 10 (reported 27)" in report.lines[0].text()
 
 
@@ -268,7 +301,9 @@ async def test_rules_test_command_backtests_stored_articles(tmp_path: Path) -> N
     env.update(settings_env({"storage_url": db}))
 
     def wirewatch(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "wirewatch", *args], env=env, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "wirewatch", *args], env=env, capture_output=True, text=True, timeout=120
+        )
 
     out = wirewatch("rules", "test", str(rules))
     assert out.returncode == 0, out.stderr
@@ -328,7 +363,6 @@ def test_a_follow_up_raises_no_new_alert_and_an_update_only_when_the_toll_rose()
 
 
 async def test_route_core_finds_an_expired_story_in_storage_for_a_follow_up(tmp_path: Path) -> None:
-    from tests.stages.test_story import follow_ups
 
     runtime = Runtime(load_settings(storage_url=f"sqlite:///{tmp_path / 'ww.db'}")).load()  # the default rules
     runtime.storage = open_storage(runtime.settings.resolved_storage_url)

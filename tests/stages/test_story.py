@@ -18,9 +18,18 @@ BASE = json.loads((ROOT / "schemas" / "examples" / "article.json").read_text())
 
 def enriched_of(r: Report, places: list | None = None, text: str | None = None) -> dict:
     url = f"https://{r.slug}.example/news/{r.slug}.html"
-    article = dict(BASE, title=r.title, text=text or article_text(r), sitename=r.sitename, published=r.published,
-                   canonical_url=url, url=url, final_url=url, fetched_at=r.published.replace("+00:00", "Z"),
-                   link_id=f"link-{r.slug}")
+    article = dict(
+        BASE,
+        title=r.title,
+        text=text or article_text(r),
+        sitename=r.sitename,
+        published=r.published,
+        canonical_url=url,
+        url=url,
+        final_url=url,
+        fetched_at=r.published.replace("+00:00", "Z"),
+        link_id=f"link-{r.slug}",
+    )
     e = enrich(article)
     e["places"] = places if places is not None else (PLACES if r.slug.startswith("kivu") else OTHER_PLACES[r.slug])
     return e
@@ -58,7 +67,11 @@ def test_a_differently_worded_follow_up_joins_by_headline_terms_and_place() -> N
     s = story.new_story(first)
     story.attach(s, first)
     # Shares no sentence with the first report: only the headline terms and the place.
-    follow = story.view(enriched_of(RISING, text="Divers working from dawn brought the number of dead to 41, the governor's office announced."))
+    follow = story.view(
+        enriched_of(
+            RISING, text="Divers working from dawn brought the number of dead to 41, the governor's office announced."
+        )
+    )
     assert story.similarity(list(follow.signature), s.state["signatures"][0]) < story.NEAR_DUPLICATE
     assert story.score(follow, s) > 0
     assert story.match(follow, [s]) is s
@@ -68,10 +81,17 @@ def test_the_same_headline_in_another_country_is_another_story() -> None:
     first = story.view(enriched_of(TEN[0]))
     s = story.new_story(first)
     story.attach(s, first)
-    elsewhere = Report("kivu-elsewhere", "Other Wire", "Ferry capsizes on lake, at least 27 killed",
-                       "A ferry capsized on a lake in the north on Sunday and at least 27 people were killed.", TEN[0].published, 27)
-    v = story.view(enriched_of(elsewhere, places=[{"name": "Mwanza", "country_code": "TZ", "kind": "city"}],
-                               text=elsewhere.lead))
+    elsewhere = Report(
+        "kivu-elsewhere",
+        "Other Wire",
+        "Ferry capsizes on lake, at least 27 killed",
+        "A ferry capsized on a lake in the north on Sunday and at least 27 people were killed.",
+        TEN[0].published,
+        27,
+    )
+    v = story.view(
+        enriched_of(elsewhere, places=[{"name": "Mwanza", "country_code": "TZ", "kind": "city"}], text=elsewhere.lead)
+    )
     assert story.score(v, s) == 0
 
 
@@ -129,13 +149,16 @@ def test_a_story_row_round_trips() -> None:
     assert again.story_id == s.story_id and again.first_at == s.first_at and again.state == s.state
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("2026-11-22T17:05:00+00:00", "2026-11-22T17:05:00+00:00"),
-    ("2026-11-22T17:05:00Z", "2026-11-22T17:05:00+00:00"),
-    ("2026-11-22", "2026-11-22T00:00:00+00:00"),
-    ("yesterday", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-11-22T17:05:00+00:00", "2026-11-22T17:05:00+00:00"),
+        ("2026-11-22T17:05:00Z", "2026-11-22T17:05:00+00:00"),
+        ("2026-11-22", "2026-11-22T00:00:00+00:00"),
+        ("yesterday", None),
+        (None, None),
+    ],
+)
 def test_parse_time(value, expected) -> None:
     t = story.parse_time(value)
     assert (t.isoformat() if t else None) == expected
@@ -156,9 +179,24 @@ def _variants() -> list[dict]:
     reports = TEN + [RISING, SAME_TOLL] + OTHERS
     out = [enriched_of(r) for r in reports] + [enriched_of(r, places=[]) for r in reports]
     # Headline terms and place only (no shared sentence), and place only with a little text.
-    out.append(enriched_of(RISING, text="Divers working from dawn brought the number of dead to 41, the governor's office announced."))
-    out.append(enriched_of(Report("kivu-place", "Hill Radio", "Search goes on near Goma", "Boats searched near Goma.",
-                                  TEN[0].published, None), text="Boats searched the water near Goma on Monday."))
+    out.append(
+        enriched_of(
+            RISING, text="Divers working from dawn brought the number of dead to 41, the governor's office announced."
+        )
+    )
+    out.append(
+        enriched_of(
+            Report(
+                "kivu-place",
+                "Hill Radio",
+                "Search goes on near Goma",
+                "Boats searched near Goma.",
+                TEN[0].published,
+                None,
+            ),
+            text="Boats searched the water near Goma on Monday.",
+        )
+    )
     return out
 
 
@@ -190,7 +228,9 @@ def test_near_duplicates_always_share_a_minhash_key_and_unrelated_text_does_not(
     firsts = {g[0] for g in story_index._GROUPS}
     spread = [v if i in firsts else v + 1 for i, v in enumerate(base)]
     assert not story_index._signature_keys(base) & story_index._signature_keys(spread)
-    assert not story_index._signature_keys(base) & story_index._signature_keys(story.signature("Quarry wall collapses in Arequipa"))
+    assert not story_index._signature_keys(base) & story_index._signature_keys(
+        story.signature("Quarry wall collapses in Arequipa")
+    )
 
 
 def test_matching_on_the_indexed_candidates_decides_as_matching_on_all() -> None:
@@ -233,21 +273,45 @@ def test_the_window_limited_ceiling_cuts_an_incident_at_its_gaps() -> None:
     from benchmarks.bench_stories import window_cut
 
     day = [datetime(2026, 1, d) for d in (1, 2, 3, 9, 10, 11)]
-    assert window_cut(["a", "b", "a", "a", "b", "a"], day, timedelta(hours=48)) == ["a#0", "b#0", "a#0", "a#1", "b#1", "a#1"]
+    assert window_cut(["a", "b", "a", "a", "b", "a"], day, timedelta(hours=48)) == [
+        "a#0",
+        "b#0",
+        "a#0",
+        "a#1",
+        "b#1",
+        "a#1",
+    ]
 
 
 def test_events_load_in_publication_order_with_archive_urls_unwrapped(tmp_path: Path) -> None:
     from benchmarks.bench_stories import load_events
 
-    rows = [{"id": "2", "text": "Second headline\n\nBody two.", "published": "2026-01-02", "incident_id": "7",
-             "incident_date": "2026-01-01", "url": "http://web.archive.org/web/2026/http://news.example/b"},
-            {"id": "1", "text": "First headline\n\nBody one.", "published": "2026-01-01", "incident_id": "8",
-             "incident_date": "2026-01-01", "url": "https://news.example/a"},
-            {"id": "3", "text": "No date", "published": None, "incident_id": "8", "url": "https://news.example/c"}]
+    rows = [
+        {
+            "id": "2",
+            "text": "Second headline\n\nBody two.",
+            "published": "2026-01-02",
+            "incident_id": "7",
+            "incident_date": "2026-01-01",
+            "url": "http://web.archive.org/web/2026/http://news.example/b",
+        },
+        {
+            "id": "1",
+            "text": "First headline\n\nBody one.",
+            "published": "2026-01-01",
+            "incident_id": "8",
+            "incident_date": "2026-01-01",
+            "url": "https://news.example/a",
+        },
+        {"id": "3", "text": "No date", "published": None, "incident_id": "8", "url": "https://news.example/c"},
+    ]
     f = tmp_path / "events.jsonl"
     f.write_text("\n".join(json.dumps(r) for r in rows))
     articles, undated = load_events(f)
-    assert undated == 1 and [a["canonical_url"] for a in articles] == ["https://news.example/a", "http://news.example/b"]
+    assert undated == 1 and [a["canonical_url"] for a in articles] == [
+        "https://news.example/a",
+        "http://news.example/b",
+    ]
     assert articles[0]["title"] == "First headline" and articles[0]["text"] == "Body one."
     assert [a["_incident"] for a in load_events(f, parity="odd")[0]] == ["7"]
 
@@ -280,18 +344,23 @@ def test_one_common_phrase_does_not_make_unrelated_texts_near_duplicates() -> No
 
     rng = random.Random(3)
     words = "market river bridge harbour tower clinic depot ferry quarry tunnel orchard mill".split()
-    texts = [" ".join(rng.choice(words) + str(rng.randint(0, 999)) for _ in range(30)) + " at the scene of the"
-             for _ in range(60)]
+    texts = [
+        " ".join(rng.choice(words) + str(rng.randint(0, 999)) for _ in range(30)) + " at the scene of the"
+        for _ in range(60)
+    ]
     sigs = [story.signature(t) for t in texts]
-    high = sum(story.similarity(a, b) >= story.NEAR_DUPLICATE for i, a in enumerate(sigs) for b in sigs[i + 1:])
+    high = sum(story.similarity(a, b) >= story.NEAR_DUPLICATE for i, a in enumerate(sigs) for b in sigs[i + 1 :])
     assert high == 0
 
 
-@pytest.mark.parametrize("language, a, b", [
-    ("en", "Shootings near Bristol school", "Bristol schools: shooting"),
-    ("fr", "Incendies dans une usine de Lyon", "Incendie usines Lyon"),
-    ("ar", "انفجار في المدرسة", "انفجار مدرسة"),
-])
+@pytest.mark.parametrize(
+    "language, a, b",
+    [
+        ("en", "Shootings near Bristol school", "Bristol schools: shooting"),
+        ("fr", "Incendies dans une usine de Lyon", "Incendie usines Lyon"),
+        ("ar", "انفجار في المدرسة", "انفجار مدرسة"),
+    ],
+)
 def test_headline_words_match_by_stem_in_each_language(language, a, b) -> None:
     assert story_view._content(a, language) == story_view._content(b, language) and story_view._content(a, language)
 
@@ -301,14 +370,31 @@ def test_casualty_and_event_words_say_nothing_about_which_event() -> None:
     assert story_view._content("Deux morts et trois blessés dans une fusillade", "fr") == frozenset()
 
 
-@pytest.mark.parametrize("title, url, sitename, expected", [
-    ("Two hurt in shooting - Action News 5 - Memphis, Tennessee", "https://www.wmcactionnews5.example/a", None,
-     "Two hurt in shooting"),
-    ("Bridge closed after crash | Valley Courier", "https://news.example/a", "Valley Courier", "Bridge closed after crash"),
-    ("Mill fire - wxyz.com - Dayton, Ohio |", "https://www.wxyz.com/a", None, "Mill fire"),
-    ("Shooting in Dayton - police say", "https://www.daytonherald.example/a", None, "Shooting in Dayton - police say"),
-    ("No separator here", "https://x.example/a", "X", "No separator here"),
-])
+@pytest.mark.parametrize(
+    "title, url, sitename, expected",
+    [
+        (
+            "Two hurt in shooting - Action News 5 - Memphis, Tennessee",
+            "https://www.wmcactionnews5.example/a",
+            None,
+            "Two hurt in shooting",
+        ),
+        (
+            "Bridge closed after crash | Valley Courier",
+            "https://news.example/a",
+            "Valley Courier",
+            "Bridge closed after crash",
+        ),
+        ("Mill fire - wxyz.com - Dayton, Ohio |", "https://www.wxyz.com/a", None, "Mill fire"),
+        (
+            "Shooting in Dayton - police say",
+            "https://www.daytonherald.example/a",
+            None,
+            "Shooting in Dayton - police say",
+        ),
+        ("No separator here", "https://x.example/a", "X", "No separator here"),
+    ],
+)
 def test_the_outlets_name_is_stripped_from_the_headline(title, url, sitename, expected) -> None:
     assert story.headline(title, url, sitename) == expected
 
@@ -324,50 +410,74 @@ def _placed(title: str, text: str, names: list[tuple[str, str, str]]) -> story.A
 
 
 def test_a_street_or_a_state_is_not_a_shared_place() -> None:
-    v = _placed("Two hurt in overnight shooting", "Two men were hurt near 21st & Cleveland early on Friday. "
-                "Officers closed Denver Avenue for hours. The shooting was the third in Florida this week.",
-                [("Cleveland", "city", "US"), ("Denver", "city", "US"), ("Florida", "region", "US")])
+    v = _placed(
+        "Two hurt in overnight shooting",
+        "Two men were hurt near 21st & Cleveland early on Friday. "
+        "Officers closed Denver Avenue for hours. The shooting was the third in Florida this week.",
+        [("Cleveland", "city", "US"), ("Denver", "city", "US"), ("Florida", "region", "US")],
+    )
     assert v.places == frozenset() and v.regions == {"florida"}
-    w = _placed("Two hurt in Cleveland shooting", "Two men were hurt in Cleveland on Friday.", [("Cleveland", "city", "US")])
+    w = _placed(
+        "Two hurt in Cleveland shooting", "Two men were hurt in Cleveland on Friday.", [("Cleveland", "city", "US")]
+    )
     assert w.places == {"cleveland"} and w.lead_places == {"cleveland"}
 
 
 def test_a_place_only_in_the_outlets_part_of_the_title_is_not_the_events_place() -> None:
-    v = _placed("Two hurt in overnight shooting - Action News 5 - Memphis", "Two men were hurt on Friday night.",
-                [("Memphis", "city", "US")])
+    v = _placed(
+        "Two hurt in overnight shooting - Action News 5 - Memphis",
+        "Two men were hurt on Friday night.",
+        [("Memphis", "city", "US")],
+    )
     assert v.places == frozenset()
 
 
 DINER = datetime.fromisoformat("2026-03-02T10:00:00+00:00")
 
 
-def _diner(title: str, text: str, days: float, slug: str) -> dict:
-    at = (DINER + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _payload(slug: str, title: str, text: str, at: str, **kw) -> dict:
+    """An article published (and fetched) at `at`, at its own outlet."""
     url = f"https://{slug}.example/news/{slug}"
-    return enrich(dict(BASE, title=title, text=text, published=at, fetched_at=at, canonical_url=url, url=url,
-                       final_url=url, link_id=f"link-{slug}", sitename=None))
+    return dict(BASE, title=title, text=text, published=at, fetched_at=at, canonical_url=url, url=url,
+                final_url=url, link_id=f"link-{slug}", sitename=None, **kw)  # fmt: skip
 
 
-FIRST = ("Gunman kills three at Harlow Creek diner",
-         "Three people were killed when a gunman opened fire at the Riverbend Diner in Harlow Creek on Sunday "
-         "night, police said. Police named the first victim as Marta Velasquez, 41. Officers in Harlow Creek "
-         "said the suspect drove away.")
-CHARGED = ("Man charged in Harlow Creek diner killings",
-           "Prosecutors charged a 29-year-old man on Monday over the attack at the Riverbend Diner in Harlow "
-           "Creek that killed three people. Marta Velasquez was among them.")
-FOURTH = ("Marta Velasquez remembered as fourth Harlow Creek diner victim dies",
-          "A fourth person shot at the Riverbend Diner in Harlow Creek has died. Four people were killed in "
-          "the attack. Friends of Marta Velasquez gathered at the diner on Tuesday.")
-OTHER_DINER = ("Gunman kills three at Elm Point bakery",
-               "Three people were killed when a gunman opened fire at a bakery in Elm Point on Friday, police "
-               "said. Officers in Elm Point are searching for a grey van.")
+def _diner(title: str, text: str, days: float, slug: str) -> dict:
+    return enrich(_payload(slug, title, text, (DINER + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")))
+
+
+FIRST = (
+    "Gunman kills three at Harlow Creek diner",
+    "Three people were killed when a gunman opened fire at the Riverbend Diner in Harlow Creek on Sunday "
+    "night, police said. Police named the first victim as Marta Velasquez, 41. Officers in Harlow Creek "
+    "said the suspect drove away.",
+)
+CHARGED = (
+    "Man charged in Harlow Creek diner killings",
+    "Prosecutors charged a 29-year-old man on Monday over the attack at the Riverbend Diner in Harlow "
+    "Creek that killed three people. Marta Velasquez was among them.",
+)
+FOURTH = (
+    "Marta Velasquez remembered as fourth Harlow Creek diner victim dies",
+    "A fourth person shot at the Riverbend Diner in Harlow Creek has died. Four people were killed in "
+    "the attack. Friends of Marta Velasquez gathered at the diner on Tuesday.",
+)
+OTHER_DINER = (
+    "Gunman kills three at Elm Point bakery",
+    "Three people were killed when a gunman opened fire at a bakery in Elm Point on Friday, police "
+    "said. Officers in Elm Point are searching for a grey van.",
+)
 
 
 def follow_ups() -> list[dict]:
     """An event, its follow-ups months later (same toll; then a higher toll and a victim's name),
     and another event with the same toll and no shared name."""
-    return [_diner(*FIRST, 0, "first"), _diner(*CHARGED, 100, "charged"), _diner(*OTHER_DINER, 103, "other"),
-            _diner(*FOURTH, 130, "fourth")]
+    return [
+        _diner(*FIRST, 0, "first"),
+        _diner(*CHARGED, 100, "charged"),
+        _diner(*OTHER_DINER, 103, "other"),
+        _diner(*FOURTH, 130, "fourth"),
+    ]
 
 
 def test_a_follow_up_after_the_window_joins_its_story_only_with_strong_evidence() -> None:
@@ -383,49 +493,80 @@ def test_a_follow_up_after_the_window_joins_its_story_only_with_strong_evidence(
     assert story.match(fourth, [s], follow_up=horizon) is s  # a victim's name and the place's name
     assert story.keys(fourth) & story.story_keys(s.state)
     assert story.match(charged, [s], follow_up=timedelta(days=30)) is s  # a member stays a member
-    late = story.view(dict(follow_ups()[1], canonical_url="https://late.example/x", fetched_at="2028-06-01T00:00:00Z",
-                           published="2028-06-01T00:00:00Z"))
+    late = story.view(
+        dict(
+            follow_ups()[1],
+            canonical_url="https://late.example/x",
+            fetched_at="2028-06-01T00:00:00Z",
+            published="2028-06-01T00:00:00Z",
+        )
+    )
     assert story.match(late, [s], follow_up=horizon) is None  # beyond the horizon
 
 
 def test_a_dateline_names_the_place_however_it_is_written() -> None:
-    a = story.view(dict(BASE, title="Four hurt in Marlow Bend shooting", canonical_url="https://a.example/1",
-                        text="MARLOW BEND — Four people were hurt on Friday night, officers said.", places=[]))
-    b = story.view(dict(BASE, title="Marlow Bend police look for a grey van", canonical_url="https://b.example/1",
-                        text="Marlow Bend, Ore. (AP) Officers are looking for a grey van after a shooting.", places=[]))
+    a = story.view(
+        dict(
+            BASE,
+            title="Four hurt in Marlow Bend shooting",
+            canonical_url="https://a.example/1",
+            text="MARLOW BEND — Four people were hurt on Friday night, officers said.",
+            places=[],
+        )
+    )
+    b = story.view(
+        dict(
+            BASE,
+            title="Marlow Bend police look for a grey van",
+            canonical_url="https://b.example/1",
+            text="Marlow Bend, Ore. (AP) Officers are looking for a grey van after a shooting.",
+            places=[],
+        )
+    )
     assert a.names == b.names == {"marlow bend"}
 
 
 def test_people_are_named_people_not_officials_organisations_places_or_bylines() -> None:
-    text = ("Deputies named the man who died as Tobias K. Wendell, 34, of Pine Ridge. Sheriff Ana Ruiz said "
-            "Corey Lindqvist Jr., 19, was arrested near Fallow Mill. A Fallow Mill man was hurt. Crime Stoppers "
-            "and Saint Agnes Medical Center asked for calls. Ledger/Rosa Pike took the photo. Get email "
-            "notifications on Hal Brenner daily!")
+    text = (
+        "Deputies named the man who died as Tobias K. Wendell, 34, of Pine Ridge. Sheriff Ana Ruiz said "
+        "Corey Lindqvist Jr., 19, was arrested near Fallow Mill. A Fallow Mill man was hurt. Crime Stoppers "
+        "and Saint Agnes Medical Center asked for calls. Ledger/Rosa Pike took the photo. Get email "
+        "notifications on Hal Brenner daily!"
+    )
     people = story_view._people(text, story_view._body_words(text), "en")
     assert people == {"tobia wendel", "corey lindqvist"}, people
-    roundup = " ".join(f"{first} {last} was shot on Elm." for first, last in zip(
-        "Ada Bo Cy Di Ed Flo Gus Hal Ivy".split(), "Marsh Quill Stone Vale Wren Yates Zorn Pell Fenn".split()))
+    roundup = " ".join(
+        f"{first} {last} was shot on Elm."
+        for first, last in zip(
+            "Ada Bo Cy Di Ed Flo Gus Hal Ivy".split(), "Marsh Quill Stone Vale Wren Yates Zorn Pell Fenn".split()
+        )
+    )
     assert story_view._people(roundup, story_view._body_words(roundup), "en") == frozenset()  # several events
 
 
 def _report(slug: str, title: str, text: str, at: str, **kw) -> story.ArticleView:
-    url = f"https://{slug}.example/news/{slug}"
-    return story.view(dict(BASE, title=title, text=text, published=at, fetched_at=at, canonical_url=url, url=url,
-                           final_url=url, link_id=f"link-{slug}", sitename=None, places=[], **kw))
+    return story.view(_payload(slug, title, text, at, places=[], **kw))
 
 
-FIRST_REPORT = ("Two wounded outside corner store",
-                "Two men were wounded late on Friday outside a corner store, deputies said. The men, Tobias Wendell "
-                "and Corey Lindqvist, were taken to a trauma unit. Deputies are looking for a dark sedan.")
-SECOND_REPORT = ("Families ask for calm after weekend attack",
-                 "Relatives of Tobias Wendell gathered on Saturday. He and Corey Lindqvist remain in care, "
-                 "their families said, and asked anyone who saw the sedan to call deputies.")
-OTHER_REPORT = ("Two wounded at bus depot",
-                "Two women were wounded on Saturday at a bus depot, deputies said. Deputies named them as Lena "
-                "Varga and Ines Holt. Spokesman Mark Tolliver said the search goes on.")
-OFFICIAL_ONLY = ("Deputies seek witnesses",
-                 "Spokesman Mark Tolliver asked witnesses of the depot attack to call. Deputies said the weapon "
-                 "was not found.")
+FIRST_REPORT = (
+    "Two wounded outside corner store",
+    "Two men were wounded late on Friday outside a corner store, deputies said. The men, Tobias Wendell "
+    "and Corey Lindqvist, were taken to a trauma unit. Deputies are looking for a dark sedan.",
+)
+SECOND_REPORT = (
+    "Families ask for calm after weekend attack",
+    "Relatives of Tobias Wendell gathered on Saturday. He and Corey Lindqvist remain in care, "
+    "their families said, and asked anyone who saw the sedan to call deputies.",
+)
+OTHER_REPORT = (
+    "Two wounded at bus depot",
+    "Two women were wounded on Saturday at a bus depot, deputies said. Deputies named them as Lena "
+    "Varga and Ines Holt. Spokesman Mark Tolliver said the search goes on.",
+)
+OFFICIAL_ONLY = (
+    "Deputies seek witnesses",
+    "Spokesman Mark Tolliver asked witnesses of the depot attack to call. Deputies said the weapon was not found.",
+)
 
 
 def test_people_named_in_both_texts_join_them_and_an_officials_name_does_not() -> None:
@@ -439,7 +580,10 @@ def test_people_named_in_both_texts_join_them_and_an_officials_name_does_not() -
     assert story.match(other, [s]) is None  # the same toll, other people
     o = story.new_story(other)
     story.attach(o, other)
-    assert "mark tolliv" not in other.people and story.match(_report("off", *OFFICIAL_ONLY, "2026-05-02T12:00:00Z"), [o]) is None
+    assert (
+        "mark tolliv" not in other.people
+        and story.match(_report("off", *OFFICIAL_ONLY, "2026-05-02T12:00:00Z"), [o]) is None
+    )
 
 
 def test_people_named_again_after_the_window_make_a_follow_up() -> None:
@@ -447,24 +591,41 @@ def test_people_named_again_after_the_window_make_a_follow_up() -> None:
     s = story.new_story(first)
     story.attach(s, first)
     horizon = timedelta(days=365)
-    charged = _report("charged", "Teenager charged over store attack",
-                      "Prosecutors charged a 17-year-old on Thursday with wounding Tobias Wendell and Corey "
-                      "Lindqvist outside the store.", "2026-05-09T10:00:00Z")
+    charged = _report(
+        "charged",
+        "Teenager charged over store attack",
+        "Prosecutors charged a 17-year-old on Thursday with wounding Tobias Wendell and Corey "
+        "Lindqvist outside the store.",
+        "2026-05-09T10:00:00Z",
+    )
     assert story.expired(charged, s) and story.match(charged, [s], follow_up=horizon) is s
     assert story.keys(charged) & story.story_keys(s.state)
-    one = _report("one", "Man hurt in crash", "Tobias Wendell was hurt when his car hit a wall on Main.",
-                  "2026-09-01T10:00:00Z", figures={"injured": {"count": 1}})
+    one = _report(
+        "one",
+        "Man hurt in crash",
+        "Tobias Wendell was hurt when his car hit a wall on Main.",
+        "2026-09-01T10:00:00Z",
+        figures={"injured": {"count": 1}},
+    )
     assert story.match(one, [s], follow_up=horizon) is None  # one name months later, another toll: another event
 
 
 def test_a_name_one_text_writes_as_a_proper_noun_joins_a_headline_that_only_names_it() -> None:
     # The first text names Quarrytown as a proper noun; the second writes it only in its headline.
-    first = _report("qa", "Girl wounded and man killed in Quarrytown shootings",
-                    "A girl was wounded and a man was killed on Sunday in two shootings, officers in "
-                    "Quarrytown said.", "2026-06-07T20:00:00Z", figures={"killed": {"count": 1}})
-    second = _report("qb", "Girl shot in Quarrytown while playing outside",
-                     "A girl was shot on Sunday evening while she played near her home. She is expected to "
-                     "recover.", "2026-06-08T08:00:00Z", figures={"injured": {"count": 1}})
+    first = _report(
+        "qa",
+        "Girl wounded and man killed in Quarrytown shootings",
+        "A girl was wounded and a man was killed on Sunday in two shootings, officers in Quarrytown said.",
+        "2026-06-07T20:00:00Z",
+        figures={"killed": {"count": 1}},
+    )
+    second = _report(
+        "qb",
+        "Girl shot in Quarrytown while playing outside",
+        "A girl was shot on Sunday evening while she played near her home. She is expected to recover.",
+        "2026-06-08T08:00:00Z",
+        figures={"injured": {"count": 1}},
+    )
     assert "quarrytown" in first.names and "quarrytown" not in second.names
     s = story.new_story(first)
     story.attach(s, first)

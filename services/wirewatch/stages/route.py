@@ -26,9 +26,9 @@ figures announced), ``digest`` per (rule, channel, window); a redelivery never a
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Mapping
 from urllib.parse import urlsplit
 
 from . import story as story_core
@@ -36,7 +36,15 @@ from .enrich import analysed_text
 from .enrich.casualties import load_lexicon, split_sentences
 from .enrich.keywords import match_keywords
 from .route_rules import (  # noqa: F401  (the rules' names stay reachable as route.X)
-    CHANNEL_KINDS, SEVERITIES, Condition, Rule, Throttle, load_rules, parse_condition, parse_duration, victim_names,
+    CHANNEL_KINDS,
+    SEVERITIES,
+    Condition,
+    Rule,
+    Throttle,
+    load_rules,
+    parse_condition,
+    parse_duration,
+    victim_names,
 )
 
 _MAX_KEYWORD_EVIDENCE = 3  # sentences quoted for a keyword-only rule
@@ -55,8 +63,11 @@ def _figure(enriched: dict, cond: Condition) -> int | None:
     if cond.victim is None:
         f = (enriched.get("figures") or {}).get(cond.category)
         return f["count"] if f else None
-    counts = [m["count"] for m in enriched.get("casualties") or []
-              if m.get("category") == cond.category and (m.get("victim") or "").casefold() == cond.victim]
+    counts = [
+        m["count"]
+        for m in enriched.get("casualties") or []
+        if m.get("category") == cond.category and (m.get("victim") or "").casefold() == cond.victim
+    ]
     return max(counts) if counts else None
 
 
@@ -101,8 +112,15 @@ def explain(rule: Rule, enriched: dict) -> list[str] | None:
             return None
     if rule.countries or rule.places:
         places = [p for p in enriched.get("places") or [] if isinstance(p, dict)]
-        hit = next((p for p in places if (str(p.get("country_code") or "")).upper() in rule.countries
-                    or str(p.get("name") or "").casefold() in rule.places), None)
+        hit = next(
+            (
+                p
+                for p in places
+                if (str(p.get("country_code") or "")).upper() in rule.countries
+                or str(p.get("name") or "").casefold() in rule.places
+            ),
+            None,
+        )
         if hit is None:
             return None
         why.append(f"place {hit.get('name')} ({hit.get('country_code')})")
@@ -148,8 +166,12 @@ def _evidence(rule: Rule, enriched: dict) -> list[str]:
             # The mentions that reach a threshold, not every mention in a matching category.
             if m["evidence"] in out:
                 continue
-            if any(m["category"] == c.category and m["count"] >= c.n
-                   and (c.victim is None or (m.get("victim") or "").casefold() == c.victim) for c in held):
+            if any(
+                m["category"] == c.category
+                and m["count"] >= c.n
+                and (c.victim is None or (m.get("victim") or "").casefold() == c.victim)
+                for c in held
+            ):
                 out.append(m["evidence"])
     else:
         doc = analysed_text(enriched)
@@ -242,7 +264,10 @@ def decide(
         if state is None and later:
             # An old event in the news again: it was announced (by this rule or another), so no
             # "new"; from now on this rule follows its figures.
-            rules_state[rule.name] = {"figures": _announced(enriched, rule), "alert_id": alert_id(rule.name, story.story_id)}
+            rules_state[rule.name] = {
+                "figures": _announced(enriched, rule),
+                "alert_id": alert_id(rule.name, story.story_id),
+            }
             continue
         if state is None:
             alert = make_alert(rule, enriched, raised_at, story)
@@ -259,8 +284,16 @@ def decide(
             alert_id=update_id(rule.name, story.story_id, new),
             kind="update",
             previous_figures={c: ({"count": n} if n is not None else None) for c, n in announced.items()},
-            changes=[{"category": ch.category, "previous": announced.get(ch.category), "current": ch.current,
-                      "url": art.canonical_url, "sitename": art.sitename} for ch in rises],
+            changes=[
+                {
+                    "category": ch.category,
+                    "previous": announced.get(ch.category),
+                    "current": ch.current,
+                    "url": art.canonical_url,
+                    "sitename": art.sitename,
+                }
+                for ch in rises
+            ],
         )
         state["figures"] = new
         alerts.append(alert)

@@ -11,12 +11,13 @@ decides the alerts; it re-exports every name here, so ``route.load_rules`` stays
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -151,7 +152,9 @@ def load_rules(path: Path) -> list[Rule]:
         rule = _parse_rule(raw, i, regions, lambda p, i=i: at(("rules", i, *p)))
         if rule.name in seen:
             # The alert id hashes the rule name: two rules with one name would share ids.
-            raise ConfigError(f"{at(('rules', i, 'name'))}: rules[{i}] (name {rule.name!r}): name: duplicate of rules[{seen[rule.name]}]")
+            raise ConfigError(
+                f"{at(('rules', i, 'name'))}: rules[{i}] (name {rule.name!r}): name: duplicate of rules[{seen[rule.name]}]"
+            )
         seen[rule.name] = i
         rules.append(rule)
     return rules
@@ -165,11 +168,19 @@ def _parse_regions(raw: Any, at) -> dict[str, tuple[str, ...]]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise ConfigError(f"{at(('regions',))}: regions: expected a mapping of region name to country codes, got {_show(raw)}")
+        raise ConfigError(
+            f"{at(('regions',))}: regions: expected a mapping of region name to country codes, got {_show(raw)}"
+        )
     out: dict[str, tuple[str, ...]] = {}
     for name, codes in raw.items():
-        if not isinstance(codes, list) or not codes or not all(isinstance(c, str) and _COUNTRY.match(c.upper()) for c in codes):
-            raise ConfigError(f"{at(('regions', name))}: regions.{name}: expected a list of ISO 3166 country codes (GH, NG, ...), got {_show(codes)}")
+        if (
+            not isinstance(codes, list)
+            or not codes
+            or not all(isinstance(c, str) and _COUNTRY.match(c.upper()) for c in codes)
+        ):
+            raise ConfigError(
+                f"{at(('regions', name))}: regions.{name}: expected a list of ISO 3166 country codes (GH, NG, ...), got {_show(codes)}"
+            )
         out[str(name).casefold()] = tuple(c.upper() for c in codes)
     return out
 
@@ -193,7 +204,9 @@ def parse_condition(text: str) -> Condition:
     if cat not in CATEGORIES:
         raise ValueError(f"unknown category {m['cat']!r} in {text!r}; expected one of {', '.join(CATEGORIES)}")
     if victim is not None and victim not in victim_names():
-        raise ValueError(f"unknown victim {m['victim']!r} in {text!r}; expected one of {', '.join(sorted(victim_names()))}")
+        raise ValueError(
+            f"unknown victim {m['victim']!r} in {text!r}; expected one of {', '.join(sorted(victim_names()))}"
+        )
     return Condition(cat, int(m["n"]), victim)
 
 
@@ -241,7 +254,17 @@ def _parse_rule(raw: Any, i: int, regions: dict[str, tuple[str, ...]], at) -> Ru
         thresholds[cat] = n
 
     lists: dict[str, tuple[str, ...]] = {}
-    for fld in ("keywords", "exclude", "languages", "casualties", "countries", "regions", "places", "sources", "updates_on"):
+    for fld in (
+        "keywords",
+        "exclude",
+        "languages",
+        "casualties",
+        "countries",
+        "regions",
+        "places",
+        "sources",
+        "updates_on",
+    ):
         v = raw.get(fld) or []
         if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
             raise fail(fld, f"expected a list of non-empty strings, got {_show(v)}")
@@ -265,7 +288,9 @@ def _parse_rule(raw: Any, i: int, regions: dict[str, tuple[str, ...]], at) -> Ru
         countries.extend(c for c in regions[r.casefold()] if c not in countries)
     for j, c in enumerate(lists["updates_on"]):
         if c not in CATEGORIES:
-            raise fail(f"updates_on[{j}]", f"unknown category; expected one of {', '.join(CATEGORIES)}", "updates_on", j)
+            raise fail(
+                f"updates_on[{j}]", f"unknown category; expected one of {', '.join(CATEGORIES)}", "updates_on", j
+            )
 
     throttle, channel_throttles = _parse_throttle(raw.get("throttle"), fail)
 
@@ -295,7 +320,9 @@ def _parse_rule(raw: Any, i: int, regions: dict[str, tuple[str, ...]], at) -> Ru
 
 def _parse_limit(t: Any, fld: str, fail) -> Throttle:
     if not isinstance(t, dict) or set(t) != {"max", "per"}:
-        raise fail(fld, f"expected {{max: <n>, per: <duration>}}, got {_show(t) if not isinstance(t, dict) else sorted(t)}")
+        raise fail(
+            fld, f"expected {{max: <n>, per: <duration>}}, got {_show(t) if not isinstance(t, dict) else sorted(t)}"
+        )
     if isinstance(t["max"], bool) or not isinstance(t["max"], int) or t["max"] < 1:
         raise fail(f"{fld}.max", f"expected an integer >= 1, got {_show(t['max'])}")
     try:
@@ -311,15 +338,24 @@ def _parse_throttle(t: Any, fail) -> tuple[Throttle | None, dict[str, Throttle]]
         return None, {}
     if not isinstance(t, dict) or not t or set(t) - {"max", "per", "channels"}:
         got = _show(t) if not isinstance(t, dict) else sorted(t)
-        raise fail("throttle", f"expected {{max: <n>, per: <duration>}} and/or channels: {{<kind>: {{max, per}}}}, got {got}")
-    overall = _parse_limit({k: t[k] for k in ("max", "per") if k in t}, "throttle", fail) if {"max", "per"} & set(t) else None
+        raise fail(
+            "throttle", f"expected {{max: <n>, per: <duration>}} and/or channels: {{<kind>: {{max, per}}}}, got {got}"
+        )
+    overall = (
+        _parse_limit({k: t[k] for k in ("max", "per") if k in t}, "throttle", fail) if {"max", "per"} & set(t) else None
+    )
     channels: dict[str, Throttle] = {}
     raw = t.get("channels")
     if "channels" in t:
         if not isinstance(raw, dict) or not raw:
-            raise fail("throttle.channels", f"expected a mapping of channel kind ({', '.join(CHANNEL_KINDS)}) to {{max, per}}, got {_show(raw)}")
+            raise fail(
+                "throttle.channels",
+                f"expected a mapping of channel kind ({', '.join(CHANNEL_KINDS)}) to {{max, per}}, got {_show(raw)}",
+            )
         for kind, limit in raw.items():
             if kind not in CHANNEL_KINDS:
-                raise fail(f"throttle.channels.{kind}", f"unknown channel kind; expected one of {', '.join(CHANNEL_KINDS)}")
+                raise fail(
+                    f"throttle.channels.{kind}", f"unknown channel kind; expected one of {', '.join(CHANNEL_KINDS)}"
+                )
             channels[kind] = _parse_limit(limit, f"throttle.channels.{kind}", fail)
     return overall, channels

@@ -54,14 +54,26 @@ figure, a pair of full names) also find expired stories, for follow-ups.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
 
 from .story_index import keys, story_keys  # noqa: F401  (story.keys, story.story_keys stay the entry points)
 from .story_view import (  # noqa: F401  (what matching reads, reachable as story.X as before)
-    _TOLL, NEAR_DUPLICATE, ArticleView, _count, _iso, _stem, _tokens, headline, parse_time, shingles, signature,
-    similarity, toll, view,
+    _TOLL,
+    NEAR_DUPLICATE,
+    ArticleView,
+    _count,
+    _iso,
+    _stem,
+    _tokens,
+    headline,
+    parse_time,
+    shingles,
+    signature,
+    similarity,
+    toll,
+    view,
 )
 
 TITLE_OVERLAP = 0.6
@@ -73,7 +85,6 @@ _KEEP_SIGNATURES = 8  # the first article's, then the most recent ones: wording 
 _KEEP_MEMBERS = 50  # members that raised no alert beyond this are counted, not listed
 _KEEP_PEOPLE = 100  # people named across a story's articles, kept for matching
 RECENT_FOLLOW_UP = timedelta(days=14)  # after the window: a follow-up this soon needs less evidence
-
 
 
 @dataclass
@@ -98,11 +109,16 @@ class Story:
         return self.state.setdefault("figures", {})
 
     def to_row(self) -> dict:
-        return {"story_id": self.story_id, "first_at": self.first_at, "last_at": self.last_at,
-                "title": self.state.get("title"), "state": self.state}
+        return {
+            "story_id": self.story_id,
+            "first_at": self.first_at,
+            "last_at": self.last_at,
+            "title": self.state.get("title"),
+            "state": self.state,
+        }
 
     @classmethod
-    def from_row(cls, row: dict) -> "Story":
+    def from_row(cls, row: dict) -> Story:
         return cls(row["story_id"], parse_time(row["first_at"]), parse_time(row["last_at"]), row["state"])  # type: ignore[arg-type]
 
 
@@ -152,9 +168,11 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
     st = story.state
     lead = set(st.get("lead_places", []))
     places = set(st.get("places", []))
-    if (article.lead_places and lead and not article.lead_places & places and not lead & article.places) \
-            or (article.regions and st.get("regions") and not article.regions & set(st["regions"])) \
-            or (article.countries and st.get("countries") and not article.countries & set(st["countries"])):
+    if (
+        (article.lead_places and lead and not article.lead_places & places and not lead & article.places)
+        or (article.regions and st.get("regions") and not article.regions & set(st["regions"]))
+        or (article.countries and st.get("countries") and not article.countries & set(st["countries"]))
+    ):
         return 0.0
     agreed = _same_toll(toll(article.figures), st.get("tolls", []))
     # People named in both texts: two of them, or one and a toll of two people or more; soon after
@@ -187,8 +205,9 @@ def _place_words(article: ArticleView) -> set[str]:
     return {" ".join(_stem(w, "en") for w in _tokens(p)) for p in article.places | article.regions}
 
 
-def score(article: ArticleView, story: Story, window: timedelta = DEFAULT_WINDOW,
-          follow_up: timedelta | None = None) -> float:
+def score(
+    article: ArticleView, story: Story, window: timedelta = DEFAULT_WINDOW, follow_up: timedelta | None = None
+) -> float:
     """> 0 when `article` reports on `story` (higher = closer); 0 when it does not. After the
     window, only a follow-up within `follow_up` of the story's last article (None: none) scores."""
     if article.at < story.first_at - window:
@@ -210,15 +229,19 @@ def score(article: ArticleView, story: Story, window: timedelta = DEFAULT_WINDOW
         return 0.0
     # Places conflict when each side names where it happened and neither names the other's place.
     lead = set(st.get("lead_places", []))
-    place_conflict = bool((article.lead_places and lead and not article.lead_places & places
-                           and not lead & article.places)
-                          or (article.regions and regions and not article.regions & regions))
+    place_conflict = bool(
+        (article.lead_places and lead and not article.lead_places & places and not lead & article.places)
+        or (article.regions and regions and not article.regions & regions)
+    )
     story_names = set(st.get("names", []))
     # A name one side's text writes as a proper noun is a name in the other's headline too, however
     # that text writes it ("Roxbury" capitalised only in its headline).
     story_words = {w for t in st.get("titles", []) for w in t}
-    shared_names = (article.names & story_names) | {n for n in story_names if n in article.title_words} \
+    shared_names = (
+        (article.names & story_names)
+        | {n for n in story_names if n in article.title_words}
         | {n for n in article.names if n in story_words}
+    )
     if text >= NEAR_DUPLICATE:
         return 2.0 + text
     if shared_words >= 2 and title >= TITLE_OVERLAP and not place_conflict:
@@ -230,9 +253,13 @@ def score(article: ArticleView, story: Story, window: timedelta = DEFAULT_WINDOW
     # The same toll is evidence too: with a shared place or headline word, and alone once it is
     # large enough to be rare ("1 killed" is every day's news; "2 killed, 7 wounded" is not).
     agreed = _same_toll(toll(article.figures), st.get("tolls", []))
-    if agreed and not place_conflict and (shared_place or shared_words):
-        if agreed - 1 >= DISTINCT_TOLL or (shared_place and shared_words):
-            return 0.25 + title + text
+    if (
+        agreed
+        and not place_conflict
+        and (shared_place or shared_words)
+        and (agreed - 1 >= DISTINCT_TOLL or (shared_place and shared_words))
+    ):
+        return 0.25 + title + text
     # A full name in both leads (a victim, a venue, a street's neighbourhood) that is no gazetteer
     # place, with the same toll, a shared city or a headline word.
     lead_names = {n for n in (article.names | article.lead_names) & set(st.get("lead_names", [])) if " " in n}
@@ -254,8 +281,12 @@ def _shared_people(article: ArticleView, st: dict) -> set[str]:
     return shared - _place_words(article) - set(st.get("place_words", [])) if shared else set()
 
 
-def match(article: ArticleView, candidates: Iterable[Story], window: timedelta = DEFAULT_WINDOW,
-          follow_up: timedelta | None = None) -> Story | None:
+def match(
+    article: ArticleView,
+    candidates: Iterable[Story],
+    window: timedelta = DEFAULT_WINDOW,
+    follow_up: timedelta | None = None,
+) -> Story | None:
     """The candidate story `article` belongs to: the one already holding it, else the best scoring
     (an open story before an expired one that `article` follows up)."""
     candidates = list(candidates)
@@ -271,17 +302,29 @@ def match(article: ArticleView, candidates: Iterable[Story], window: timedelta =
 
 
 def new_story(article: ArticleView) -> Story:
-    return Story(story_id(article), article.at, article.at, {
-        "title": article.title, "signatures": [], "titles": [], "places": [], "countries": [],
-        "figures": {}, "members": [], "size": 0, "rules": {},
-    })
+    return Story(
+        story_id(article),
+        article.at,
+        article.at,
+        {
+            "title": article.title,
+            "signatures": [],
+            "titles": [],
+            "places": [],
+            "countries": [],
+            "figures": {},
+            "members": [],
+            "size": 0,
+            "rules": {},
+        },
+    )
 
 
 def attach(story: Story, article: ArticleView) -> list[Change]:
     """Add `article` to `story` (in place; idempotent) and return the figures it raised."""
     st = story.state
     changes: list[Change] = []
-    for cat, f in sorted(article.figures.items()):
+    for cat in sorted(article.figures):
         n = _count(article.figures, cat)
         if n is None:
             continue
@@ -290,27 +333,39 @@ def attach(story: Story, article: ArticleView) -> list[Change]:
             changes.append(Change(cat, prev, n))
             st["figures"][cat] = {"count": n, "url": article.canonical_url, "sitename": article.sitename}
     existing = story.member(article.canonical_url)
-    entry = {"canonical_url": article.canonical_url, "url": article.url, "link_id": article.link_id,
-             "sitename": article.sitename, "title": article.title, "at": _iso(article.at),
-             "figures": {c: _count(article.figures, c) for c in article.figures if _count(article.figures, c) is not None}}
+    entry = {
+        "canonical_url": article.canonical_url,
+        "url": article.url,
+        "link_id": article.link_id,
+        "sitename": article.sitename,
+        "title": article.title,
+        "at": _iso(article.at),
+        "figures": {c: _count(article.figures, c) for c in article.figures if _count(article.figures, c) is not None},
+    }
     if existing is not None:
         existing.update({k: v for k, v in entry.items() if k != "at"})  # a revised article
     else:
         st["size"] = st.get("size", 0) + 1
         st["members"].append({**entry, "alerts": []})
         sig = list(article.signature)
-        st["signatures"] = (st["signatures"][:1] + st["signatures"][1:][-(_KEEP_SIGNATURES - 2):] + [sig])[:_KEEP_SIGNATURES]
+        st["signatures"] = (st["signatures"][:1] + st["signatures"][1:][-(_KEEP_SIGNATURES - 2) :] + [sig])[
+            :_KEEP_SIGNATURES
+        ]
         st["titles"] = (st["titles"] + [sorted(article.title_words)])[-_KEEP_SIGNATURES:]
         st["places"] = sorted(set(st["places"]) | article.places)
         st["regions"] = sorted(set(st.get("regions", [])) | article.regions)
         st["lead_places"] = sorted(set(st.get("lead_places", [])) | article.lead_places)
         st["names"] = sorted(set(st.get("names", [])) | article.names)
-        st["lead_names"] = sorted(set(st.get("lead_names", [])) | {n for n in article.names | article.lead_names if " " in n})
+        st["lead_names"] = sorted(
+            set(st.get("lead_names", [])) | {n for n in article.names | article.lead_names if " " in n}
+        )
         st["place_words"] = sorted(set(st.get("place_words", [])) | _place_words(article))
         if article.people:
             st["people"] = sorted(set(st.get("people", [])) | article.people)[:_KEEP_PEOPLE]
         if article.names or article.lead_names:
-            st["name_sets"] = (st.get("name_sets", []) + [sorted(article.names | article.lead_names)])[-_KEEP_SIGNATURES:]
+            st["name_sets"] = (st.get("name_sets", []) + [sorted(article.names | article.lead_names)])[
+                -_KEEP_SIGNATURES:
+            ]
         t = list(toll(article.figures))
         if any(x is not None for x in t) and t not in st.setdefault("tolls", []):
             st["tolls"] = (st["tolls"] + [t])[-_KEEP_SIGNATURES:]
@@ -324,9 +379,11 @@ def attach(story: Story, article: ArticleView) -> list[Change]:
     return changes
 
 
-
 def sources(story: Story, limit: int = 20) -> list[dict]:
     """The members that reported a figure, as {url, sitename, figures}: who said what."""
-    out = [{"url": m["canonical_url"], "sitename": m.get("sitename"), "figures": m.get("figures") or {}}
-           for m in story.members if m.get("figures")]
+    out = [
+        {"url": m["canonical_url"], "sitename": m.get("sitename"), "figures": m.get("figures") or {}}
+        for m in story.members
+        if m.get("figures")
+    ]
     return out[:limit]

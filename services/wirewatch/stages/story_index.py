@@ -10,10 +10,9 @@ Pure. stages/story.py re-exports ``keys`` and ``story_keys``.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .story_view import _PERMUTATIONS, _TOLL, NEAR_DUPLICATE, ArticleView, toll
-
 
 # Groups of MinHash positions: 29 pairs and 2 triples, 31 groups over the 64 positions. Text
 # similarity >= NEAR_DUPLICATE means >= 32 equal positions; 32 positions in 31 groups put two in
@@ -22,7 +21,9 @@ from .story_view import _PERMUTATIONS, _TOLL, NEAR_DUPLICATE, ArticleView, toll
 # and a single equal position would make most stories candidates.
 _GROUPS = [(i, i + 1) for i in range(0, 58, 2)] + [(58, 59, 60), (61, 62, 63)]
 _BAND_PAIRS = [(g[a], g[b]) for g in _GROUPS for a in range(len(g)) for b in range(a + 1, len(g))]
-assert len(_GROUPS) < NEAR_DUPLICATE * _PERMUTATIONS and sorted(p for g in _GROUPS for p in g) == list(range(_PERMUTATIONS))
+assert len(_GROUPS) < NEAR_DUPLICATE * _PERMUTATIONS and sorted(p for g in _GROUPS for p in g) == list(
+    range(_PERMUTATIONS)
+)
 
 
 def _signature_keys(sig: Iterable[int]) -> set[str]:
@@ -56,13 +57,17 @@ def keys(article: ArticleView) -> set[str]:
     """What `article` is looked up (and, once attached, filed) under. Keys starting "f:" also
     find expired stories (follow-ups); the others only stories still in the window."""
     t = [toll(article.figures)]
-    return (_signature_keys(article.signature) | _title_keys(article.title_words)
-            | {f"p:{p}" for p in article.places} | {f"n:{n}" for n in article.names | article.lead_names}
-            | {f"n:{w}" for w in article.title_words}  # a headline word the story writes as a name
-            | _toll_keys("w", article.title_words, t)
-            | _toll_keys("f", article.names | article.lead_names, t)
-            | _pairs("f", [n for n in article.names | article.lead_names if " " in n])
-            | {f"f:p:{p}" for p in article.people})
+    return (
+        _signature_keys(article.signature)
+        | _title_keys(article.title_words)
+        | {f"p:{p}" for p in article.places}
+        | {f"n:{n}" for n in article.names | article.lead_names}
+        | {f"n:{w}" for w in article.title_words}  # a headline word the story writes as a name
+        | _toll_keys("w", article.title_words, t)
+        | _toll_keys("f", article.names | article.lead_names, t)
+        | _pairs("f", [n for n in article.names | article.lead_names if " " in n])
+        | {f"f:p:{p}" for p in article.people}
+    )
 
 
 def story_keys(state: dict) -> set[str]:
@@ -78,7 +83,10 @@ def story_keys(state: dict) -> set[str]:
     for ns in state.get("name_sets") or []:
         out |= _pairs("f", [n for n in ns if " " in n])
         names.update(ns)
-    return (out | {f"p:{p}" for p in state.get("places") or []}
-            | {f"n:{n}" for n in set(state.get("names") or []) | set(state.get("lead_names") or [])}
-            | _toll_keys("f", names, state.get("tolls") or [])
-            | {f"f:p:{p}" for p in state.get("people") or []})
+    return (
+        out
+        | {f"p:{p}" for p in state.get("places") or []}
+        | {f"n:{n}" for n in set(state.get("names") or []) | set(state.get("lead_names") or [])}
+        | _toll_keys("f", names, state.get("tolls") or [])
+        | {f"f:p:{p}" for p in state.get("people") or []}
+    )

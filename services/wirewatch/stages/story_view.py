@@ -14,10 +14,11 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..timeutil import parse as parse_iso
@@ -38,7 +39,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # Words that say nothing about which event it is, beyond the casualty lexicon's own vocabulary
 # (``_ignored``): function words, news furniture, and the kind of event itself ("shooting" is in
 # every headline about a shooting, whichever shooting it is).
-_STOP = frozenset("""
+_STOP = frozenset(
+    """
 a an the of in on at to for from by with and or but as is are was were be been has have had it its
 this that these those after before over under into near amid during says said say new latest live
 update updates least more than about nearly some dozens dozen hundreds scores people person least
@@ -57,17 +59,23 @@ le la les de des du un une et en au aux par pour sur dans morts mort blessés bi
 lundi mardi mercredi jeudi vendredi samedi dimanche nord sud est ouest
 fusillade fusillades tir tirs balle balles coups feu arme armé meurtrier meurtrière mortel mortelle
 في من على إلى مقتل قتل قتلى قتيل جرحى جريح إصابة مصرع إطلاق النار نار هجوم مسلح
-""".split())
+""".split()
+)
 _STEMMERS = {"en": "english", "fr": "french", "ar": "arabic"}
 # Lexicon entries whose words are the vocabulary of tolls and victims, not of one event.
 _LEXICON_KEYS = ("categories", "split_fatal", "victims", "numbers", "vague", "units", "stopwords", "aux", "qualifiers")
 # A title's trailing segments after one of these may name the outlet ("... - Action News 5 - Memphis").
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—•:]{1,2}\s+|\s*\|\s*")
 # A place named as a street or a crossing is not the place of the event: "near 21st & Cleveland".
-_STREET_AFTER = re.compile(r"\s+(?:Street|St\b|Avenue|Ave\b|Road|Rd\b|Boulevard|Blvd|Lane|Ln\b|Drive|Dr\b|"
-                           r"Parkway|Pkwy|Highway|Hwy|Court|Ct\b|Place|Pl\b|Way|Terrace|Circle|Square|Rue|Avenue)")
-_STREET_BEFORE = re.compile(r"(?:\b\d+(?:st|nd|rd|th)|\b(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|"
-                            r"Lane|Way|Highway)\.?|\b(?:rue|avenue|boulevard))\s*(?:&|and|at|/)?\s*$", re.IGNORECASE)
+_STREET_AFTER = re.compile(
+    r"\s+(?:Street|St\b|Avenue|Ave\b|Road|Rd\b|Boulevard|Blvd|Lane|Ln\b|Drive|Dr\b|"
+    r"Parkway|Pkwy|Highway|Hwy|Court|Ct\b|Place|Pl\b|Way|Terrace|Circle|Square|Rue|Avenue)"
+)
+_STREET_BEFORE = re.compile(
+    r"(?:\b\d+(?:st|nd|rd|th)|\b(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|"
+    r"Lane|Way|Highway)\.?|\b(?:rue|avenue|boulevard))\s*(?:&|and|at|/)?\s*$",
+    re.IGNORECASE,
+)
 
 
 def _lexicon_words(value: Any) -> Iterable[str]:
@@ -153,8 +161,11 @@ def headline(title: str | None, url: str | None = None, sitename: str | None = N
     for i, seg in enumerate(parts[1:], start=1):
         sq = _squash(seg)
         words = [_squash(w) for w in _WORD.findall(seg)]
-        if sq and ((site and (sq == site or site in sq)) or (domain and (sq in domain or domain in sq))
-                   or (domain and any(len(w) >= 3 and not w.isdigit() and w in domain for w in words))):
+        if sq and (
+            (site and (sq == site or site in sq))
+            or (domain and (sq in domain or domain in sq))
+            or (domain and any(len(w) >= 3 and not w.isdigit() and w in domain for w in words))
+        ):
             cut = title.find(seg, len(parts[0]))
             head = title[:cut] if cut > 0 else " ".join(parts[:i])
             return _TITLE_SEPARATORS.sub(" ", head).strip(" -|–—•:") or title
@@ -258,10 +269,15 @@ def _proper_nouns(head: str, words: tuple[frozenset[str], frozenset[str]], langu
     names, run = set(), []
     for m in _WORD.finditer(head):
         w = m.group()
-        proper = (w in inside and w.lower() not in lower and len(w) >= 3 and w.casefold() not in ignored
-                  and not any(c.isdigit() for c in w))
+        proper = (
+            w in inside
+            and w.lower() not in lower
+            and len(w) >= 3
+            and w.casefold() not in ignored
+            and not any(c.isdigit() for c in w)
+        )
         if proper:
-            gap = head[run[-1][1]:m.start()] if run else ""
+            gap = head[run[-1][1] : m.start()] if run else ""
             if run and gap.strip():  # "Memphis, Tennessee" is two names
                 names.add(" ".join(x for x, _ in run))
                 run = []
@@ -278,7 +294,9 @@ def _proper_nouns(head: str, words: tuple[frozenset[str], frozenset[str]], langu
 # Words that make a run of capitalised words an organisation, a building, a road, a product or page
 # furniture rather than a person ("Crime Stoppers", "Associated Press", "Medical Center", "Google
 # Play"): such names recur in every story an outlet or a city's police put out, whichever event.
-_NOT_A_PERSON = frozenset("""
+_NOT_A_PERSON = (
+    frozenset(
+        """
 police department dept sheriff sheriffs office county city news press associated center centre medical hospital
 memorial examiner attorney district court courthouse jury bureau stoppers crime media group corporation corp inc
 llc radio daily tribune post times herald journal sun university college school academy high park street avenue
@@ -295,22 +313,34 @@ quarter island port fort mount mt saint san santa los las el classic baseball fo
 chevrolet chevy toyota honda ford nissan dodge jeep chrysler hyundai kia bmw mercedes buick cadillac gmc lexus
 acura mazda volkswagen pontiac infiniti subaru
 january february march april may june july august september october november december
-""".split()) | _STOP
+""".split()
+    )
+    | _STOP
+)
 # A name right after one of these is an official's or a byline's: they recur across a city's events.
-_TITLE_BEFORE = re.compile(r"(?:Sheriff|Chief|Officers?|Sgt|Sergeant|Lt|Lieutenant|Capt|Captain|Detective|Det|Deputy|"
-                           r"Cpl|Corporal|Trooper|Agent|Commander|Mayor|Judge|Attorney|Prosecutor|Dr|Rev|Reverend|"
-                           r"Pastor|Gov|Governor|Sen|Senator|Rep|Superintendent|Commissioner|Coroner|Director|"
-                           r"President|[Ss]pokes(?:man|woman|person)|[Rr]eporter|By|Photo|Copyright|Council(?:man|woman)|"
-                           r"Alderman|Ald|\w['’]s|notifications on)\.?\s+$|\w/$")  # "KDKA's Jo Doe", "AP/Jo Doe": bylines, credits
-_TITLE_IN = re.compile(r"\b(?:Spokes(?:man|woman|person)|Sheriff|Chief|Officer|Sgt|Sergeant|Lt|Capt|Captain|Detective|Deputy|Mayor|Judge|"
-                       r"President|Gov|Governor|Sen|Senator|Rep|Dr|Rev)\b")
+_TITLE_BEFORE = re.compile(
+    r"(?:Sheriff|Chief|Officers?|Sgt|Sergeant|Lt|Lieutenant|Capt|Captain|Detective|Det|Deputy|"
+    r"Cpl|Corporal|Trooper|Agent|Commander|Mayor|Judge|Attorney|Prosecutor|Dr|Rev|Reverend|"
+    r"Pastor|Gov|Governor|Sen|Senator|Rep|Superintendent|Commissioner|Coroner|Director|"
+    r"President|[Ss]pokes(?:man|woman|person)|[Rr]eporter|By|Photo|Copyright|Council(?:man|woman)|"
+    r"Alderman|Ald|\w['’]s|notifications on)\.?\s+$|\w/$"
+)  # "KDKA's Jo Doe", "AP/Jo Doe": bylines, credits
+_TITLE_IN = re.compile(
+    r"\b(?:Spokes(?:man|woman|person)|Sheriff|Chief|Officer|Sgt|Sergeant|Lt|Capt|Captain|Detective|Deputy|Mayor|Judge|"
+    r"President|Gov|Governor|Sen|Senator|Rep|Dr|Rev)\b"
+)
 _BYLINE_AFTER = re.compile(r"\s*[•|/,:]?\s*\S+@")  # "Jane Roe • jroe@example.com": a byline
 _SUFFIXES = frozenset(("jr", "sr", "ii", "iii", "iv"))
 # Capitalised words and initials ("J.", "Jr."): a sentence's full stop ends the run.
 _CAPITALISED_RUN = re.compile(r"(?:(?:[A-ZÀ-Þ]\.|[JS]r\.|[A-ZÀ-Þ][\w'’-]*)[ \t]){1,5}[A-ZÀ-Þ][\w'’-]+")
 # Written as a place: "in Oak Hollow", "an Oak Hollow man", "Oak Hollow police".
-_AS_PLACE = re.compile(r"\b(?:in|near|outside)\s+(" + _CAPITALISED_RUN.pattern + ")|(" + _CAPITALISED_RUN.pattern
-                       + r")\s+(?:man|woman|teen|boy|girl|resident|residents|police|neighborhood|area|native)\b")
+_AS_PLACE = re.compile(
+    r"\b(?:in|near|outside)\s+("
+    + _CAPITALISED_RUN.pattern
+    + ")|("
+    + _CAPITALISED_RUN.pattern
+    + r")\s+(?:man|woman|teen|boy|girl|resident|residents|police|neighborhood|area|native)\b"
+)
 _PEOPLE_WORDS = 200  # people named this early are the event's; a roundup names many
 _FIRST_WORDS = re.compile(rf"\s*(?:\S+\s+){{0,{_PEOPLE_WORDS}}}")
 _MAX_PEOPLE = 8  # more people than this in the first lines: a roundup of several events, no evidence
@@ -354,7 +384,11 @@ def view(enriched: dict) -> ArticleView:
     fetched = parse_time(enriched.get("fetched_at")) or datetime(1970, 1, 1, tzinfo=UTC)
     published = parse_time(enriched.get("published"))
     # A date-only or future "published" is less precise than the fetch time it cannot follow.
-    at = published if published is not None and published <= fetched and len(str(enriched.get("published"))) > 10 else fetched
+    at = (
+        published
+        if published is not None and published <= fetched and len(str(enriched.get("published"))) > 10
+        else fetched
+    )
     # Places: offsets are into enrich's analysed text (title, blank line, text).
     doc = f"{title.strip()}\n\n{enriched.get('text') or ''}" if title.strip() else (enriched.get("text") or "")
     tail = (len(head), len(title.strip())) if title.strip() else (0, 0)
@@ -369,7 +403,9 @@ def view(enriched: dict) -> ArticleView:
         if not isinstance(name, str) or not name.strip() or p.get("kind") == "country":
             continue
         start, end = p.get("start"), p.get("end")
-        form = doc[start:end] if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(doc) else name
+        form = (
+            doc[start:end] if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(doc) else name
+        )
         if not _named_as_place(doc, form, tail):
             continue
         # A state or province names no event by itself: it only tells two events apart.
@@ -380,15 +416,26 @@ def view(enriched: dict) -> ArticleView:
     body_words = _body_words(enriched.get("text") or "")
     place_words = {_stem(w, "en") for p in places | regions for w in _tokens(p)}  # "Chicago Sun-Times" is no one
     return ArticleView(
-        canonical_url=enriched["canonical_url"], url=enriched.get("url") or enriched["canonical_url"],
-        link_id=enriched.get("link_id") or "", sitename=enriched.get("sitename"), title=enriched.get("title"),
-        at=at, signature=tuple(signature(f"{head} {lead}")), title_words=_content(head, enriched.get("language")),
-        places=frozenset(places), countries=frozenset(countries), figures=dict(enriched.get("figures") or {}),
-        regions=frozenset(regions), lead_places=frozenset(lead_places),
+        canonical_url=enriched["canonical_url"],
+        url=enriched.get("url") or enriched["canonical_url"],
+        link_id=enriched.get("link_id") or "",
+        sitename=enriched.get("sitename"),
+        title=enriched.get("title"),
+        at=at,
+        signature=tuple(signature(f"{head} {lead}")),
+        title_words=_content(head, enriched.get("language")),
+        places=frozenset(places),
+        countries=frozenset(countries),
+        figures=dict(enriched.get("figures") or {}),
+        regions=frozenset(regions),
+        lead_places=frozenset(lead_places),
         names=_proper_nouns(head, body_words, enriched.get("language")),
         lead_names=frozenset(n for n in _proper_nouns(lead, body_words, enriched.get("language")) if " " in n),
-        people=frozenset(p for p in _people(enriched.get("text") or "", body_words, enriched.get("language"))
-                         if not set(p.split()) & place_words),
+        people=frozenset(
+            p
+            for p in _people(enriched.get("text") or "", body_words, enriched.get("language"))
+            if not set(p.split()) & place_words
+        ),
     )
 
 
@@ -403,4 +450,3 @@ def _count(figures: dict, category: str) -> int | None:
 def toll(figures: dict) -> tuple[int | None, ...]:
     """(killed, injured) as reported; None where the article gives no figure."""
     return tuple(_count(figures, c) for c in _TOLL)
-
