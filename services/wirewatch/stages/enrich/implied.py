@@ -73,7 +73,11 @@ class ImpliedGrammar:
         # "Jane Roe, 31, of Springfield,": an age and a home town in apposition.
         home = r"(?:\s*,?\s*(?:of|from)\s+(?-i:[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2})\s*,)?"
         name_age = rf"{name}(?:\s*,\s*(?:age\s+)?\d{{1,2}}\s*,{home})?"
-        noun_np = rf"{det}\s+(?:[\w'’-]+\s+){{0,3}}?{noun}(?![\w-])(?:\s*,\s*{name}\s*,(?:\s*\d{{1,2}}\s*,)?)?"
+        # "his wife, Jane Roe,", "the victim, 53-year-old Jane Roe,": a name in apposition, an age before it.
+        noun_np = (
+            rf"{det}\s+(?:[\w'’-]+\s+){{0,3}}?{noun}(?![\w-])"
+            rf"(?:\s*,\s*(?:{age}\s+)?{name}\s*,(?:\s*\d{{1,2}}\s*,)?)?"
+        )
         bare_age = rf"{det}?\s*{age}(?:\s+{noun})?(?![\w-])(?:\s*,\s*{name}\s*,)?"
         # Headlines drop the article: "Teen dies after shooting", "2016 Woman dead after fire".
         bare_noun = rf"(?:^|(?<=\d )|(?<=[:—–] )){noun}(?![\w-])"
