@@ -130,7 +130,7 @@ LINT_PATHS ?= services/wirewatch/api \
 	services/wirewatch/timeutil.py tests/stages/test_fetch.py tests/stages/test_fetch_safety.py \
 	tests/stages/test_fetch_politeness.py tests/stages/test_fetch_robots.py tests/stages/test_fetch_hostile.py \
 	tests/stages/test_netguard.py tests/stages/test_urls.py tests/sources tests/unit/test_timeutil.py \
-	services/wirewatch/stages/story.py services/wirewatch/stages/story_view.py services/wirewatch/stages/story_index.py \
+	services/wirewatch/stages/story.py services/wirewatch/stages/story_view.py services/wirewatch/stages/story_index.py services/wirewatch/stages/story_words.py \
 	services/wirewatch/stages/route.py services/wirewatch/stages/route_rules.py tests/stages/test_story.py \
 	tests/stages/test_story_events.py tests/stages/test_route.py tests/stages/test_route_stories.py tests/integration/test_stories.py
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness.ten_outlets import OTHER_PLACES, OTHERS, PLACES, RISING, SAME_TOLL, TEN, Report, article_text
-from wirewatch.stages import story, story_index, story_view
+from wirewatch.stages import story, story_index, story_words
 from wirewatch.stages.enrich import enrich
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -362,12 +362,12 @@ def test_one_common_phrase_does_not_make_unrelated_texts_near_duplicates() -> No
     ],
 )
 def test_headline_words_match_by_stem_in_each_language(language, a, b) -> None:
-    assert story_view._content(a, language) == story_view._content(b, language) and story_view._content(a, language)
+    assert story_words._content(a, language) == story_words._content(b, language) and story_words._content(a, language)
 
 
 def test_casualty_and_event_words_say_nothing_about_which_event() -> None:
-    assert story_view._content("16-year-old shot dead, two wounded in shooting", "en") == frozenset()
-    assert story_view._content("Deux morts et trois blessés dans une fusillade", "fr") == frozenset()
+    assert story_words._content("16-year-old shot dead, two wounded in shooting", "en") == frozenset()
+    assert story_words._content("Deux morts et trois blessés dans une fusillade", "fr") == frozenset()
 
 
 @pytest.mark.parametrize(
@@ -533,7 +533,7 @@ def test_people_are_named_people_not_officials_organisations_places_or_bylines()
         "and Saint Agnes Medical Center asked for calls. Ledger/Rosa Pike took the photo. Get email "
         "notifications on Hal Brenner daily!"
     )
-    people = story_view._people(text, story_view._body_words(text), "en")
+    people = story_words._people(text, story_words._body_words(text), "en")
     assert people == {"tobia wendel", "corey lindqvist"}, people
     roundup = " ".join(
         f"{first} {last} was shot on Elm."
@@ -541,7 +541,7 @@ def test_people_are_named_people_not_officials_organisations_places_or_bylines()
             "Ada Bo Cy Di Ed Flo Gus Hal Ivy".split(), "Marsh Quill Stone Vale Wren Yates Zorn Pell Fenn".split()
         )
     )
-    assert story_view._people(roundup, story_view._body_words(roundup), "en") == frozenset()  # several events
+    assert story_words._people(roundup, story_words._body_words(roundup), "en") == frozenset()  # several events
 
 
 def _report(slug: str, title: str, text: str, at: str, **kw) -> story.ArticleView:

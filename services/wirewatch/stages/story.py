@@ -38,9 +38,10 @@ whatever the toll; or people named in both texts: two, or one and a toll of two 
 (within ``RECENT_FOLLOW_UP`` of the story's last article: one and the same toll or a headline word). route.decide
 then raises no "new" alert, and an update only for a rising toll.
 
-Modules: stages/story_view.py reads the article (``view``: headline terms, places, names, MinHash,
-toll); stages/story_index.py holds the candidate index; this one scores and attaches. All three
-names stay reachable here (``story.view``, ``story.keys``...).
+Modules: stages/story_view.py reads the article (``view``: places, MinHash, toll) with
+stages/story_words.py (headline terms, proper nouns, people); stages/story_index.py holds the
+candidate index; this one scores and attaches. Their public names stay reachable here
+(``story.view``, ``story.keys``...).
 
 Candidate index: ``keys(article)`` and ``story_keys(state)`` are the strings storage files
 stories under (table story_keys) so that only stories sharing a key with the article are loaded

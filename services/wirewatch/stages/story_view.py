@@ -5,8 +5,9 @@ Out: the article's time, MinHash signature of its headline and lead, headline te
      outlet's name cut: ``headline``), places named as places (cities, states, countries, and those
      in the lead), proper names of the headline and lead, and its toll (``toll``).
 
-Pure: no clock, no I/O. stages/story.py scores these against stories (the rules are in its
-docstring) and re-exports the public names here (``story.view``, ``story.signature``...).
+Pure: no clock, no I/O. Words, names and people come from stages/story_words.py. stages/story.py
+scores views against stories (the rules are in its docstring) and re-exports the public names
+here (``story.view``, ``story.signature``...).
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..timeutil import parse as parse_iso
+from .story_words import _WORD, _body_words, _content, _people, _proper_nouns, _stem, _tokens
 
 NEAR_DUPLICATE = 0.5  # MinHash similarity from which two texts are copies of one (stories, index)
 
@@ -35,35 +35,6 @@ _SIGNATURE = struct.Struct(f"<{_PERMUTATIONS}I")
 _LEAD_WORDS = 80
 _LEAD_CHARS = 400  # places named this early (after the headline) say where it happened; later ones may be context
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Words that say nothing about which event it is, beyond the casualty lexicon's own vocabulary
-# (``_ignored``): function words, news furniture, and the kind of event itself ("shooting" is in
-# every headline about a shooting, whichever shooting it is).
-_STOP = frozenset(
-    """
-a an the of in on at to for from by with and or but as is are was were be been has have had it its
-this that these those after before over under into near amid during says said say new latest live
-update updates least more than about nearly some dozens dozen hundreds scores people person least
-killed kill kills killing dead death deaths die dies died toll tolls rise rises rose risen climbs
-climbed climb reach reaches reached injured injures injuring wounded wound wounds hurt missing
-casualties casualty victims leaves leave left least now
-shot shots shoot shoots shooting shootings gunfire gunshot gunshots gunman gunmen gun guns armed
-stabbing stabbed stab deadly fatal fatally critical critically seriously hospital old aged year
-accident accidental accidentally mishap apparent murder murders murdered homicide homicides slaying
-slayings suicide himself herself themselves self incident
-news video photos watch breaking report reports police updated
-monday tuesday wednesday thursday friday saturday sunday weekend today tonight yesterday night
-morning afternoon evening early late north south east west northeast northwest southeast southwest
-ne nw se sw side county co parish township
-le la les de des du un une et en au aux par pour sur dans morts mort blessés bilan
-lundi mardi mercredi jeudi vendredi samedi dimanche nord sud est ouest
-fusillade fusillades tir tirs balle balles coups feu arme armé meurtrier meurtrière mortel mortelle
-في من على إلى مقتل قتل قتلى قتيل جرحى جريح إصابة مصرع إطلاق النار نار هجوم مسلح
-""".split()
-)
-_STEMMERS = {"en": "english", "fr": "french", "ar": "arabic"}
-# Lexicon entries whose words are the vocabulary of tolls and victims, not of one event.
-_LEXICON_KEYS = ("categories", "split_fatal", "victims", "numbers", "vague", "units", "stopwords", "aux", "qualifiers")
 # A title's trailing segments after one of these may name the outlet ("... - Action News 5 - Memphis").
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—•:]{1,2}\s+|\s*\|\s*")
 # A place named as a street or a crossing is not the place of the event: "near 21st & Cleveland".
@@ -76,70 +47,6 @@ _STREET_BEFORE = re.compile(
     r"Lane|Way|Highway)\.?|\b(?:rue|avenue|boulevard))\s*(?:&|and|at|/)?\s*$",
     re.IGNORECASE,
 )
-
-
-def _lexicon_words(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield from _WORD.findall(value)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from _lexicon_words(k)
-            yield from _lexicon_words(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _lexicon_words(v)
-
-
-@lru_cache(maxsize=8)
-def _stemmer(language: str):
-    import snowballstemmer  # Snowball's light stemmers for en/fr/ar: "shootings" -> "shoot", pure Python
-
-    name = _STEMMERS.get(language)
-    return snowballstemmer.stemmer(name) if name else None
-
-
-@lru_cache(maxsize=65536)
-def _stem(word: str, language: str) -> str:
-    st = _stemmer(language)
-    return st.stemWord(word) if st is not None else word
-
-
-@lru_cache(maxsize=8)
-def _ignored(language: str) -> frozenset[str]:
-    """Stems that never make two headlines one event: _STOP and the casualty lexicon's vocabulary."""
-    import yaml
-
-    from .enrich.casualties import LEXICON_DIR
-
-    words = set(_STOP)
-    path = LEXICON_DIR / f"{language}.yaml"
-    if path.is_file():
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for key in _LEXICON_KEYS:
-            words.update(w.casefold() for w in _lexicon_words(data.get(key)))
-    return frozenset(_stem(w, language) for w in words) | frozenset(words)
-
-
-def _lang(language: str | None) -> str:
-    return (language or "en").split("-")[0].split("_")[0].lower()
-
-
-def _tokens(text: str) -> list[str]:
-    return [w.casefold() for w in _WORD.findall(text or "")]
-
-
-def _content(title: str | None, language: str | None = None) -> frozenset[str]:
-    """The stems of a headline's words that can tell one event from another."""
-    lang = _lang(language)
-    ignored = _ignored(lang)
-    out = set()
-    for w in _tokens(title or ""):
-        if w in ignored or len(w) < 2 or any(c.isdigit() for c in w):
-            continue
-        stem = _stem(w, lang)
-        if stem not in ignored:
-            out.add(stem)
-    return frozenset(out)
 
 
 def _squash(text: str) -> str:
@@ -236,144 +143,6 @@ def _named_as_place(doc: str, form: str, skip: tuple[int, int]) -> bool:
             continue
         return True
     return False
-
-
-def _body_words(body: str) -> tuple[frozenset[str], frozenset[str]]:
-    """(words the body writes in lower case, capitalised words it writes inside a sentence)."""
-    lower, inside = set(), set()
-    # A dateline names the place however it is written: "HARTFORD —", "Hartford, Conn. —".
-    dateline = _DATELINE.match(body)
-    if dateline:
-        inside.update(w.capitalize() if w.isupper() else w for w in _WORD.findall(dateline.group(1)))
-    for m in _WORD.finditer(body):
-        w = m.group()
-        if w.islower():
-            lower.add(w)
-        elif w[:1].isupper() and not _SENTENCE_START.search(body, max(0, m.start() - 4), m.start()):
-            inside.add(w)
-    return frozenset(lower), frozenset(inside)
-
-
-_DATELINE = re.compile(r"\s*((?:[A-Z][\w'.]*\s?){1,4}?)\s*(?:,|\s[—–-]|\()")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:\"“”\n])\s*$")
-
-
-def _proper_nouns(head: str, words: tuple[frozenset[str], frozenset[str]], language: str | None) -> frozenset[str]:
-    """The names in `head` that the body (``_body_words``) writes as proper nouns: capitalised
-    inside a sentence and never in lower case ("Immokalee", "Libby Lake"), as stems, one entry per
-    name (consecutive such words are one name). Such a name shared by two headlines names the
-    event (a neighbourhood, a venue, a person), however rare the word."""
-    lang = _lang(language)
-    ignored = _ignored(lang)
-    lower, inside = words
-    names, run = set(), []
-    for m in _WORD.finditer(head):
-        w = m.group()
-        proper = (
-            w in inside
-            and w.lower() not in lower
-            and len(w) >= 3
-            and w.casefold() not in ignored
-            and not any(c.isdigit() for c in w)
-        )
-        if proper:
-            gap = head[run[-1][1] : m.start()] if run else ""
-            if run and gap.strip():  # "Memphis, Tennessee" is two names
-                names.add(" ".join(x for x, _ in run))
-                run = []
-            run.append((_stem(w.casefold(), lang), m.end()))
-            continue
-        if run:
-            names.add(" ".join(x for x, _ in run))
-            run = []
-    if run:
-        names.add(" ".join(x for x, _ in run))
-    return frozenset(n for n in names if n not in ignored)
-
-
-# Words that make a run of capitalised words an organisation, a building, a road, a product or page
-# furniture rather than a person ("Crime Stoppers", "Associated Press", "Medical Center", "Google
-# Play"): such names recur in every story an outlet or a city's police put out, whichever event.
-_NOT_A_PERSON = (
-    frozenset(
-        """
-police department dept sheriff sheriffs office county city news press associated center centre medical hospital
-memorial examiner attorney district court courthouse jury bureau stoppers crime media group corporation corp inc
-llc radio daily tribune post times herald journal sun university college school academy high park street avenue
-road boulevard drive lane parkway highway church facebook twitter instagram youtube google caption rights reserved
-image images getty wire metro state federal fire patrol trauma united page hotline tip apartments apartment club
-bar lounge mall store market restaurant hotel motel inn airport station bank company services service team unit
-division agency commission council jail prison detention correctional institute foundation association health care
-regional children general national international american party senate house congress investigation
-investigations homicide detectives special task force emergency rescue public safety play copy hide transcript
-previous next story free like load email alerts privacy policy comments comment contact download map maps plus
-ave st rd blvd dr ln hwy area side day eve year christmas thanksgiving easter photo photos buy all update updated
-incident harbor heights beach valley hills hill lake lakes springs village ridge creek bay point gardens garden
-quarter island port fort mount mt saint san santa los las el classic baseball football basketball
-chevrolet chevy toyota honda ford nissan dodge jeep chrysler hyundai kia bmw mercedes buick cadillac gmc lexus
-acura mazda volkswagen pontiac infiniti subaru
-january february march april may june july august september october november december
-""".split()
-    )
-    | _STOP
-)
-# A name right after one of these is an official's or a byline's: they recur across a city's events.
-_TITLE_BEFORE = re.compile(
-    r"(?:Sheriff|Chief|Officers?|Sgt|Sergeant|Lt|Lieutenant|Capt|Captain|Detective|Det|Deputy|"
-    r"Cpl|Corporal|Trooper|Agent|Commander|Mayor|Judge|Attorney|Prosecutor|Dr|Rev|Reverend|"
-    r"Pastor|Gov|Governor|Sen|Senator|Rep|Superintendent|Commissioner|Coroner|Director|"
-    r"President|[Ss]pokes(?:man|woman|person)|[Rr]eporter|By|Photo|Copyright|Council(?:man|woman)|"
-    r"Alderman|Ald|\w['’]s|notifications on)\.?\s+$|\w/$"
-)  # "KDKA's Jo Doe", "AP/Jo Doe": bylines, credits
-_TITLE_IN = re.compile(
-    r"\b(?:Spokes(?:man|woman|person)|Sheriff|Chief|Officer|Sgt|Sergeant|Lt|Capt|Captain|Detective|Deputy|Mayor|Judge|"
-    r"President|Gov|Governor|Sen|Senator|Rep|Dr|Rev)\b"
-)
-_BYLINE_AFTER = re.compile(r"\s*[•|/,:]?\s*\S+@")  # "Jane Roe • jroe@example.com": a byline
-_SUFFIXES = frozenset(("jr", "sr", "ii", "iii", "iv"))
-# Capitalised words and initials ("J.", "Jr."): a sentence's full stop ends the run.
-_CAPITALISED_RUN = re.compile(r"(?:(?:[A-ZÀ-Þ]\.|[JS]r\.|[A-ZÀ-Þ][\w'’-]*)[ \t]){1,5}[A-ZÀ-Þ][\w'’-]+")
-# Written as a place: "in Oak Hollow", "an Oak Hollow man", "Oak Hollow police".
-_AS_PLACE = re.compile(
-    r"\b(?:in|near|outside)\s+("
-    + _CAPITALISED_RUN.pattern
-    + ")|("
-    + _CAPITALISED_RUN.pattern
-    + r")\s+(?:man|woman|teen|boy|girl|resident|residents|police|neighborhood|area|native)\b"
-)
-_PEOPLE_WORDS = 200  # people named this early are the event's; a roundup names many
-_FIRST_WORDS = re.compile(rf"\s*(?:\S+\s+){{0,{_PEOPLE_WORDS}}}")
-_MAX_PEOPLE = 8  # more people than this in the first lines: a roundup of several events, no evidence
-
-
-def _people(body: str, words: tuple[frozenset[str], frozenset[str]], language: str | None) -> frozenset[str]:
-    """People named in `body`: runs of two or three capitalised words and initials ("Marta J. Velasquez", not
-    "John H. Stroger Jr. Hospital") none of
-    which the text also writes in lower case, as the stems of their first and last words. Not
-    people: runs with a word of an organisation, a road or page furniture (``_NOT_A_PERSON``), in
-    capitals, with an official's title before or in them, or written somewhere as a place ("in Oak
-    Hollow"). Only the first ``_PEOPLE_WORDS`` words; none from a text naming more than
-    ``_MAX_PEOPLE`` there (a roundup of several events). English titles and words: other languages
-    get fewer names filtered out. A person named in two articles is evidence they report the same
-    event beyond the headline (a victim, a suspect)."""
-    lang = _lang(language)
-    lower = words[0]
-    head = body[: _FIRST_WORDS.match(body).end()]  # type: ignore[union-attr]
-    as_place = {" ".join((m.group(1) or m.group(2)).split()) for m in _AS_PLACE.finditer(body)}
-    out: dict[str, None] = {}
-    for m in _CAPITALISED_RUN.finditer(head):
-        ws = [w.rstrip(".") for w in m.group().split()]
-        full = [w for w in ws if len(w) > 1 and w.casefold() not in _SUFFIXES]
-        if not 2 <= len(full) <= 3 or " ".join(m.group().split()) in as_place or _TITLE_IN.search(m.group()):
-            continue
-        if any(w.casefold() in _NOT_A_PERSON or w.isupper() for w in full):
-            continue
-        if any(w.lower() in lower for w in full):  # "Officers", "Witnesses": words written in lower case too
-            continue
-        if _TITLE_BEFORE.search(head, max(0, m.start() - 24), m.start()) or _BYLINE_AFTER.match(head, m.end()):
-            continue
-        out[f"{_stem(full[0].casefold(), lang)} {_stem(full[-1].casefold(), lang)}"] = None
-    return frozenset(out) if len(out) <= _MAX_PEOPLE else frozenset()
 
 
 def view(enriched: dict) -> ArticleView:
