@@ -65,6 +65,7 @@ CASES = [
     # A name in apposition, with an age before it, is the same person as its noun.
     ("The victim, 53-year-old Dora Vance, died on the way to the hospital, police said.", 1, 0),
     ("Police say he shot and killed his wife, 39-year-old Lena Marsh, on Sunday.", 1, 0),
+    ("Paramedics arrived within minutes, but Mrs. Hale succumbed to her injuries at the scene.", 1, 0),
     # ...while different nouns in one sentence are different people.
     ("A man and a woman were found shot to death in a parked van.", 2, 0),
     # A vigil's, or an earlier incident's, dead are another event's.

@@ -70,6 +70,9 @@ class ImpliedGrammar:
         age = r"\d{1,3}-year-old"
         # A capitalised name: two or three words, case-sensitive (a middle initial allowed).
         name = r"(?-i:[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?(?:\s+[A-Z]\.)?(?:\s+(?:[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?|[A-Z]'[A-Z][a-z]+)){1,2})"
+        titles = "|".join(re.escape(t) for t in sorted(d.get("titles", []), key=len, reverse=True))
+        if titles:  # "Mrs. Williams succumbed": a title and a surname are a name too
+            name = rf"(?:(?-i:(?<![\w.])(?:{titles})\s+[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?)(?![\w'’-])|{name})"
         # "Jane Roe, 31, of Springfield,": an age and a home town in apposition.
         home = r"(?:\s*,?\s*(?:of|from)\s+(?-i:[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2})\s*,)?"
         name_age = rf"{name}(?:\s*,\s*(?:age\s+)?\d{{1,2}}\s*,{home})?"
