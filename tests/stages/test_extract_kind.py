@@ -97,3 +97,34 @@ def test_score_is_higher_for_the_shop_than_for_the_story():
         _shape(ARTICLE, "https://river-gazette.example/2024/03/flood-water-reaches-the-old-mill")
     )
     assert shop > extract_kind.NOT_ARTICLE_ABOVE >= story
+
+
+DOCS = (
+    """<html><head><title>Configuring the cache</title></head><body>
+<nav>"""
+    + "".join(f'<a href="/docs/topic-{i}">Topic {i}</a> ' for i in range(25))
+    + """</nav><main><h1>Configuring the cache</h1>
+<p>Set the size of the cache in the configuration file before the service starts, in megabytes.</p>
+<pre><code>cache:
+  size_mb: 256</code></pre>
+<p>Call <code>flush()</code> to empty it and <code>stats()</code> to read how full it is at any moment.</p>
+<pre><code>client.flush()</code></pre><pre><code>client.stats()</code></pre>
+</main></body></html>"""
+)
+
+
+def test_code_blocks_a_documentation_path_and_the_bodys_share_of_the_page_are_read():
+    docs = _shape(DOCS, "https://tool.example/docs/cache/configure")
+    assert docs.doc_path == 1.0 and docs.code_blocks > 0.3
+    story = _shape(ARTICLE, "https://river-gazette.example/2024/03/flood-water-reaches-the-old-mill")
+    assert story.doc_path == 0.0 and story.code_blocks == 0.0
+    page = trafilatura.load_html("<html><body><p>one two three four</p><p>five six seven eight</p></body></html>")
+    assert (
+        extract_kind.page_shape(page, "https://x.example/a", "one two three four", has_author=False).body_share == 0.5
+    )
+
+
+def test_a_documentation_page_is_not_an_article():
+    with pytest.raises(Rejected) as e:
+        extract(DOCS, "https://tool.example/docs/cache/configure", min_length=50)
+    assert e.value.reason == "not_article"
