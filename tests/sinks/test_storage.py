@@ -121,6 +121,18 @@ async def test_sink_lifecycle_add_flush_close(storage: Storage) -> None:
     assert info.value.reason == "storage_unavailable"
 
 
+async def test_add_stored_by_writes_the_outcome_in_the_same_transaction(storage: Storage) -> None:
+    await storage.add(article(link_id="l-1"), stored_by="store")
+    outcomes = await storage.outcomes()
+    assert [(o["link_id"], o["outcome"], o["stage"]) for o in outcomes] == [("l-1", "stored", "store")]
+    counts = await storage.counts()
+    assert (counts["articles"], counts["links"], counts["stored"]) == (1, 1, 1)
+    # A rejected article leaves no outcome either: the two are one transaction.
+    with pytest.raises(PermanentError):
+        await storage.add(article(link_id="l-2", title=5), stored_by="store")
+    assert [o["link_id"] for o in await storage.outcomes()] == ["l-1"]
+
+
 async def test_schema_creation_is_idempotent(storage_url: str) -> None:
     async with open_storage(storage_url) as first:
         await first.upsert_article(article())

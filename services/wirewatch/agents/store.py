@@ -20,8 +20,8 @@ def make_core(rt: Runtime) -> Core:
     storage = rt.storage
 
     async def core(article: dict[str, Any]) -> list[Emit]:
-        outcome = await storage.add(article)
-        await storage.record_outcome(article["link_id"], article["url"], "stored", "store")
+        # The article, its link and the link's outcome in one transaction: one commit per link.
+        outcome = await storage.add(article, stored_by="store")
         await storage.flush()
         rt.metrics.stored.labels(outcome=outcome).inc()
         return []

@@ -20,6 +20,7 @@ from wirewatch.sinks.storage.common import (
     _strip_nul,
     _utcnow,
 )
+from wirewatch.sinks.storage.outcomes import UPSERT_OUTCOME, outcome_values
 
 _ARTICLE_FIELDS = (
     "canonical_url", "link_id", "source", "url", "final_url", "status", "content_type", "fetched_at",
@@ -51,17 +52,23 @@ SELECT_LINKS_OF = "SELECT link_id FROM article_links WHERE canonical_url = $1 OR
 class ArticleStore(StorageBase):
     """upsert_article, articles, get_article."""
 
-    async def upsert_article(self, enriched: dict[str, Any]) -> str:
+    async def upsert_article(self, enriched: dict[str, Any], *, stored_by: str | None = None) -> str:
         """Insert or replace the article keyed on canonical_url; "inserted" or "updated".
 
         Redelivery of the same article updates the one row (revision + 1, first_seen kept), and
-        records the link_id that led to it in article_links in the same transaction.
+        records the link_id that led to it in article_links in the same transaction. With
+        ``stored_by`` (a stage), the link's outcome ``stored`` is written in that transaction too:
+        one commit (one fsync on SQLite) per stored link instead of two, and never an article
+        without its outcome.
         """
         params = self._article_params(enriched)
+        outcome = None if stored_by is None else outcome_values(params[1], params[3], "stored", stored_by)
         now = self._ts(_utcnow())
         async with self._transaction() as tx:
             row = await tx.fetchrow(UPSERT_ARTICLE, *params, now)
             await tx.execute(UPSERT_ARTICLE_LINK, params[1], params[0], params[3], now)
+            if outcome is not None:
+                await tx.execute(UPSERT_OUTCOME, *outcome, now)
         assert row is not None  # an upsert always returns its row
         return "inserted" if row["revision"] == 1 else "updated"
 

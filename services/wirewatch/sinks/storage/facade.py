@@ -17,10 +17,11 @@ class Storage(SchemaStore, ArticleStore, OutcomeStore, SourceStateStore, StorySt
 
     # -- Sink lifecycle -------------------------------------------------------------------------
 
-    async def add(self, item: dict[str, Any]) -> str:
+    async def add(self, item: dict[str, Any], *, stored_by: str | None = None) -> str:
         """Write-through: the article is committed when this returns (see the package docstring);
-        "inserted" or "updated"."""
-        return await self.upsert_article(item)
+        "inserted" or "updated". ``stored_by``: the stage whose link outcome ``stored`` is written
+        in the same transaction."""
+        return await self.upsert_article(item, stored_by=stored_by)
 
     async def flush(self) -> None:
         """Nothing is buffered: every ``add`` has committed before returning."""

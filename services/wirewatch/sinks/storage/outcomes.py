@@ -34,6 +34,15 @@ SELECT
 SELECT_OUTCOMES = "SELECT link_id, url, outcome, stage, reason, detail FROM link_outcomes ORDER BY first_seen, link_id"
 
 
+def outcome_values(link_id: str, url: str, outcome: str, stage: str, reason: str = "", detail: str = "") -> list[str]:
+    """The first six parameters of ``UPSERT_OUTCOME`` (the seventh is the time), checked."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {sorted(OUTCOMES)}, got {outcome!r}")
+    if not link_id:
+        raise PermanentError(REJECTED, "outcome has no link_id")
+    return [_strip_nul(v or "") for v in (link_id, url, outcome, stage, reason, detail)]
+
+
 class OutcomeStore(StorageBase):
     """record_outcome, outcomes, counts."""
 
@@ -42,11 +51,7 @@ class OutcomeStore(StorageBase):
     ) -> None:
         """One row per link_id. "stored" replaces any earlier outcome and is never replaced by a
         non-stored one (a redelivery of an already stored link); otherwise the latest wins."""
-        if outcome not in OUTCOMES:
-            raise ValueError(f"outcome must be one of {sorted(OUTCOMES)}, got {outcome!r}")
-        if not link_id:
-            raise PermanentError(REJECTED, "outcome has no link_id")
-        values = [_strip_nul(v or "") for v in (link_id, url, outcome, stage, reason, detail)]
+        values = outcome_values(link_id, url, outcome, stage, reason, detail)
         async with self._transaction() as tx:
             await tx.execute(UPSERT_OUTCOME, *values, self._ts(_utcnow()))
 
