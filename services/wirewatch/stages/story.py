@@ -15,9 +15,9 @@ Articles about the same event form one story when, within ``window`` of the stor
     same headline terms   the headlines share >= 2 content words and most of the shorter one's,
                           and no conflicting places, or
     shared place          a shared city (not a state or country) and some headline or text overlap, or
-    shared name           a proper noun of both headlines ("Immokalee", "Libby Lake"; or one side's
-                          proper noun as a word of the other's headline) and half the shorter
-                          headline or a shared city, or
+    shared name           a proper noun of both headlines ("Immokalee", "Libby Lake"; or the
+                          story's proper noun as a word of the article's headline) and half the
+                          shorter headline or a shared city, or
     same toll             the same killed/injured figures and a shared city or headline word (a
                           small toll also needs both), or
     same people           a person named in both texts (``story_view._people``: victims, suspects;
@@ -235,14 +235,10 @@ def score(
         or (article.regions and regions and not article.regions & regions)
     )
     story_names = set(st.get("names", []))
-    # A name one side's text writes as a proper noun is a name in the other's headline too, however
-    # that text writes it ("Roxbury" capitalised only in its headline).
-    story_words = {w for t in st.get("titles", []) for w in t}
-    shared_names = (
-        (article.names & story_names)
-        | {n for n in story_names if n in article.title_words}
-        | {n for n in article.names if n in story_words}
-    )
+    # A name the story's texts write as a proper noun is a name in the article's headline too,
+    # however the article writes it ("Roxbury" capitalised only in its headline). (Not the other
+    # way round: filing every story under each headline word would load most open stories.)
+    shared_names = (article.names | article.title_words) & story_names
     if text >= NEAR_DUPLICATE:
         return 2.0 + text
     if shared_words >= 2 and title >= TITLE_OVERLAP and not place_conflict:

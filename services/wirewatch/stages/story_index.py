@@ -77,7 +77,6 @@ def story_keys(state: dict) -> set[str]:
         out |= _signature_keys(sig)
     for words in state.get("titles") or []:
         out |= _title_keys(words)
-        out |= {f"n:{w}" for w in words}  # a name of the article's in the story's headlines
         out |= _toll_keys("w", words, state.get("tolls") or [])
     names: set[str] = set(state.get("names") or [])
     for ns in state.get("name_sets") or []:
