@@ -133,6 +133,20 @@ async def test_add_stored_by_writes_the_outcome_in_the_same_transaction(storage:
     assert [o["link_id"] for o in await storage.outcomes()] == ["l-1"]
 
 
+async def test_concurrent_adds_each_get_their_own_result(storage: Storage) -> None:
+    # Group commit: many adds at once share transactions; each still hears its own article's fate.
+    adds = [
+        storage.add(article(link_id=f"l-{i}", canonical_url=f"https://e.test/{i}"), stored_by="store")
+        for i in range(20)
+    ]
+    adds.append(storage.add(article(link_id="bad", canonical_url="https://e.test/bad", title=5), stored_by="store"))
+    results = await asyncio.gather(*adds, return_exceptions=True)
+    assert results[:20] == ["inserted"] * 20
+    assert isinstance(results[20], PermanentError)
+    counts = await storage.counts()
+    assert (counts["articles"], counts["links"], counts["stored"]) == (20, 20, 20)
+
+
 async def test_schema_creation_is_idempotent(storage_url: str) -> None:
     async with open_storage(storage_url) as first:
         await first.upsert_article(article())

@@ -19,10 +19,12 @@ Everything is an idempotent upsert, because Kafka delivers at least once:
     alert_windows     PK (rule, channel, window_start)  throttle: alerts sent, alerts held for the digest
     story_cards, articles_fts (SQLite) / a GIN index (PostgreSQL): the read API's, kept by triggers (api/schema.py)
 
-``add(item)`` writes through (it is ``upsert_article``), so an item is durable when ``add`` returns
-and ``flush()`` is only a barrier. Writing through keeps a bad article's error attached to that
-article instead of failing a whole batch; at news volumes (hundreds per minute) batching buys
-nothing.
+``add(item, stored_by=stage)`` writes through, so an item is durable when ``add`` returns and
+``flush()`` is only a barrier; the article, its link and the link's ``stored`` outcome are one
+transaction. Adds that arrive while a transaction is being written go together in the next one
+(``GroupCommit``: one commit, one fsync for many links under load, none added alone), and a batch
+the database refuses is written again one article at a time, so a bad article's error stays
+attached to that article.
 
 Errors from asyncpg/sqlite are translated here and nowhere else: connection trouble becomes
 ``Unavailable("storage_unavailable")`` (the stage pauses and waits), data the database refuses becomes
