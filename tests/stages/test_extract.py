@@ -359,11 +359,21 @@ def _passes_returning(monkeypatch, texts: dict[bool, str]):
 
 
 def test_a_body_that_is_a_small_part_of_the_pages_prose_gives_way_to_the_fuller_one(monkeypatch):
-    teaser, full = "\n".join(BODY), "\n".join(BODY * 6)
+    story = [f"{p} Part {i} of the report." for i in range(6) for p in BODY]
+    teaser, full = "\n".join(story[:4]), "\n".join(story)
     assert len(teaser) > extract_module.SECOND_PASS_BELOW  # long enough that the later passes would not run
     _passes_returning(monkeypatch, {True: teaser, False: full})
-    got = extract(page(BODY * 6), "https://quayside-post.example/news/ferry")
+    got = extract(page(story), "https://quayside-post.example/news/ferry")
     assert got.text == full and got.method == "default_full"
+
+
+def test_a_wider_body_that_only_repeats_lines_is_not_fuller(monkeypatch):
+    # a page that prints its teasers or its metadata again and again: longer, but no more story
+    story = [f"{p} Part {i} of the report." for i in range(6) for p in BODY]
+    teaser, repeated = "\n".join(story[:4]), "\n".join(story[:4] + ["Ferry capsizes off north coast", *story[:2]] * 6)
+    _passes_returning(monkeypatch, {True: teaser, False: repeated})
+    got = extract(page(story), "https://quayside-post.example/news/ferry-capsizes-off-north-coast-in-rough-seas")
+    assert got.text == teaser and got.method == "precision"
 
 
 def test_a_body_that_holds_most_of_the_pages_prose_is_kept(monkeypatch):
