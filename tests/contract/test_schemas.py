@@ -72,3 +72,24 @@ def test_a_format_nothing_can_check_refuses_to_load(tmp_path, monkeypatch):
             contract.validator("odd")
     finally:
         contract.validator.cache_clear()
+
+
+def test_bytes_already_found_valid_are_not_walked_again(monkeypatch):
+    # An enriched article is encoded by the fetch agent and decoded by the store and route agents
+    # of the same worker: the verdict on those exact bytes is kept, so the schema walk runs once.
+    example = orjson.loads((contract.schemas_dir() / "examples" / "enriched.json").read_bytes())
+    walks = []
+    real = contract.validate
+    monkeypatch.setattr(contract, "validate", lambda name, payload: (walks.append(name), real(name, payload)))
+    raw = contract.encode("enriched", example)
+    assert contract.decode("enriched", raw) == example
+    assert contract.decode("enriched", raw.decode()) == example
+    assert walks == ["enriched"]
+    # Other bytes are walked, and invalid ones still refused; the same bytes as another schema too.
+    broken = orjson.dumps({**example, "text": 5})
+    with pytest.raises(InvalidMessage, match="text"):
+        contract.decode("enriched", broken)
+    with pytest.raises(InvalidMessage):
+        contract.decode("enriched", broken)
+    with pytest.raises(InvalidMessage):
+        contract.decode("link", raw)
