@@ -18,6 +18,8 @@ and a short story window make most copies an alert of their own.
     (c) the same for ordinary links while a share of links go to a host that accepts connections
         and never answers
     (d) peak RSS of the worker's process tree (the worker and its pool), sampled from /proc
+    (e) the same while ``--e2e-queued`` links (10,000) wait on the topic: the in-flight window
+        bounds what the worker holds, so memory stays flat
 
 Last line: one JSON object.
 """
@@ -69,6 +71,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--e2e-seconds", type=float, default=20.0, help="length of each latency phase")
     g.add_argument("--e2e-dead-share", type=float, default=0.1, help="share of links to the host that never answers")
     g.add_argument(
+        "--e2e-queued",
+        type=int,
+        default=10_000,
+        help="(e) links put on the topic at once at the end, to see memory stay flat (0: skip)",
+    )
+    g.add_argument(
         "--e2e-storage",
         choices=["sqlite", "postgres"],
         default="sqlite",
@@ -90,6 +98,7 @@ def run(args: argparse.Namespace) -> dict:
             getattr(args, "e2e_seconds", 20.0),
             getattr(args, "e2e_dead_share", 0.1),
             getattr(args, "e2e_storage", "sqlite"),
+            getattr(args, "e2e_queued", 10_000),
         )
     )
 
@@ -297,7 +306,14 @@ class Clock:
 
 
 async def _run(
-    corpus: Path, copies: int, hosts: int, n_workers: int, seconds: float, dead_share: float, storage_kind: str
+    corpus: Path,
+    copies: int,
+    hosts: int,
+    n_workers: int,
+    seconds: float,
+    dead_share: float,
+    storage_kind: str,
+    queued: int = 10_000,
 ) -> dict:
     pages = load_pages(corpus)
     print(
@@ -452,6 +468,20 @@ async def _run(
             "peak_rss_mb": round(peak[0] / 2**20, 1),
         }
         print(f"  (d) peak RSS of the worker tree: {result['peak_rss_mb']} MB", flush=True)
+
+        # (e) memory with a deep queue: `queued` links on the topic at once; the worker takes only
+        # what its window holds, so its RSS should stay where the drain left it.
+        if queued:
+            peak[0] = 0
+            await submit([site.short_link(20_000_000 + n) for n in range(queued)])
+            await asyncio.sleep(seconds)
+            result["queued_links"] = queued
+            result["queued_peak_rss_mb"] = round(peak[0] / 2**20, 1)
+            print(
+                f"  (e) {queued} links queued: peak RSS {result['queued_peak_rss_mb']} MB over the submission "
+                f"and {seconds:g} s after",
+                flush=True,
+            )
         return result
     finally:
         for task in tasks:
