@@ -26,6 +26,8 @@ from typing import Any
 
 import orjson
 
+from . import timeutil
+
 MAX_MESSAGE = 1000  # characters of a message kept; the rest is cut with a marker
 SUMMARY_INTERVAL = 60.0  # seconds over which repeats of one kind of record are counted
 QUIET_LOGGERS = ("trafilatura", "htmldate", "courlan", "httpx", "aiokafka", "charset_normalizer")
@@ -134,7 +136,7 @@ class RepeatSummary(logging.Filter):
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "time": timeutil.iso(datetime.fromtimestamp(record.created, UTC), "milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),

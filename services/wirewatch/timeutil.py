@@ -1,8 +1,13 @@
 """Time in one shape: every timestamp wirewatch writes, and the HTTP dates and Retry-After it reads.
 
     utc_now()                   the current time, aware, in UTC
-    iso(ts=None)                "2026-12-06T02:27:19.123456Z": UTC, microseconds, a Z; one precision,
-                                so timestamps from any stage sort and compare as text
+    iso(ts=None, precision)     "2026-12-06T02:27:19.123456Z": UTC, microseconds, a Z; one precision,
+                                so timestamps from any stage sort and compare as text. Two places keep
+                                a coarser precision on purpose (precision="seconds" / "milliseconds"):
+                                  seconds: story first_at/last_at (stored and compared as TEXT, so the
+                                    stored shape is frozen), alert digest windows (window_start/_end,
+                                    shown in titles) and the API's public times (its documented shape)
+                                  milliseconds: the JSON log line's "time" (what log shippers expect)
     parse(text)                 an ISO 8601 / W3C datetime (a date alone, Z or an offset) as aware UTC,
                                 or None; a time without a zone is taken as UTC
     parse_http_date(text)       an RFC 9110 HTTP-date (Expires, Last-Modified, Retry-After) as aware UTC
@@ -15,21 +20,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Literal
 
-_ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
+Precision = Literal["microseconds", "milliseconds", "seconds"]
+_CUT = {"microseconds": 0, "milliseconds": 3, "seconds": 7}  # characters dropped from ".ffffff"
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def iso(ts: datetime | None = None) -> str:
-    """``ts`` (default: now) as UTC with microseconds and a Z; a naive ``ts`` is taken as UTC."""
+def iso(ts: datetime | None = None, precision: Precision = "microseconds") -> str:
+    """``ts`` (default: now) as UTC with a Z; a naive ``ts`` is taken as UTC. Microseconds unless
+    ``precision`` says otherwise (truncated, never rounded, so a time never moves forward)."""
     if ts is None:
         ts = utc_now()
     elif ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
-    return ts.astimezone(UTC).strftime(_ISO)
+    text = ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return text[: len(text) - _CUT[precision]] + "Z"
 
 
 def parse(value: str | None) -> datetime | None:

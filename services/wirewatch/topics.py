@@ -12,7 +12,7 @@ import contextlib
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from .errors import TransientError
+from .errors import Unavailable
 from .settings import Settings
 
 # schema name -> topic name (without prefix); one topic per payload contract.
@@ -42,7 +42,7 @@ async def ensure_topics(bootstrap: str, names: list[str], partitions: int) -> li
                 await admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
         return missing
     except KafkaError as e:
-        raise TransientError("broker_unavailable", f"cannot create topics on {bootstrap}: {e!r}") from e
+        raise Unavailable("broker_unavailable", f"cannot create topics on {bootstrap}: {e!r}") from e
     finally:
         await admin.close()
 

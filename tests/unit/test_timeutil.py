@@ -40,3 +40,13 @@ def test_retry_after_seconds_and_dates():
     assert parse_retry_after("soon", NOW) is None
     assert parse_retry_after("-5", NOW) is None
     assert parse_retry_after(None, NOW) is None
+
+
+def test_iso_precisions_truncate_and_keep_the_z():
+    ts = datetime(2025, 1, 1, 12, 0, 5, 987654, tzinfo=UTC)
+    assert iso(ts, "seconds") == "2025-01-01T12:00:05Z"  # never rounded up to :06
+    assert iso(ts, "milliseconds") == "2025-01-01T12:00:05.987Z"
+    assert iso(ts, "microseconds") == iso(ts) == "2025-01-01T12:00:05.987654Z"
+    # seconds is the shape story first_at/last_at were always stored in (compared as TEXT)
+    assert iso(ts, "seconds") == ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert parse(iso(ts, "seconds")) == ts.replace(microsecond=0)

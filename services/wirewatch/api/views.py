@@ -12,9 +12,9 @@ alert(row)                     what was sent where, and how delivery went
 from __future__ import annotations
 
 import re
-from datetime import UTC
 from typing import Any
 
+from wirewatch import timeutil
 from wirewatch.stages.enrich.casualties import load_lexicon
 from wirewatch.stages.story import parse_time
 
@@ -26,7 +26,7 @@ _SNIPPET = 240
 
 def iso(value: Any) -> str | None:
     t = parse_time(value)
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
+    return timeutil.iso(t, "seconds") if t else None  # the API's documented shape: whole seconds
 
 
 def _figure(category: str, state_figure: dict | None, article: dict | None) -> dict | None:

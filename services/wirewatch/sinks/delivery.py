@@ -12,7 +12,7 @@ How delivery is made sure of:
 - The storage ledger (``claim_alert`` / ``mark_delivered`` per (alert, channel target),
   sinks/storage/ledgers.py) skips the channels that already have an alert, so a redelivered
   message (a crash before the commit, a replayed dead letter) notifies nobody twice. Ledger errors
-  are storage errors (``TransientError("storage_unavailable")``) and propagate: the runner waits.
+  are storage errors (``Unavailable("storage_unavailable")``) and propagate: the runner waits.
 - ``TransientError`` from a channel (5xx, 429, timeouts, refused connections) is retried with the
   one backoff helper (retry.py: capped, jittered, honouring ``Retry-After``) until the alert has
   been failing on that channel for ``channels.delivery_deadline`` seconds; only then is it given

@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from .. import contract
-from ..errors import TransientError
+from ..errors import Unavailable
 from ..settings import Settings
 from ..sinks.outbox import Outbox, link_row, outbox_enabled
 from ..sinks.storage import open_storage
@@ -28,7 +28,7 @@ async def submit_links(bootstrap: str | None, settings: Settings, urls: list[str
     links = [make_link(u, source) for u in urls]
     if not outbox_enabled(settings):
         if bootstrap is None:
-            raise TransientError("broker_unavailable", "no broker to submit to")
+            raise Unavailable("broker_unavailable", "no broker to submit to")
         await _produce(bootstrap, settings, links)
         return links
     storage = open_storage(settings.resolved_storage_url)
@@ -42,7 +42,7 @@ async def submit_links(bootstrap: str | None, settings: Settings, urls: list[str
             return links
         try:
             producer = await _producer(bootstrap, settings)
-        except TransientError as e:
+        except Unavailable as e:
             log.warning("%s: %d links are kept and sent by the worker", e.detail, len(links))
             return links
         topic = settings.topic("links")
@@ -65,7 +65,7 @@ async def _producer(bootstrap: str, settings: Settings) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
         await producer.start()
     except KafkaError as e:
-        raise TransientError("broker_unavailable", f"cannot submit to {bootstrap}: {e!r}") from e
+        raise Unavailable("broker_unavailable", f"cannot submit to {bootstrap}: {e!r}") from e
     return producer
 
 
@@ -76,6 +76,6 @@ async def _produce(bootstrap: str, settings: Settings, links: list[dict]) -> Non
         for link in links:
             await producer.send_and_wait(topic, contract.encode("link", link), key=link["url"].encode())
     except KafkaError as e:
-        raise TransientError("broker_unavailable", f"cannot submit to {bootstrap}: {e!r}") from e
+        raise Unavailable("broker_unavailable", f"cannot submit to {bootstrap}: {e!r}") from e
     finally:
         await producer.stop()

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..timeutil import iso
 from ..timeutil import parse as parse_iso
 from .story_words import _WORD, _body_words, _content, _people, _proper_nouns, _stem, _tokens
 
@@ -106,7 +107,8 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def _iso(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # seconds: first_at/last_at are stored and compared as TEXT, so their stored shape stays as it was
+    return iso(t, "seconds")
 
 
 @dataclass(frozen=True)

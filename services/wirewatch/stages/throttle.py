@@ -18,8 +18,11 @@ Pure: storage (``throttle_admit``/``due_digests``) keeps the state under a trans
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Iterable
+from typing import Any
+
+from ..timeutil import iso
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_DIGEST_ITEMS = 200  # beyond this a digest says how many more were held back
@@ -66,11 +69,13 @@ def summary(alert: dict) -> dict:
 
 
 def digest_id(rule: str, channel: str, start: datetime) -> str:
+    # the hashed text is datetime.isoformat(), frozen: another shape would give a window already
+    # delivered a new id and so a second digest (ids must stay the same across versions)
     return hashlib.sha256(f"{rule}\x1f{channel}\x1fdigest\x1f{start.isoformat()}".encode()).hexdigest()[:24]
 
 
 def _iso(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso(t, "seconds")  # a window's bounds are whole seconds; the shape digests always had
 
 
 def make_digest(rule: str, severity: str, channel: str, start: datetime, end: datetime, held: list[dict],
