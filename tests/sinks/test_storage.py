@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -307,3 +308,21 @@ async def test_sqlite_creates_parent_dir_and_uses_wal(tmp_path: Path) -> None:
             row = await tx.fetchrow("PRAGMA journal_mode")
         assert row is not None and list(row.values()) == ["wal"]
     assert path.exists()
+
+
+async def test_sqlite_transaction_cancelled_while_begin_waits_leaves_none_open(tmp_path: Path) -> None:
+    # A health probe's timeout or a rebalance can cancel a transaction whose BEGIN is waiting for
+    # another process's write lock; the BEGIN still runs later, and must not stay open after it.
+    url = f"sqlite:///{tmp_path}/w.db"
+    async with open_storage(url) as store:
+        other = sqlite3.connect(f"{tmp_path}/w.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        waiting = asyncio.create_task(store.record_outcome("l-1", "https://e.test/1", "filtered", "fetch"))
+        await asyncio.sleep(0.3)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        other.execute("COMMIT")
+        other.close()
+        await store.record_outcome("l-2", "https://e.test/2", "filtered", "fetch")
+        assert [o["link_id"] for o in await store.outcomes()] == ["l-2"]

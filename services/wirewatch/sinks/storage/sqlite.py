@@ -162,7 +162,16 @@ class SqliteStorage(Storage):
             if conn is None:
                 raise Unavailable(UNAVAILABLE, "storage is not started or already closed")
             try:
-                await conn.execute("BEGIN IMMEDIATE")
+                try:
+                    await conn.execute("BEGIN IMMEDIATE")
+                except asyncio.CancelledError:
+                    # Cancelled while BEGIN waited (busy_timeout: another process writes; a health
+                    # probe's timeout, a rebalance): the statement is already queued to aiosqlite's
+                    # thread and runs anyway. Queue its undo behind it, or the connection stays in a
+                    # transaction nobody owns and every later BEGIN fails.
+                    with suppress(Exception):
+                        await asyncio.shield(conn.rollback())
+                    raise
                 try:
                     yield _SqliteTx(conn)
                 except BaseException:
