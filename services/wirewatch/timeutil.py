@@ -13,7 +13,9 @@
     parse_http_date(text)       an RFC 9110 HTTP-date (Expires, Last-Modified, Retry-After) as aware UTC
     parse_retry_after(v, now)   seconds to wait from a Retry-After value, delta-seconds or HTTP-date
 
-Storage keeps its own column format (sinks/storage/): changing stored text would re-sort old rows.
+Storage keeps its own column format: SQLite's text columns hold iso(ts, zone="+00:00"), the shape
+their rows have always had (another would compare wrongly against old rows); PostgreSQL stores
+timestamptz and binds datetimes, no text.
 """
 
 from __future__ import annotations
@@ -23,22 +25,21 @@ from email.utils import parsedate_to_datetime
 from typing import Literal
 
 Precision = Literal["microseconds", "milliseconds", "seconds"]
-_CUT = {"microseconds": 0, "milliseconds": 3, "seconds": 7}  # characters dropped from ".ffffff"
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def iso(ts: datetime | None = None, precision: Precision = "microseconds") -> str:
+def iso(ts: datetime | None = None, precision: Precision = "microseconds", zone: str = "Z") -> str:
     """``ts`` (default: now) as UTC with a Z; a naive ``ts`` is taken as UTC. Microseconds unless
-    ``precision`` says otherwise (truncated, never rounded, so a time never moves forward)."""
+    ``precision`` says otherwise (truncated, never rounded, so a time never moves forward).
+    ``zone="+00:00"`` only for the SQLite text columns, whose rows were always written that way."""
     if ts is None:
         ts = utc_now()
     elif ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
-    text = ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
-    return text[: len(text) - _CUT[precision]] + "Z"
+    return ts.astimezone(UTC).replace(tzinfo=None).isoformat(timespec=precision) + zone
 
 
 def parse(value: str | None) -> datetime | None:

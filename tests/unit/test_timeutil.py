@@ -50,3 +50,17 @@ def test_iso_precisions_truncate_and_keep_the_z():
     # seconds is the shape story first_at/last_at were always stored in (compared as TEXT)
     assert iso(ts, "seconds") == ts.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert parse(iso(ts, "seconds")) == ts.replace(microsecond=0)
+
+
+def test_sqlite_column_text_is_the_shape_stored_rows_always_had():
+    # SQLite compares stored times as TEXT: the helper must write exactly what isoformat wrote
+    for ts in (datetime(2025, 1, 1, 12, 0, 5, tzinfo=UTC), datetime(2026, 12, 6, 3, 4, 5, 60, tzinfo=UTC)):
+        old = ts.isoformat(timespec="microseconds")
+        assert iso(ts, zone="+00:00") == old
+    earlier, later = datetime(2025, 1, 1, 12, 0, 5, 999999, tzinfo=UTC), datetime(2025, 1, 1, 12, 0, 6, tzinfo=UTC)
+    mixed = [iso(later, zone="+00:00"), earlier.isoformat(timespec="microseconds")]
+    assert sorted(mixed) == [earlier.isoformat(timespec="microseconds"), iso(later, zone="+00:00")]
+
+
+def test_years_before_1000_are_padded_like_iso_8601():
+    assert iso(datetime(999, 1, 2, tzinfo=UTC), "seconds") == "0999-01-02T00:00:00Z"

@@ -24,6 +24,7 @@ import aiosqlite
 import asyncpg
 import orjson
 
+from wirewatch import timeutil
 from wirewatch.errors import ConfigError, TransientError, WirewatchError
 from wirewatch.sinks.storage import SqliteStorage, _sqlite_sql, translate_postgres_error, translate_sqlite_error
 
@@ -166,12 +167,12 @@ class ReadStore:
     # -- binding ----------------------------------------------------------------------------------
 
     def ts(self, value: datetime) -> Any:
-        return value if self.backend == "postgresql" else value.astimezone(UTC).isoformat(timespec="microseconds")
+        return value if self.backend == "postgresql" else timeutil.iso(value, zone="+00:00")  # SQLite's column text
 
     def ts_cursor(self, value: Any) -> str:
         """A timestamp as it goes into a cursor: exact to the microsecond, so paging neither skips nor repeats."""
         if isinstance(value, datetime):
-            return value.astimezone(UTC).isoformat(timespec="microseconds")
+            return timeutil.iso(value, zone="+00:00")
         return str(value)
 
     def ts_from_cursor(self, value: Any) -> Any:

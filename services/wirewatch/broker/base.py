@@ -24,6 +24,8 @@ import sys
 from pathlib import Path
 from typing import IO, Protocol, runtime_checkable
 
+from .. import timeutil
+
 __all__ = [
     "Broker",
     "BrokerError",
@@ -191,7 +193,7 @@ class ManagedBroker:
             self._prepare()
             cmd = self._command()
             self._log_fh = open(self.log_file, "ab")
-            self._log_fh.write(f"\n==== {time.strftime('%F %T')} starting: {' '.join(cmd)}\n".encode())
+            self._log_fh.write(f"\n==== {timeutil.iso()} starting: {' '.join(cmd)}\n".encode())
             self._log_fh.flush()
             try:
                 self._proc = subprocess.Popen(

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiosqlite
 
+from wirewatch import timeutil
 from wirewatch.errors import ConfigError, PermanentError, Unavailable, WirewatchError
 from wirewatch.sinks.storage.common import REJECTED, UNAVAILABLE, _Tx
 from wirewatch.sinks.storage.facade import Storage
@@ -146,7 +147,7 @@ class SqliteStorage(Storage):
         return [s.strip() for s in script.split(";") if s.strip()]
 
     def _ts(self, value: datetime) -> Any:
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
+        return timeutil.iso(value, zone="+00:00")  # the shape every stored row has: compared as TEXT
 
     def _from_ts(self, value: Any) -> datetime | None:
         return datetime.fromisoformat(value).astimezone(UTC) if isinstance(value, str) else value
