@@ -7,8 +7,11 @@
      └── StageError(reason)     a stage could not handle an item
           ├── TransientError    worth retrying (timeouts, connection resets, 5xx, 429): the item is
           │    │                retried with backoff, then dead-lettered
-          │    └── Unavailable  a dependency is down (storage, the broker): nothing is wrong with the
-          │                     item; the stage stops taking and retries without limit
+          │    ├── Unavailable  a dependency is down (storage, the broker): nothing is wrong with the
+          │    │                item; the stage stops taking and retries without limit
+          │    └── NotYet       the item waits its turn (our per-host politeness queue, a host's
+          │                     Retry-After or Crawl-delay): retried without limit and without
+          │                     spending its tries, waiting aside; the stage goes on
           └── PermanentError    will never succeed: dead-letter it with its reason
                └── InvalidMessage   a payload that does not match its schema
 
@@ -66,6 +69,15 @@ class Unavailable(TransientError):
     """A dependency every item needs (storage, the broker) is down. Raised by the boundary that
     talks to it; the runner pauses the stage's input and waits for as long as it takes, never
     dead-letters (a dead letter is for an item that can never succeed)."""
+
+
+class NotYet(TransientError):
+    """Not a failure: the item must wait its turn. Raised where wirewatch's own per-host politeness
+    (a couple of requests at a time, a token rate) or a host's Retry-After / Crawl-delay leaves it
+    no turn within ``fetch.max_host_wait``. The runner tries it again after ``retry_after`` (or a
+    backoff) for as long as it takes, the wait spends none of ``retry.attempts`` and is done aside
+    (``waiting.waiting()``: no working slot held), and the stage is not paused: other hosts' items
+    go on. Only a real failure of the host (timeouts, 5xx) spends tries and can dead-letter."""
 
 
 class PermanentError(StageError):

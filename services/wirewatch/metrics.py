@@ -18,7 +18,7 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0
 
 # Read API answers are a few milliseconds from an index; the goal is p99 < 50 ms.
 API_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
-OUTCOMES = ("ok", "filtered", "dead_lettered", "retried")
+OUTCOMES = ("ok", "filtered", "dead_lettered", "retried", "waited")
 
 # Per-domain extraction metrics: how many sites get their own series (the rest are "other"), and
 # text-length buckets from a too-short stub through a brief, a news story to a long read.

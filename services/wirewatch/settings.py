@@ -144,7 +144,7 @@ class FetchSettings(Strict):
     per_host_rate: float = Field(1.0, gt=0, description="Requests per second to one host, sustained")
     per_host_burst: int = Field(4, ge=1, description="Requests to one host allowed back to back before per_host_rate applies")
     max_host_wait: float = Field(
-        30.0, ge=0, description="Seconds a fetch waits for its host's turn before it is retried later (host_busy)"
+        30.0, ge=0, description="Seconds a fetch waits for its host's turn before it steps aside and tries again later (host_busy: no try spent, never dead-lettered)"
     )
     robots: bool = Field(True, description="Honour robots.txt (fetched through the same guarded client, cached)")
     robots_ttl: float = Field(3600.0, gt=0, description="Seconds a robots.txt stays cached")

@@ -7,7 +7,7 @@ import pytest
 
 from wirewatch import contract
 from wirewatch.agents.runner import Emit, Stage
-from wirewatch.errors import PermanentError, Rejected, TransientError, Unavailable
+from wirewatch.errors import NotYet, PermanentError, Rejected, TransientError, Unavailable
 from wirewatch.metrics import Metrics
 from wirewatch.retry import backoff
 from wirewatch.settings import RetrySettings
@@ -179,6 +179,40 @@ async def test_an_outage_does_not_spend_the_items_own_tries():
 
     assert await stage(rec, attempts=3).handle(contract.encode("link", LINK), core) == "dead_lettered"
     assert len(calls) == 5 + 3  # the outage, then the item's own three tries
+    ((_, _, letter),) = rec.sent
+    assert letter["reason"] == "timeout" and letter["attempts"] == 3
+
+
+async def test_waiting_for_a_turn_spends_no_tries_and_never_pauses_the_stage():
+    rec = Recorder()
+    s = stage(rec, attempts=2)
+    seen_paused = []
+
+    async def core(link):
+        seen_paused.append(not s.pause.resumed.is_set())
+        if len(seen_paused) <= 9:  # far more turns missed than the item has tries
+            raise NotYet("host_busy", "no turn yet", retry_after=0.3)
+        return []
+
+    assert await s.handle(contract.encode("link", LINK), core) == "ok"
+    assert rec.sent == [] and rec.slept == [0.3] * 9  # the host's own wait, not a growing backoff
+    assert not any(seen_paused) and s.pause.board == {}  # the stage went on taking
+    assert s.metrics.messages.labels(stage="fetch", outcome="waited")._value.get() == 9
+    assert s.metrics.messages.labels(stage="fetch", outcome="retried")._value.get() == 0
+
+
+async def test_a_real_failure_between_waits_still_spends_the_items_tries():
+    rec = Recorder()
+    calls = []
+
+    async def core(link):
+        calls.append(1)
+        if len(calls) % 2:
+            raise NotYet("host_busy", "no turn yet")
+        raise TransientError("timeout", "slow origin")
+
+    assert await stage(rec, attempts=3).handle(contract.encode("link", LINK), core) == "dead_lettered"
+    assert len(calls) == 6  # three waits, three real tries
     ((_, _, letter),) = rec.sent
     assert letter["reason"] == "timeout" and letter["attempts"] == 3
 

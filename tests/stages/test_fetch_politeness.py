@@ -9,10 +9,10 @@ import pytest
 
 from tests.harness.loopback import FakeTime
 from tests.harness.origin import Origin, loopback_settings
-from wirewatch.errors import PermanentError, TransientError
+from wirewatch.errors import NotYet, PermanentError, TransientError
 from wirewatch.settings import FetchSettings
 from wirewatch.stages.fetch import build_client, fetch
-from wirewatch.stages.politeness import Politeness
+from wirewatch.stages.politeness import MAX_TURN_WAIT, Politeness
 
 
 def polite_settings(**kw) -> FetchSettings:
@@ -99,7 +99,22 @@ async def test_retry_after_pauses_the_host(origin):
         with pytest.raises(TransientError) as e:
             await fetch(origin.url("/article"), c, s, polite)
     assert e.value.reason == "host_busy" and 100 < e.value.retry_after <= 120
+    assert isinstance(e.value, NotYet)  # waiting out the host's break is no failure of the link
     assert origin.hits["/article"] == 0
+
+
+async def test_a_break_longer_than_max_turn_wait_spends_the_links_tries():
+    t = FakeTime()
+    polite = Politeness(FetchSettings(max_host_wait=5), clock=t.clock, sleep=t.sleep)
+    polite.pause("https://news.example/a", MAX_TURN_WAIT - 1)
+    with pytest.raises(NotYet):
+        async with polite.slot("https://news.example/b"):
+            pass
+    polite.pause("https://news.example/a", MAX_TURN_WAIT + 100)  # Retry-After: a host down for us
+    with pytest.raises(TransientError) as e:
+        async with polite.slot("https://news.example/c"):
+            pass
+    assert e.value.reason == "host_busy" and not isinstance(e.value, NotYet)
 
 
 async def test_token_bucket_allows_a_burst_then_the_rate():
@@ -127,6 +142,7 @@ async def test_a_turn_beyond_max_host_wait_is_host_busy():
         async with polite.slot("https://news.example/b"):
             pass
     assert e.value.reason == "host_busy" and e.value.retry_after == pytest.approx(10.0)
+    assert isinstance(e.value, NotYet)  # our own queue: not yet, never a failure
     assert t.slept == []
 
 

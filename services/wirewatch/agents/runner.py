@@ -9,6 +9,10 @@ that translated the error into ``errors.py``'s tree):
                          takes no new message, offsets stay uncommitted, readiness names it,
                          ``wirewatch_stage_paused`` is 1) and the same step is tried again with
                          backoff for as long as it takes; never dead-lettered;
+- ``NotYet``          -> not a failure: the item waits its turn (our per-host politeness queue, a
+                         host's Retry-After or Crawl-delay): tried again after its ``retry_after``
+                         for as long as it takes, aside (no working slot held), counted ``waited``;
+                         spends none of its tries and never pauses the stage (other hosts go on);
 - ``TransientError``  -> the item's own trouble (a host times out): retried with capped exponential
                          backoff and jitter (honouring ``retry_after``; the one helper:
                          ``retry.py``), then dead-lettered with the last reason;
@@ -42,7 +46,7 @@ from typing import Any
 import orjson
 
 from .. import contract, logs, timeutil
-from ..errors import InvalidMessage, PermanentError, Rejected, StageError, TransientError, Unavailable
+from ..errors import InvalidMessage, NotYet, PermanentError, Rejected, StageError, TransientError, Unavailable
 from ..metrics import Metrics
 from ..retry import Backoff, retry
 from ..settings import RetrySettings
@@ -167,15 +171,20 @@ class Stage:
 
     async def _patiently(self, step: Callable[[], Awaitable[Any]], tries: list[int] | None = None) -> Any:
         """``step()`` under the policy: an item's TransientError gets ``retry.attempts`` tries, an
-        ``Unavailable`` dependency pauses the stage and is waited for without limit."""
+        ``Unavailable`` dependency pauses the stage and is waited for without limit, and an item
+        that is ``NotYet`` due waits aside without limit, spending none of its tries."""
         pause = self.pause
         assert pause is not None
         paused = [False]
 
         def budget(e: TransientError) -> int | None:
-            return None if isinstance(e, Unavailable) else self.retry.attempts
+            return None if isinstance(e, (Unavailable, NotYet)) else self.retry.attempts
 
         def retrying(e: TransientError, attempt: int, delay: float) -> None:
+            if isinstance(e, NotYet):  # its turn is not yet due: no failure, no try spent, no pause
+                self.metrics.outcome(self.name, "waited")
+                log.debug("%s: %s; again in %.1fs", self.name, e, delay)
+                return
             self.metrics.outcome(self.name, "retried")
             if isinstance(e, Unavailable):
                 if not paused[0]:

@@ -5,9 +5,12 @@ One ``Politeness`` per worker holds, per host name, a concurrency limit and a to
 429/503's Retry-After or a robots.txt Crawl-delay; and, per origin, the parsed robots.txt.
 
     async with polite.slot(url): ...     waits for the host's turn, at most ``max_host_wait``
-                                         seconds, else TransientError("host_busy", retry_after);
-                                         waits aside (``waiting.waiting``): a link queued for its
-                                         host holds none of the stage's working slots
+                                         seconds, else NotYet("host_busy", retry_after): not a
+                                         failure, the runner tries again later without limit and
+                                         without spending the link's tries (a host's break over
+                                         ``MAX_TURN_WAIT`` is a plain TransientError); waits aside
+                                         (``waiting.waiting``): a link queued for its host holds
+                                         none of the stage's working slots
     polite.pause(url, seconds)           no request to that host before then (Retry-After)
     await polite.check_robots(url, client)
                                          PermanentError("robots_disallowed") if robots.txt says no;
@@ -37,7 +40,7 @@ from dataclasses import dataclass, field
 import httpx
 from protego import Protego
 
-from ..errors import PermanentError, StageError, TransientError
+from ..errors import NotYet, PermanentError, StageError, TransientError
 from ..settings import FetchSettings
 from ..waiting import waiting
 from .http_get import Limits, get
@@ -47,6 +50,11 @@ ROBOTS_MAX_BYTES = 512 * 1024
 ROBOTS_RETRY_SECONDS = 60.0
 # Crawl-delay larger than this is treated as this: a hostile robots.txt must not park a worker.
 MAX_CRAWL_DELAY = 60.0
+# Waiting for a turn is "not yet" (NotYet: no try spent, no limit), as long as the turn is this near.
+# A host that asks for a longer break (Retry-After: 86400) is down for us: its links spend their
+# tries and are dead-lettered host_busy (replayable) rather than held for hours, each holding its
+# partition's commit and a place among the links alive.
+MAX_TURN_WAIT = 300.0
 
 
 @dataclass
@@ -153,7 +161,7 @@ class Politeness:
                 async with waiting(), asyncio.timeout(self.settings.max_host_wait):
                     await h.sem.acquire()
             except TimeoutError:
-                raise TransientError(
+                raise NotYet(
                     "host_busy",
                     f"{host}: no free slot within {self.settings.max_host_wait:g}s "
                     f"({self.settings.per_host_concurrency} requests in flight at most)",
@@ -169,7 +177,8 @@ class Politeness:
     def _check_pause(self, h: _Host, host: str, deadline: float) -> None:
         if h.not_before > deadline:
             wait = h.not_before - self.clock()
-            raise TransientError(
+            error = NotYet if wait <= MAX_TURN_WAIT else TransientError  # see MAX_TURN_WAIT
+            raise error(
                 "host_busy", f"{host} asked us to wait {wait:.0f}s more (Retry-After or Crawl-delay)", retry_after=wait
             )
 
@@ -182,7 +191,7 @@ class Politeness:
                 h.tokens -= 1.0
                 return
             if now + wait > deadline:
-                raise TransientError(
+                raise NotYet(
                     "host_busy",
                     f"{host}: rate limit of {1 / h.interval:g}/s leaves no turn within "
                     f"{self.settings.max_host_wait:g}s",
