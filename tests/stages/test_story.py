@@ -634,3 +634,23 @@ def test_a_name_one_text_writes_as_a_proper_noun_joins_a_headline_that_only_name
     s2 = story.new_story(second)
     story.attach(s2, second)
     assert story.match(first, [s2]) is None
+
+
+def test_a_late_report_naming_the_victims_deep_in_its_text_follows_up_with_the_same_toll_and_place() -> None:
+    def dunmore(slug: str, title: str, text: str, at: str, injured: int) -> story.ArticleView:
+        city = [{"name": "Dunmore", "country_code": "US", "kind": "city"}]
+        return story.view(_payload(slug, title, text, at, places=city, figures={"injured": {"count": injured}}))
+
+    first = dunmore("dm1", "Two wounded outside Dunmore corner store", "In Dunmore, " + FIRST_REPORT[1],
+                    "2026-05-01T22:00:00Z", 2)  # fmt: skip
+    s = story.new_story(first)
+    story.attach(s, first)
+    court = "The jury heard from witnesses for most of the morning session in Dunmore. " * 25
+    late_text = court + "Tobias Wendell, one of the two men wounded outside the store, spoke last."
+    title, at = "Dunmore store attack trial opens", "2026-10-01T10:00:00Z"
+    late = dunmore("dm2", title, late_text, at, 2)
+    assert "tobia wendel" not in late.people and "tobia wendel" in late.body_people  # named after the first lines
+    assert story.expired(late, s) and story.match(late, [s], follow_up=timedelta(days=365)) is s
+    assert story.keys(late) & story.story_keys(s.state)
+    # Another toll: the name alone, that late in the text, is no follow-up.
+    assert story.match(dunmore("dm3", title, late_text, at, 5), [s], follow_up=timedelta(days=365)) is None

@@ -35,7 +35,9 @@ Follow-ups: after the window, up to ``follow_up`` later, an article joins an exp
 strong evidence (``follow_up_score``): a name in both headlines that is not a gazetteer place,
 and the same toll with a second name or a rare toll, or two full names (a victim's, the venue's)
 whatever the toll; or people named in both texts: two, or one and a toll of two people or more
-(within ``RECENT_FOLLOW_UP`` of the story's last article: one and the same toll or a headline word). route.decide
+(within ``RECENT_FOLLOW_UP`` of the story's last article: one and the same toll or a headline word);
+or a person the story named early named anywhere in the article (a trial report names the court's
+people first), with the same toll, a shared city and a headline word or a toll of two or more. route.decide
 then raises no "new" alert, and an update only for a rising toll.
 
 Modules: stages/story_view.py reads the article (``view``: places, MinHash, toll) with
@@ -184,6 +186,15 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
         shared_words = max((len(article.title_words & set(t)) for t in st.get("titles", [])), default=0)
         if len(people) >= 2 or (agreed and (agreed - 1 >= 2 or recent)) or (recent and shared_words):
             return 0.015 + 0.001 * min(len(people), 9)
+    # A person the story named early (a victim) named anywhere in the article, with the same toll:
+    # a trial or funeral report names the court's people first.
+    if (
+        agreed
+        and article.places & places
+        and (agreed - 1 >= 2 or any(article.title_words & set(t) for t in st.get("titles", [])))
+        and _shared_people(article, st, deep=True)
+    ):
+        return 0.012
     # Names that are not the place itself: "Englewood" or "Memphis" has news every week; one
     # place name and the same toll is a follow-up only when the toll is rare ("4 wounded" is not).
     place_words = _place_words(article) | set(st.get("place_words", []))
@@ -272,9 +283,10 @@ def score(
     return 0.0
 
 
-def _shared_people(article: ArticleView, st: dict) -> set[str]:
-    """People named in `article` and in the story's articles, gazetteer places left out."""
-    shared = article.people & set(st.get("people", []))
+def _shared_people(article: ArticleView, st: dict, deep: bool = False) -> set[str]:
+    """People named in `article` (`deep`: anywhere in its text) and early in the story's
+    articles, gazetteer places left out."""
+    shared = (article.body_people if deep else article.people) & set(st.get("people", []))
     return shared - _place_words(article) - set(st.get("place_words", [])) if shared else set()
 
 

@@ -66,7 +66,7 @@ def keys(article: ArticleView) -> set[str]:
         | _toll_keys("w", article.title_words, t)
         | _toll_keys("f", article.names | article.lead_names, t)
         | _pairs("f", [n for n in article.names | article.lead_names if " " in n])
-        | {f"f:p:{p}" for p in article.people}
+        | {f"f:p:{p}" for p in article.people | article.body_people}
     )
 
 

@@ -130,7 +130,8 @@ class ArticleView:
     lead_places: frozenset[str] = frozenset()  # of `places`, those named in the headline or the lead
     names: frozenset[str] = frozenset()  # names in the headline the text writes as proper nouns (stems)
     lead_names: frozenset[str] = frozenset()  # names of two words or more in the lead ("Marta Velasquez")
-    people: frozenset[str] = frozenset()  # people named anywhere in the text, "first last" stems (``_people``)
+    people: frozenset[str] = frozenset()  # people named early in the text, "first last" stems (``_people``)
+    body_people: frozenset[str] = frozenset()  # people named anywhere in the text (matched with the same toll)
 
 
 def _named_as_place(doc: str, form: str, skip: tuple[int, int]) -> bool:
@@ -186,6 +187,11 @@ def view(enriched: dict) -> ArticleView:
             lead_places.add(key)  # named in the headline or the first lines: where it happened
     body_words = _body_words(enriched.get("text") or "")
     place_words = {_stem(w, "en") for p in places | regions for w in _tokens(p)}  # "Chicago Sun-Times" is no one
+
+    def people(whole: bool) -> frozenset[str]:
+        named = _people(enriched.get("text") or "", body_words, enriched.get("language"), whole=whole)
+        return frozenset(p for p in named if not set(p.split()) & place_words)
+
     return ArticleView(
         canonical_url=enriched["canonical_url"],
         url=enriched.get("url") or enriched["canonical_url"],
@@ -202,11 +208,8 @@ def view(enriched: dict) -> ArticleView:
         lead_places=frozenset(lead_places),
         names=_proper_nouns(head, body_words, enriched.get("language")),
         lead_names=frozenset(n for n in _proper_nouns(lead, body_words, enriched.get("language")) if " " in n),
-        people=frozenset(
-            p
-            for p in _people(enriched.get("text") or "", body_words, enriched.get("language"))
-            if not set(p.split()) & place_words
-        ),
+        people=people(whole=False),
+        body_people=people(whole=True),
     )
 
 

@@ -217,9 +217,12 @@ _AS_PLACE = re.compile(
 _PEOPLE_WORDS = 200  # people named this early are the event's; a roundup names many
 _FIRST_WORDS = re.compile(rf"\s*(?:\S+\s+){{0,{_PEOPLE_WORDS}}}")
 _MAX_PEOPLE = 8  # more people than this in the first lines: a roundup of several events, no evidence
+_MAX_BODY_PEOPLE = 24  # more than this in the whole text: a roundup, no evidence
 
 
-def _people(body: str, words: tuple[frozenset[str], frozenset[str]], language: str | None) -> frozenset[str]:
+def _people(
+    body: str, words: tuple[frozenset[str], frozenset[str]], language: str | None, whole: bool = False
+) -> frozenset[str]:
     """People named in `body`: runs of two or three capitalised words and initials ("Marta J. Velasquez", not
     "John H. Stroger Jr. Hospital") none of
     which the text also writes in lower case, as the stems of their first and last words. Not
@@ -228,10 +231,11 @@ def _people(body: str, words: tuple[frozenset[str], frozenset[str]], language: s
     Hollow"). Only the first ``_PEOPLE_WORDS`` words; none from a text naming more than
     ``_MAX_PEOPLE`` there (a roundup of several events). English titles and words: other languages
     get fewer names filtered out. A person named in two articles is evidence they report the same
-    event beyond the headline (a victim, a suspect)."""
+    event beyond the headline (a victim, a suspect). `whole`: from the whole text, up to
+    ``_MAX_BODY_PEOPLE`` (a trial report names its victims late, after the court's people)."""
     lang = _lang(language)
     lower = words[0]
-    head = body[: _FIRST_WORDS.match(body).end()]  # type: ignore[union-attr]
+    head = body if whole else body[: _FIRST_WORDS.match(body).end()]  # type: ignore[union-attr]
     as_place = {" ".join((m.group(1) or m.group(2)).split()) for m in _AS_PLACE.finditer(body)}
     out: dict[str, None] = {}
     for m in _CAPITALISED_RUN.finditer(head):
@@ -246,4 +250,4 @@ def _people(body: str, words: tuple[frozenset[str], frozenset[str]], language: s
         if _TITLE_BEFORE.search(head, max(0, m.start() - 24), m.start()) or _BYLINE_AFTER.match(head, m.end()):
             continue
         out[f"{_stem(full[0].casefold(), lang)} {_stem(full[-1].casefold(), lang)}"] = None
-    return frozenset(out) if len(out) <= _MAX_PEOPLE else frozenset()
+    return frozenset(out) if len(out) <= (_MAX_BODY_PEOPLE if whole else _MAX_PEOPLE) else frozenset()
