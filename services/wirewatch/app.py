@@ -172,6 +172,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         else:
             await send("alert", alert["alert_id"], contract.encode("alert", alert))
 
+    rt.requeue_alert = send_alert  # a parked alert rejected on return: dead-lettered by the alert agent
+
     if box is not None:
         started_at = time.time()  # what was accepted before this, the restarted embedded broker may lack
 

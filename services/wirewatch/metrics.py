@@ -125,15 +125,15 @@ class Metrics:
         )
         self.channel_failing = Gauge(
             "wirewatch_channel_failing",
-            "Channels of a kind now failing past their delivery deadline",
+            "Channels of a kind declared failing: failing for longer than channels.failing_after",
             ["channel"],
             registry=r,
         )
-        # Alerts waiting aside for their next try on a failing channel (sinks/delivery.py): each has
-        # its own not-before; a delivery on the channel wakes them all.
+        # Alerts waiting for their next try on a failing channel (sinks/delivery.py): aside in memory
+        # for a short wait, parked in storage (sinks/parked.py) for a long one; a delivery wakes them.
         self.alerts_parked = Gauge(
             "wirewatch_alerts_parked",
-            "Alerts waiting for their next delivery try, by channel kind",
+            "Alerts waiting for their next delivery try (in memory or parked in storage), by channel kind",
             ["channel"],
             registry=r,
         )

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -54,6 +55,8 @@ class Runtime:
     pool: Executor | None = None
     channels: list[Channel] = field(default_factory=list)
     alerts: AlertSink | None = None  # the channels as one sink (sinks/delivery.py)
+    # Puts an alert back on the alert topic (app.py): a parked alert its channel rejects on return.
+    requeue_alert: Callable[[dict], Awaitable[None]] | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     # Agents paused because a dependency is down (agents/runner.py, Pause): name -> reason; readiness reads it.
     paused: dict[str, str] = field(default_factory=dict)
@@ -81,7 +84,9 @@ class Runtime:
         await self.storage.start()
         self.pool = extraction_pool(s.extract_processes)
         self.channels = build_channels(s)
-        self.alerts = AlertSink(self.channels, self.storage, self.metrics, s.channels, rules=lambda: self.rules)
+        self.alerts = AlertSink(
+            self.channels, self.storage, self.metrics, s.channels, rules=lambda: self.rules, requeue=self.requeue_alert
+        )
         await self.alerts.start()
         self._started = True
         self.ready.set()

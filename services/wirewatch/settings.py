@@ -12,6 +12,7 @@ Every model forbids unknown keys, so a typo in a nested name (env or YAML) is an
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -186,21 +187,34 @@ class SmtpSettings(Strict):
 
 
 class ChannelSettings(Strict):
-    """Alert channels beyond `webhook_urls`, and how hard each is tried before dead-lettering."""
+    """Alert channels beyond `webhook_urls`, how each is retried, and when one is declared failing."""
 
     slack_webhook_urls: list[MaskedUrl] = Field(default_factory=list, description="Slack incoming-webhook URLs (they hold a token)")
     alertmanager_urls: list[MaskedUrl] = Field(default_factory=list, description="Prometheus Alertmanager base URLs; alerts go to /api/v2/alerts")
     apprise_urls: list[SecretStr] = Field(default_factory=list, description="Apprise notification URLs (ntfy://, tgram://, ...)")
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     timeout: float = Field(10.0, gt=0, description="Seconds for one HTTP delivery attempt")
-    delivery_deadline: float = Field(
-        900.0, gt=0, description="Seconds an alert is retried on a failing channel before it is dead-lettered (delivery_deadline)",
+    failing_after: float = Field(
+        900.0, gt=0, description="Seconds a channel keeps failing before it is declared failing (wirewatch_channel_failing, "
+        "readiness detail, a notice through the other channels). Its alerts are never dead-lettered for it: they wait, "
+        "parked in storage, and are tried until delivered. `delivery_deadline` is a deprecated alias",
     )
     backoff_initial: float = Field(1.0, ge=0, description="First wait between delivery tries, doubling")
-    backoff_max: float = Field(60.0, ge=0, description="Longest wait between delivery tries")
+    backoff_max: float = Field(60.0, ge=0, description="Longest wait between delivery tries; an alert whose next wait reaches it is parked in storage")
     failing_notice: bool = Field(
-        True, description="When a channel fails past its deadline, say so through the other channels",
+        True, description="When a channel is declared failing (failing_after), say so through the other channels",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _delivery_deadline_is_failing_after(cls, data: Any) -> Any:
+        """`delivery_deadline` (until issue 11 it dead-lettered alerts) still sets failing_after."""
+        if isinstance(data, dict) and "delivery_deadline" in data:
+            data = dict(data)
+            old = data.pop("delivery_deadline")
+            data.setdefault("failing_after", old)
+            warnings.warn("channels.delivery_deadline is deprecated: use channels.failing_after", DeprecationWarning, stacklevel=2)
+        return data
 
 
 class RouteSettings(Strict):

@@ -1,11 +1,13 @@
 """The alert agent and its sink (sinks/delivery.py) against real receivers on loopback and real
 (SQLite) storage, with the runner's error policy around them as in a worker: retried until
 delivered, exactly once per channel by idempotency key, 4xx dead-lettered with the answer, a
-channel down past its deadline dead-lettered and announced through the others, and a failing
-alert holding no other (issue 11)."""
+channel down past failing_after declared failing and announced through the others while its
+alerts wait parked in storage (never dead-lettered), and a failing alert holding no other
+(issue 11)."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import time
 from collections.abc import Callable
@@ -35,7 +37,8 @@ from wirewatch.sinks.webhook import WebhookChannel
 from wirewatch.stages import throttle
 
 EXAMPLE = orjson.loads((Path(__file__).resolve().parents[2] / "schemas" / "examples" / "alert.json").read_bytes())
-FAST = ChannelSettings(delivery_deadline=30, backoff_initial=0.01, backoff_max=0.05)
+# Seven 503s in a row stay short waits in memory (the ceiling is reached at the eighth try).
+FAST = ChannelSettings(failing_after=30, backoff_initial=0.005, backoff_max=0.5)
 
 
 def alert(n: int) -> dict:
@@ -69,10 +72,13 @@ async def receivers():
 
 class AlertAgent:
     """The alert agent as a worker runs it: the runner's error policy (agents/runner.py) around the
-    thin core and the sink. ``deliver`` returns the dead letters the message produced."""
+    thin core and the sink. ``deliver`` returns the dead letters the message produced; an alert
+    the sink puts back on the topic (``requeue``) is delivered again as the next message."""
 
     def __init__(self, sink: AlertSink) -> None:
         self.sink, self.letters = sink, []
+        self.requeued: list[dict] = []
+        sink.requeue = self._requeue
         self.stage = Stage("alert", "alert", "t.alerts", self._send, sink.metrics, RetrySettings(attempts=1))
         self.core = alert_agent.make_core(SimpleNamespace(alerts=sink))
 
@@ -81,6 +87,10 @@ class AlertAgent:
         letter = orjson.loads(value)
         contract.validate("deadletter", letter)
         self.letters.append(letter)
+
+    async def _requeue(self, a: dict) -> None:
+        self.requeued.append(a)
+        await self.deliver(a)
 
     async def deliver(self, a: dict) -> list[dict]:
         before = len(self.letters)
@@ -92,10 +102,25 @@ class AlertAgent:
         return self.sink.channels
 
 
+OPEN: list[AlertSink] = []
+
+
+@pytest.fixture(autouse=True)
+async def close_sinks(storage):  # before the storage closes
+    yield
+    while OPEN:
+        await OPEN.pop().close()
+
+
 async def deliverer(storage, metrics, policy, *rs: AlertReceiver) -> AlertAgent:
     sink = AlertSink([WebhookChannel(r.url) for r in rs], storage, metrics, policy)
     await sink.start()
+    OPEN.append(sink)
     return AlertAgent(sink)
+
+
+def gauge(metrics: Metrics, name: str, channel: str = "webhook") -> float | None:
+    return metrics.registry.get_sample_value(name, {"channel": channel})
 
 
 def count(metrics: Metrics, outcome: str, channel: str = "webhook") -> float:
@@ -134,42 +159,89 @@ async def test_a_4xx_is_dead_lettered_with_the_answer_and_the_others_still_get_i
     assert count(metrics, "rejected") == 1 and count(metrics, "dead_lettered") == 1
 
 
-async def test_a_channel_down_past_its_deadline_is_dead_lettered_and_announced(storage, receivers):
+async def test_a_channel_down_past_failing_after_is_announced_and_its_alerts_wait_parked(storage, receivers):
+    """Issue 11: transient means wait. A channel down longer than failing_after is declared failing
+    (gauge, readiness detail, one notice through the others) and its alerts are not dead-lettered:
+    they wait parked in storage and each arrives once when it is back."""
     down = await receivers(always_status=503)
     steady = await receivers()
     metrics = Metrics()
-    policy = ChannelSettings(delivery_deadline=0.3, backoff_initial=0.02, backoff_max=0.05)
+    policy = ChannelSettings(failing_after=0.3, backoff_initial=0.02, backoff_max=0.05)
     d = await deliverer(storage, metrics, policy, down, steady)
 
-    (letter,) = await d.deliver(alert(1))
-    assert letter["reason"] == "delivery_deadline" and letter["payload"] == alert(1)
-    first_tries = down.attempts
-    assert "receiver_error" in letter["detail"] and f"after {first_tries} tries" in letter["detail"] and first_tries > 1
-
-    # The outage goes on: the next alert waits its own deadline too, it is not given up early.
-    (letter2,) = await d.deliver(alert(2))
-    assert letter2["reason"] == "delivery_deadline"
-    assert down.attempts > first_tries + 1
-
+    assert await d.deliver(alert(1)) == []  # three short waits in memory, then parked: no letter
+    assert down.attempts >= 3 and count(metrics, "parked") == 1
+    assert await d.sink.parked.counts() == {d.channels[0].target: 1}
+    await eventually(lambda: gauge(metrics, "wirewatch_channel_failing") == 1, 10)  # probes go on
     notices = [m for m in steady.received if "notice_id" in m]
     assert [n["kind"] for n in notices] == ["channel_failing"]  # once per outage
     contract.validate("notice", notices[0])
     assert notices[0]["target"] == d.channels[0].target and notices[0]["reason"] == "receiver_error"
-    assert metrics.registry.get_sample_value("wirewatch_channel_failing", {"channel": "webhook"}) == 1
+    assert notices[0]["deadline_seconds"] == 0.3
+    (failing,) = d.sink.failing().values()  # the readiness detail
+    assert failing["channel"] == "webhook" and failing["reason"] == "receiver_error" and failing["parked"] == 1
+
+    # The outage goes on: new alerts for the failing channel wait parked too, not dead-lettered.
+    before = down.attempts
+    assert await d.deliver(alert(2)) == [] and await d.deliver(alert(3)) == []
+    assert gauge(metrics, "wirewatch_alerts_parked") == 3
+    tried = down.attempts
+    await eventually(lambda: down.attempts > tried + 1, 10)  # the parked ones probe it, on backoff
+    assert down.attempts > before and d.letters == [] and count(metrics, "dead_lettered") == 0
 
     down.always_status = None  # the receiver is back
-    assert await d.deliver(alert(3)) == []
-    assert down.keys() == [alert(3)["alert_id"]]
+    await eventually(lambda: len(down.received) == 3, 10)
+    assert sorted(down.keys()) == sorted(alert(i)["alert_id"] for i in (1, 2, 3)) and down.duplicates() == []
+    await eventually(lambda: len([m for m in steady.received if "notice_id" in m]) == 2, 10)
     notices = [m for m in steady.received if "notice_id" in m]
     assert [n["kind"] for n in notices] == ["channel_failing", "channel_recovered"]
     contract.validate("notice", notices[1])
     # The recovery names the outage it ends: the same start as the failing notice.
     assert notices[1]["failing_since"] == notices[0]["failing_since"]
-    assert metrics.registry.get_sample_value("wirewatch_channel_failing", {"channel": "webhook"}) == 0
+    assert gauge(metrics, "wirewatch_channel_failing") == 0 and d.sink.failing() == {}
+    assert gauge(metrics, "wirewatch_alerts_parked") == 0 and await d.sink.parked.counts() == {}
     assert [m["alert_id"] for m in steady.received if "alert_id" in m] == [alert(i)["alert_id"] for i in (1, 2, 3)]
-    # A dead-lettered alert is not marked delivered: replaying it later delivers it.
+    assert d.letters == [] and (await storage.counts())["alerts_delivered"] == 6
+    # Delivered means delivered: the same messages again notify nobody.
+    for i in (1, 2, 3):
+        assert await d.deliver(alert(i)) == []
+    assert len(down.received) == 3 and down.duplicates() == []
+
+
+async def test_parked_alerts_survive_a_restart(storage, receivers):
+    """Parked alerts live in storage, not in the worker: a new sink on the same storage (a
+    restarted worker) delivers what the old one parked."""
+    down = await receivers(always_status=503)
+    policy = ChannelSettings(failing_after=600, backoff_initial=1, backoff_max=1)  # parked after one try
+    d = await deliverer(storage, Metrics(), policy, down)
+    for i in range(5):
+        assert await d.deliver(alert(i)) == []
+    await d.sink.close()
+    assert sum((await d.sink.parked.counts()).values()) == 5
+
+    down.always_status = None
+    metrics = Metrics()
+    await deliverer(storage, metrics, policy, down)
+    await eventually(lambda: len(down.received) == 5, 10)
+    assert sorted(down.keys()) == sorted(alert(i)["alert_id"] for i in range(5)) and down.duplicates() == []
+    await eventually(lambda: gauge(metrics, "wirewatch_alerts_parked") == 0, 10)
+
+
+async def test_a_parked_alert_rejected_on_return_is_dead_lettered_with_the_answer(storage, receivers):
+    down = await receivers(always_status=503)
+    policy = ChannelSettings(failing_after=600, backoff_initial=0.05, backoff_max=0.05)
+    d = await deliverer(storage, Metrics(), policy, down)
     assert await d.deliver(alert(1)) == []
-    assert down.keys() == [alert(3)["alert_id"], alert(1)["alert_id"]]
+    down.always_status, down.answer = 410, "this hook was removed"
+    await eventually(lambda: len(d.letters) == 1, 10)
+    (letter,) = d.letters
+    assert letter["reason"] == "receiver_rejected" and "this hook was removed" in letter["detail"]
+    assert letter["payload"] == alert(1) and d.requeued == [alert(1)]
+
+    async def none_parked() -> bool:
+        return await d.sink.parked.counts() == {}
+
+    await wait_until(none_parked, 10, "the parked row to go")
 
 
 async def test_a_429_is_retried_within_the_backoff_ceiling(storage, receivers):
@@ -273,12 +345,13 @@ async def test_per_channel_limits_apply_only_to_the_rules_that_set_them(tmp_path
 
 async def test_a_failing_channel_does_not_hold_the_stream(storage, receivers):
     """Through the stage runtime (agents/flow.py): a channel that keeps failing retries each alert
-    aside until its deadline, while every later alert reaches the healthy channel. Two working
-    slots, ten alerts: a retry that held its slot would stop the third."""
+    aside, then parks it in storage, while every later alert reaches the healthy channel. Two
+    working slots, ten alerts: a retry that held its slot would stop the third. Once parked, an
+    alert's message is done: the window is free and its offset committed."""
     down = await receivers(always_status=503)
     steady = await receivers()
     d = await deliverer(
-        storage, Metrics(), ChannelSettings(delivery_deadline=600, backoff_initial=0.05, backoff_max=0.2), down, steady
+        storage, Metrics(), ChannelSettings(failing_after=600, backoff_initial=0.05, backoff_max=0.2), down, steady
     )
     letters: list[str] = []
 
@@ -293,8 +366,43 @@ async def test_a_failing_channel_does_not_hold_the_stream(storage, receivers):
         await flow.take(Event(contract.encode("alert", a), Msg("alerts-0", offset), acked, a["alert_id"]))
 
     await eventually(lambda: len({m["alert_id"] for m in steady.received}) >= len(alerts), 60)
-    assert down.attempts >= len(alerts)  # every alert was tried on the failing channel and is retrying
-    assert letters == [] and acked == [] and flow.working == len(alerts)  # none given up, none committed
+    await eventually(lambda: len(acked) == len(alerts), 60)  # every one parked: nothing held, all committed
+    # One alert ramped up in memory; the rest waited in storage for its news, untried.
+    assert down.attempts >= 1 and down.received == []
+    assert letters == [] and flow.working == 0  # none given up
+    assert sum((await d.sink.parked.counts()).values()) == len(alerts)
+    await flow.close()
+
+
+async def test_many_parked_alerts_live_in_storage_not_in_memory(storage, receivers):
+    """Memory is bounded whatever the outage's length: 600 alerts for a channel declared failing
+    go through a window of two without holding it (each parked at once, in storage), the worker
+    keeps no task or entry per parked alert, and when the channel is back the redelivery loop sends
+    them all, a page at a time, each once."""
+    down = await receivers(always_status=503)
+    steady = await receivers()
+    metrics = Metrics()
+    d = await deliverer(
+        storage, metrics, ChannelSettings(failing_after=0.05, backoff_initial=0.05, backoff_max=0.1), down, steady
+    )
+    assert await d.deliver(alert(0)) == []
+    await eventually(lambda: d.sink.failing() != {}, 10)
+    acked: list[int] = []
+    alerts = [alert(i) for i in range(1, 601)]
+    tasks_before = len(asyncio.all_tasks())
+    flow = await run_through_flow(d, alerts, acked)
+    await eventually(lambda: len(acked) == len(alerts), 60)
+    assert flow.working == 0 and len(asyncio.all_tasks()) <= tasks_before + 2
+    assert sum(d.sink._aside.values()) == 0  # nothing waits in memory
+    assert gauge(metrics, "wirewatch_alerts_parked") == 601 and len(steady.received) >= 601
+    assert d.letters == [] and down.received == []
+
+    down.always_status = None
+    recovered = time.monotonic()
+    await eventually(lambda: len(down.received) == 601, 60)
+    print(f"601 parked alerts delivered {time.monotonic() - recovered:.2f}s after the receiver came back")
+    assert len(set(down.keys())) == 601 and down.duplicates() == []
+    await eventually(lambda: gauge(metrics, "wirewatch_alerts_parked") == 0, 10)
     await flow.close()
 
 
@@ -316,49 +424,48 @@ async def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
 
 
 async def test_a_delivery_on_a_channel_wakes_every_alert_parked_on_it(storage, receivers):
-    """Issue 11: while the receiver answers 503 every alert waits for its own next try, 15-30 s
-    away here; when the receiver is back, the first alert delivered wakes all the parked ones, so
-    they arrive at once instead of each after its own wait (the 10 s guard is below any wait)."""
+    """Issue 11: while the receiver answers 503 every alert's next try is 15-30 s away here, so each
+    is parked in storage after one try; when the receiver is back, the first alert delivered wakes
+    the parked ones, so they arrive at once instead of after the channel's next probe (the 10 s
+    guard is below any wait)."""
     down = await receivers(always_status=503)
     metrics = Metrics()
-    d = await deliverer(
-        storage, metrics, ChannelSettings(delivery_deadline=600, backoff_initial=30, backoff_max=30), down
-    )
+    d = await deliverer(storage, metrics, ChannelSettings(failing_after=600, backoff_initial=30, backoff_max=30), down)
     acked: list[int] = []
     alerts = [alert(i) for i in range(6)]
     flow = await run_through_flow(d, alerts[:5], acked)
     parked = lambda: metrics.registry.get_sample_value("wirewatch_alerts_parked", {"channel": "webhook"})  # noqa: E731
-    await eventually(lambda: parked() == 5, 10)  # each tried once and waiting aside, none holding a slot
+    await eventually(lambda: parked() == 5 and len(acked) == 5, 10)  # each tried once, parked, done
 
     down.always_status = None  # the receiver is back
     before = down.attempts
     await flow.take(Event(contract.encode("alert", alerts[5]), Msg("alerts-0", 5), acked, alerts[5]["alert_id"]))
-    await eventually(lambda: len(acked) == 6, 10)
+    await eventually(lambda: len(acked) == 6 and len(down.received) == 6, 10)
     assert sorted(down.keys()) == sorted(a["alert_id"] for a in alerts) and down.duplicates() == []
     assert down.attempts - before == 6  # after recovery, one try each: every one delivered exactly once
-    assert d.letters == [] and parked() == 0
+    await eventually(lambda: parked() == 0, 10)
+    assert d.letters == []
     await flow.close()
 
 
 async def test_every_pending_alert_arrives_once_when_a_503_receiver_recovers(storage, receivers):
     """Issue 11 with a real receiver answering 503 then 200: N alerts through the stage runtime
-    (two working slots), each retried aside on its own schedule while the receiver fails; after it
-    recovers every alert arrives, once by idempotency key, nothing dead-lettered early, and the
-    other channel got every alert meanwhile."""
+    (two working slots), one retried aside, the others parked, while the receiver fails; after it recovers every alert arrives, once by idempotency key, nothing dead-lettered,
+    and the other channel got every alert meanwhile."""
     flaky, steady = await receivers(always_status=503), await receivers()
     d = await deliverer(
-        storage, Metrics(), ChannelSettings(delivery_deadline=600, backoff_initial=0.05, backoff_max=0.4), flaky, steady
+        storage, Metrics(), ChannelSettings(failing_after=600, backoff_initial=0.05, backoff_max=0.4), flaky, steady
     )
     acked: list[int] = []
     alerts = [alert(i) for i in range(8)]
     flow = await run_through_flow(d, alerts, acked)
     await eventually(lambda: len(steady.received) == len(alerts))  # the healthy channel is not held
-    await eventually(lambda: flaky.attempts >= 3 * len(alerts))  # every alert retrying on its own
-    assert acked == []
+    await eventually(lambda: len(acked) == len(alerts))  # parked: the window is free
+    await eventually(lambda: flaky.attempts >= 5)  # and the channel still probed
 
     flaky.always_status = None
     recovered, before = time.monotonic(), flaky.attempts
-    await eventually(lambda: len(acked) == len(alerts))
+    await eventually(lambda: len(flaky.received) == len(alerts))
     print(
         f"all {len(alerts)} alerts delivered {time.monotonic() - recovered:.2f}s after recovery "
         f"(backoff_max {d.sink.policy.backoff_max}s)"

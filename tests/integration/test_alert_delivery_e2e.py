@@ -39,7 +39,7 @@ async def test_alerts_survive_a_failing_receiver_and_a_refusing_one_is_dead_lett
         webhook_secret="e2e-secret",
         channels={
             "alertmanager_urls": [alertmanager.url],
-            "delivery_deadline": 120,
+            "failing_after": 120,
             "backoff_initial": 0.05,
             "backoff_max": 0.5,
         },

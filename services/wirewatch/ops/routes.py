@@ -149,14 +149,20 @@ def install(
             return self.json({"status": "crashed", "reason": crash_reason(app)}, status=503)
         return self.json({"status": "alive"})
 
+    def report() -> tuple[int, dict]:
+        status, body = health.report()
+        # A failing alert channel does not make the worker unready (its alerts wait, parked); it is said.
+        failing = rt.alerts.failing() if rt.alerts is not None else {}
+        return status, ({**body, "alert_channels_failing": failing} if failing else body)
+
     @app.page("/health/ready")
     async def ready(self, request):
-        status, body = health.report()
+        status, body = report()
         return self.json(body, status=status)
 
     @app.page("/health")
     async def health_page(self, request):
-        status, body = health.report()
+        status, body = report()
         return self.json(body, status=status)
 
     @app.page("/links")

@@ -6,7 +6,8 @@ not write ourselves. One channel per URL, so each has its own ledger entry, dead
 The title is ``render.subject``, the body the plain-text rendering.
 
 apprise reports success or failure, not why: every failure is treated as ``TransientError``
-(retried until the delivery deadline, then dead-lettered as ``delivery_deadline``). A URL apprise
+(the alert waits, parked, and is tried until delivered: an apprise target that is wrong for good
+shows as a failing channel, not as dead letters). A URL apprise
 does not understand is a configuration error at start.
 """
 

@@ -3,8 +3,8 @@
     Channel.kind    low-cardinality name (webhook, slack, email, alertmanager, apprise): a metric label
     Channel.target  stable per receiver, free of secrets: the ledger key and the name in logs
     start()         open clients; a bad configuration raises here, at boot
-    send(message)   deliver one alert or notice; raises only TransientError (retry until the
-                    delivery deadline) or PermanentError (dead-letter with the answer)
+    send(message)   deliver one alert or notice; raises only TransientError (the alert waits and
+                    is tried again until delivered) or PermanentError (dead-letter with the answer)
     close()         release clients; idempotent
 
 How hard a channel is tried, and what happens when it keeps failing, is the alert agent's

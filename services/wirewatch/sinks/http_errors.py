@@ -1,7 +1,7 @@
 """HTTP answers and httpx errors -> the error tree, shared by the channels that speak HTTP.
 
-    5xx, 429, network errors, timeouts  -> TransientError (retried until the delivery deadline)
-    other 4xx                           -> PermanentError ``receiver_rejected`` with the answer
+    5xx, 408, 429, network errors, timeouts  -> TransientError (the alert waits, retried until delivered)
+    other 4xx                                -> PermanentError ``receiver_rejected`` with the answer
 
 ``JsonChannel`` is the part the JSON-over-HTTP channels (webhook, Slack, Alertmanager) share: one
 client per channel opened by ``start()``, and ``post_json(url, body)`` that sends JSON bytes through
@@ -31,7 +31,7 @@ async def post(client: httpx.AsyncClient, target: str, url: str, **kwargs: Any) 
         raise TransientError("receiver_timeout", f"{target}: {e!r}") from e
     except httpx.HTTPError as e:
         raise TransientError("receiver_unreachable", f"{target}: {e!r}") from e
-    if resp.status_code >= 500 or resp.status_code == 429:
+    if resp.status_code >= 500 or resp.status_code in (408, 429):  # 408: the receiver timed out, try again
         raise TransientError(
             "receiver_error", f"{target}: HTTP {resp.status_code}: {resp.text[:300]}", retry_after=retry_after(resp)
         )

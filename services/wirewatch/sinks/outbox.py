@@ -40,6 +40,7 @@ from typing import Any
 import orjson
 
 from ..errors import PermanentError, Rejected, WirewatchError
+from .own_tables import OwnTables
 
 log = logging.getLogger(__name__)
 
@@ -110,26 +111,17 @@ class Outbox:
     def __init__(
         self, storage: Any, *, send_timeout: float = 5.0, grace: float = 30.0, clock: Callable[[], float] = time.time
     ) -> None:
-        self._storage = storage
+        self._tables = OwnTables(storage, _DDL)
         self.send_timeout = send_timeout  # a send slower than this is left to relay(): intake never hangs
         self.grace = grace  # relay() leaves a row this long to the send that accepted it
         self.clock = clock
-        self._created = False
-        self._lock = asyncio.Lock()
 
     @property
     def storage(self) -> Any:
-        return self._storage() if callable(self._storage) else self._storage
+        return self._tables.storage
 
     async def _tx(self) -> Any:
-        if not self._created:
-            async with self._lock:
-                if not self._created:
-                    async with self.storage.transaction() as tx:
-                        for statement in _DDL:
-                            await tx.execute(statement)
-                    self._created = True
-        return self.storage.transaction()
+        return await self._tables.transaction()
 
     # -- writing promises -------------------------------------------------------------------------
 
