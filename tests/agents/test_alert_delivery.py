@@ -244,6 +244,15 @@ async def test_a_parked_alert_rejected_on_return_is_dead_lettered_with_the_answe
     await wait_until(none_parked, 10, "the parked row to go")
 
 
+async def test_a_408_is_transient_like_a_429_not_a_rejection(storage, receivers):
+    slow = await receivers(fail_first=2, fail_status=408)
+    metrics = Metrics()
+    d = await deliverer(storage, metrics, FAST, slow)
+    assert await d.deliver(alert(1)) == []
+    assert slow.keys() == [alert(1)["alert_id"]] and slow.attempts == 3
+    assert count(metrics, "retried") == 2 and count(metrics, "rejected") == 0
+
+
 async def test_a_429_is_retried_within_the_backoff_ceiling(storage, receivers):
     flaky = await receivers(fail_first=1, fail_status=429)
     waits: list[float] = []
