@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -654,3 +654,29 @@ def test_a_late_report_naming_the_victims_deep_in_its_text_follows_up_with_the_s
     assert story.keys(late) & story.story_keys(s.state)
     # Another toll: the name alone, that late in the text, is no follow-up.
     assert story.match(dunmore("dm3", title, late_text, at, 5), [s], follow_up=timedelta(days=365)) is None
+
+
+def test_the_day_a_lead_names_is_resolved_against_the_publication_date() -> None:
+    monday = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)  # a Monday
+    assert story.event_day("A man was shot on Saturday night near the park.", monday) == "2026-06-06"
+    assert story.event_day("Two were hurt late Monday, police said.", monday) == "2026-06-08"
+    assert story.event_day("A woman was wounded last night.", monday) == "2026-06-07"
+    assert story.event_day("Officers said nobody was hurt.", monday) is None
+
+
+def test_the_same_toll_in_the_same_city_on_the_same_stated_day_joins_without_a_headline_word() -> None:
+    def ashby(slug: str, title: str, text: str, at: str) -> story.ArticleView:
+        city = [{"name": "Ashby", "country_code": "US", "kind": "city"}]
+        return story.view(_payload(slug, title, text, at, places=city, figures={"injured": {"count": 1}}))
+
+    first = ashby("as1", "Teen hurt by gunfire", "In Ashby, a teen was hurt by gunfire on Saturday night.",
+                  "2026-06-07T08:00:00Z")  # fmt: skip
+    s = story.new_story(first)
+    story.attach(s, first)
+    same = ashby("as2", "Police seek driver of grey van", "Ashby police want to talk to a van driver after "
+                 "a 16-year-old was wounded Saturday.", "2026-06-08T08:00:00Z")  # fmt: skip
+    other = ashby("as3", "Police seek driver of grey van", "Ashby police want to talk to a van driver after "
+                  "a 16-year-old was wounded Sunday.", "2026-06-08T08:00:00Z")  # fmt: skip
+    assert same.event_day == first.event_day == "2026-06-06" and other.event_day == "2026-06-07"
+    assert story.match(same, [s]) is s and story.keys(same) & story.story_keys(s.state)
+    assert story.match(other, [s]) is None  # another day: another shooting in the same city

@@ -19,7 +19,8 @@ Articles about the same event form one story when, within ``window`` of the stor
                           story's proper noun as a word of the article's headline) and half the
                           shorter headline or a shared city, or
     same toll             the same killed/injured figures and a shared city or headline word (a
-                          small toll also needs both), or
+                          small toll also needs both, or the city in both leads and the same day
+                          as the leads state it: ``event_day``, "on Saturday night"), or
     same people           a person named in both texts (``story_view._people``: victims, suspects;
                           not officials, organisations, places or bylines) and a second one, the
                           same toll or a headline word.
@@ -70,6 +71,7 @@ from .story_view import (  # noqa: F401  (what matching reads, reachable as stor
     _iso,
     _stem,
     _tokens,
+    event_day,
     headline,
     parse_time,
     shingles,
@@ -268,6 +270,16 @@ def score(
         and (agreed - 1 >= DISTINCT_TOLL or (shared_place and shared_words))
     ):
         return 0.25 + title + text
+    # The same toll in the same city on the same day, as the leads tell it ("on Saturday night"
+    # in Monday's paper and "late Saturday" in Sunday's).
+    if (
+        agreed
+        and article.lead_places & lead
+        and not place_conflict
+        and article.event_day
+        and article.event_day in st.get("event_days", [])
+    ):
+        return 0.22 + title + text
     # A full name in both leads (a victim, a venue, a street's neighbourhood) that is no gazetteer
     # place, with the same toll, a shared city or a headline word.
     lead_names = {n for n in (article.names | article.lead_names) & set(st.get("lead_names", [])) if " " in n}
@@ -379,6 +391,8 @@ def attach(story: Story, article: ArticleView) -> list[Change]:
         if any(x is not None for x in t) and t not in st.setdefault("tolls", []):
             st["tolls"] = (st["tolls"] + [t])[-_KEEP_SIGNATURES:]
         st["countries"] = sorted(set(st["countries"]) | article.countries)
+        if article.event_day:
+            st["event_days"] = sorted(set(st.get("event_days", [])) | {article.event_day})[-_KEEP_SIGNATURES:]
         quiet = [m for m in st["members"] if not m.get("alerts")]
         if len(quiet) > _KEEP_MEMBERS:  # keep the story row bounded on a story everyone covers
             drop = quiet[0]["canonical_url"]

@@ -16,7 +16,7 @@ import hashlib
 import re
 import struct
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -132,6 +132,7 @@ class ArticleView:
     lead_names: frozenset[str] = frozenset()  # names of two words or more in the lead ("Marta Velasquez")
     people: frozenset[str] = frozenset()  # people named early in the text, "first last" stems (``_people``)
     body_people: frozenset[str] = frozenset()  # people named anywhere in the text (matched with the same toll)
+    event_day: str | None = None  # the day the lead says it happened ("on Saturday night"), ISO date
 
 
 def _named_as_place(doc: str, form: str, skip: tuple[int, int]) -> bool:
@@ -210,7 +211,27 @@ def view(enriched: dict) -> ArticleView:
         lead_names=frozenset(n for n in _proper_nouns(lead, body_words, enriched.get("language")) if " " in n),
         people=people(whole=False),
         body_people=people(whole=True),
+        event_day=event_day(f"{head} {lead}", at),
     )
+
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_WORDS = re.compile(
+    r"\b(?:(" + "|".join(_WEEKDAYS) + r")|(yesterday|last night)|(today|tonight|this morning|early this))\b",
+    re.IGNORECASE,
+)
+
+
+def event_day(lead: str, at: datetime) -> str | None:
+    """The day `lead` says the event happened, resolved against the publication time `at`: the
+    first weekday named (the latest such day on or before `at`), "yesterday" or "last night" (the
+    day before), "today" or "tonight" (that day). English only; None when it names no day."""
+    m = _DAY_WORDS.search(lead)
+    if m is None:
+        return None
+    weekday = m.group(1)
+    back = (at.weekday() - _WEEKDAYS.index(weekday.lower())) % 7 if weekday else int(bool(m.group(2)))
+    return (at - timedelta(days=back)).date().isoformat()
 
 
 _TOLL = ("killed", "injured")
