@@ -59,7 +59,9 @@ def _core(channels: list, storage, metrics: Metrics, policy: ChannelSettings):
 
         return "agent Deliverer", Deliverer(channels, storage, metrics, policy, topic="bench.alerts").deliver, None
     sink = AlertSink(channels, storage, metrics, policy)
-    return "AlertSink", alert_agent.make_core(SimpleNamespace(alerts=sink)), sink
+    core = alert_agent.make_core(SimpleNamespace(alerts=sink))
+    sink.requeue = core  # as a worker's send_alert would: the alert agent takes it again
+    return "AlertSink", core, sink
 
 
 async def _run(n: int, outage: float) -> dict:

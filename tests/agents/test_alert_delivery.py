@@ -114,9 +114,10 @@ async def close_sinks(storage):  # before the storage closes
 
 async def deliverer(storage, metrics, policy, *rs: AlertReceiver) -> AlertAgent:
     sink = AlertSink([WebhookChannel(r.url) for r in rs], storage, metrics, policy)
+    agent = AlertAgent(sink)  # sets the sink's requeue: the redelivery loop runs as in a worker
     await sink.start()
     OPEN.append(sink)
-    return AlertAgent(sink)
+    return agent
 
 
 def gauge(metrics: Metrics, name: str, channel: str = "webhook") -> float | None:

@@ -3,7 +3,8 @@ parked for a channel that is down, or raises ``PermanentError`` naming the chann
 get it; the runner's one error policy (agents/runner.py) turns that into the dead letter, as for
 any other stage.
 
-    start()      open every channel's client; start the redelivery loop of parked alerts
+    start()      open every channel's client; start the redelivery loop of parked alerts (in a
+                 worker: where ``requeue`` is set)
     add(alert)   deliver to every channel side by side (write-through: delivered, or parked in
                  storage, when it returns)
     flush()      a barrier only: nothing is buffered
@@ -162,7 +163,9 @@ class AlertSink(Sink):
     async def start(self) -> None:
         for c in self.channels:
             await c.start()
-        if self._loop is None and self.channels:
+        # Only where a rejected alert can go back on the alert topic (a worker: app.py sets
+        # requeue); a one-shot command on the same storage leaves the parked alerts to the workers.
+        if self._loop is None and self.channels and self.requeue is not None:
             self._loop = asyncio.create_task(self._redeliver_forever(), name="alert-redelivery")
 
     async def close(self) -> None:
