@@ -636,24 +636,35 @@ def test_a_name_one_text_writes_as_a_proper_noun_joins_a_headline_that_only_name
     assert story.match(first, [s2]) is None
 
 
-def test_a_late_report_naming_the_victims_deep_in_its_text_follows_up_with_the_same_toll_and_place() -> None:
-    def dunmore(slug: str, title: str, text: str, at: str, injured: int) -> story.ArticleView:
-        city = [{"name": "Dunmore", "country_code": "US", "kind": "city"}]
-        return story.view(_payload(slug, title, text, at, places=city, figures={"injured": {"count": injured}}))
+def _in_city(city: str, slug: str, title: str, text: str, at: str, **figures: int) -> story.ArticleView:
+    """A report from `city` (as enrichment's places give it) with `figures` ({"killed": 1})."""
+    places = [{"name": city, "country_code": "US", "kind": "city"}]
+    counts = {k: {"count": n} for k, n in figures.items()}
+    return story.view(_payload(slug, title, text, at, places=places, figures=counts))
 
-    first = dunmore("dm1", "Two wounded outside Dunmore corner store", "In Dunmore, " + FIRST_REPORT[1],
-                    "2026-05-01T22:00:00Z", 2)  # fmt: skip
+
+def _story_of(first: story.ArticleView) -> story.Story:
     s = story.new_story(first)
     story.attach(s, first)
+    return s
+
+
+def test_a_late_report_naming_the_victims_deep_in_its_text_follows_up_with_the_same_toll_and_place() -> None:
+    first = _in_city("Dunmore", "dm1", "Two wounded outside Dunmore corner store", "In Dunmore, " + FIRST_REPORT[1],
+                    "2026-05-01T22:00:00Z", injured=2)  # fmt: skip
+    s = _story_of(first)
     court = "The jury heard from witnesses for most of the morning session in Dunmore. " * 25
     late_text = court + "Tobias Wendell, one of the two men wounded outside the store, spoke last."
     title, at = "Dunmore store attack trial opens", "2026-10-01T10:00:00Z"
-    late = dunmore("dm2", title, late_text, at, 2)
+    late = _in_city("Dunmore", "dm2", title, late_text, at, injured=2)
     assert "tobia wendel" not in late.people and "tobia wendel" in late.body_people  # named after the first lines
     assert story.expired(late, s) and story.match(late, [s], follow_up=timedelta(days=365)) is s
     assert story.keys(late) & story.story_keys(s.state)
     # Another toll: the name alone, that late in the text, is no follow-up.
-    assert story.match(dunmore("dm3", title, late_text, at, 5), [s], follow_up=timedelta(days=365)) is None
+    assert (
+        story.match(_in_city("Dunmore", "dm3", title, late_text, at, injured=5), [s], follow_up=timedelta(days=365))
+        is None
+    )
 
 
 def test_the_day_a_lead_names_is_resolved_against_the_publication_date() -> None:
@@ -665,18 +676,34 @@ def test_the_day_a_lead_names_is_resolved_against_the_publication_date() -> None
 
 
 def test_the_same_toll_in_the_same_city_on_the_same_stated_day_joins_without_a_headline_word() -> None:
-    def ashby(slug: str, title: str, text: str, at: str) -> story.ArticleView:
-        city = [{"name": "Ashby", "country_code": "US", "kind": "city"}]
-        return story.view(_payload(slug, title, text, at, places=city, figures={"injured": {"count": 1}}))
-
-    first = ashby("as1", "Teen hurt by gunfire", "In Ashby, a teen was hurt by gunfire on Saturday night.",
-                  "2026-06-07T08:00:00Z")  # fmt: skip
-    s = story.new_story(first)
-    story.attach(s, first)
-    same = ashby("as2", "Police seek driver of grey van", "Ashby police want to talk to a van driver after "
-                 "a 16-year-old was wounded Saturday.", "2026-06-08T08:00:00Z")  # fmt: skip
-    other = ashby("as3", "Police seek driver of grey van", "Ashby police want to talk to a van driver after "
-                  "a 16-year-old was wounded Sunday.", "2026-06-08T08:00:00Z")  # fmt: skip
+    first = _in_city("Ashby", "as1", "Teen hurt by gunfire", "In Ashby, a teen was hurt by gunfire on Saturday night.",
+                  "2026-06-07T08:00:00Z", injured=1)  # fmt: skip
+    s = _story_of(first)
+    same = _in_city("Ashby", "as2", "Police seek driver of grey van", "Ashby police want to talk to a van driver after "
+                 "a 16-year-old was wounded Saturday.", "2026-06-08T08:00:00Z", injured=1)  # fmt: skip
+    other = _in_city("Ashby", "as3", "Police seek driver of grey van", "Ashby police want to talk to a van driver after "
+                  "a 16-year-old was wounded Sunday.", "2026-06-08T08:00:00Z", injured=1)  # fmt: skip
     assert same.event_day == first.event_day == "2026-06-06" and other.event_day == "2026-06-07"
     assert story.match(same, [s]) is s and story.keys(same) & story.story_keys(s.state)
     assert story.match(other, [s]) is None  # another day: another shooting in the same city
+
+
+def test_a_report_months_later_naming_the_day_it_happened_follows_up_in_the_same_city() -> None:
+    assert story.named_dates(
+        "The Oct. 3 attack and the June 6th trial; at 9:30 p.m. Sept 31", datetime(2027, 1, 2, tzinfo=UTC)
+    ) == {
+        "2026-10-03",
+        "2026-06-06",
+    }
+
+    first = _in_city("Elmira", "el1", "Man killed outside Elmira bakery", "In Elmira, a man was killed outside a bakery "
+                    "on Saturday, police said.", "2026-10-04T08:00:00Z", killed=1)  # fmt: skip
+    s = _story_of(first)
+    late = _in_city("Elmira", "el2", "Bakery killing suspect pleads guilty", "In Elmira, a suspect pleaded guilty over "
+                  "the Oct. 3 killing of a man outside a bakery.", "2027-02-10T08:00:00Z", killed=1)  # fmt: skip
+    other = _in_city("Elmira", "el3", "Bakery killing suspect pleads guilty", "In Elmira, a suspect pleaded guilty over "
+                   "the Oct. 9 killing of a man outside a bakery.", "2027-02-10T08:00:00Z", killed=1)  # fmt: skip
+    horizon = timedelta(days=730)
+    assert first.event_day == "2026-10-03" and story.match(late, [s], follow_up=horizon) is s
+    assert story.keys(late) & story.story_keys(s.state)
+    assert story.match(other, [s], follow_up=horizon) is None  # another day's killing in the same city

@@ -22,11 +22,12 @@ EVENTS = Path(
 # both texts as evidence; 0.980 / 1.003 / 0.104 / 27 with the story's proper nouns as words of the
 # article's headline; 0.980 / 1.006 / 0.100 / 28 with the story's people found anywhere in a late
 # report's text (same toll and city); 0.979 / 1.007 / 0.097 / 29 with the same toll, the city in
-# both leads and the day the leads state (halves: even 0.995 / 0.089 / 4, odd 0.987 / 0.108 / 10). Goals: precision >= 0.97, F1 >= 0.95 of the ceiling, repeat "new" alerts
+# both leads and the day the leads state (halves: even 0.995 / 0.089 / 4, odd 0.987 / 0.108 / 10); 0.979 / 1.007 / 0.096 / 29 with
+# a follow-up naming that day as a date (halves: 0.995 / 0.087 / 4, 0.987 / 0.106 / 10). Goals: precision >= 0.97, F1 >= 0.95 of the ceiling, repeat "new" alerts
 # <= 0.05 (not reached: most repeats left are follow-ups too weakly tied to their event to join it
 # safely, or joins the window allows that no signal here finds).
 FLOORS = {"b3_precision": 0.975, "b3_f1_of_ceiling": 0.98}
-CEILINGS = {"repeat_new_alert_rate": 0.105, "merged_incidents": 30}
+CEILINGS = {"repeat_new_alert_rate": 0.1, "merged_incidents": 30}
 
 
 @pytest.mark.skipif(not EVENTS.exists(), reason=f"labelled events not at {EVENTS}")

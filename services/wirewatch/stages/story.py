@@ -38,7 +38,9 @@ and the same toll with a second name or a rare toll, or two full names (a victim
 whatever the toll; or people named in both texts: two, or one and a toll of two people or more
 (within ``RECENT_FOLLOW_UP`` of the story's last article: one and the same toll or a headline word);
 or a person the story named early named anywhere in the article (a trial report names the court's
-people first), with the same toll, a shared city and a headline word or a toll of two or more. route.decide
+people first), with the same toll, a shared city and a headline word or a toll of two or more; or
+the same toll, the story's city in both leads, a headline word and the day it happened named as a
+date ("the Oct. 3 shooting", ``named_dates``) that a story's lead stated. route.decide
 then raises no "new" alert, and an update only for a rising toll.
 
 Modules: stages/story_view.py reads the article (``view``: places, MinHash, toll) with
@@ -73,6 +75,7 @@ from .story_view import (  # noqa: F401  (what matching reads, reachable as stor
     _tokens,
     event_day,
     headline,
+    named_dates,
     parse_time,
     shingles,
     signature,
@@ -197,9 +200,18 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
         and _shared_people(article, st, deep=True)
     ):
         return 0.012
+    place_words = _place_words(article) | set(st.get("place_words", []))
+    # The city of the story and the day it happened, as a date ("the June 6 shooting"), with the
+    # same toll.
+    if (
+        agreed
+        and article.lead_places & lead
+        and article.dates & set(st.get("event_days", []))
+        and any(article.title_words & set(t) - place_words for t in st.get("titles", []))
+    ):
+        return 0.011
     # Names that are not the place itself: "Englewood" or "Memphis" has news every week; one
     # place name and the same toll is a follow-up only when the toll is rare ("4 wounded" is not).
-    place_words = _place_words(article) | set(st.get("place_words", []))
     mine = article.names | article.lead_names
     shared = max((mine & set(n) for n in st.get("name_sets", [])), key=len, default=set())
     shared = {n for n in shared if n not in place_words}

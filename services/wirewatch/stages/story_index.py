@@ -67,6 +67,7 @@ def keys(article: ArticleView) -> set[str]:
         | _toll_keys("f", article.names | article.lead_names, t)
         | _pairs("f", [n for n in article.names | article.lead_names if " " in n])
         | {f"f:p:{p}" for p in article.people | article.body_people}
+        | {f"f:d:{p}|{d}" for p in article.places for d in article.dates}
     )
 
 
@@ -88,4 +89,5 @@ def story_keys(state: dict) -> set[str]:
         | {f"n:{n}" for n in set(state.get("names") or []) | set(state.get("lead_names") or [])}
         | _toll_keys("f", names, state.get("tolls") or [])
         | {f"f:p:{p}" for p in state.get("people") or []}
+        | {f"f:d:{p}|{d}" for p in state.get("places") or [] for d in state.get("event_days") or []}
     )

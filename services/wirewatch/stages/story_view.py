@@ -133,6 +133,7 @@ class ArticleView:
     people: frozenset[str] = frozenset()  # people named early in the text, "first last" stems (``_people``)
     body_people: frozenset[str] = frozenset()  # people named anywhere in the text (matched with the same toll)
     event_day: str | None = None  # the day the lead says it happened ("on Saturday night"), ISO date
+    dates: frozenset[str] = frozenset()  # calendar dates the text names ("June 6", "Jan. 5"), ISO
 
 
 def _named_as_place(doc: str, form: str, skip: tuple[int, int]) -> bool:
@@ -212,6 +213,7 @@ def view(enriched: dict) -> ArticleView:
         people=people(whole=False),
         body_people=people(whole=True),
         event_day=event_day(f"{head} {lead}", at),
+        dates=named_dates(enriched.get("text") or "", at),
     )
 
 
@@ -232,6 +234,30 @@ def event_day(lead: str, at: datetime) -> str | None:
     weekday = m.group(1)
     back = (at.weekday() - _WEEKDAYS.index(weekday.lower())) % 7 if weekday else int(bool(m.group(2)))
     return (at - timedelta(days=back)).date().isoformat()
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_DAY = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+([0-3]?\d)(?:st|nd|rd|th)?\b(?!\s*[:%])"
+)
+_MAX_DATES = 8  # more than this: a timeline of many events, no evidence
+
+
+def named_dates(text: str, at: datetime) -> frozenset[str]:
+    """Calendar dates `text` names ("June 6", "Jan. 5th"), each the latest such day on or before
+    `at` (the year is rarely written): a follow-up months later names the day it happened."""
+    out = set()
+    for m in _MONTH_DAY.finditer(text.lower()):
+        month, day = _MONTHS.index(m.group(1)) + 1, int(m.group(2))
+        for year in (at.year, at.year - 1):
+            try:
+                d = datetime(year, month, day, tzinfo=UTC)
+            except ValueError:
+                break
+            if d.date() <= at.date():
+                out.add(d.date().isoformat())
+                break
+    return frozenset(out) if len(out) <= _MAX_DATES else frozenset()
 
 
 _TOLL = ("killed", "injured")
