@@ -45,7 +45,7 @@ then raises no "new" alert, and an update only for a rising toll.
 
 Modules: stages/story_view.py reads the article (``view``: places, MinHash, toll) with
 stages/story_words.py (headline terms, proper nouns, people); stages/story_index.py holds the
-candidate index; this one scores and attaches. Their public names stay reachable here
+candidate index; stages/story_follow.py scores follow-ups after the window; this one scores and attaches. Their public names stay reachable here
 (``story.view``, ``story.keys``...).
 
 Candidate index: ``keys(article)`` and ``story_keys(state)`` are the strings storage files
@@ -64,6 +64,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from .story_follow import (  # noqa: F401  (story.follow_up_score stays the entry point)
+    DISTINCT_TOLL,
+    RECENT_FOLLOW_UP,
+    _place_words,
+    _same_toll,
+    _shared_people,
+    follow_up_score,
+)
 from .story_index import keys, story_keys  # noqa: F401  (story.keys, story.story_keys stay the entry points)
 from .story_view import (  # noqa: F401  (what matching reads, reachable as story.X as before)
     _TOLL,
@@ -92,7 +100,6 @@ DEFAULT_WINDOW = timedelta(hours=48)
 _KEEP_SIGNATURES = 8  # the first article's, then the most recent ones: wording drifts as a story ages
 _KEEP_MEMBERS = 50  # members that raised no alert beyond this are counted, not listed
 _KEEP_PEOPLE = 100  # people named across a story's articles, kept for matching
-RECENT_FOLLOW_UP = timedelta(days=14)  # after the window: a follow-up this soon needs less evidence
 
 
 @dataclass
@@ -147,88 +154,9 @@ def _overlap(a: frozenset[str], b: frozenset[str]) -> tuple[int, float]:
     return shared, (shared / min(len(a), len(b)) if a and b else 0.0)
 
 
-DISTINCT_TOLL = 3  # killed + injured agreed on, from which a toll alone is rare enough to tell events apart
-
-
-def _same_toll(a: tuple, tolls: Iterable) -> int:
-    """How many people the best-agreeing toll of `tolls` shares with `a` (0: none agrees).
-
-    Two tolls agree when every category both give is equal and they give at least one."""
-    best = 0
-    for b in tolls:
-        both = [(x, y) for x, y in zip(a, b) if x is not None and y is not None]
-        if both and all(x == y for x, y in both):
-            best = max(best, 1 + sum(x for x, _ in both))
-    return best
-
-
 def expired(article: ArticleView, story: Story, window: timedelta = DEFAULT_WINDOW) -> bool:
     """Whether `article` comes after `story`'s window closed: it can join only as a follow-up."""
     return article.at > story.last_at + window
-
-
-def follow_up_score(article: ArticleView, story: Story) -> float:
-    """> 0 when `article` is a follow-up of `story` however old (a trial, a funeral, an arrest):
-    the same toll and a shared name of the event (a proper noun of both headlines, or the place
-    named in both leads: then the toll must be one that is rare to share), or the same two names
-    (a victim's first and last name). Stricter than matching in the window: a wrong join here
-    silences a new event."""
-    st = story.state
-    lead = set(st.get("lead_places", []))
-    places = set(st.get("places", []))
-    if (
-        (article.lead_places and lead and not article.lead_places & places and not lead & article.places)
-        or (article.regions and st.get("regions") and not article.regions & set(st["regions"]))
-        or (article.countries and st.get("countries") and not article.countries & set(st["countries"]))
-    ):
-        return 0.0
-    agreed = _same_toll(toll(article.figures), st.get("tolls", []))
-    # People named in both texts: two of them, or one and a toll of two people or more; soon after
-    # the window, one and the same toll or a headline word.
-    people = _shared_people(article, st)
-    if people:
-        recent = article.at <= story.last_at + RECENT_FOLLOW_UP
-        shared_words = max((len(article.title_words & set(t)) for t in st.get("titles", [])), default=0)
-        if len(people) >= 2 or (agreed and (agreed - 1 >= 2 or recent)) or (recent and shared_words):
-            return 0.015 + 0.001 * min(len(people), 9)
-    # A person the story named early (a victim) named anywhere in the article, with the same toll:
-    # a trial or funeral report names the court's people first.
-    if (
-        agreed
-        and article.places & places
-        and (agreed - 1 >= 2 or any(article.title_words & set(t) for t in st.get("titles", [])))
-        and _shared_people(article, st, deep=True)
-    ):
-        return 0.012
-    place_words = _place_words(article) | set(st.get("place_words", []))
-    # The city of the story and the day it happened, as a date ("the June 6 shooting"), with the
-    # same toll.
-    if (
-        agreed
-        and article.lead_places & lead
-        and article.dates & set(st.get("event_days", []))
-        and any(article.title_words & set(t) - place_words for t in st.get("titles", []))
-    ):
-        return 0.011
-    # Names that are not the place itself: "Englewood" or "Memphis" has news every week; one
-    # place name and the same toll is a follow-up only when the toll is rare ("4 wounded" is not).
-    mine = article.names | article.lead_names
-    shared = max((mine & set(n) for n in st.get("name_sets", [])), key=len, default=set())
-    shared = {n for n in shared if n not in place_words}
-    # One of them in both headlines: a name in passing (a police chief, a neighbourhood) is no event.
-    if not shared & article.names & set(st.get("names", [])):
-        return 0.0
-    long_names = sum(" " in n for n in shared)
-    if agreed and (long_names or len(shared) >= 2 or agreed - 1 >= 2 * DISTINCT_TOLL):
-        return 0.02 + 0.001 * min(len(shared), 9)  # below any match in the window
-    if long_names >= 2:  # a victim's full name and the venue's, say: the toll may have changed
-        return 0.01 + 0.001 * min(len(shared), 9)
-    return 0.0
-
-
-def _place_words(article: ArticleView) -> set[str]:
-    """The gazetteer's places of `article` as names (stems, as ``names`` holds them)."""
-    return {" ".join(_stem(w, "en") for w in _tokens(p)) for p in article.places | article.regions}
 
 
 def score(
@@ -305,13 +233,6 @@ def score(
     if people and not place_conflict and (len(people) >= 2 or agreed or shared_words):
         return 0.15 + title + text
     return 0.0
-
-
-def _shared_people(article: ArticleView, st: dict, deep: bool = False) -> set[str]:
-    """People named in `article` (`deep`: anywhere in its text) and early in the story's
-    articles, gazetteer places left out."""
-    shared = (article.body_people if deep else article.people) & set(st.get("people", []))
-    return shared - _place_words(article) - set(st.get("place_words", [])) if shared else set()
 
 
 def match(
