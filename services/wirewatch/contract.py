@@ -83,11 +83,15 @@ class _Verdicts:
     def __init__(self, size: int = 4096) -> None:
         self._size = size
         self._valid: OrderedDict[tuple[int, bytes], None] = OrderedDict()
+        # Every validator a key was made for stays referenced, so its id is never reused by another
+        # (after validator.cache_clear() a new "link" validator could get an old "enriched" one's id).
+        self._seen: dict[int, jsonschema.protocols.Validator] = {}
 
-    @staticmethod
-    def key(name: str, raw: bytes) -> tuple[int, bytes]:
+    def key(self, name: str, raw: bytes) -> tuple[int, bytes]:
         # The validator itself, not only its name: schemas loaded again (another directory) start afresh.
-        return id(validator(name)), hashlib.blake2b(raw, digest_size=16).digest()
+        v = validator(name)
+        self._seen.setdefault(id(v), v)
+        return id(v), hashlib.blake2b(raw, digest_size=16).digest()
 
     def __contains__(self, key: tuple[int, bytes]) -> bool:
         return key in self._valid
