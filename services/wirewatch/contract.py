@@ -2,7 +2,7 @@
 
 Every message wirewatch produces is validated before it is sent, and every message it consumes is
 validated after it is decoded; a payload that fails either way raises ``InvalidMessage``.
-Formats (``date-time``) are checked: jsonschema skips a format whose checker package is missing
+Formats (``date-time``, ``uri``) are checked: jsonschema skips a format whose checker package is missing
 without a word, so loading a schema that uses a format nothing here can check is an error.
 The verdict on exact bytes is remembered (``_Verdicts``): bytes this process encoded or already
 validated are not walked again when another agent of the same worker decodes them.
@@ -48,7 +48,7 @@ def validator(name: str) -> jsonschema.protocols.Validator:
     if unchecked:  # e.g. date-time without rfc3339-validator: "yesterday" would pass
         raise RuntimeError(
             f"schema {name!r} uses formats jsonschema cannot check here: {sorted(unchecked)}; "
-            "install the package jsonschema names for each (date-time: rfc3339-validator)"
+            "install the package jsonschema names for each (date-time: rfc3339-validator, uri: rfc3986-validator)"
         )
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 

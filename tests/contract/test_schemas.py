@@ -93,3 +93,43 @@ def test_bytes_already_found_valid_are_not_walked_again(monkeypatch):
         contract.decode("enriched", broken)
     with pytest.raises(InvalidMessage):
         contract.decode("link", raw)
+
+
+def test_uri_formats_are_checked():
+    enriched = orjson.loads((SCHEMAS / "examples" / "enriched.json").read_bytes())
+    for field in ("final_url", "canonical_url"):
+        for bad in (
+            "not a url",
+            "/world/market-blast.html",
+            "https://news.example.org/a b",
+            "https://bücher.example/x",
+        ):
+            with pytest.raises(InvalidMessage) as e:
+                contract.validate("enriched", {**enriched, field: bad})
+            assert field in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://bücher.example/über uns/marktplatz?seite=2",  # a Unicode host, path and query
+        "https://xn--bcher-kva.example/%C3%BCber",  # the same, as punycode and percent-encoding
+        "https://пример.example/статья/взрыв",
+        "https://news.example.org/a|b{c}^d[1]?q=x|y^z&p=50%",  # raw in what httpx sends, not in a URI
+    ],
+)
+def test_a_fetched_idn_or_unicode_url_passes_the_uri_format(link):
+    # What fetch does to every hop (check_http_url) and store keys on (canonical_url) are ASCII URIs.
+    from wirewatch.stages.urls import as_uri, canonical_url, check_http_url
+
+    enriched = orjson.loads((SCHEMAS / "examples" / "enriched.json").read_bytes())
+    final = as_uri(check_http_url(link))  # what article.read records
+    payload = {**enriched, "url": link, "final_url": final, "canonical_url": canonical_url(final)}
+    contract.validate("enriched", payload)
+    assert payload["canonical_url"].isascii()
+
+
+def test_the_submitted_link_is_not_format_checked():
+    # Arbitrary user text is fetch's to judge (bad_url, with a reason), not the link schema's.
+    link = orjson.loads((SCHEMAS / "examples" / "link.json").read_bytes())
+    contract.validate("link", {**link, "url": "arab.news/jtxzg über"})

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from . import extract as extract_core
 from .enrich import enrich
-from .urls import canonical_url
+from .urls import as_uri, canonical_url
 
 
 def read(html: str, final_url: str, article: dict) -> dict:
     ex = extract_core.extract(html, final_url)
     return enrich({
         **article,
-        "final_url": final_url,
+        "final_url": as_uri(final_url),  # as fetched, written as an RFC 3986 URI (the schema checks it)
         "canonical_url": canonical_url(ex.canonical_url or final_url),
         "title": ex.title or article.get("title"),
         "text": ex.text,

@@ -7,7 +7,7 @@ http(s) URL with a host raises PermanentError("bad_url" | "bad_scheme").
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -95,10 +95,26 @@ def _clip(text: str, limit: int = 300) -> str:
 def canonical_url(url: str) -> str:
     """The key an article is stored under: lower-case scheme and host, no default port, no
     fragment, no tracking parameters (utm_*, fbclid, gclid, ...). courlan, which trafilatura
-    already depends on, keeps the list of trackers; on anything it cannot parse we keep the URL."""
+    already depends on, keeps the list of trackers; on anything it cannot parse we keep the URL.
+    courlan turns an xn-- host back into Unicode; httpx writes it out again as an absolute URI
+    (punycode host, percent-encoded path), which is what the schemas' "format": "uri" checks."""
     from courlan import normalize_url
 
     try:
-        return normalize_url(url, strict=True)
-    except (ValueError, TypeError):
+        return as_uri(str(httpx.URL(normalize_url(url, strict=True))))
+    except (ValueError, TypeError, httpx.InvalidURL, UnicodeError):
         return url
+
+
+# RFC 3986 allows these raw after the authority; "%" only before two hex digits.
+_NOT_URI = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]")
+
+
+def as_uri(url: str) -> str:
+    """An http(s) URL as an RFC 3986 URI. httpx already writes the host as punycode and encodes what
+    a browser encodes, but leaves "|", "^", "[", "`" and the like raw in a path or query, as browsers
+    send them; a URI may not hold them, so they are percent-encoded here (equivalent for any server
+    that decodes before routing). For URLs we record (final, canonical), never for what we request."""
+    parts = urlsplit(url)
+    path, query, fragment = (_NOT_URI.sub(lambda m: quote(m.group(), safe=""), x) for x in parts[2:])
+    return urlunsplit((parts.scheme, parts.netloc, path, query, fragment))
