@@ -178,7 +178,7 @@ async def test_a_channel_down_past_failing_after_is_announced_and_its_alerts_wai
     assert [n["kind"] for n in notices] == ["channel_failing"]  # once per outage
     contract.validate("notice", notices[0])
     assert notices[0]["target"] == d.channels[0].target and notices[0]["reason"] == "receiver_error"
-    assert notices[0]["deadline_seconds"] == 0.3
+    assert notices[0]["failing_after_seconds"] == notices[0]["deadline_seconds"] == 0.3
     (failing,) = d.sink.failing().values()  # the readiness detail
     assert failing["channel"] == "webhook" and failing["reason"] == "receiver_error" and failing["parked"] == 1
 

@@ -489,7 +489,8 @@ class AlertSink(Sink):
             "failing_since": since,
             "reason": h.reason,
             "detail": h.detail[:2000],
-            "deadline_seconds": self.policy.failing_after,
+            "failing_after_seconds": self.policy.failing_after,
+            "deadline_seconds": self.policy.failing_after,  # deprecated name of the same value
         }
 
     async def _announce_failing(self, channel: Channel, h: Health) -> None:

@@ -174,7 +174,8 @@ def describe(message: dict[str, Any]) -> Described:
         if kind == "channel_failing":
             d.headline = f"Alert channel {channel} ({target}) failing since {message.get('failing_since') or '?'}"
             d.change.append(f"last error: {_clip(message.get('reason') or '?')}: {_clip(message.get('detail') or '')}")
-            d.change.append(f"its alerts are dead-lettered after {message.get('deadline_seconds', '?')} s")
+            after = message.get("failing_after_seconds", message.get("deadline_seconds", "?"))
+            d.change.append(f"declared failing after {after} s; its alerts wait, parked, and are sent when it is back")
         else:
             d.headline = f"Alert channel {channel} ({target}) delivers again"
         d.subject = d.headline
