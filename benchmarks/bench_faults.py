@@ -56,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--faults-receiver-outage", type=float, default=60.0, help="seconds the receiver answers 503")
     g.add_argument("--faults-malformed", type=int, default=10_000, help="malformed messages among the good links")
     g.add_argument("--faults-session-timeout", type=float, default=45.0, help="session timeout of the restart rows")
+    g.add_argument(
+        "--faults-politeness",
+        choices=("default", "off"),
+        default="default",
+        help="towards the fault site's one host: the defaults (1 request/s) or off, as the tests run",
+    )
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -66,11 +72,14 @@ def run(args: argparse.Namespace) -> dict:
             getattr(args, "faults_receiver_outage", 60.0),
             getattr(args, "faults_malformed", 10_000),
             getattr(args, "faults_session_timeout", 45.0),
+            getattr(args, "faults_politeness", "default") == "default",
         )
     )
 
 
-async def _run(names: list[str], outage: float, receiver_outage: float, malformed: int, session: float) -> dict:
+async def _run(
+    names: list[str], outage: float, receiver_outage: float, malformed: int, session: float, polite: bool
+) -> dict:
     from tests.harness.postgres import PostgresServer
 
     unknown = sorted(set(names) - set(ALL))
@@ -91,6 +100,7 @@ async def _run(names: list[str], outage: float, receiver_outage: float, malforme
                 outage=outage,
                 receiver_outage=receiver_outage,
                 malformed=malformed,
+                polite=polite,
             )
             env.tmp.mkdir(parents=True, exist_ok=True)
             began = time.monotonic()
@@ -119,6 +129,7 @@ async def _run(names: list[str], outage: float, receiver_outage: float, malforme
         "receiver_outage_s": receiver_outage,
         "malformed": malformed,
         "session_timeout_s": session,
+        "politeness": "default" if polite else "off",
         "all_held": all(r["held"] for r in rows.values()),
         "scenarios": {
             n: {k: r.get(k) for k, _ in COLUMNS} | {"held": r["held"], "failed": r["failed"]} for n, r in rows.items()

@@ -40,6 +40,7 @@ class Env:
     reports: int = 10  # casualty reports (6 distinct stories at most)
     malformed: int = 1000  # bad messages among the good links (the issue: 10,000 among 50)
     page_delay: float = 0.2  # seconds each page takes: work in flight when the fault lands
+    polite: bool = False  # default politeness towards the site (the bench); the tests lift it (harness.UNHURRIED)
 
 
 @asynccontextmanager
@@ -50,7 +51,9 @@ async def _run(
     site.delay = env.page_delay
     receiver = AlertReceiver()
     await receiver.start()
-    run = Run(name, bootstrap or env.kafka.bootstrap, postgres or env.postgres, env.tmp, site, receiver, **extra)
+    run = Run(
+        name, bootstrap or env.kafka.bootstrap, postgres or env.postgres, env.tmp, site, receiver, env.polite, **extra
+    )
     try:
         async with run:
             yield run
