@@ -85,8 +85,14 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
     use_fetch_max_wait(app, k.fetch_max_wait)  # before anything creates the consumer
     app.wirewatch_runtime = rt  # type: ignore[attr-defined]
     topics = {
-        schema: app.topic(settings.topic(name), value_type=bytes, key_type=bytes, value_serializer="raw",
-                          key_serializer="raw", partitions=settings.topic_partitions)
+        schema: app.topic(
+            settings.topic(name),
+            value_type=bytes,
+            key_type=bytes,
+            value_serializer="raw",
+            key_serializer="raw",
+            partitions=settings.topic_partitions,
+        )
         for schema, name in TOPICS.items()
     }
     app.wirewatch_topics = topics  # type: ignore[attr-defined]
@@ -102,8 +108,16 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
     def wire(stage: str, schema: str, make_core, agent_name: str | None = None, window: int | None = None) -> None:
         topic = topics[schema]
         name = agent_name or stage
-        runner = Stage(stage, schema, topic.get_topic_name(), send, rt.metrics, settings.retry,
-                       pause=Pause(name, rt.metrics, rt.paused), max_bytes=settings.max_message_bytes)
+        runner = Stage(
+            stage,
+            schema,
+            topic.get_topic_name(),
+            send,
+            rt.metrics,
+            settings.retry,
+            pause=Pause(name, rt.metrics, rt.paused),
+            max_bytes=settings.max_message_bytes,
+        )
         holder: dict[str, Core] = {}
         in_flight, uncommitted = rt.metrics.in_flight.labels(stage=name), rt.metrics.uncommitted.labels(stage=name)
 
@@ -116,8 +130,14 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
             core = holder.setdefault("core", make_core(rt))
             # Per-message completion (agents/flow.py): messages finish in any order, acks go to
             # faust in offset order, so a commit never passes a message still in flight.
-            flow = flows[name] = Flow(name, lambda raw: runner.handle(raw, core), window or settings.stage_concurrency,
-                                      settings.max_uncommitted, gauges, gate=runner.pause.resumed.wait)
+            flow = flows[name] = Flow(
+                name,
+                lambda raw: runner.handle(raw, core),
+                window or settings.stage_concurrency,
+                settings.max_uncommitted,
+                gauges,
+                gate=runner.pause.resumed.wait,
+            )
             try:
                 async for event in stream.noack().events():
                     await flow.take(event)
@@ -180,8 +200,13 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         @app.task
         async def relay_outbox() -> None:
             await rt.ready.wait()
-            await box.run(send, contract.encode, reopen=resend_at_start(settings), started_at=started_at,
-                          on_resent=lambda how, n: rt.metrics.outbox_resent.labels(how=how).inc(n))
+            await box.run(
+                send,
+                contract.encode,
+                reopen=resend_at_start(settings),
+                started_at=started_at,
+                on_resent=lambda how, n: rt.metrics.outbox_resent.labels(how=how).inc(n),
+            )
 
     app.wirewatch_submit = submit  # type: ignore[attr-defined]
 
@@ -199,13 +224,22 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
 
     sources = sources_from(settings)
     if settings.feed_poll and sources:
+
         @app.task
         async def poll_feeds() -> None:
             await rt.ready.wait()
             assert rt.http is not None  # opened by rt.start() before ready
-            await SourcePoller(sources, rt.http, rt.storage, submit, rt.metrics, settings.sources,
-                               alert=raise_alert, fetch=settings.fetch,
-                               politeness=rt.politeness).run()
+            await SourcePoller(
+                sources,
+                rt.http,
+                rt.storage,
+                submit,
+                rt.metrics,
+                settings.sources,
+                alert=raise_alert,
+                fetch=settings.fetch,
+                politeness=rt.politeness,
+            ).run()
 
     @app.task
     async def send_digests() -> None:  # closed throttle windows -> one digest alert each
@@ -218,11 +252,14 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
             await asyncio.sleep(settings.route.digest_interval)
 
     if settings.route.rules_reload_interval > 0:
+
         @app.task
         async def watch_rules() -> None:  # a valid edit of rules_file takes effect without a restart
-            await RulesWatcher(settings.rules_file, rt.set_rules,
-                                lambda outcome: rt.metrics.rules_reloads.labels(outcome=outcome).inc()).run(
-                settings.route.rules_reload_interval)
+            await RulesWatcher(
+                settings.rules_file,
+                rt.set_rules,
+                lambda outcome: rt.metrics.rules_reloads.labels(outcome=outcome).inc(),
+            ).run(settings.route.rules_reload_interval)
 
     if settings.web_port > 0:  # the read API and the story board (api/routes.py)
         read_api.register(app, settings, rt)
@@ -233,7 +270,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         return self.bytes(generate_latest(rt.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     # With the outbox, POST /links accepts while the broker is down: the links wait in storage.
-    app.wirewatch_health = ops_routes.install(app, rt, settings, submit,  # type: ignore[attr-defined]
-                                              needs_broker=box is None)
+    app.wirewatch_health = ops_routes.install(
+        app,
+        rt,
+        settings,
+        submit,  # type: ignore[attr-defined]
+        needs_broker=box is None,
+    )
 
     return app

@@ -33,14 +33,23 @@ class Line:
     changes: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"canonical_url": self.canonical_url, "title": self.title, "rule": self.rule, "outcome": self.outcome,
-                "story_id": self.story_id, "why": self.why, "changes": self.changes}
+        return {
+            "canonical_url": self.canonical_url,
+            "title": self.title,
+            "rule": self.rule,
+            "outcome": self.outcome,
+            "story_id": self.story_id,
+            "why": self.why,
+            "changes": self.changes,
+        }
 
     def text(self) -> str:
         head = {"new": "ALERT ", "update": "UPDATE", "held": "DIGEST", "attached": "  joins"}[self.outcome]
         out = f"{head} {self.rule}  story {self.story_id}  {self.canonical_url}\n        {self.title!r}\n        why: {'; '.join(self.why)}"
         for ch in self.changes:
-            out += f"\n        {ch['category']}: {ch['previous']} -> {ch['current']} ({ch.get('sitename') or ch['url']})"
+            out += (
+                f"\n        {ch['category']}: {ch['previous']} -> {ch['current']} ({ch.get('sitename') or ch['url']})"
+            )
         return out
 
 
@@ -94,8 +103,17 @@ def replay(rules: list[route.Rule], articles: Iterable[dict], window: timedelta 
                 if changed:
                     (sent.append(alert["alert_id"]) if send else held.append(throttle.summary(alert)))
                 outcome = outcome if send else "held"
-            report.lines.append(Line(article["canonical_url"], article.get("title"), rule.name, outcome,
-                                     d.story.story_id, why[rule.name], (alert or {}).get("changes") or []))
+            report.lines.append(
+                Line(
+                    article["canonical_url"],
+                    article.get("title"),
+                    rule.name,
+                    outcome,
+                    d.story.story_id,
+                    why[rule.name],
+                    (alert or {}).get("changes") or [],
+                )
+            )
     return report
 
 

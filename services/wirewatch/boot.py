@@ -82,10 +82,18 @@ async def wait_for_dependencies(settings: Settings, bootstrap: str, clock=time.m
         pause = backoff(attempt, Backoff())
         left = deadline - clock()
         if left <= 0:
-            raise BootTimeout(f"gave up after {settings.startup_timeout:g} s (startup_timeout) waiting for "
-                              + "; ".join(f"{w} ({last[w]})" for w in waits))
-        log.warning("waiting for %s (try %d, next in %.1f s, %.0f s left)", "; ".join(
-            f"{w}: {last[w]}" for w in waits), attempt, min(pause, left), left, extra={"reason": "boot_wait"})
+            raise BootTimeout(
+                f"gave up after {settings.startup_timeout:g} s (startup_timeout) waiting for "
+                + "; ".join(f"{w} ({last[w]})" for w in waits)
+            )
+        log.warning(
+            "waiting for %s (try %d, next in %.1f s, %.0f s left)",
+            "; ".join(f"{w}: {last[w]}" for w in waits),
+            attempt,
+            min(pause, left),
+            left,
+            extra={"reason": "boot_wait"},
+        )
         await sleep(min(pause, left))
 
 
@@ -158,9 +166,15 @@ class ShutdownWatchdog:
         # No logging calls here: a stuck process may hold a logging lock. Format one record with
         # the configured formatter and write it straight to stderr, then kill and exit.
         children = child_pids()
-        record = logging.LogRecord(log.name, logging.ERROR, __file__, 0,
-                                   "still stopping after %g s; killing %d child processes and exiting",
-                                   (self.grace, len(children)), None)
+        record = logging.LogRecord(
+            log.name,
+            logging.ERROR,
+            __file__,
+            0,
+            "still stopping after %g s; killing %d child processes and exiting",
+            (self.grace, len(children)),
+            None,
+        )
         record.reason, record.link_id, record.stage = "shutdown_timeout", None, None
         handlers = logging.getLogger().handlers
         try:

@@ -1,12 +1,12 @@
 """The `wirewatch` command: run the service, submit links, debug one URL, run the demo.
 
-    wirewatch run            run a worker (starts an embedded broker when broker=embedded)
-    wirewatch submit URL...  put links on the links topic
-    wirewatch fetch URL      resolve -> fetch -> extract -> enrich -> route one URL; print JSON; no Kafka
-    wirewatch demo           the whole pipeline offline against the bundled sample news site
-    wirewatch settings       print the effective settings (secrets masked)
-    wirewatch rules test F   which stored articles the rules file F would have alerted on, and why
-    wirewatch deadletter list|show|replay   dead letters by stage and reason; put them back (docs/operations.md)
+wirewatch run            run a worker (starts an embedded broker when broker=embedded)
+wirewatch submit URL...  put links on the links topic
+wirewatch fetch URL      resolve -> fetch -> extract -> enrich -> route one URL; print JSON; no Kafka
+wirewatch demo           the whole pipeline offline against the bundled sample news site
+wirewatch settings       print the effective settings (secrets masked)
+wirewatch rules test F   which stored articles the rules file F would have alerted on, and why
+wirewatch deadletter list|show|replay   dead letters by stage and reason; put them back (docs/operations.md)
 """
 
 from __future__ import annotations
@@ -63,9 +63,9 @@ def embedded_tuning(settings: Settings) -> Settings:
     if settings.broker != "embedded":
         return settings
     needs = (TansuBroker if settings.embedded_broker == "tansu" else KafkaBroker).client_settings
-    kafka = settings.kafka.model_copy(update={
-        name: min(getattr(settings.kafka, name), limit) for name, limit in needs.items()
-    })
+    kafka = settings.kafka.model_copy(
+        update={name: min(getattr(settings.kafka, name), limit) for name, limit in needs.items()}
+    )
     return settings.model_copy(update={"kafka": kafka})
 
 
@@ -75,7 +75,9 @@ def bootstrap_of(settings: Settings) -> str:
         return settings.broker.removeprefix("kafka://").replace(";", ",")
     path = _embedded_address_file(settings)
     if not path.exists():
-        raise ConfigError(f"no embedded broker is running (no {path}); start one with `make run`, or set WIREWATCH_BROKER")
+        raise ConfigError(
+            f"no embedded broker is running (no {path}); start one with `make run`, or set WIREWATCH_BROKER"
+        )
     return path.read_text().strip()
 
 
@@ -101,7 +103,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             "wirewatch is running\n"
             f"  broker:  {broker.bootstrap + ' (embedded ' + settings.embedded_broker + ')' if broker else settings.broker}\n"
             f"  metrics: http://{settings.web_host}:{settings.web_port}/metrics\n"
-            f"  submit:  curl -XPOST http://{settings.web_host}:{settings.web_port}/links -d '{{\"url\": \"https://arab.news/jtxzg\"}}'\n"
+            f'  submit:  curl -XPOST http://{settings.web_host}:{settings.web_port}/links -d \'{{"url": "https://arab.news/jtxzg"}}\'\n'
             f"  stored:  {where}\n"
             f"  feeds:   {len(settings.feeds) if settings.feed_poll else 0} polled\n"
             "  Ctrl-C stops everything."
@@ -109,8 +111,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         # Said by the readiness monitor when every check first passes, not before; a log line
         # (one JSON object) where logs are JSON.
         app.wirewatch_health.on_first_ready(  # type: ignore[attr-defined]  # set by create_app
-            (lambda: log.info(" ".join(banner.split()[:-3]))) if settings.log_format == "json"
-            else (lambda: print(banner, file=sys.stderr, flush=True)))
+            (lambda: log.info(" ".join(banner.split()[:-3])))
+            if settings.log_format == "json"
+            else (lambda: print(banner, file=sys.stderr, flush=True))
+        )
         watchdog = ShutdownWatchdog(SHUTDOWN_GRACE)
 
         class Worker(faust.Worker):  # a stop that hangs (a dependency down) is cut short
@@ -182,8 +186,10 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     except ModuleNotFoundError as e:
         if not (e.name or "").startswith("wirewatch.demo"):
             raise
-        raise ConfigError("the demo is not part of this install (the production image leaves it out): "
-                          "run `make demo` in a checkout, or pip install 'wirewatch[demo]'") from e
+        raise ConfigError(
+            "the demo is not part of this install (the production image leaves it out): "
+            "run `make demo` in a checkout, or pip install 'wirewatch[demo]'"
+        ) from e
 
     try:
         return asyncio.run(run_demo(settings, timeout=args.timeout, serve=not args.exit))
@@ -194,7 +200,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
     from .settings import settings_markdown
 
-    print(settings_markdown() if args.markdown else settings.model_dump_json(indent=2), end="" if args.markdown else "\n")
+    print(
+        settings_markdown() if args.markdown else settings.model_dump_json(indent=2), end="" if args.markdown else "\n"
+    )
     return 0
 
 
@@ -208,17 +216,20 @@ def cmd_rules_test(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(orjson.dumps({"totals": totals}).decode())
     else:
-        print(f"\n{totals['articles']} stored articles, {totals['matched']} matched a rule, {totals['stories']} stories: "
-              f"{totals['new']} alerts, {totals['update']} updates, {totals['held']} held for digests, "
-              f"{totals['attached']} attached to a story without alerting")
+        print(
+            f"\n{totals['articles']} stored articles, {totals['matched']} matched a rule, {totals['stories']} stories: "
+            f"{totals['new']} alerts, {totals['update']} updates, {totals['held']} held for digests, "
+            f"{totals['attached']} attached to a story without alerting"
+        )
     return 0
 
 
 def cmd_deadletter(settings: Settings, args: argparse.Namespace) -> int:
     from . import deadletter as dl
 
-    flt = dl.Filter.parse(args.stage, args.reason, args.since, args.until, args.link_id,
-                          include_settled=args.include_settled)
+    flt = dl.Filter.parse(
+        args.stage, args.reason, args.since, args.until, args.link_id, include_settled=args.include_settled
+    )
     letters = asyncio.run(dl.load(settings, bootstrap_of(settings), flt))
     if args.deadletter_command == "list":
         rows = dl.counts(letters)
@@ -229,8 +240,10 @@ def cmd_deadletter(settings: Settings, args: argparse.Namespace) -> int:
             for row in rows:
                 print(f"{row['count']:>8}  {row['stage']:<10} {row['reason']}")
             expired = sum(letter.source == "outcome" for letter in letters)
-            print(f"{len(letters):>8}  dead letters" + (f" ({expired} known only from storage: the topic's copy expired)"
-                                                        if expired else ""))
+            print(
+                f"{len(letters):>8}  dead letters"
+                + (f" ({expired} known only from storage: the topic's copy expired)" if expired else "")
+            )
         return 0
     if args.deadletter_command == "show":
         wanted = [letter for letter in letters if args.which in (letter.link_id, letter.where)]
@@ -246,9 +259,13 @@ def cmd_deadletter(settings: Settings, args: argparse.Namespace) -> int:
 
 def _deadletter_parser(sub) -> None:
     d = sub.add_parser("deadletter", help="list, show and replay dead letters").add_subparsers(
-        dest="deadletter_command", required=True)
-    for name, text in (("list", "dead letters by stage and reason"), ("show", "one dead letter, as JSON"),
-                       ("replay", "put dead-lettered items back on the input of the stage that failed them")):
+        dest="deadletter_command", required=True
+    )
+    for name, text in (
+        ("list", "dead letters by stage and reason"),
+        ("show", "one dead letter, as JSON"),
+        ("replay", "put dead-lettered items back on the input of the stage that failed them"),
+    ):
         c = d.add_parser(name, help=text)
         if name == "show":
             c.add_argument("which", help="a link id, or PARTITION/OFFSET on the dead-letter topic")
@@ -257,8 +274,9 @@ def _deadletter_parser(sub) -> None:
         c.add_argument("--since", help="letters from this time: ISO 8601 or a duration back from now (6h, 2d)")
         c.add_argument("--until", help="letters before this time (same forms)")
         c.add_argument("--link-id", action="append", default=[], help="only this link id (repeatable)")
-        c.add_argument("--include-settled", action="store_true",
-                       help="also links stored or filtered since they were dead-lettered")
+        c.add_argument(
+            "--include-settled", action="store_true", help="also links stored or filtered since they were dead-lettered"
+        )
         if name == "list":
             c.add_argument("--json", action="store_true", help="one JSON object per (stage, reason)")
         if name == "replay":
@@ -267,7 +285,9 @@ def _deadletter_parser(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="wirewatch", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="wirewatch", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run a worker (and an embedded broker when broker=embedded)").set_defaults(fn=cmd_run)
     sub.add_parser("worker", help="same as run").set_defaults(fn=cmd_run)
@@ -280,7 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.set_defaults(fn=cmd_fetch)
     d = sub.add_parser("demo", help="the whole pipeline offline against the bundled sample news site")
     d.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for every link to reach an outcome")
-    d.add_argument("--exit", action="store_true", help="exit after the summary instead of serving the story board until Ctrl-C")
+    d.add_argument(
+        "--exit", action="store_true", help="exit after the summary instead of serving the story board until Ctrl-C"
+    )
     d.set_defaults(fn=cmd_demo)
     st = sub.add_parser("settings", help="print the effective settings (secrets masked)")
     st.add_argument("--markdown", action="store_true", help="print the settings reference (docs/settings.md)")

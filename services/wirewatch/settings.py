@@ -18,8 +18,16 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, SecretStr, ValidationError, field_validator,
-                      model_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
@@ -104,24 +112,45 @@ class SourceSettings(Strict):
     """How feeds, sitemaps and sites are polled (sources/poller.py) and how links are deduplicated."""
 
     min_interval: float = Field(60.0, ge=1, description="Seconds: no source is polled more often, whatever it asks")
-    max_interval: float = Field(3600.0, ge=1, description="Seconds: no healthy source waits longer, whatever its cache headers say")
-    backoff_max: float = Field(6 * 3600.0, ge=1, description="Seconds: ceiling of the backoff of a failing source (it is never given up)")
-    stale_after: float = Field(6 * 3600.0, ge=60, description="Seconds without a new item before a source is stale (metric + alert)")
-    alias_ttl: float = Field(24 * 3600.0, ge=0, description="Seconds a resolved link (url -> final -> canonical) is trusted; 0 turns aliases off")
+    max_interval: float = Field(
+        3600.0, ge=1, description="Seconds: no healthy source waits longer, whatever its cache headers say"
+    )
+    backoff_max: float = Field(
+        6 * 3600.0, ge=1, description="Seconds: ceiling of the backoff of a failing source (it is never given up)"
+    )
+    stale_after: float = Field(
+        6 * 3600.0, ge=60, description="Seconds without a new item before a source is stale (metric + alert)"
+    )
+    alias_ttl: float = Field(
+        24 * 3600.0,
+        ge=0,
+        description="Seconds a resolved link (url -> final -> canonical) is trusted; 0 turns aliases off",
+    )
     seen_per_source: int = Field(5000, ge=10, description="Item ids remembered per source, so items are submitted once")
-    sitemap_max_age: float = Field(2 * 86400.0, gt=0, description="Seconds: sitemap entries dated older than this are not submitted")
+    sitemap_max_age: float = Field(
+        2 * 86400.0, gt=0, description="Seconds: sitemap entries dated older than this are not submitted"
+    )
     sitemap_max_children: int = Field(20, ge=1, description="Child sitemaps of an index read per poll, newest first")
-    sitemaps: list[SitemapSource] = Field(default_factory=list, description='News sitemaps: JSON list of {"name", "url", "interval"}')
-    sites: list[SiteSource] = Field(default_factory=list, description='Homepages whose feed is autodiscovered: JSON list of {"name", "url", "interval"}')
+    sitemaps: list[SitemapSource] = Field(
+        default_factory=list, description='News sitemaps: JSON list of {"name", "url", "interval"}'
+    )
+    sites: list[SiteSource] = Field(
+        default_factory=list,
+        description='Homepages whose feed is autodiscovered: JSON list of {"name", "url", "interval"}',
+    )
 
 
 class FetchSettings(Strict):
     connect_timeout: float = Field(5.0, gt=0, description="Seconds to open a connection")
     read_timeout: float = Field(15.0, gt=0, description="Seconds between two reads")
     total_timeout: float = Field(30.0, gt=0, description="Seconds for a whole fetch, redirects included")
-    max_bytes: int = Field(5_000_000, gt=0, description="Body size cap on the wire (before decompression); larger pages are refused")
+    max_bytes: int = Field(
+        5_000_000, gt=0, description="Body size cap on the wire (before decompression); larger pages are refused"
+    )
     max_redirects: int = Field(10, ge=0, description="Redirect hops followed before giving up")
-    user_agent: str = Field("wirewatch/0.1 (+https://github.com/wirewatch/wirewatch)", description="User-Agent of every request")
+    user_agent: str = Field(
+        "wirewatch/0.1 (+https://github.com/wirewatch/wirewatch)", description="User-Agent of every request"
+    )
     content_types: list[str] = Field(
         default_factory=lambda: ["text/html", "application/xhtml+xml"],
         description="Content types accepted as articles",
@@ -139,13 +168,19 @@ class FetchSettings(Strict):
     max_decompressed_bytes: int = Field(
         20_000_000, gt=0, description="Body size cap after gzip/deflate decoding (max_bytes caps the bytes on the wire)"
     )
-    max_header_bytes: int = Field(65_536, gt=0, description="Response header size cap; at most 100 KiB, the HTTP parser's own limit")
+    max_header_bytes: int = Field(
+        65_536, gt=0, description="Response header size cap; at most 100 KiB, the HTTP parser's own limit"
+    )
     max_connections: int = Field(100, ge=1, description="Open connections of the fetch client, all hosts together")
     per_host_concurrency: int = Field(2, ge=1, description="Requests in flight to one host at a time")
     per_host_rate: float = Field(1.0, gt=0, description="Requests per second to one host, sustained")
-    per_host_burst: int = Field(4, ge=1, description="Requests to one host allowed back to back before per_host_rate applies")
+    per_host_burst: int = Field(
+        4, ge=1, description="Requests to one host allowed back to back before per_host_rate applies"
+    )
     max_host_wait: float = Field(
-        30.0, ge=0, description="Seconds a fetch waits for its host's turn before it steps aside and tries again later (host_busy: no try spent, never dead-lettered)"
+        30.0,
+        ge=0,
+        description="Seconds a fetch waits for its host's turn before it steps aside and tries again later (host_busy: no try spent, never dead-lettered)",
     )
     robots: bool = Field(True, description="Honour robots.txt (fetched through the same guarded client, cached)")
     robots_ttl: float = Field(3600.0, gt=0, description="Seconds a robots.txt stays cached")
@@ -168,7 +203,9 @@ class RetrySettings(Strict):
     backoff_initial: float = Field(0.5, ge=0, description="First backoff in seconds; doubles each try")
     backoff_max: float = Field(30.0, ge=0, description="Backoff ceiling in seconds")
     outage_backoff_max: float = Field(
-        5.0, gt=0, description="Backoff ceiling in seconds while a dependency (storage, the broker) is down: "
+        5.0,
+        gt=0,
+        description="Backoff ceiling in seconds while a dependency (storage, the broker) is down: "
         "the stage pauses and retries without limit, so this bounds how long after the outage it resumes",
     )
 
@@ -189,20 +226,33 @@ class SmtpSettings(Strict):
 class ChannelSettings(Strict):
     """Alert channels beyond `webhook_urls`, how each is retried, and when one is declared failing."""
 
-    slack_webhook_urls: list[MaskedUrl] = Field(default_factory=list, description="Slack incoming-webhook URLs (they hold a token)")
-    alertmanager_urls: list[MaskedUrl] = Field(default_factory=list, description="Prometheus Alertmanager base URLs; alerts go to /api/v2/alerts")
-    apprise_urls: list[SecretStr] = Field(default_factory=list, description="Apprise notification URLs (ntfy://, tgram://, ...)")
+    slack_webhook_urls: list[MaskedUrl] = Field(
+        default_factory=list, description="Slack incoming-webhook URLs (they hold a token)"
+    )
+    alertmanager_urls: list[MaskedUrl] = Field(
+        default_factory=list, description="Prometheus Alertmanager base URLs; alerts go to /api/v2/alerts"
+    )
+    apprise_urls: list[SecretStr] = Field(
+        default_factory=list, description="Apprise notification URLs (ntfy://, tgram://, ...)"
+    )
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     timeout: float = Field(10.0, gt=0, description="Seconds for one HTTP delivery attempt")
     failing_after: float = Field(
-        900.0, gt=0, description="Seconds a channel keeps failing before it is declared failing (wirewatch_channel_failing, "
+        900.0,
+        gt=0,
+        description="Seconds a channel keeps failing before it is declared failing (wirewatch_channel_failing, "
         "readiness detail, a notice through the other channels). Its alerts are never dead-lettered for it: they wait, "
         "parked in storage, and are tried until delivered. `delivery_deadline` is a deprecated alias",
     )
     backoff_initial: float = Field(1.0, ge=0, description="First wait between delivery tries, doubling")
-    backoff_max: float = Field(60.0, ge=0, description="Longest wait between delivery tries; an alert whose next wait reaches it is parked in storage")
+    backoff_max: float = Field(
+        60.0,
+        ge=0,
+        description="Longest wait between delivery tries; an alert whose next wait reaches it is parked in storage",
+    )
     failing_notice: bool = Field(
-        True, description="When a channel is declared failing (failing_after), say so through the other channels",
+        True,
+        description="When a channel is declared failing (failing_after), say so through the other channels",
     )
 
     @model_validator(mode="before")
@@ -213,28 +263,43 @@ class ChannelSettings(Strict):
             data = dict(data)
             old = data.pop("delivery_deadline")
             data.setdefault("failing_after", old)
-            warnings.warn("channels.delivery_deadline is deprecated: use channels.failing_after", DeprecationWarning, stacklevel=2)
+            warnings.warn(
+                "channels.delivery_deadline is deprecated: use channels.failing_after", DeprecationWarning, stacklevel=2
+            )
         return data
 
 
 class RouteSettings(Strict):
     """Stories, rule reloading and digests (stages/story.py, stages/rules_watch.py, stages/throttle.py)."""
 
-    story_window: float = Field(48 * 3600.0, gt=0, description="Seconds after a story's last article in which a new article can still join it")
-    story_follow_up: float = Field(730 * 86400.0, ge=0, description="Seconds after a story's window closed in which a strong match (same toll and a shared name, or the same two names) still joins it as a follow-up, raising no new alert; 0 turns follow-ups off")
-    rules_reload_interval: float = Field(5.0, ge=0, description="Seconds between checks of rules_file for changes; 0 turns hot reload off")
-    digest_interval: float = Field(30.0, gt=0, description="Seconds between checks for closed throttle windows whose digest is due")
+    story_window: float = Field(
+        48 * 3600.0, gt=0, description="Seconds after a story's last article in which a new article can still join it"
+    )
+    story_follow_up: float = Field(
+        730 * 86400.0,
+        ge=0,
+        description="Seconds after a story's window closed in which a strong match (same toll and a shared name, or the same two names) still joins it as a follow-up, raising no new alert; 0 turns follow-ups off",
+    )
+    rules_reload_interval: float = Field(
+        5.0, ge=0, description="Seconds between checks of rules_file for changes; 0 turns hot reload off"
+    )
+    digest_interval: float = Field(
+        30.0, gt=0, description="Seconds between checks for closed throttle windows whose digest is due"
+    )
 
 
 class IntakeSettings(Strict):
     """`POST /links`: who may submit, how much at once and how often (http/intake.py)."""
 
     token: SecretStr | None = Field(
-        None, description="Bearer token `POST /links` requires (Authorization: Bearer ...). "
+        None,
+        description="Bearer token `POST /links` requires (Authorization: Bearer ...). "
         "Required when web_host is not a loopback address",
     )
     max_urls: int = Field(100, ge=1, description="URLs one request may carry; more is refused with 413")
-    rate: float = Field(5.0, gt=0, description="Requests per second one client (address) may make, sustained; more get 429")
+    rate: float = Field(
+        5.0, gt=0, description="Requests per second one client (address) may make, sustained; more get 429"
+    )
     burst: int = Field(20, ge=1, description="Requests one client may make back to back before `rate` applies")
     max_url_length: int = Field(2048, ge=64, le=8192, description="Characters a submitted URL may have")
 
@@ -247,16 +312,18 @@ class KafkaSettings(Strict):
     rebalance_timeout: float = Field(60.0, description="Seconds members get to rejoin during a rebalance")
     commit_interval: float = Field(2.8, description="Seconds between offset commits")
     fetch_max_wait: float = Field(
-        1.5, gt=0, le=30,
+        1.5,
+        gt=0,
+        le=30,
         description="Seconds a consumer fetch may wait for records; Apache Kafka answers as soon as one arrives, "
-                    "tansu only when the wait is over (the embedded tansu default uses 0.02)",
+        "tansu only when the wait is over (the embedded tansu default uses 0.02)",
     )
     group_instance_id: str = Field(
         "auto",
         description="Static group membership (KIP-345): a worker restarted under the same id gets its partitions back "
-                    "at once instead of after session_timeout, and the others do not stall. auto: <hostname>-<web_port> "
-                    "(unique per worker on a host) on Apache Kafka with the web server on; off: dynamic membership; "
-                    "anything else: the id itself (unique per worker, stable across its restarts)",
+        "at once instead of after session_timeout, and the others do not stall. auto: <hostname>-<web_port> "
+        "(unique per worker on a host) on Apache Kafka with the web server on; off: dynamic membership; "
+        "anything else: the id itself (unique per worker, stable across its restarts)",
     )
 
     def instance_id(self, web_port: int, embedded: bool) -> str | None:
@@ -294,34 +361,60 @@ class Settings(BaseSettings):
     outbox: Literal["auto", "on", "off"] = Field(
         "auto",
         description="Keep every accepted link and raised alert in storage until it is settled, and send it again "
-                    "after a crash or a broker outage (sinks/outbox.py); auto: on with the embedded broker",
+        "after a crash or a broker outage (sinks/outbox.py); auto: on with the embedded broker",
     )
     web_host: str = Field("127.0.0.1", description="Address of the HTTP server; 0.0.0.0 in containers")
-    web_port: int = Field(6066, ge=0, le=65535, description="/metrics, POST /links, /health, the read API and the story board; 0 turns the HTTP server off")
+    web_port: int = Field(
+        6066,
+        ge=0,
+        le=65535,
+        description="/metrics, POST /links, /health, the read API and the story board; 0 turns the HTTP server off",
+    )
     read_token: SecretStr | None = Field(
-        None, description="Bearer token the read API and the story board require; unset: open to loopback clients only",
+        None,
+        description="Bearer token the read API and the story board require; unset: open to loopback clients only",
     )
     rules_file: Path = Field(PACKAGE_DIR / "defaults" / "rules.yaml", description="YAML alert rules, validated at boot")
-    webhook_urls: list[MaskedUrl] = Field(default_factory=list, description="Alert receivers, JSON POST (a token in the URL stays masked)")
-    webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key signing webhook bodies (X-Wirewatch-Signature)")
-    feeds: list[FeedSource] = Field(default_factory=lambda: list(DEFAULT_FEEDS), description='RSS/Atom feeds: JSON list of {"name", "url", "interval"}')
-    feed_poll: bool = Field(True, description="Poll `feeds`, `sources.sitemaps` and `sources.sites`; off for workers that only process")
+    webhook_urls: list[MaskedUrl] = Field(
+        default_factory=list, description="Alert receivers, JSON POST (a token in the URL stays masked)"
+    )
+    webhook_secret: SecretStr | None = Field(
+        None, description="HMAC-SHA256 key signing webhook bodies (X-Wirewatch-Signature)"
+    )
+    feeds: list[FeedSource] = Field(
+        default_factory=lambda: list(DEFAULT_FEEDS),
+        description='RSS/Atom feeds: JSON list of {"name", "url", "interval"}',
+    )
+    feed_poll: bool = Field(
+        True, description="Poll `feeds`, `sources.sitemaps` and `sources.sites`; off for workers that only process"
+    )
     extract_processes: int | None = Field(
-        None, ge=0, description="Processes that read articles (extract + enrich, one call per article); unset: one per core; 0 runs in a thread",
+        None,
+        ge=0,
+        description="Processes that read articles (extract + enrich, one call per article); unset: one per core; 0 runs in a thread",
     )
     fetch_concurrency: int = Field(
-        64, ge=1, description="Links one worker fetches at once (the fetch stage's window); a link waiting for its host's turn or a retry does not count",
+        64,
+        ge=1,
+        description="Links one worker fetches at once (the fetch stage's window); a link waiting for its host's turn or a retry does not count",
     )
     stage_concurrency: int = Field(
-        16, ge=1, description="Messages each other stage (enrich, store, route, alert, outcomes) works on at once",
+        16,
+        ge=1,
+        description="Messages each other stage (enrich, store, route, alert, outcomes) works on at once",
     )
     max_message_bytes: int = Field(
-        900_000, ge=16_384, le=1_000_000, description="Largest message wirewatch takes from or puts on a topic, in bytes; below "
+        900_000,
+        ge=16_384,
+        le=1_000_000,
+        description="Largest message wirewatch takes from or puts on a topic, in bytes; below "
         "the broker's limit (1 MiB by default). A bigger one is an input error: POST /links answers 413, a stage "
         "dead-letters it (message_too_large) with an excerpt and its sha256",
     )
     max_uncommitted: int = Field(
-        10_000, ge=1, description="Messages a stage may have taken and not committed (waiting aside, or done above one still running); when reached it stops taking",
+        10_000,
+        ge=1,
+        description="Messages a stage may have taken and not committed (waiting aside, or done above one still running); when reached it stops taking",
     )
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
@@ -331,12 +424,15 @@ class Settings(BaseSettings):
     route: RouteSettings = Field(default_factory=RouteSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     startup_timeout: float = Field(
-        300.0, gt=0, description="Seconds a worker waits at boot for the broker and storage (retrying with backoff) "
+        300.0,
+        gt=0,
+        description="Seconds a worker waits at boot for the broker and storage (retrying with backoff) "
         "before it exits non-zero",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: Literal["text", "json"] = Field(
-        "text", description="text for people; json: one object a line (time, level, logger, message, link_id, stage, reason)",
+        "text",
+        description="text for people; json: one object a line (time, level, logger, message, link_id, stage, reason)",
     )
 
     @field_validator("log_level", mode="before")
@@ -354,8 +450,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _intake_needs_a_token_beyond_loopback(self) -> "Settings":
         if self.web_port and not is_loopback(self.web_host) and self.intake.token is None:
-            raise ValueError(f"web_host {self.web_host} is reachable from other machines, so POST /links needs "
-                             "a token: set WIREWATCH_INTAKE__TOKEN")
+            raise ValueError(
+                f"web_host {self.web_host} is reachable from other machines, so POST /links needs "
+                "a token: set WIREWATCH_INTAKE__TOKEN"
+            )
         return self
 
     @classmethod
@@ -397,8 +495,12 @@ class _YamlSource(PydanticBaseSettingsSource):
 
 
 # Variables read outside the settings object (they locate files before settings exist).
-_NOT_SETTINGS = {"WIREWATCH_CONFIG", "WIREWATCH_SCHEMAS_DIR", "WIREWATCH_KAFKA_JARS",
-                 "WIREWATCH_CASUALTY_CORPUS"}  # the last: a test corpus path (tests/stages/test_casualties_gva.py)
+_NOT_SETTINGS = {
+    "WIREWATCH_CONFIG",
+    "WIREWATCH_SCHEMAS_DIR",
+    "WIREWATCH_KAFKA_JARS",
+    "WIREWATCH_CASUALTY_CORPUS",
+}  # the last: a test corpus path (tests/stages/test_casualties_gva.py)
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -409,13 +511,17 @@ def load_settings(**overrides: Any) -> Settings:
     silently leave a default in force.
     """
     unknown = sorted(
-        k for k in os.environ
-        if k.startswith("WIREWATCH_") and k not in _NOT_SETTINGS
+        k
+        for k in os.environ
+        if k.startswith("WIREWATCH_")
+        and k not in _NOT_SETTINGS
         and k.removeprefix("WIREWATCH_").split("__")[0].lower() not in Settings.model_fields
     )
     if unknown:
-        raise ConfigError("unknown settings in the environment: " + ", ".join(
-            f"{k} (no setting {k.removeprefix('WIREWATCH_').split('__')[0].lower()!r})" for k in unknown))
+        raise ConfigError(
+            "unknown settings in the environment: "
+            + ", ".join(f"{k} (no setting {k.removeprefix('WIREWATCH_').split('__')[0].lower()!r})" for k in unknown)
+        )
     try:
         return Settings(**overrides)
     except ValidationError as e:
@@ -443,8 +549,11 @@ def _explain(err: Any, overrides: dict[str, Any]) -> str:
         if where is None and os.environ.get("WIREWATCH_CONFIG"):
             where = os.environ["WIREWATCH_CONFIG"]
     message = "no such setting" if err["type"] == "extra_forbidden" else err["msg"]
-    value = "" if err["type"] == "extra_forbidden" or isinstance(err.get("input"), (dict, list)) else \
-        f" (got {str(err.get('input'))[:60]!r})"
+    value = (
+        ""
+        if err["type"] == "extra_forbidden" or isinstance(err.get("input"), (dict, list))
+        else f" (got {str(err.get('input'))[:60]!r})"
+    )
     if any(k in setting for k in ("password", "token", "secret", "url")):
         value = ""  # never echo what may be a secret
     return f"  {where + ': ' if where else ''}{setting + ': ' if setting else ''}{message}{value}"

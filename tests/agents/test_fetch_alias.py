@@ -36,7 +36,9 @@ def site():
 @pytest.fixture
 async def runtime(tmp_path):
     settings = load_settings(
-        data_dir=str(tmp_path), extract_processes=0, feed_poll=False,
+        data_dir=str(tmp_path),
+        extract_processes=0,
+        feed_poll=False,
         fetch={"allow_private_addresses": True, "robots": False},
     )
     rt = Runtime(settings)
@@ -94,7 +96,8 @@ async def test_aliases_off_or_expired_means_a_normal_fetch(site, runtime):
     assert again.value["redirects"]
 
     runtime.settings = runtime.settings.model_copy(
-        update={"sources": runtime.settings.sources.model_copy(update={"alias_ttl": 0})})
+        update={"sources": runtime.settings.sources.model_copy(update={"alias_ttl": 0})}
+    )
     (off,) = await fetch_agent.make_core(runtime)(make_link(item["short_url"], "test"))
     assert off.value["redirects"]
 
@@ -176,11 +179,14 @@ async def test_aliases_of_an_older_database_gain_an_empty_chain(tmp_path):
         for statement in storage_module._MIGRATIONS[version].format(json="TEXT", ts="TEXT").split(";"):
             if statement.strip():
                 db.execute(statement)
-        db.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, '2026-11-01T00:00:00+00:00')",
-                   (version,))
-    db.execute("INSERT INTO aliases (url, final_url, canonical_url, resolved_at, expires_at) VALUES "
-               "('https://exm.pl/old', 'https://n.example/1?x', 'https://n.example/1', "
-               "'2026-11-01T00:00:00.000000+00:00', '2999-01-01T00:00:00.000000+00:00')")
+        db.execute(
+            "INSERT INTO schema_version (version, applied_at) VALUES (?, '2026-11-01T00:00:00+00:00')", (version,)
+        )
+    db.execute(
+        "INSERT INTO aliases (url, final_url, canonical_url, resolved_at, expires_at) VALUES "
+        "('https://exm.pl/old', 'https://n.example/1?x', 'https://n.example/1', "
+        "'2026-11-01T00:00:00.000000+00:00', '2999-01-01T00:00:00.000000+00:00')"
+    )
     db.commit()
     db.close()
 

@@ -56,10 +56,18 @@ async def silent_host() -> AsyncIterator[str]:
 @pytest.fixture
 async def runtime(tmp_path) -> AsyncIterator[Runtime]:
     settings = load_settings(
-        data_dir=str(tmp_path), extract_processes=0, feed_poll=False,
+        data_dir=str(tmp_path),
+        extract_processes=0,
+        feed_poll=False,
         # Never time out while the test runs: the silent links hang for as long as it lasts.
-        fetch={"allow_private_addresses": True, "robots": False, "read_timeout": 600, "total_timeout": 600,
-               "per_host_rate": 1000.0, "per_host_burst": 1000},
+        fetch={
+            "allow_private_addresses": True,
+            "robots": False,
+            "read_timeout": 600,
+            "total_timeout": 600,
+            "per_host_rate": 1000.0,
+            "per_host_burst": 1000,
+        },
     )
     rt = Runtime(settings)
     await rt.start()

@@ -14,12 +14,29 @@ from wirewatch.stages.enrich import enrich
 RULES = route.load_rules(PACKAGE_DIR / "defaults" / "rules.yaml")
 
 
-def article(url: str, title: str, text: str, at: str, sitename: str = "Example Wire", language: str = "en") -> dict[str, Any]:
+def article(
+    url: str, title: str, text: str, at: str, sitename: str = "Example Wire", language: str = "en"
+) -> dict[str, Any]:
     """An enriched article as the enrich stage makes it from `title` and `text`."""
-    base = {"link_id": "l-" + url.rsplit("/", 1)[-1], "source": "test", "url": url, "final_url": url,
-            "canonical_url": url, "status": 200, "content_type": "text/html", "fetched_at": at, "title": title,
-            "text": text, "authors": [], "published": at, "language": language, "sitename": sitename,
-            "description": None, "image": None, "redirects": []}
+    base = {
+        "link_id": "l-" + url.rsplit("/", 1)[-1],
+        "source": "test",
+        "url": url,
+        "final_url": url,
+        "canonical_url": url,
+        "status": 200,
+        "content_type": "text/html",
+        "fetched_at": at,
+        "title": title,
+        "text": text,
+        "authors": [],
+        "published": at,
+        "language": language,
+        "sitename": sitename,
+        "description": None,
+        "image": None,
+        "redirects": [],
+    }
     return enrich(base)
 
 

@@ -18,8 +18,13 @@ from wirewatch.api.queries import ReadStore
 from wirewatch.settings import Settings
 
 SPEC = yaml.safe_load((Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml").read_text())
-ENDPOINT_PARAMS = {"/api/stories": params.STORY_PARAMS, "/api/articles": params.ARTICLE_PARAMS,
-                   "/api/alerts": params.ALERT_PARAMS, "/api/stories/{story_id}": (), "/api/events": ()}
+ENDPOINT_PARAMS = {
+    "/api/stories": params.STORY_PARAMS,
+    "/api/articles": params.ARTICLE_PARAMS,
+    "/api/alerts": params.ALERT_PARAMS,
+    "/api/stories/{story_id}": (),
+    "/api/events": (),
+}
 PAGING = {"limit", "cursor"}
 
 

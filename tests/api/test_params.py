@@ -25,19 +25,22 @@ def test_values_are_read_and_normalised():
     assert parse(cursor=cursor, limit="10").cursor == ["2026-12-01T10:00:00.000000+00:00", "s-1"]
 
 
-@pytest.mark.parametrize("query, reason", [
-    ({"since": "yesterday"}, "since: expected an ISO 8601 time"),
-    ({"min_killed": "-1"}, "min_killed: expected a whole number"),
-    ({"min_injured": "ten"}, "min_injured: expected a whole number"),
-    ({"country": "Ghana"}, "country: expected an ISO 3166"),
-    ({"language": "english"}, "language: expected a language code"),
-    ({"q": "!!!"}, "q: expected one or more words"),
-    ({"limit": "0"}, "limit: expected a whole number from 1 to 200"),
-    ({"limit": "5000"}, "limit: expected a whole number from 1 to 200"),
-    ({"cursor": "not-a-cursor"}, "cursor: not a cursor"),
-    ({"min_kiled": "3"}, "unknown parameter 'min_kiled'"),
-    ({"since": "2026-12-02T00:00:00Z", "until": "2026-12-01T00:00:00Z"}, "since must be before until"),
-])
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ({"since": "yesterday"}, "since: expected an ISO 8601 time"),
+        ({"min_killed": "-1"}, "min_killed: expected a whole number"),
+        ({"min_injured": "ten"}, "min_injured: expected a whole number"),
+        ({"country": "Ghana"}, "country: expected an ISO 3166"),
+        ({"language": "english"}, "language: expected a language code"),
+        ({"q": "!!!"}, "q: expected one or more words"),
+        ({"limit": "0"}, "limit: expected a whole number from 1 to 200"),
+        ({"limit": "5000"}, "limit: expected a whole number from 1 to 200"),
+        ({"cursor": "not-a-cursor"}, "cursor: not a cursor"),
+        ({"min_kiled": "3"}, "unknown parameter 'min_kiled'"),
+        ({"since": "2026-12-02T00:00:00Z", "until": "2026-12-01T00:00:00Z"}, "since must be before until"),
+    ],
+)
 def test_bad_values_say_why(query, reason):
     with pytest.raises(BadRequest) as e:
         parse(**query)
@@ -58,4 +61,3 @@ def test_read_authorisation():
     assert authorised("s3cret", None, "s3cret", "10.1.2.3") is None
     assert "token" in authorised("s3cret", "Bearer nope", None, "127.0.0.1")
     assert "token" in authorised("s3cret", None, None, "127.0.0.1")
-

@@ -11,18 +11,35 @@ from wirewatch.api import params
 from wirewatch.api.queries import ReadStore
 
 KUMASI = [
-    ("https://wire.example/kumasi-1", "Fuel tanker blast in Kumasi kills 12",
-     "At least 12 people were killed and 30 injured when a fuel tanker exploded in Kumasi, Ghana, on Monday, police said.",
-     "2026-12-01T08:00:00Z", "Example Wire"),
-    ("https://daily.example/kumasi-2", "Kumasi tanker blast toll rises to nineteen",
-     "The death toll from the fuel tanker explosion in Kumasi, Ghana rose to nineteen on Tuesday, hospital officials said.",
-     "2026-12-01T10:00:00Z", "Example Daily"),
+    (
+        "https://wire.example/kumasi-1",
+        "Fuel tanker blast in Kumasi kills 12",
+        "At least 12 people were killed and 30 injured when a fuel tanker exploded in Kumasi, Ghana, on Monday, police said.",
+        "2026-12-01T08:00:00Z",
+        "Example Wire",
+    ),
+    (
+        "https://daily.example/kumasi-2",
+        "Kumasi tanker blast toll rises to nineteen",
+        "The death toll from the fuel tanker explosion in Kumasi, Ghana rose to nineteen on Tuesday, hospital officials said.",
+        "2026-12-01T10:00:00Z",
+        "Example Daily",
+    ),
 ]
-CEBU = ("https://wire.example/cebu", "Ferry fire off Cebu leaves seven dead",
-        "Seven passengers died and 24 were hurt when fire broke out on a ferry near Cebu, Philippines, the coast guard said.",
-        "2026-12-01T09:00:00Z", "Example Wire")
-QUIET = ("https://daily.example/copper", "Copper prices climb", "Copper prices climbed on Monday as traders bet on demand.",
-         "2026-12-01T09:30:00Z", "Example Daily")
+CEBU = (
+    "https://wire.example/cebu",
+    "Ferry fire off Cebu leaves seven dead",
+    "Seven passengers died and 24 were hurt when fire broke out on a ferry near Cebu, Philippines, the coast guard said.",
+    "2026-12-01T09:00:00Z",
+    "Example Wire",
+)
+QUIET = (
+    "https://daily.example/copper",
+    "Copper prices climb",
+    "Copper prices climbed on Monday as traders bet on demand.",
+    "2026-12-01T09:30:00Z",
+    "Example Daily",
+)
 
 
 @pytest.fixture
@@ -48,20 +65,23 @@ async def test_stories_newest_first_with_highest_figures(read):
     assert kumasi["places"] == ["Kumasi"] and kumasi["rules"] and page["next"] is None
 
 
-@pytest.mark.parametrize("query, expected", [
-    ({"min_killed": "10"}, ["kumasi"]),
-    ({"min_injured": "25"}, ["kumasi"]),
-    ({"country": "ph"}, ["cebu"]),
-    ({"q": "ferry"}, ["cebu"]),
-    ({"q": "TANKER blast"}, ["kumasi"]),  # in the headlines, any case
-    ({"q": "explosion"}, []),  # only in the text: /api/articles finds it
-    ({"q": "copper"}, []),  # stored, but it raised no story
-    ({"language": "en"}, ["kumasi", "cebu"]),
-    ({"language": "fr"}, []),
-    ({"since": "2026-12-01T09:30:00Z"}, ["kumasi"]),
-    ({"until": "2026-12-01T09:30:00Z"}, ["cebu"]),
-    ({"rule": "no-such-rule"}, []),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ({"min_killed": "10"}, ["kumasi"]),
+        ({"min_injured": "25"}, ["kumasi"]),
+        ({"country": "ph"}, ["cebu"]),
+        ({"q": "ferry"}, ["cebu"]),
+        ({"q": "TANKER blast"}, ["kumasi"]),  # in the headlines, any case
+        ({"q": "explosion"}, []),  # only in the text: /api/articles finds it
+        ({"q": "copper"}, []),  # stored, but it raised no story
+        ({"language": "en"}, ["kumasi", "cebu"]),
+        ({"language": "fr"}, []),
+        ({"since": "2026-12-01T09:30:00Z"}, ["kumasi"]),
+        ({"until": "2026-12-01T09:30:00Z"}, ["cebu"]),
+        ({"rule": "no-such-rule"}, []),
+    ],
+)
 async def test_story_filters(read, query, expected):
     page = await read.stories(q(**query))
     names = ["kumasi" if "Kumasi" in c["title"] else "cebu" for c in page["items"]]
@@ -123,21 +143,40 @@ async def test_alerts_show_delivery(storage, read):
 async def test_changed_since_reports_each_updated_story(storage, read):
     cards, mark = await read.changed_since(None)
     assert cards == []
-    await store(storage, article("https://other.example/kumasi-3", "Kumasi tanker blast: 27 now dead",
-                                 "Twenty-seven people are now dead after the tanker explosion in Kumasi, Ghana, officials said.",
-                                 "2026-12-01T12:00:00Z", sitename="Other Outlet"))
+    await store(
+        storage,
+        article(
+            "https://other.example/kumasi-3",
+            "Kumasi tanker blast: 27 now dead",
+            "Twenty-seven people are now dead after the tanker explosion in Kumasi, Ghana, officials said.",
+            "2026-12-01T12:00:00Z",
+            sitename="Other Outlet",
+        ),
+    )
     cards, mark2 = await read.changed_since(mark)
     assert [c["killed"]["count"] for c in cards] == [27] and mark2 != mark
     assert (await read.changed_since(mark2))[0] == []
 
 
 _UNDO_V7 = {  # what a database was before schema 7: the read side's tables, triggers and indexes gone
-    "sqlite": ["DROP TRIGGER stories_card_ai", "DROP TRIGGER stories_card_au", "DROP TRIGGER articles_fts_ai",
-               "DROP TRIGGER articles_fts_au", "DROP TRIGGER articles_fts_ad", "DROP TABLE story_cards",
-               "DROP TABLE story_fts", "DROP TABLE story_search_ids", "DROP TABLE articles_fts",
-               "DROP TABLE article_search_ids"],
-    "postgresql": ["DROP FUNCTION wirewatch_story_card() CASCADE", "DROP TABLE story_cards",
-                   "DROP FUNCTION wirewatch_article_search() CASCADE", "DROP TABLE article_search"],
+    "sqlite": [
+        "DROP TRIGGER stories_card_ai",
+        "DROP TRIGGER stories_card_au",
+        "DROP TRIGGER articles_fts_ai",
+        "DROP TRIGGER articles_fts_au",
+        "DROP TRIGGER articles_fts_ad",
+        "DROP TABLE story_cards",
+        "DROP TABLE story_fts",
+        "DROP TABLE story_search_ids",
+        "DROP TABLE articles_fts",
+        "DROP TABLE article_search_ids",
+    ],
+    "postgresql": [
+        "DROP FUNCTION wirewatch_story_card() CASCADE",
+        "DROP TABLE story_cards",
+        "DROP FUNCTION wirewatch_article_search() CASCADE",
+        "DROP TABLE article_search",
+    ],
 }
 
 

@@ -37,7 +37,10 @@ async def test_reads_answer_with_json_and_refuse_bad_parameters(storage, storage
 
 async def test_a_read_token_is_required_once_set(storage, storage_url):
     await _seed(storage)
-    async with serve_read_api(storage_url, read_token="s3cret") as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with (
+        serve_read_api(storage_url, read_token="s3cret") as base,
+        httpx.AsyncClient(base_url=base, timeout=10) as http,
+    ):
         refused = await http.get("api/stories")
         assert refused.status_code == 401 and "token" in refused.json()["detail"]
         assert (await http.get("api/stories", headers={"Authorization": "Bearer wrong"})).status_code == 401
@@ -55,10 +58,12 @@ async def test_the_event_stream_sends_a_changed_story(storage, storage_url):
             assert (await anext(lines)).startswith("retry:")
             await asyncio.sleep(1.5)  # the hub has taken its first look
             await store(storage, article(*KUMASI[1][:4], sitename=KUMASI[1][4]))
+
             async def story_event() -> str:
                 async for line in lines:
                     if line.startswith("data: ") and "Kumasi" in line:
                         return line
                 return ""
+
             data = await asyncio.wait_for(story_event(), 15)
             assert '"count":19' in data

@@ -146,8 +146,9 @@ async def test_aiokafka_autocreate_produce_fetch(broker):
             await p.send_and_wait(topic, f"v{i}".encode(), key=b"k")
     finally:
         await p.stop()
-    c = AIOKafkaConsumer(topic, bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest",
-                         enable_auto_commit=False)
+    c = AIOKafkaConsumer(
+        topic, bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
     await c.start()
     try:
         got = await _drain(c, 3)
@@ -249,8 +250,12 @@ async def test_faust_agent_consumes_commits_and_resumes(broker):
         await asyncio.wait_for(run.done.wait(), 60)
         first_s = time.monotonic() - t0
         assert sorted(run.received) == [
-            (0, 0, b"a0"), (0, 1, b"a2"), (0, 2, b"a4"),
-            (1, 0, b"a1"), (1, 1, b"a3"), (1, 2, b"a5"),
+            (0, 0, b"a0"),
+            (0, 1, b"a2"),
+            (0, 2, b"a4"),
+            (1, 0, b"a1"),
+            (1, 1, b"a3"),
+            (1, 2, b"a5"),
         ]
         committed = await _wait_committed(bs, app_id, topic_name, {0: 3, 1: 3})
         assert committed == {0: 3, 1: 3}
@@ -287,8 +292,7 @@ async def test_faust_agent_consumes_commits_and_resumes(broker):
         assert await _wait_committed(bs, app_id, topic_name, {0: 5, 1: 5}) == {0: 5, 1: 5}
     finally:
         await run2.app.stop()
-    print(f"\n{type(broker).__name__}: first run (join+6 msgs) {first_s:.2f}s, "
-          f"restart (rejoin+4 msgs) {second_s:.2f}s")
+    print(f"\n{type(broker).__name__}: first run (join+6 msgs) {first_s:.2f}s, restart (rejoin+4 msgs) {second_s:.2f}s")
 
 
 # --------------------------------------------------------------------------- #

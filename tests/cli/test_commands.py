@@ -28,8 +28,9 @@ LOOPBACK_FETCH = {"fetch": {"allow_private_addresses": True, "per_host_rate": 10
 def wirewatch(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "wirewatch", *args], capture_output=True, text=True,
-                          env=full_env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "wirewatch", *args], capture_output=True, text=True, env=full_env, timeout=timeout
+    )
 
 
 @pytest.fixture
@@ -57,10 +58,13 @@ def test_fetch_prints_the_enriched_article_and_its_alert(site):
     assert len(result["alerts"]) == 1
 
 
-@pytest.mark.parametrize("kind, outcome, reason", [
-    ("dead", "dead_lettered", "http_status"),
-    ("non_html", "dead_lettered", "unsupported_content_type"),
-])
+@pytest.mark.parametrize(
+    "kind, outcome, reason",
+    [
+        ("dead", "dead_lettered", "http_status"),
+        ("non_html", "dead_lettered", "unsupported_content_type"),
+    ],
+)
 def test_fetch_explains_failures(site, kind, outcome, reason):
     out = wirewatch("fetch", item(site, kind)["short_url"], env=settings_env(LOOPBACK_FETCH))
     assert out.returncode == 1
@@ -96,8 +100,16 @@ def test_run_on_embedded_defaults_takes_links_and_stops_cleanly_on_ctrl_c(site, 
     """`make run` in miniature: embedded broker, SQLite, POST /links, then Ctrl-C stops it all."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
-    env.update(settings_env({"data_dir": str(tmp_path), "web_port": port, "feeds": [
-        {"name": "sample", "url": site.feed_url, "interval": 3600}], **LOOPBACK_FETCH}))
+    env.update(
+        settings_env(
+            {
+                "data_dir": str(tmp_path),
+                "web_port": port,
+                "feeds": [{"name": "sample", "url": site.feed_url, "interval": 3600}],
+                **LOOPBACK_FETCH,
+            }
+        )
+    )
     log = open(tmp_path / "run.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "wirewatch", "run"], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:

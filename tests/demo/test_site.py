@@ -71,10 +71,21 @@ def _extract(text: str, url: str, **kw) -> str:
 def _boilerplate(lang: str) -> list[str]:
     ui = UI[lang]
     return [
-        ui["cookie"], ui["cookie_accept"], ui["cookie_manage"], ui["search"],
-        ui["subscribe"], ui["advert"], *ui["ads"], ui["share"], ui["copy_link"],
-        ui["related"], ui["comment_prompt"], ui["most_read"], ui["newsletter"],
-        ui["copyright"], *(label for label, _ in ui["footer"] if len(label) > 8),
+        ui["cookie"],
+        ui["cookie_accept"],
+        ui["cookie_manage"],
+        ui["search"],
+        ui["subscribe"],
+        ui["advert"],
+        *ui["ads"],
+        ui["share"],
+        ui["copy_link"],
+        ui["related"],
+        ui["comment_prompt"],
+        ui["most_read"],
+        ui["newsletter"],
+        ui["copyright"],
+        *(label for label, _ in ui["footer"] if len(label) > 8),
         SITE_NAME,
     ]
 
@@ -255,8 +266,15 @@ def test_article_head(pages, manifest, key):
     assert _meta(doc, "//meta[@property='article:published_time']/@content") == m["published"]
     assert _meta(doc, "//meta[@name='author']/@content")
     # The boilerplate the extractor must cope with is really there.
-    for selector in ("cookie-banner", "main-nav", "breadcrumb", "share-bar",
-                     "related-articles", "comments", "site-footer"):
+    for selector in (
+        "cookie-banner",
+        "main-nav",
+        "breadcrumb",
+        "share-bar",
+        "related-articles",
+        "comments",
+        "site-footer",
+    ):
         assert doc.xpath(f"//*[contains(@class, '{selector}')]"), selector
     assert len(doc.xpath("//div[contains(concat(' ', @class, ' '), ' ad ')]")) >= 3
     assert len(doc.xpath("//li[@class='comment']")) >= 3
@@ -265,8 +283,7 @@ def test_article_head(pages, manifest, key):
 
 
 def test_canonical_differs_from_final_url(manifest):
-    differing = [m for m in manifest.values()
-                 if m["canonical_url"] and m["canonical_url"] != m["final_url"]]
+    differing = [m for m in manifest.values() if m["canonical_url"] and m["canonical_url"] != m["final_url"]]
     assert {m["key"] for m in differing} >= {"kumasi", "copper"}
     assert "utm_source=" in manifest["kumasi"]["final_url"]
     assert "/amp/" in manifest["copper"]["final_url"]
@@ -335,8 +352,9 @@ def test_casualty_free_pages_have_no_casualty_words(pages, manifest, key):
 
 def test_casualty_free_feed_entries(site, client):
     feed = feedparser.parse(client.get(site.feed_url).content)
-    clean = {manifest_item.title for manifest_item in ITEMS
-             if manifest_item.kind not in ("casualty", "casualty_update")}
+    clean = {
+        manifest_item.title for manifest_item in ITEMS if manifest_item.kind not in ("casualty", "casualty_update")
+    }
     for entry in feed.entries:
         if entry.title in clean:
             assert not CASUALTY_WORDS.findall(entry.title + " " + entry.summary)

@@ -107,8 +107,10 @@ async def slow_origin():
 def slow_and_fast(site: DemoSite, slow_base: str, tag: str, fast: int) -> tuple[list[str], list[str]]:
     """Six links to the slow origin, then `fast` distinct links to the sample site's articles."""
     articles = [m for m in site.manifest() if m["kind"] in ("casualty", "casualty_update", "news")]
-    return ([f"{slow_base}/story/{i}" for i in range(6)],
-            [f"{articles[i % len(articles)]['final_url'].split('?')[0]}?{tag}={i}" for i in range(fast)])
+    return (
+        [f"{slow_base}/story/{i}" for i in range(6)],
+        [f"{articles[i % len(articles)]['final_url'].split('?')[0]}?{tag}={i}" for i in range(fast)],
+    )
 
 
 async def test_kill_while_slow_links_lag_behind_faster_ones(kafka, postgres, tmp_path, slow_origin):
@@ -145,8 +147,10 @@ async def test_kill_while_slow_links_lag_behind_faster_ones(kafka, postgres, tmp
             outcomes = await db.storage.outcomes()
             assert Counter(r["outcome"] for r in outcomes) == {"stored": total}
             assert sorted(r["link_id"] for r in outcomes) == sorted(l["link_id"] for l in slow_links + fast_links)
-            print(f"killed with {len(slow_ids - done_at_kill)} of {len(slow_ids)} slow links unfinished and "
-                  f"{len(done_at_kill - slow_ids)} later links done")
+            print(
+                f"killed with {len(slow_ids - done_at_kill)} of {len(slow_ids)} slow links unfinished and "
+                f"{len(done_at_kill - slow_ids)} later links done"
+            )
     finally:
         for w in (worker, restarted):
             if w is not None:

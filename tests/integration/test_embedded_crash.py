@@ -34,8 +34,8 @@ from wirewatch.worker_process import WorkerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
-LINKS = 200          # through POST /links and submit; the poller adds the feed's items
-SUBMIT_LINKS = 10    # of LINKS, through `wirewatch submit`'s function
+LINKS = 200  # through POST /links and submit; the poller adds the feed's items
+SUBMIT_LINKS = 10  # of LINKS, through `wirewatch submit`'s function
 BATCH = 10
 
 
@@ -85,14 +85,28 @@ def _config(broker: str, tmp: Path, proxy: str, receiver: str, web_port: int) ->
         "log_level": "INFO",
         "retry": {"attempts": 2, "backoff_initial": 0.05, "backoff_max": 0.2},
         # Our own loopback site: the address guard's test switch, and no politeness pauses.
-        "fetch": {"allow_private_addresses": True, "per_host_rate": 1000.0, "per_host_burst": 1000,
-                  "per_host_concurrency": 64},
+        "fetch": {
+            "allow_private_addresses": True,
+            "per_host_rate": 1000.0,
+            "per_host_burst": 1000,
+            "per_host_concurrency": 64,
+        },
     }
     if broker != "embedded":  # the Kafka reference: same worker, a durable broker, SQLite too
-        cfg.update({"broker": f"kafka://{broker}", "app_id": f"ww-crash-{os.getpid()}-{web_port}",
-                    "topic_prefix": f"crash{web_port}.", "topic_partitions": 2,
-                    "kafka": {"session_timeout": 6.0, "heartbeat_interval": 1.0, "rebalance_timeout": 10.0,
-                              "commit_interval": 0.5}})
+        cfg.update(
+            {
+                "broker": f"kafka://{broker}",
+                "app_id": f"ww-crash-{os.getpid()}-{web_port}",
+                "topic_prefix": f"crash{web_port}.",
+                "topic_partitions": 2,
+                "kafka": {
+                    "session_timeout": 6.0,
+                    "heartbeat_interval": 1.0,
+                    "rebalance_timeout": 10.0,
+                    "commit_interval": 0.5,
+                },
+            }
+        )
     return cfg
 
 
@@ -138,12 +152,15 @@ class Intake:
                     if await self._submit(batch):
                         continue
                 try:
-                    async with http.post(f"http://127.0.0.1:{self.port}/links", json={"urls": batch},
-                                         timeout=aiohttp.ClientTimeout(total=15)) as r:
+                    async with http.post(
+                        f"http://127.0.0.1:{self.port}/links",
+                        json={"urls": batch},
+                        timeout=aiohttp.ClientTimeout(total=15),
+                    ) as r:
                         if r.status == 202:
                             for item in (await r.json())["accepted"]:
                                 self.accepted[item["link_id"]] = item["url"]
-                            del self.todo[:len(batch)]
+                            del self.todo[: len(batch)]
                             await asyncio.sleep(0.15)
                             continue
                 except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -153,15 +170,18 @@ class Intake:
 
     async def _submit(self, batch: list[str]) -> bool:
         settings = settings_of({**self.cfg, "broker": self.cfg.get("broker", "embedded")})
-        bootstrap = (self.bootstrap_file.read_text().strip() if self.cfg.get("broker", "embedded") == "embedded"
-                     else self.cfg["broker"].removeprefix("kafka://"))
+        bootstrap = (
+            self.bootstrap_file.read_text().strip()
+            if self.cfg.get("broker", "embedded") == "embedded"
+            else self.cfg["broker"].removeprefix("kafka://")
+        )
         try:
             links = await asyncio.wait_for(submit_links(bootstrap, settings, batch, source="cli"), 30)
         except Exception:  # noqa: BLE001 - the worker (and its broker) died under us: not accepted
             return False
         for link in links:
             self.accepted[link["link_id"]] = link["url"]
-        del self.todo[:len(batch)]
+        del self.todo[: len(batch)]
         return True
 
 
@@ -181,9 +201,15 @@ async def test_kill_9_twice_then_restart_every_accepted_link_has_one_outcome(bro
     cfg = _config(broker, tmp_path, proxy.base, receiver.url, port)
     manifest = site.manifest()
     articles = [m for m in manifest if m["kind"] in ("casualty", "casualty_update", "news")]
-    others = [m["short_url"].replace(site.base_url, proxy.base) for m in manifest if m["kind"] not in ("casualty", "casualty_update", "news")]
-    urls = others + [f"{articles[i % len(articles)]['final_url'].split('?')[0].replace(site.base_url, proxy.base)}?copy={i}"
-                     for i in range(LINKS - len(others))]
+    others = [
+        m["short_url"].replace(site.base_url, proxy.base)
+        for m in manifest
+        if m["kind"] not in ("casualty", "casualty_update", "news")
+    ]
+    urls = others + [
+        f"{articles[i % len(articles)]['final_url'].split('?')[0].replace(site.base_url, proxy.base)}?copy={i}"
+        for i in range(LINKS - len(others))
+    ]
     rng.shuffle(urls)
     intake = Intake(urls, port, cfg, tmp_path / "data" / "broker" / "bootstrap")
     workers: list[WorkerProcess] = []
@@ -209,6 +235,7 @@ async def test_kill_9_twice_then_restart_every_accepted_link_has_one_outcome(bro
         last = workers[-1]
 
         async with Outcomes(storage_url) as db:
+
             async def accepted_ids() -> set[str]:
                 if broker_kind != "embedded":
                     return set(intake.accepted)
@@ -225,8 +252,10 @@ async def test_kill_9_twice_then_restart_every_accepted_link_has_one_outcome(bro
             async def missing() -> str:
                 done = {r["link_id"] for r in await db.storage.outcomes()}
                 lost = sorted((await accepted_ids()) - done)
-                return (f"{kills}; {len(lost)} accepted links without an outcome {lost[:5]}; alerts complete: "
-                        f"{demo_alerts_complete(manifest, receiver.received)} ({len(receiver.received)} received)")
+                return (
+                    f"{kills}; {len(lost)} accepted links without an outcome {lost[:5]}; alerts complete: "
+                    f"{demo_alerts_complete(manifest, receiver.received)} ({len(receiver.received)} received)"
+                )
 
             deadline = time.monotonic() + 240
             while not await every_link_settled():
@@ -247,10 +276,12 @@ async def test_kill_9_twice_then_restart_every_accepted_link_has_one_outcome(bro
             # A kill between a receiver's 200 and the ledger's record repeats that one delivery,
             # under the same idempotency key (the receiver drops it); never a second alert.
             assert all(n <= 2 for n in keys.values()), keys
-            print(f"{broker_kind}: {'; '.join(kills)}; {len(intake.accepted)} accepted by POST/submit "
-                  f"({intake.refused} batches refused while down) + {len(polled)} by the poller; "
-                  f"outcomes {dict(Counter(r['outcome'] for r in outcomes))}; "
-                  f"{len(keys)} alerts, repeated deliveries {sum(n - 1 for n in keys.values())}")
+            print(
+                f"{broker_kind}: {'; '.join(kills)}; {len(intake.accepted)} accepted by POST/submit "
+                f"({intake.refused} batches refused while down) + {len(polled)} by the poller; "
+                f"outcomes {dict(Counter(r['outcome'] for r in outcomes))}; "
+                f"{len(keys)} alerts, repeated deliveries {sum(n - 1 for n in keys.values())}"
+            )
     finally:
         for w in workers:
             w.stop()
@@ -281,6 +312,7 @@ async def test_alerts_raised_but_not_delivered_go_out_after_a_kill_9(tmp_path):
             async with http.post(f"http://127.0.0.1:{port}/links", json={"urls": casualty}) as r:
                 assert r.status == 202, await r.text()
         async with Outcomes(db_url) as db:
+
             async def open_alerts() -> int:
                 try:
                     async with db.storage.transaction() as tx:

@@ -60,9 +60,17 @@ def broker(tmp_path):
 def test_worker_waits_for_broker_serves_health_guards_intake_and_stops_when_it_dies(broker, tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    cfg = worker_config(broker.bootstrap, f"sqlite:///{tmp_path / 'ww.db'}", tmp_path, "ops", [], web_port=port,
-                        intake={"token": TOKEN, "rate": 1.0, "burst": 5}, startup_timeout=120,
-                        log_format="json")
+    cfg = worker_config(
+        broker.bootstrap,
+        f"sqlite:///{tmp_path / 'ww.db'}",
+        tmp_path,
+        "ops",
+        [],
+        web_port=port,
+        intake={"token": TOKEN, "rate": 1.0, "burst": 5},
+        startup_timeout=120,
+        log_format="json",
+    )
     worker = WorkerProcess(cfg, tmp_path / "worker.log").start()
     try:
         # Boot: the broker is not there yet; the worker waits and says so instead of exiting.
@@ -72,7 +80,13 @@ def test_worker_waits_for_broker_serves_health_guards_intake_and_stops_when_it_d
         ready = get(f"{base}/health/ready")
         assert ready is not None and ready.status_code == 200, ready and ready.text
         assert ready.json()["down"] == [] and set(ready.json()["checks"]) == {
-            "broker", "consumer_group", "storage", "extract_pool", "rules", "stages"}
+            "broker",
+            "consumer_group",
+            "storage",
+            "extract_pool",
+            "rules",
+            "stages",
+        }
         assert get(f"{base}/health/live").status_code == 200
         metrics = get(f"{base}/metrics").text
         assert "wirewatch_ready 1.0" in metrics and "process_resident_memory_bytes" in metrics
@@ -91,15 +105,23 @@ def test_worker_waits_for_broker_serves_health_guards_intake_and_stops_when_it_d
         codes = [httpx.post(links, json={"url": "https://a.example/"}, headers=auth).status_code for _ in range(8)]
         assert 429 in codes, codes
         # The links were consumed: the worker reports its lag per assigned partition.
-        wait_for(lambda: 'wirewatch_consumer_lag{partition="' in (get(f"{base}/metrics") or httpx.Response(500)).text,
-                 20, "consumer lag series", worker)
+        wait_for(
+            lambda: 'wirewatch_consumer_lag{partition="' in (get(f"{base}/metrics") or httpx.Response(500)).text,
+            20,
+            "consumer lag series",
+            worker,
+        )
 
         # The broker dies: readiness says so within seconds, intake answers fast.
         stopped_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         broker.stop()
         t0 = time.monotonic()
-        body = wait_for(lambda: (r := get(f"{base}/health/ready")) is not None and r.status_code == 503 and r.json(),
-                        15, "readiness to turn 503", worker)
+        body = wait_for(
+            lambda: (r := get(f"{base}/health/ready")) is not None and r.status_code == 503 and r.json(),
+            15,
+            "readiness to turn 503",
+            worker,
+        )
         assert "broker" in body["down"], body
         assert time.monotonic() - t0 < 15
         time.sleep(2)  # let the rate limiter refill
@@ -111,8 +133,13 @@ def test_worker_waits_for_broker_serves_health_guards_intake_and_stops_when_it_d
         # Logs: one JSON object a line; the outage is a handful of lines, not one per reconnect.
         time.sleep(5)
         records = [orjson.loads(line) for line in worker.log_path.read_text().splitlines() if line.strip()]
-        outage = [r for r in records if r["level"] in ("WARNING", "ERROR")
-                  and r["time"] >= stopped_at and not r["message"].startswith("POST /links")]
+        outage = [
+            r
+            for r in records
+            if r["level"] in ("WARNING", "ERROR")
+            and r["time"] >= stopped_at
+            and not r["message"].startswith("POST /links")
+        ]
         assert len(outage) < 40, [r["message"] for r in outage]
         assert any(r["message"].startswith("broker is down") for r in outage)
 
@@ -126,7 +153,9 @@ def test_worker_waits_for_broker_serves_health_guards_intake_and_stops_when_it_d
         assert took < 30, f"stopping took {took:.0f} s"
         # Children are told of the death by the kernel (PR_SET_PDEATHSIG) or by their pipe closing.
         left = gone(children, 5)
-        assert not left, f"children outlived the worker: {[Path(f'/proc/{p}/cmdline').read_bytes()[:200] for p in left]}"
+        assert not left, (
+            f"children outlived the worker: {[Path(f'/proc/{p}/cmdline').read_bytes()[:200] for p in left]}"
+        )
     finally:
         worker.stop(5)
 
@@ -134,15 +163,21 @@ def test_worker_waits_for_broker_serves_health_guards_intake_and_stops_when_it_d
 def test_boot_gives_up_after_startup_timeout_with_one_line(tmp_path):
     port = free_port()  # nothing listens there
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
-    env.update(settings_env({"broker": f"kafka://127.0.0.1:{port}", "data_dir": str(tmp_path),
-                             "startup_timeout": 3, "web_port": 0}))
+    env.update(
+        settings_env(
+            {"broker": f"kafka://127.0.0.1:{port}", "data_dir": str(tmp_path), "startup_timeout": 3, "web_port": 0}
+        )
+    )
     t0 = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "wirewatch", "run"], env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "wirewatch", "run"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 1, done.stderr
     assert time.monotonic() - t0 < 30
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("wirewatch: gave up after 3 s (startup_timeout) waiting for Kafka at 127.0.0.1:"), done.stderr
+    assert last.startswith("wirewatch: gave up after 3 s (startup_timeout) waiting for Kafka at 127.0.0.1:"), (
+        done.stderr
+    )
     assert "Traceback" not in done.stderr
     assert "wirewatch is running" not in done.stderr
 
@@ -153,11 +188,15 @@ def demo_mid_run(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
     env.update(settings_env({"data_dir": str(tmp_path)}))
     log = open(tmp_path / "demo.log", "wb")
-    demo = subprocess.Popen([sys.executable, "-m", "wirewatch", "demo", "--timeout", "120"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "wirewatch", "demo", "--timeout", "120"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
-        wait_for(lambda: "progress:" in (tmp_path / "demo.log").read_text() or demo.poll() is not None, 200,
-                 "the demo's worker to start")
+        wait_for(
+            lambda: "progress:" in (tmp_path / "demo.log").read_text() or demo.poll() is not None,
+            200,
+            "the demo's worker to start",
+        )
         children = child_pids(demo.pid)  # the worker process and the embedded broker
         assert len(children) >= 2, (children, (tmp_path / "demo.log").read_text())
         yield demo, children
@@ -196,10 +235,21 @@ def test_a_killed_demo_takes_its_worker_down(tmp_path):
 
 def test_a_storage_url_that_cannot_work_fails_at_once_with_one_line(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
-    env.update(settings_env({"broker": f"kafka://127.0.0.1:{free_port()}", "data_dir": str(tmp_path), "web_port": 0,
-                             "storage_url": "mysql://ww:hunter2@db.example/ww", "startup_timeout": 60}))
+    env.update(
+        settings_env(
+            {
+                "broker": f"kafka://127.0.0.1:{free_port()}",
+                "data_dir": str(tmp_path),
+                "web_port": 0,
+                "storage_url": "mysql://ww:hunter2@db.example/ww",
+                "startup_timeout": 60,
+            }
+        )
+    )
     t0 = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "wirewatch", "run"], env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "wirewatch", "run"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2 and time.monotonic() - t0 < 20, done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("wirewatch: configuration error: storage at mysql://***@db.example/***"), done.stderr

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.integration
 CASUALTY_KINDS = {"casualty", "casualty_update"}
 
 
-async def run_demo_through(bootstrap: str, storage_url: str, site: DemoSite, receiver: AlertReceiver, tmp_path, name: str):
+async def run_demo_through(
+    bootstrap: str, storage_url: str, site: DemoSite, receiver: AlertReceiver, tmp_path, name: str
+):
     """Submit every sample link, twice (the second round is a redelivery of the same links),
     and check everything the walking pipeline promises."""
     web_port = free_port()

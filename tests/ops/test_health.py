@@ -21,6 +21,7 @@ async def test_ready_only_when_every_check_passes_and_the_gauges_follow():
     def check(name):
         async def fn():
             return problems[name]
+
         return fn
 
     m = Metrics()
@@ -34,8 +35,10 @@ async def test_ready_only_when_every_check_passes_and_the_gauges_follow():
     assert gauge(m, "wirewatch_dependency_up", dependency="storage") == 0
     problems["storage"] = None
     assert await health.probe()
-    assert health.report() == (200, {"status": "ready", "down": [], "checks": {
-        "broker": {"ok": True}, "storage": {"ok": True}}})
+    assert health.report() == (
+        200,
+        {"status": "ready", "down": [], "checks": {"broker": {"ok": True}, "storage": {"ok": True}}},
+    )
     assert gauge(m, "wirewatch_ready") == 1
 
 

@@ -21,8 +21,14 @@ landing stage, waiting for news of passengers who had boarded at the market town
 said, adding that an investigation into the cause of the accident had begun.</p></article></body></html>"""
 
 KNOWN = {
-    "link_id": "link-0123456789abcdef", "source": "test", "url": "https://sho.rt/abc", "redirects": [{"url": "https://sho.rt/abc", "status": 301}],
-    "status": 200, "content_type": "text/html", "fetched_at": "2026-12-05T10:00:00.000000Z", "title": None,
+    "link_id": "link-0123456789abcdef",
+    "source": "test",
+    "url": "https://sho.rt/abc",
+    "redirects": [{"url": "https://sho.rt/abc", "status": 301}],
+    "status": 200,
+    "content_type": "text/html",
+    "fetched_at": "2026-12-05T10:00:00.000000Z",
+    "title": None,
 }
 
 

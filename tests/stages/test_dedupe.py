@@ -12,9 +12,14 @@ SHORT = "https://exm.pl/k3x9"
 
 
 def alias(stored: bool, expires_in: float = 3600, url: str = SHORT) -> Alias:
-    return Alias(url=url, final_url="https://news.example.org/x?ref=feed", canonical_url="https://news.example.org/x",
-                 resolved_at=NOW - timedelta(minutes=5), expires_at=NOW + timedelta(seconds=expires_in),
-                 article_stored=stored)
+    return Alias(
+        url=url,
+        final_url="https://news.example.org/x?ref=feed",
+        canonical_url="https://news.example.org/x",
+        resolved_at=NOW - timedelta(minutes=5),
+        expires_at=NOW + timedelta(seconds=expires_in),
+        article_stored=stored,
+    )
 
 
 def test_no_alias_resolves_the_link():
@@ -34,7 +39,9 @@ def test_fresh_alias_to_an_unstored_article_fetches_the_final_url_without_resolv
     assert (d.fetch_url, d.via_alias) == ("https://news.example.org/x?ref=feed", True)
 
 
-@pytest.mark.parametrize("stale", [alias(True, expires_in=0), alias(True, expires_in=-60), alias(True, url="https://other.example/")])
+@pytest.mark.parametrize(
+    "stale", [alias(True, expires_in=0), alias(True, expires_in=-60), alias(True, url="https://other.example/")]
+)
 def test_expired_or_foreign_alias_is_ignored(stale):
     d = decide(SHORT, stale, NOW)
     assert (d.fetch_url, d.via_alias) == (SHORT, False)
@@ -42,23 +49,43 @@ def test_expired_or_foreign_alias_is_ignored(stale):
 
 def test_a_fresh_alias_hands_its_redirect_chain_to_the_fetch():
     hops = ({"url": SHORT, "status": 301}, {"url": "https://t.example/x", "status": 302})
-    fresh = Alias(url=SHORT, final_url="https://news.example.org/x?ref=feed", canonical_url="https://news.example.org/x",
-                  resolved_at=NOW, expires_at=NOW + timedelta(hours=1), article_stored=False, redirects=hops)
+    fresh = Alias(
+        url=SHORT,
+        final_url="https://news.example.org/x?ref=feed",
+        canonical_url="https://news.example.org/x",
+        resolved_at=NOW,
+        expires_at=NOW + timedelta(hours=1),
+        article_stored=False,
+        redirects=hops,
+    )
     assert decide(SHORT, fresh, NOW).redirects == hops
     assert decide(SHORT, None, NOW).redirects == ()
 
 
 def test_alias_rows_without_a_chain_or_with_a_broken_one_read_as_fewer_hops():
-    row = dict(url=SHORT, final_url="https://n.example/1", canonical_url="https://n.example/1",
-               resolved_at=NOW, expires_at=NOW, article_stored=False)
+    row = dict(
+        url=SHORT,
+        final_url="https://n.example/1",
+        canonical_url="https://n.example/1",
+        resolved_at=NOW,
+        expires_at=NOW,
+        article_stored=False,
+    )
     assert Alias.from_row(row).redirects == ()  # a row from before the chain was stored
     row["redirects"] = [{"url": SHORT, "status": 301}, {"url": 7, "status": 302}, "junk", {"url": "https://x.example/"}]
     assert Alias.from_row(row).redirects == ({"url": SHORT, "status": 301},)
 
 
 def test_a_redelivery_of_the_link_that_resolved_the_alias_is_not_a_duplicate():
-    resolved_by = Alias(url=SHORT, final_url="https://news.example.org/x?ref=feed", canonical_url="https://news.example.org/x",
-                        resolved_at=NOW, expires_at=NOW + timedelta(hours=1), article_stored=True, link_id="L1")
+    resolved_by = Alias(
+        url=SHORT,
+        final_url="https://news.example.org/x?ref=feed",
+        canonical_url="https://news.example.org/x",
+        resolved_at=NOW,
+        expires_at=NOW + timedelta(hours=1),
+        article_stored=True,
+        link_id="L1",
+    )
     d = decide(SHORT, resolved_by, NOW, link_id="L1")  # its article may never have been emitted
     assert (d.fetch_url, d.via_alias) == ("https://news.example.org/x?ref=feed", True)
     with pytest.raises(Rejected):

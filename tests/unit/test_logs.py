@@ -78,7 +78,13 @@ def test_a_flood_is_one_line_and_a_count_per_kind_and_interval():
     try:
         for i in range(1000):
             t.now += 0.01
-            log.warning("%s: dead-lettering: %s: %s", "fetch", "http_status", f"404 for link {i}", extra={"reason": "http_status"})
+            log.warning(
+                "%s: dead-lettering: %s: %s",
+                "fetch",
+                "http_status",
+                f"404 for link {i}",
+                extra={"reason": "http_status"},
+            )
             log.warning("%s: dead-lettering: %s: %s", "fetch", "timeout", f"link {i}", extra={"reason": "timeout"})
             log.info("progress %d", i)  # INFO is never summarised
         t.now += 60
@@ -89,6 +95,11 @@ def test_a_flood_is_one_line_and_a_count_per_kind_and_interval():
         log.propagate = True
     out = [l for l in lines(stream) if l["level"] != "INFO"]
     assert [(l["reason"], l.get("repeats")) for l in out] == [
-        ("http_status", None), ("timeout", None), ("http_status", 999), ("timeout", 999), (None, None)]
+        ("http_status", None),
+        ("timeout", None),
+        ("http_status", 999),
+        ("timeout", 999),
+        (None, None),
+    ]
     assert "999 more like this in the last" in out[2]["message"]
     assert sum(1 for l in lines(stream) if l["level"] == "INFO") == 1000

@@ -31,12 +31,15 @@ def test_yaml_file(monkeypatch, tmp_path):
     assert s.topic_partitions == 8 and [f.name for f in s.feeds] == ["local"]
 
 
-@pytest.mark.parametrize("env, field", [
-    ({"WIREWATCH_BROKER": "localhost:9092"}, "broker"),
-    ({"WIREWATCH_TOPIC_PARTITIONS": "0"}, "topic_partitions"),
-    ({"WIREWATCH_FETCH__MAX_BYTES": "lots"}, "fetch.max_bytes"),
-    ({"WIREWATCH_NO_SUCH_THING": "1"}, "no_such_thing"),
-])
+@pytest.mark.parametrize(
+    "env, field",
+    [
+        ({"WIREWATCH_BROKER": "localhost:9092"}, "broker"),
+        ({"WIREWATCH_TOPIC_PARTITIONS": "0"}, "topic_partitions"),
+        ({"WIREWATCH_FETCH__MAX_BYTES": "lots"}, "fetch.max_bytes"),
+        ({"WIREWATCH_NO_SUCH_THING": "1"}, "no_such_thing"),
+    ],
+)
 def test_bad_values_name_the_field(monkeypatch, env, field):
     for k, v in env.items():
         monkeypatch.setenv(k, v)
@@ -51,7 +54,9 @@ def test_settings_doc_is_current():
     from wirewatch.settings import settings_markdown
 
     doc = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
-    assert doc.read_text() == settings_markdown(), "docs/settings.md is stale: run `wirewatch settings --markdown > docs/settings.md`"
+    assert doc.read_text() == settings_markdown(), (
+        "docs/settings.md is stale: run `wirewatch settings --markdown > docs/settings.md`"
+    )
 
 
 def test_every_secret_is_masked_even_inside_urls(monkeypatch):
@@ -59,7 +64,9 @@ def test_every_secret_is_masked_even_inside_urls(monkeypatch):
     monkeypatch.setenv("WIREWATCH_STORAGE_URL", "postgresql://ww:pg-pass@db.internal:5432/ww")
     monkeypatch.setenv("WIREWATCH_WEBHOOK_URLS", '["https://hooks.example/in?token=hook-token"]')
     monkeypatch.setenv("WIREWATCH_WEBHOOK_SECRET", "sign-key")
-    monkeypatch.setenv("WIREWATCH_CHANNELS__SLACK_WEBHOOK_URLS", '["https://hooks.slack.example/services/T1/B2/slack-token"]')
+    monkeypatch.setenv(
+        "WIREWATCH_CHANNELS__SLACK_WEBHOOK_URLS", '["https://hooks.slack.example/services/T1/B2/slack-token"]'
+    )
     monkeypatch.setenv("WIREWATCH_CHANNELS__ALERTMANAGER_URLS", '["http://am:am-pass@am.internal:9093"]')
     monkeypatch.setenv("WIREWATCH_CHANNELS__APPRISE_URLS", '["ntfy://ntfy-token@ntfy.example/topic"]')
     monkeypatch.setenv("WIREWATCH_CHANNELS__SMTP__PASSWORD", "smtp-pass")
@@ -72,13 +79,16 @@ def test_every_secret_is_masked_even_inside_urls(monkeypatch):
     assert s.resolved_storage_url == "postgresql://ww:pg-pass@db.internal:5432/ww"
 
 
-@pytest.mark.parametrize("url, shown", [
-    ("postgresql://u:p@h:5432/db", "postgresql://***@h:5432/***"),
-    ("https://h.example/hook?token=t", "https://h.example/***"),
-    ("http://[::1]:9093", "http://[::1]:9093"),
-    ("sqlite:///var/wirewatch.db", "sqlite:///var/wirewatch.db"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("postgresql://u:p@h:5432/db", "postgresql://***@h:5432/***"),
+        ("https://h.example/hook?token=t", "https://h.example/***"),
+        ("http://[::1]:9093", "http://[::1]:9093"),
+        ("sqlite:///var/wirewatch.db", "sqlite:///var/wirewatch.db"),
+        ("", ""),
+    ],
+)
 def test_mask_url(url, shown):
     from wirewatch.settings import mask_url
 
@@ -97,8 +107,10 @@ def test_nested_typos_are_errors_in_env_and_yaml(monkeypatch, tmp_path):
     with pytest.raises(ConfigError) as e:
         load_settings()
     lines = str(e.value).splitlines()[1:]
-    assert sorted(l.strip() for l in lines) == [f"{cfg}: channels.smtp.hots: no such setting",
-                                                 f"{cfg}: fetch.max_byte: no such setting"]
+    assert sorted(l.strip() for l in lines) == [
+        f"{cfg}: channels.smtp.hots: no such setting",
+        f"{cfg}: fetch.max_byte: no such setting",
+    ]
 
 
 def test_a_list_that_is_not_json_is_one_line(monkeypatch):

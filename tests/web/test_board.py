@@ -32,8 +32,10 @@ DRIVER = "/usr/bin/chromedriver"
 
 # A later report of the demo's Kumasi tanker explosion, written for this test: same event, higher toll.
 UPDATE_TITLE = "Kumasi tanker explosion death toll climbs to 31"
-UPDATE_SENTENCE = ("Thirty-one people have now died after the fuel tanker explosion outside Kumasi, "
-                   "Ghana's health ministry said on Friday.")
+UPDATE_SENTENCE = (
+    "Thirty-one people have now died after the fuel tanker explosion outside Kumasi, "
+    "Ghana's health ministry said on Friday."
+)
 UPDATE_PAGE = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{UPDATE_TITLE}</title>
 <meta property="og:site_name" content="Coastal Courier"></head><body><article><h1>{UPDATE_TITLE}</h1>
 <p>{UPDATE_SENTENCE}</p>
@@ -72,8 +74,13 @@ class Demo:
     def __init__(self, data_dir: Path) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
         env["WIREWATCH_DATA_DIR"] = str(data_dir)
-        self.proc = subprocess.Popen([sys.executable, "-m", "wirewatch", "demo", "--timeout", "150"], env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "wirewatch", "demo", "--timeout", "150"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -182,8 +189,19 @@ def test_board_shows_stories_live_and_the_evidence(tmp_path):
             assert driver.execute_script("return window.__sameDocument") is True, "the page was reloaded"
 
             _card(driver, "Kumasi").click()
-            mark = _wait(lambda: next((m for m in driver.find_elements("css selector", "#story .evidence mark")
-                                       if m.text == "Thirty-one"), None), 30, "the evidence sentence", driver)
+            mark = _wait(
+                lambda: next(
+                    (
+                        m
+                        for m in driver.find_elements("css selector", "#story .evidence mark")
+                        if m.text == "Thirty-one"
+                    ),
+                    None,
+                ),
+                30,
+                "the evidence sentence",
+                driver,
+            )
             evidence = mark.find_element("xpath", "..").text
             assert "people have now died after the fuel tanker explosion" in evidence
             assert "Coastal Courier" in driver.find_element("id", "story").text

@@ -24,6 +24,7 @@ async def test_a_thousand_stories_are_paged_not_rendered_at_once(tmp_path):
 async def _browse(board: str) -> None:
     driver = _browser()
     try:
+
         def cards() -> int:
             return len(driver.find_elements("css selector", ".card"))
 
@@ -39,13 +40,24 @@ async def _browse(board: str) -> None:
         # Filters go to the API: only the stories of one country, still paged.
         driver.find_element("name", "country").send_keys("GH")
         driver.find_element("css selector", "#filters button").click()
-        await asyncio.to_thread(_wait, lambda: driver.find_elements("css selector", ".card") and all(
-            "GH" in c.find_element("css selector", ".places").text for c in driver.find_elements("css selector", ".card")),
-            30, "the Ghana stories", driver)
+        await asyncio.to_thread(
+            _wait,
+            lambda: (
+                driver.find_elements("css selector", ".card")
+                and all(
+                    "GH" in c.find_element("css selector", ".places").text
+                    for c in driver.find_elements("css selector", ".card")
+                )
+            ),
+            30,
+            "the Ghana stories",
+            driver,
+        )
         assert cards() <= 50
         # A story opens from its card, with the chart and each outlet's evidence.
         driver.find_element("css selector", ".card").click()
-        await asyncio.to_thread(_wait, lambda: driver.find_elements("css selector", "#story .evidence mark"), 30,
-                                "the story panel", driver)
+        await asyncio.to_thread(
+            _wait, lambda: driver.find_elements("css selector", "#story .evidence mark"), 30, "the story panel", driver
+        )
     finally:
         driver.quit()

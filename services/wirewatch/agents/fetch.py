@@ -35,9 +35,13 @@ def make_core(rt: Runtime) -> Core:
         decision = dedupe.decide(link["url"], alias, utc_now(), link["link_id"])
         page = await fetch_core.fetch(decision.fetch_url, rt.http, rt.settings.fetch, politeness)
         known = {
-            "link_id": link["link_id"], "source": link["source"], "url": link["url"],
+            "link_id": link["link_id"],
+            "source": link["source"],
+            "url": link["url"],
             "redirects": [{"url": h.url, "status": h.status} for h in page.redirects],
-            "status": page.status, "content_type": page.content_type, "fetched_at": utcnow(),
+            "status": page.status,
+            "content_type": page.content_type,
+            "fetched_at": utcnow(),
             "title": link.get("title"),
         }
         if decision.via_alias:  # a shortcut taken does not extend the alias it used
@@ -45,15 +49,23 @@ def make_core(rt: Runtime) -> Core:
         # Extraction and enrichment: CPU, so one call in the pool; the loop only moves bytes.
         try:
             article = await asyncio.get_running_loop().run_in_executor(
-                rt.pool, article_core.read, page.html, page.final_url, known)
+                rt.pool, article_core.read, page.html, page.final_url, known
+            )
         except Rejected as e:
             rt.metrics.extraction(page.final_url, e.reason)
             raise
         rt.metrics.extraction(page.final_url, "extracted", len(article["text"]))
         rt.metrics.articles_by_language.labels(language=language_label(article.get("language"))).inc()
         if not decision.via_alias:
-            await dedupe.remember(rt.storage, link["url"], page.final_url, article["canonical_url"], ttl,
-                                  known["redirects"], link["link_id"])
+            await dedupe.remember(
+                rt.storage,
+                link["url"],
+                page.final_url,
+                article["canonical_url"],
+                ttl,
+                known["redirects"],
+                link["link_id"],
+            )
         return [Emit("enriched", article["canonical_url"], article)]
 
     return core

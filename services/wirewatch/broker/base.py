@@ -216,9 +216,7 @@ class ManagedBroker:
                 if rc is not None:
                     self._proc = None
                     self._close_log()
-                    raise BrokerError(
-                        f"{self.name} exited with code {rc} during start-up\n{self.log_tail()}"
-                    )
+                    raise BrokerError(f"{self.name} exited with code {rc} during start-up\n{self.log_tail()}")
                 if self._ready():
                     break
                 if time.monotonic() > deadline:

@@ -242,17 +242,22 @@ class KafkaBroker(ManagedBroker):
         if (self.kraft_dir / "meta.properties").exists():
             return  # already formatted: keep cluster id, topics and offsets
         cmd = self._java_cmd(
-            "kafka.tools.StorageTool", "format",
-            "--config", str(self.config_file),
-            "--cluster-id", _random_cluster_id(),
+            "kafka.tools.StorageTool",
+            "format",
+            "--config",
+            str(self.config_file),
+            "--cluster-id",
+            _random_cluster_id(),
             "--ignore-formatted",
             heap="-Xmx256m",
         )
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=self.data_dir)
         self.format_log.write_text(f"$ {' '.join(cmd)}\n{proc.stdout}{proc.stderr}")
         if proc.returncode != 0:
-            raise BrokerError(f"kafka storage format failed (rc={proc.returncode}):\n"
-                              + "\n".join((proc.stdout + proc.stderr).splitlines()[-40:]))
+            raise BrokerError(
+                f"kafka storage format failed (rc={proc.returncode}):\n"
+                + "\n".join((proc.stdout + proc.stderr).splitlines()[-40:])
+            )
 
     def _command(self) -> list[str]:
         return self._java_cmd("kafka.Kafka", str(self.config_file), heap=self.heap)

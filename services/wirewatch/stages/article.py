@@ -19,19 +19,21 @@ from .urls import as_uri, canonical_url
 
 def read(html: str, final_url: str, article: dict) -> dict:
     ex = extract_core.extract(html, final_url)
-    return enrich({
-        **article,
-        "final_url": as_uri(final_url),  # as fetched, written as an RFC 3986 URI (the schema checks it)
-        "canonical_url": canonical_url(ex.canonical_url or final_url),
-        "title": ex.title or article.get("title"),
-        "text": ex.text,
-        "authors": list(ex.authors),
-        "published": ex.published,
-        "language": ex.language,
-        "sitename": ex.sitename,
-        "description": ex.description,
-        "image": ex.image,
-    })
+    return enrich(
+        {
+            **article,
+            "final_url": as_uri(final_url),  # as fetched, written as an RFC 3986 URI (the schema checks it)
+            "canonical_url": canonical_url(ex.canonical_url or final_url),
+            "title": ex.title or article.get("title"),
+            "text": ex.text,
+            "authors": list(ex.authors),
+            "published": ex.published,
+            "language": ex.language,
+            "sitename": ex.sitename,
+            "description": ex.description,
+            "image": ex.image,
+        }
+    )
 
 
 def warm_up() -> None:

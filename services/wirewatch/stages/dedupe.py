@@ -50,9 +50,11 @@ class Alias:
         fields = {k: row[k] for k in cls.__dataclass_fields__ if k not in ("redirects", "link_id")}
         fields["link_id"] = row.get("link_id") or ""
         # Only well-formed hops: a chain is evidence shown with the article, never worth failing it.
-        hops = tuple({"url": h["url"], "status": h["status"]} for h in row.get("redirects") or ()
-                     if isinstance(h, dict) and isinstance(h.get("url"), str) and h["url"]
-                     and isinstance(h.get("status"), int))
+        hops = tuple(
+            {"url": h["url"], "status": h["status"]}
+            for h in row.get("redirects") or ()
+            if isinstance(h, dict) and isinstance(h.get("url"), str) and h["url"] and isinstance(h.get("status"), int)
+        )
         return cls(**fields, redirects=hops)
 
 
@@ -78,8 +80,15 @@ def decide(url: str, alias: Alias | None, now: datetime, link_id: str = "") -> D
 
 class AliasStore(Protocol):
     async def get_alias(self, url: str) -> dict[str, Any] | None: ...
-    async def put_alias(self, url: str, final_url: str, canonical_url: str, ttl: float,
-                        redirects: list[dict[str, Any]] | None = None, link_id: str = "") -> None: ...
+    async def put_alias(
+        self,
+        url: str,
+        final_url: str,
+        canonical_url: str,
+        ttl: float,
+        redirects: list[dict[str, Any]] | None = None,
+        link_id: str = "",
+    ) -> None: ...
 
 
 async def lookup(storage: AliasStore | None, url: str, ttl: float) -> Alias | None:
@@ -94,8 +103,15 @@ async def lookup(storage: AliasStore | None, url: str, ttl: float) -> Alias | No
     return Alias.from_row(row) if row else None
 
 
-async def remember(storage: AliasStore | None, url: str, final_url: str, canonical_url: str, ttl: float,
-                   redirects: list[dict[str, Any]] | None = None, link_id: str = "") -> None:
+async def remember(
+    storage: AliasStore | None,
+    url: str,
+    final_url: str,
+    canonical_url: str,
+    ttl: float,
+    redirects: list[dict[str, Any]] | None = None,
+    link_id: str = "",
+) -> None:
     """Record where `url` led (and through which hops), for `ttl` seconds; a failure is logged
     (the next link just resolves)."""
     if storage is None or ttl <= 0:

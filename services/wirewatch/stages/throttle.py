@@ -78,8 +78,9 @@ def _iso(t: datetime) -> str:
     return iso(t, "seconds")  # a window's bounds are whole seconds; the shape digests always had
 
 
-def make_digest(rule: str, severity: str, channel: str, start: datetime, end: datetime, held: list[dict],
-                sent: int, raised_at: str) -> dict:
+def make_digest(
+    rule: str, severity: str, channel: str, start: datetime, end: datetime, held: list[dict], sent: int, raised_at: str
+) -> dict:
     """One alert listing every alert `rule` held back in the window [start, end)."""
     items = held[:MAX_DIGEST_ITEMS]
     return {

@@ -126,8 +126,13 @@ def main() -> None:
         paragraphs = [f"<p>{p}</p>" for p in page["body"]]
         site = page["url"].split("/")[2]
         html = TEMPLATE.format(
-            title=page["title"], site=site, junk_before=page["junk_before"], first="\n".join(paragraphs[:2]),
-            junk_inside=page["junk_inside"], rest="\n".join(paragraphs[2:]), junk_after=page["junk_after"],
+            title=page["title"],
+            site=site,
+            junk_before=page["junk_before"],
+            first="\n".join(paragraphs[:2]),
+            junk_inside=page["junk_inside"],
+            rest="\n".join(paragraphs[2:]),
+            junk_after=page["junk_after"],
         )
         (HERE / "html" / f"{page_id}.html").write_text(html, encoding="utf-8")
         truth[page_id] = {"articleBody": "\n".join(page["body"]), "url": page["url"]}
