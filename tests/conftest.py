@@ -46,7 +46,7 @@ def kafka(tmp_path_factory):
         jars = ensure_kafka_jars(REPO / ".cache" / "kafka-jars", REPO / "deploy" / "kafka" / "pom.xml")
         broker = KafkaBroker(tmp_path_factory.mktemp("kafka"), jars_dir=jars)
         broker.start()
-    except Exception as e:  # noqa: BLE001 - any failure to start is "unavailable"
+    except Exception as e:
         unavailable("Apache Kafka", e)
     yield broker
     broker.stop()
@@ -60,7 +60,7 @@ def tansu(tmp_path_factory):
     try:
         broker = TansuBroker(tmp_path_factory.mktemp("tansu"))
         broker.start()
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         unavailable("tansu broker", e)
     yield broker
     broker.stop()
@@ -83,7 +83,7 @@ def alertmanager(tmp_path_factory):
     manager = session_alertmanager(tmp_path_factory.mktemp("alertmanager"))
     try:
         server = manager.__enter__()
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         unavailable("Prometheus Alertmanager", e)
     yield server
     manager.__exit__(None, None, None)

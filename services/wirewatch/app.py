@@ -26,18 +26,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from . import contract
 from .agents import alert, enrich, fetch, outcomes, route, store
 from .agents.flow import Flow
-from .api import routes as read_api
 from .agents.runner import Core, Pause, Stage
+from .api import routes as read_api
 from .broker.errors import acked
 from .broker.fetch_wait import use_fetch_max_wait
+from .ops import routes as ops_routes
 from .runtime import Runtime
 from .settings import Settings
-from .sources.poller import SourcePoller, sources_from
-from .sinks.outbox import Outbox, alert_row, resend_at_start, link_row, outbox_enabled, settling
+from .sinks.outbox import Outbox, alert_row, link_row, outbox_enabled, resend_at_start, settling
 from .sources.links import source_kind
+from .sources.poller import SourcePoller, sources_from
 from .stages.rules_watch import RulesWatcher
 from .topics import TOPICS
-from .ops import routes as ops_routes
 
 log = logging.getLogger(__name__)
 
@@ -270,11 +270,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         return self.bytes(generate_latest(rt.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     # With the outbox, POST /links accepts while the broker is down: the links wait in storage.
-    app.wirewatch_health = ops_routes.install(
+    app.wirewatch_health = ops_routes.install(  # type: ignore[attr-defined]
         app,
         rt,
         settings,
-        submit,  # type: ignore[attr-defined]
+        submit,
         needs_broker=box is None,
     )
 

@@ -10,15 +10,15 @@ Out: one ``Line`` per article that matched a rule: the alert it would have raise
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .settings import Settings
 from .sinks.storage import open_storage
-from .stages import route, throttle
-from .stages import story as story_core
+from .stages import route, story as story_core, throttle
 from .timeutil import iso
 
 

@@ -14,13 +14,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import threading
 import time
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, Coroutine, TypeVar
+from typing import Any, TypeVar
 
 from .errors import ConfigError, PermanentError, WirewatchError
 from .settings import Settings, mask_url
@@ -180,11 +182,9 @@ class ShutdownWatchdog:
         try:
             line = handlers[0].format(record) if handlers else record.getMessage()
             os.write(2, (line + "\n").encode())
-        except Exception:  # noqa: BLE001 - exiting matters more than saying so
+        except Exception:  # noqa: BLE001, S110 - exiting matters more than saying so
             pass
         for pid in children:
-            try:
+            with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
         os._exit(self.code)

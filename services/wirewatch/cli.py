@@ -85,10 +85,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     import faust
 
     from .app import create_app
+    from .boot import SHUTDOWN_GRACE, ShutdownWatchdog, run_in_thread, wait_for_dependencies
     from .runtime import Runtime
     from .topics import ensure_topics_sync, topic_names
-
-    from .boot import SHUTDOWN_GRACE, ShutdownWatchdog, run_in_thread, wait_for_dependencies
 
     settings = embedded_tuning(settings)
     runtime = Runtime(settings).load()  # bad rules fail here, before anything starts
@@ -146,8 +145,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_submit(settings: Settings, args: argparse.Namespace) -> int:
-    from .sources.submit import submit_links
     from .ops.intake import normalise_url
+    from .sources.submit import submit_links
 
     good, bad = [], []
     for url in args.urls:  # the same rules as POST /links: nothing goes out if one URL is bad

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from .agents import fetch as fetch_agent
-from .agents import route as route_agent
+from .agents import fetch as fetch_agent, route as route_agent
 from .errors import Rejected, StageError
 from .runtime import Runtime
 from .settings import Settings

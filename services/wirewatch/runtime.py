@@ -21,8 +21,7 @@ from .settings import Settings
 from .sinks.channels import Channel, build_channels
 from .sinks.delivery import AlertSink
 from .sinks.storage import Storage, open_storage
-from .stages import fetch as fetch_core
-from .stages import route as route_core
+from .stages import fetch as fetch_core, route as route_core
 from .stages.politeness import Politeness
 
 log = logging.getLogger(__name__)

@@ -448,7 +448,7 @@ class Settings(BaseSettings):
         return v
 
     @model_validator(mode="after")
-    def _intake_needs_a_token_beyond_loopback(self) -> "Settings":
+    def _intake_needs_a_token_beyond_loopback(self) -> Settings:
         if self.web_port and not is_loopback(self.web_host) and self.intake.token is None:
             raise ValueError(
                 f"web_host {self.web_host} is reachable from other machines, so POST /links needs "

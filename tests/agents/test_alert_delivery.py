@@ -22,8 +22,7 @@ from pydantic import SecretStr
 from tests.harness.events import Event, Msg
 from tests.harness.pipeline import wait_until
 from wirewatch import contract
-from wirewatch.agents import alert as alert_agent
-from wirewatch.agents import route as route_agent
+from wirewatch.agents import alert as alert_agent, route as route_agent
 from wirewatch.agents.flow import Flow
 from wirewatch.agents.runner import Stage
 from wirewatch.demo.receiver import AlertReceiver

@@ -15,16 +15,15 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
+
+from tests.harness.loopback import serve
 from wirewatch.agents import fetch as fetch_agent
 from wirewatch.demo.site import DemoSite
 from wirewatch.errors import Rejected
 from wirewatch.runtime import Runtime
 from wirewatch.settings import load_settings
-from wirewatch.sinks import open_storage
-from wirewatch.sinks import storage as storage_module
+from wirewatch.sinks import open_storage, storage as storage_module
 from wirewatch.sources.links import make_link
-
-from tests.harness.loopback import serve
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
+from tests.harness.events import Event, Msg
+from tests.harness.loopback import serve
 from wirewatch import contract
 from wirewatch.agents import fetch as fetch_agent
 from wirewatch.agents.flow import Flow
@@ -22,9 +24,6 @@ from wirewatch.agents.runner import Stage
 from wirewatch.runtime import Runtime
 from wirewatch.settings import RetrySettings, load_settings
 from wirewatch.sources.links import make_link
-
-from tests.harness.events import Event, Msg
-from tests.harness.loopback import serve
 
 ARTICLE = """<!doctype html><html lang="en"><head><title>Bridge reopens after repairs</title></head><body>
 <article><h1>Bridge reopens after repairs</h1>
@@ -47,7 +46,7 @@ async def silent_host() -> AsyncIterator[str]:
 
     # Another loopback address: politeness counts per host name, and the origin is 127.0.0.1.
     server = await asyncio.start_server(never, "127.0.0.2", 0)
-    yield "http://127.0.0.2:%d" % server.sockets[0].getsockname()[1]
+    yield f"http://127.0.0.2:{server.sockets[0].getsockname()[1]}"
     for w in held:
         w.close()
     server.close()

@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from wirewatch.settings import PACKAGE_DIR
-from wirewatch.stages import route
-from wirewatch.stages import story as story_core
+from wirewatch.stages import route, story as story_core
 from wirewatch.stages.enrich import enrich
 
 RULES = route.load_rules(PACKAGE_DIR / "defaults" / "rules.yaml")

@@ -51,19 +51,22 @@ async def test_a_read_token_is_required_once_set(storage, storage_url):
 
 async def test_the_event_stream_sends_a_changed_story(storage, storage_url):
     await _seed(storage)
-    async with serve_read_api(storage_url) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
-        async with http.stream("GET", "api/events") as events:
-            assert events.headers["content-type"] == "text/event-stream"
-            lines = events.aiter_lines()
-            assert (await anext(lines)).startswith("retry:")
-            await asyncio.sleep(1.5)  # the hub has taken its first look
-            await store(storage, article(*KUMASI[1][:4], sitename=KUMASI[1][4]))
+    async with (
+        serve_read_api(storage_url) as base,
+        httpx.AsyncClient(base_url=base, timeout=30) as http,
+        http.stream("GET", "api/events") as events,
+    ):
+        assert events.headers["content-type"] == "text/event-stream"
+        lines = events.aiter_lines()
+        assert (await anext(lines)).startswith("retry:")
+        await asyncio.sleep(1.5)  # the hub has taken its first look
+        await store(storage, article(*KUMASI[1][:4], sitename=KUMASI[1][4]))
 
-            async def story_event() -> str:
-                async for line in lines:
-                    if line.startswith("data: ") and "Kumasi" in line:
-                        return line
-                return ""
+        async def story_event() -> str:
+            async for line in lines:
+                if line.startswith("data: ") and "Kumasi" in line:
+                    return line
+            return ""
 
-            data = await asyncio.wait_for(story_event(), 15)
-            assert '"count":19' in data
+        data = await asyncio.wait_for(story_event(), 15)
+        assert '"count":19' in data

@@ -23,6 +23,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from tests.conftest import unavailable
 from wirewatch.broker import (
     Broker,
     BrokerError,
@@ -31,8 +32,6 @@ from wirewatch.broker import (
     free_port,
     kafka_protocol_ready,
 )
-
-from tests.conftest import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 JARS_DIR = REPO / ".cache" / "kafka-jars"

@@ -14,11 +14,9 @@ import httpx
 import orjson
 import pytest
 
+from tests.harness.pipeline import free_port
 from wirewatch.demo.site import DemoSite
 from wirewatch.worker_process import settings_env
-
-from tests.harness.pipeline import free_port
-
 
 # The sample site serves on loopback, which fetches refuse unless told otherwise (the test switch),
 # and it is ours, so no need to wait politely between its pages.

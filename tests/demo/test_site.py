@@ -107,7 +107,7 @@ def test_stop_then_restart_keeps_content_and_follows_new_port():
     s.stop()
     s.stop()  # idempotent
     with pytest.raises(RuntimeError):
-        s.base_url
+        _ = s.base_url
     with pytest.raises(httpx.ConnectError):
         httpx.get(first + "/robots.txt")
     with DemoSite() as again:
@@ -118,10 +118,9 @@ def test_stop_then_restart_keeps_content_and_follows_new_port():
 
 def test_async_context_manager():
     async def run() -> int:
-        async with DemoSite() as s:
-            async with httpx.AsyncClient(follow_redirects=True) as c:
-                r = await c.get(s.manifest()[0]["short_url"])
-                return r.status_code
+        async with DemoSite() as s, httpx.AsyncClient(follow_redirects=True) as c:
+            r = await c.get(s.manifest()[0]["short_url"])
+            return r.status_code
 
     assert asyncio.run(run()) == 200
 

@@ -17,13 +17,12 @@ from collections import Counter
 
 import pytest
 
+from tests.harness.pipeline import Outcomes, serve_slowly, settings_of, wait_until, worker_config
+from tests.harness.story_checks import check_demo_alerts, demo_alerts_complete
 from wirewatch.demo.receiver import AlertReceiver
 from wirewatch.demo.site import DemoSite
 from wirewatch.sources.submit import submit_links
 from wirewatch.worker_process import WorkerProcess
-
-from tests.harness.pipeline import serve_slowly, Outcomes, settings_of, wait_until, worker_config
-from tests.harness.story_checks import check_demo_alerts, demo_alerts_complete
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +63,7 @@ async def test_kill_mid_batch_then_restart_loses_and_duplicates_nothing(kafka, p
 
             outcomes = await db.storage.outcomes()
             assert Counter(r["outcome"] for r in outcomes) == {"stored": LINKS}
-            assert {r["link_id"] for r in outcomes} == {l["link_id"] for l in links}
+            assert {r["link_id"] for r in outcomes} == {link["link_id"] for link in links}
             stored = await db.storage.articles()
             assert sorted(a["canonical_url"] for a in stored) == sorted(a["canonical_url"] for a in articles)
 
@@ -131,7 +130,7 @@ async def test_kill_while_slow_links_lag_behind_faster_ones(kafka, postgres, tmp
         async with Outcomes(storage_url) as db:
             slow_links = await submit_links(kafka.bootstrap, settings, slow_urls, source="test")
             fast_links = await submit_links(kafka.bootstrap, settings, fast_urls, source="test")
-            slow_ids = {l["link_id"] for l in slow_links}
+            slow_ids = {link["link_id"] for link in slow_links}
 
             async def overtaken() -> bool:  # later links done while slow ones, taken first, are not
                 done = {r["link_id"] for r in await db.storage.outcomes()}
@@ -146,7 +145,7 @@ async def test_kill_while_slow_links_lag_behind_faster_ones(kafka, postgres, tmp
             await wait_until(lambda: db.settled(total), 240, "every link after the restart", restarted)
             outcomes = await db.storage.outcomes()
             assert Counter(r["outcome"] for r in outcomes) == {"stored": total}
-            assert sorted(r["link_id"] for r in outcomes) == sorted(l["link_id"] for l in slow_links + fast_links)
+            assert sorted(r["link_id"] for r in outcomes) == sorted(link["link_id"] for link in slow_links + fast_links)
             print(
                 f"killed with {len(slow_ids - done_at_kill)} of {len(slow_ids)} slow links unfinished and "
                 f"{len(done_at_kill - slow_ids)} later links done"
@@ -184,7 +183,7 @@ async def test_a_rebalance_drops_slow_work_instead_of_waiting_for_it(kafka, post
             await wait_until(lambda: db.settled(total), 240, "every link across the rebalance", second)
             outcomes = await db.storage.outcomes()
             assert Counter(r["outcome"] for r in outcomes) == {"stored": total}
-            assert sorted(r["link_id"] for r in outcomes) == sorted(l["link_id"] for l in links)
+            assert sorted(r["link_id"] for r in outcomes) == sorted(link["link_id"] for link in links)
             assert first.alive() and second.alive()
     finally:
         for w in (first, second):

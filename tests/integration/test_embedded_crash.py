@@ -27,8 +27,8 @@ from tests.conftest import free_port
 from tests.harness.pipeline import Outcomes, settings_of
 from tests.harness.story_checks import check_demo_alerts, demo_alerts_complete
 from wirewatch.demo.receiver import AlertReceiver
-from wirewatch.errors import TransientError
 from wirewatch.demo.site import DemoSite
+from wirewatch.errors import TransientError
 from wirewatch.sources.submit import submit_links
 from wirewatch.worker_process import WorkerProcess
 
@@ -129,7 +129,7 @@ async def _healthy(port: int, worker: WorkerProcess, timeout: float = 120) -> No
                 async with http.get(f"http://127.0.0.1:{port}/health", timeout=aiohttp.ClientTimeout(total=2)) as r:
                     if r.status == 200:
                         return
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 pass
             await asyncio.sleep(0.2)
     raise AssertionError(f"worker not healthy in {timeout}s\n{worker.log_tail()}")
@@ -148,9 +148,8 @@ class Intake:
         async with aiohttp.ClientSession() as http:
             while self.todo:
                 batch = self.todo[:BATCH]
-                if len(self.accepted) < SUBMIT_LINKS and self.bootstrap_file.exists():
-                    if await self._submit(batch):
-                        continue
+                if len(self.accepted) < SUBMIT_LINKS and self.bootstrap_file.exists() and await self._submit(batch):
+                    continue
                 try:
                     async with http.post(
                         f"http://127.0.0.1:{self.port}/links",
@@ -163,7 +162,7 @@ class Intake:
                             del self.todo[: len(batch)]
                             await asyncio.sleep(0.15)
                             continue
-                except (aiohttp.ClientError, asyncio.TimeoutError):
+                except (TimeoutError, aiohttp.ClientError):
                     pass
                 self.refused += 1
                 await asyncio.sleep(0.3)
@@ -177,7 +176,7 @@ class Intake:
         )
         try:
             links = await asyncio.wait_for(submit_links(bootstrap, settings, batch, source="cli"), 30)
-        except Exception:  # noqa: BLE001 - the worker (and its broker) died under us: not accepted
+        except Exception:
             return False
         for link in links:
             self.accepted[link["link_id"]] = link["url"]
@@ -308,9 +307,11 @@ async def test_alerts_raised_but_not_delivered_go_out_after_a_kill_9(tmp_path):
     try:
         workers.append(WorkerProcess(cfg, tmp_path / "worker-1.log").start())
         await _healthy(port, workers[-1])
-        async with aiohttp.ClientSession() as http:
-            async with http.post(f"http://127.0.0.1:{port}/links", json={"urls": casualty}) as r:
-                assert r.status == 202, await r.text()
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"http://127.0.0.1:{port}/links", json={"urls": casualty}) as r,
+        ):
+            assert r.status == 202, await r.text()
         async with Outcomes(db_url) as db:
 
             async def open_alerts() -> int:

@@ -12,19 +12,17 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from pathlib import Path
-
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import orjson
 import pytest
 
+from tests.harness.pipeline import free_port, worker_config
 from wirewatch.boot import child_pids
 from wirewatch.broker import TansuBroker
 from wirewatch.worker_process import WorkerProcess, settings_env
-
-from tests.harness.pipeline import free_port, worker_config
 
 pytestmark = pytest.mark.integration
 

@@ -11,15 +11,14 @@ import httpx
 import orjson
 import pytest
 
+from tests.harness.pipeline import Outcomes, free_port, read_topic, settings_of, wait_until, worker_config
+from tests.harness.story_checks import check_demo_alerts, demo_alerts_complete
 from wirewatch import contract
-from wirewatch.topics import TOPICS
 from wirewatch.demo.receiver import AlertReceiver
 from wirewatch.demo.site import DemoSite
 from wirewatch.sources.submit import submit_links
+from wirewatch.topics import TOPICS
 from wirewatch.worker_process import WorkerProcess
-
-from tests.harness.pipeline import Outcomes, free_port, read_topic, settings_of, wait_until, worker_config
-from tests.harness.story_checks import check_demo_alerts, demo_alerts_complete
 
 pytestmark = pytest.mark.integration
 

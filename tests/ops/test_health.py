@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from tests.harness.loopback import FakeTime
 from wirewatch.metrics import Metrics
 from wirewatch.ops.health import Health
-
-from tests.harness.loopback import FakeTime
 
 
 def gauge(metrics: Metrics, name: str, **labels: str) -> float:

@@ -19,8 +19,7 @@ import pytest
 
 from tests.harness.postgres import PostgresServer, free_port
 from wirewatch.errors import ConfigError, PermanentError, TransientError
-from wirewatch.sinks import PostgresStorage, Sink, SqliteStorage, Storage, open_storage
-from wirewatch.sinks import storage as storage_module
+from wirewatch.sinks import PostgresStorage, Sink, SqliteStorage, Storage, open_storage, storage as storage_module
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "enriched.json"
 

@@ -7,8 +7,7 @@ import pickle
 import pytest
 
 from wirewatch.errors import PermanentError, Rejected
-from wirewatch.stages import extract as extract_module
-from wirewatch.stages import extract_meta
+from wirewatch.stages import extract as extract_module, extract_meta
 from wirewatch.stages.extract import Extracted, extract
 
 URL = "https://quayside-post.example/region/ferry-capsizes-off-north-coast?utm_source=share"

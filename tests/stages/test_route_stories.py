@@ -19,8 +19,7 @@ from wirewatch.backtest import replay
 from wirewatch.runtime import Runtime
 from wirewatch.settings import load_settings
 from wirewatch.sinks.storage import open_storage
-from wirewatch.stages import route, throttle
-from wirewatch.stages import story as story_core
+from wirewatch.stages import route, story as story_core, throttle
 from wirewatch.stages.rules_watch import RulesWatcher
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,9 +8,8 @@ import logging
 import orjson
 import pytest
 
-from wirewatch import logs
-
 from tests.harness.loopback import FakeTime
+from wirewatch import logs
 
 
 @pytest.fixture
@@ -93,8 +92,8 @@ def test_a_flood_is_one_line_and_a_count_per_kind_and_interval():
     finally:
         log.removeHandler(handler)
         log.propagate = True
-    out = [l for l in lines(stream) if l["level"] != "INFO"]
-    assert [(l["reason"], l.get("repeats")) for l in out] == [
+    out = [line for line in lines(stream) if line["level"] != "INFO"]
+    assert [(line["reason"], line.get("repeats")) for line in out] == [
         ("http_status", None),
         ("timeout", None),
         ("http_status", 999),
@@ -102,4 +101,4 @@ def test_a_flood_is_one_line_and_a_count_per_kind_and_interval():
         (None, None),
     ]
     assert "999 more like this in the last" in out[2]["message"]
-    assert sum(1 for l in lines(stream) if l["level"] == "INFO") == 1000
+    assert sum(1 for line in lines(stream) if line["level"] == "INFO") == 1000

@@ -107,7 +107,7 @@ def test_nested_typos_are_errors_in_env_and_yaml(monkeypatch, tmp_path):
     with pytest.raises(ConfigError) as e:
         load_settings()
     lines = str(e.value).splitlines()[1:]
-    assert sorted(l.strip() for l in lines) == [
+    assert sorted(line.strip() for line in lines) == [
         f"{cfg}: channels.smtp.hots: no such setting",
         f"{cfg}: fetch.max_byte: no such setting",
     ]

@@ -17,10 +17,9 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
-
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
@@ -64,7 +63,7 @@ def _browser():
         options.add_argument(arg)
     try:
         return webdriver.Chrome(options=options, service=Service(DRIVER))
-    except Exception as e:  # noqa: BLE001 - a browser that does not start is "unavailable"
+    except Exception as e:
         unavailable("Chromium", e)
 
 
@@ -120,7 +119,7 @@ def _wait(check, timeout: float, what: str, driver=None):
     while time.monotonic() < deadline:
         try:
             value = check()
-        except Exception:  # noqa: BLE001 - an element replaced while read: look again
+        except Exception:
             value = None
         if value:
             return value

@@ -15,9 +15,7 @@ import asyncio
 
 from ..errors import Rejected
 from ..runtime import Runtime
-from ..stages import article as article_core
-from ..stages import dedupe
-from ..stages import fetch as fetch_core
+from ..stages import article as article_core, dedupe, fetch as fetch_core
 from ..stages.enrich import language_label
 from ..stages.politeness import Politeness
 from ..timeutil import utc_now
@@ -33,6 +31,7 @@ def make_core(rt: Runtime) -> Core:
         ttl = rt.settings.sources.alias_ttl
         alias = await dedupe.lookup(rt.storage, link["url"], ttl)
         decision = dedupe.decide(link["url"], alias, utc_now(), link["link_id"])
+        assert rt.http is not None, "runtime not started"
         page = await fetch_core.fetch(decision.fetch_url, rt.http, rt.settings.fetch, politeness)
         known = {
             "link_id": link["link_id"],

@@ -20,6 +20,7 @@ from .runner import Core, Emit
 
 def make_filtered_core(rt: Runtime) -> Core:
     async def core(item: dict) -> list[Emit]:
+        assert rt.storage is not None, "runtime not started"
         await rt.storage.record_outcome(
             item["link_id"], item["url"], "filtered", item["stage"], item["reason"], item["detail"]
         )
@@ -40,6 +41,7 @@ def outcome_key(letter: dict) -> str:
 def make_deadletter_core(rt: Runtime) -> Core:
     async def core(letter: dict) -> list[Emit]:
         link_id = letter["link_id"] or outcome_key(letter)
+        assert rt.storage is not None, "runtime not started"
         await rt.storage.record_outcome(
             link_id, letter.get("url") or "", "dead_lettered", letter["stage"], letter["reason"], letter["detail"]
         )

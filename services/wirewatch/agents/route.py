@@ -18,8 +18,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ..runtime import Runtime
-from ..stages import route, throttle
-from ..stages import story as story_core
+from ..stages import route, story as story_core, throttle
 from .runner import Core, Emit, utcnow
 
 ALL_CHANNELS = throttle.ALL_CHANNELS  # throttling here is per rule; the alert agent throttles per channel kind
@@ -62,7 +61,9 @@ def make_core(rt: Runtime) -> Core:
             rule = by_name.get(alert["rule"])
             if rule is not None and rule.throttle is not None:
                 # The window of the alert's own raised_at, so a re-sent alert lands where it did.
-                start, end = throttle.window_of(story_core.parse_time(alert["raised_at"]), rule.throttle.per)
+                raised_at = story_core.parse_time(alert["raised_at"])
+                assert raised_at is not None  # route.make_alert always stamps it
+                start, end = throttle.window_of(raised_at, rule.throttle.per)
                 if not await rt.storage.throttle_admit(
                     rule.name,
                     ALL_CHANNELS,

@@ -154,7 +154,7 @@ class Stage:
             item = payload
             outputs = await self._patiently(lambda: core(item), tries)
             for out in outputs:
-                await self._patiently(lambda out=out: self.emit(out))
+                await self._patiently(functools.partial(self.emit, out))
             outcome = "ok"
         except Rejected as e:
             outcome = await self._settle(functools.partial(self._filter, payload or {}, e), raw, payload, tries)

@@ -10,19 +10,20 @@ least one broker).
 from __future__ import annotations
 
 import atexit
+import contextlib
+import ctypes
+import ctypes.util
 import logging
 import os
 import signal
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
-import ctypes
-import ctypes.util
-import sys
 from pathlib import Path
-from typing import IO, Protocol, runtime_checkable
+from typing import IO, ClassVar, Protocol, Self, runtime_checkable
 
 from .. import timeutil
 
@@ -47,7 +48,7 @@ class Broker(Protocol):
 
     def stop(self) -> None: ...
 
-    def __enter__(self) -> "Broker": ...
+    def __enter__(self) -> Broker: ...
 
     def __exit__(self, *exc: object) -> None: ...
 
@@ -113,7 +114,7 @@ def kafka_protocol_ready(host: str, port: int, timeout: float = 2.0) -> bool:
 
 # Strong refs on purpose: a broker object that got garbage-collected without stop()
 # (e.g. a test that timed out) must still be reaped at interpreter exit.
-_LIVE: "set[ManagedBroker]" = set()
+_LIVE: set[ManagedBroker] = set()
 
 
 @atexit.register
@@ -121,7 +122,7 @@ def _stop_all_live() -> None:  # pragma: no cover - safety net only
     for broker in list(_LIVE):
         try:
             broker.stop()
-        except Exception as exc:  # at exit: nothing to retry, but say which broker may outlive us
+        except Exception as exc:  # noqa: BLE001 - at exit: nothing to retry, but say which broker may outlive us
             logging.getLogger(__name__).warning("embedded broker %r did not stop at exit: %s", broker, exc)
 
 
@@ -136,7 +137,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
-    except Exception as exc:  # a forked child: no logging locks, a raw write to stderr is all that is safe
+    except Exception as exc:  # noqa: BLE001 - a forked child: no logging locks, a raw write to stderr is all that is safe
         os.write(2, f"wirewatch: broker will not die with its parent ({exc})\n".encode())
 
 
@@ -147,7 +148,7 @@ class ManagedBroker:
     host = "127.0.0.1"
     stop_timeout = 20.0  # seconds to wait after SIGTERM before SIGKILL
     # Upper bounds this broker needs on a client's consumer settings (KafkaSettings field names).
-    client_settings: dict[str, float] = {}
+    client_settings: ClassVar[dict[str, float]] = {}
 
     def __init__(self, data_dir: Path, port: int | None = None) -> None:
         self.data_dir = Path(data_dir).resolve()
@@ -192,7 +193,7 @@ class ManagedBroker:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self._prepare()
             cmd = self._command()
-            self._log_fh = open(self.log_file, "ab")
+            self._log_fh = open(self.log_file, "ab")  # noqa: SIM115 - open while the broker runs; stop() closes it
             self._log_fh.write(f"\n==== {timeutil.iso()} starting: {' '.join(cmd)}\n".encode())
             self._log_fh.flush()
             try:
@@ -255,7 +256,7 @@ class ManagedBroker:
             out.extend(text[-lines:])
         return "\n".join(out) if out else "(no log output)"
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -275,10 +276,8 @@ def _terminate_group(proc: subprocess.Popen[bytes], timeout: float) -> None:
         pgid = None
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
         if pgid is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pgid, sig)
-            except ProcessLookupError:
-                pass
         elif proc.poll() is None:
             proc.send_signal(sig)
         try:
@@ -296,7 +295,5 @@ def _reap_group(pgid: int) -> None:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass

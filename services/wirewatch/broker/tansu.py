@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import ClassVar
 
 from .base import BrokerError, ManagedBroker
 
@@ -53,7 +54,7 @@ class TansuBroker(ManagedBroker):
     # its predecessor's session to expire, so short sessions keep start-up in seconds. It answers a
     # fetch only when the fetch's max wait is over, even if records arrived meanwhile, so a short
     # wait keeps each hop between topics in milliseconds (broker/fetch_wait.py has the figures).
-    client_settings = {
+    client_settings: ClassVar[dict[str, float]] = {
         "session_timeout": 6.0,
         "heartbeat_interval": 1.0,
         "rebalance_timeout": 10.0,

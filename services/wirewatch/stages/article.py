@@ -12,12 +12,14 @@ trip of the page into a worker process, nothing but bytes on the event loop. Rai
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import extract as extract_core
 from .enrich import enrich
 from .urls import as_uri, canonical_url
 
 
-def read(html: str, final_url: str, article: dict) -> dict:
+def read(html: str, final_url: str, article: dict[str, Any]) -> dict[str, Any]:
     ex = extract_core.extract(html, final_url)
     return enrich(
         {

@@ -46,7 +46,7 @@ class Alias:
     link_id: str = ""  # the link that resolved it; "" for rows from before it was recorded
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "Alias":
+    def from_row(cls, row: dict[str, Any]) -> Alias:
         fields = {k: row[k] for k in cls.__dataclass_fields__ if k not in ("redirects", "link_id")}
         fields["link_id"] = row.get("link_id") or ""
         # Only well-formed hops: a chain is evidence shown with the article, never worth failing it.

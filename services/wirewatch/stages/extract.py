@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import trafilatura
+from lxml.html import HtmlElement
 from trafilatura.settings import use_config
 
 from ..errors import PermanentError, Rejected
@@ -174,7 +175,13 @@ def warm_up() -> None:
 
 
 def _body(
-    tree, url: str, headlines: list[str | None], *, favor_precision: bool, fast: bool, favor_recall: bool = False
+    tree: HtmlElement,
+    url: str,
+    headlines: list[str | None],
+    *,
+    favor_precision: bool,
+    fast: bool,
+    favor_recall: bool = False,
 ) -> str:
     # bare_extraction copies a tree it is given, so ``tree`` stays intact for the next pass.
     doc = trafilatura.bare_extraction(
@@ -191,9 +198,9 @@ def _body(
         deduplicate=False,
         config=_CONFIG,
     )
-    if doc is None or not (doc.text or "").strip():
+    if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():  # a dict only when as_dict=True
         return ""
-    return extract_clean.clean_body(doc.text, headlines)
+    return extract_clean.clean_body(doc.text or "", headlines)
 
 
 _WORD = re.compile(r"\w+")
@@ -203,7 +210,7 @@ def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def _prose_words(tree) -> int:
+def _prose_words(tree: HtmlElement) -> int:
     """Words of the page's running prose: its visible text runs of PROSE_MIN_WORDS words or more."""
     total = 0
     for run in extract_kind.visible_texts(tree):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -162,7 +163,7 @@ def page_shape(tree: HtmlElement, url: str, body: str, *, has_author: bool) -> P
 
 
 def not_article_score(shape: PageShape) -> float:
-    return _BIAS + sum(weight * getattr(shape, name) for name, weight in _WEIGHTS.items())
+    return float(_BIAS + sum(weight * getattr(shape, name) for name, weight in _WEIGHTS.items()))
 
 
 def is_article(shape: PageShape) -> bool:
@@ -186,7 +187,7 @@ _VISIBLE_TEXT = etree.XPath(
 
 def visible_texts(tree: HtmlElement) -> list[str]:
     """The text nodes of the page's <body> that a reader sees, in document order."""
-    return [str(t) for t in _VISIBLE_TEXT(_body(tree))]
+    return [str(t) for t in cast(list[Any], _VISIBLE_TEXT(_body(tree)))]  # an XPath of text() nodes
 
 
 def _body(tree: HtmlElement) -> HtmlElement:
@@ -197,7 +198,7 @@ def _body(tree: HtmlElement) -> HtmlElement:
 def _page_words(tree: HtmlElement) -> tuple[int, int, str]:
     """Words of the page's visible text, words of its link text, and the visible text itself."""
     body = _body(tree)
-    text = " ".join(_VISIBLE_TEXT(body))
+    text = " ".join(cast(list[str], _VISIBLE_TEXT(body)))  # an XPath of text() nodes: strings
     links = sum(len(a.text_content().split()) for a in body.iter("a"))
     return len(text.split()), links, text
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from htmldate import find_date
 from lxml.html import HtmlElement
@@ -31,8 +32,8 @@ from .urls import absolute_http_url
 # text ("Posted December 12, 2025"); on the WCXB development pages it finds the right date for 21
 # of the 110 articles with none in the metadata. A date it finds in the article's own prose is the
 # event's, not the publication's, and is dropped (see ``fallback_date``).
-_DATE_PARAMS = {"original_date": True, "extensive_search": False}
-_EXTENSIVE_DATE_PARAMS = {"original_date": True, "extensive_search": True}
+_DATE_PARAMS: dict[str, Any] = {"original_date": True, "extensive_search": False}
+_EXTENSIVE_DATE_PARAMS: dict[str, Any] = {"original_date": True, "extensive_search": True}
 DATELINE_MAX_WORDS = 8
 # What a byline read as text carries around the name: a lead word ("By", "Author") and the date
 # that follows it ("Jane Roe February 8"); an item that is only a date ("On December 9") goes whole.
@@ -47,7 +48,8 @@ BYLINE_WORDS = 80
 _INVISIBLE = {"script", "style", "noscript", "template"}
 _MONTH_INDEX = {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())}
 _SHORT_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-_WRITTEN_DATES = (
+# (pattern, its match -> (year, month, day)) for each way a byline writes a date
+_WRITTEN_DATES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[str, int, int]]], ...] = (
     (  # December 20, 2025 / Dec. 20th 2025
         re.compile(rf"\b{_SHORT_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b", re.IGNORECASE),
         lambda m: (m.group(3), _MONTH_INDEX[m.group(1)[:3].lower()], int(m.group(2))),

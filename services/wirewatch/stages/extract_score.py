@@ -57,7 +57,7 @@ class Score:
     pages: int
 
 
-def shingles(text: str | None) -> Counter:
+def shingles(text: str | None) -> Counter[tuple[str, ...]]:
     tokens = _TOKENS.findall(text or "")
     if len(tokens) < 4:
         return Counter([tuple(tokens)]) if tokens else Counter()

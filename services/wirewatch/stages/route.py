@@ -29,22 +29,23 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from . import story as story_core
 from .enrich import analysed_text
 from .enrich.casualties import load_lexicon, split_sentences
 from .enrich.keywords import match_keywords
-from .route_rules import (  # noqa: F401  (the rules' names stay reachable as route.X)
-    CHANNEL_KINDS,
-    SEVERITIES,
-    Condition,
-    Rule,
-    Throttle,
-    load_rules,
-    parse_condition,
-    parse_duration,
-    victim_names,
+from .route_rules import (  # the rules' names stay reachable as route.X
+    CHANNEL_KINDS as CHANNEL_KINDS,
+    SEVERITIES as SEVERITIES,
+    Condition as Condition,
+    Rule as Rule,
+    Throttle as Throttle,
+    load_rules as load_rules,
+    parse_condition as parse_condition,
+    parse_duration as parse_duration,
+    victim_names as victim_names,
 )
 
 _MAX_KEYWORD_EVIDENCE = 3  # sentences quoted for a keyword-only rule
@@ -53,11 +54,11 @@ _MAX_KEYWORD_EVIDENCE = 3  # sentences quoted for a keyword-only rule
 # -- matching -----------------------------------------------------------------------------------
 
 
-def _language(enriched: dict) -> str:
+def _language(enriched: dict[str, Any]) -> str:
     return (enriched.get("language") or "").split("-")[0].split("_")[0].lower()
 
 
-def _figure(enriched: dict, cond: Condition) -> int | None:
+def _figure(enriched: dict[str, Any], cond: Condition) -> int | None:
     """The figure `cond` compares: the category's reported figure, or for a victim type the
     largest count of a mention of that category and victim."""
     if cond.victim is None:
@@ -71,7 +72,7 @@ def _figure(enriched: dict, cond: Condition) -> int | None:
     return max(counts) if counts else None
 
 
-def _held(rule: Rule, enriched: dict) -> list[tuple[Condition, int]]:
+def _held(rule: Rule, enriched: dict[str, Any]) -> list[tuple[Condition, int]]:
     out = []
     for cond in rule.casualty_conditions():
         n = _figure(enriched, cond)
@@ -80,7 +81,7 @@ def _held(rule: Rule, enriched: dict) -> list[tuple[Condition, int]]:
     return out
 
 
-def _source_matches(rule: Rule, enriched: dict) -> str | None:
+def _source_matches(rule: Rule, enriched: dict[str, Any]) -> str | None:
     host = (urlsplit(enriched.get("canonical_url") or "").hostname or "").casefold()
     names = {(enriched.get("source") or "").casefold(), (enriched.get("sitename") or "").casefold()}
     for s in rule.sources:
@@ -89,7 +90,7 @@ def _source_matches(rule: Rule, enriched: dict) -> str | None:
     return None
 
 
-def explain(rule: Rule, enriched: dict) -> list[str] | None:
+def explain(rule: Rule, enriched: dict[str, Any]) -> list[str] | None:
     """Why `rule` matches `enriched` (one line per condition that holds), or None if it does not."""
     why: list[str] = []
     if rule.languages:
@@ -132,11 +133,11 @@ def explain(rule: Rule, enriched: dict) -> list[str] | None:
     return why
 
 
-def matches(rule: Rule, enriched: dict) -> bool:
+def matches(rule: Rule, enriched: dict[str, Any]) -> bool:
     return explain(rule, enriched) is not None
 
 
-def evaluate(rules: list[Rule], enriched: dict) -> list[Rule]:
+def evaluate(rules: list[Rule], enriched: dict[str, Any]) -> list[Rule]:
     """The rules that match `enriched`, in file order."""
     return [r for r in rules if matches(r, enriched)]
 
@@ -158,7 +159,7 @@ def update_id(rule_name: str, story_id: str, figures: Mapping[str, int]) -> str:
     return _hash(rule_name, story_id, "update", *(f"{c}={n}" for c, n in sorted(figures.items())))
 
 
-def _evidence(rule: Rule, enriched: dict) -> list[str]:
+def _evidence(rule: Rule, enriched: dict[str, Any]) -> list[str]:
     out: list[str] = []
     held = {c for c, _ in _held(rule, enriched)}
     if held:
@@ -183,7 +184,9 @@ def _evidence(rule: Rule, enriched: dict) -> list[str]:
     return out
 
 
-def make_alert(rule: Rule, enriched: dict, raised_at: str, story: story_core.Story | None = None) -> dict:
+def make_alert(
+    rule: Rule, enriched: dict[str, Any], raised_at: str, story: story_core.Story | None = None
+) -> dict[str, Any]:
     """The ``new`` alert `rule` raises for `enriched`, the first article of `story` for this rule
     (schemas/alert.schema.json). Without a story the article is a story of its own."""
     sid = story.story_id if story is not None else story_core.story_id(story_core.view(enriched))
@@ -210,7 +213,7 @@ def make_alert(rule: Rule, enriched: dict, raised_at: str, story: story_core.Sto
     }
 
 
-def _announced(enriched: dict, rule: Rule) -> dict[str, int]:
+def _announced(enriched: dict[str, Any], rule: Rule) -> dict[str, int]:
     return {c: f["count"] for c, f in (enriched.get("figures") or {}).items() if f and c in rule.updates_on}
 
 
@@ -221,13 +224,13 @@ class Decision:
     # "update" (raised a figure) | "known_article" (already in its story: a redelivery, a revision,
     # or a copy of the article at another URL)
     outcome: str
-    alerts: list[dict]  # to send: raised now, plus any this article raised before (a redelivery)
+    alerts: list[dict[str, Any]]  # to send: raised now, plus any this article raised before (a redelivery)
     changes: list[story_core.Change]
-    raised: list[dict] = field(default_factory=list)  # raised by this decision only
+    raised: list[dict[str, Any]] = field(default_factory=list)  # raised by this decision only
 
 
 def decide(
-    enriched: dict,
+    enriched: dict[str, Any],
     matched: list[Rule],
     candidates: list[story_core.Story],
     raised_at: str,
@@ -257,7 +260,7 @@ def decide(
     # time, in case the crash came between saving the story and sending: same ids, no duplicates.
     earlier = list(before.get("alerts") or []) if before is not None else []
 
-    alerts: list[dict] = []
+    alerts: list[dict[str, Any]] = []
     rules_state = story.state.setdefault("rules", {})
     for rule in matched:
         state = rules_state.get(rule.name)

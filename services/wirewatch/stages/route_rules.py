@@ -10,8 +10,9 @@ decides the alerts; it re-exports every name here, so ``route.load_rules`` stays
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
@@ -89,11 +90,11 @@ class _Lines:
     """Line numbers of the YAML nodes, by path (("rules", 2, "when_any", "killed") -> 7)."""
 
     def __init__(self, node: yaml.Node | None) -> None:
-        self.lines: dict[tuple, int] = {}
+        self.lines: dict[tuple[Any, ...], int] = {}
         if node is not None:
             self._walk(node, ())
 
-    def _walk(self, node: yaml.Node, path: tuple) -> None:
+    def _walk(self, node: yaml.Node, path: tuple[Any, ...]) -> None:
         self.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
@@ -104,7 +105,7 @@ class _Lines:
             for i, v in enumerate(node.value):
                 self._walk(v, path + (i,))
 
-    def of(self, path: tuple) -> int | None:
+    def of(self, path: tuple[Any, ...]) -> int | None:
         while path not in self.lines and path:
             path = path[:-1]
         return self.lines.get(path)
@@ -135,7 +136,7 @@ def load_rules(path: Path) -> list[Rule]:
     path = Path(path)
     data, lines = _read_yaml(path)
 
-    def at(p: tuple) -> str:
+    def at(p: tuple[Any, ...]) -> str:
         line = lines.of(p)
         return f"{path}:{line}" if line else str(path)
 
@@ -149,7 +150,7 @@ def load_rules(path: Path) -> list[Rule]:
     rules: list[Rule] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(data["rules"]):
-        rule = _parse_rule(raw, i, regions, lambda p, i=i: at(("rules", i, *p)))
+        rule = _parse_rule(raw, i, regions, functools.partial(_at_rule, at, i))
         if rule.name in seen:
             # The alert id hashes the rule name: two rules with one name would share ids.
             raise ConfigError(
@@ -164,7 +165,12 @@ def _show(v: Any) -> str:
     return repr(v) if isinstance(v, (str, int, float, bool)) or v is None else type(v).__name__
 
 
-def _parse_regions(raw: Any, at) -> dict[str, tuple[str, ...]]:
+def _at_rule(at: Callable[[tuple[Any, ...]], str], i: int, p: tuple[Any, ...]) -> str:
+    """`at` for a path inside rules[i]."""
+    return at(("rules", i, *p))
+
+
+def _parse_regions(raw: Any, at: Callable[[tuple[Any, ...]], str]) -> dict[str, tuple[str, ...]]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -219,7 +225,7 @@ def parse_duration(v: Any) -> timedelta:
     return timedelta(seconds=int(m[1]) * _UNITS[m[2]])
 
 
-def _parse_rule(raw: Any, i: int, regions: dict[str, tuple[str, ...]], at) -> Rule:
+def _parse_rule(raw: Any, i: int, regions: dict[str, tuple[str, ...]], at: Callable[[tuple[Any, ...]], str]) -> Rule:
     where = f"rules[{i}]"
     if not isinstance(raw, dict):
         raise ConfigError(f"{at(())}: {where}: expected a mapping, got {_show(raw)}")
@@ -318,7 +324,7 @@ def _parse_rule(raw: Any, i: int, regions: dict[str, tuple[str, ...]], at) -> Ru
     )
 
 
-def _parse_limit(t: Any, fld: str, fail) -> Throttle:
+def _parse_limit(t: Any, fld: str, fail: Callable[..., ConfigError]) -> Throttle:
     if not isinstance(t, dict) or set(t) != {"max", "per"}:
         raise fail(
             fld, f"expected {{max: <n>, per: <duration>}}, got {_show(t) if not isinstance(t, dict) else sorted(t)}"
@@ -331,7 +337,7 @@ def _parse_limit(t: Any, fld: str, fail) -> Throttle:
         raise fail(f"{fld}.per", str(e)) from None
 
 
-def _parse_throttle(t: Any, fail) -> tuple[Throttle | None, dict[str, Throttle]]:
+def _parse_throttle(t: Any, fail: Callable[..., ConfigError]) -> tuple[Throttle | None, dict[str, Throttle]]:
     """``{max, per}`` for all channels together, ``channels: {<kind>: {max, per}}`` per channel kind,
     or both (an alert must pass the rule's limit, then the channel's)."""
     if t is None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 from ..errors import ConfigError
 from . import route
@@ -34,7 +35,7 @@ class RulesWatcher:
     path: Path
     apply: Callable[[list[route.Rule]], None]
     on_outcome: Callable[[str], None] = lambda outcome: None
-    _stamp: tuple | None = None
+    _stamp: tuple[Any, ...] | None = None
     _digest: str = ""
     _refused: str = ""
     _started: bool = field(default=False)
@@ -44,7 +45,7 @@ class RulesWatcher:
         self._stamp, self._digest = self._read_stamp()
         self._started = True
 
-    def _read_stamp(self) -> tuple[tuple | None, str]:
+    def _read_stamp(self) -> tuple[tuple[Any, ...] | None, str]:
         try:
             st = self.path.stat()
             data = self.path.read_bytes()

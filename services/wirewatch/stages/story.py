@@ -63,34 +63,34 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from .story_follow import (  # noqa: F401  (story.follow_up_score stays the entry point)
-    DISTINCT_TOLL,
-    RECENT_FOLLOW_UP,
-    _place_words,
-    _same_toll,
-    _shared_people,
-    follow_up_score,
+from .story_follow import (  # story.follow_up_score stays the entry point
+    DISTINCT_TOLL as DISTINCT_TOLL,
+    RECENT_FOLLOW_UP as RECENT_FOLLOW_UP,
+    _place_words as _place_words,
+    _same_toll as _same_toll,
+    _shared_people as _shared_people,
+    follow_up_score as follow_up_score,
 )
-from .story_index import keys, story_keys  # noqa: F401  (story.keys, story.story_keys stay the entry points)
-from .story_view import (  # noqa: F401  (what matching reads, reachable as story.X as before)
-    _TOLL,
-    NEAR_DUPLICATE,
-    ArticleView,
-    _count,
-    _iso,
-    _stem,
-    _tokens,
-    event_day,
-    headline,
-    named_dates,
-    parse_time,
-    shingles,
-    signature,
-    similarity,
-    toll,
-    view,
+from .story_index import keys as keys, story_keys as story_keys  # story.keys, story.story_keys stay the entry points
+from .story_view import (  # what matching reads, reachable as story.X as before
+    _TOLL as _TOLL,
+    NEAR_DUPLICATE as NEAR_DUPLICATE,
+    ArticleView as ArticleView,
+    _count as _count,
+    _iso as _iso,
+    event_day as event_day,
+    headline as headline,
+    named_dates as named_dates,
+    parse_time as parse_time,
+    shingles as shingles,
+    signature as signature,
+    similarity as similarity,
+    toll as toll,
+    view as view,
 )
+from .story_words import _stem as _stem, _tokens as _tokens
 
 TITLE_OVERLAP = 0.6
 PLACE_TITLE_OVERLAP = 0.34
@@ -109,21 +109,23 @@ class Story:
     story_id: str
     first_at: datetime
     last_at: datetime
-    state: dict
+    state: dict[str, Any]
 
     @property
-    def members(self) -> list[dict]:
-        return self.state.setdefault("members", [])
+    def members(self) -> list[dict[str, Any]]:
+        members: list[dict[str, Any]] = self.state.setdefault("members", [])
+        return members
 
-    def member(self, canonical_url: str) -> dict | None:
+    def member(self, canonical_url: str) -> dict[str, Any] | None:
         return next((m for m in self.members if m["canonical_url"] == canonical_url), None)
 
     @property
-    def figures(self) -> dict:
+    def figures(self) -> dict[str, Any]:
         """{category: {"count", "url", "sitename"}}: the highest figure any member reported."""
-        return self.state.setdefault("figures", {})
+        figures: dict[str, Any] = self.state.setdefault("figures", {})
+        return figures
 
-    def to_row(self) -> dict:
+    def to_row(self) -> dict[str, Any]:
         return {
             "story_id": self.story_id,
             "first_at": self.first_at,
@@ -133,7 +135,7 @@ class Story:
         }
 
     @classmethod
-    def from_row(cls, row: dict) -> Story:
+    def from_row(cls, row: dict[str, Any]) -> Story:
         return cls(row["story_id"], parse_time(row["first_at"]), parse_time(row["last_at"]), row["state"])  # type: ignore[arg-type]
 
 
@@ -335,7 +337,7 @@ def attach(story: Story, article: ArticleView) -> list[Change]:
     return changes
 
 
-def sources(story: Story, limit: int = 20) -> list[dict]:
+def sources(story: Story, limit: int = 20) -> list[dict[str, Any]]:
     """The members that reported a figure, as {url, sitename, figures}: who said what."""
     out = [
         {"url": m["canonical_url"], "sitename": m.get("sitename"), "figures": m.get("figures") or {}}

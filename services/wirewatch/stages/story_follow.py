@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .story_view import ArticleView, _stem, _tokens, toll
+from .story_view import ArticleView, toll
+from .story_words import _stem, _tokens
 
 if TYPE_CHECKING:
     from .story import Story
@@ -20,7 +21,7 @@ RECENT_FOLLOW_UP = timedelta(days=14)  # after the window: a follow-up this soon
 DISTINCT_TOLL = 3  # killed + injured agreed on, from which a toll alone is rare enough to tell events apart
 
 
-def _same_toll(a: tuple, tolls: Iterable) -> int:
+def _same_toll(a: tuple[Any, ...], tolls: Iterable[Any]) -> int:
     """How many people the best-agreeing toll of `tolls` shares with `a` (0: none agrees).
 
     Two tolls agree when every category both give is equal and they give at least one."""
@@ -78,7 +79,9 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
     # Names that are not the place itself: "Englewood" or "Memphis" has news every week; one
     # place name and the same toll is a follow-up only when the toll is rare ("4 wounded" is not).
     mine = article.names | article.lead_names
-    shared = max((mine & set(n) for n in st.get("name_sets", [])), key=len, default=set())
+    in_both: list[frozenset[str]] = [mine & set(n) for n in st.get("name_sets", [])]
+    longest = max(in_both, key=len) if in_both else frozenset()
+    shared = set(longest)
     shared = {n for n in shared if n not in place_words}
     # One of them in both headlines: a name in passing (a police chief, a neighbourhood) is no event.
     if not shared & article.names & set(st.get("names", [])):
@@ -96,8 +99,8 @@ def _place_words(article: ArticleView) -> set[str]:
     return {" ".join(_stem(w, "en") for w in _tokens(p)) for p in article.places | article.regions}
 
 
-def _shared_people(article: ArticleView, st: dict, deep: bool = False) -> set[str]:
+def _shared_people(article: ArticleView, st: dict[str, Any], deep: bool = False) -> set[str]:
     """People named in `article` (`deep`: anywhere in its text) and early in the story's
     articles, gazetteer places left out."""
     shared = (article.body_people if deep else article.people) & set(st.get("people", []))
-    return shared - _place_words(article) - set(st.get("place_words", [])) if shared else set()
+    return set(shared - _place_words(article) - set(st.get("place_words", []))) if shared else set()

@@ -11,6 +11,7 @@ Pure. stages/story.py re-exports ``keys`` and ``story_keys``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from .story_view import _PERMUTATIONS, _TOLL, NEAR_DUPLICATE, ArticleView, toll
 
@@ -38,12 +39,12 @@ def _title_keys(words: Iterable[str]) -> set[str]:
     return _pairs("t", words)
 
 
-def _toll_parts(t: Iterable) -> list[str]:
+def _toll_parts(t: Iterable[Any]) -> list[str]:
     # Two tolls agree only if some category both give is equal: they share one of these.
     return [f"{c[0]}{n}" for c, n in zip(_TOLL, t) if n is not None]
 
 
-def _toll_keys(prefix: str, names: Iterable[str], tolls: Iterable) -> set[str]:
+def _toll_keys(prefix: str, names: Iterable[str], tolls: Iterable[Any]) -> set[str]:
     parts = {p for t in tolls for p in _toll_parts(t)}
     return {f"{prefix}:{n}|{p}" for n in names for p in parts}
 
@@ -71,7 +72,7 @@ def keys(article: ArticleView) -> set[str]:
     )
 
 
-def story_keys(state: dict) -> set[str]:
+def story_keys(state: dict[str, Any]) -> set[str]:
     """What a stored story is filed under (from its state: for a database made before the index)."""
     out: set[str] = set()
     for sig in state.get("signatures") or []:

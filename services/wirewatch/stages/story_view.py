@@ -20,8 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..timeutil import iso
-from ..timeutil import parse as parse_iso
+from ..timeutil import iso, parse as parse_iso
 from .story_words import _WORD, _body_words, _content, _people, _proper_nouns, _stem, _tokens
 
 NEAR_DUPLICATE = 0.5  # MinHash similarity from which two texts are copies of one (stories, index)
@@ -125,7 +124,7 @@ class ArticleView:
     title_words: frozenset[str]
     places: frozenset[str]  # lower-case names of cities (and places finer than a state) named as places
     countries: frozenset[str]  # ISO 3166 alpha-2, upper case
-    figures: dict = field(hash=False, compare=False)
+    figures: dict[str, Any] = field(hash=False, compare=False)
     regions: frozenset[str] = frozenset()  # lower-case names of states, provinces, regions
     lead_places: frozenset[str] = frozenset()  # of `places`, those named in the headline or the lead
     names: frozenset[str] = frozenset()  # names in the headline the text writes as proper nouns (stems)
@@ -150,7 +149,7 @@ def _named_as_place(doc: str, form: str, skip: tuple[int, int]) -> bool:
     return False
 
 
-def view(enriched: dict) -> ArticleView:
+def view(enriched: dict[str, Any]) -> ArticleView:
     title = enriched.get("title") or ""
     url = enriched.get("canonical_url") or enriched.get("url")
     head = headline(title, url, enriched.get("sitename"))
@@ -166,7 +165,10 @@ def view(enriched: dict) -> ArticleView:
     # Places: offsets are into enrich's analysed text (title, blank line, text).
     doc = f"{title.strip()}\n\n{enriched.get('text') or ''}" if title.strip() else (enriched.get("text") or "")
     tail = (len(head), len(title.strip())) if title.strip() else (0, 0)
-    places, regions, countries, lead_places = set(), set(), set(), set()
+    places: set[str] = set()
+    regions: set[str] = set()
+    countries: set[str] = set()
+    lead_places: set[str] = set()
     for p in enriched.get("places") or []:  # added by enrichment when it knows places; optional
         if not isinstance(p, dict):
             continue
@@ -263,11 +265,11 @@ def named_dates(text: str, at: datetime) -> frozenset[str]:
 _TOLL = ("killed", "injured")
 
 
-def _count(figures: dict, category: str) -> int | None:
+def _count(figures: dict[str, Any], category: str) -> int | None:
     f = figures.get(category)
     return f.get("count") if isinstance(f, dict) else None
 
 
-def toll(figures: dict) -> tuple[int | None, ...]:
+def toll(figures: dict[str, Any]) -> tuple[int | None, ...]:
     """(killed, injured) as reported; None where the article gives no figure."""
     return tuple(_count(figures, c) for c in _TOLL)

@@ -60,7 +60,7 @@ def _lexicon_words(value: Any) -> Iterable[str]:
 
 
 @lru_cache(maxsize=8)
-def _stemmer(language: str):
+def _stemmer(language: str) -> Any:  # a snowballstemmer stemmer (the library has no types)
     import snowballstemmer  # Snowball's light stemmers for en/fr/ar: "shootings" -> "shoot", pure Python
 
     name = _STEMMERS.get(language)
@@ -113,7 +113,8 @@ def _content(title: str | None, language: str | None = None) -> frozenset[str]:
 
 def _body_words(body: str) -> tuple[frozenset[str], frozenset[str]]:
     """(words the body writes in lower case, capitalised words it writes inside a sentence)."""
-    lower, inside = set(), set()
+    lower: set[str] = set()
+    inside: set[str] = set()
     # A dateline names the place however it is written: "HARTFORD —", "Hartford, Conn. —".
     dateline = _DATELINE.match(body)
     if dateline:
@@ -139,7 +140,8 @@ def _proper_nouns(head: str, words: tuple[frozenset[str], frozenset[str]], langu
     lang = _lang(language)
     ignored = _ignored(lang)
     lower, inside = words
-    names, run = set(), []
+    names: set[str] = set()
+    run: list[tuple[str, int]] = []
     for m in _WORD.finditer(head):
         w = m.group()
         proper = (

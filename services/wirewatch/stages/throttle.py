@@ -32,7 +32,7 @@ ALL_CHANNELS = "*"
 THROTTLED_KINDS = ("new", "update")  # what a rule raises; digests and notices are never held
 
 
-def limit_for(rules: Iterable[Any], message: dict, channel_kind: str) -> Any | None:
+def limit_for(rules: Iterable[Any], message: dict[str, Any], channel_kind: str) -> Any | None:
     """The per-channel ``Throttle`` the message's rule sets for `channel_kind`, or None (send).
 
     None for a digest or a notice, and for a rule no longer loaded (a reload removed it: nothing
@@ -50,7 +50,7 @@ def window_of(at: datetime, per: timedelta) -> tuple[datetime, datetime]:
     return start, start + per
 
 
-def admit(sent: list[str], held: list[dict], alert_id: str, limit: int) -> tuple[bool, bool]:
+def admit(sent: list[str], held: list[dict[str, Any]], alert_id: str, limit: int) -> tuple[bool, bool]:
     """(send now?, state changed?) for `alert_id` in a window that has `sent` ids and `held` items.
 
     A redelivered alert gets the answer it got the first time, without counting twice."""
@@ -61,7 +61,7 @@ def admit(sent: list[str], held: list[dict], alert_id: str, limit: int) -> tuple
     return len(sent) < limit, True
 
 
-def summary(alert: dict) -> dict:
+def summary(alert: dict[str, Any]) -> dict[str, Any]:
     """What a digest keeps of a held-back alert."""
     return {k: alert.get(k) for k in (
         "alert_id", "kind", "story_id", "canonical_url", "url", "title", "sitename", "published", "figures", "raised_at",
@@ -79,8 +79,15 @@ def _iso(t: datetime) -> str:
 
 
 def make_digest(
-    rule: str, severity: str, channel: str, start: datetime, end: datetime, held: list[dict], sent: int, raised_at: str
-) -> dict:
+    rule: str,
+    severity: str,
+    channel: str,
+    start: datetime,
+    end: datetime,
+    held: list[dict[str, Any]],
+    sent: int,
+    raised_at: str,
+) -> dict[str, Any]:
     """One alert listing every alert `rule` held back in the window [start, end)."""
     items = held[:MAX_DIGEST_ITEMS]
     return {

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from .casualties import HIT, Mention, find_casualties, headline_end, scan, summarize
 from .keywords import match_keywords
@@ -99,14 +100,14 @@ DEFAULT_KEYWORDS: tuple[str, ...] = (
 )
 
 
-def analysed_text(article: dict) -> str:
+def analysed_text(article: dict[str, Any]) -> str:
     """The document casualties and keywords are read from; mention offsets refer to it."""
     title = (article.get("title") or "").strip()
     text = article.get("text") or ""
     return f"{title}\n\n{text}" if title else text
 
 
-def enrich(article: dict, keywords: Iterable[str] = DEFAULT_KEYWORDS) -> dict:
+def enrich(article: dict[str, Any], keywords: Iterable[str] = DEFAULT_KEYWORDS) -> dict[str, Any]:
     doc = analysed_text(article)
     language = article_language(doc, article.get("language"))
     lexicon = lexicon_language(language)
@@ -121,7 +122,7 @@ def enrich(article: dict, keywords: Iterable[str] = DEFAULT_KEYWORDS) -> dict:
     }
 
 
-def _headline_end(article: dict) -> int | None:
+def _headline_end(article: dict[str, Any]) -> int | None:
     """Where the headline ends in analysed_text: the title when given, else a headline-like first line."""
     title = (article.get("title") or "").strip()
     return len(title) if title else headline_end(article.get("text") or "")

@@ -111,7 +111,8 @@ def scan(text: str, language: str | None = None, published_year: int | None = No
         written = {m.category for m in found}
         if HIT in written:
             written |= {"killed", "injured"}  # "4 were shot": the people named are among them
-        for p in lex.implied.people(sent, start, end, lambda a, b, sent=sent: _background(sent, a, b, lex, year)):
+        # people() calls the lambda before the loop moves on, so `sent` is this sentence's.
+        for p in lex.implied.people(sent, start, end, lambda a, b: _background(sent, a, b, lex, year)):  # noqa: B023
             if p.category not in written:  # a figure in the sentence already counts them
                 mentions.append(_implied_mention(p, text[start:end]))
     return mentions

@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from .patterns import alternation
 
@@ -57,7 +58,7 @@ def _alt(words: Iterable[str]) -> str:
 class ImpliedGrammar:
     """The regexes of one language's implied section, compiled once per lexicon."""
 
-    def __init__(self, data: dict, singular_nouns: dict[str, str]) -> None:
+    def __init__(self, data: dict[str, Any], singular_nouns: dict[str, str]) -> None:
         d = data or {}
         self.enabled = bool(d)
         if not self.enabled:

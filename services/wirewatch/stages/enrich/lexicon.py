@@ -8,9 +8,10 @@ alternation, patterns.alternation) and ``number`` to read a written number.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -53,7 +54,7 @@ def _norm(s: str) -> str:
 class Lexicon:
     """One language's words and the regexes built from them (see lexicon/en.yaml for each key)."""
 
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict[str, Any]) -> None:
         self.language = data.get("language", "")
         num = data["numbers"]
         self.units = {k.lower(): int(v) for k, v in num["units"].items()}
@@ -74,8 +75,10 @@ class Lexicon:
         self.prefix_re = re.compile(pre) if pre else None
 
         self.after = {_norm(p): c for c, d in data["categories"].items() for p in d.get("after", [])}
-        self.before = {_norm(p): c for c, d in data["categories"].items() for p in d.get("before", [])}
-        self.toll = {_norm(p): c for c, d in data["categories"].items() for p in d.get("toll_heads", [])}
+        self.before: dict[str, str] = {_norm(p): c for c, d in data["categories"].items() for p in d.get("before", [])}
+        self.toll: dict[str, str] = {
+            _norm(p): c for c, d in data["categories"].items() for p in d.get("toll_heads", [])
+        }
         self.toll_links = {w.lower() for w in data.get("toll_links", [])}
         self.negations = {w.lower() for w in data.get("negations", [])}
         self.negation_prefixes = tuple(w.lower() for w in data.get("negation_prefixes", []))
@@ -103,7 +106,7 @@ class Lexicon:
         self.link_re = re.compile(rf"{_alt(links)}(?=\s*(?:[:|—–-]|$))", re.IGNORECASE) if links else None
 
         self.victims: dict[str, tuple[str, int]] = {}  # form -> (name, number: 1 singular, 2 dual, 0 plural)
-        self.victim_patterns: list[tuple[re.Pattern, str]] = []  # regex -> name (singular)
+        self.victim_patterns: list[tuple[re.Pattern[str], str]] = []  # regex -> name (singular)
         for v in data.get("victims", []):
             for pat in v.get("patterns", []):
                 self.victim_patterns.append((re.compile(pat + r"\Z", re.IGNORECASE), v["name"]))
@@ -283,7 +286,7 @@ class Lexicon:
         )
         self.source_strip = tuple(w.lower() + " " for w in att.get("strip", []))
 
-    def figures(self, sent: str):
+    def figures(self, sent: str) -> Iterator[re.Match[str]]:
         """qty_re's matches in `sent`, as qty_re.finditer would give them, tried only where a figure
         can start (figure_start_re; after a glued clitic too)."""
         end = 0

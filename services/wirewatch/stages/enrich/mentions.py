@@ -9,7 +9,9 @@ and what is left out (negations, hypotheticals, tolls of older events) are in ca
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from .lexicon import MAX_TOLL_GAP, Lexicon, _norm
 from .numbers import Quantity, _qualified, _quantity
@@ -41,7 +43,7 @@ class Mention:
     attribution: str | None = None  # who gave the figure, as written: "the health ministry"
     key: str | None = None  # implied mentions: who ("name:roe", "noun:boy"), to count people once
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         # By hand, not dataclasses.asdict (which deep-copies every field): the fields are scalars.
         return {f: getattr(self, f) for f in _MENTION_FIELDS}
 
@@ -85,7 +87,7 @@ def _sentence_mentions(sent: str, s0: int, s1: int, lex: Lexicon, year: int) -> 
     return out
 
 
-def _split_fatal(sent: str, qs: list[Quantity], found_at: list, lex: Lexicon) -> list:
+def _split_fatal(sent: str, qs: list[Quantity], found_at: list[Any], lex: Lexicon) -> list[Any]:
     """ "Eight people were shot, three of them fatally": of N hit, M died and N - M were hurt. Only
     shapes the lexicon names (`split_fatal`); the figures read elsewhere in the sentence stay."""
     if lex.split_fatal_re is None:
@@ -206,7 +208,9 @@ def _attach_after(sent: str, q: Quantity, lex: Lexicon) -> tuple[str, str | None
             if e is None:
                 return None  # "could be killed"; but "may have died" estimates what happened
             epistemic = seen_aux = True
-            p = t.start(1) + re.match(rf"\S+(?:\s+\S+){{{len(e.split()) - 1}}}", sent[t.start(1) :]).end()
+            words = re.match(rf"\S+(?:\s+\S+){{{len(e.split()) - 1}}}", sent[t.start(1) :])
+            assert words is not None  # `rest` starts with the epistemic phrase's words
+            p = t.start(1) + words.end()
             continue
         v = None if seen_aux else lex.victim_re.match(sent, p)
         if v and (victim is None or not used_noun2):
@@ -231,10 +235,10 @@ def _attach_after(sent: str, q: Quantity, lex: Lexicon) -> tuple[str, str | None
                 continue
             if lw in lex.place_preps and not used_place:
                 # "two people in the car were killed": a short place phrase, then an auxiliary.
-                p = _skip_place(sent, t.end(), lex)
-                if p is None:
+                skipped = _skip_place(sent, t.end(), lex)
+                if skipped is None:
                     return None
-                used_place = True
+                p, used_place = skipped, True
                 continue
             return None
         if lw in lex.stopwords or not word[0].isalnum() or fillers >= _MAX_FILLERS:
@@ -304,7 +308,7 @@ def _attach_before(sent: str, q: Quantity, lex: Lexicon) -> tuple[str, str | Non
     return category, victim[0] if victim else None, q
 
 
-def _implicit(sent: str, lex: Lexicon, taken: list[tuple[int, int]]):
+def _implicit(sent: str, lex: Lexicon, taken: list[tuple[int, int]]) -> Iterator[tuple[int, int, str, str, Quantity]]:
     """VERB SINGULAR-NOUN in languages without an indefinite article: "قتل رجل" (a man was killed)
     is one killed, "مقتل شخصين" (the killing of two persons, a dual) two."""
     for v in lex.bare_victim_re.finditer(sent):

@@ -42,7 +42,7 @@ class Quantity:
     article: bool  # a bare "a"/"an": counts as one only before a singular victim
 
 
-def _quantity(sent: str, m: re.Match, lex: Lexicon) -> Quantity | None:
+def _quantity(sent: str, m: re.Match[str], lex: Lexicon) -> Quantity | None:
     """Read a matched figure, or None when it is an age, date, time, year, label or negation."""
     body, qual = m.group("body"), m.group("qual")
     before, after = sent[: m.start()], sent[m.end() :]
@@ -81,7 +81,7 @@ def _quantity(sent: str, m: re.Match, lex: Lexicon) -> Quantity | None:
         lo, hi = lex.vague[b]
     else:
         lo = hi = lex.number(b)
-        if lo is None:
+        if lo is None or hi is None:
             return None
         if (
             re.fullmatch(r"\d{4}", b)
@@ -98,7 +98,8 @@ def _quantity(sent: str, m: re.Match, lex: Lexicon) -> Quantity | None:
 
 
 def _qualified(start: int, end: int, lo: int, hi: int, code: str | None) -> Quantity:
-    count, qmin, qmax = lo, lo, hi
+    count, qmin = lo, lo
+    qmax: int | None = hi
     if code in ("at_least", "more_than"):
         qmax = None
     elif code == "up_to":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 NOTHING = r"(?!x)x"  # matches nothing: the pattern of an empty list
 
@@ -39,8 +40,8 @@ def alternation(phrases: Iterable[str], pre: str = "", bounded: bool = True) -> 
     return "(?:" + "|".join(parts) + ")"
 
 
-def _trie(phrases: Iterable[str], bounded: bool) -> dict:
-    root: dict = {}
+def _trie(phrases: Iterable[str], bounded: bool) -> dict[str, Any]:
+    root: dict[str, Any] = {}
     for p in phrases:
         node = root
         for i, w in enumerate(p.split()):
@@ -53,7 +54,7 @@ def _trie(phrases: Iterable[str], bounded: bool) -> dict:
     return root
 
 
-def _emit(node: dict) -> str:
+def _emit(node: dict[str, Any]) -> str:
     alts = []
     for k in sorted(k for k in node if k != ""):
         unit = r"\s+" if k == " " else re.escape(k)

@@ -26,6 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -60,7 +61,7 @@ class Place:
 
 
 class Gazetteer:
-    def __init__(self, data: dict, cities: dict[str, Place] | None = None) -> None:
+    def __init__(self, data: dict[str, Any], cities: dict[str, Place] | None = None) -> None:
         self.by_form: dict[str, Place] = {}
         for c in data.get("countries", []):
             self._add(Place(c["name"], c["code"], "country"), c["names"])
@@ -70,7 +71,8 @@ class Gazetteer:
             if form.startswith("ال"):
                 # "to/for" + article is written "لل": "للجزائر" is "to Algeria".
                 self.by_form.setdefault("لل" + form[2:], place)
-        latin, arabic = [], []
+        latin: list[str] = []
+        arabic: list[str] = []
         for form in sorted(self.by_form, key=len, reverse=True):
             (arabic if re.search(r"[\u0600-\u06ff]", form) else latin).append(form)
         alts = []
@@ -86,13 +88,13 @@ class Gazetteer:
         self.city_words = max((f.count(" ") + 1 for f in self.cities), default=0)
         self.city_first = {f.split()[0] for f in self.cities}  # most capitalised words start no name
 
-    def _add(self, place: Place, names: dict) -> None:
+    def _add(self, place: Place, names: dict[str, Any]) -> None:
         for forms in names.values():
             for form in forms or []:
                 self.by_form.setdefault(" ".join(str(form).split()), place)
 
-    def find(self, text: str) -> list[dict]:
-        seen: dict[str, dict] = {}
+    def find(self, text: str) -> list[dict[str, Any]]:
+        seen: dict[str, dict[str, Any]] = {}
         taken: list[tuple[int, int]] = []
         for m in self.regex.finditer(text):
             group = m.lastgroup or "l"
@@ -113,18 +115,19 @@ class Gazetteer:
             return sorted(seen.values(), key=lambda p: p["start"])
         return list(seen.values())
 
-    def _find_cities(self, text: str, seen: dict[str, dict], taken: list[tuple[int, int]]) -> None:
+    def _find_cities(self, text: str, seen: dict[str, dict[str, Any]], taken: list[tuple[int, int]]) -> None:
         # Only capitalised words that start some city name are looked at, not every word of the text.
         resume = 0
         for c in _CAP_START.finditer(text):
             s0 = c.start()
             if s0 < resume or not text[s0].isupper():
                 continue
-            run = _RUN_BEFORE.search(text, max(0, s0 - 40), s0).group()
+            before = _RUN_BEFORE.search(text, max(0, s0 - 40), s0)
+            run = before.group() if before else ""
             if run and _LETTER_OR_DIGIT.search(run):
                 continue
             first = _WORD.match(text, s0)
-            if text[s0 : first.end()] not in self.city_first:
+            if first is None or text[s0 : first.end()] not in self.city_first:
                 continue
             span = [(s0, first.end())]
             while len(span) < self.city_words:  # the next words, separated by spaces only
@@ -201,6 +204,6 @@ def load_gazetteer(path: str | None = None) -> Gazetteer:
         return Gazetteer(yaml.safe_load(fh), major_cities() if path is None else None)
 
 
-def find_places(text: str) -> list[dict]:
+def find_places(text: str) -> list[dict[str, Any]]:
     """Countries, cities and regions named in `text`, each once, in order of first mention."""
     return load_gazetteer().find(text)

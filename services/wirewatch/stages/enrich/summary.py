@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 from .implied import Person, implied_figures
 from .mentions import CATEGORIES, HIT, IMPLIED, Mention
 
 
-def summarize(mentions: Iterable[Mention], headline_end: int | None = None) -> dict:
+def summarize(mentions: Iterable[Mention], headline_end: int | None = None) -> dict[str, Any]:
     """{category: {"count", "min", "max"} | None}: the figure of the article's event for each category.
 
     Figures written as numbers come first: the largest reported, not the sum: an article repeats its
@@ -49,7 +50,7 @@ def summarize(mentions: Iterable[Mention], headline_end: int | None = None) -> d
         cur = best.get(m.category)
         if cur is None or _rank(m) > _rank(cur):
             best[m.category] = m
-    out = {
+    out: dict[str, Any] = {
         c: ({"count": best[c].count, "min": best[c].min, "max": best[c].max} if c in best else None) for c in CATEGORIES
     }
     implied = implied_figures(
@@ -75,5 +76,5 @@ def summarize(mentions: Iterable[Mention], headline_end: int | None = None) -> d
     return out
 
 
-def _rank(m: Mention) -> tuple:
+def _rank(m: Mention) -> tuple[Any, ...]:
     return (m.count, m.min, math.inf if m.max is None else m.max)
