@@ -111,7 +111,13 @@ async def test_storage_down_30s_pauses_then_stores_every_link_once(kafka, own_po
             assert len(canon) == len(set(canon)) and set(canon) == {a["canonical_url"] for a in articles}
             letters = await read_topic(kafka.bootstrap, settings.topic("deadletter"))
             assert letters == [], [v[:300] for _, v in letters]
-            assert await paused_stages(web_port) == set()
+
+            # Links settle once store has them; route reads storage too and resumes at its next outage
+            # retry (at most retry.outage_backoff_max later), so its gauge is waited for, not sampled.
+            async def resumed() -> bool:
+                return await paused_stages(web_port) == set()
+
+            await wait_until(resumed, 30, "every paused stage to resume", worker)
             assert worker.alive()
             print(
                 f"storage down {OUTAGE:.0f} s, paused: {sorted(paused_seen)}; all {LINKS} stored {drained:.1f} s after"
