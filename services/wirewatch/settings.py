@@ -250,6 +250,12 @@ class ChannelSettings(Strict):
         ge=0,
         description="Longest wait between delivery tries; an alert whose next wait reaches it is parked in storage",
     )
+    probe_max: float = Field(
+        10.0,
+        gt=0,
+        description="Longest wait between two probes of a channel whose alerts are parked: how late they can "
+        "be once it answers again (a Retry-After it sends is still honoured, up to backoff_max)",
+    )
     failing_notice: bool = Field(
         True,
         description="When a channel is declared failing (failing_after), say so through the other channels",

@@ -483,3 +483,14 @@ async def test_every_pending_alert_arrives_once_when_a_503_receiver_recovers(sto
     assert flaky.attempts - before == len(alerts)
     assert steady.duplicates() == [] and d.letters == []
     await flow.close()
+
+
+async def test_parked_alerts_probe_a_down_channel_at_most_probe_max_apart(storage):
+    """Parked alerts back off like any try, but only up to channels.probe_max: once the receiver
+    answers again they go out within that long, not after the 60 s of backoff_max; a Retry-After
+    the receiver sent is still honoured."""
+    policy = ChannelSettings(backoff_initial=1.0, backoff_max=60.0, probe_max=2.0)
+    sink = AlertSink([WebhookChannel("http://127.0.0.1:9/hook")], storage, Metrics(), policy)
+    assert max(sink._probe_delay(n, None) for n in range(1, 30)) <= 2.0
+    assert sink._probe_delay(20, 30.0) == 30.0
+    assert sink._probe_delay(20, 600.0) == 60.0  # capped by backoff_max, as every wait

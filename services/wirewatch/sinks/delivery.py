@@ -65,7 +65,7 @@ from typing import Any
 from .. import timeutil
 from ..errors import PermanentError, TransientError, WirewatchError
 from ..metrics import Metrics
-from ..retry import backoff, retry
+from ..retry import Backoff, backoff, retry
 from ..settings import ChannelSettings
 from ..stages import throttle
 from ..waiting import waiting
@@ -370,10 +370,20 @@ class AlertSink(Sink):
             if failed:
                 await self.parked.release([r for r, _ in failed])
                 h.probes += 1
-                h.next_probe = self.clock() + backoff(h.probes, self.policy, failed[-1][1].retry_after)
+                h.next_probe = self.clock() + self._probe_delay(h.probes, failed[-1][1].retry_after)
                 if self._failing_long(h):
                     await self._announce_failing(channel, h)
                 return
+
+    def _probe_delay(self, probes: int, retry_after: float | None) -> float:
+        """The wait before the next probe of a channel with parked alerts. Probes back off only up to
+        ``channels.probe_max`` (one small request each), so parked alerts go out within that long of
+        the receiver answering again; a Retry-After is honoured as the receiver asked."""
+        if retry_after is not None:
+            return backoff(probes, self.policy, retry_after)
+        return backoff(
+            probes, Backoff(self.policy.backoff_initial, min(self.policy.backoff_max, self.policy.probe_max))
+        )
 
     async def _redeliver_one(self, channel: Channel, row: ParkedRow) -> TransientError | None:
         alert, kind = row.alert, channel.kind
