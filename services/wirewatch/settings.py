@@ -1,5 +1,8 @@
 """One typed settings object, loaded once at boot and passed down; nothing else reads the environment.
 
+Why one module of ~600 lines: the settings are one object by design (loaded once, documented in
+docs/settings.md from these fields); each stage has its own section class below.
+
 Sources, highest first: keyword arguments, environment variables (``WIREWATCH_*``, nested fields
 with ``__``, e.g. ``WIREWATCH_FETCH__MAX_BYTES``), a YAML file named by ``WIREWATCH_CONFIG``, and
 the defaults below. Defaults run the whole service on one machine with nothing installed: an

@@ -1,5 +1,8 @@
 """Offline sample news site for ``make demo`` and the integration tests.
 
+Why one module of ~900 lines: it is a whole fake web (feeds, sitemaps, short links, redirects,
+robots.txt, faults) behind one HTTP handler; it ships only in the ``demo`` extra.
+
 ``DemoSite`` serves an invented outlet, "The Meridian Ledger", on loopback
 from a background thread, so it works the same from sync and async code::
 

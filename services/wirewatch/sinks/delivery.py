@@ -3,6 +3,10 @@ parked for a channel that is down, or raises ``PermanentError`` naming the chann
 get it; the runner's one error policy (agents/runner.py) turns that into the dead letter, as for
 any other stage.
 
+Why one module of ~530 lines: in-memory retries, parking, the redelivery loop and the failing-channel
+announcement all read and write one per-channel health record (streak start, probes, next probe);
+split apart they would pass that state back and forth. Storage of parked rows is sinks/parked.py.
+
     start()      open every channel's client; start the redelivery loop of parked alerts (in a
                  worker: where ``requeue`` is set)
     add(alert)   deliver to every channel side by side (write-through: delivered, or parked in

@@ -1,5 +1,8 @@
 """Every item of the demo feed: redirect chain, expected outcome and page text.
 
+Why one module of ~670 lines: it is data (invented page texts), not logic; it ships only in the
+``demo`` extra.
+
 The demo outlet ("The Meridian Ledger") and everything it reports are
 invented; places are real so the text reads like wire copy. Paths here are
 site-relative; ``wirewatch.demo.site`` turns them into URLs for whatever port
