@@ -12,6 +12,11 @@ robots.txt, per-host slots (limits raised to the level, as an operator would for
 their own) and the default connection pool of ``max_connections`` (100). Memory must stay
 bounded as concurrency grows: past the pool size, more concurrency only means more waiting
 coroutines, never more sockets or buffers.
+
+Then the pool rows (--fetch-hosts, default 100; 0 skips them): the client process's CPU per request
+to that many loopback hosts (127.0.0.2 ..., one server bound to each), round robin, one at a time and
+50 at once, with build_client's pool per origin and with the one httpcore pool of every host it had
+before (the baseline, in the same run). --fetch-levels "" runs only these.
 """
 
 from __future__ import annotations
@@ -24,8 +29,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
+
+if TYPE_CHECKING:
+    from wirewatch.settings import FetchSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = (
@@ -40,6 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--fetch-latency", type=float, default=0.05, help="server latency per request, seconds")
     g.add_argument("--fetch-seconds", type=float, default=6.0, help="seconds of fetching per concurrency level")
     g.add_argument("--fetch-levels", default="1,100,1000", help="comma-separated concurrency levels")
+    g.add_argument("--fetch-hosts", type=int, default=100, help="loopback hosts (127.0.0.2 ...) for the pool rows")
+    g.add_argument("--fetch-pool-requests", type=int, default=3000, help="requests per pool row")
 
 
 def _free_port() -> int:
@@ -48,7 +59,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(port: int, latency: float) -> None:
+def _hosts(n: int) -> list[str]:
+    return [f"127.0.0.{i}" for i in range(2, n + 2)]
+
+
+def _serve(port: int, latency: float, hosts: int = 0) -> None:
     from aiohttp import web
 
     async def page(request: web.Request) -> web.Response:
@@ -61,24 +76,22 @@ def _serve(port: int, latency: float) -> None:
     app = web.Application()
     app.router.add_get("/robots.txt", robots)
     app.router.add_get("/a/{n}", page)
-    web.run_app(app, host="127.0.0.1", port=port, print=None, handle_signals=True, access_log=None)
+    web.run_app(app, host=["127.0.0.1", *_hosts(hosts)], port=port, print=None, handle_signals=True, access_log=None)
+
+
+def _unthrottled(**kw: object) -> FetchSettings:
+    """Fetch settings whose politeness and timeouts never make the benchmark wait."""
+    from wirewatch.settings import FetchSettings
+
+    base = {"per_host_rate": 1e6, "per_host_burst": 10**6, "total_timeout": 60, "read_timeout": 30}
+    return FetchSettings.model_validate({**base, "connect_timeout": 30, "max_host_wait": 600, **kw})
 
 
 async def _child(base: str, concurrency: int, seconds: float) -> dict:
-    from wirewatch.settings import FetchSettings
     from wirewatch.stages.fetch import build_client, fetch
     from wirewatch.stages.politeness import Politeness
 
-    settings = FetchSettings(
-        allowed_networks=["127.0.0.1/32"],
-        per_host_concurrency=concurrency,
-        per_host_rate=1e6,
-        per_host_burst=10**6,
-        total_timeout=60,
-        read_timeout=30,
-        connect_timeout=30,
-        max_host_wait=600,
-    )
+    settings = _unthrottled(allowed_networks=["127.0.0.1/32"], per_host_concurrency=concurrency)
     page_size = os.sysconf("SC_PAGE_SIZE")
 
     def rss_kb() -> int:
@@ -127,14 +140,94 @@ async def _child(base: str, concurrency: int, seconds: float) -> dict:
     }
 
 
+async def _pool_child(port: int, hosts: int, concurrency: int, requests: int, pool: str) -> dict:
+    """CPU of the client process per request to ``hosts`` origins, round robin, ``concurrency`` at once.
+    ``pool``: "per-host" is build_client's; "shared" is the one pool of all hosts it had before."""
+    import httpx
+
+    from wirewatch.stages.fetch import build_client, fetch
+    from wirewatch.stages.netguard import AddressPolicy, GuardedTransport
+    from wirewatch.stages.politeness import Politeness
+
+    settings = _unthrottled(allowed_networks=["127.0.0.0/8"])
+    urls = [f"http://{h}:{port}" for h in _hosts(hosts)]
+    async with build_client(settings) as client:
+        if pool == "shared":  # the baseline: one httpcore pool for every host, as build_client had it
+            await client._transport.aclose()
+            limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0)
+            policy = AddressPolicy(settings.allow_private_addresses, settings.allowed_networks)
+            client._transport = GuardedTransport(policy, limits)
+        polite = Politeness(settings)
+        for u in urls:  # robots.txt and a first connection per host, as in a running worker
+            await fetch(f"{u}/a/warmup", client, settings, polite)
+        errors = 0
+        queue = iter(range(requests))
+
+        async def worker() -> None:
+            nonlocal errors
+            for n in queue:
+                try:
+                    await fetch(f"{urls[n % len(urls)]}/a/{n}", client, settings, polite)
+                except Exception:  # noqa: BLE001 -- counted and shown
+                    errors += 1
+
+        cpu, wall = time.process_time(), time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        cpu, wall = time.process_time() - cpu, time.monotonic() - wall
+    return {
+        "pool": pool,
+        "hosts": hosts,
+        "concurrency": concurrency,
+        "requests": requests,
+        "errors": errors,
+        "cpu_ms_per_request": round(cpu * 1000 / requests, 3),
+        "requests_per_s": round(requests / wall, 1),
+    }
+
+
+def _pool_rows(port: int, hosts: int, requests: int, env: dict[str, str]) -> list[dict]:
+    rows = []
+    for concurrency in (1, 50):
+        for pool in ("shared", "per-host"):
+            args = ["--pool-child", str(port), str(hosts), str(concurrency), str(requests), pool]
+            rows.append(_child_json(args, env, timeout=600))
+        shared, per_host = rows[-2], rows[-1]
+        per_host["cpu_ratio_to_shared"] = round(per_host["cpu_ms_per_request"] / shared["cpu_ms_per_request"], 2)
+    print(f"{hosts} loopback hosts, {requests} requests a row: client CPU per request")
+    print(f"{'pool':>9} {'conc':>5} {'errors':>6} {'cpu ms/req':>10} {'req/s':>8} {'x shared':>8}")
+    for r in rows:
+        print(
+            f"{r['pool']:>9} {r['concurrency']:>5} {r['errors']:>6} {r['cpu_ms_per_request']:>10}"
+            f" {r['requests_per_s']:>8} {r.get('cpu_ratio_to_shared', ''):>8}"
+        )
+    return rows
+
+
+def _child_json(args: list[str], env: dict[str, str], timeout: float) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_fetch", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )
+    return orjson.loads(out.stdout.strip().splitlines()[-1])
+
+
 def run(args: argparse.Namespace) -> dict:
     latency = getattr(args, "fetch_latency", 0.05)
     seconds = getattr(args, "fetch_seconds", 6.0)
-    levels = [int(x) for x in str(getattr(args, "fetch_levels", "1,100,1000")).split(",")]
+    levels = [int(x) for x in str(getattr(args, "fetch_levels", "1,100,1000")).split(",") if x]
+    hosts = getattr(args, "fetch_hosts", 100)
+    pool_requests = getattr(args, "fetch_pool_requests", 3000)
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "services")])}
     server = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.bench_fetch", "--serve", str(port), str(latency)], cwd=ROOT, env=env
+        [sys.executable, "-m", "benchmarks.bench_fetch", "--serve", str(port), str(latency), str(hosts)],
+        cwd=ROOT,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 20
@@ -148,27 +241,14 @@ def run(args: argparse.Namespace) -> dict:
                 time.sleep(0.1)
         rows = []
         for c in levels:
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "benchmarks.bench_fetch",
-                    "--child",
-                    f"http://127.0.0.1:{port}",
-                    str(c),
-                    str(seconds),
-                ],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=seconds + 120,
-                check=True,
-            )
-            rows.append(orjson.loads(out.stdout.strip().splitlines()[-1]))
+            args_ = ["--child", f"http://127.0.0.1:{port}", str(c), str(seconds)]
+            rows.append(_child_json(args_, env, timeout=seconds + 120))
+        pool_rows = _pool_rows(port, hosts, pool_requests, env) if hosts else []
     finally:
         server.terminate()
         server.wait(10)
+    if not rows:
+        return {"latency_s": latency, "pool": pool_rows}
     base = rows[0]
     print(f"server latency {latency * 1000:.0f} ms, {seconds:g} s per level")
     print(
@@ -181,11 +261,15 @@ def run(args: argparse.Namespace) -> dict:
             f"{r['concurrency']:>11} {r['pages']:>7} {r['errors']:>6} {r['pages_per_s']:>8} {r['pages_per_s_ratio']:>6}"
             f" {r['peak_rss_mb']:>8} {r['rss_growth_mb']:>9} {r['peak_rss_ratio']:>6}"
         )
-    return {"latency_s": latency, "seconds_per_level": seconds, "levels": rows}
+    return {"latency_s": latency, "seconds_per_level": seconds, "levels": rows, "pool": pool_rows}
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "--serve":
-        _serve(int(sys.argv[2]), float(sys.argv[3]))
+        _serve(int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == "--pool-child":
+        port, hosts, concurrency, requests, pool = sys.argv[2:7]
+        row = asyncio.run(_pool_child(int(port), int(hosts), int(concurrency), int(requests), pool))
+        print(orjson.dumps(row).decode())
     elif sys.argv[1] == "--child":
         print(orjson.dumps(asyncio.run(_child(sys.argv[2], int(sys.argv[3]), float(sys.argv[4])))).decode())

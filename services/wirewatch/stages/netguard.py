@@ -215,6 +215,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         *,
         resolver: Resolver = system_resolver,
         ssl_context: ssl.SSLContext | None = None,
+        gate: asyncio.Semaphore | None = None,
     ) -> None:
         # Not calling super().__init__: it would build a pool on the unguarded default backend.
         self._pool = httpcore.AsyncConnectionPool(
@@ -228,7 +229,8 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         )
         # httpcore's pool rescans every waiting request whenever a connection frees up, so a queue
         # of thousands costs O(n^2); queueing here first keeps its queue no longer than the pool.
-        self._gate = asyncio.Semaphore(limits.max_connections or 100)
+        # ``gate``: one shared by several transports bounds their connections together.
+        self._gate = gate or asyncio.Semaphore(limits.max_connections or 100)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await self._gate.acquire()

@@ -1,0 +1,48 @@
+"""The fetch client's connection pools (real origins on loopback): one pool per origin, reused
+across requests, the least recently used closed past ``max_connections`` origins; the address
+guard on each."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+
+from tests.harness.origin import Origin, loopback_settings
+from wirewatch.errors import PermanentError
+from wirewatch.stages.fetch import HostPools, build_client, fetch
+
+
+async def test_one_pool_per_origin_and_its_connection_is_reused():
+    s = loopback_settings(per_host_concurrency=2)
+    async with Origin() as a, Origin() as b, build_client(s) as c:
+        for _ in range(3):
+            for o in (a, b):
+                assert "Water rose" in (await fetch(o.url("/article"), c, s)).html
+        pools = c._transport
+        assert isinstance(pools, HostPools)
+        assert len(pools._pools) == 2
+        assert [len(p._pool.connections) for p in pools._pools.values()] == [1, 1]
+
+
+async def test_least_recently_used_origins_are_closed_past_max_connections():
+    s = loopback_settings(max_connections=2)
+    async with contextlib.AsyncExitStack() as stack:
+        origins = [await stack.enter_async_context(Origin()) for _ in range(4)]
+        c = await stack.enter_async_context(build_client(s))
+        for o in origins:
+            await fetch(o.url("/article"), c, s)
+        pools = c._transport
+        assert isinstance(pools, HostPools)
+        assert len(pools._pools) <= 2
+        kept = {f"http://127.0.0.1:{port}" for _, _, port in pools._pools}
+        assert kept <= {o.base for o in origins[-2:]}
+
+
+async def test_the_address_guard_holds_on_every_origins_pool():
+    s = loopback_settings(allowed_networks=[])  # loopback no longer exempt
+    async with Origin() as a, build_client(s) as c:
+        for _ in range(2):
+            with pytest.raises(PermanentError) as e:
+                await fetch(a.url("/article"), c, s)
+            assert e.value.reason == "blocked_address"
