@@ -33,7 +33,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from . import contract, timeutil
-from .api.params import _time as parse_when  # ISO 8601 or a duration back from now: 90s, 30m, 6h, 2d
+from .api.params import parse_when  # ISO 8601 or a duration back from now: 90s, 30m, 6h, 2d
 from .errors import BadRequest, ConfigError, InvalidMessage
 from .settings import Settings
 from .topics import TOPICS
@@ -335,7 +335,7 @@ async def load(settings: Settings, bootstrap: str, flt: Filter) -> list[Letter]:
 async def replay(settings: Settings, bootstrap: str, letters: list[Letter], dry_run: bool) -> dict:
     """Send each letter's replay (see `plan`), awaiting the broker's ack for each; with `dry_run`
     send nothing. Returns counts by stage and reason, and the letters that cannot be replayed."""
-    from .sources.submit import _producer
+    from .sources.submit import open_producer
 
     now = timeutil.iso()
     planned: list[tuple[Letter, Replay]] = []
@@ -354,7 +354,7 @@ async def replay(settings: Settings, bootstrap: str, letters: list[Letter], dry_
                 }
             )
     if planned and not dry_run:
-        producer = await _producer(bootstrap, settings)
+        producer = await open_producer(bootstrap, settings)
         try:
             for _, r in planned:
                 await producer.send_and_wait(r.topic, r.value, key=r.key.encode() if r.key else None)

@@ -49,7 +49,7 @@ class Filters:
     cursor: list[Any] | None = field(default=None)
 
 
-def _time(name: str, value: str, now: datetime) -> datetime:
+def parse_when(name: str, value: str, now: datetime) -> datetime:
     m = _DURATION.fullmatch(value.strip())
     if m:
         return now - timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2)])
@@ -96,8 +96,8 @@ def decode_cursor(value: str, arity: int) -> list[Any]:
 
 
 _READERS: dict[str, Callable[[str, datetime], dict[str, Any]]] = {
-    "since": lambda v, now: {"since": _time("since", v, now)},
-    "until": lambda v, now: {"until": _time("until", v, now)},
+    "since": lambda v, now: {"since": parse_when("since", v, now)},
+    "until": lambda v, now: {"until": parse_when("until", v, now)},
     "min_killed": lambda v, now: {"min_killed": _count("min_killed", v)},
     "min_injured": lambda v, now: {"min_injured": _count("min_injured", v)},
     "country": lambda v, now: {

@@ -41,7 +41,7 @@ async def submit_links(bootstrap: str | None, settings: Settings, urls: list[str
             log.warning("no broker is running: %d links are kept and sent when wirewatch starts", len(links))
             return links
         try:
-            producer = await _producer(bootstrap, settings)
+            producer = await open_producer(bootstrap, settings)
         except Unavailable as e:
             log.warning("%s: %d links are kept and sent by the worker", e.detail, len(links))
             return links
@@ -59,7 +59,7 @@ async def submit_links(bootstrap: str | None, settings: Settings, urls: list[str
     return links
 
 
-async def _producer(bootstrap: str, settings: Settings) -> AIOKafkaProducer:
+async def open_producer(bootstrap: str, settings: Settings) -> AIOKafkaProducer:
     try:
         await ensure_topics(bootstrap, topic_names(settings), settings.topic_partitions)
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
@@ -70,7 +70,7 @@ async def _producer(bootstrap: str, settings: Settings) -> AIOKafkaProducer:
 
 
 async def _produce(bootstrap: str, settings: Settings, links: list[dict]) -> None:
-    producer = await _producer(bootstrap, settings)
+    producer = await open_producer(bootstrap, settings)
     topic = settings.topic("links")
     try:
         for link in links:

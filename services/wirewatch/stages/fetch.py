@@ -36,7 +36,7 @@ import lxml.html
 from ..settings import FetchSettings
 from ..timeutil import parse_retry_after
 from .http_get import REDIRECT_STATUSES, TRANSIENT_STATUSES, Hop, Limits, Page, get
-from .netguard import AddressPolicy, GuardedTransport, Resolver, _Releasing, system_resolver
+from .netguard import AddressPolicy, GuardedTransport, Releasing, Resolver, system_resolver
 from .politeness import Politeness
 from .urls import normalise_link, resolve_location
 
@@ -133,7 +133,7 @@ class HostPools(httpx.AsyncBaseTransport):
         except BaseException:
             done()
             raise
-        response.stream = _Releasing(response.stream, done)
+        response.stream = Releasing(response.stream, done)
         return response
 
     async def aclose(self) -> None:

@@ -240,11 +240,11 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
             self._gate.release()
             raise
         # The connection stays busy until the body is read or dropped: release then, once.
-        response.stream = _Releasing(response.stream, self._gate.release)
+        response.stream = Releasing(response.stream, self._gate.release)
         return response
 
 
-class _Releasing(httpx.AsyncByteStream):
+class Releasing(httpx.AsyncByteStream):
     def __init__(self, stream: typing.Any, release: Callable[[], None]) -> None:
         self._stream = stream
         self._release: Callable[[], None] | None = release
