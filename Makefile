@@ -37,11 +37,12 @@ test: install test-deps
 bench: install
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
-# Real Kafka, a loopback site on 100 hosts, default politeness: throughput, latency, memory.
+# Real Kafka, a loopback site on 600 hosts, default politeness: throughput, latency, memory.
 # CORPUS: as for bench-extract (default ../shared/data/extraction-scrapinghub-dev); WORKERS: 1 or 2;
-# STORAGE: sqlite (default) or postgres.
+# STORAGE: sqlite (default) or postgres; BROKER: kafka (default) or embedded (`make run`'s tansu,
+# one worker); HOSTS: loopback hosts (127.0.x.y), which set the politeness ceiling (HOSTS / 3 links/s).
 bench-e2e: install
-	$(PY) -m benchmarks e2e $(if $(CORPUS),--e2e-corpus $(CORPUS)) $(if $(WORKERS),--e2e-workers $(WORKERS)) $(if $(STORAGE),--e2e-storage $(STORAGE))
+	$(PY) -m benchmarks e2e $(if $(CORPUS),--e2e-corpus $(CORPUS)) $(if $(WORKERS),--e2e-workers $(WORKERS)) $(if $(STORAGE),--e2e-storage $(STORAGE)) $(if $(BROKER),--e2e-broker $(BROKER)) $(if $(HOSTS),--e2e-hosts $(HOSTS))
 
 # CORPUS: a directory laid out like shared/data/extraction-scrapinghub-dev (html/ + ground-truth.json),
 # or like extraction-wcxb-dev (the same plus page_type, title, author, published: adds word F1,

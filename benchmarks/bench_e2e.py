@@ -1,8 +1,8 @@
 """End to end on real Apache Kafka, default politeness: drain throughput, link -> alert latency,
 latency beside a host that never answers, and the worker's memory.
 
-A loopback site answers on many hosts (127.0.0.2 ... 127.0.0.<1+hosts>, one port): the pages of a
-ScrapingHub-style corpus (default ``../shared/data/extraction-scrapinghub-dev``; skipped where it is
+A loopback site answers on many hosts (127.0.0.2, 127.0.0.3, ... 127.0.1.1, ...: Linux answers the
+whole of 127/8 on lo; one port): the pages of a ScrapingHub-style corpus (default ``../shared/data/extraction-scrapinghub-dev``; skipped where it is
 absent) served many times over, each copy behind a two-hop short link whose three requests land on
 three different hosts (``/s/N`` 301 -> ``/r/N`` 302 -> ``/a/DOC/N``). One or two real workers
 (``wirewatch run``) with DEFAULT fetch settings (only private addresses allowed, so loopback can be
@@ -12,14 +12,21 @@ and a short story window make most copies an alert of their own.
     (a) drain: every link of the corpus x copies submitted at once; links/s and articles/s until
         all have an outcome, beside two ceilings measured in the same run: the CPU ceiling
         (extract + enrich of the same pages in a pool of one process per core, nothing else running)
-        and the politeness ceiling (hosts x per_host_rate / 3 requests a link); and the CPU each link
-        cost on the worker's event loop and in its pool (from /proc), where the design wants it
+        and the politeness ceiling (hosts x per_host_rate / 3 requests a link), and which of the two
+        bounds the run; and the CPU each link cost on the worker's event loop and in its pool (from
+        /proc), where the design wants it, with the share of a core each was busy. The default 600
+        hosts put the politeness ceiling (200 links/s at the default 1 request/s) well above the CPU
+        ceiling of a small machine, so the drain measures the worker, not the politeness it keeps
     (b) link -> alert (and link -> outcome) latency p50/p95/p99/max at half the drained rate
     (c) the same for ordinary links while a share of links go to a host that accepts connections
         and never answers
     (d) peak RSS of the worker's process tree (the worker and its pool), sampled from /proc
     (e) the same while ``--e2e-queued`` links (10,000) wait on the topic: the in-flight window
         bounds what the worker holds, so memory stays flat
+
+``--e2e-broker embedded`` runs what `make run` runs instead of Apache Kafka: one worker with
+``broker=embedded``, which starts its own tansu and tunes its consumer for it (cli.embedded_tuning),
+the outbox on; the links are produced straight onto its links topic, as `wirewatch submit` would.
 
 Last line: one JSON object.
 """
@@ -43,7 +50,9 @@ from aiokafka import AIOKafkaProducer
 
 from wirewatch import contract
 from wirewatch.broker import KafkaBroker, ensure_kafka_jars
+from wirewatch.cli import bootstrap_of
 from wirewatch.demo.receiver import AlertReceiver
+from wirewatch.errors import ConfigError
 from wirewatch.settings import FetchSettings, load_settings
 from wirewatch.sinks.storage import open_storage
 from wirewatch.sources.links import make_link
@@ -66,7 +75,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--e2e-copies", type=int, default=20, help="copies of each page in the drain (91 pages x 20 = 1,820)"
     )
-    g.add_argument("--e2e-hosts", type=int, default=100, help="loopback hosts the site answers on")
+    g.add_argument(
+        "--e2e-hosts",
+        type=int,
+        default=600,
+        help="loopback hosts the site answers on (127.0.x.y); 600 x 1 request/s / 3 requests a link = 200 links/s",
+    )
     g.add_argument("--e2e-workers", type=int, default=1, help="worker processes")
     g.add_argument("--e2e-seconds", type=float, default=20.0, help="length of each latency phase")
     g.add_argument("--e2e-dead-share", type=float, default=0.1, help="share of links to the host that never answers")
@@ -82,6 +96,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="sqlite",
         help="the embedded default (SQLite in the worker's process) or a PostgreSQL server on loopback",
     )
+    g.add_argument(
+        "--e2e-broker",
+        choices=["kafka", "embedded"],
+        default="kafka",
+        help="Apache Kafka 4 started by the bench, or the embedded broker the worker starts itself (`make run`'s tansu)",
+    )
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -93,12 +113,13 @@ def run(args: argparse.Namespace) -> dict:
         _run(
             corpus,
             getattr(args, "e2e_copies", 20),
-            getattr(args, "e2e_hosts", 100),
+            getattr(args, "e2e_hosts", 600),
             getattr(args, "e2e_workers", 1),
             getattr(args, "e2e_seconds", 20.0),
             getattr(args, "e2e_dead_share", 0.1),
             getattr(args, "e2e_storage", "sqlite"),
             getattr(args, "e2e_queued", 10_000),
+            getattr(args, "e2e_broker", "kafka"),
         )
     )
 
@@ -136,45 +157,65 @@ def cpu_ceiling(pages: list[bytes], rounds: int = 2) -> float:
 # -- the site: many hosts, two-hop short links, and one host that never answers --------------------
 
 
+def loopback(i: int) -> str:
+    """The i-th loopback address from 127.0.0.2 on (i = 0), skipping .0 and .255 and 127.0.0.1."""
+    block, last = divmod(i + 1, 254)
+    return f"127.0.{block}.{last + 1}"
+
+
 class Site:
     def __init__(self, pages: list[bytes], hosts: int) -> None:
+        if not 1 <= hosts <= 254 * 256 - 2:
+            raise ValueError(f"hosts must be 1 to {254 * 256 - 2} (127.0.x.y), got {hosts}")
         self.pages, self.hosts, self.port, self.dead_port = pages, hosts, 0, 0
         # Without the page's own canonical URL each copy is an article of its own (its final URL),
         # as copies on different sites would be; otherwise every copy would be one stored article.
         self.copies = [_CANONICAL.sub(b"", p) for p in pages]
+        # The three hops of a link land on three hosts a third of the site apart, and consecutive
+        # links on consecutive hosts: every host gets the same share of requests and links taken
+        # together (a window of them) never share a host until the window nears a third of the site.
+        self._stride = max(1, hosts // 3)
         self._runner: web.AppRunner | None = None
         self._dead: asyncio.AbstractServer | None = None
         self._hung: list[asyncio.StreamWriter] = []
 
     def host(self, n: int, hop: int) -> str:
-        return f"127.0.0.{2 + (n * (1 + 6 * hop) + 37 * hop) % self.hosts}"
+        return loopback((n + hop * self._stride) % self.hosts)
 
     def short_link(self, n: int) -> str:
         return f"http://{self.host(n, 0)}:{self.port}/s/{n}"
 
     def dead_link(self, n: int) -> str:
-        return f"http://127.0.0.{2 + self.hosts}:{self.dead_port}/s/{n}"
+        return f"http://{loopback(self.hosts)}:{self.dead_port}/s/{n}"
 
     async def start(self) -> None:
         app = web.Application()
-        app.router.add_get("/robots.txt", lambda r: web.Response(status=404))
+        app.router.add_get("/robots.txt", self._no_robots)
         app.router.add_get("/s/{n}", self._short)
         app.router.add_get("/r/{n}", self._hop)
         app.router.add_get("/a/{doc}/{n}", self._page)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        first = web.TCPSite(self._runner, "127.0.0.2", 0)
-        await first.start()
-        self.port = first._server.sockets[0].getsockname()[1]  # aiohttp keeps the socket there
-        for h in range(1, self.hosts):
-            await web.TCPSite(self._runner, f"127.0.0.{2 + h}", self.port).start()
+        for attempt in range(5):  # the port the first host got may be taken on another address
+            first = web.TCPSite(self._runner, loopback(0), 0)
+            await first.start()
+            self.port = first._server.sockets[0].getsockname()[1]  # aiohttp keeps the socket there
+            try:
+                for h in range(1, self.hosts):
+                    await web.TCPSite(self._runner, loopback(h), self.port).start()
+                break
+            except OSError:
+                if attempt == 4:
+                    raise
+                for site in list(self._runner.sites):
+                    await site.stop()
 
         async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             self._hung.append(writer)  # accept, read the request, say nothing, keep it open
             while await reader.read(65536):
                 pass
 
-        self._dead = await asyncio.start_server(never_answer, f"127.0.0.{2 + self.hosts}", 0)
+        self._dead = await asyncio.start_server(never_answer, loopback(self.hosts), 0)
         self.dead_port = self._dead.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -184,6 +225,9 @@ class Site:
             self._dead.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _no_robots(self, request: web.Request) -> web.Response:
+        return web.Response(status=404)
 
     async def _short(self, request: web.Request) -> web.Response:
         n = int(request.match_info["n"])
@@ -243,6 +287,12 @@ def tree_cpu(pgid: int) -> tuple[float, float]:
     return main, rest
 
 
+def machine_busy() -> float:
+    """CPU seconds every core of the machine has spent busy (not idle, not waiting on I/O) so far."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 async def _sample_rss(workers: list[WorkerProcess], peak: list[int]) -> None:
     while True:
         peak[0] = max(peak[0], sum(tree_rss(w.proc.pid) for w in workers if w.alive()))
@@ -266,10 +316,40 @@ def summary(values: list[float]) -> dict:
     }
 
 
+class TimedReceiver(AlertReceiver):
+    """The alert receiver, stamping each alert when it arrives rather than when the bench looks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived: list[float] = []  # perf_counter of received[i]
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        response = await super()._handle(request)
+        self.arrived += [time.perf_counter()] * (len(self.received) - len(self.arrived))
+        return response
+
+
+async def embedded_bootstrap(settings, worker: WorkerProcess, timeout: float = 120.0) -> str:
+    """The address of the broker a `broker=embedded` worker started (the file `wirewatch submit`
+    reads), once its topics exist."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        try:
+            bootstrap = bootstrap_of(settings)
+            break
+        except ConfigError:
+            if not worker.alive() or time.perf_counter() > deadline:
+                raise RuntimeError("the embedded broker never came up:\n" + worker.log_tail()) from None
+            await asyncio.sleep(0.2)
+    # The worker creates them before it consumes; the bench's producer must never auto-create one.
+    await ensure_topics(bootstrap, topic_names(settings), settings.topic_partitions)
+    return bootstrap
+
+
 class Clock:
     """When each link went in, came out (an outcome row) and alerted (at the receiver)."""
 
-    def __init__(self, storage, receiver: AlertReceiver) -> None:
+    def __init__(self, storage, receiver: TimedReceiver) -> None:
         self.storage, self.receiver = storage, receiver
         self.submitted: dict[str, float] = {}
         self.outcome: dict[str, float] = {}
@@ -280,11 +360,11 @@ class Clock:
     async def watch(self) -> None:
         while True:
             now = time.perf_counter()
-            for m in self.receiver.received[self._seen_alerts :]:
+            for m, at in zip(self.receiver.received[self._seen_alerts :], self.receiver.arrived[self._seen_alerts :]):
                 lid = m.get("link_id")
                 if lid and lid not in self.alerted:
-                    self.alerted[lid] = now
-            self._seen_alerts = len(self.receiver.received)
+                    self.alerted[lid] = at
+            self._seen_alerts = len(self.receiver.arrived)
             for row in await self.storage.outcomes():
                 if row["link_id"] not in self.outcome:
                     self.outcome[row["link_id"]] = now
@@ -314,7 +394,11 @@ async def _run(
     dead_share: float,
     storage_kind: str,
     queued: int = 10_000,
+    broker_kind: str = "kafka",
 ) -> dict:
+    if broker_kind == "embedded" and n_workers != 1:
+        raise ValueError("the embedded broker lives in its worker's process: one worker only")
+    load_start = os.getloadavg()
     pages = load_pages(corpus)
     print(
         f"  {len(pages)} pages; measuring the CPU ceiling (extract + enrich, {os.cpu_count()} processes) ...",
@@ -326,10 +410,12 @@ async def _run(
     (tmp / "rules.yaml").write_text(RULES)
     site = Site(pages, hosts)
     await site.start()
-    receiver = AlertReceiver()
+    receiver = TimedReceiver()
     await receiver.start()
-    broker = KafkaBroker(tmp / "kafka", jars_dir=ensure_kafka_jars())
-    broker.start()
+    broker = None
+    if broker_kind == "kafka":
+        broker = KafkaBroker(tmp / "kafka", jars_dir=ensure_kafka_jars())
+        broker.start()
     pg = None
     if storage_kind == "postgres":  # the test suite's throwaway cluster (Debian's PostgreSQL)
         from tests.harness.postgres import PostgresServer
@@ -340,7 +426,8 @@ async def _run(
     else:
         storage_url = f"sqlite:///{tmp / 'e2e.db'}"
     cfg = {
-        "broker": f"kafka://{broker.bootstrap}",
+        # `make run`'s broker: the worker starts tansu and tunes its consumer for it (cli.embedded_tuning).
+        "broker": f"kafka://{broker.bootstrap}" if broker else "embedded",
         "app_id": "e2e",
         "topic_prefix": "e2e.",
         "storage_url": storage_url,
@@ -350,8 +437,9 @@ async def _run(
         "feed_poll": False,
         "feeds": [],
         "rules_file": str(tmp / "rules.yaml"),
-        # A short story window: each copy of a page is news of its own, so most links raise an alert.
-        "route": {"story_window": 0.5},
+        # A short story window and no follow-ups: each copy of a page is news of its own (copies share
+        # every name and toll, a follow-up's strong match), so most links raise an alert.
+        "route": {"story_window": 0.5, "story_follow_up": 0},
         # DEFAULT politeness and timeouts: only the address guard is opened, for loopback.
         "fetch": {"allow_private_addresses": True},
     }
@@ -360,11 +448,13 @@ async def _run(
         fetch=FetchSettings(allow_private_addresses=True),
     )
     polite = FetchSettings()
-    await ensure_topics(broker.bootstrap, topic_names(settings), settings.topic_partitions)
+    if broker is not None:
+        await ensure_topics(broker.bootstrap, topic_names(settings), settings.topic_partitions)
     workers = [WorkerProcess(cfg, tmp / f"worker-{i}.log").start() for i in range(n_workers)]
+    bootstrap = broker.bootstrap if broker else await embedded_bootstrap(settings, workers[0])
     storage = open_storage(storage_url)
     await storage.start()
-    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", linger_ms=1)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1)
     await producer.start()
     clock = Clock(storage, receiver)
     peak = [0]
@@ -404,22 +494,36 @@ async def _run(
         # (a) drain
         drain_urls = [site.short_link(n) for n in range(len(pages) * copies)]
         cpu_before = [tree_cpu(w.proc.pid) for w in workers]
+        bench_before, machine_before = time.process_time(), machine_busy()
         t = time.perf_counter()
         drain = await submit(drain_urls)
         finished = await clock.until_done(drain, 900)
         drain_s = time.perf_counter() - t
         cpu_after = [tree_cpu(w.proc.pid) for w in workers]
+        bench_cpu, machine_cpu = time.process_time() - bench_before, machine_busy() - machine_before
         main_cpu = sum(a[0] - b[0] for a, b in zip(cpu_after, cpu_before))
         pool_cpu = sum(a[1] - b[1] for a, b in zip(cpu_after, cpu_before))
         stored = sum(1 for i in drain if clock.outcomes.get(i) == "stored")
         links_per_s = len([i for i in drain if i in clock.outcome]) / drain_s
         articles_per_s = stored / drain_s
+        # A two-hop short link costs three requests, each on its own host, at per_host_rate a host.
         politeness_ceiling = hosts * polite.per_host_rate / 3
+        bound_by = "cpu" if ceiling <= politeness_ceiling else "politeness"
+        # Cores busy over the drain: the worker's event loop(s) (one core at most each), its pool(s),
+        # this bench (the site, the receiver, the observer) and the whole machine (other users too).
+        busy = {
+            "loop": main_cpu / drain_s,
+            "pool": pool_cpu / drain_s,
+            "bench": bench_cpu / drain_s,
+            "machine": machine_cpu / drain_s,
+        }
         print(
             f"  (a) drain of {len(drain)} links: {drain_s:.1f}s, {links_per_s:.1f} links/s, "
             f"{articles_per_s:.1f} articles/s ({stored} stored){'' if finished else ' (timed out)'}; "
-            f"CPU ceiling {ceiling:.1f}/s, politeness ceiling {politeness_ceiling:.1f} links/s; CPU per article: "
-            f"{main_cpu / len(drain) * 1000:.0f} ms on the event loop, {pool_cpu / len(drain) * 1000:.0f} ms in the pool",
+            f"CPU ceiling {ceiling:.1f}/s, politeness ceiling {politeness_ceiling:.1f} links/s "
+            f"({hosts} hosts): the {bound_by} ceiling is the lower; CPU per link: "
+            f"{main_cpu / len(drain) * 1000:.1f} ms on the event loop, {pool_cpu / len(drain) * 1000:.1f} ms in the "
+            f"pool; cores busy: " + ", ".join(f"{k} {v:.2f}" for k, v in busy.items()) + f" of {os.cpu_count()}",
             flush=True,
         )
         await asyncio.sleep(3)  # let the hosts' buckets refill a little
@@ -447,6 +551,7 @@ async def _run(
         result = {
             "workers": n_workers,
             "storage": storage_kind,
+            "broker": broker_kind,
             "hosts": hosts,
             "cores": os.cpu_count(),
             "drain_links": len(drain),
@@ -457,6 +562,8 @@ async def _run(
             "cpu_ceiling_articles_per_s": round(ceiling, 1),
             "ratio_to_cpu_ceiling": round(articles_per_s / ceiling, 2),
             "politeness_ceiling_links_per_s": round(politeness_ceiling, 1),
+            "ceiling_bound_by": bound_by,
+            "cores_busy_in_drain": {k: round(v, 2) for k, v in busy.items()},
             "loop_cpu_ms_per_link": round(main_cpu / len(drain) * 1000, 1),
             "pool_cpu_ms_per_link": round(pool_cpu / len(drain) * 1000, 1),
             "latency_rate_links_per_s": round(rate, 1),
@@ -482,6 +589,7 @@ async def _run(
                 f"and {seconds:g} s after",
                 flush=True,
             )
+        result["load_avg_start_end"] = [round(load_start[0], 2), round(os.getloadavg()[0], 2)]
         return result
     finally:
         for task in tasks:
@@ -490,7 +598,8 @@ async def _run(
         await storage.close()
         for w in workers:
             w.stop()
-        broker.stop()
+        if broker is not None:
+            broker.stop()
         if pg is not None:
             pg.stop()
         await receiver.stop()
