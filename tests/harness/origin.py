@@ -6,7 +6,8 @@ lying charsets, Retry-After, robots.txt rules), optionally over TLS with a self-
     async with Origin(tls=True) as o:  https, with a certificate no client trusts
     Origin(robots=503)                 /robots.txt answers 503 (default: a file with rules)
 
-``o.hits[path]`` counts requests per path; ``o.max_in_flight`` is the most requests served at once.
+``o.hits[path]`` counts requests per path; ``o.max_in_flight`` is the most requests served at once;
+``o.peers`` holds the client address of every connection served (how many connections were opened).
 Every streaming route stops by itself after a bounded number of writes.
 """
 
@@ -93,6 +94,7 @@ class Origin:
         self.hits: Counter[str] = Counter()
         self.in_flight = 0
         self.max_in_flight = 0
+        self.peers: set[tuple] = set()
         self.base = ""
         self._runner: web.AppRunner | None = None
         self._tmp: str | None = None
@@ -156,6 +158,8 @@ class Origin:
     @web.middleware
     async def _count(self, request: web.Request, handler):
         self.hits[request.path] += 1
+        if request.transport is not None:
+            self.peers.add(request.transport.get_extra_info("peername"))
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -177,6 +181,8 @@ class Origin:
             "/loop/a": loop_a,
             "/loop/b": loop_b,
             "/hops/{n}": endless_hops,
+            "/r/moved": moved_with_page,
+            "/r/moved-stalled": moved_stalled,
             "/no-location": no_location,
             "/to-ftp": to_ftp,
             "/bad-location": bad_location,
@@ -271,6 +277,23 @@ async def loop_b(request: web.Request) -> web.Response:
 
 async def endless_hops(request: web.Request) -> web.Response:
     return redirect(302, f"/hops/{int(request.match_info['n']) + 1}")
+
+
+async def moved_with_page(request: web.Request) -> web.Response:
+    # What servers send with a redirect: a short page saying where the document went.
+    page = (
+        "<html><body><h1>Moved Permanently</h1><p>The document has moved <a href='/article'>here</a>.</p></body></html>"
+    )
+    return web.Response(status=301, text=page, content_type="text/html", headers={"Location": "/article"})
+
+
+async def moved_stalled(request: web.Request) -> web.StreamResponse:
+    # A redirect whose page never ends: the client must follow it without waiting for the page.
+    response = web.StreamResponse(status=302, headers={"Location": "/article", "Content-Type": "text/html"})
+    await response.prepare(request)
+    await response.write(b"<html><body>Found")
+    await asyncio.sleep(5)
+    return response
 
 
 async def no_location(request: web.Request) -> web.Response:

@@ -5,6 +5,7 @@ guard on each."""
 from __future__ import annotations
 
 import contextlib
+import time
 
 import pytest
 
@@ -23,6 +24,28 @@ async def test_one_pool_per_origin_and_its_connection_is_reused():
         assert isinstance(pools, HostPools)
         assert len(pools._pools) == 2
         assert [len(p._pool.connections) for p in pools._pools.values()] == [1, 1]
+
+
+async def test_a_redirect_keeps_its_connection_for_the_next_hop():
+    # httpcore keeps a connection only once its response was read to the end: the page a redirect
+    # carries is read and dropped, so a short link's hops share one connection per origin.
+    s = loopback_settings(per_host_concurrency=1)
+    async with Origin() as a, build_client(s) as c:
+        for _ in range(3):
+            result = await fetch(a.url("/r/moved"), c, s)
+            assert result.final_url == a.url("/article")
+        assert a.hits["/r/moved"] == a.hits["/article"] == 3
+        assert len(a.peers) == 1
+
+
+async def test_a_redirect_whose_page_never_ends_is_followed_on_a_new_connection():
+    s = loopback_settings(total_timeout=3.0)
+    async with Origin() as a, build_client(s) as c:
+        started = time.monotonic()
+        result = await fetch(a.url("/r/moved-stalled"), c, s)
+        assert result.final_url == a.url("/article")
+        assert time.monotonic() - started < 2.0  # the drain gave up; the total deadline was not spent
+        assert len(a.peers) == 2
 
 
 async def test_least_recently_used_origins_are_closed_past_max_connections():
