@@ -23,8 +23,9 @@ alert (match a rule), with the stories they joined against the incidents:
      (``merged_incidents_other_date``: of those, incidents on different dates);
      ``articles_per_s``: route decisions (evaluate + assign_story) per second, enrichment excluded;
      ``enrich_per_s`` beside it.
-``--stories-parity even|odd`` keeps the incidents whose id is even (odd): two halves to check a
-change on both. ``--stories-limit N`` keeps the first N dated articles (a quick look).
+     ``even_*`` / ``odd_*``: precision, F1 of the ceiling and repeat rate over the incidents of
+     even (odd) id in the same run: a gain should hold in both halves.
+``--stories-parity even|odd`` keeps only the incidents whose id is even (odd), in a run of their own. ``--stories-limit N`` keeps the first N dated articles (a quick look).
 
 Speed, always (synthetic: the ten-outlet corpus of tests/harness/ten_outlets.py).
 Out, with n candidate stories open in the window (n in 10, 100, 1000; each an unrelated event with
@@ -205,6 +206,11 @@ async def _assign(rule, enriched: list[dict], n: int, indexed: bool, at: str) ->
 _ARCHIVED = re.compile(r"^https?://web\.archive\.org/web/[^/]+/(?P<url>.+)$")
 
 
+def _odd(incident_id: str) -> bool:
+    """The incident's half: its id's digits as a number, odd or even."""
+    return bool(int(re.sub(r"\D", "", incident_id) or 0) % 2)
+
+
 def load_events(path: Path | str, parity: str | None = None, limit: int | None = None) -> tuple[list[dict], int]:
     """(article payloads in publication order, undated count) from a JSONL(.gz) with incident_id."""
     opener = gzip.open if str(path).endswith(".gz") else open
@@ -214,7 +220,7 @@ def load_events(path: Path | str, parity: str | None = None, limit: int | None =
             if not line.strip():
                 continue
             r = json.loads(line)
-            if parity is not None and int(re.sub(r"\D", "", str(r["incident_id"])) or 0) % 2 != (parity == "odd"):
+            if parity is not None and _odd(str(r["incident_id"])) != (parity == "odd"):
                 continue
             if not r.get("published"):
                 undated += 1
@@ -347,16 +353,7 @@ def quality(
     ceiling = window_cut(gold, at, window)
     _, cr, cf = _b3(ceiling, gold)
     pp, pr, pf = _pairs(stories, gold)
-    alerted: dict[str, datetime] = {}
-    last: dict[str, datetime] = {}
-    repeats = in_window = 0
-    for (_, _, kinds), g, t_ in zip(routed, gold, at):
-        if "new" in kinds:
-            if g in alerted:
-                repeats += 1
-                in_window += t_ - last[g] <= window
-            alerted[g] = t_
-        last[g] = t_
+    repeats, in_window = _repeats([k for _, _, k in routed], gold, at, window)
     members: dict[str, set[str]] = {}
     for s, g in zip(stories, gold):
         members.setdefault(s, set()).add(g)
@@ -382,9 +379,53 @@ def quality(
         "repeat_new_in_window": in_window,
         "merged_incidents": len(merged),
         "merged_incidents_other_date": sum(len({dates[g] for g in gs}) > 1 for gs in merged),
+        **_halves(stories, gold, at, [k for _, _, k in routed], window),
         "articles_per_s": round(per_s, 1),
         "enrich_per_s": round(enrich_per_s, 1),
     }
+
+
+def _repeats(kinds: list[list[str]], gold: list[str], at: list[datetime], window: timedelta) -> tuple[int, int]:
+    """(articles raising a "new" alert for an incident already alerted, how many of those came
+    within `window` of the incident's previous article)."""
+    alerted: dict[str, datetime] = {}
+    last: dict[str, datetime] = {}
+    repeats = in_window = 0
+    for k, g, t in zip(kinds, gold, at):
+        if "new" in k:
+            if g in alerted:
+                repeats += 1
+                in_window += t - last[g] <= window
+            alerted[g] = t
+        last[g] = t
+    return repeats, in_window
+
+
+def _halves(
+    stories: list[str], gold: list[str], at: list[datetime], kinds: list[list[str]], window: timedelta
+) -> dict[str, float]:
+    """The headline figures over the incidents of even and of odd id, from the same run (a gain
+    should hold in both). Precision is against the whole story, whichever half its other members are."""
+    story_of: dict[str, list[str]] = {}
+    for s, g in zip(stories, gold):
+        story_of.setdefault(s, []).append(g)
+    out: dict[str, float] = {}
+    for half in ("even", "odd"):
+        sel = [i for i, g in enumerate(gold) if _odd(g) == (half == "odd")]
+        if not sel:
+            continue
+        g_, s_, t_ = [gold[i] for i in sel], [stories[i] for i in sel], [at[i] for i in sel]
+        p = sum(story_of[s].count(g) / len(story_of[s]) for s, g in zip(s_, g_)) / len(sel)
+        _, r, _ = _b3(s_, g_)
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        _, _, cf = _b3(window_cut(g_, t_, window), g_)
+        repeats, _ = _repeats([kinds[i] for i in sel], g_, t_, window)
+        out |= {
+            f"{half}_b3_precision": round(p, 4),
+            f"{half}_b3_f1_of_ceiling": round(f / cf, 4) if cf else 0.0,
+            f"{half}_repeat_new_alert_rate": round(repeats / len(sel), 4),
+        }
+    return out
 
 
 def run(args: argparse.Namespace) -> dict:

@@ -707,3 +707,64 @@ def test_a_report_months_later_naming_the_day_it_happened_follows_up_in_the_same
     assert first.event_day == "2026-10-03" and story.match(late, [s], follow_up=horizon) is s
     assert story.keys(late) & story.story_keys(s.state)
     assert story.match(other, [s], follow_up=horizon) is None  # another day's killing in the same city
+
+
+def test_one_person_named_in_both_on_the_day_both_leads_state_joins_in_the_window() -> None:
+    first = _report("ra1", "Man wounded near rail yard", "A man was wounded on Saturday night near the rail yard, "
+                    "deputies said. Deputies named him as Ronan Aldous.", "2026-06-07T08:00:00Z",
+                    figures={"injured": {"count": 1}})  # fmt: skip
+    s = _story_of(first)
+    same = _report("ra2", "Family asks for help finding driver", "Relatives of Ronan Aldous, who was shot on "
+                   "Saturday, asked for help finding the driver.", "2026-06-08T08:00:00Z")  # fmt: skip
+    other = _report("ra3", "Family asks for help finding driver", "Relatives of Ronan Aldous, who was shot on "
+                    "Sunday, asked for help finding the driver.", "2026-06-08T08:00:00Z")  # fmt: skip
+    assert same.people & first.people and not same.title_words & first.title_words
+    assert story.match(same, [s]) is s and story.keys(same) & story.story_keys(s.state)
+    assert story.match(other, [s]) is None  # the same name on another day: no toll, no place, no headline word
+
+
+def test_a_follow_up_naming_the_day_with_the_same_toll_joins_the_story_its_headline_names() -> None:
+    # No place known: the name of the headlines (one word, so not a victim's full name) says where.
+    first = _report("kt1", "Four hurt in Kestrelton shooting", "Four people were hurt in Kestrelton on Saturday "
+                    "night, officers said.", "2026-06-07T08:00:00Z", figures={"injured": {"count": 4}})  # fmt: skip
+    s = _story_of(first)
+    horizon = timedelta(days=730)
+
+    def later(day: str) -> story.ArticleView:
+        return _report(f"kt-{day}", "Man arrested over Kestrelton shooting", f"Officers in Kestrelton arrested a "
+                       f"man over the June {day} shooting that wounded four people.", "2026-06-20T08:00:00Z",
+                       figures={"injured": {"count": 4}})  # fmt: skip
+
+    assert first.event_day == "2026-06-06" and "kestrelton" in first.names
+    assert story.expired(later("6"), s) and story.match(later("6"), [s], follow_up=horizon) is s
+    assert story.keys(later("6")) & story.story_keys(s.state)
+    assert story.match(later("9"), [s], follow_up=horizon) is None  # another day's shooting there
+
+
+def test_a_rare_toll_in_the_same_city_follows_up_however_late() -> None:
+    first = _in_city("Larkfield", "lk1", "Gunman kills five at Larkfield fair", "In Larkfield, five people were "
+                     "killed and six wounded at the fair.", "2026-06-07T08:00:00Z", killed=5, injured=6)  # fmt: skip
+    s = _story_of(first)
+    horizon = timedelta(days=730)
+    vigil = _in_city("Larkfield", "lk2", "Vigil held months after fair attack", "In Larkfield, families gathered "
+                     "where five were killed and six wounded.", "2026-10-07T08:00:00Z", killed=5, injured=6)  # fmt: skip
+    assert story.match(vigil, [s], follow_up=horizon) is s and story.keys(vigil) & story.story_keys(s.state)
+    six = _in_city("Larkfield", "lk3", "Six hurt at Larkfield party", "In Larkfield, six people were wounded at a "
+                   "party.", "2026-10-07T08:00:00Z", injured=6)  # fmt: skip
+    assert story.match(six, [s], follow_up=horizon) is None  # six wounded: not rare enough to name the event
+
+
+def test_one_person_in_the_same_city_with_the_day_named_follows_up() -> None:
+    first = _in_city("Harwick", "hw1", "Teen hurt outside Harwick arcade", "In Harwick, a teen was hurt outside "
+                     "an arcade on Friday. Police named him as Dario Penhale.", "2026-06-06T08:00:00Z",
+                     injured=1)  # fmt: skip
+    s = _story_of(first)
+    horizon = timedelta(days=730)
+
+    def later(day: str) -> story.ArticleView:
+        return _in_city("Harwick", f"hw-{day}", "Arcade owner sued", f"In Harwick, the owner of the arcade where "
+                        f"Dario Penhale was shot on June {day} was sued.", "2026-07-20T08:00:00Z")  # fmt: skip
+
+    assert first.event_day == "2026-06-05" and later("5").people & first.people
+    assert story.match(later("5"), [s], follow_up=horizon) is s and story.keys(later("5")) & story.story_keys(s.state)
+    assert story.match(later("9"), [s], follow_up=horizon) is None  # one name and the city: not enough

@@ -23,11 +23,15 @@ EVENTS = Path(
 # article's headline; 0.980 / 1.006 / 0.100 / 28 with the story's people found anywhere in a late
 # report's text (same toll and city); 0.979 / 1.007 / 0.097 / 29 with the same toll, the city in
 # both leads and the day the leads state (halves: even 0.995 / 0.089 / 4, odd 0.987 / 0.108 / 10); 0.979 / 1.007 / 0.096 / 29 with
-# a follow-up naming that day as a date (halves: 0.995 / 0.087 / 4, 0.987 / 0.106 / 10). Goals: precision >= 0.97, F1 >= 0.95 of the ceiling, repeat "new" alerts
-# <= 0.05 (not reached: most repeats left are follow-ups too weakly tied to their event to join it
-# safely, or joins the window allows that no signal here finds).
-FLOORS = {"b3_precision": 0.975, "b3_f1_of_ceiling": 0.98}
-CEILINGS = {"repeat_new_alert_rate": 0.1, "merged_incidents": 30}
+# a follow-up naming that day as a date (halves: 0.995 / 0.087 / 4, 0.987 / 0.106 / 10); 0.978 / 1.014 /
+# 0.086 / 29 with one person and the same stated day (or city) in the window, and after it the day
+# named where the headlines' name or the city says it happened, one person with the city and the day,
+# or a rare toll in the city (halves from one run, precision / repeat rate: even 0.981 / 0.077, odd
+# 0.975 / 0.093; before: 0.981 / 0.087, 0.976 / 0.103). Goals: precision >= 0.97, F1 >= 0.95 of the
+# ceiling, repeat "new" alerts <= 0.05 (not reached: most repeats left are follow-ups too weakly tied
+# to their event to join it safely, or joins the window allows that no signal here finds).
+FLOORS = {"b3_precision": 0.975, "b3_f1_of_ceiling": 1.0}
+CEILINGS = {"repeat_new_alert_rate": 0.09, "merged_incidents": 30}
 
 
 @pytest.mark.skipif(not EVENTS.exists(), reason=f"labelled events not at {EVENTS}")

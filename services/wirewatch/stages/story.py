@@ -19,11 +19,12 @@ Articles about the same event form one story when, within ``window`` of the stor
                           story's proper noun as a word of the article's headline) and half the
                           shorter headline or a shared city, or
     same toll             the same killed/injured figures and a shared city or headline word (a
-                          small toll also needs both, or the city in both leads and the same day
-                          as the leads state it: ``event_day``, "on Saturday night"), or
+                          small toll also needs both, or the same day as the leads state it,
+                          ``event_day``, "on Saturday night", and the city in both leads or a
+                          shared headline name), or
     same people           a person named in both texts (``story_view._people``: victims, suspects;
                           not officials, organisations, places or bylines) and a second one, the
-                          same toll or a headline word.
+                          same toll, a headline word, a shared city or the same stated day.
 Headline terms are word stems (Snowball: en, fr, ar) with the outlet's name cut from the title
 (``headline``) and without the words that name no event in particular: function words, the
 casualty lexicon's vocabulary, the kind of event ("shooting"), days and directions. A place
@@ -35,13 +36,16 @@ Two articles naming only different countries never join, whatever the text says.
 Follow-ups: after the window, up to ``follow_up`` later, an article joins an expired story only on
 strong evidence (``follow_up_score``): a name in both headlines that is not a gazetteer place,
 and the same toll with a second name or a rare toll, or two full names (a victim's, the venue's)
-whatever the toll; or people named in both texts: two, or one and a toll of two people or more
-(within ``RECENT_FOLLOW_UP`` of the story's last article: one and the same toll or a headline word);
-or a person the story named early named anywhere in the article (a trial report names the court's
-people first), with the same toll, a shared city and a headline word or a toll of two or more; or
-the same toll, the story's city in both leads, a headline word and the day it happened named as a
-date ("the Oct. 3 shooting", ``named_dates``) that a story's lead stated. route.decide
-then raises no "new" alert, and an update only for a rising toll.
+whatever the toll; or people named in both texts: two, or one and a toll of two people or more,
+or one, a shared city and the day it happened (within ``RECENT_FOLLOW_UP`` of the story's last
+article: one and the same toll or a headline word); or a person the story named early named
+anywhere in the article (a trial report names the court's people first), with the same toll, a
+shared city and a headline word or a toll of two or more; or the same toll and the day it happened
+as a story's lead stated it, named as a date ("the Oct. 3 shooting", ``named_dates``) or as the
+lead tells it ("Saturday's shooting"), where the story happened: a name of its headlines, or its
+city in both leads with a headline word or a toll of ``DISTINCT_TOLL`` or more; or a toll of
+``RARE_TOLL`` people or more in the story's city. route.decide then raises no "new" alert, and an
+update only for a rising toll.
 
 Modules: stages/story_view.py reads the article (``view``: places, MinHash, toll) with
 stages/story_words.py (headline terms, proper nouns, people); stages/story_index.py holds the
@@ -53,8 +57,9 @@ stories under (table story_keys) so that only stories sharing a key with the art
 and scored. Exact, not approximate: every story that ``score`` could give more than 0 shares a key
 (each way of matching above needs one of: a pair of equal MinHash positions, a pair of shared
 headline words, a shared place, a shared name, a shared headline word with a toll figure, a
-shared person: "f:p:" keys), so the decisions are the same as scoring every open story. Keys starting "f:" (a name with a toll
-figure, a pair of full names) also find expired stories, for follow-ups.
+shared person: "f:p:" keys), so the decisions are the same as scoring every open story. Keys starting "f:" (a name or
+headline word with a toll figure, a pair of full names, a person, a city with a day, a city with a
+rare toll's figure) also find expired stories, for follow-ups.
 """
 
 from __future__ import annotations
@@ -200,6 +205,7 @@ def score(
         return 1.0 + title + text
     if shared_place and (title >= PLACE_TITLE_OVERLAP or text >= PLACE_TEXT_OVERLAP):
         return 0.5 + title + text
+    same_day = bool(article.event_day and article.event_day in st.get("event_days", []))
     if shared_names and not place_conflict and (title >= NAME_TITLE_OVERLAP or shared_place):
         return 0.4 + title + text
     # The same toll is evidence too: with a shared place or headline word, and alone once it is
@@ -214,13 +220,7 @@ def score(
         return 0.25 + title + text
     # The same toll in the same city on the same day, as the leads tell it ("on Saturday night"
     # in Monday's paper and "late Saturday" in Sunday's).
-    if (
-        agreed
-        and article.lead_places & lead
-        and not place_conflict
-        and article.event_day
-        and article.event_day in st.get("event_days", [])
-    ):
+    if agreed and same_day and not place_conflict and (article.lead_places & lead or shared_names):
         return 0.22 + title + text
     # A full name in both leads (a victim, a venue, a street's neighbourhood) that is no gazetteer
     # place, with the same toll, a shared city or a headline word.
@@ -232,7 +232,7 @@ def score(
     # A person named in both texts (a victim, a suspect), with a second person, the same toll or a
     # headline word (a shared city is not enough: its police spokesman is in all its news).
     people = _shared_people(article, st)
-    if people and not place_conflict and (len(people) >= 2 or agreed or shared_words):
+    if people and not place_conflict and (len(people) >= 2 or agreed or shared_words or shared_place or same_day):
         return 0.15 + title + text
     return 0.0
 

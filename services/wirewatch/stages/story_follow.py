@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 RECENT_FOLLOW_UP = timedelta(days=14)  # after the window: a follow-up this soon needs less evidence
 
 DISTINCT_TOLL = 3  # killed + injured agreed on, from which a toll alone is rare enough to tell events apart
+RARE_TOLL = 9  # killed + injured agreed on, from which the toll names the event in its city, however late
 
 
 def _same_toll(a: tuple[Any, ...], tolls: Iterable[Any]) -> int:
@@ -49,13 +50,22 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
     ):
         return 0.0
     agreed = _same_toll(toll(article.figures), st.get("tolls", []))
-    # People named in both texts: two of them, or one and a toll of two people or more; soon after
-    # the window, one and the same toll or a headline word.
+    # People named in both texts: two of them, or one and a toll of two people or more, or one in
+    # the story's city on the day it happened; soon after the window, one and the same toll or a
+    # headline word. (One, the city and a headline word is not enough: institutions' and reporters'
+    # names slip through as people, and "charged" or "arrest" heads every follow-up.)
     people = _shared_people(article, st)
+    days = set(st.get("event_days", []))
+    day_named = bool(article.dates & days or (article.event_day and article.event_day in days))
     if people:
-        recent = article.at <= story.last_at + RECENT_FOLLOW_UP
         shared_words = max((len(article.title_words & set(t)) for t in st.get("titles", [])), default=0)
-        if len(people) >= 2 or (agreed and (agreed - 1 >= 2 or recent)) or (recent and shared_words):
+        recent = article.at <= story.last_at + RECENT_FOLLOW_UP
+        if (
+            len(people) >= 2
+            or (agreed and (agreed - 1 >= 2 or recent))
+            or (recent and shared_words)
+            or (article.places & places and day_named)
+        ):
             return 0.015 + 0.001 * min(len(people), 9)
     # A person the story named early (a victim) named anywhere in the article, with the same toll:
     # a trial or funeral report names the court's people first.
@@ -67,14 +77,27 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
     ):
         return 0.012
     place_words = _place_words(article) | set(st.get("place_words", []))
-    # The city of the story and the day it happened, as a date ("the June 6 shooting"), with the
-    # same toll.
+    # Where and when: the story's city in both leads or a name of its headlines in the article's,
+    # the day it happened (as a date, "the June 6 shooting", or as the lead tells it, "Saturday's
+    # shooting"), and the same toll; a city alone also needs a headline word or a rarer toll.
+    named = (article.names | article.title_words) & set(st.get("names", [])) - place_words
     if (
         agreed
-        and article.lead_places & lead
-        and article.dates & set(st.get("event_days", []))
-        and any(article.title_words & set(t) - place_words for t in st.get("titles", []))
+        and day_named
+        and (
+            named
+            or (
+                article.lead_places & lead
+                and (
+                    agreed - 1 >= DISTINCT_TOLL
+                    or any(article.title_words & set(t) - place_words for t in st.get("titles", []))
+                )
+            )
+        )
     ):
+        return 0.011
+    # A toll rare enough to name the event by itself, in the story's city.
+    if agreed - 1 >= RARE_TOLL and article.lead_places & lead:
         return 0.011
     # Names that are not the place itself: "Englewood" or "Memphis" has news every week; one
     # place name and the same toll is a follow-up only when the toll is rare ("4 wounded" is not).

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .story_follow import RARE_TOLL
 from .story_view import _PERMUTATIONS, _TOLL, NEAR_DUPLICATE, ArticleView, toll
 
 # Groups of MinHash positions: 29 pairs and 2 triples, 31 groups over the 64 positions. Text
@@ -49,6 +50,13 @@ def _toll_keys(prefix: str, names: Iterable[str], tolls: Iterable[Any]) -> set[s
     return {f"{prefix}:{n}|{p}" for n in names for p in parts}
 
 
+def _rare_toll_keys(places: Iterable[str], tolls: Iterable[Any]) -> set[str]:
+    # A follow-up on a rare toll alone (stages/story_follow.py: RARE_TOLL people agreed on, in the
+    # story's city) agrees on a category of at least half that many: two categories sum to it.
+    parts = {f"{c[0]}{n}" for t in tolls for c, n in zip(_TOLL, t) if n is not None and 2 * n >= RARE_TOLL}
+    return {f"f:r:{p}|{x}" for p in places for x in parts}
+
+
 def _pairs(prefix: str, words: Iterable[str]) -> set[str]:
     w = sorted(set(words))
     return {f"{prefix}:{w[a]} {w[b]}" for a in range(len(w)) for b in range(a + 1, len(w))}
@@ -65,10 +73,11 @@ def keys(article: ArticleView) -> set[str]:
         | {f"n:{n}" for n in article.names | article.lead_names}
         | {f"n:{w}" for w in article.title_words}  # a headline word the story writes as a name
         | _toll_keys("w", article.title_words, t)
-        | _toll_keys("f", article.names | article.lead_names, t)
+        | _toll_keys("f", article.names | article.lead_names | article.title_words, t)
         | _pairs("f", [n for n in article.names | article.lead_names if " " in n])
         | {f"f:p:{p}" for p in article.people | article.body_people}
-        | {f"f:d:{p}|{d}" for p in article.places for d in article.dates}
+        | {f"f:d:{p}|{d}" for p in article.places for d in article.dates | {article.event_day} if d}
+        | _rare_toll_keys(article.lead_places, t)
     )
 
 
@@ -91,4 +100,5 @@ def story_keys(state: dict[str, Any]) -> set[str]:
         | _toll_keys("f", names, state.get("tolls") or [])
         | {f"f:p:{p}" for p in state.get("people") or []}
         | {f"f:d:{p}|{d}" for p in state.get("places") or [] for d in state.get("event_days") or []}
+        | _rare_toll_keys(state.get("lead_places") or [], state.get("tolls") or [])
     )

@@ -217,7 +217,7 @@ _AS_PLACE = re.compile(
     + r")\s+(?:man|woman|teen|boy|girl|resident|residents|police|neighborhood|area|native)\b"
 )
 _PEOPLE_WORDS = 200  # people named this early are the event's; a roundup names many
-_FIRST_WORDS = re.compile(rf"\s*(?:\S+\s+){{0,{_PEOPLE_WORDS}}}")
+_FIRST_WORDS = re.compile(rf"\s*(?:\S+(?:\s+|$)){{0,{_PEOPLE_WORDS}}}")  # the last word of a short text too
 _MAX_PEOPLE = 8  # more people than this in the first lines: a roundup of several events, no evidence
 _MAX_BODY_PEOPLE = 24  # more than this in the whole text: a roundup, no evidence
 
