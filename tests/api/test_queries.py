@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -185,10 +186,13 @@ async def test_a_database_from_before_the_read_api_is_indexed_when_it_upgrades(s
 
     for url, title, text, at, site in (*KUMASI, CEBU):
         await store(storage, article(url, title, text, at, sitename=site))
-    async with storage._transaction() as tx:
+
+    async def downgrade(tx: Any) -> None:
         for statement in _UNDO_V7[storage.backend]:
             await tx.execute(statement)
         await tx.execute("DELETE FROM schema_version WHERE version >= 7")
+
+    await storage.transact(downgrade)
     await storage.close()
     upgraded = open_storage(storage_url)
     await upgraded.start()  # runs migration 7 on the stored stories and articles

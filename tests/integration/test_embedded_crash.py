@@ -18,6 +18,7 @@ import random
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -238,8 +239,9 @@ async def test_kill_9_twice_then_restart_every_accepted_link_has_one_outcome(bro
             async def accepted_ids() -> set[str]:
                 if broker_kind != "embedded":
                     return set(intake.accepted)
-                async with db.storage.transaction() as tx:  # the outbox: every intake, the poller too
-                    return {r["id"] for r in await tx.fetch("SELECT id FROM outbox WHERE schema = 'link'")}
+                # the outbox: every intake, the poller too
+                rows = await db.storage.transact(lambda tx: tx.fetch("SELECT id FROM outbox WHERE schema = 'link'"))
+                return {r["id"] for r in rows}
 
             async def every_link_settled() -> bool:
                 try:
@@ -318,12 +320,15 @@ async def test_alerts_raised_but_not_delivered_go_out_after_a_kill_9(tmp_path):
                 """Alerts raised and not delivered: still in the outbox, or parked in storage for a
                 channel that is failing (a parked alert's message is finished, its outbox row settled)."""
                 try:
-                    async with db.storage.transaction() as tx:
+
+                    async def count(tx: Any) -> int:
                         rows = await tx.fetch("SELECT id FROM outbox WHERE schema = 'alert' AND settled_at IS NULL")
                         # the table is created on the first park (SQLite: the embedded default)
                         has_parked = await tx.fetch("SELECT name FROM sqlite_master WHERE name = 'alert_parked'")
                         parked = await tx.fetch("SELECT alert_id FROM alert_parked") if has_parked else []
-                    return len(rows) + len(parked)
+                        return len(rows) + len(parked)
+
+                    return await db.storage.transact(count)
                 except TransientError:
                     return 0
 

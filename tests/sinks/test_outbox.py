@@ -130,6 +130,5 @@ async def test_prune_drops_settled_rows_after_a_day(storage, clock):
     await box.accept([], settle=Row("link", "l1", None, {}))
     clock.now += 86401
     await box.prune()
-    async with storage.transaction() as tx:
-        rows = await tx.fetch("SELECT schema, id FROM outbox ORDER BY id")
+    rows = await storage.transact(lambda tx: tx.fetch("SELECT schema, id FROM outbox ORDER BY id"))
     assert [(r["schema"], r["id"]) for r in rows] == [("alert", "a"), ("link", "l2")]

@@ -11,6 +11,7 @@ import asyncio
 import copy
 import json
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -250,13 +251,14 @@ async def test_counts_reconcile(storage: Storage) -> None:
 async def test_constraint_violation_is_permanent(storage: Storage) -> None:
     """A row the database itself refuses (here: the outcome CHECK constraint) -> PermanentError."""
     with pytest.raises(PermanentError) as info:
-        async with storage._transaction() as tx:
-            await tx.execute(
+        await storage.transact(
+            lambda tx: tx.execute(
                 "INSERT INTO link_outcomes (link_id, outcome, first_seen, updated_at) VALUES ($1, $2, $3, $3)",
                 "link-x",
                 "lost",
                 storage._ts(datetime.now(UTC)),
             )
+        )
     assert info.value.reason == "storage_rejected"
     assert isinstance(info.value.__cause__, Exception)
     assert await storage.outcomes() == []  # rolled back
@@ -303,10 +305,35 @@ async def test_sqlite_creates_parent_dir_and_uses_wal(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "er" / "wirewatch.db"
     async with open_storage(f"sqlite:///{path}") as store:
         assert isinstance(store, SqliteStorage)
-        async with store._transaction() as tx:
-            row = await tx.fetchrow("PRAGMA journal_mode")
+        row = await store.transact(lambda tx: tx.fetchrow("PRAGMA journal_mode"))
         assert row is not None and list(row.values()) == ["wal"]
     assert path.exists()
+
+
+async def test_sqlite_runs_a_transaction_whole_in_its_thread_and_refuses_other_awaits(tmp_path: Path) -> None:
+    # One trip to the storage's thread per transaction: the body runs there to its end, so it may
+    # await its statements only; anything else is a bug in the body, refused and rolled back.
+    async with open_storage(f"sqlite:///{tmp_path}/w.db") as store:
+        loop_thread = threading.get_ident()
+        seen: list[int] = []
+
+        async def two_statements(tx: Any) -> int:
+            await tx.execute("CREATE TABLE t (x INTEGER)")
+            seen.append(threading.get_ident())
+            await tx.execute("INSERT INTO t VALUES (1)")
+            row = await tx.fetchrow("SELECT count(*) AS n FROM t")
+            return int(row["n"])
+
+        assert await store.transact(two_statements) == 1
+        assert seen and seen[0] != loop_thread
+
+        async def sleeps(tx: Any) -> None:
+            await tx.execute("INSERT INTO t VALUES (2)")
+            await asyncio.sleep(0)
+
+        with pytest.raises(RuntimeError, match="other than its statements"):
+            await store.transact(sleeps)
+        assert (await store.transact(lambda tx: tx.fetchrow("SELECT count(*) AS n FROM t")))["n"] == 1
 
 
 async def test_sqlite_transaction_cancelled_while_begin_waits_leaves_none_open(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,12 +109,15 @@ async def test_alias_is_replaced_and_expired_ones_are_pruned(storage: Storage) -
 
 async def test_a_version_1_database_is_migrated_on_start(storage: Storage) -> None:
     await storage.upsert_article(article())
+
     # Make it a version-1 database: what later versions added gone, the articles kept.
-    async with storage._transaction() as tx:
+    async def downgrade(tx: Any) -> None:
         await tx.execute("DROP TABLE source_state")
         await tx.execute("DROP TABLE aliases")
         await tx.execute("ALTER TABLE articles DROP COLUMN places")
         await tx.execute("DELETE FROM schema_version WHERE version >= 2")
+
+    await storage.transact(downgrade)
     assert await storage.schema_version() == 1
     storage = await reopen(storage)
     try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -321,15 +322,17 @@ async def test_rules_test_command_backtests_stored_articles(tmp_path: Path) -> N
 async def test_stories_stored_before_the_index_are_filed_when_storage_upgrades(runtime) -> None:
     core = route_agent.make_core(runtime)
     assert [e.value["kind"] for r in TEN[:3] for e in await core(enriched_of(r))] == ["new"]
+
     # The database as version 5 left it: stories, no candidate keys.
-    async with runtime.storage._transaction() as tx:
+    async def downgrade(tx: Any) -> None:
         await tx.execute("DELETE FROM story_keys")
         await tx.execute("DELETE FROM schema_version WHERE version >= 6")
+
+    await runtime.storage.transact(downgrade)
     await runtime.storage.close()
     runtime.storage = open_storage(runtime.settings.resolved_storage_url)
     await runtime.storage.start()
-    async with runtime.storage._transaction() as tx:
-        assert (await tx.fetchrow("SELECT count(*) AS n FROM story_keys"))["n"] > 0
+    assert (await runtime.storage.transact(lambda tx: tx.fetchrow("SELECT count(*) AS n FROM story_keys")))["n"] > 0
     # The next outlet still joins the story it would have joined before.
     assert await route_agent.make_core(runtime)(enriched_of(TEN[3])) == []
     (stored,) = await runtime.storage.stories()

@@ -24,7 +24,7 @@ Sending again is harmless by design: a link's outcome is one row per link_id, ar
 the canonical URL, a re-routed article re-raises the same alert ids and the delivery ledger
 (``alert_deliveries``) skips channels that already have an alert. Settled rows are pruned after a day.
 
-Tables are this module's own (``outbox``), created on first use through ``Storage.transaction``;
+Tables are this module's own (``outbox``), created on first use through ``Storage.transact``;
 times are epoch seconds, so one statement serves PostgreSQL and SQLite.
 """
 
@@ -120,9 +120,6 @@ class Outbox:
     def storage(self) -> Any:
         return self._tables.storage
 
-    async def _tx(self) -> Any:
-        return await self._tables.transaction()
-
     # -- writing promises -------------------------------------------------------------------------
 
     async def accept(
@@ -132,13 +129,15 @@ class Outbox:
         mark `part` of that row's work done in the same one (PARTS). `sent`: the caller's own send follows at once and a
         crash before it is re-delivered by the broker (agents), so relay() need not send them."""
         now = self.clock()
-        async with await self._tx() as tx:
-            for r in rows:
-                await tx.execute(
-                    _ACCEPT, r.schema, r.id, r.key, orjson.dumps(r.payload).decode(), now, now if sent else None
-                )
+        values = [(r.schema, r.id, r.key, orjson.dumps(r.payload).decode(), now, now if sent else None) for r in rows]
+
+        async def accept(tx: Any) -> None:
+            for v in values:
+                await tx.execute(_ACCEPT, *v)
             if settle is not None:
                 await tx.execute(_SETTLE, settle.schema, settle.id, PARTS[part], PARTS["all"], now)
+
+        await self._tables.transact(accept)
 
     async def deliver(self, rows: list[Row], send: Send, encode: Encode) -> int:
         """Accept `rows`, then send each (at most ``send_timeout`` each) and mark the ones sent.
@@ -157,9 +156,12 @@ class Outbox:
             sent.append(r)
         if sent:
             now = self.clock()
-            async with await self._tx() as tx:
+
+            async def mark(tx: Any) -> None:
                 for r in sent:
                     await tx.execute(_SENT, r.schema, r.id, now)
+
+            await self._tables.transact(mark)
         return len(sent)
 
     # -- sending again ----------------------------------------------------------------------------
@@ -167,15 +169,13 @@ class Outbox:
     async def open_rows(self, before: float, *, unsent_only: bool, limit: int = 500) -> list[Row]:
         """Rows accepted before `before` and not settled (only the never-sent ones: `unsent_only`)."""
         sql = _OPEN.replace("{unsent}", "AND sent_at IS NULL" if unsent_only else "")
-        async with await self._tx() as tx:
-            found = await tx.fetch(sql, before, limit)
+        found = await self._tables.transact(lambda tx: tx.fetch(sql, before, limit))
         return [Row(r["schema"], r["id"], r["msg_key"], orjson.loads(r["payload"])) for r in found]
 
     async def reopen(self, started_at: float, send: Send, encode: Encode) -> int:
         """The embedded broker restarted (empty, or short of its tail): every row accepted before
         `started_at` and not settled is unsent again, and sent. Returns how many were sent."""
-        async with await self._tx() as tx:
-            await tx.execute(_UNSEND, started_at)
+        await self._tables.transact(lambda tx: tx.execute(_UNSEND, started_at))
         return await self._relay_before(started_at, send, encode)
 
     async def relay(self, send: Send, encode: Encode) -> int:
@@ -192,13 +192,13 @@ class Outbox:
         return total
 
     async def prune(self, keep: float = 86400.0) -> None:
-        async with await self._tx() as tx:
-            await tx.execute(_PRUNE, self.clock() - keep)
+        before = self.clock() - keep
+        await self._tables.transact(lambda tx: tx.execute(_PRUNE, before))
 
     async def open_counts(self) -> dict[str, int]:
         """Rows not settled yet, per schema (for tests and `wirewatch` diagnostics)."""
-        async with await self._tx() as tx:
-            return {r["schema"]: int(r["n"]) for r in await tx.fetch(_COUNT_OPEN)}
+        rows = await self._tables.transact(lambda tx: tx.fetch(_COUNT_OPEN))
+        return {r["schema"]: int(r["n"]) for r in rows}
 
     async def run(
         self,

@@ -5,12 +5,14 @@ DDL (IF NOT EXISTS statements that serve PostgreSQL and SQLite alike)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class OwnTables:
-    """``transaction()`` of `storage` (a Storage, or a callable returning one that opens later),
+    """``transact(body)`` of `storage` (a Storage, or a callable returning one that opens later),
     the first one preceded by `ddl`."""
 
     def __init__(self, storage: Any, ddl: Sequence[str]) -> None:
@@ -23,12 +25,17 @@ class OwnTables:
     def storage(self) -> Any:
         return self._storage() if callable(self._storage) else self._storage
 
-    async def transaction(self) -> Any:
+    async def transact(self, body: Callable[[Any], Awaitable[T]]) -> T:
+        """``body(tx)`` in one transaction of the storage (sinks/storage ``Storage.transact``)."""
         if not self._created:
             async with self._lock:
                 if not self._created:
-                    async with self.storage.transaction() as tx:
+
+                    async def create(tx: Any) -> None:
                         for statement in self._ddl:
                             await tx.execute(statement)
+
+                    await self.storage.transact(create)
                     self._created = True
-        return self.storage.transaction()
+        result: T = await self.storage.transact(body)
+        return result

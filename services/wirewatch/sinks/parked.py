@@ -68,35 +68,32 @@ class ParkedRow:
 
 
 class Parked:
-    """The parked deliveries of one storage (anything with ``transaction()``: the Storage)."""
+    """The parked deliveries of one storage (anything with ``transact(body)``: the Storage)."""
 
     def __init__(self, storage: Any, *, clock: Callable[[], float] = time.time) -> None:
         self._tables = OwnTables(storage, _DDL)
         self.clock = clock
 
-    async def _tx(self) -> Any:
-        return await self._tables.transaction()
-
     async def park(self, alert: dict[str, Any], target: str) -> None:
-        async with await self._tx() as tx:
-            await tx.execute(_PARK, alert["alert_id"], target, orjson.dumps(alert).decode(), self.clock())
+        values = [alert["alert_id"], target, orjson.dumps(alert).decode(), self.clock()]
+        await self._tables.transact(lambda tx: tx.execute(_PARK, *values))
 
     async def take(self, target: str, limit: int, lease: float) -> list[ParkedRow]:
         now = self.clock()
-        async with await self._tx() as tx:
-            rows = await tx.fetch(_TAKE, target, now, now + lease, limit)
+        rows = await self._tables.transact(lambda tx: tx.fetch(_TAKE, target, now, now + lease, limit))
         taken = [ParkedRow(r["alert_id"], target, orjson.loads(r["alert"]), float(r["parked_at"])) for r in rows]
         return sorted(taken, key=lambda r: r.parked_at)
 
     async def release(self, rows: list[ParkedRow]) -> None:
-        async with await self._tx() as tx:
+        async def release(tx: Any) -> None:
             for r in rows:
                 await tx.execute(_RELEASE, r.alert_id, r.target)
 
+        await self._tables.transact(release)
+
     async def done(self, alert_id: str, target: str) -> None:
-        async with await self._tx() as tx:
-            await tx.execute(_DONE, alert_id, target)
+        await self._tables.transact(lambda tx: tx.execute(_DONE, alert_id, target))
 
     async def counts(self) -> dict[str, int]:
-        async with await self._tx() as tx:
-            return {r["target"]: int(r["n"]) for r in await tx.fetch(_COUNTS)}
+        rows = await self._tables.transact(lambda tx: tx.fetch(_COUNTS))
+        return {r["target"]: int(r["n"]) for r in rows}

@@ -2,7 +2,7 @@
 alert-delivery bookkeeping. Two backends behind one interface and the same SQL statements:
 
     PostgresStorage   asyncpg pool       postgresql://user@host:5432/db   (the service)
-    SqliteStorage     aiosqlite, WAL     sqlite:///abs/path/wirewatch.db  (embedded single machine)
+    SqliteStorage     sqlite3, WAL       sqlite:///abs/path/wirewatch.db  (embedded single machine)
 
 Everything is an idempotent upsert, because Kafka delivers at least once:
 
@@ -18,6 +18,10 @@ Everything is an idempotent upsert, because Kafka delivers at least once:
     story_keys        PK (key, story_id)  candidate index: only stories sharing a key are scored (stages/story.py)
     alert_windows     PK (rule, channel, window_start)  throttle: alerts sent, alerts held for the digest
     story_cards, articles_fts (SQLite) / a GIN index (PostgreSQL): the read API's, kept by triggers (api/schema.py)
+
+A transaction is a body, ``async def body(tx)``, that awaits only its statements; ``transact(body)``
+runs it whole: on SQLite in the connection's own thread, one hand-off from the event loop per
+transaction rather than one per statement (sqlite.py), on PostgreSQL on one pooled connection.
 
 ``add(item, stored_by=stage)`` writes through, so an item is durable when ``add`` returns and
 ``flush()`` is only a barrier; the article, its link and the link's ``stored`` outcome are one

@@ -21,6 +21,7 @@ from wirewatch.sinks.storage.common import (
     StorageBase,
     _dumps,
     _strip_nul,
+    _Tx,
     _utcnow,
 )
 from wirewatch.sinks.storage.outcomes import UPSERT_OUTCOME, outcome_values
@@ -138,16 +139,19 @@ class ArticleStore(StorageBase):
     async def _write_articles(self, batch: list[_Prepared]) -> list[str]:
         """Every article of ``batch`` (with its link and outcome) in one transaction: one commit."""
         now = self._ts(_utcnow())
-        revisions = []
-        async with self._transaction() as tx:
+
+        async def write(tx: _Tx) -> list[str]:
+            done = []
             for params, outcome in batch:
                 row = await tx.fetchrow(UPSERT_ARTICLE, *params, now)
                 await tx.execute(UPSERT_ARTICLE_LINK, params[1], params[0], params[3], now)
                 if outcome is not None:
                     await tx.execute(UPSERT_OUTCOME, *outcome, now)
                 assert row is not None  # an upsert always returns its row
-                revisions.append(row["revision"])
-        return ["inserted" if revision == 1 else "updated" for revision in revisions]
+                done.append("inserted" if row["revision"] == 1 else "updated")
+            return done
+
+        return await self._transact(write)
 
     @staticmethod
     def _article_params(enriched: dict[str, Any]) -> list[Any]:
@@ -184,20 +188,24 @@ class ArticleStore(StorageBase):
 
     async def articles(self) -> list[dict[str, Any]]:
         """Every stored article (JSON columns decoded, timestamps as UTC datetimes, plus link_ids)."""
-        async with self._transaction() as tx:
-            rows = await tx.fetch(SELECT_ARTICLES)
-            links = await tx.fetch(SELECT_LINKS)
+
+        async def read(tx: _Tx) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+            return await tx.fetch(SELECT_ARTICLES), await tx.fetch(SELECT_LINKS)
+
+        rows, links = await self._transact(read)
         by_article: dict[str, list[str]] = {}
         for link in links:
             by_article.setdefault(link["canonical_url"], []).append(link["link_id"])
         return [self._article_out(row, by_article.get(row["canonical_url"], [])) for row in rows]
 
     async def get_article(self, canonical_url: str) -> dict[str, Any] | None:
-        async with self._transaction() as tx:
+        async def read(tx: _Tx) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
             row = await tx.fetchrow(SELECT_ARTICLE, canonical_url)
-            if row is None:
-                return None
-            links = await tx.fetch(SELECT_LINKS_OF, canonical_url)
+            return row, (await tx.fetch(SELECT_LINKS_OF, canonical_url) if row is not None else [])
+
+        row, links = await self._transact(read)
+        if row is None:
+            return None
         return self._article_out(row, [link["link_id"] for link in links])
 
     def _article_out(self, row: dict[str, Any], link_ids: list[str]) -> dict[str, Any]:

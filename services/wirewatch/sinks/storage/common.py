@@ -6,8 +6,9 @@ table modules (articles, outcomes, ...) extend with their own methods and the ba
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
@@ -54,6 +55,11 @@ class _Tx(Protocol):
     async def execute(self, sql: str, *args: Any) -> None: ...
     async def fetchrow(self, sql: str, *args: Any) -> dict[str, Any] | None: ...
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]: ...
+
+
+T = TypeVar("T")
+# A transaction's body: given the transaction, awaits its statements (and nothing else) and returns.
+Body = Callable[[_Tx], Awaitable[T]]
 
 
 def _utcnow() -> datetime:
@@ -108,12 +114,15 @@ class StorageBase(Sink):
     # -- what a backend provides ---------------------------------------------------------------
 
     @abstractmethod
-    def _transaction(self) -> Any:
-        """An async context manager yielding a ``_Tx``; commits on success, translates errors."""
+    async def _transact(self, body: Body[T]) -> T:
+        """``await body(tx)`` in one transaction: committed when it returns, rolled back when it
+        raises, errors translated. The body awaits only ``tx``'s statements, with pure code between
+        them (no other I/O, nothing of the event loop's): SQLite runs it whole in its own thread,
+        one hand-off per transaction instead of one per statement."""
 
-    def transaction(self) -> Any:
-        """``_transaction`` for modules that keep tables of their own here (sinks/outbox.py)."""
-        return self._transaction()
+    async def transact(self, body: Body[T]) -> T:
+        """``_transact`` for modules that keep tables of their own here (sinks/outbox.py, parked.py)."""
+        return await self._transact(body)
 
     @abstractmethod
     def _ddl(self, script: str) -> list[str]:

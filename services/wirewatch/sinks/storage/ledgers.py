@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from wirewatch.sinks.storage.common import StorageBase, _dumps, _utcnow
+from wirewatch.sinks.storage.common import StorageBase, _dumps, _Tx, _utcnow
 
 # Returns a row unless the pair was already delivered (the conditional update then does nothing).
 CLAIM_ALERT = """
@@ -57,18 +57,16 @@ class LedgerStore(StorageBase):
         Records a pending row (or bumps its attempts). Send, then ``mark_delivered``; a crash in
         between re-sends on redelivery (at least once), never skips.
         """
-        async with self._transaction() as tx:
-            row = await tx.fetchrow(CLAIM_ALERT, alert_id, target, _dumps(alert), self._ts(_utcnow()))
-        return row is not None
+        values = [alert_id, target, _dumps(alert), self._ts(_utcnow())]
+        return await self._transact(lambda tx: tx.fetchrow(CLAIM_ALERT, *values)) is not None
 
     async def mark_delivered(self, alert_id: str, target: str) -> None:
-        async with self._transaction() as tx:
-            await tx.execute(MARK_DELIVERED, alert_id, target, self._ts(_utcnow()))
+        now = self._ts(_utcnow())
+        await self._transact(lambda tx: tx.execute(MARK_DELIVERED, alert_id, target, now))
 
     async def delivered_alerts(self) -> set[str]:
         """Ids of the alerts every channel that was tried has (none pending)."""
-        async with self._transaction() as tx:
-            return {row["alert_id"] for row in await tx.fetch(SELECT_DELIVERED_ALERTS)}
+        return {row["alert_id"] for row in await self._transact(lambda tx: tx.fetch(SELECT_DELIVERED_ALERTS))}
 
     # -- alert throttle windows (stages/throttle.py) ------------------------------------------------
 
@@ -86,10 +84,12 @@ class LedgerStore(StorageBase):
     ) -> bool:
         """Whether `alert` may be sent now in the window [start, end) of (rule, channel); if not it
         is held for that window's digest. `admit` (throttle.admit) decides; idempotent per alert_id."""
-        async with self._transaction() as tx:
+        window = self._ts(start)
+
+        async def decide(tx: _Tx) -> bool:
             if self._STORY_LOCK:
                 await tx.execute(self._STORY_LOCK)
-            row = await tx.fetchrow(SELECT_WINDOW, rule, channel, self._ts(start))
+            row = await tx.fetchrow(SELECT_WINDOW, rule, channel, window)
             sent = self._json_in(row["sent"]) if row else []
             held = self._json_in(row["held"]) if row else []
             send, changed = admit(sent, held, alert["alert_id"], limit)
@@ -99,15 +99,18 @@ class LedgerStore(StorageBase):
                 else:
                     held.append(summary(alert))
                 await tx.execute(
-                    UPSERT_WINDOW, rule, channel, self._ts(start), self._ts(end), severity, _dumps(sent), _dumps(held)
+                    UPSERT_WINDOW, rule, channel, window, self._ts(end), severity, _dumps(sent), _dumps(held)
                 )
+            return send
+
+        send = await self._transact(decide)
         return send
 
     async def due_digests(self, now: datetime | None = None) -> list[dict[str, Any]]:
         """Closed windows holding alerts whose digest is not sent: rule, channel, window_start,
         window_end, severity, sent (ids), held (summaries)."""
-        async with self._transaction() as tx:
-            rows = await tx.fetch(SELECT_DUE_WINDOWS, self._ts(now or _utcnow()), "[]")
+        when = self._ts(now or _utcnow())
+        rows = await self._transact(lambda tx: tx.fetch(SELECT_DUE_WINDOWS, when, "[]"))
         return [
             {
                 **r,
@@ -120,5 +123,5 @@ class LedgerStore(StorageBase):
         ]
 
     async def mark_digest_sent(self, rule: str, channel: str, start: datetime) -> None:
-        async with self._transaction() as tx:
-            await tx.execute(MARK_WINDOW_FLUSHED, rule, channel, self._ts(start), self._ts(_utcnow()))
+        values = [rule, channel, self._ts(start), self._ts(_utcnow())]
+        await self._transact(lambda tx: tx.execute(MARK_WINDOW_FLUSHED, *values))

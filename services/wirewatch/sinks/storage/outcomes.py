@@ -51,20 +51,16 @@ class OutcomeStore(StorageBase):
     ) -> None:
         """One row per link_id. "stored" replaces any earlier outcome and is never replaced by a
         non-stored one (a redelivery of an already stored link); otherwise the latest wins."""
-        values = outcome_values(link_id, url, outcome, stage, reason, detail)
-        async with self._transaction() as tx:
-            await tx.execute(UPSERT_OUTCOME, *values, self._ts(_utcnow()))
+        values = [*outcome_values(link_id, url, outcome, stage, reason, detail), self._ts(_utcnow())]
+        await self._transact(lambda tx: tx.execute(UPSERT_OUTCOME, *values))
 
     async def outcomes(self) -> list[dict[str, Any]]:
         """link_id, url, outcome, stage, reason, detail for every link, oldest first."""
-        async with self._transaction() as tx:
-            rows: list[dict[str, Any]] = await tx.fetch(SELECT_OUTCOMES)
-        return rows
+        return await self._transact(lambda tx: tx.fetch(SELECT_OUTCOMES))
 
     async def counts(self) -> dict[str, int]:
         """articles, links (links with an outcome = stored + filtered + dead_lettered), stored,
         filtered, dead_lettered, alerts_delivered."""
-        async with self._transaction() as tx:
-            row = await tx.fetchrow(COUNTS)
+        row = await self._transact(lambda tx: tx.fetchrow(COUNTS))
         assert row is not None
         return {k: int(v) for k, v in row.items()}

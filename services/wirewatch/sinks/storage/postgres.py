@@ -5,8 +5,6 @@ errors are translated here (``translate_postgres_error``) and nowhere else.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +12,7 @@ import asyncpg
 from asyncpg.exceptions._base import DataError as _AsyncpgArgumentError  # not exported publicly
 
 from wirewatch.errors import PermanentError, Unavailable, WirewatchError
-from wirewatch.sinks.storage.common import REJECTED, UNAVAILABLE, _Tx
+from wirewatch.sinks.storage.common import REJECTED, UNAVAILABLE, Body, T, _Tx
 from wirewatch.sinks.storage.facade import Storage
 from wirewatch.sinks.storage.schema import _TABLES
 
@@ -100,10 +98,13 @@ class PostgresStorage(Storage):
         except Exception as e:
             raise self._translate(e) from e
         try:
-            async with self._transaction() as tx:
+
+            async def create(tx: _Tx) -> None:
                 # Serialise concurrent first starts: CREATE ... IF NOT EXISTS races in PostgreSQL.
                 await tx.execute("SELECT pg_advisory_xact_lock(7261990)")
                 await self._create_schema(tx)
+
+            await self._transact(create)
         except BaseException:
             await self.close()
             raise
@@ -130,13 +131,12 @@ class PostgresStorage(Storage):
         translated = translate_postgres_error(exc)
         return translated if translated is not None else PermanentError(REJECTED, f"{type(exc).__name__}: {exc}")
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[_Tx]:
+    async def _transact(self, body: Body[T]) -> T:
         if self._pool is None:
             raise Unavailable(UNAVAILABLE, "storage is not started or already closed")
         try:
             async with self._pool.acquire(timeout=self._acquire_timeout) as conn, conn.transaction():
-                yield _PgTx(conn)
+                return await body(_PgTx(conn))
         except WirewatchError:
             raise
         except Exception as e:

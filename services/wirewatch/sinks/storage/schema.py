@@ -216,6 +216,5 @@ class SchemaStore(StorageBase):
             )
 
     async def schema_version(self) -> int:
-        async with self._transaction() as tx:
-            row = await tx.fetchrow(SELECT_VERSION)
+        row = await self._transact(lambda tx: tx.fetchrow(SELECT_VERSION))
         return int(row["version"]) if row and row["version"] is not None else 0

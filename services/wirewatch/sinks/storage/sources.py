@@ -49,8 +49,7 @@ class SourceStateStore(StorageBase):
 
     async def load_source_state(self, name: str) -> dict[str, Any] | None:
         """The saved state of source `name` (timestamps as UTC datetimes, `seen` a list), or None."""
-        async with self._transaction() as tx:
-            row = await tx.fetchrow(SELECT_SOURCE_STATE, name)
+        row = await self._transact(lambda tx: tx.fetchrow(SELECT_SOURCE_STATE, name))
         if row is None:
             return None
         out = self._row_out(row)
@@ -76,8 +75,8 @@ class SourceStateStore(StorageBase):
             else:
                 value = _strip_nul(value)
             params.append(value)
-        async with self._transaction() as tx:
-            await tx.execute(UPSERT_SOURCE_STATE, *params, self._ts(_utcnow()))
+        params.append(self._ts(_utcnow()))
+        await self._transact(lambda tx: tx.execute(UPSERT_SOURCE_STATE, *params))
 
     # -- aliases (stages/dedupe.py) ----------------------------------------------------------------
 
@@ -87,8 +86,7 @@ class SourceStateStore(StorageBase):
 
         Expired aliases are returned too: freshness is the caller's decision (it owns the clock).
         """
-        async with self._transaction() as tx:
-            row = await tx.fetchrow(SELECT_ALIAS, url)
+        row = await self._transact(lambda tx: tx.fetchrow(SELECT_ALIAS, url))
         if row is None:
             return None
         out = self._row_out(row)
@@ -110,19 +108,17 @@ class SourceStateStore(StorageBase):
         if not (url and final_url and canonical_url):
             raise PermanentError(REJECTED, "alias needs url, final_url and canonical_url")
         now = _utcnow()
-        values = [_strip_nul(v) for v in (url, final_url, canonical_url)]
-        async with self._transaction() as tx:
-            await tx.execute(
-                UPSERT_ALIAS,
-                *values,
-                self._ts(now),
-                self._ts(now + timedelta(seconds=ttl)),
-                _dumps(list(redirects or [])),
-                _strip_nul(link_id or ""),
-            )
+        values = [
+            *(_strip_nul(v) for v in (url, final_url, canonical_url)),
+            self._ts(now),
+            self._ts(now + timedelta(seconds=ttl)),
+            _dumps(list(redirects or [])),
+            _strip_nul(link_id or ""),
+        ]
+        await self._transact(lambda tx: tx.execute(UPSERT_ALIAS, *values))
 
     async def prune_aliases(self, now: datetime | None = None) -> int:
         """Delete aliases expired before `now`; how many went."""
-        async with self._transaction() as tx:
-            rows = await tx.fetch(DELETE_EXPIRED_ALIASES, self._ts(now or _utcnow()))
+        when = self._ts(now or _utcnow())
+        rows = await self._transact(lambda tx: tx.fetch(DELETE_EXPIRED_ALIASES, when))
         return len(rows)

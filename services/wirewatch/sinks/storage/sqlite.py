@@ -1,6 +1,8 @@
-"""SQLite backend: one aiosqlite connection in WAL mode, transactions serialised with a lock. The
-shared statements are written with $n placeholders, rewritten to ?n here. sqlite3 errors are
-translated here (``translate_sqlite_error``) and nowhere else.
+"""SQLite backend: one sqlite3 connection in WAL mode, owned by one thread of its own. A transaction
+is one trip to that thread: its whole body (BEGIN IMMEDIATE, the statements, COMMIT) runs there, so
+the event loop hands off once per transaction, not once per statement, and transactions are
+serialised by the thread itself. The shared statements are written with $n placeholders, rewritten
+to ?n here. sqlite3 errors are translated here (``translate_sqlite_error``) and nowhere else.
 """
 
 from __future__ import annotations
@@ -8,19 +10,17 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import aiosqlite
-
 from wirewatch import timeutil
 from wirewatch.errors import ConfigError, PermanentError, Unavailable, WirewatchError
-from wirewatch.sinks.storage.common import REJECTED, UNAVAILABLE, _Tx
+from wirewatch.sinks.storage.common import REJECTED, UNAVAILABLE, Body, T
 from wirewatch.sinks.storage.facade import Storage
 from wirewatch.sinks.storage.schema import _TABLES
 
@@ -56,27 +56,74 @@ def _sqlite_sql(sql: str) -> str:
 
 
 class _SqliteTx:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    """The statements of a transaction, run at once in the connection's thread (the awaits of a
+    body never suspend: ``_drive`` runs it to its end in one go)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
     async def execute(self, sql: str, *args: Any) -> None:
-        await self._conn.execute(_sqlite_sql(sql), args)
+        self._conn.execute(_sqlite_sql(sql), args)
 
-    # One trip to aiosqlite's thread per statement (execute_fetchall), not three (execute, fetch,
-    # close the cursor): each trip is a hand-off of the GIL between the event loop and that thread,
-    # the largest share of a stored link's event-loop CPU.
     async def fetchrow(self, sql: str, *args: Any) -> dict[str, Any] | None:
-        rows = await self._conn.execute_fetchall(_sqlite_sql(sql), args)
-        for row in rows:
-            return dict(row)
-        return None
+        row = self._conn.execute(_sqlite_sql(sql), args).fetchone()
+        return dict(row) if row is not None else None
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
-        return [dict(r) for r in await self._conn.execute_fetchall(_sqlite_sql(sql), args)]
+        return [dict(r) for r in self._conn.execute(_sqlite_sql(sql), args).fetchall()]
+
+
+def _drive(body: Any) -> Any:
+    """Run the coroutine `body` to its end here, in this thread; it may await only _SqliteTx."""
+    try:
+        body.send(None)
+    except StopIteration as done:
+        return done.value
+    body.close()
+    raise RuntimeError("a storage transaction awaited something other than its statements")
+
+
+class Call:
+    """One transaction handed to the thread; ``cancelled`` is set when its caller stops waiting,
+    so a transaction still waiting for the write lock (another process writes) is not begun."""
+
+    __slots__ = ("body", "cancelled")
+
+    def __init__(self, body: Body[Any]) -> None:
+        self.body, self.cancelled = body, False
+
+
+def in_transaction(conn: sqlite3.Connection, call: Call) -> Any:
+    """In the connection's thread: BEGIN IMMEDIATE, the body, COMMIT (ROLLBACK if it raised)."""
+    conn.execute("BEGIN IMMEDIATE")  # waits up to busy_timeout for another process's write
+    try:
+        result = None if call.cancelled else _drive(call.body(_SqliteTx(conn)))
+    except BaseException:
+        conn.rollback()
+        raise
+    if call.cancelled:
+        conn.rollback()
+    else:
+        conn.commit()
+    return result
+
+
+def connect(path: str, pragmas: list[str]) -> sqlite3.Connection:
+    # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves. check_same_thread: the
+    # connection is opened here and used only by the storage's one thread, which opened it.
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        conn.row_factory = sqlite3.Row
+        for pragma in pragmas:
+            conn.execute(pragma)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 class SqliteStorage(Storage):
-    """One aiosqlite connection in WAL mode; transactions are serialised with a lock.
+    """One sqlite3 connection in WAL mode, used by one thread of its own (see the module docstring).
 
     ``synchronous=FULL`` by default so a flushed article survives power loss, as the offset
     commit after flush assumes; ``?synchronous=normal`` trades that for speed (still safe
@@ -92,8 +139,8 @@ class SqliteStorage(Storage):
         if self._synchronous not in ("FULL", "NORMAL", "EXTRA"):
             raise ConfigError(f"storage url {url}: synchronous must be full, normal or extra")
         self._busy_timeout_ms = busy_timeout_ms
-        self._conn: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._thread: ThreadPoolExecutor | None = None
 
     @staticmethod
     def _parse(url: str) -> tuple[str, dict[str, str]]:
@@ -108,28 +155,31 @@ class SqliteStorage(Storage):
             raise ConfigError(f"storage url {url}: expected sqlite:///absolute/path.db")
         return path, query
 
+    def _pragmas(self) -> list[str]:
+        return [
+            "PRAGMA journal_mode=WAL",
+            f"PRAGMA synchronous={self._synchronous}",
+            f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}",
+            "PRAGMA foreign_keys=ON",
+        ]
+
+    async def _in_thread(self, fn: Any, *args: Any) -> Any:
+        assert self._thread is not None
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+
     async def start(self) -> None:
         if self._conn is not None:
             return
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wirewatch-sqlite")
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
-            conn = await aiosqlite.connect(self.path, isolation_level=None)
+            self._conn = await self._in_thread(connect, self.path, self._pragmas())
         except Exception as e:
+            await self.close()
             raise self._translate(e) from e
-        self._conn = conn
         try:
-            conn.row_factory = aiosqlite.Row
-            for pragma in (
-                "PRAGMA journal_mode=WAL",
-                f"PRAGMA synchronous={self._synchronous}",
-                f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}",
-                "PRAGMA foreign_keys=ON",
-            ):
-                await conn.execute(pragma)
-            async with self._transaction() as tx:
-                await self._create_schema(tx)
+            await self._transact(self._create_schema)
         except BaseException as e:
             await self.close()
             if isinstance(e, Exception) and not isinstance(e, WirewatchError):
@@ -138,9 +188,15 @@ class SqliteStorage(Storage):
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
         if conn is not None:
-            with suppress(sqlite3.Error, ValueError):  # closing a broken connection: nothing left to save
-                await conn.close()
+            # After every transaction already handed to the thread; closing a broken connection
+            # has nothing left to save.
+            with suppress(sqlite3.Error, ValueError):
+                await asyncio.get_running_loop().run_in_executor(thread, conn.close)
+        thread.shutdown(wait=False)
 
     def _ddl(self, script: str = _TABLES) -> list[str]:
         script = script.format(json="TEXT", ts="TEXT")
@@ -156,33 +212,23 @@ class SqliteStorage(Storage):
         translated = translate_sqlite_error(exc)
         return translated if translated is not None else PermanentError(REJECTED, f"{type(exc).__name__}: {exc}")
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[_Tx]:
-        async with self._lock:
-            conn = self._conn
-            if conn is None:
-                raise Unavailable(UNAVAILABLE, "storage is not started or already closed")
-            try:
-                try:
-                    await conn.execute("BEGIN IMMEDIATE")
-                except asyncio.CancelledError:
-                    # Cancelled while BEGIN waited (busy_timeout: another process writes; a health
-                    # probe's timeout, a rebalance): the statement is already queued to aiosqlite's
-                    # thread and runs anyway. Queue its undo behind it, or the connection stays in a
-                    # transaction nobody owns and every later BEGIN fails.
-                    with suppress(Exception):
-                        await asyncio.shield(conn.rollback())
-                    raise
-                try:
-                    yield _SqliteTx(conn)
-                except BaseException:
-                    await conn.rollback()
-                    raise
-                await conn.commit()
-            except WirewatchError:
+    async def _transact(self, body: Body[T]) -> T:
+        conn = self._conn
+        if conn is None:
+            raise Unavailable(UNAVAILABLE, "storage is not started or already closed")
+        call = Call(body)
+        try:
+            result: T = await self._in_thread(in_transaction, conn, call)
+        except asyncio.CancelledError:
+            # A health probe's timeout, a rebalance: a transaction not begun yet is not begun
+            # (one whose body runs completes: it is whole or nothing either way).
+            call.cancelled = True
+            raise
+        except WirewatchError:
+            raise
+        except Exception as e:
+            translated = translate_sqlite_error(e)
+            if translated is None:
                 raise
-            except Exception as e:
-                translated = translate_sqlite_error(e)
-                if translated is None:
-                    raise
-                raise translated from e
+            raise translated from e
+        return result

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from wirewatch.sinks.storage.common import StorageBase, _dumps, _strip_nul, _utcnow
+from wirewatch.sinks.storage.common import StorageBase, _dumps, _strip_nul, _Tx, _utcnow
 
 # Candidates for story matching: the stories active since the window opened, and the one that
 # already holds this article (a redelivery or a revision, however old).
@@ -64,9 +64,11 @@ class StoryStore(StorageBase):
         its follow-up keys with a last article at or after `follow_up_since`), and the story
         already holding `canonical_url`. `decide` returns (story row to save or None, result); the
         saved story is filed under `keys` and under what its state now holds (stages/story.py
-        ``story_keys``); the result is returned once the row is committed.
+        ``story_keys``); the result is returned once the row is committed. `decide` runs inside the
+        transaction (on SQLite in the storage's thread): pure, nothing of the event loop's.
         """
-        async with self._transaction() as tx:
+
+        async def assign(tx: _Tx) -> Any:
             if self._STORY_LOCK:
                 await tx.execute(self._STORY_LOCK)
             if keys is None:
@@ -108,12 +110,13 @@ class StoryStore(StorageBase):
 
                     filed = set(keys) | story_keys(save["state"])
                     await tx.execute(self._keyed(INSERT_STORY_KEYS, 1), _dumps(sorted(filed)), save["story_id"])
-        return result
+            return result
+
+        return await self._transact(assign)
 
     async def stories(self) -> list[dict[str, Any]]:
         """Every story: story_id, title, first_at, last_at, state (decoded), oldest first."""
-        async with self._transaction() as tx:
-            rows = await tx.fetch(SELECT_STORIES)
+        rows = await self._transact(lambda tx: tx.fetch(SELECT_STORIES))
         return [
             {
                 **r,
