@@ -131,27 +131,30 @@ def load_pages(corpus: Path) -> list[bytes]:
 # -- the CPU ceiling: extract + enrich of each page, one process per core, nothing else running ----
 
 
-def _cpu_one(html: bytes) -> int:
+def _cpu_one(html: bytes) -> float:
+    """CPU seconds extract + enrich of one page took in this process."""
     from wirewatch.errors import StageError
     from wirewatch.stages.enrich import enrich
     from wirewatch.stages.extract import extract
     from wirewatch.stages.fetch import decode_html
 
+    started = time.process_time()
     try:
         ex = extract(decode_html(html, "text/html"), "http://127.0.0.2/a/1")
     except StageError:
-        return 0
+        return time.process_time() - started
     enrich({"title": ex.title, "text": ex.text, "language": ex.language, "published": ex.published})
-    return 1
+    return time.process_time() - started
 
 
-def cpu_ceiling(pages: list[bytes], rounds: int = 2) -> float:
-    """Articles a second when only extraction and enrichment run, in one process per core."""
+def cpu_ceiling(pages: list[bytes], rounds: int = 2) -> tuple[float, float]:
+    """Articles a second when only extraction and enrichment run, in one process per core; and the
+    CPU seconds a page took there, which other users of a shared machine change far less."""
     with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=get_context("spawn")) as pool:
         list(pool.map(_cpu_one, pages[: os.cpu_count() or 1]))  # warm up every process
         started = time.perf_counter()
-        list(pool.map(_cpu_one, pages * rounds, chunksize=4))
-        return len(pages) * rounds / (time.perf_counter() - started)
+        cpu = sum(pool.map(_cpu_one, pages * rounds, chunksize=4))
+        return len(pages) * rounds / (time.perf_counter() - started), cpu / (len(pages) * rounds)
 
 
 # -- the site: many hosts, two-hop short links, and one host that never answers --------------------
@@ -404,8 +407,8 @@ async def _run(
         f"  {len(pages)} pages; measuring the CPU ceiling (extract + enrich, {os.cpu_count()} processes) ...",
         flush=True,
     )
-    ceiling = cpu_ceiling(pages)
-    print(f"  CPU ceiling: {ceiling:.1f} articles/s", flush=True)
+    ceiling, page_cpu = cpu_ceiling(pages)
+    print(f"  CPU ceiling: {ceiling:.1f} articles/s ({page_cpu * 1000:.1f} ms of CPU a page)", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="wirewatch-e2e-"))
     (tmp / "rules.yaml").write_text(RULES)
     site = Site(pages, hosts)
@@ -509,6 +512,13 @@ async def _run(
         # A two-hop short link costs three requests, each on its own host, at per_host_rate a host.
         politeness_ceiling = hosts * polite.per_host_rate / 3
         bound_by = "cpu" if ceiling <= politeness_ceiling else "politeness"
+        # What the CPU a link cost allows, whatever else ran: one event loop can do at most
+        # 1 / its CPU per link; the worker's processes together at most cores / their CPU per link.
+        # The first below the second: the event loop, not the pool, holds the drain back.
+        cpu_bounds = {
+            "loop_bound_links_per_s": round(len(drain) * n_workers / max(main_cpu, 1e-9), 1),
+            "cores_bound_links_per_s": round(len(drain) * (os.cpu_count() or 1) / max(main_cpu + pool_cpu, 1e-9), 1),
+        }
         # Cores busy over the drain: the worker's event loop(s) (one core at most each), its pool(s),
         # this bench (the site, the receiver, the observer) and the whole machine (other users too).
         busy = {
@@ -523,7 +533,10 @@ async def _run(
             f"CPU ceiling {ceiling:.1f}/s, politeness ceiling {politeness_ceiling:.1f} links/s "
             f"({hosts} hosts): the {bound_by} ceiling is the lower; CPU per link: "
             f"{main_cpu / len(drain) * 1000:.1f} ms on the event loop, {pool_cpu / len(drain) * 1000:.1f} ms in the "
-            f"pool; cores busy: " + ", ".join(f"{k} {v:.2f}" for k, v in busy.items()) + f" of {os.cpu_count()}",
+            f"pool; cores busy: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in busy.items())
+            + f" of {os.cpu_count()}; that CPU allows at most {cpu_bounds['loop_bound_links_per_s']} links/s "
+            f"on the event loop(s), {cpu_bounds['cores_bound_links_per_s']} on all cores",
             flush=True,
         )
         await asyncio.sleep(3)  # let the hosts' buckets refill a little
@@ -566,6 +579,8 @@ async def _run(
             "cores_busy_in_drain": {k: round(v, 2) for k, v in busy.items()},
             "loop_cpu_ms_per_link": round(main_cpu / len(drain) * 1000, 1),
             "pool_cpu_ms_per_link": round(pool_cpu / len(drain) * 1000, 1),
+            "ceiling_cpu_ms_per_page": round(page_cpu * 1000, 1),
+            **cpu_bounds,
             "latency_rate_links_per_s": round(rate, 1),
             "alert_latency_s": summary(alert_b),
             "outcome_latency_s": summary(out_b),
