@@ -768,3 +768,20 @@ def test_one_person_in_the_same_city_with_the_day_named_follows_up() -> None:
     assert first.event_day == "2026-06-05" and later("5").people & first.people
     assert story.match(later("5"), [s], follow_up=horizon) is s and story.keys(later("5")) & story.story_keys(s.state)
     assert story.match(later("9"), [s], follow_up=horizon) is None  # one name and the city: not enough
+
+
+def test_the_same_outlet_stands_for_the_city_when_neither_text_names_one() -> None:
+    def report(slug: str, host: str, title: str, text: str, at: str) -> story.ArticleView:
+        url = f"https://{host}/news/{slug}"
+        return story.view(dict(_payload(slug, title, text, at, places=[], figures={"injured": {"count": 2}}),
+                               canonical_url=url, url=url, final_url=url))  # fmt: skip
+
+    first = report("ol1", "www.valley-herald.example", "Two hurt near skate park", "Two teens were hurt near the "
+                   "skate park on Saturday night, officers said.", "2026-06-07T08:00:00Z")  # fmt: skip
+    s = _story_of(first)
+    title, text = "Officers look for grey van", "Officers want to find a grey van seen on Saturday when two were hurt."
+    same = report("ol2", "valley-herald.example", title, text, "2026-06-08T08:00:00Z")
+    elsewhere = report("ol3", "coast-times.example", title, text, "2026-06-08T08:00:00Z")
+    assert same.host == first.host == "valley-herald.example" and same.event_day == first.event_day
+    assert story.match(same, [s]) is s and story.keys(same) & story.story_keys(s.state)
+    assert story.match(elsewhere, [s]) is None  # another outlet: the same toll on that day may be anywhere

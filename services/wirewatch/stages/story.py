@@ -20,8 +20,9 @@ Articles about the same event form one story when, within ``window`` of the stor
                           shorter headline or a shared city, or
     same toll             the same killed/injured figures and a shared city or headline word (a
                           small toll also needs both, or the same day as the leads state it,
-                          ``event_day``, "on Saturday night", and the city in both leads or a
-                          shared headline name), or
+                          ``event_day``, "on Saturday night", and the city in both leads, a
+                          shared headline name, or the same outlet with a headline word or a
+                          toll of two or more: a local outlet covers its region), or
     same people           a person named in both texts (``story_view._people``: victims, suspects;
                           not officials, organisations, places or bylines) and a second one, the
                           same toll, a headline word, a shared city or the same stated day.
@@ -42,8 +43,8 @@ article: one and the same toll or a headline word); or a person the story named 
 anywhere in the article (a trial report names the court's people first), with the same toll, a
 shared city and a headline word or a toll of two or more; or the same toll and the day it happened
 as a story's lead stated it, named as a date ("the Oct. 3 shooting", ``named_dates``) or as the
-lead tells it ("Saturday's shooting"), where the story happened: a name of its headlines, or its
-city in both leads with a headline word or a toll of ``DISTINCT_TOLL`` or more; or a toll of
+lead tells it ("Saturday's shooting"), where the story happened: a name of its headlines, an
+outlet that reported it, or its city in both leads with a headline word or a toll of ``DISTINCT_TOLL`` or more; or a toll of
 ``RARE_TOLL`` people or more in the story's city. route.decide then raises no "new" alert, and an
 update only for a rising toll.
 
@@ -58,8 +59,8 @@ and scored. Exact, not approximate: every story that ``score`` could give more t
 (each way of matching above needs one of: a pair of equal MinHash positions, a pair of shared
 headline words, a shared place, a shared name, a shared headline word with a toll figure, a
 shared person: "f:p:" keys), so the decisions are the same as scoring every open story. Keys starting "f:" (a name or
-headline word with a toll figure, a pair of full names, a person, a city with a day, a city with a
-rare toll's figure) also find expired stories, for follow-ups.
+headline word with a toll figure, a pair of full names, a person, a city or an outlet with a day, a
+city with a rare toll's figure) also find expired stories, for follow-ups.
 """
 
 from __future__ import annotations
@@ -220,7 +221,9 @@ def score(
         return 0.25 + title + text
     # The same toll in the same city on the same day, as the leads tell it ("on Saturday night"
     # in Monday's paper and "late Saturday" in Sunday's).
-    if agreed and same_day and not place_conflict and (article.lead_places & lead or shared_names):
+    # (The outlet stands for the city where a text names none: a local outlet covers its region.)
+    same_outlet = article.host in st.get("hosts", []) and (agreed - 1 >= 2 or shared_words)
+    if agreed and same_day and not place_conflict and (article.lead_places & lead or shared_names or same_outlet):
         return 0.22 + title + text
     # A full name in both leads (a victim, a venue, a street's neighbourhood) that is no gazetteer
     # place, with the same toll, a shared city or a headline word.
@@ -326,6 +329,7 @@ def attach(story: Story, article: ArticleView) -> list[Change]:
         if any(x is not None for x in t) and t not in st.setdefault("tolls", []):
             st["tolls"] = (st["tolls"] + [t])[-_KEEP_SIGNATURES:]
         st["countries"] = sorted(set(st["countries"]) | article.countries)
+        st["hosts"] = sorted(set(st.get("hosts", [])) | {article.host})[:_KEEP_MEMBERS]
         if article.event_day:
             st["event_days"] = sorted(set(st.get("event_days", [])) | {article.event_day})[-_KEEP_SIGNATURES:]
         quiet = [m for m in st["members"] if not m.get("alerts")]

@@ -86,6 +86,7 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
         and day_named
         and (
             named
+            or article.host in st.get("hosts", [])
             or (
                 article.lead_places & lead
                 and (

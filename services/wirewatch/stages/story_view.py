@@ -62,7 +62,7 @@ def headline(title: str | None, url: str | None = None, sitename: str | None = N
     parts = _TITLE_SEPARATORS.split(title)
     if len(parts) < 2:
         return title
-    host = (urlsplit(url or "").hostname or "").removeprefix("www.")
+    host = outlet(url)
     domain = _squash(host.rsplit(".", 1)[0]) if "." in host else _squash(host)
     site = _squash(sitename or "")
     for i, seg in enumerate(parts[1:], start=1):
@@ -133,6 +133,15 @@ class ArticleView:
     body_people: frozenset[str] = frozenset()  # people named anywhere in the text (matched with the same toll)
     event_day: str | None = None  # the day the lead says it happened ("on Saturday night"), ISO date
     dates: frozenset[str] = frozenset()  # calendar dates the text names ("June 6", "Jan. 5"), ISO
+
+    @property
+    def host(self) -> str:
+        """The outlet's site (host name, no "www."): an outlet reports on its own region."""
+        return outlet(self.canonical_url)
+
+
+def outlet(url: str | None) -> str:
+    return (urlsplit(url or "").hostname or "").removeprefix("www.")
 
 
 def _named_as_place(doc: str, form: str, skip: tuple[int, int]) -> bool:
