@@ -6,17 +6,29 @@ Formats (``date-time``, ``uri``) are checked: jsonschema skips a format whose ch
 without a word, so loading a schema that uses a format nothing here can check is an error.
 The verdict on exact bytes is remembered (``_Verdicts``): bytes this process encoded or already
 validated are not walked again when another agent of the same worker decodes them.
+
+Two validators, one verdict: a payload is first checked by fastjsonschema's compiled code of the
+schema (about 15x less CPU than jsonschema walking it: 50 against 820 us for an enriched
+article), and only one it refuses is walked by jsonschema, which names the offending field
+(``best_match``) and has the last word. The schemas use only keywords draft 7 means the same way
+as 2020-12 (type, properties, required, items, enum, const, oneOf, allOf, if/then, pattern,
+lengths, minimum), and the compiled code checks formats with jsonschema's own checkers, so the
+two agree on what is valid; where they could differ (fastjsonschema counts 1.0 as no integer),
+jsonschema's "valid" wins. tests/contract holds them to the same verdicts.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 import orjson
 
@@ -63,8 +75,59 @@ def _formats(node: Any) -> set[str]:
     return set()
 
 
+# Keywords draft 7 (fastjsonschema) and 2020-12 (the schemas' own draft) read the same way. A schema
+# using any other (prefixItems, unevaluatedProperties, $ref, ...) gets no compiled check: a keyword
+# fastjsonschema does not know would be skipped, and the check would pass what the schema refuses.
+_SAME_IN_DRAFT7 = frozenset(
+    "$schema $id title description deprecated type properties required additionalProperties items enum const "
+    "oneOf anyOf allOf not if then else pattern minLength maxLength minimum maximum minItems maxItems "
+    "format".split()
+)
+
+# Compiled checks, per jsonschema validator: schemas loaded again (validator.cache_clear(), another
+# directory) are compiled again. The validator is kept beside its check so its id stays its own.
+_compiled: dict[int, tuple[jsonschema.protocols.Validator, Callable[[Any], Any] | None]] = {}
+
+
+def _fast_check(name: str) -> Callable[[Any], Any] | None:
+    v = validator(name)
+    entry = _compiled.get(id(v))
+    if entry is None or entry[0] is not v:
+        assert isinstance(v.schema, dict)
+        check = None
+        if _keywords(v.schema) <= _SAME_IN_DRAFT7:
+            checker = v.FORMAT_CHECKER  # the checkers validator() gave jsonschema
+            formats = {f: functools.partial(checker.conforms, format=f) for f in _formats(v.schema)}
+            draft7 = {**v.schema, "$schema": "http://json-schema.org/draft-07/schema#"}
+            check = fastjsonschema.compile(draft7, formats=formats, use_default=False)
+        entry = _compiled[id(v)] = (v, check)
+    return entry[1]
+
+
+def _keywords(node: Any) -> set[str]:
+    """Every keyword a schema uses (not the names of its properties)."""
+    if isinstance(node, list):
+        return set().union(*(_keywords(v) for v in node))
+    if not isinstance(node, dict):
+        return set()
+    found = set(node)
+    for key, value in node.items():
+        if key == "properties" and isinstance(value, dict):
+            found |= set().union(*(_keywords(v) for v in value.values()))
+        elif key not in ("enum", "const"):
+            found |= _keywords(value)
+    return found
+
+
 def validate(name: str, payload: Any) -> None:
     """Raise InvalidMessage naming the first offending field when `payload` breaks schema `name`."""
+    check = _fast_check(name)
+    if check is not None:
+        try:
+            check(payload)
+            return
+        except fastjsonschema.JsonSchemaValueException:
+            pass  # jsonschema decides, and says where
     error = jsonschema.exceptions.best_match(validator(name).iter_errors(payload))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
@@ -74,8 +137,8 @@ def validate(name: str, payload: Any) -> None:
 class _Verdicts:
     """Digests of the exact bytes already found valid, per schema; the oldest forgotten first.
 
-    Validating an enriched article walks every field of it (about 1.5 ms of event-loop CPU), and in
-    one worker the same bytes are validated three times: encoded by the fetch agent, decoded by the
+    Validating an enriched article checks every field of it (50 us compiled, 820 us walked by
+    jsonschema; a hash of the bytes is a few us), and in one worker the same bytes are validated three times: encoded by the fetch agent, decoded by the
     store and the route agents. A verdict on exact bytes cannot change (orjson encodes a dict the
     same way every time, and decoding the bytes gives back what was validated), so it is kept.
     """

@@ -133,3 +133,64 @@ def test_the_submitted_link_is_not_format_checked():
     # Arbitrary user text is fetch's to judge (bad_url, with a reason), not the link schema's.
     link = orjson.loads((SCHEMAS / "examples" / "link.json").read_bytes())
     contract.validate("link", {**link, "url": "arab.news/jtxzg über"})
+
+
+def _mutations(node, path=()):
+    """Every way of breaking one field of ``node``: other types and values in its place, the field
+    gone, an unknown field beside it; nested objects and lists too."""
+    odd = [None, "", "yesterday", "not a url", "x" * 5000, 0, -1, 1.5, 3.0, True, [], {}, [1], {"a": 1}]
+    if isinstance(node, dict):
+        yield path + ("+",), {**node, "unknown_field": 1}
+        for key, value in node.items():
+            yield path + (key, "-"), {k: v for k, v in node.items() if k != key}
+            for new in odd:
+                yield path + (key,), {**node, key: new}
+            for where, inner in _mutations(value, path + (key,)):
+                yield where, {**node, key: inner}
+    elif isinstance(node, list):
+        yield path + ("[]",), []
+        for i, value in enumerate(node[:2]):
+            for where, inner in _mutations(value, path + (i,)):
+                yield where, node[:i] + [inner] + node[i + 1 :]
+
+
+@pytest.mark.parametrize("name", contract.SCHEMA_NAMES)
+def test_the_compiled_check_and_jsonschema_give_the_same_verdicts(name):
+    # contract.validate asks fastjsonschema's compiled check first and jsonschema only about what it
+    # refuses: over thousands of broken payloads, its verdict is jsonschema's every time.
+    example = orjson.loads((SCHEMAS / "examples" / f"{name}.json").read_bytes())
+    walker = contract.validator(name)
+    checked = refused = 0
+    for where, payload in _mutations(example):
+        expected = walker.is_valid(payload)
+        try:
+            contract.validate(name, payload)
+            verdict = True
+        except InvalidMessage:
+            verdict = False
+        assert verdict == expected, f"{name} {where}: validate says {verdict}, jsonschema {expected}"
+        checked += 1
+        refused += not expected
+    assert checked > 50 and refused > 10
+
+
+def test_a_schema_using_a_keyword_draft_7_reads_otherwise_is_walked_by_jsonschema_only(tmp_path, monkeypatch):
+    # fastjsonschema (draft 7) would skip prefixItems and pass what the schema refuses.
+    (tmp_path / "pair.schema.json").write_bytes(
+        orjson.dumps(
+            {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "properties": {"pair": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}]}},
+            }
+        )
+    )
+    monkeypatch.setenv("WIREWATCH_SCHEMAS_DIR", str(tmp_path))
+    contract.validator.cache_clear()
+    try:
+        assert contract._fast_check("pair") is None
+        contract.validate("pair", {"pair": ["a", 1]})
+        with pytest.raises(InvalidMessage, match="pair/1"):
+            contract.validate("pair", {"pair": ["a", "b"]})
+    finally:
+        contract.validator.cache_clear()
