@@ -182,6 +182,9 @@ class Origin:
             "/loop/b": loop_b,
             "/hops/{n}": endless_hops,
             "/r/moved": moved_with_page,
+            "/cookie/set": cookie_set,
+            "/cookie/need": cookie_need,
+            "/sets-cookies": sets_cookies,
             "/r/moved-stalled": moved_stalled,
             "/no-location": no_location,
             "/to-ftp": to_ftp,
@@ -277,6 +280,26 @@ async def loop_b(request: web.Request) -> web.Response:
 
 async def endless_hops(request: web.Request) -> web.Response:
     return redirect(302, f"/hops/{int(request.match_info['n']) + 1}")
+
+
+async def cookie_set(request: web.Request) -> web.Response:
+    # A consent or session hop: the cookie it sets is what the next hop checks.
+    response = redirect(302, "/cookie/need")
+    response.set_cookie("gate", "ok", path="/")
+    return response
+
+
+async def cookie_need(request: web.Request) -> web.Response:
+    if request.cookies.get("gate") != "ok":
+        return html("<p>Sign in first</p>", status=403)
+    return html(ARTICLE)
+
+
+async def sets_cookies(request: web.Request) -> web.Response:
+    response = html(ARTICLE)
+    for name in ("session", "consent", "tracker"):
+        response.set_cookie(name, "1", path="/")
+    return response
 
 
 async def moved_with_page(request: web.Request) -> web.Response:

@@ -48,6 +48,20 @@ async def test_a_redirect_whose_page_never_ends_is_followed_on_a_new_connection(
         assert len(a.peers) == 2
 
 
+async def test_cookies_last_one_redirect_chain_and_the_client_keeps_none():
+    # A jar shared by every fetch would grow with every site's cookies, and httpx copies all of it
+    # into each request it builds; a chain still carries the cookie one hop sets to the next.
+    s = loopback_settings()
+    async with Origin() as a, build_client(s) as c:
+        assert (await fetch(a.url("/sets-cookies"), c, s)).final_url == a.url("/sets-cookies")
+        result = await fetch(a.url("/cookie/set"), c, s)
+        assert result.final_url == a.url("/cookie/need") and "Water rose" in result.html
+        assert not list(c.cookies.jar)
+        with pytest.raises(PermanentError) as e:  # the chain's cookie went with the chain
+            await fetch(a.url("/cookie/need"), c, s)
+        assert e.value.reason == "http_status" and "403" in e.value.detail
+
+
 async def test_least_recently_used_origins_are_closed_past_max_connections():
     s = loopback_settings(max_connections=2)
     async with contextlib.AsyncExitStack() as stack:

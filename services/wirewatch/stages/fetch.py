@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import http.cookiejar
 import re
 import ssl
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 import charset_normalizer
 import httpx
@@ -142,6 +144,19 @@ class HostPools(httpx.AsyncBaseTransport):
             await pool.aclose()
 
 
+class NoCookies(http.cookiejar.CookieJar):
+    """The jar of the worker's one client, which keeps nothing: shared by every fetch it would grow
+    with every site's cookies (and follow a reader from site to site), and httpx copies the whole jar
+    into each request it builds: 1.4 ms of event-loop CPU a request at 100 cookies, 6.8 ms at 1,000.
+    A redirect chain keeps its own cookies (http_get.get)."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class FetchResult:
     url: str  # as submitted
@@ -164,6 +179,7 @@ def build_client(settings: FetchSettings, *, resolver: Resolver = system_resolve
             pool=settings.connect_timeout,
         ),
         headers={"User-Agent": settings.user_agent, "Accept": _ACCEPT},
+        cookies=NoCookies(),
         # We follow redirects ourselves to record the chain and apply our own limits.
         follow_redirects=False,
         # Settings are the only source of configuration; a stray HTTP(S)_PROXY must not reroute fetches.

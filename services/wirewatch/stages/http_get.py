@@ -143,6 +143,10 @@ async def get(
     current = check_http_url(url)
     hops: list[Hop] = []
     seen = {current}
+    # Cookies live for one chain: a hop may set one the next hop wants, but the worker's client
+    # keeps none (fetch.build_client: a jar shared by every fetch grows with every site's cookies,
+    # and httpx copies all of it into each request it builds).
+    jar = httpx.Cookies()
 
     def next_hop(status: int, target: str) -> str:
         hops.append(Hop(current, status))
@@ -160,11 +164,16 @@ async def get(
         turn = politeness.slot(current) if politeness is not None else contextlib.nullcontext()
         async with turn, budget.running():
             try:
-                response = await client.send(client.build_request("GET", current, headers=sent), stream=True)
+                request = client.build_request("GET", current, headers=sent)
+                if jar:
+                    jar.set_cookie_header(request)
+                response = await client.send(request, stream=True)
             except (httpx.HTTPError, httpx.InvalidURL) as e:
                 raise translate(e, current) from e
             try:
                 status = response.status_code
+                if "set-cookie" in response.headers:
+                    jar.extract_cookies(response)
                 _check_headers(response, current, limits)
                 if status in REDIRECT_STATUSES and "location" in response.headers:
                     current = next_hop(status, resolve_location(current, response.headers["location"]))
