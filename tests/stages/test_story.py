@@ -785,3 +785,23 @@ def test_the_same_outlet_stands_for_the_city_when_neither_text_names_one() -> No
     assert same.host == first.host == "valley-herald.example" and same.event_day == first.event_day
     assert story.match(same, [s]) is s and story.keys(same) & story.story_keys(s.state)
     assert story.match(elsewhere, [s]) is None  # another outlet: the same toll on that day may be anywhere
+
+
+def test_a_person_a_late_report_is_about_follows_up_in_the_same_city() -> None:
+    first = _in_city("Tarnby", "tb1", "Man killed outside Tarnby bar", "In Tarnby, a man was killed outside a bar. "
+                     "Police arrested Wade Oakhurst nearby.", "2026-03-01T08:00:00Z", killed=1)  # fmt: skip
+    s = _story_of(first)
+    horizon = timedelta(days=730)
+    about = _in_city("Tarnby", "tb2", "Jury hears from defendant", "In Tarnby, Wade Oakhurst told jurors he was "
+                     "scared. Oakhurst said he ran. Prosecutors say Oakhurst lied.", "2026-09-01T08:00:00Z")  # fmt: skip
+    passing = _in_city("Tarnby", "tb3", "Jury hears from defendant", "In Tarnby, a defendant told jurors he was "
+                       "scared, Wade Oakhurst said.", "2026-09-01T08:00:00Z")  # fmt: skip
+    assert about.central_people == {"wade oakhurst"} and not passing.central_people
+    assert story.match(about, [s], follow_up=horizon) is s and story.keys(about) & story.story_keys(s.state)
+    assert story.match(passing, [s], follow_up=horizon) is None  # named once, months later: no evidence
+
+
+def test_credits_and_public_figures_are_not_the_events_people() -> None:
+    text = ("Seven people were shot. Photo: Lena Brightwater, Daily Ledger. Neighbors gathered (Lena Brightwater / "
+            "Daily Ledger). Community activist Omar Pellew spoke. Tobias Wendell was hurt.")  # fmt: skip
+    assert story_words._people(text, story_words._body_words(text), "en") == {"tobia wendel"}

@@ -51,7 +51,8 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
         return 0.0
     agreed = _same_toll(toll(article.figures), st.get("tolls", []))
     # People named in both texts: two of them, or one and a toll of two people or more, or one in
-    # the story's city on the day it happened; soon after the window, one and the same toll or a
+    # the story's city on the day it happened or whom the article names again and again (who it is
+    # about: a byline or a bystander is named once); soon after the window, one and the same toll or a
     # headline word. (One, the city and a headline word is not enough: institutions' and reporters'
     # names slip through as people, and "charged" or "arrest" heads every follow-up.)
     people = _shared_people(article, st)
@@ -64,7 +65,7 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
             len(people) >= 2
             or (agreed and (agreed - 1 >= 2 or recent))
             or (recent and shared_words)
-            or (article.places & places and day_named)
+            or (article.places & places and (day_named or people & article.central_people))
         ):
             return 0.015 + 0.001 * min(len(people), 9)
     # A person the story named early (a victim) named anywhere in the article, with the same toll:

@@ -32,6 +32,7 @@ _PERMUTATIONS = 64
 # before) let one common shingle win most positions and inflate every estimate. SHAKE gives all
 # 64 in one C call per shingle, which is also three times faster than 64 multiplications each.
 _SIGNATURE = struct.Struct(f"<{_PERMUTATIONS}I")
+CENTRAL_MENTIONS = 3  # a person whose last name a text writes this often is who its story is about
 _LEAD_WORDS = 80
 _LEAD_CHARS = 400  # places named this early (after the headline) say where it happened; later ones may be context
 
@@ -131,6 +132,7 @@ class ArticleView:
     lead_names: frozenset[str] = frozenset()  # names of two words or more in the lead ("Marta Velasquez")
     people: frozenset[str] = frozenset()  # people named early in the text, "first last" stems (``_people``)
     body_people: frozenset[str] = frozenset()  # people named anywhere in the text (matched with the same toll)
+    central_people: frozenset[str] = frozenset()  # of those, the ones the text names again and again
     event_day: str | None = None  # the day the lead says it happened ("on Saturday night"), ISO date
     dates: frozenset[str] = frozenset()  # calendar dates the text names ("June 6", "Jan. 5"), ISO
 
@@ -201,8 +203,8 @@ def view(enriched: dict[str, Any]) -> ArticleView:
     body_words = _body_words(enriched.get("text") or "")
     place_words = {_stem(w, "en") for p in places | regions for w in _tokens(p)}  # "Chicago Sun-Times" is no one
 
-    def people(whole: bool) -> frozenset[str]:
-        named = _people(enriched.get("text") or "", body_words, enriched.get("language"), whole=whole)
+    def people(whole: bool, central: int = 0) -> frozenset[str]:
+        named = _people(enriched.get("text") or "", body_words, enriched.get("language"), whole, central)
         return frozenset(p for p in named if not set(p.split()) & place_words)
 
     return ArticleView(
@@ -223,6 +225,7 @@ def view(enriched: dict[str, Any]) -> ArticleView:
         lead_names=frozenset(n for n in _proper_nouns(lead, body_words, enriched.get("language")) if " " in n),
         people=people(whole=False),
         body_people=people(whole=True),
+        central_people=people(whole=True, central=CENTRAL_MENTIONS),
         event_day=event_day(f"{head} {lead}", at),
         dates=named_dates(enriched.get("text") or "", at),
     )

@@ -198,13 +198,15 @@ _TITLE_BEFORE = re.compile(
     r"Cpl|Corporal|Trooper|Agent|Commander|Mayor|Judge|Attorney|Prosecutor|Dr|Rev|Reverend|"
     r"Pastor|Gov|Governor|Sen|Senator|Rep|Superintendent|Commissioner|Coroner|Director|"
     r"President|[Ss]pokes(?:man|woman|person)|[Rr]eporter|By|Photo|Copyright|Council(?:man|woman)|"
-    r"Alderman|Ald|\w['’]s|notifications on)\.?\s+$|\w/$"
-)  # "KDKA's Jo Doe", "AP/Jo Doe": bylines, credits
+    r"Alderman|Ald|\w['’]s|notifications on|[Aa]ctivist|[Pp]hotographer|[Ee]ditor|[Ww]riter|[Cc]olumnist|"
+    r"[Cc]orrespondent|[Aa]nchor)[.:]?\s+$|\w/$"
+)  # "KDKA's Jo Doe", "AP/Jo Doe", "Photo: Jo Doe": bylines, credits; "activist Jo Doe": a public figure
 _TITLE_IN = re.compile(
     r"\b(?:Spokes(?:man|woman|person)|Sheriff|Chief|Officer|Sgt|Sergeant|Lt|Capt|Captain|Detective|Deputy|Mayor|Judge|"
     r"President|Gov|Governor|Sen|Senator|Rep|Dr|Rev)\b"
 )
-_BYLINE_AFTER = re.compile(r"\s*[•|/,:]?\s*\S+@")  # "Jane Roe • jroe@example.com": a byline
+# "Jane Roe • jroe@example.com", "Jane Roe / Daily Ledger", "Jane Roe, Staff": a byline or a credit
+_BYLINE_AFTER = re.compile(r"\s*[•|/,:]?\s*\S+@|\s*/\s*[A-Z]|,\s*Staff\b")
 _SUFFIXES = frozenset(("jr", "sr", "ii", "iii", "iv"))
 # Capitalised words and initials ("J.", "Jr."): a sentence's full stop ends the run.
 _CAPITALISED_RUN = re.compile(r"(?:(?:[A-ZÀ-Þ]\.|[JS]r\.|[A-ZÀ-Þ][\w'’-]*)[ \t]){1,5}[A-ZÀ-Þ][\w'’-]+")
@@ -223,7 +225,7 @@ _MAX_BODY_PEOPLE = 24  # more than this in the whole text: a roundup, no evidenc
 
 
 def _people(
-    body: str, words: tuple[frozenset[str], frozenset[str]], language: str | None, whole: bool = False
+    body: str, words: tuple[frozenset[str], frozenset[str]], language: str | None, whole: bool = False, central: int = 0
 ) -> frozenset[str]:
     """People named in `body`: runs of two or three capitalised words and initials ("Marta J. Velasquez", not
     "John H. Stroger Jr. Hospital") none of
@@ -234,7 +236,10 @@ def _people(
     ``_MAX_PEOPLE`` there (a roundup of several events). English titles and words: other languages
     get fewer names filtered out. A person named in two articles is evidence they report the same
     event beyond the headline (a victim, a suspect). `whole`: from the whole text, up to
-    ``_MAX_BODY_PEOPLE`` (a trial report names its victims late, after the court's people)."""
+    ``_MAX_BODY_PEOPLE`` (a trial report names its victims late, after the court's people).
+    `central`: only those whose last name the text writes at least that many times (news names the
+    people its story is about again and again by their last name; a byline, an institution read
+    as a name or a passer-by comes once)."""
     lang = _lang(language)
     lower = words[0]
     head = body if whole else body[: _FIRST_WORDS.match(body).end()]  # type: ignore[union-attr]
@@ -250,6 +255,8 @@ def _people(
         if any(w.lower() in lower for w in full):  # "Officers", "Witnesses": words written in lower case too
             continue
         if _TITLE_BEFORE.search(head, max(0, m.start() - 24), m.start()) or _BYLINE_AFTER.match(head, m.end()):
+            continue
+        if central and len(re.findall(rf"(?<!\w){re.escape(full[-1])}(?!\w)", body)) < central:
             continue
         out[f"{_stem(full[0].casefold(), lang)} {_stem(full[-1].casefold(), lang)}"] = None
     return frozenset(out) if len(out) <= (_MAX_BODY_PEOPLE if whole else _MAX_PEOPLE) else frozenset()
