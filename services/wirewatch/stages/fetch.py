@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import http.cookiejar
+import itertools
 import re
 import ssl
 from collections import Counter, OrderedDict
@@ -115,7 +116,9 @@ class HostPools(httpx.AsyncBaseTransport):
         surplus = len(self._pools) - self._max_origins
         if surplus <= 0:
             return
-        idle = [o for o in self._pools if not self._busy[o]][:surplus]  # oldest first
+        # Oldest first, stopping at the first `surplus` idle ones: past max_connections origins this
+        # runs on every request, and a scan of every pool was 0.9% of the event loop's samples.
+        idle = list(itertools.islice((o for o in self._pools if not self._busy[o]), surplus))
         for origin in idle:
             await self._pools.pop(origin).aclose()
 
