@@ -8,6 +8,7 @@ Build one ``Metrics`` per process (tests pass their own registry).
 from __future__ import annotations
 
 import platform
+from typing import Any
 from urllib.parse import urlsplit
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
@@ -154,6 +155,9 @@ class Metrics:
             registry=r,
         )
         self._extract_domains: set[str] = set()
+        # The (stage, outcome) children, looked up once: labels() costs a few us, and every message
+        # of every stage counts at least one outcome.
+        self._outcomes: dict[tuple[str, str], Any] = {}
         self.stories = Counter(
             "wirewatch_stories",
             "Alerting articles by story decision (new, attached, follow_up, update, "
@@ -255,7 +259,10 @@ class Metrics:
         ProcessCollector(registry=r)
 
     def outcome(self, stage: str, outcome: str) -> None:
-        self.messages.labels(stage=stage, outcome=outcome).inc()
+        child = self._outcomes.get((stage, outcome))
+        if child is None:
+            child = self._outcomes[stage, outcome] = self.messages.labels(stage=stage, outcome=outcome)
+        child.inc()
 
     def extraction(self, url: str, outcome: str, chars: int | None = None) -> None:
         """Count one extraction of the page at ``url``: ``outcome`` is "extracted" or a rejection reason."""

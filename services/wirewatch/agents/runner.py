@@ -140,6 +140,7 @@ class Stage:
         if self.pause is None:
             self.pause = Pause(self.name, self.metrics)
         self._outage = Backoff(self.retry.backoff_initial, self.retry.outage_backoff_max)
+        self._latency = self.metrics.latency.labels(stage=self.name)  # looked up once, not per message
 
     async def handle(self, raw: Any, core: Core) -> str:
         """Run `core` on one message and apply the policy. Returns the outcome; never raises."""
@@ -166,7 +167,7 @@ class Stage:
             log.exception("%s: unexpected error", self.name)
             outcome = await self._fail(raw, payload, "internal_error", f"{type(e).__name__}: {e}", tries)
         self.metrics.outcome(self.name, outcome)
-        self.metrics.latency.labels(stage=self.name).observe(time.perf_counter() - started)
+        self._latency.observe(time.perf_counter() - started)
         return outcome
 
     async def _patiently(self, step: Callable[[], Awaitable[Any]], tries: list[int] | None = None) -> Any:
