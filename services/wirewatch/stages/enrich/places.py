@@ -1,10 +1,11 @@
-"""Places named in an article: countries, major cities and regions, with ISO 3166-1 alpha-2 codes.
+"""Places named in an article: countries, cities and towns, US counties and regions (states), with
+ISO 3166-1 alpha-2 codes.
 
 In:  a text (the enrich stage passes ``title + "\\n\\n" + text``).
 Out: ``find_places`` -> one dict per place named, in order of first mention:
-     ``{"name", "country_code", "kind": "country"|"city"|"region", "start", "end"}``; ``name`` is the
-     gazetteer's English name whatever the text's language, ``start``/``end`` the offsets of the
-     first mention.
+     ``{"name", "country_code", "kind": "country"|"city"|"county"|"region", "start", "end"}``;
+     ``name`` is the gazetteer's English name whatever the text's language, ``start``/``end`` the
+     offsets of the first mention (as written: "MEMPHIS" in a dateline).
 
 The gazetteer is data (``places.yaml``): every name in every language is one alternation, matched
 whole-word and case-sensitively (proper nouns: "Turkey" the country, not "turkey" the bird). Arabic
@@ -17,6 +18,12 @@ its English name and that name without diacritics ("Bogotá", "Bogota"), loaded 
 The YAML wins where both name a place. GeoNames names that are also common words or first names
 ("Nice", "Reading", "Victoria") are left out (``_STOPLIST``); a name must be written capitalised and
 shared names go to the most populous city ("Hyderabad" is the Indian one).
+
+Smaller places come from us_places.py, where the text says where they are: datelines ("MEMPHIS,
+Tenn. —", "AUSTIN (KXAN) —"), towns with their state ("Lakewood, Wash."), counties, and bare towns
+of a state the article names. A city's name that the text uses as a person's surname ("Marcus
+Santiago ... Santiago, 26, said") is no place (``_surname``), and a name inside a longer one ("Little
+Rock" in "North Little Rock") is not a second place.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from typing import Any
 
 import yaml
 
+from . import us_places
 from .patterns import alternation
 
 GAZETTEER = Path(__file__).resolve().parent / "places.yaml"
@@ -115,6 +123,11 @@ class Gazetteer:
             return sorted(seen.values(), key=lambda p: p["start"])
         return list(seen.values())
 
+    def lookup(self, form: str) -> dict[str, Any] | None:
+        """The place written `form` (exactly), from the YAML or the major cities, as a place dict."""
+        place = self.by_form.get(form) or self.cities.get(form)
+        return None if place is None else {"name": place.name, "country_code": place.country_code, "kind": place.kind}
+
     def _find_cities(self, text: str, seen: dict[str, dict[str, Any]], taken: list[tuple[int, int]]) -> None:
         # Only capitalised words that start some city name are looked at, not every word of the text.
         resume = 0
@@ -122,10 +135,11 @@ class Gazetteer:
             s0 = c.start()
             if s0 < resume or not text[s0].isupper():
                 continue
-            before = _RUN_BEFORE.search(text, max(0, s0 - 40), s0)
-            run = before.group() if before else ""
-            if run and _LETTER_OR_DIGIT.search(run):
-                continue
+            if s0 and text[s0 - 1] in "_'’.-":  # else no run of word characters ends here (_CAP_START)
+                before = _RUN_BEFORE.search(text, max(0, s0 - 40), s0)
+                run = before.group() if before else ""
+                if run and _LETTER_OR_DIGIT.search(run):
+                    continue
             first = _WORD.match(text, s0)
             if first is None or text[s0 : first.end()] not in self.city_first:
                 continue
@@ -205,5 +219,82 @@ def load_gazetteer(path: str | None = None) -> Gazetteer:
 
 
 def find_places(text: str) -> list[dict[str, Any]]:
-    """Countries, cities and regions named in `text`, each once, in order of first mention."""
-    return load_gazetteer().find(text)
+    """Countries, cities, counties and regions named in `text`, each once, in order of first mention:
+    the gazetteer's, then the US towns, counties and states the text places (us_places.py)."""
+    gazetteer = load_gazetteer()
+    found = {(p["name"], p["kind"]): p for p in gazetteer.find(text)}
+    for p in us_places.load().find(text, gazetteer.lookup):
+        same = gazetteer.lookup(p["name"])  # one name for one place: "New York", as the YAML has it
+        if same is not None and same["country_code"] == "US" and same["kind"] == p["kind"]:
+            p = {**p, "name": same["name"]}
+        key = (p["name"], p["kind"])  # Washington the city and the state are two places
+        if key not in found or p["start"] < found[key]["start"]:
+            found[key] = p
+    body = text[text.find("\n\n") + 2 :] if "\n\n" in text else text
+    spans = [(p["start"], p["end"]) for p in found.values()]
+    return sorted(
+        (
+            p
+            for p in found.values()
+            # "Little Rock" inside "North Little Rock" is not a second place
+            if not any(a <= p["start"] and p["end"] <= b and b - a > p["end"] - p["start"] for a, b in spans)
+            and (p["kind"] != "city" or not _surname(body, text[p["start"] : p["end"]], p["name"]))
+        ),
+        key=lambda p: p["start"],
+    )
+
+
+# Capitalised words that may stand before a city's name without making it a person's: parts of
+# the place ("North Austin", "Greater Cleveland"), days and months, words a sentence may open with.
+_BEFORE_A_PLACE = frozenset(
+    """
+North South East West Northeast Northwest Southeast Southwest Northern Southern Eastern Western Central
+Downtown Uptown Midtown Greater Metro Inner Upper Lower Old New Little Suburban Rural Urban Lake Port Fort
+Mount In At On From To Of The A An For Near Outside And But After Before Across Around Into Through While
+When Where Until Since During Like Than With Without Within Toward Towards Via Both Monday Tuesday
+Wednesday Thursday Friday Saturday Sunday January February March April May June July August September
+October November December
+""".split()
+)
+# What follows a person's name and not a town's: an age, or a verb of speech or of the courts.
+_AS_A_PERSON = re.compile(
+    r"(?: Jr\.?| Sr\.?| I[IV]+)?,? (?:\d{1,3}\b|said\b|says\b|told\b|pleaded\b|was (?:arrested|charged|shot|killed)\b)"
+)
+
+
+def _surname(body: str, *forms: str) -> bool:
+    """Whether the city's name is a person's surname in this text: the body writes it after a first
+    name ("Marcus Santiago", "Tom Austin": a capitalised word the text never writes in lower case,
+    not one that may stand before a place) and, there or alone, before an age or "said"; unless it
+    also writes it as a place: in a dateline, or after "in", "near", "outside"."""
+    if any(f.isupper() for f in forms):
+        return False  # a dateline
+    first = person = False
+    lower: set[str] | None = None
+    for form in {f for f in forms if f}:
+        for m in _mentions(form).finditer(body):
+            if m.start() and (body[m.start() - 1].isalnum() or body[m.start() - 1] in "'’.-"):
+                continue  # inside a longer word
+            pre = _BEFORE.search(body, max(0, m.start() - 16), m.start())
+            if pre is not None and pre["prep"]:
+                return False  # "in Richmond": the text writes it as a place
+            word = pre["pre"] if pre is not None else None
+            if word and not first and word not in _BEFORE_A_PLACE:
+                if lower is None:  # built once, and only for a text with such a pair
+                    lower = set(_LOWER_WORD.findall(body))
+                first = word.lower() not in lower
+            person = person or bool(_AS_A_PERSON.match(body, m.end()))
+    return first and person
+
+
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]*")
+
+
+# The word right before a mention: a capitalised one (a first name?) or "in" (a place).
+_BEFORE = re.compile(r"(?:(?<![\w'’.-])(?P<pre>[A-Z][a-z]+)|\b(?P<prep>[Ii]n|[Nn]ear|[Oo]utside)) \Z")
+
+
+@lru_cache(maxsize=4096)
+def _mentions(form: str) -> re.Pattern[str]:
+    """Each mention of `form` (the name first, so that re finds it by its letters)."""
+    return re.compile(re.escape(form) + r"(?![\w'’-])")
