@@ -285,7 +285,7 @@ class RouteSettings(Strict):
         48 * 3600.0, gt=0, description="Seconds after a story's last article in which a new article can still join it"
     )
     story_follow_up: float = Field(
-        730 * 86400.0,
+        3 * 365 * 86400.0,  # a trial or a sentencing can come years after the event
         ge=0,
         description="Seconds after a story's window closed in which a strong match (same toll and a shared name, or the same two names) still joins it as a follow-up, raising no new alert; 0 turns follow-ups off",
     )
