@@ -128,3 +128,113 @@ def test_a_documentation_page_is_not_an_article():
     with pytest.raises(Rejected) as e:
         extract(DOCS, "https://tool.example/docs/cache/configure", min_length=50)
     assert e.value.reason == "not_article"
+
+
+def _tree(html: str):
+    return trafilatura.load_html(html)
+
+
+def test_the_types_a_page_declares_for_itself_are_its_top_level_ones():
+    # A Product with a nested Review is a product page, not a review; an @graph lists page-level
+    # objects, and a mainEntity is what the page is about.
+    product = """<html><head><script type="application/ld+json">{"@context": "https://schema.org",
+    "@type": "Product", "name": "Camp Stool", "review": {"@type": "Review", "author": {"@type": "Person"}},
+    "offers": {"@type": "Offer", "price": "19.00"}}</script></head><body><p>A stool.</p></body></html>"""
+    top, every = extract_kind._declared_types(_tree(product), extract_kind._ld_scripts(_tree(product)))
+    assert top == {"product"} and {"review", "person", "offer"} <= every
+    shape = extract_kind.page_shape(_tree(product), "https://gear.example/camp-stool", "A stool.", has_author=False)
+    assert shape.declares_other == 1.0 and shape.declares_article == 0.0
+
+    graph = """<html><head><script type="application/ld+json">{"@graph": [{"@type": "WebPage",
+    "mainEntity": {"@type": "QAPage"}}, {"@type": "BlogPosting"}]}</script></head><body></body></html>"""
+    assert extract_kind._declared_types(_tree(graph), extract_kind._ld_scripts(_tree(graph)))[0] == {
+        "webpage",
+        "qapage",
+        "blogposting",
+    }
+    broken = """<html><head><script type="application/ld+json">{"@type": "Product", oops}</script></head></html>"""
+    assert extract_kind._declared_types(_tree(broken), extract_kind._ld_scripts(_tree(broken)))[0] == {"product"}
+
+
+# A thread marked up with microdata only, under a path no forum software is known by: its items
+# (a DiscussionForumPosting holding Comments) and the user/message words of its template tell.
+THREAD = (
+    """<html><head><title>Best glue for oak joints?</title></head><body>
+<nav><a href="/">Home</a> <a href="/club/woodwork">Woodwork</a></nav>
+<main><div itemscope itemtype="https://schema.org/DiscussionForumPosting"><h1 itemprop="headline">Best glue for oak joints?</h1>"""
+    + "".join(
+        f"""<div class="message message-user-{i}" itemprop="comment" itemscope itemtype="https://schema.org/Comment">
+<div class="user-card"><a class="username" href="/u/maker{i}">maker{i}</a> <span class="member-since">since 2019</span></div>
+<div class="message-body"><p>I glued a set of oak chairs with a plain yellow glue and clamped them overnight; they held for years, post {i}.</p></div>
+<div class="message-actions"><button class="vote-up">+1</button></div></div>"""
+        for i in range(6)
+    )
+    + "</div></main></body></html>"
+)
+
+
+def test_a_thread_told_by_its_microdata_and_template_is_not_an_article():
+    shape = extract_kind.page_shape(
+        _tree(THREAD),
+        "https://makers.example/club/woodwork/best-glue-for-oak-joints",
+        "\n".join(STORY),
+        has_author=False,
+    )
+    assert shape.discussion == 1.0 and shape.forum_path == 0.0 and shape.talk_classes > 0.5
+    with pytest.raises(Rejected) as e:
+        extract(THREAD, "https://makers.example/club/woodwork/best-glue-for-oak-joints", min_length=50)
+    assert e.value.reason == "not_article"
+
+
+# A shop's collection: a grid of product cards, each with a price and an add-to-cart button.
+COLLECTION = (
+    """<html><head><title>Rain jackets</title><meta property="og:type" content="website"></head><body>
+<nav><a href="/">Shop</a> <a href="/collections/jackets">Jackets</a></nav><main><h1>Rain jackets</h1>
+<p>Light and packable rain jackets for walking in the hills, tested on wet weekends by our staff in the shop.</p>
+<div class="filters"><select class="sort-by"><option>Price</option></select></div><div class="product-grid">"""
+    + "".join(
+        f"""<div class="product-card"><a href="/products/jacket-{i}"><img src="/j{i}.jpg" alt=""><h3>Jacket {i}</h3></a>
+<span class="price">€{60 + i}.00</span> <span class="rating">4.{i} stars</span><button class="add-to-cart">Add to cart</button></div>"""
+        for i in range(12)
+    )
+    + "</div></main></body></html>"
+)
+
+
+def test_a_shops_collection_page_is_not_an_article():
+    shape = extract_kind.page_shape(
+        _tree(COLLECTION), "https://outdoor.example/collections/rain-jackets", "\n".join(STORY), has_author=False
+    )
+    assert shape.shop_path == 1.0 and shape.shop_classes > 0.5 and shape.story_path == 0.0
+    with pytest.raises(Rejected) as e:
+        extract(COLLECTION, "https://outdoor.example/collections/rain-jackets", min_length=50)
+    assert e.value.reason == "not_article"
+
+
+def test_a_blog_post_with_its_readers_comments_is_still_an_article():
+    # Comments nested in the post's JSON-LD are not a discussion page; a slug under /blog/ is a story path.
+    html = ARTICLE.replace(
+        "</head>",
+        """<script type="application/ld+json">{"@type": "BlogPosting", "headline": "Flood water reaches the old mill",
+        "comment": [{"@type": "Comment", "text": "Stay safe"}]}</script></head>""",
+    )
+    url = "https://river-gazette.example/blog/flood-water-reaches-the-old-mill"
+    shape = extract_kind.page_shape(_tree(html), url, "\n".join(STORY), has_author=True)
+    assert shape.discussion == 0.0 and shape.story_path == 1.0 and shape.declares_article == 1.0
+    assert extract(html, url, min_length=50).text.startswith("Flood water reached")
+
+
+@pytest.mark.parametrize(
+    ("url", "story", "shop"),
+    [
+        ("https://paper.example/news", 0.0, 0.0),  # a section front: no slug after the word
+        ("https://paper.example/news/bridge-reopens-after-floods", 1.0, 0.0),
+        ("https://paper.example/blog/2024/bridge-reopens", 1.0, 0.0),
+        ("https://shop.example/products/rain-jacket", 0.0, 1.0),
+        ("https://shop.example/c/tents", 0.0, 1.0),
+        ("https://magazine.example/collection/old-maps-of-the-coast", 0.0, 0.0),  # singular: an editor's collection
+    ],
+)
+def test_story_and_shop_path_words(url, story, shop):
+    shape = extract_kind.page_shape(_tree("<html><body><p>x</p></body></html>"), url, "x", has_author=False)
+    assert (shape.story_path, shape.shop_path) == (story, shop)
