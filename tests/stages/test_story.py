@@ -805,3 +805,30 @@ def test_credits_and_public_figures_are_not_the_events_people() -> None:
     text = ("Seven people were shot. Photo: Lena Brightwater, Daily Ledger. Neighbors gathered (Lena Brightwater / "
             "Daily Ledger). Community activist Omar Pellew spoke. Tobias Wendell was hurt.")  # fmt: skip
     assert story_words._people(text, story_words._body_words(text), "en") == {"tobia wendel"}
+
+
+@pytest.mark.parametrize(
+    "language, lead, day",
+    [
+        ("fr", "Deux blessés samedi soir près du marché, selon la police.", "2026-06-06"),
+        ("fr", "Un homme a été tué hier devant un café.", "2026-06-07"),
+        ("fr-CA", "Fusillade ce matin dans un parc.", "2026-06-08"),
+        ("ar", "أصيب شخصان مساء السبت قرب السوق.", "2026-06-06"),
+        ("ar", "قتل رجل وأمس أمام مقهى.", "2026-06-07"),
+        ("de", "A man was shot on Sunday.", "2026-06-07"),  # a language without a table is read as English
+        ("fr", "La police n'a donné aucun détail.", None),
+    ],
+)
+def test_the_day_a_lead_names_is_read_in_each_supported_language(language: str, lead: str, day: str | None) -> None:
+    monday = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
+    assert story.event_day(lead, monday, language) == day
+
+
+def test_dates_are_named_in_each_supported_language() -> None:
+    at = datetime(2027, 1, 2, tzinfo=UTC)
+    assert story.named_dates("Lors de la fusillade du 3 octobre et du 1er juin", at, "fr") == {
+        "2026-10-03",
+        "2026-06-01",
+    }
+    assert story.named_dates("في هجوم 3 أكتوبر و٦ حزيران", at, "ar") == {"2026-10-03", "2026-06-06"}
+    assert story.named_dates("the Oct. 3 attack", at, None) == {"2026-10-03"}

@@ -15,13 +15,14 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..timeutil import iso, parse as parse_iso
-from .story_words import _WORD, _body_words, _content, _people, _proper_nouns, _stem, _tokens
+from .story_words import _WORD, _body_words, _content, _lang, _people, _proper_nouns, _stem, _tokens
 
 NEAR_DUPLICATE = 0.5  # MinHash similarity from which two texts are copies of one (stories, index)
 
@@ -226,43 +227,113 @@ def view(enriched: dict[str, Any]) -> ArticleView:
         people=people(whole=False),
         body_people=people(whole=True),
         central_people=people(whole=True, central=CENTRAL_MENTIONS),
-        event_day=event_day(f"{head} {lead}", at),
-        dates=named_dates(enriched.get("text") or "", at),
+        event_day=event_day(f"{head} {lead}", at, enriched.get("language")),
+        dates=named_dates(enriched.get("text") or "", at, enriched.get("language")),
     )
 
 
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DAY_WORDS = re.compile(
-    r"\b(?:(" + "|".join(_WEEKDAYS) + r")|(yesterday|last night)|(today|tonight|this morning|early this))\b",
-    re.IGNORECASE,
-)
+# How each supported language names the day something happened and a calendar date: weekdays
+# (Monday first), "yesterday", "today", and month names (January first; several spellings each).
+_WEEKDAYS = {
+    "en": ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+    "ar": ("الاثنين|الإثنين", "الثلاثاء", "الأربعاء|الاربعاء", "الخميس", "الجمعة", "السبت", "الأحد|الاحد"),
+}
+_YESTERDAY = {"en": "yesterday|last night", "fr": "hier", "ar": "أمس|امس|البارحة"}
+_TODAY = {
+    "en": "today|tonight|this morning|early this",
+    "fr": "aujourd'hui|aujourd’hui|ce matin|ce soir",
+    "ar": "اليوم",
+}
+_MONTH_NAMES = {
+    "en": ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+    "fr": (
+        "janvier",
+        "février|fevrier",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août|aout",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre|decembre",
+    ),
+    "ar": (
+        "يناير|كانون الثاني",
+        "فبراير|شباط",
+        "مارس|آذار",
+        "أبريل|إبريل|ابريل|نيسان",
+        "مايو|أيار",
+        "يونيو|حزيران",
+        "يوليو|تموز",
+        "أغسطس|اغسطس|آب",
+        "سبتمبر|أيلول",
+        "أكتوبر|اكتوبر|تشرين الأول",
+        "نوفمبر|تشرين الثاني",
+        "ديسمبر|كانون الأول",
+    ),
+}
 
 
-def event_day(lead: str, at: datetime) -> str | None:
+def _alternatives(names: Iterable[str]) -> str:
+    return "|".join(f"(?P<g{i}>{n})" for i, n in enumerate(names))
+
+
+def _which(m: re.Match[str]) -> int:
+    """The index of the named group ``g<i>`` that matched."""
+    return next(int(k[1:]) for k, v in m.groupdict().items() if k.startswith("g") and v is not None)
+
+
+_PREFIX = {"ar": "[وب]?"}  # Arabic writes "and", "in" joined to the next word: "وأمس", "و٦ حزيران"
+_DAY_WORDS = {
+    lang: re.compile(
+        rf"(?<!\w){_PREFIX.get(lang, '')}(?:{_alternatives(days)}|(?P<yesterday>{_YESTERDAY[lang]})|(?P<today>{_TODAY[lang]}))(?!\w)",
+        re.IGNORECASE,
+    )
+    for lang, days in _WEEKDAYS.items()
+}
+# "June 6", "Jan. 5th" in English; "6 juin", "1er juin" in French; "6 يونيو" in Arabic (any digits).
+_MONTH_DAY = {
+    "en": re.compile(
+        rf"(?<!\w)(?:{_alternatives(_MONTH_NAMES['en'])})[a-z]*\.?\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\b(?!\s*[:%])"
+    ),
+    "fr": re.compile(rf"(?<!\w)(?P<day>[0-3]?\d)(?:er)?\s+(?:{_alternatives(_MONTH_NAMES['fr'])})(?!\w)"),
+    "ar": re.compile(rf"(?<!\w){_PREFIX['ar']}(?P<day>[0-3]?\d)\s+(?:{_alternatives(_MONTH_NAMES['ar'])})(?!\w)"),
+}
+
+
+def _language(language: str | None) -> str:
+    lang = _lang(language)
+    return lang if lang in _WEEKDAYS else "en"  # the others are read as English
+
+
+def event_day(lead: str, at: datetime, language: str | None = None) -> str | None:
     """The day `lead` says the event happened, resolved against the publication time `at`: the
     first weekday named (the latest such day on or before `at`), "yesterday" or "last night" (the
-    day before), "today" or "tonight" (that day). English only; None when it names no day."""
-    m = _DAY_WORDS.search(lead)
+    day before), "today" or "tonight" (that day). English, French and Arabic (`language`; others
+    are read as English); None when it names no day."""
+    m = _DAY_WORDS[_language(language)].search(lead)
     if m is None:
         return None
-    weekday = m.group(1)
-    back = (at.weekday() - _WEEKDAYS.index(weekday.lower())) % 7 if weekday else int(bool(m.group(2)))
+    if m.group("yesterday") or m.group("today"):
+        back = int(bool(m.group("yesterday")))
+    else:
+        back = (at.weekday() - _which(m)) % 7
     return (at - timedelta(days=back)).date().isoformat()
 
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTH_DAY = re.compile(
-    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+([0-3]?\d)(?:st|nd|rd|th)?\b(?!\s*[:%])"
-)
 _MAX_DATES = 8  # more than this: a timeline of many events, no evidence
 
 
-def named_dates(text: str, at: datetime) -> frozenset[str]:
-    """Calendar dates `text` names ("June 6", "Jan. 5th"), each the latest such day on or before
-    `at` (the year is rarely written): a follow-up months later names the day it happened."""
+def named_dates(text: str, at: datetime, language: str | None = None) -> frozenset[str]:
+    """Calendar dates `text` names ("June 6", "Jan. 5th", "6 juin"), each the latest such day on
+    or before `at` (the year is rarely written): a follow-up months later names the day it happened."""
     out = set()
-    for m in _MONTH_DAY.finditer(text.lower()):
-        month, day = _MONTHS.index(m.group(1)) + 1, int(m.group(2))
+    for m in _MONTH_DAY[_language(language)].finditer(text.lower()):
+        month, day = _which(m) + 1, int(m.group("day"))
         for year in (at.year, at.year - 1):
             try:
                 d = datetime(year, month, day, tzinfo=UTC)
