@@ -115,7 +115,9 @@ async def _one_link(storage: Storage, article: dict[str, Any], alerting: bool) -
             "state": state,
         }, story_id
 
-    keys = ["p:river-market", "t:blast", f"u:{article['link_id']}"]
+    # Story candidates as the candidate index gives them: the few stories of the round sharing a key.
+    group = int(article["link_id"].rsplit("-", 1)[1]) % 40
+    keys = [f"p:{article['link_id'].rsplit('-', 1)[0]}-{group}", f"u:{article['link_id']}"]
     await storage.assign_story(article["canonical_url"], now - timedelta(hours=48), decide, keys)
     alert = {"alert_id": "a-" + article["link_id"], "story_id": story_id, "kind": "new"}
     if await storage.claim_alert(alert["alert_id"], "webhook:bench", alert):
