@@ -394,3 +394,32 @@ def test_a_body_that_holds_most_of_the_pages_prose_is_kept(monkeypatch):
 )
 def test_a_byline_lead_word_and_date_are_not_part_of_the_name(raw, names):
     assert extract_meta.split_authors(raw) == names
+
+
+_BYLINES = [
+    "<div class='story-meta'><span class='author-name'>Ana Ruiz</span></div>",
+    "<p class='byline'>By Ana Ruiz <time>March 5, 2024</time> for the port desk</p>",
+    "<div id='comments'><span class='author'>Reader Joe</span></div><div class='AuthorBox'>Ana Ruiz</div>",
+    "<div class='sidebar'><a rel='author'>Sidebar Sam</a></div><h4 class='journalist-name'>Ana Ruiz</h4>",
+    "<div data-component='BylineBlock'><figure>Photo: Lee Wu</figure>Ana Ruiz and Tom Bell</div>",
+    "<span class='writer'>x</span><author>Ana Ruiz</author>",
+    "<div class='meta'>Port desk</div>",
+]
+
+
+@pytest.mark.parametrize("byline", _BYLINES)
+def test_the_byline_author_is_the_one_trafilatura_finds(byline):
+    from trafilatura.metadata import extract_author
+
+    html = f"<html><body><h1>Ferry capsizes</h1>{byline}" + "".join(f"<p>{p}</p>" for p in BODY) + "</body></html>"
+    tree = extract_module.trafilatura.load_html(html)
+    assert extract_meta.byline_author(tree) == extract_author(tree)
+
+
+def test_past_the_size_bound_only_the_byline_is_searched_for_a_date(monkeypatch):
+    note = "Editor's note: on March 5, 2024, we added the names of the crew and the port's statement."
+    url = "https://quayside-post.example/news/ferry"
+    monkeypatch.setattr(extract_module, "DATE_SEARCH_MAX_CHARS", 100)
+    assert extract(page([*BODY, note]), url).published is None  # only the whole-page search finds that one
+    html = page(BODY).replace("<article>", "<article><div class='byline'>Posted on March 5, 2024</div>")
+    assert extract(html, url).published == "2024-03-05"

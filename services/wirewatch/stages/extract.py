@@ -72,8 +72,16 @@ _LAST_RESORT = ("recall", {"favor_precision": False, "fast": False, "favor_recal
 # of an alternating split), the truncated pages from recall 0.1-0.3 back to the full text. (Counting
 # only <p> elements missed articles written in <div>s and lists: 0.002 less.)
 PROSE_MIN_WORDS = 10
+_PROSE_MIN_CHARS = 2 * PROSE_MIN_WORDS - 1  # a shorter run cannot hold that many words
 TRUNCATED_BELOW = 0.5
 FULLER_BY = 1.5
+
+# htmldate's extensive date search (the fallback for a page whose metadata states no date) runs
+# regular expressions over the whole serialised page, in time proportional to its size: 0.4 ms a
+# kilobyte, half a second on a megabyte-long shop page, more than the rest of the stage together.
+# Past DATE_SEARCH_MAX_CHARS of HTML only the date under the headline is looked for. On the WCXB
+# development articles every date that search found right was on a page under 130,000 characters.
+DATE_SEARCH_MAX_CHARS = 250_000
 
 # What a non-HTML body starts with. PDFs, images and archives; JSON; an RSS/Atom feed.
 # (Binary magic numbers as a decoder leaves them: latin-1 keeps the byte, UTF-8 makes it U+FFFD.)
@@ -134,7 +142,7 @@ def extract(html: str, url: str, min_length: int = 200) -> Extracted:
         published = meta.published
         if not published and shape is not None and extract_kind.is_article(shape) and len(text) >= min_length:
             # the costly search of the visible text, only for a page that will be stored
-            published = extract_meta.fallback_date(tree, url, text)
+            published = extract_meta.fallback_date(tree, url, text, search_page=len(html) <= DATE_SEARCH_MAX_CHARS)
     except Exception as e:
         raise PermanentError("extract_failed", f"extracting {url}: {type(e).__name__}: {e}") from e
     if not text:
@@ -214,9 +222,10 @@ def _prose_words(tree: HtmlElement) -> int:
     """Words of the page's running prose: its visible text runs of PROSE_MIN_WORDS words or more."""
     total = 0
     for run in extract_kind.visible_texts(tree):
-        n = len(run.split())
-        if n >= PROSE_MIN_WORDS:
-            total += n
+        if len(run) >= _PROSE_MIN_CHARS:
+            n = len(run.split())
+            if n >= PROSE_MIN_WORDS:
+                total += n
     return total
 
 
