@@ -52,7 +52,7 @@ from wirewatch import contract
 from wirewatch.broker import KafkaBroker, ensure_kafka_jars
 from wirewatch.cli import bootstrap_of
 from wirewatch.demo.receiver import AlertReceiver
-from wirewatch.errors import ConfigError
+from wirewatch.errors import ConfigError, Unavailable
 from wirewatch.settings import FetchSettings, load_settings
 from wirewatch.sinks.storage import open_storage
 from wirewatch.sources.links import make_link
@@ -359,6 +359,7 @@ class Clock:
         self.alerted: dict[str, float] = {}
         self.outcomes: dict[str, str] = {}
         self._seen_alerts = 0
+        self.watching: asyncio.Task | None = None
 
     async def watch(self) -> None:
         while True:
@@ -368,11 +369,15 @@ class Clock:
                 if lid and lid not in self.alerted:
                     self.alerted[lid] = at
             self._seen_alerts = len(self.receiver.arrived)
-            for row in await self.storage.outcomes():
+            try:
+                rows = await self.storage.outcomes()
+            except Unavailable:  # SQLite busy with the workers' writes: look again next time
+                rows = []
+            for row in rows:
                 if row["link_id"] not in self.outcome:
                     self.outcome[row["link_id"]] = now
                     self.outcomes[row["link_id"]] = row["outcome"]
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.1)  # an outcome is seen within 0.1 s; alerts are stamped on arrival
 
     def latencies(self, link_ids: list[str]) -> tuple[list[float], list[float]]:
         out = [self.outcome[i] - self.submitted[i] for i in link_ids if i in self.outcome]
@@ -382,6 +387,9 @@ class Clock:
     async def until_done(self, link_ids: list[str], timeout: float) -> bool:
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
+            if self.watching is not None and self.watching.done():  # the observer failed: say why
+                self.watching.result()
+                raise RuntimeError("the observer stopped")
             if all(i in self.outcome for i in link_ids):
                 return True
             await asyncio.sleep(0.05)
@@ -461,7 +469,8 @@ async def _run(
     await producer.start()
     clock = Clock(storage, receiver)
     peak = [0]
-    tasks = [asyncio.create_task(clock.watch()), asyncio.create_task(_sample_rss(workers, peak))]
+    clock.watching = asyncio.create_task(clock.watch())
+    tasks = [clock.watching, asyncio.create_task(_sample_rss(workers, peak))]
     next_n = [10_000_000]
 
     async def submit(urls: list[str]) -> list[str]:
