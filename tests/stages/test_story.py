@@ -832,3 +832,36 @@ def test_dates_are_named_in_each_supported_language() -> None:
     }
     assert story.named_dates("في هجوم 3 أكتوبر و٦ حزيران", at, "ar") == {"2026-10-03", "2026-06-06"}
     assert story.named_dates("the Oct. 3 attack", at, None) == {"2026-10-03"}
+
+
+def test_ages_are_read_as_news_gives_them() -> None:
+    text = "A 24-year-old man and a 3 year old were hurt. Marta Velasquez, 41, saw it."
+    assert story_words._ages(text) == {"24", "3", "41"}
+    roundup = " ".join(f"A {n}-year-old was shot on Elm." for n in (17, 22, 35, 41, 58))
+    assert story_words._ages(roundup) == frozenset()  # several events
+
+
+def test_an_age_told_in_both_with_the_same_toll_and_day_joins_in_the_window() -> None:
+    def report(slug: str, title: str, age: int) -> story.ArticleView:
+        text = f"A {age}-year-old and three others were wounded on Saturday night, deputies said."
+        return _report(slug, title, text, "2026-06-07T08:00:00Z", figures={"injured": {"count": 4}})
+
+    first = report("ag1", "Four wounded near fairground", 19)
+    s = _story_of(first)
+    same = report("ag2", "Deputies look for a grey van", 19)
+    assert story.match(same, [s]) is s and story.keys(same) & story.story_keys(s.state)
+    assert story.match(report("ag3", "Deputies look for a grey van", 23), [s]) is None  # another age
+
+
+def test_an_age_told_in_both_with_the_toll_and_the_day_follows_up_in_the_city() -> None:
+    first = _in_city("Corwen", "cw1", "Man killed outside Corwen bar", "In Corwen, a 27-year-old man was killed "
+                     "outside a bar on Friday.", "2026-06-06T08:00:00Z", killed=1)  # fmt: skip
+    s = _story_of(first)
+
+    def later(age: int) -> story.ArticleView:
+        return _in_city("Corwen", f"cw-{age}", "Suspect pleads guilty", f"In Corwen, a suspect pleaded guilty over "
+                        f"the June 5 killing of a {age}-year-old.", "2026-11-06T08:00:00Z", killed=1)  # fmt: skip
+
+    horizon = timedelta(days=730)
+    assert story.match(later(27), [s], follow_up=horizon) is s and story.keys(later(27)) & story.story_keys(s.state)
+    assert story.match(later(31), [s], follow_up=horizon) is None  # one killed that day, another age

@@ -23,6 +23,9 @@ Articles about the same event form one story when, within ``window`` of the stor
                           ``event_day``, "on Saturday night", and the city in both leads, a
                           shared headline name, or the same outlet with a headline word or a
                           toll of two or more: a local outlet covers its region), or
+    same age              a person's age told in both ("a 19-year-old"), the same toll and the
+                          same stated day, with a shared city, a headline word or a toll of
+                          ``DISTINCT_TOLL`` people or more, or
     same people           a person named in both texts (``story_view._people``: victims, suspects;
                           not officials, organisations, places or bylines) and a second one, the
                           same toll, a headline word, a shared city or the same stated day.
@@ -46,7 +49,8 @@ shared city and a headline word or a toll of two or more; or the same toll and t
 as a story's lead stated it, named as a date ("the Oct. 3 shooting", ``named_dates``) or as the
 lead tells it ("Saturday's shooting"), where the story happened: a name of its headlines, an
 outlet that reported it, or its city in both leads with a headline word or a toll of ``DISTINCT_TOLL`` or more; or a toll of
-``RARE_TOLL`` people or more in the story's city. route.decide then raises no "new" alert, and an
+``RARE_TOLL`` people or more in the story's city; or a person's age told in both, the same toll
+and the day named, where a headline name or the city in both leads says it happened. route.decide then raises no "new" alert, and an
 update only for a rising toll.
 
 Modules: stages/story_view.py reads the article (``view``: places, MinHash, toll) with
@@ -59,9 +63,10 @@ stories under (table story_keys) so that only stories sharing a key with the art
 and scored. Exact, not approximate: every story that ``score`` could give more than 0 shares a key
 (each way of matching above needs one of: a pair of equal MinHash positions, a pair of shared
 headline words, a shared place, a shared name, a shared headline word with a toll figure, a
-shared person: "f:p:" keys), so the decisions are the same as scoring every open story. Keys starting "f:" (a name or
-headline word with a toll figure, a pair of full names, a person, a city or an outlet with a day, a
-city with a rare toll's figure) also find expired stories, for follow-ups.
+shared person: "f:p:" keys, an age with the day: "a:" keys), so the decisions are the same as
+scoring every open story. Keys starting "f:" (a name or headline word with a toll figure, a pair of
+full names, a person, a city or an outlet with a day, a city with a rare toll's figure, a city or
+name with an age) also find expired stories, for follow-ups.
 """
 
 from __future__ import annotations
@@ -233,6 +238,16 @@ def score(
         lead_names -= _place_words(article) | set(st.get("place_words", []))
         if lead_names and (agreed or shared_place or shared_words or len(lead_names) >= 2):
             return 0.2 + title + text
+    # A person's age told in both (the victim's, the suspect's), with the same toll and the same
+    # stated day, and a shared city, a headline word or a toll too large to be every day's.
+    if (
+        agreed
+        and same_day
+        and article.ages & set(st.get("ages", []))
+        and not place_conflict
+        and (shared_place or shared_words or agreed - 1 >= DISTINCT_TOLL)
+    ):
+        return 0.17 + title + text
     # A person named in both texts (a victim, a suspect), with a second person, the same toll or a
     # headline word (a shared city is not enough: its police spokesman is in all its news).
     people = _shared_people(article, st)
@@ -331,6 +346,8 @@ def attach(story: Story, article: ArticleView) -> list[Change]:
             st["tolls"] = (st["tolls"] + [t])[-_KEEP_SIGNATURES:]
         st["countries"] = sorted(set(st["countries"]) | article.countries)
         st["hosts"] = sorted(set(st.get("hosts", [])) | {article.host})[:_KEEP_MEMBERS]
+        if article.ages:
+            st["ages"] = sorted(set(st.get("ages", [])) | article.ages)[:_KEEP_PEOPLE]
         if article.event_day:
             st["event_days"] = sorted(set(st.get("event_days", [])) | {article.event_day})[-_KEEP_SIGNATURES:]
         quiet = [m for m in st["members"] if not m.get("alerts")]

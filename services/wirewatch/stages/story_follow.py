@@ -98,6 +98,10 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
         )
     ):
         return 0.011
+    # A person's age told in both, the same toll, where it happened (the city in both leads or a
+    # name of the story's headlines) and the day.
+    if agreed and day_named and article.ages & set(st.get("ages", [])) and (named or article.lead_places & lead):
+        return 0.011
     # A toll rare enough to name the event by itself, in the story's city.
     if agreed - 1 >= RARE_TOLL and article.lead_places & lead:
         return 0.011

@@ -3,7 +3,8 @@
 In:  an ``enriched`` payload (schemas/enriched.schema.json; ``places`` read when present).
 Out: the article's time, MinHash signature of its headline and lead, headline terms (stems, the
      outlet's name cut: ``headline``), places named as places (cities, states, countries, and those
-     in the lead), proper names of the headline and lead, and its toll (``toll``).
+     in the lead), proper names of the headline and lead, people and their ages, the day it
+     happened and the dates it names, and its toll (``toll``).
 
 Pure: no clock, no I/O. Words, names and people come from stages/story_words.py. stages/story.py
 scores views against stories (the rules are in its docstring) and re-exports the public names
@@ -22,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..timeutil import iso, parse as parse_iso
-from .story_words import _WORD, _body_words, _content, _lang, _people, _proper_nouns, _stem, _tokens
+from .story_words import _WORD, _ages, _body_words, _content, _lang, _people, _proper_nouns, _stem, _tokens
 
 NEAR_DUPLICATE = 0.5  # MinHash similarity from which two texts are copies of one (stories, index)
 
@@ -136,6 +137,7 @@ class ArticleView:
     central_people: frozenset[str] = frozenset()  # of those, the ones the text names again and again
     event_day: str | None = None  # the day the lead says it happened ("on Saturday night"), ISO date
     dates: frozenset[str] = frozenset()  # calendar dates the text names ("June 6", "Jan. 5"), ISO
+    ages: frozenset[str] = frozenset()  # ages of the people the headline and lead describe ("24-year-old")
 
     @property
     def host(self) -> str:
@@ -229,6 +231,7 @@ def view(enriched: dict[str, Any]) -> ArticleView:
         central_people=people(whole=True, central=CENTRAL_MENTIONS),
         event_day=event_day(f"{head} {lead}", at, enriched.get("language")),
         dates=named_dates(enriched.get("text") or "", at, enriched.get("language")),
+        ages=_ages(f"{head}. {enriched.get('text') or ''}"),
     )
 
 

@@ -260,3 +260,16 @@ def _people(
             continue
         out[f"{_stem(full[0].casefold(), lang)} {_stem(full[-1].casefold(), lang)}"] = None
     return frozenset(out) if len(out) <= (_MAX_BODY_PEOPLE if whole else _MAX_PEOPLE) else frozenset()
+
+
+# A person's age as news gives it: "a 24-year-old man", "the 3-year-old", "Marta Velasquez, 41,".
+_AGE = re.compile(r"\b(\d{1,2})[- ]years?[- ]old\b|\b[A-Z][\w'’-]+,\s(\d{1,2}),")
+_MAX_AGES = 4  # more ages than this early in the text: a roundup of several events, no evidence
+
+
+def _ages(text: str) -> frozenset[str]:
+    """The ages of people described early in `text` (its first ``_PEOPLE_WORDS`` words): a victim's
+    or a suspect's age is told again in every report of the event, whoever writes it, and alike."""
+    head = text[: _FIRST_WORDS.match(text).end()]  # type: ignore[union-attr]
+    out = {m.group(1) or m.group(2) for m in _AGE.finditer(head)}
+    return frozenset(out) if len(out) <= _MAX_AGES else frozenset()
