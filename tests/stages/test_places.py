@@ -182,6 +182,18 @@ def test_language_detection_needs_no_network(monkeypatch) -> None:
         # A bare name without a state only for a large town that no other of its name rivals.
         ("Crash\n\nA truck hit a pole in Killeen on Sunday.", [("Killeen", "US", "city")]),
         ("Crash\n\nA truck hit a pole in Hartsville on Sunday.", []),
+        # "Co." is a county; "a Lakewood man" names his town; D.C. alone is Washington.
+        (
+            "Crash\n\nThe driver, a Lakewood man, was taken to a hospital in Pierce Co., Washington.",
+            [("Lakewood", "US", "city"), ("Pierce County", "US", "county"), ("Washington", "US", "region")],
+        ),
+        ("Crash\n\nTwo cars collided near a D.C. bus stop.", [("Washington", "US", "city")]),
+        # A town's name at the start of a longer one, or a compass point, is no town.
+        ("Crash in Colorado\n\nA truck hit a pole near Dakota Ridge Apartments.", []),
+        (
+            "Crash\n\nA truck hit a pole in Northeast Baltimore, Md.",
+            [("Baltimore", "US", "city"), ("Maryland", "US", "region")],
+        ),
     ],
 )
 def test_us_places(text: str, expected: list) -> None:
@@ -194,6 +206,7 @@ def test_us_places(text: str, expected: list) -> None:
         # A surname that is also a city: written after a first name, and before an age or "said".
         "Man charged\n\nPolice charged Marcus Santiago, 26, on Friday. Santiago said nothing.",
         "Man charged\n\nOfficers said Dale Hamilton Jr., 31, fled. Hamilton was found later.",
+        "Man charged\n\nThe boy was named as Ben Austin Roe by the sheriff.",
         # Not a place without its state: "said Jackson"; a street named after a town.
         "Man charged\n\nIn Kentucky, police said Jackson fled. He lives on Jackson Street.",
     ],

@@ -223,7 +223,11 @@ def find_places(text: str) -> list[dict[str, Any]]:
     the gazetteer's, then the US towns, counties and states the text places (us_places.py)."""
     gazetteer = load_gazetteer()
     found = {(p["name"], p["kind"]): p for p in gazetteer.find(text)}
-    for p in us_places.load().find(text, gazetteer.lookup):
+    us = us_places.load().find(text, gazetteer.lookup)
+    states = {(p["start"], p["end"]) for p in us if p["kind"] == "region"}
+    # "Pierce County, Washington": the state, not the city the gazetteer knows by that name
+    found = {k: p for k, p in found.items() if p["kind"] != "city" or (p["start"], p["end"]) not in states}
+    for p in us:
         same = gazetteer.lookup(p["name"])  # one name for one place: "New York", as the YAML has it
         if same is not None and same["country_code"] == "US" and same["kind"] == p["kind"]:
             p = {**p, "name": same["name"]}
@@ -283,10 +287,12 @@ def _surname(body: str, *forms: str) -> bool:
                 if lower is None:  # built once, and only for a text with such a pair
                     lower = set(_LOWER_WORD.findall(body))
                 first = word.lower() not in lower
-            person = person or bool(_AS_A_PERSON.match(body, m.end()))
+            # an age or "said" after it; or a name between a first and a last name ("Ann Austin Roe")
+            person = person or bool(_AS_A_PERSON.match(body, m.end()) or (word and _LAST_NAME.match(body, m.end())))
     return first and person
 
 
+_LAST_NAME = re.compile(r" [A-Z][a-z]+\b(?! (?:County|Parish|Street|Avenue|Road|Police|University|Hospital))")
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]*")
 
 

