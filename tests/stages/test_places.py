@@ -120,6 +120,19 @@ def test_major_cities_from_geonames(text: str, expected: list) -> None:
     assert _names(text) == expected
 
 
+def test_major_cities_as_news_writes_them() -> None:
+    # "St." / "Ft." for Saint and Fort, "Bronx" for The Bronx, a dateline's capitals beside a headline.
+    assert _names("Fire at St. Louis bar\n\nFt. Worth and St. Paul crews came from a Bronx depot.") == [
+        ("St. Louis", "US", "city"),
+        ("Fort Worth", "US", "city"),
+        ("Saint Paul", "US", "city"),
+        ("The Bronx", "US", "city"),
+    ]
+    # A title-case headline and a dateline: not a surname for a capitalised word before it elsewhere.
+    text = "Fire Hurts Milwaukee Officer\n\nMILWAUKEE (AP) - Assistant Milwaukee Police Chief Ann Roe said so."
+    assert ("Milwaukee", "US", "city") in _names(text)
+
+
 def test_yaml_names_win_over_geonames() -> None:
     # "Mexico" is the country (YAML), not the short form of "Mexico City"; Gaza City stays the YAML one.
     assert _names("Mexico said Gaza City was hit.") == [("Mexico", "MX", "country"), ("Gaza City", "PS", "city")]
@@ -182,6 +195,7 @@ def test_language_detection_needs_no_network(monkeypatch) -> None:
         # A bare name without a state only for a large town that no other of its name rivals.
         ("Crash\n\nA truck hit a pole in Killeen on Sunday.", [("Killeen", "US", "city")]),
         ("Crash\n\nA truck hit a pole in Hartsville on Sunday.", []),
+        ("Crash\n\nA truck hit a pole in west Killeen on Sunday.", [("Killeen", "US", "city")]),
         # "Co." is a county; "a Lakewood man" names his town; D.C. alone is Washington.
         (
             "Crash\n\nThe driver, a Lakewood man, was taken to a hospital in Pierce Co., Washington.",

@@ -172,7 +172,7 @@ _WORD = re.compile(r"[^\W_][\w'’.-]*(?<![.])|[^\W_]")
 _CAP_START = re.compile(r"(?<![^\W_])[^\W\d_]")
 _RUN_BEFORE = re.compile(r"[\w'’.-]*\Z")
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
-_NEXT_WORD = re.compile(r"\s+([^\W_][\w'’.-]*(?<![.])|[^\W_])")
+_NEXT_WORD = re.compile(r"(?:(?<=St|Ft|Mt)\.)?\s+([^\W_][\w'’.-]*(?<![.])|[^\W_])")  # "St. Louis": "St", "Louis"
 
 
 def _fold(name: str) -> str:
@@ -195,7 +195,9 @@ def major_cities(min_population: int = MIN_POPULATION) -> dict[str, Place]:
         if not re.fullmatch(r"[^\W\d_][\w'’ .-]*", name) or not name[0].isupper():
             continue  # "Halle (Saale)", "6th of October City": GeoNames labels, not names written in news
         place = Place(name, code, "city")
-        for form in {name, _fold(name)}:
+        # "St. Louis" is read as the words "St" and "Louis"; "The Bronx" is mostly written "Bronx".
+        short = re.sub(r"^(S)ain(t) |^(F)or(t) |^(M)oun(t) ", r"\1\2\3\4\5\6 ", name)  # "St Paul", "Ft Worth"
+        for form in {name, _fold(name), name.replace(".", ""), short, name.removeprefix("The ")}:
             if form in _STOPLIST or form.split()[0] in ("Of",):
                 continue
             if form not in best or pop > best[form][0]:
@@ -271,7 +273,7 @@ def _surname(body: str, *forms: str) -> bool:
     name ("Marcus Santiago", "Tom Austin": a capitalised word the text never writes in lower case,
     not one that may stand before a place) and, there or alone, before an age or "said"; unless it
     also writes it as a place: in a dateline, or after "in", "near", "outside"."""
-    if any(f.isupper() for f in forms):
+    if any(f.isupper() or f.upper() in body[:_DATELINE_CHARS] for f in forms):
         return False  # a dateline
     first = person = False
     lower: set[str] | None = None
@@ -292,10 +294,13 @@ def _surname(body: str, *forms: str) -> bool:
     return first and person
 
 
-_LAST_NAME = re.compile(r" [A-Z][a-z]+\b(?! (?:County|Parish|Street|Avenue|Road|Police|University|Hospital))")
+_LAST_NAME = re.compile(
+    r" (?!(?:County|Parish|Street|Avenue|Road|Police|Officers?|University|College|Hospital|Airport)\b)[A-Z][a-z]+\b"
+)
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]*")
 
 
+_DATELINE_CHARS = 400
 # The word right before a mention: a capitalised one (a first name?) or "in" (a place).
 _BEFORE = re.compile(r"(?:(?<![\w'’.-])(?P<pre>[A-Z][a-z]+)|\b(?P<prep>[Ii]n|[Nn]ear|[Oo]utside)) \Z")
 

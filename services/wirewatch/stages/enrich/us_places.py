@@ -11,7 +11,7 @@ shapes, which are what this module reads (nothing specific to a site or a data s
 - a town written with its state anywhere: "Lakewood, Wash.", "in Bristol, TN", "Columbia, South
   Carolina" (AP abbreviations, postal codes and full names: us_states.yaml);
 - a county or parish: "in Franklin County", "Orleans Parish";
-- a town named bare ("in Iuka", "Snellville police"), only when the article already names its
+- a town named bare ("in Iuka", "in west Shreveport", "Snellville police"), only when the article already names its
   state (a dateline, a town with its state, a county, or the state written in full) and only after
   "in", "near", "outside", "from" or before "police", "man", "resident"...: a surname that is also
   a town ("said Jackson") is no place.
@@ -55,7 +55,10 @@ _AFTER_DATELINE = re.compile(r"[ \t]*(?:\([^)\n]{1,40}\)[ \t]*)?(?:[-–—]{1,2
 # after it is read word by word: a pattern that started at every capital letter would cost more
 # than the rest of enrichment.
 _COUNTY = re.compile(r" (?:County|Parish|Co\.)(?![\w])")
-_IN = re.compile(r"\b(?:[Ii]n|[Nn]ear|[Oo]utside|[Ff]rom) (?=[A-Z])")
+_IN = re.compile(
+    r"\b(?:[Ii]n|[Nn]ear|[Oo]utside|[Ff]rom) (?:(?:(?:north|south|east|west)(?:east|west)?(?:ern)?|central|downtown|"
+    r"suburban|rural|nearby|neighbou?ring) ){0,2}(?=[A-Z])"  # "in west Shreveport", "in south suburban Riverdale"
+)
 # After a town's name, words that make it the town of someone ("a Lakewood man", "Murray police").
 _LOCAL = re.compile(
     r" (?:[Pp]olice|[Oo]fficers?|[Mm][ae]n|[Ww]om[ae]n|[Bb]oys?|[Gg]irls?|[Tt]een(?:ager)?s?|[Rr]esidents?|[Nn]ative|[Cc]ouple)\b"
