@@ -865,3 +865,16 @@ def test_an_age_told_in_both_with_the_toll_and_the_day_follows_up_in_the_city() 
     horizon = timedelta(days=730)
     assert story.match(later(27), [s], follow_up=horizon) is s and story.keys(later(27)) & story.story_keys(s.state)
     assert story.match(later(31), [s], follow_up=horizon) is None  # one killed that day, another age
+
+
+def test_a_place_the_other_headline_names_is_no_conflict_where_the_gazetteer_missed_it() -> None:
+    first = _in_city("Pellham", "ph1", "Teen hurt in Pellham", "In Pellham, a teen was hurt by gunfire on "
+                     "Saturday.", "2026-06-07T08:00:00Z", injured=1)  # fmt: skip
+    s = _story_of(first)
+    # The second outlet's text names only the county seat it is in; its headline names Pellham.
+    second = _in_city("Dorley", "ph2", "Pellham teen recovering", "In Dorley, officers said the teen hurt on "
+                      "Saturday is recovering.", "2026-06-08T08:00:00Z", injured=1)  # fmt: skip
+    elsewhere = _in_city("Dorley", "ph3", "Dorley teen recovering", "In Dorley, officers said the teen hurt on "
+                         "Saturday is recovering.", "2026-06-08T08:00:00Z", injured=1)  # fmt: skip
+    assert story.match(second, [s]) is s
+    assert story.match(elsewhere, [s]) is None  # each names its own city: two events

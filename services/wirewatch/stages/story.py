@@ -34,7 +34,8 @@ Headline terms are word stems (Snowball: en, fr, ar) with the outlet's name cut 
 casualty lexicon's vocabulary, the kind of event ("shooting"), days and directions. A place
 counts where the article names it as a place: not only in the outlet's part of the title, not as
 a street or a crossing ("21st & Cleveland"); a state ("Florida") tells events apart but never
-joins them. Places conflict when both leads name where it happened and neither names the other's.
+joins them. Places conflict when both leads name where it happened and neither names the other's, in its text
+or in a headline (``_place_conflict``: the gazetteer misses places a headline names).
 Two articles naming only different countries never join, whatever the text says.
 
 Follow-ups: after the window, up to ``follow_up`` later, an article joins an expired story only on
@@ -80,6 +81,7 @@ from typing import Any
 from .story_follow import (  # story.follow_up_score stays the entry point
     DISTINCT_TOLL as DISTINCT_TOLL,
     RECENT_FOLLOW_UP as RECENT_FOLLOW_UP,
+    _place_conflict as _place_conflict,
     _place_words as _place_words,
     _same_toll as _same_toll,
     _shared_people as _shared_people,
@@ -190,17 +192,13 @@ def score(
         (_overlap(article.title_words, frozenset(t)) for t in st.get("titles", [])), default=(0, 0.0)
     )
     places, countries = set(st.get("places", [])), set(st.get("countries", []))
-    regions = set(st.get("regions", []))
     shared_place = bool(article.places & places)
     conflict = bool(article.countries and countries and not article.countries & countries)
     if conflict and text < NEAR_DUPLICATE + 0.2:
         return 0.0
     # Places conflict when each side names where it happened and neither names the other's place.
     lead = set(st.get("lead_places", []))
-    place_conflict = bool(
-        (article.lead_places and lead and not article.lead_places & places and not lead & article.places)
-        or (article.regions and regions and not article.regions & regions)
-    )
+    place_conflict = _place_conflict(article, st)
     story_names = set(st.get("names", []))
     # A name the story's texts write as a proper noun is a name in the article's headline too,
     # however the article writes it ("Roxbury" capitalised only in its headline). (Not the other

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .story_view import ArticleView, toll
-from .story_words import _stem, _tokens
+from .story_words import _content, _stem, _tokens
 
 if TYPE_CHECKING:
     from .story import Story
@@ -43,10 +43,8 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
     st = story.state
     lead = set(st.get("lead_places", []))
     places = set(st.get("places", []))
-    if (
-        (article.lead_places and lead and not article.lead_places & places and not lead & article.places)
-        or (article.regions and st.get("regions") and not article.regions & set(st["regions"]))
-        or (article.countries and st.get("countries") and not article.countries & set(st["countries"]))
+    if _place_conflict(article, st) or (
+        article.countries and st.get("countries") and not article.countries & set(st["countries"])
     ):
         return 0.0
     agreed = _same_toll(toll(article.figures), st.get("tolls", []))
@@ -121,6 +119,28 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
     if long_names >= 2:  # a victim's full name and the venue's, say: the toll may have changed
         return 0.01 + 0.001 * min(len(shared), 9)
     return 0.0
+
+
+def _place_conflict(article: ArticleView, st: dict[str, Any]) -> bool:
+    """Whether `article` and the story say it happened in different places: each names a city in
+    its lead (or a state) and neither names the other's, not even in a headline (the gazetteer
+    misses places: "Auburn" in the headline, only "Tacoma" found in the text)."""
+    lead, places, regions = set(st.get("lead_places", [])), set(st.get("places", [])), set(st.get("regions", []))
+    if article.regions and regions and not article.regions & regions:
+        return True
+    if not (article.lead_places and lead) or article.lead_places & places or lead & article.places:
+        return False
+    titles = [set(t) for t in st.get("titles", [])]
+    return not (
+        any(_named_in(p, t) for p in article.lead_places for t in titles)
+        or any(_named_in(p, article.title_words) for p in lead)
+    )
+
+
+def _named_in(place: str, words: set[str] | frozenset[str]) -> bool:
+    """Whether headline `words` (stems) name `place` ("Poplar Bluff": both its words)."""
+    stems = _content(place)
+    return bool(stems) and stems <= words
 
 
 def _place_words(article: ArticleView) -> set[str]:
