@@ -45,7 +45,7 @@ from ..errors import PermanentError, TransientError
 from ..settings import FetchSettings
 from ..timeutil import parse_retry_after
 from .netguard import BlockedAddress, UnknownHost
-from .urls import check_http_url, resolve_location
+from .urls import http_url, resolve_location
 
 if TYPE_CHECKING:  # politeness fetches robots.txt through get()
     from .politeness import Politeness
@@ -140,7 +140,8 @@ async def get(
     budget = _Budget(url, limits.total_timeout)
     sent = {"Accept-Encoding": ACCEPT_ENCODING, **(headers or {})}
     accepted = {t.lower() for t in content_types} if content_types is not None else None
-    current = check_http_url(url)
+    requested = http_url(url)  # parsed once a hop: the request is built from it
+    current = str(requested)
     hops: list[Hop] = []
     seen = {current}
     # Cookies live for one chain: a hop may set one the next hop wants, but the worker's client
@@ -148,15 +149,16 @@ async def get(
     # and httpx copies all of it into each request it builds).
     jar = httpx.Cookies()
 
-    def next_hop(status: int, target: str) -> str:
+    def next_hop(status: int, location: str) -> tuple[httpx.URL, str]:
         hops.append(Hop(current, status))
-        target = check_http_url(target)
+        parsed = http_url(location)
+        target = str(parsed)
         if target in seen:
             raise PermanentError("redirect_loop", f"{current} redirects back to {target} (hop {len(hops)})")
         if len(hops) > limits.max_redirects:
             raise PermanentError("too_many_redirects", f"{url} redirected more than {limits.max_redirects} times")
         seen.add(target)
-        return target
+        return parsed, target
 
     while True:
         if politeness is not None and robots:
@@ -164,7 +166,7 @@ async def get(
         turn = politeness.slot(current) if politeness is not None else contextlib.nullcontext()
         async with turn, budget.running():
             try:
-                request = client.build_request("GET", current, headers=sent)
+                request = client.build_request("GET", requested, headers=sent)
                 if jar:
                     jar.set_cookie_header(request)
                 response = await client.send(request, stream=True)
@@ -176,7 +178,7 @@ async def get(
                     jar.extract_cookies(response)
                 _check_headers(response, current, limits)
                 if status in REDIRECT_STATUSES and "location" in response.headers:
-                    current = next_hop(status, resolve_location(current, response.headers["location"]))
+                    requested, current = next_hop(status, resolve_location(current, response.headers["location"]))
                     await _drain(response)
                     continue
                 if status in accept:
@@ -198,7 +200,7 @@ async def get(
         page = Page(url, current, tuple(hops), status, response.headers, body)
         target = refresh(page) if refresh is not None else None
         if target is not None and target != current:
-            current = next_hop(status, target)
+            requested, current = next_hop(status, target)
             continue
         return page
 
