@@ -162,8 +162,8 @@ async def get(
 
     while True:
         if politeness is not None and robots:
-            await politeness.check_robots(current, client)
-        turn = politeness.slot(current) if politeness is not None else contextlib.nullcontext()
+            await politeness.check_robots(requested, client)
+        turn = politeness.slot(requested) if politeness is not None else contextlib.nullcontext()
         async with turn, budget.running():
             try:
                 request = client.build_request("GET", requested, headers=sent)
