@@ -878,3 +878,21 @@ def test_a_place_the_other_headline_names_is_no_conflict_where_the_gazetteer_mis
                          "Saturday is recovering.", "2026-06-08T08:00:00Z", injured=1)  # fmt: skip
     assert story.match(second, [s]) is s
     assert story.match(elsewhere, [s]) is None  # each names its own city: two events
+
+
+def test_one_person_with_the_same_toll_in_the_same_city_follows_up_months_later() -> None:
+    first = _in_city("Mossgate", "mg1", "Boy hurt in Mossgate", "In Mossgate, a boy was hurt. Deputies named "
+                     "the boy's uncle, Cyrus Emberly.", "2026-03-01T08:00:00Z", injured=1)  # fmt: skip
+    s = _story_of(first)
+    horizon = timedelta(days=730)
+    later = _in_city("Mossgate", "mg2", "Uncle sentenced", "In Mossgate, Cyrus Emberly was sentenced over the "
+                     "wounding of a boy.", "2026-09-01T08:00:00Z", injured=1)  # fmt: skip
+    assert story.match(later, [s], follow_up=horizon) is s and story.keys(later) & story.story_keys(s.state)
+    other_toll = _in_city("Mossgate", "mg3", "Uncle sentenced", "In Mossgate, Cyrus Emberly was sentenced over the "
+                          "killing of a boy.", "2026-09-01T08:00:00Z", killed=1)  # fmt: skip
+    assert story.match(other_toll, [s], follow_up=horizon) is None
+
+
+def test_a_hospital_or_a_road_is_not_a_person() -> None:
+    text = "The boy was taken to Our Lady of Mercy. It happened on Nolan Pike near Dover Trail. Tobias Wendell saw it."
+    assert story_words._people(text, story_words._body_words(text), "en") == {"tobia wendel"}

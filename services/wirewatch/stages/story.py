@@ -41,7 +41,8 @@ Two articles naming only different countries never join, whatever the text says.
 Follow-ups: after the window, up to ``follow_up`` later, an article joins an expired story only on
 strong evidence (``follow_up_score``): a name in both headlines that is not a gazetteer place,
 and the same toll with a second name or a rare toll, or two full names (a victim's, the venue's)
-whatever the toll; or people named in both texts: two, or one and a toll of two people or more,
+whatever the toll; or people named in both texts: two, or one and a toll of two people or more
+or the same toll in the story's city,
 or one in the story's city, with the day it happened or named again and again in the article
 (``central_people``: the one it is about, not a byline or a passer-by) (within ``RECENT_FOLLOW_UP`` of the story's last
 article: one and the same toll or a headline word); or a person the story named early named

@@ -48,7 +48,8 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
     ):
         return 0.0
     agreed = _same_toll(toll(article.figures), st.get("tolls", []))
-    # People named in both texts: two of them, or one and a toll of two people or more, or one in
+    # People named in both texts: two of them, or one and a toll of two people or more (or the same
+    # toll in the story's city), or one in
     # the story's city on the day it happened or whom the article names again and again (who it is
     # about: a byline or a bystander is named once); soon after the window, one and the same toll or a
     # headline word. (One, the city and a headline word is not enough: institutions' and reporters'
@@ -61,7 +62,7 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
         recent = article.at <= story.last_at + RECENT_FOLLOW_UP
         if (
             len(people) >= 2
-            or (agreed and (agreed - 1 >= 2 or recent))
+            or (agreed and (agreed - 1 >= 2 or recent or article.places & places))
             or (recent and shared_words)
             or (article.places & places and (day_named or people & article.central_people))
         ):

@@ -182,7 +182,8 @@ division agency commission council jail prison detention correctional institute 
 regional children general national international american party senate house congress investigation
 investigations homicide detectives special task force emergency rescue public safety play copy hide transcript
 previous next story free like load email alerts privacy policy comments comment contact download map maps plus
-ave st rd blvd dr ln hwy area side day eve year christmas thanksgiving easter photo photos buy all update updated
+ave st rd blvd dr ln hwy pike trail turnpike expressway freeway route loop row area side day eve year
+christmas thanksgiving easter photo photos buy all update updated our my your their his her we lady
 incident harbor heights beach valley hills hill lake lakes springs village ridge creek bay point gardens garden
 quarter island port fort mount mt saint san santa los las el classic baseball football basketball
 chevrolet chevy toyota honda ford nissan dodge jeep chrysler hyundai kia bmw mercedes buick cadillac gmc lexus
