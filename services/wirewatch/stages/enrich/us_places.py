@@ -81,14 +81,17 @@ class Town:
     population: int
 
 
+_CO = re.compile(r"\bco\.?$")
+_SHORT = re.compile(r"\b(?:(s)ain(t)|(m)oun(t)|(f)or(t))\b")
+_NOT_LETTERS = re.compile(r"[\W_]+")
+
+
+@lru_cache(maxsize=16384)
 def _key(name: str) -> str:
     """What two spellings of one place name share: "ST. LOUIS" / "Saint Louis", "Winston Salem",
     "Wayne Co." / "Wayne County"."""
-    k = re.sub(r"\bco\.?$", "county", name.casefold())  # "Wayne Co."
-    k = re.sub(r"\bsaint\b", "st", k)
-    k = re.sub(r"\bmount\b", "mt", k)
-    k = re.sub(r"\bfort\b", "ft", k)
-    return re.sub(r"[^\w]|_", "", k)
+    k = _SHORT.sub(r"\1\2\3\4\5\6", _CO.sub("county", name.casefold()))
+    return _NOT_LETTERS.sub("", k)
 
 
 def _title(form: str) -> str:
