@@ -254,3 +254,20 @@ def test_the_us_places_table_is_what_geonames_gives() -> None:
     from wirewatch.stages.enrich import us_places
 
     assert us_places.read_rows() == us_places.build_rows()
+
+
+def test_the_outlet_says_where_when_the_text_does_not() -> None:
+    """A text with street names only takes the town its page names with a state, without offsets (it
+    is not in the text); a text that names a town keeps its own."""
+    page = "WXYZ.com-Columbus, GA News"
+    assert find_places("Man hurt\n\nA man was hurt on Elm Street in our area.", page) == [
+        {"name": "Columbus", "country_code": "US", "kind": "city"},
+        {"name": "Georgia", "country_code": "US", "kind": "region"},
+    ]
+    assert _names("Man hurt\n\nA man was hurt in Killeen.") == [("Killeen", "US", "city")]
+    assert [p["name"] for p in find_places("Man hurt\n\nA man was hurt in Killeen.", page)] == ["Killeen"]
+    # No state with it, no place: "Springfield" alone could be any of twenty.
+    assert find_places("Man hurt\n\nA man was hurt on Elm Street.", "Springfield Daily Ledger") == []
+    # The enrich stage passes the page's sitename and description.
+    out = enrich({"title": "Man hurt", "text": "A man was hurt on Elm Street.", "sitename": "Ledger | Snellville, Ga."})
+    assert [(p["name"], p["kind"]) for p in out["places"]] == [("Snellville", "city"), ("Georgia", "region")]

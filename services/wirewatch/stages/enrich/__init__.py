@@ -5,7 +5,8 @@ Out: a new dict, the article plus
      ``casualties``  every casualty mention of the article's own event (casualties.Mention as a dict:
                      category, count/min/max, qualifier, victim, attribution, evidence + offsets),
      ``figures``     per category the figure to report (casualties.summarize),
-     ``places``      countries, major cities and regions named, with ISO codes (places.find_places),
+     ``places``      countries, cities, US counties and regions named, with ISO codes
+                     (places.find_places; where the text names no town, the page's own "City, ST"),
      ``keywords``    which of ``keywords`` occur (keywords.match_keywords),
      and ``language`` set to the language the text is written in when the text is clear about it
      (language.article_language; the page's declared language otherwise), which also picks the
@@ -117,7 +118,7 @@ def enrich(article: dict[str, Any], keywords: Iterable[str] = DEFAULT_KEYWORDS) 
         "language": language,
         "casualties": [m.as_dict() for m in mentions if m.category != HIT],
         "figures": summarize(mentions, _headline_end(article)),
-        "places": find_places(doc),
+        "places": find_places(doc, " | ".join(filter(None, (article.get("sitename"), article.get("description"))))),
         "keywords": match_keywords(doc, keywords),
     }
 

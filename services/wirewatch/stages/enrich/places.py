@@ -220,9 +220,27 @@ def load_gazetteer(path: str | None = None) -> Gazetteer:
         return Gazetteer(yaml.safe_load(fh), major_cities() if path is None else None)
 
 
-def find_places(text: str) -> list[dict[str, Any]]:
+def find_places(text: str, outlet: str | None = None) -> list[dict[str, Any]]:
     """Countries, cities, counties and regions named in `text`, each once, in order of first mention:
-    the gazetteer's, then the US towns, counties and states the text places (us_places.py)."""
+    the gazetteer's, then the US towns, counties and states the text places (us_places.py).
+    `outlet`: what the page says of itself (sitename, description); where the text names no town,
+    city or county ("a shooting in our area", street names only), a town with its state there
+    ("WXYZ News - Columbus, GA") is the place, last and without offsets: it is not in `text`."""
+    places = _text_places(text)
+    if outlet and not any(p["kind"] in _LOCAL_KINDS for p in places):
+        seen = {(p["name"], p["kind"]) for p in places}
+        for p in us_places.load().with_state(_SEGMENTS.sub(" | ", outlet)):
+            if (p["name"], p["kind"]) not in seen:
+                places.append({k: v for k, v in p.items() if k not in ("start", "end")})
+    return places
+
+
+_LOCAL_KINDS = ("city", "county")
+# Where a page's own name splits into parts: "WTVM.com-Columbus, GA News", "Daily Ledger | Springfield".
+_SEGMENTS = re.compile(r"\s*[|•–—]\s*|\s+-\s+|(?<=\.com)-|(?<=\.net)-|(?<=\.org)-")
+
+
+def _text_places(text: str) -> list[dict[str, Any]]:
     gazetteer = load_gazetteer()
     found = {(p["name"], p["kind"]): p for p in gazetteer.find(text)}
     us = us_places.load().find(text, gazetteer.lookup)

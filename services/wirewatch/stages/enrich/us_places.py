@@ -140,6 +140,36 @@ class UsPlaces:
         found = self.by_key.get(_key(form), {})
         return next(iter(found)) if len(found) == 1 else None
 
+    def with_state(self, text: str) -> list[dict[str, Any]]:
+        """Only the towns (and counties) written with their state in `text`, and those states."""
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+
+        def add(name: str, kind: str, start: int, end: int, country: str = "US") -> None:
+            out.setdefault(
+                (name, kind), {"name": name, "country_code": country, "kind": kind, "start": start, "end": end}
+            )
+
+        def add_state(code: str, start: int, end: int) -> None:
+            add(self.state_name[code], "region", start, end)
+
+        self._with_state(text, 0, add, add_state)
+        return list(out.values())
+
+    def _with_state(self, doc: str, lead_end: int, add: Callable[..., None], add_state: Callable[..., None]) -> None:
+        # A town with its state: the longest run of the capitalised words before ", ST" that is a town.
+        for m in self.comma_state.finditer(doc):
+            code = self.state_of[m["state"]]
+            words = _caps_before(doc, m.start())
+            for i, (a, _) in enumerate(words):
+                form = doc[a : m.start()]
+                t = self.town(form, {code})
+                dateline = t is None and i == 0 and _is_dateline(doc, a, m.end(), lead_end)
+                if t is None and not dateline:
+                    continue
+                add(t.name if t else _title(form), t.kind if t else "city", a, m.start())
+                add_state(code, m.start("state"), m.end("state"))
+                break
+
     def find(self, doc: str, world: Callable[[str], dict[str, Any] | None]) -> list[dict[str, Any]]:
         """US places of `doc`; `world(form)` is the main gazetteer's place for a form, if any."""
         out: dict[tuple[str, str], dict[str, Any]] = {}
@@ -157,19 +187,7 @@ class UsPlaces:
             if start < lead_end:  # the article's state; one named further on may be anyone's
                 add(self.state_name[code], "region", start, end)
 
-        # A town with its state: the longest run of the capitalised words before ", ST" that is a town.
-        for m in self.comma_state.finditer(doc):
-            code = self.state_of[m["state"]]
-            words = _caps_before(doc, m.start())
-            for i, (a, _) in enumerate(words):
-                form = doc[a : m.start()]
-                t = self.town(form, {code})
-                dateline = t is None and i == 0 and _is_dateline(doc, a, m.end(), lead_end)
-                if t is None and not dateline:
-                    continue
-                add(t.name if t else _title(form), t.kind if t else "city", a, m.start())
-                add_state(code, m.start("state"), m.end("state"))
-                break
+        self._with_state(doc, lead_end, add, add_state)
         # A dateline without its state: "AUSTIN —", "FRANKLIN COUNTY (WSLS 10) –".
         for m in _DATELINE.finditer(doc, body, lead_end):
             form, a = m["city"].rstrip("."), m.start("city")
