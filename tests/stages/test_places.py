@@ -223,6 +223,7 @@ def test_us_places(text: str, expected: list) -> None:
         "Man charged\n\nThe boy was named as Ben Austin Roe by the sheriff.",
         # Not a place without its state: "said Jackson"; a street named after a town.
         "Man charged\n\nIn Kentucky, police said Jackson fled. He lives on Jackson Street.",
+        "Man charged\n\nIn Kentucky, a man was shot near Murray and Elm avenues; he fled in Kentucky.",
     ],
 )
 def test_surnames_and_streets_are_no_places(text: str) -> None:

@@ -64,6 +64,8 @@ _LOCAL = re.compile(
     r" (?:[Pp]olice|[Oo]fficers?|[Mm][ae]n|[Ww]om[ae]n|[Bb]oys?|[Gg]irls?|[Tt]een(?:ager)?s?|[Rr]esidents?|[Nn]ative|[Cc]ouple)\b"
 )
 _STREETISH = re.compile(r"[ ](?:Street|St\b|Avenue|Ave\b|Road|Rd\b|Boulevard|Blvd|Drive|Dr\b|Lane|Highway|Park)")
+# "near Ogden and Kostner avenues": two streets
+_CROSSING = re.compile(r" (?:and|&) [A-Z][\w'’.-]* (?:[Ss]treets|[Aa]venues|[Rr]oads|[Bb]oulevards|[Dd]rives)\b")
 _TIME_WORDS = frozenset(
     """Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July
     August September October November December Jan Feb Mar Apr Aug Sept Sep Oct Nov Dec""".split()
@@ -234,12 +236,13 @@ class UsPlaces:
             if done:
                 continue
             form = doc[a:b].rstrip(".")
-            if _key(form) in _DIRECTIONS:  # "in Northeast Baltimore" is no town called North East
+            # "in Northeast Baltimore" is no town called North East; "in Florida" no town called Florida
+            if _key(form) in _DIRECTIONS or form in self.state_of:
                 continue
             t = (self.town(form, states) if states else None) or self.known_town(form)
             if t is not None and t.kind == "city":
                 done = True
-                if not _STREETISH.match(doc, a + len(form)):
+                if not _STREETISH.match(doc, a + len(form)) and not _CROSSING.match(doc, a + len(form)):
                     add(t.name, "city", a, a + len(form))
         return list(out.values())
 
