@@ -12,6 +12,7 @@ Pure. stages/story_view.py builds the ``ArticleView`` from these.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -225,6 +226,25 @@ _MAX_PEOPLE = 8  # more people than this in the first lines: a roundup of severa
 _MAX_BODY_PEOPLE = 24  # more than this in the whole text: a roundup, no evidence
 
 
+# One article's view reads its people three ways (early, whole, central): what those share about the
+# text is read once (str hashes are cached, so the lookup costs nothing).
+@lru_cache(maxsize=4)
+def _written_as_place(body: str) -> frozenset[str]:
+    return frozenset(" ".join((m.group(1) or m.group(2)).split()) for m in _AS_PLACE.finditer(body))
+
+
+@lru_cache(maxsize=4)
+def _word_counts(body: str) -> Counter[str]:
+    return Counter(_WORD.findall(body))
+
+
+def _mentions(body: str, name: str) -> int:
+    """How often `body` writes `name` as a whole word."""
+    if _WORD.fullmatch(name):  # the common case: counted from the text's words, read once
+        return _word_counts(body)[name]
+    return len(re.findall(rf"(?<!\w){re.escape(name)}(?!\w)", body))
+
+
 def _people(
     body: str, words: tuple[frozenset[str], frozenset[str]], language: str | None, whole: bool = False, central: int = 0
 ) -> frozenset[str]:
@@ -244,7 +264,7 @@ def _people(
     lang = _lang(language)
     lower = words[0]
     head = body if whole else body[: _FIRST_WORDS.match(body).end()]  # type: ignore[union-attr]
-    as_place = {" ".join((m.group(1) or m.group(2)).split()) for m in _AS_PLACE.finditer(body)}
+    as_place = _written_as_place(body)
     out: dict[str, None] = {}
     for m in _CAPITALISED_RUN.finditer(head):
         ws = [w.rstrip(".") for w in m.group().split()]
@@ -257,7 +277,7 @@ def _people(
             continue
         if _TITLE_BEFORE.search(head, max(0, m.start() - 24), m.start()) or _BYLINE_AFTER.match(head, m.end()):
             continue
-        if central and len(re.findall(rf"(?<!\w){re.escape(full[-1])}(?!\w)", body)) < central:
+        if central and _mentions(body, full[-1]) < central:
             continue
         out[f"{_stem(full[0].casefold(), lang)} {_stem(full[-1].casefold(), lang)}"] = None
     return frozenset(out) if len(out) <= (_MAX_BODY_PEOPLE if whole else _MAX_PEOPLE) else frozenset()
