@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run demo test test-deps bench bench-e2e bench-extract bench-casualty bench-stories bench-api bench-faults lock lint clean help
+.PHONY: install run demo test test-deps bench bench-e2e bench-extract fit-page-kind bench-casualty bench-stories bench-api bench-faults lock lint clean help
 
 help:
 	@echo "make run    install, then run wirewatch on embedded defaults (broker + SQLite)"
@@ -50,6 +50,12 @@ bench-e2e: install
 # EXTRACT_ARGS: e.g. "--extract-rounds 1 --extract-no-pool" for a quicker run.
 bench-extract: install
 	$(PY) -m benchmarks extract --corpus $(CORPUS) $(EXTRACT_ARGS)
+
+# Refit the page-kind check's weights (stages/extract_kind.py) on a WCXB-layout CORPUS (default
+# ../shared/data/extraction-wcxb-dev, skipped where absent): prints the weight table, in-sample and
+# held-out figures. FIT_ARGS: e.g. "--articles ../shared/data/extraction-scrapinghub-dev --shapes /tmp/shapes.json".
+fit-page-kind: install
+	$(PY) -m benchmarks.fit_page_kind $(if $(CORPUS),--corpus $(CORPUS)) $(FIT_ARGS)
 
 # FILE: JSONL of {"text", "gold_killed", "gold_injured"} per line; empty scores the project's corpus.
 bench-casualty: install
