@@ -118,6 +118,7 @@ _REPLIES = re.compile(r"\b(reply|replies|joined|quote)\b")
 SENTENCE_MIN_WORDS = 10
 
 # (feature, weight); the score is bias + sum(weight * value), a log-odds of "not an article".
+# Refit with `make fit-page-kind CORPUS=DIR` (benchmarks/fit_page_kind.py prints this table).
 _BIAS = -0.25
 _WEIGHTS = {
     "declares_other": 1.05,
