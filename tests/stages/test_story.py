@@ -896,3 +896,17 @@ def test_one_person_with_the_same_toll_in_the_same_city_follows_up_months_later(
 def test_a_hospital_or_a_road_is_not_a_person() -> None:
     text = "The boy was taken to Our Lady of Mercy. It happened on Nolan Pike near Dover Trail. Tobias Wendell saw it."
     assert story_words._people(text, story_words._body_words(text), "en") == {"tobia wendel"}
+
+
+def test_a_toll_that_rose_joins_in_the_city_on_the_same_stated_day() -> None:
+    first = _in_city("Brackley", "bk1", "Two hurt at Brackley party", "In Brackley, two people were hurt at a party "
+                     "on Saturday night.", "2026-06-07T08:00:00Z", injured=2)  # fmt: skip
+    s = _story_of(first)
+
+    def later(slug: str, day: str, **figures: int) -> story.ArticleView:
+        return _in_city("Brackley", slug, "Victim dies", f"In Brackley, a victim of the shooting on {day} has died.",
+                        "2026-06-08T09:00:00Z", **figures)  # fmt: skip
+
+    assert story.match(later("bk2", "Saturday", killed=1, injured=2), [s]) is s  # a victim died, none fewer hurt
+    assert story.match(later("bk3", "Sunday", killed=1, injured=2), [s]) is None  # another day
+    assert story.match(later("bk4", "Saturday", killed=4, injured=9), [s]) is None  # a roundup, not a toll that grew

@@ -36,11 +36,12 @@ EVENTS = Path(
 # with a person's age told in both (halves 0.985 / 0.067, 0.979 / 0.078); 0.980 / 1.026 / 0.070 / 28
 # with a place one headline names no conflict (halves 0.985 / 0.064, 0.977 / 0.075); 0.980 / 1.027 /
 # 0.068 / 28 with one person, the same toll and the city making a follow-up, hospitals ("Our Lady")
-# and roads ("... Pike") not people (halves 0.984 / 0.062, 0.977 / 0.072). Goals: precision >= 0.97, F1 >= 0.95 of the
+# and roads ("... Pike") not people (halves 0.984 / 0.062, 0.977 / 0.072); 0.980 / 1.028 / 0.066 / 28
+# with a toll that rose in the city on the same stated day (halves 0.984 / 0.060, 0.977 / 0.071). Goals: precision >= 0.97, F1 >= 0.95 of the
 # ceiling, repeat "new" alerts <= 0.05 (not reached: most repeats left are follow-ups too weakly tied
 # to their event to join it safely, or joins the window allows that no signal here finds).
 FLOORS = {"b3_precision": 0.978, "b3_f1_of_ceiling": 1.02}
-CEILINGS = {"repeat_new_alert_rate": 0.07, "merged_incidents": 30}
+CEILINGS = {"repeat_new_alert_rate": 0.068, "merged_incidents": 30}
 
 
 @pytest.mark.skipif(not EVENTS.exists(), reason=f"labelled events not at {EVENTS}")

@@ -23,6 +23,8 @@ Articles about the same event form one story when, within ``window`` of the stor
                           ``event_day``, "on Saturday night", and the city in both leads, a
                           shared headline name, or the same outlet with a headline word or a
                           toll of two or more: a local outlet covers its region), or
+    toll that rose        a toll grown from one of the story's (no figure lower; at most twice as
+                          many people plus one) in a city both leads name, on the same stated day, or
     same age              a person's age told in both ("a 19-year-old"), the same toll and the
                           same stated day, with a shared city, a headline word or a toll of
                           ``DISTINCT_TOLL`` people or more, or
@@ -171,6 +173,19 @@ def _overlap(a: frozenset[str], b: frozenset[str]) -> tuple[int, float]:
     return shared, (shared / min(len(a), len(b)) if a and b else 0.0)
 
 
+def _risen(t: tuple[int | None, ...], st: dict[str, Any]) -> bool:
+    """Whether toll `t` is some toll of the story's grown: no category lower, one higher, two people
+    or more in all, and not more than twice as many plus one (a roundup of the city's weekend is
+    not a toll that grew)."""
+    n = sum(x or 0 for x in t)
+    for b in st.get("tolls", []):
+        both = [(x, y) for x, y in zip(t, b) if x is not None and y is not None]
+        grew = both and all(x >= y for x, y in both) and any(x > y for x, y in both)
+        if grew and 2 <= n <= 2 * sum(y or 0 for y in b) + 1:
+            return True
+    return False
+
+
 def expired(article: ArticleView, story: Story, window: timedelta = DEFAULT_WINDOW) -> bool:
     """Whether `article` comes after `story`'s window closed: it can join only as a follow-up."""
     return article.at > story.last_at + window
@@ -230,6 +245,10 @@ def score(
     same_outlet = article.host in st.get("hosts", []) and (agreed - 1 >= 2 or shared_words)
     if agreed and same_day and not place_conflict and (article.lead_places & lead or shared_names or same_outlet):
         return 0.22 + title + text
+    # A toll that rose (a wounded victim died, more were found hurt) in the city both leads name,
+    # on the day both state.
+    if same_day and article.lead_places & lead and not place_conflict and _risen(toll(article.figures), st):
+        return 0.21 + title + text
     # A full name in both leads (a victim, a venue, a street's neighbourhood) that is no gazetteer
     # place, with the same toll, a shared city or a headline word.
     lead_names = {n for n in (article.names | article.lead_names) & set(st.get("lead_names", [])) if " " in n}
