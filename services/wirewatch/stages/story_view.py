@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..timeutil import iso, parse as parse_iso
-from .story_words import _WORD, _ages, _body_words, _content, _lang, _people, _proper_nouns, _stem, _tokens
+from .story_words import _WORD, _ages, _body_words, _content, _lang, _people_of, _proper_nouns, _stem, _tokens
 
 NEAR_DUPLICATE = 0.5  # MinHash similarity from which two texts are copies of one (stories, index)
 
@@ -50,6 +50,7 @@ _STREET_BEFORE = re.compile(
     r"Lane|Way|Highway)\.?|\b(?:rue|avenue|boulevard))\s*(?:&|and|at|/)?\s*$",
     re.IGNORECASE,
 )
+_WORD_CHAR = re.compile(r"\w")  # what (?<!\w) and (?!\w) test: a word character
 
 
 def _squash(text: str) -> str:
@@ -154,12 +155,19 @@ def _named_as_place(doc: str, form: str, skip: tuple[int, int]) -> bool:
     the title) and not as a street or a crossing ("Cleveland Avenue", "21st & Cleveland")."""
     if not form:
         return False
-    for m in re.finditer(r"(?<!\w)" + re.escape(form) + r"(?!\w)", doc):
-        if skip[0] <= m.start() < skip[1]:
+    # Each whole-word occurrence of `form` in turn, as re.finditer(r"(?<!\w)form(?!\w)") gives
+    # them, without compiling a pattern per place name.
+    start = doc.find(form)
+    while start >= 0:
+        end = start + len(form)
+        if (start and _WORD_CHAR.match(doc, start - 1)) or _WORD_CHAR.match(doc, end):
+            start = doc.find(form, start + 1)
             continue
-        if _STREET_AFTER.match(doc, m.end()) or _STREET_BEFORE.search(doc, max(0, m.start() - 24), m.start()):
-            continue
-        return True
+        if not skip[0] <= start < skip[1] and not (
+            _STREET_AFTER.match(doc, end) or _STREET_BEFORE.search(doc, max(0, start - 24), start)
+        ):
+            return True
+        start = doc.find(form, end)
     return False
 
 
@@ -206,9 +214,10 @@ def view(enriched: dict[str, Any]) -> ArticleView:
     body_words = _body_words(enriched.get("text") or "")
     place_words = {_stem(w, "en") for p in places | regions for w in _tokens(p)}  # "Chicago Sun-Times" is no one
 
-    def people(whole: bool, central: int = 0) -> frozenset[str]:
-        named = _people(enriched.get("text") or "", body_words, enriched.get("language"), whole, central)
-        return frozenset(p for p in named if not set(p.split()) & place_words)
+    people, body_people, central_people = (
+        frozenset(p for p in named if not set(p.split()) & place_words)
+        for named in _people_of(enriched.get("text") or "", body_words, enriched.get("language"), CENTRAL_MENTIONS)
+    )
 
     return ArticleView(
         canonical_url=enriched["canonical_url"],
@@ -226,9 +235,9 @@ def view(enriched: dict[str, Any]) -> ArticleView:
         lead_places=frozenset(lead_places),
         names=_proper_nouns(head, body_words, enriched.get("language")),
         lead_names=frozenset(n for n in _proper_nouns(lead, body_words, enriched.get("language")) if " " in n),
-        people=people(whole=False),
-        body_people=people(whole=True),
-        central_people=people(whole=True, central=CENTRAL_MENTIONS),
+        people=people,
+        body_people=body_people,
+        central_people=central_people,
         event_day=event_day(f"{head} {lead}", at, enriched.get("language")),
         dates=named_dates(enriched.get("text") or "", at, enriched.get("language")),
         ages=_ages(f"{head}. {enriched.get('text') or ''}"),

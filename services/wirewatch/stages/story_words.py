@@ -261,11 +261,33 @@ def _people(
     `central`: only those whose last name the text writes at least that many times (news names the
     people its story is about again and again by their last name; a byline, an institution read
     as a name or a passer-by comes once)."""
-    lang = _lang(language)
-    lower = words[0]
     head = body if whole else body[: _FIRST_WORDS.match(body).end()]  # type: ignore[union-attr]
-    as_place = _written_as_place(body)
-    out: dict[str, None] = {}
+    named = _named_people(head, body, _lang(language), words[0], _written_as_place(body))
+    return _kept(named, _MAX_BODY_PEOPLE if whole else _MAX_PEOPLE, central, body)
+
+
+def _people_of(
+    body: str, words: tuple[frozenset[str], frozenset[str]], language: str | None, central: int
+) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """``_people`` of `body` three ways at once: (early, whole, whole and `central`), from one
+    scan of the whole text (and one of its first words when it is longer), not one per way."""
+    lang, lower, as_place = _lang(language), words[0], _written_as_place(body)
+    end = _FIRST_WORDS.match(body).end()  # type: ignore[union-attr]
+    anywhere = _named_people(body, body, lang, lower, as_place)
+    early = anywhere if end >= len(body) else _named_people(body[:end], body, lang, lower, as_place)
+    return (
+        _kept(early, _MAX_PEOPLE, 0, body),
+        _kept(anywhere, _MAX_BODY_PEOPLE, 0, body),
+        _kept(anywhere, _MAX_BODY_PEOPLE, central, body),
+    )
+
+
+def _named_people(
+    head: str, body: str, lang: str, lower: frozenset[str], as_place: frozenset[str]
+) -> dict[str, set[str]]:
+    """The people ``_people`` finds in `head` (`body` or its first words), each with the last
+    names it is written with there (``central`` counts those in the whole `body`)."""
+    out: dict[str, set[str]] = {}
     for m in _CAPITALISED_RUN.finditer(head):
         ws = [w.rstrip(".") for w in m.group().split()]
         full = [w for w in ws if len(w) > 1 and w.casefold() not in _SUFFIXES]
@@ -277,10 +299,14 @@ def _people(
             continue
         if _TITLE_BEFORE.search(head, max(0, m.start() - 24), m.start()) or _BYLINE_AFTER.match(head, m.end()):
             continue
-        if central and _mentions(body, full[-1]) < central:
-            continue
-        out[f"{_stem(full[0].casefold(), lang)} {_stem(full[-1].casefold(), lang)}"] = None
-    return frozenset(out) if len(out) <= (_MAX_BODY_PEOPLE if whole else _MAX_PEOPLE) else frozenset()
+        out.setdefault(f"{_stem(full[0].casefold(), lang)} {_stem(full[-1].casefold(), lang)}", set()).add(full[-1])
+    return out
+
+
+def _kept(named: dict[str, set[str]], most: int, central: int, body: str) -> frozenset[str]:
+    """The people of `named` (``central``: whose last name `body` writes that often), none past `most`."""
+    out = [p for p, last in named.items() if not central or any(_mentions(body, w) >= central for w in last)]
+    return frozenset(out) if len(out) <= most else frozenset()
 
 
 # A person's age as news gives it: "a 24-year-old man", "the 3-year-old", "Marta Velasquez, 41,".
