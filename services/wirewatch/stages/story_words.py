@@ -213,12 +213,14 @@ _SUFFIXES = frozenset(("jr", "sr", "ii", "iii", "iv"))
 # Capitalised words and initials ("J.", "Jr."): a sentence's full stop ends the run.
 _CAPITALISED_RUN = re.compile(r"(?:(?:[A-ZÀ-Þ]\.|[JS]r\.|[A-ZÀ-Þ][\w'’-]*)[ \t]){1,5}[A-ZÀ-Þ][\w'’-]+")
 # Written as a place: "in Oak Hollow", "an Oak Hollow man", "Oak Hollow police".
+# (The lookahead only says what both ways begin with, an "i", "n", "o" or a capital: it changes no
+# match, and lets the regex engine pass over every other position of the text at once, ~2x faster.)
 _AS_PLACE = re.compile(
-    r"\b(?:in|near|outside)\s+("
+    r"(?=[inoA-ZÀ-Þ])(?:\b(?:in|near|outside)\s+("
     + _CAPITALISED_RUN.pattern
     + ")|("
     + _CAPITALISED_RUN.pattern
-    + r")\s+(?:man|woman|teen|boy|girl|resident|residents|police|neighborhood|area|native)\b"
+    + r")\s+(?:man|woman|teen|boy|girl|resident|residents|police|neighborhood|area|native)\b)"
 )
 _PEOPLE_WORDS = 200  # people named this early are the event's; a roundup names many
 _FIRST_WORDS = re.compile(rf"\s*(?:\S+(?:\s+|$)){{0,{_PEOPLE_WORDS}}}")  # the last word of a short text too
