@@ -100,6 +100,8 @@ def scan(text: str, language: str | None = None, published_year: int | None = No
         if any(s <= start < e for s, e in skip):
             continue
         sent = norm[start:end]
+        if not _may_report(sent, lex):
+            continue  # no term of a figure or of a person hurt: nothing to read (most sentences)
         if lex.aggregate_re is not None and lex.aggregate_re.search(sent):
             continue  # "10 killed in separate shootings across the city": a sum of other incidents
         if lex.retraction_re is not None and lex.retraction_re.search(sent):
@@ -116,6 +118,16 @@ def scan(text: str, language: str | None = None, published_year: int | None = No
             if p.category not in written:  # a figure in the sentence already counts them
                 mentions.append(_implied_mention(p, text[start:end]))
     return mentions
+
+
+def _may_report(sent: str, lex: Lexicon) -> bool:
+    """Whether `sent` holds a term that _sentence_mentions or implied.people start from: each of
+    them returns nothing without one, so the costlier checks of a sentence are skipped on the rest."""
+    return (
+        (lex.fatal_word_re is not None and lex.fatal_word_re.search(sent) is not None)
+        or lex.trigger_re.search(sent) is not None
+        or (lex.implied.enabled and lex.implied.trigger_re.search(sent) is not None)
+    )
 
 
 def _implied_mention(p: Person, evidence: str) -> Mention:

@@ -169,7 +169,9 @@ class Gazetteer:
 _WORD = re.compile(r"[^\W_][\w'’.-]*(?<![.])|[^\W_]")
 # A letter after a non-letter: a word starts there unless the run of word characters before it
 # ("x-", "U.") holds a letter, in which case _WORD's match that began earlier goes on through it.
-_CAP_START = re.compile(r"(?<![^\W_])[^\W\d_]")
+# Lower-case ASCII letters are left out of the pattern: no city name starts with one, and the loop
+# over its matches (one a word otherwise) cost more than the look-ups it feeds.
+_CAP_START = re.compile(r"(?<![^\W_])[^\W\d_a-z]")
 _RUN_BEFORE = re.compile(r"[\w'’.-]*\Z")
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 _NEXT_WORD = re.compile(r"(?:(?<=St|Ft|Mt)\.)?\s+([^\W_][\w'’.-]*(?<![.])|[^\W_])")  # "St. Louis": "St", "Louis"

@@ -28,8 +28,7 @@ def split_sentences(text: str, lex: Lexicon | None = None) -> list[tuple[int, in
             if nxt.islower():
                 continue
             if m.group().startswith("."):
-                w = re.search(r"([\w.]+)$", text[start : m.start()])
-                word = w.group(1).lower() if w else ""
+                word = _word_before(text, start, m.start()).lower()
                 if word in lex.abbreviations or (len(word) == 1 and word.isalpha()):
                     continue
         end = m.start() if m.group().startswith("\n") else m.end()
@@ -44,6 +43,16 @@ def split_sentences(text: str, lex: Lexicon | None = None) -> list[tuple[int, in
         if rs > ls:
             out.append((s + ls, s + rs))
     return out
+
+
+def _word_before(text: str, start: int, end: int) -> str:
+    r"""The run of word characters and dots that ends at `end` (not before `start`): what
+    ``re.search(r"[\w.]+$", text[start:end])`` finds, read backwards instead of tried at every
+    position of the sentence."""
+    k = end
+    while k > start and (text[k - 1].isalnum() or text[k - 1] in "_."):
+        k -= 1
+    return text[k:end]
 
 
 # Lines without a full stop, one after another, below the headline: from this many on they are a
