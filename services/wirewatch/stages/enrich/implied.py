@@ -111,6 +111,12 @@ class ImpliedGrammar:
             rf"(?:(?P<aux>(?:\s*,?\s+{aux}){{1,4}})\s+(?P<killed>{killed_after})|\s+(?P<died>{intransitive}))(?![\w-])",
             f,
         )
+        # reduced_re holds a hurt word, then a killed word or a verb of dying, each a whole word:
+        # a sentence without both in that order is spared the costly shape.
+        self.reduced_need_re = re.compile(
+            rf"(?<![\w-])(?:{injured_after})(?![\w-]).*?(?<![\w-])(?:{killed_after}|{intransitive})(?![\w-])",
+            f | re.DOTALL,
+        )
         killed_verbs = _alt(d.get("killed_before", []))
         injured_verbs = _alt(d.get("injured_before", []))
         nominal = _alt(d.get("killed_nominal", []))
@@ -171,7 +177,7 @@ class ImpliedGrammar:
         shapes = [
             rx
             for rx, need in (
-                (self.reduced_re, self.after_terms_re),
+                (self.reduced_re, self.reduced_need_re),
                 (self.subject_re, self.after_terms_re),
                 (self.object_re, self.before_terms_re),
             )
