@@ -8,7 +8,9 @@ import pytest
 
 from .scenarios import SCENARIOS, restart
 
-pytestmark = pytest.mark.integration
+# The harness waits up to 300 s for every outcome and then fails naming what is missing, with each
+# worker's last log lines; pytest's own 300 s limit would cut that short and leave a bare timeout.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(480)]
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
