@@ -66,10 +66,7 @@ class LedgerStore(StorageBase):
 
     async def delivered_alerts(self) -> set[str]:
         """Ids of the alerts every channel that was tried has (none pending)."""
-        return {
-            row["alert_id"]
-            for row in await self._transact(lambda tx: tx.fetch(SELECT_DELIVERED_ALERTS), read_only=True)
-        }
+        return {row["alert_id"] for row in await self._transact(lambda tx: tx.fetch(SELECT_DELIVERED_ALERTS))}
 
     # -- alert throttle windows (stages/throttle.py) ------------------------------------------------
 
@@ -113,7 +110,7 @@ class LedgerStore(StorageBase):
         """Closed windows holding alerts whose digest is not sent: rule, channel, window_start,
         window_end, severity, sent (ids), held (summaries)."""
         when = self._ts(now or _utcnow())
-        rows = await self._transact(lambda tx: tx.fetch(SELECT_DUE_WINDOWS, when, "[]"), read_only=True)
+        rows = await self._transact(lambda tx: tx.fetch(SELECT_DUE_WINDOWS, when, "[]"))
         return [
             {
                 **r,
