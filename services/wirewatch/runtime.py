@@ -38,7 +38,17 @@ def extraction_pool(processes: int | None) -> Executor:
     # sockets and locks into the children. Each worker warms up before taking work, so the first
     # page it gets does not pay for importing trafilatura and loading its tables, and dies with
     # its parent, even a SIGKILLed one (boot.pool_worker_init).
-    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"), initializer=pool_worker_init)
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"), initializer=pool_worker_init)
+    # Start and warm every process now, beside the broker's group join, not when the first
+    # articles arrive: the pool spawns a process per submission that finds none idle, and a warm-up
+    # (importing trafilatura, the lexicons, the date parser's locales) takes seconds.
+    for _ in range(processes):
+        pool.submit(_started)
+    return pool
+
+
+def _started() -> None:
+    """A pool process's first task: nothing but proof that it has started and warmed up."""
 
 
 @dataclass

@@ -76,3 +76,55 @@ def test_per_domain_metrics_are_bounded():
     # A domain already tracked keeps its own series.
     m.extraction("https://site0.example/another", "extracted", 800)
     assert _value(m, "wirewatch_extract_domain_pages_total", domain="site0.example", outcome="extracted") == 2
+
+
+def _child_pids() -> set[int]:
+    from wirewatch.boot import child_pids
+
+    return set(child_pids())
+
+
+def test_every_process_starts_and_warms_up_before_any_article_is_sent():
+    before = _child_pids()
+    pool = extraction_pool(2)
+    try:
+        # No article submitted: the pool's own start-up tasks spawn both processes and, once they
+        # are warm, leave them idle, so the first articles find two warm processes.
+        deadline = asyncio.run(_wait_for(lambda: len(_child_pids() - before) >= 2))
+        assert deadline, "the pool did not start its two processes by itself"
+        assert pool.submit(sum, [1, 2]).result(timeout=120) == 3
+    finally:
+        pool.shutdown()
+
+
+async def _wait_for(check, timeout: float = 120.0) -> bool:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while loop.time() < end:
+        if check():
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+def test_warm_up_loads_every_lexicon_and_the_date_parser(monkeypatch):
+    import htmldate.extractors
+
+    from wirewatch.stages import article
+    from wirewatch.stages.enrich import lexicon
+
+    lexicon._lexicon_file.cache_clear()
+    asked: list[str] = []
+    real = htmldate.extractors.get_external_parser
+
+    class Spy:
+        def get_date_data(self, string):
+            asked.append(string)
+            return real().get_date_data(string)
+
+    monkeypatch.setattr(htmldate.extractors, "get_external_parser", Spy)
+    article.warm_up()
+    assert lexicon._lexicon_file.cache_info().currsize == len(lexicon.languages())
+    # A date written in words reaches dateparser, whose first call loads its ~200 locales: the
+    # warm-up pays for it, not the first such article.
+    assert asked, "the warm-up never reached the date parser"

@@ -371,17 +371,23 @@ class Lexicon:
         return total + current if seen else None
 
 
-@cache
 def load_lexicon(language: str = DEFAULT_LANGUAGE) -> Lexicon:
-    """The lexicon for a language code ("en", "en-GB" -> en); English when there is none."""
+    """The lexicon for a language code ("en", "en-GB" -> en); English when there is none.
+
+    One instance per lexicon file: "en-GB", "de" (no lexicon) and "en" share the English one, so a
+    new language code costs no second reading and compiling (route calls this on the event loop).
+    """
     code = (language or DEFAULT_LANGUAGE).split("-")[0].split("_")[0].lower()
-    path = LEXICON_DIR / f"{code}.yaml"
-    if not path.is_file():
-        path = LEXICON_DIR / f"{DEFAULT_LANGUAGE}.yaml"
-    with path.open(encoding="utf-8") as fh:
+    return _lexicon_file(code if code in languages() else DEFAULT_LANGUAGE)
+
+
+@cache
+def _lexicon_file(code: str) -> Lexicon:
+    with (LEXICON_DIR / f"{code}.yaml").open(encoding="utf-8") as fh:
         return Lexicon(yaml.safe_load(fh))
 
 
-def languages() -> list[str]:
+@cache
+def languages() -> tuple[str, ...]:
     """The language codes that have a lexicon."""
-    return sorted(p.stem for p in LEXICON_DIR.glob("*.yaml"))
+    return tuple(sorted(p.stem for p in LEXICON_DIR.glob("*.yaml")))
