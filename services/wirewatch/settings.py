@@ -34,6 +34,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
+from . import yamlfile
 from .errors import ConfigError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -495,7 +496,7 @@ class _YamlSource(PydanticBaseSettingsSource):
         if not path:
             return {}
         try:
-            data = yaml.safe_load(Path(path).read_text()) or {}
+            data = yamlfile.load(Path(path).read_text()) or {}
         except (OSError, yaml.YAMLError) as e:
             raise ConfigError(f"{path}: cannot read settings: {e}") from e
         if not isinstance(data, dict):

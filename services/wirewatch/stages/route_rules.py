@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from .. import yamlfile
 from ..errors import ConfigError
 from .enrich.casualties import CATEGORIES, LEXICON_DIR
 
@@ -196,7 +197,7 @@ def victim_names() -> frozenset[str]:
     """Every victim name a lexicon can give a mention (lexicon/*.yaml ``victims[].name``)."""
     names = set()
     for path in LEXICON_DIR.glob("*.yaml"):
-        for v in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("victims", []):
+        for v in (yamlfile.load(path.read_text(encoding="utf-8")) or {}).get("victims", []):
             names.add(str(v["name"]).casefold())
     return frozenset(names)
 

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from .. import yamlfile
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Words that say nothing about which event it is, beyond the casualty lexicon's own vocabulary
 # (``_ignored``): function words, news furniture, and the kind of event itself ("shooting" is in
@@ -77,14 +79,12 @@ def _stem(word: str, language: str) -> str:
 @lru_cache(maxsize=8)
 def _ignored(language: str) -> frozenset[str]:
     """Stems that never make two headlines one event: _STOP and the casualty lexicon's vocabulary."""
-    import yaml
-
     from .enrich.casualties import LEXICON_DIR
 
     words = set(_STOP)
     path = LEXICON_DIR / f"{language}.yaml"
     if path.is_file():
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yamlfile.load(path.read_text(encoding="utf-8")) or {}
         for key in _LEXICON_KEYS:
             words.update(w.casefold() for w in _lexicon_words(data.get(key)))
     return frozenset(_stem(w, language) for w in words) | frozenset(words)

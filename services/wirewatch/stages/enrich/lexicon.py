@@ -13,8 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ... import yamlfile
 from .implied import ImpliedGrammar
 from .patterns import alternation
 
@@ -384,7 +383,7 @@ def load_lexicon(language: str = DEFAULT_LANGUAGE) -> Lexicon:
 @cache
 def _lexicon_file(code: str) -> Lexicon:
     with (LEXICON_DIR / f"{code}.yaml").open(encoding="utf-8") as fh:
-        return Lexicon(yaml.safe_load(fh))
+        return Lexicon(yamlfile.load(fh))
 
 
 @cache

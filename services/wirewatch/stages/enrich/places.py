@@ -35,8 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ... import yamlfile
 from . import us_places
 from .patterns import alternation
 
@@ -219,7 +218,7 @@ def _literal(form: str) -> str:
 @lru_cache(maxsize=1)
 def load_gazetteer(path: str | None = None) -> Gazetteer:
     with Path(path or GAZETTEER).open(encoding="utf-8") as fh:
-        return Gazetteer(yaml.safe_load(fh), major_cities() if path is None else None)
+        return Gazetteer(yamlfile.load(fh), major_cities() if path is None else None)
 
 
 def find_places(text: str, outlet: str | None = None) -> list[dict[str, Any]]:

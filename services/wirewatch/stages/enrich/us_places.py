@@ -32,8 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ... import yamlfile
 from .patterns import alternation
 
 HERE = Path(__file__).resolve().parent
@@ -309,7 +308,7 @@ def read_rows(path: Path = PLACES_FILE) -> list[Town]:
 @lru_cache(maxsize=1)
 def load() -> UsPlaces:
     with STATES_FILE.open(encoding="utf-8") as fh:
-        return UsPlaces(yaml.safe_load(fh), read_rows())
+        return UsPlaces(yamlfile.load(fh), read_rows())
 
 
 if __name__ == "__main__":
