@@ -910,3 +910,56 @@ def test_a_toll_that_rose_joins_in_the_city_on_the_same_stated_day() -> None:
     assert story.match(later("bk2", "Saturday", killed=1, injured=2), [s]) is s  # a victim died, none fewer hurt
     assert story.match(later("bk3", "Sunday", killed=1, injured=2), [s]) is None  # another day
     assert story.match(later("bk4", "Saturday", killed=4, injured=9), [s]) is None  # a roundup, not a toll that grew
+
+
+def test_an_age_told_in_both_with_the_same_toll_joins_in_the_city_both_leads_name() -> None:
+    first = _in_city("Tacoma", "tc1", "Man wounded near food truck", "In Tacoma, a 19-year-old man was wounded near "
+                     "a food truck, police said.", "2026-06-07T08:00:00Z", injured=1)  # fmt: skip
+    s = _story_of(first)
+
+    def second(slug: str, age: int, **figures: int) -> story.ArticleView:
+        return _in_city("Tacoma", slug, "Police ask for video from residents", f"Tacoma police asked residents for "
+                        f"doorbell video after a {age}-year-old was hurt.", "2026-06-08T08:00:00Z", **figures)  # fmt: skip
+
+    assert story.match(second("tc2", 19, injured=1), [s]) is s
+    assert story.keys(second("tc2", 19, injured=1)) & story.story_keys(s.state)
+    assert story.match(second("tc3", 23, injured=1), [s]) is None  # another age
+    assert story.match(second("tc4", 19, killed=1), [s]) is None  # another toll
+    # The same outlet's pages share their furniture ("the 19-year-old's graduation" teased under
+    # each): an age is evidence only from another outlet.
+    same_outlet = dict(_payload("tc1", "Police ask for video from residents", "Tacoma police asked residents for "
+                       "doorbell video after a 19-year-old was hurt.", "2026-06-08T08:00:00Z",
+                       places=[{"name": "Tacoma", "country_code": "US", "kind": "city"}],
+                       figures={"injured": {"count": 1}}), canonical_url="https://tc1.example/news/video")  # fmt: skip
+    assert story.match(story.view(same_outlet), [s]) is None
+
+
+def test_towns_are_small_by_their_population_in_the_articles_state() -> None:
+    assert story.small_towns({"marfa", "tacoma", "springfield", "kent", "nowhereville"}) == {"marfa"}
+    assert story.small_towns({"springfield", "kent"}, {"kentucky"}) == {"springfield"}  # 3,055 people there
+    assert story.small_towns({"springfield", "kent"}, {"ohio"}) == {"kent"}  # Kent, Ohio: under 30,000
+    assert story.small_towns({"harris county"}) == frozenset()  # a county's size is unknown
+
+
+def test_the_same_toll_in_a_small_town_joins_and_follows_up_soon_after() -> None:
+    def report(city: str, slug: str, title: str, text: str, at: str) -> story.ArticleView:
+        return _in_city(city, slug, title, f"In {city}, {text}", at, injured=1)
+
+    first = report("Marfa", "mf1", "Man wounded at rodeo grounds", "a man was wounded at the rodeo grounds.",
+                   "2026-06-07T08:00:00Z")  # fmt: skip
+    s = _story_of(first)
+    second = report("Marfa", "mf2", "Deputies ask for tips", "deputies asked for tips about a shooting.",
+                    "2026-06-08T08:00:00Z")  # fmt: skip
+    assert story.match(second, [s]) is s and story.keys(second) & story.story_keys(s.state)
+    # A big city has such a shooting every day: the toll and the city are not enough there.
+    city = _story_of(report("Tacoma", "tk1", "Man wounded at rodeo grounds", "a man was wounded at the rodeo "
+                            "grounds.", "2026-06-07T08:00:00Z"))  # fmt: skip
+    assert story.match(report("Tacoma", "tk2", "Deputies ask for tips", "deputies asked for tips about a shooting.",
+                              "2026-06-08T08:00:00Z"), [city]) is None  # fmt: skip
+    # After the window: soon, a follow-up; a month later, maybe another shooting even there.
+    horizon = timedelta(days=730)
+    soon = report("Marfa", "mf3", "Suspect arrested", "a suspect was arrested over a shooting.", "2026-06-14T08:00:00Z")
+    assert story.expired(soon, s) and story.match(soon, [s], follow_up=horizon) is s
+    assert story.keys(soon) & story.story_keys(s.state)
+    late = report("Marfa", "mf4", "Suspect arrested", "a suspect was arrested over a shooting.", "2026-07-20T08:00:00Z")
+    assert story.match(late, [s], follow_up=horizon) is None

@@ -37,11 +37,13 @@ EVENTS = Path(
 # with a place one headline names no conflict (halves 0.985 / 0.064, 0.977 / 0.075); 0.980 / 1.027 /
 # 0.068 / 28 with one person, the same toll and the city making a follow-up, hospitals ("Our Lady")
 # and roads ("... Pike") not people (halves 0.984 / 0.062, 0.977 / 0.072); 0.980 / 1.028 / 0.066 / 28
-# with a toll that rose in the city on the same stated day (halves 0.984 / 0.060, 0.977 / 0.071). Goals: precision >= 0.97, F1 >= 0.95 of the
+# with a toll that rose in the city on the same stated day (halves 0.984 / 0.060, 0.977 / 0.071); 0.980 /
+# 1.032 / 0.061 / 28 with an age told by another outlet with the toll in the city, and the toll in a
+# small town (halves 0.984 / 0.055, 0.977 / 0.066). Goals: precision >= 0.97, F1 >= 0.95 of the
 # ceiling, repeat "new" alerts <= 0.05 (not reached: most repeats left are follow-ups too weakly tied
 # to their event to join it safely, or joins the window allows that no signal here finds).
-FLOORS = {"b3_precision": 0.978, "b3_f1_of_ceiling": 1.02}
-CEILINGS = {"repeat_new_alert_rate": 0.068, "merged_incidents": 30}
+FLOORS = {"b3_precision": 0.978, "b3_f1_of_ceiling": 1.025}
+CEILINGS = {"repeat_new_alert_rate": 0.063, "merged_incidents": 30}
 
 
 @pytest.mark.skipif(not EVENTS.exists(), reason=f"labelled events not at {EVENTS}")

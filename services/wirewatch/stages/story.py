@@ -27,7 +27,11 @@ Articles about the same event form one story when, within ``window`` of the stor
                           many people plus one) in a city both leads name, on the same stated day, or
     same age              a person's age told in both ("a 19-year-old"), the same toll and the
                           same stated day, with a shared city, a headline word or a toll of
-                          ``DISTINCT_TOLL`` people or more, or
+                          ``DISTINCT_TOLL`` people or more; or without the day, in the city both
+                          leads name, told by another outlet, or
+    small town            the same toll in a town both leads name of fewer than ``SMALL_TOWN``
+                          people (GeoNames' populations: ``story_view.small_towns``), unless
+                          the leads state different days, or
     same people           a person named in both texts (``story_view._people``: victims, suspects;
                           not officials, organisations, places or bylines) and a second one, the
                           same toll, a headline word, a shared city or the same stated day.
@@ -54,8 +58,9 @@ as a story's lead stated it, named as a date ("the Oct. 3 shooting", ``named_dat
 lead tells it ("Saturday's shooting"), where the story happened: a name of its headlines, an
 outlet that reported it, or its city in both leads with a headline word or a toll of ``DISTINCT_TOLL`` or more; or a toll of
 ``RARE_TOLL`` people or more in the story's city; or a person's age told in both, the same toll
-and the day named, where a headline name or the city in both leads says it happened. route.decide then raises no "new" alert, and an
-update only for a rising toll.
+and the day named, where a headline name or the city in both leads says it happened; or, within
+``RECENT_FOLLOW_UP``, the same toll in a small town both leads name. route.decide then raises no
+"new" alert, and an update only for a rising toll.
 
 Modules: stages/story_view.py reads the article (``view``: places, MinHash, toll) with
 stages/story_words.py (headline terms, proper nouns, people); stages/story_index.py holds the
@@ -104,6 +109,7 @@ from .story_view import (  # what matching reads, reachable as story.X as before
     shingles as shingles,
     signature as signature,
     similarity as similarity,
+    small_towns as small_towns,
     toll as toll,
     view as view,
 )
@@ -239,6 +245,11 @@ def score(
         and (agreed - 1 >= DISTINCT_TOLL or (shared_place and shared_words))
     ):
         return 0.25 + title + text
+    # The same toll in a small town both leads name, on no other stated day: a town of a few
+    # thousand people has a shooting a month or fewer, a city several a day (``story_view.small_towns``).
+    other_day = bool(article.event_day and st.get("event_days") and not same_day)
+    if agreed and not place_conflict and not other_day and article.small_places & lead:
+        return 0.23 + title + text
     # The same toll in the same city on the same day, as the leads tell it ("on Saturday night"
     # in Monday's paper and "late Saturday" in Sunday's).
     # (The outlet stands for the city where a text names none: a local outlet covers its region.)
@@ -266,6 +277,17 @@ def score(
         and (shared_place or shared_words or agreed - 1 >= DISTINCT_TOLL)
     ):
         return 0.17 + title + text
+    # A person's age told in both, the same toll and the city both leads name, by another outlet: an
+    # age is told in every report of the event, whoever writes it (one outlet's pages share their
+    # furniture: "the 5-year-old's hair" teased under every article of the day).
+    if (
+        agreed
+        and article.ages & set(st.get("ages", []))
+        and article.lead_places & lead
+        and article.host not in st.get("hosts", [])
+        and not place_conflict
+    ):
+        return 0.16 + title + text
     # A person named in both texts (a victim, a suspect), with a second person, the same toll or a
     # headline word (a shared city is not enough: its police spokesman is in all its news).
     people = _shared_people(article, st)

@@ -101,6 +101,10 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
     # name of the story's headlines) and the day.
     if agreed and day_named and article.ages & set(st.get("ages", [])) and (named or article.lead_places & lead):
         return 0.011
+    # Soon after the window, the same toll in a small town both leads name (later, another
+    # shooting of one victim is likely even there).
+    if agreed and article.small_places & lead and article.at <= story.last_at + RECENT_FOLLOW_UP:
+        return 0.0105
     # A toll rare enough to name the event by itself, in the story's city.
     if agreed - 1 >= RARE_TOLL and article.lead_places & lead:
         return 0.011

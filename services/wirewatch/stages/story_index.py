@@ -78,6 +78,7 @@ def keys(article: ArticleView) -> set[str]:
         | {f"f:p:{p}" for p in article.people | article.body_people}
         | {f"f:d:{p}|{d}" for p in article.places for d in article.dates | {article.event_day} if d}
         | _rare_toll_keys(article.lead_places, t)
+        | _toll_keys("f:s", article.small_places, t)
         | {f"f:h:{article.host}|{d}" for d in article.dates | {article.event_day} if d}
         | {f"a:{a}|{d}" for a in article.ages for d in [article.event_day] if d}
         | {f"f:a:{w}|{a}" for w in article.lead_places | article.names | article.title_words for a in article.ages}
@@ -104,6 +105,7 @@ def story_keys(state: dict[str, Any]) -> set[str]:
         | {f"f:p:{p}" for p in state.get("people") or []}
         | {f"f:d:{p}|{d}" for p in state.get("places") or [] for d in state.get("event_days") or []}
         | _rare_toll_keys(state.get("lead_places") or [], state.get("tolls") or [])
+        | _toll_keys("f:s", state.get("lead_places") or [], state.get("tolls") or [])
         | {f"f:h:{h}|{d}" for h in state.get("hosts") or [] for d in state.get("event_days") or []}
         | {f"a:{a}|{d}" for a in state.get("ages") or [] for d in state.get("event_days") or []}
         | {f"f:a:{w}|{a}" for w in {*state.get("lead_places", []), *names} for a in state.get("ages") or []}

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..timeutil import iso, parse as parse_iso
+from .enrich import us_places
 from .story_words import _WORD, _ages, _body_words, _content, _lang, _people_of, _proper_nouns, _stem, _tokens
 
 NEAR_DUPLICATE = 0.5  # MinHash similarity from which two texts are copies of one (stories, index)
@@ -139,6 +140,7 @@ class ArticleView:
     event_day: str | None = None  # the day the lead says it happened ("on Saturday night"), ISO date
     dates: frozenset[str] = frozenset()  # calendar dates the text names ("June 6", "Jan. 5"), ISO
     ages: frozenset[str] = frozenset()  # ages of the people the headline and lead describe ("24-year-old")
+    small_places: frozenset[str] = frozenset()  # of `lead_places`, towns of fewer than SMALL_TOWN people
 
     @property
     def host(self) -> str:
@@ -241,7 +243,26 @@ def view(enriched: dict[str, Any]) -> ArticleView:
         event_day=event_day(f"{head} {lead}", at, enriched.get("language")),
         dates=named_dates(enriched.get("text") or "", at, enriched.get("language")),
         ages=_ages(f"{head}. {enriched.get('text') or ''}"),
+        small_places=small_towns(lead_places, regions),
     )
+
+
+SMALL_TOWN = 30_000  # people: a town this small has a shooting a month or fewer, a big city several a day
+
+
+def small_towns(places: Iterable[str], regions: Iterable[str] = ()) -> frozenset[str]:
+    """The towns of `places` that the US gazetteer (stages/enrich/us_places.py, GeoNames'
+    populations) knows to have fewer than ``SMALL_TOWN`` people: the largest town of that name in
+    one of `regions` (the article's states) when it names any, else the largest of that name
+    anywhere. A county, or a place the gazetteer does not know, is of unknown size: not small."""
+    gazetteer = us_places.load()
+    states = {code for code, name in gazetteer.state_name.items() if name.casefold() in set(regions)}
+    out = set()
+    for p in places:
+        town = (gazetteer.town(p, states) if states else None) or gazetteer.town(p)
+        if town is not None and town.kind == "city" and town.population < SMALL_TOWN:
+            out.add(p)
+    return frozenset(out)
 
 
 # How each supported language names the day something happened and a calendar date: weekdays
