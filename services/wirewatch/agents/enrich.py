@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 
 from ..runtime import Runtime
-from ..stages.enrich import enrich, language_label
+from ..stages.article import enrich_article
+from ..stages.enrich import language_label
 from .runner import Core, Emit
 
 
 def make_core(rt: Runtime) -> Core:
     async def core(article: dict) -> list[Emit]:
-        # CPU-bound: in the pool, like everything else that reads an article.
-        enriched = await asyncio.get_running_loop().run_in_executor(rt.pool, enrich, article)
+        # CPU-bound: in the pool, like everything else that reads an article (story features too).
+        enriched = await asyncio.get_running_loop().run_in_executor(rt.pool, enrich_article, article)
         rt.metrics.articles_by_language.labels(language=language_label(enriched.get("language"))).inc()
         return [Emit("enriched", article["canonical_url"], enriched)]
 

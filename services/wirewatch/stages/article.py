@@ -1,13 +1,15 @@
 """Read an article: a fetched page in, the enriched article out, in one call to the process pool.
 
     read(html, final_url, article) -> the article payload (schemas/enriched.schema.json)
+    enrich_article(article) -> the same from an extracted article (the enrich agent's call)
 
 ``article`` holds what the fetch agent knows without reading the page (link id, source, URLs,
 redirects, status, fetched_at, a title from the feed). ``read`` extracts the body and metadata
-(stages/extract.py), fills them in with the canonical URL, then enriches (stages/enrich). Both
-steps are CPU-bound, so the agent runs this in the runtime's pool as ONE call per article: one
-trip of the page into a worker process, nothing but bytes on the event loop. Raises what
-``extract`` raises (``Rejected`` with a reason, ``PermanentError``).
+(stages/extract.py), fills them in with the canonical URL, then enriches (stages/enrich) and reads
+what story matching needs from the text (``story``: stages/story_view.py ``features``), so that
+route only compares it with stories. All of it is CPU-bound, so the agent runs this in the
+runtime's pool as ONE call per article: one trip of the page into a worker process, nothing but
+bytes on the event loop. Raises what ``extract`` raises (``Rejected`` with a reason, ``PermanentError``).
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from typing import Any
 from . import extract as extract_core
 from .enrich import enrich
 from .enrich.lexicon import languages, load_lexicon
+from .story_view import features
 from .urls import as_uri, canonical_url
 
 
 def read(html: str, final_url: str, article: dict[str, Any]) -> dict[str, Any]:
     ex = extract_core.extract(html, final_url)
-    return enrich(
+    return enrich_article(
         {
             **article,
             "final_url": as_uri(final_url),  # as fetched, written as an RFC 3986 URI (the schema checks it)
@@ -39,8 +42,16 @@ def read(html: str, final_url: str, article: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def enrich_article(article: dict[str, Any]) -> dict[str, Any]:
+    """`article` (schemas/article.schema.json) enriched, with the story features route reads."""
+    enriched = enrich(article)
+    enriched["story"] = features(enriched)
+    return enriched
+
+
 def warm_up() -> None:
-    """For a fresh pool process: import and load what extraction and enrichment need, once.
+    """For a fresh pool process: import and load what extraction, enrichment and story features
+    need, once.
 
     Every language's lexicon is loaded here (compiling one costs 1-1.5 s), not on the first
     article in that language, whose alert would wait for it.
@@ -48,4 +59,11 @@ def warm_up() -> None:
     extract_core.warm_up()
     for language in languages():
         load_lexicon(language)
-    enrich({"title": "Warm-up", "text": "Two people were killed and five injured in Accra, Ghana.", "language": "en"})
+    enrich_article(
+        {
+            "canonical_url": "https://warm.up/",
+            "title": "Warm-up",
+            "text": "Two people were killed and five injured in Accra, Ghana.",
+            "language": "en",
+        }
+    )

@@ -6,9 +6,13 @@ Out: the article's time, MinHash signature of its headline and lead, headline te
      in the lead), proper names of the headline and lead, people and their ages, the day it
      happened and the dates it names, and its toll (``toll``).
 
-Pure: no clock, no I/O. Words, names and people come from stages/story_words.py. stages/story.py
-scores views against stories (the rules are in its docstring) and re-exports the public names
-here (``story.view``, ``story.signature``...).
+What it reads from the text alone is computed once per article in the pool (``features``, with
+extraction and enrichment: stages/article.py) and carried on the enriched message (``story``);
+``view`` then only parses it, and reads the text itself when the message has none of this code's.
+
+Pure: no clock, no I/O (``features_version`` reads this code's own files, once). Words, names and
+people come from stages/story_words.py. stages/story.py scores views against stories (the rules
+are in its docstring) and re-exports the public names here (``story.view``, ``story.signature``...).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -174,18 +180,106 @@ def _named_as_place(doc: str, form: str, skip: tuple[int, int]) -> bool:
 
 
 def view(enriched: dict[str, Any]) -> ArticleView:
-    title = enriched.get("title") or ""
-    url = enriched.get("canonical_url") or enriched.get("url")
-    head = headline(title, url, enriched.get("sitename"))
-    lead = " ".join((enriched.get("text") or "").split()[:_LEAD_WORDS])
+    """What story matching reads from `enriched`. What it reads from the text (``features``) comes
+    from the message's ``story`` field when the same code computed it (in the pool, stages/article.py),
+    so route does not read the text again; from the text itself otherwise (an older producer)."""
+    at = _when(enriched)
+    carried = enriched.get("story")
+    read = (
+        _from_features(carried)
+        if isinstance(carried, dict) and carried.get("v") == features_version()
+        else _read(enriched, at)
+    )
+    return ArticleView(
+        canonical_url=enriched["canonical_url"],
+        url=enriched.get("url") or enriched["canonical_url"],
+        link_id=enriched.get("link_id") or "",
+        sitename=enriched.get("sitename"),
+        title=enriched.get("title"),
+        at=at,
+        figures=dict(enriched.get("figures") or {}),
+        **read,
+    )
+
+
+def _when(enriched: dict[str, Any]) -> datetime:
+    """When it was published (else fetched)."""
     fetched = parse_time(enriched.get("fetched_at")) or datetime(1970, 1, 1, tzinfo=UTC)
     published = parse_time(enriched.get("published"))
     # A date-only or future "published" is less precise than the fetch time it cannot follow.
-    at = (
+    return (
         published
         if published is not None and published <= fetched and len(str(enriched.get("published"))) > 10
         else fetched
     )
+
+
+# -- what the view reads from the text, carried from the pool to route ------------------------------
+
+# The view's fields read from the article's text: sets of strings, then the MinHash and the day.
+_SETS = (
+    "title_words",
+    "places",
+    "countries",
+    "regions",
+    "lead_places",
+    "names",
+    "lead_names",
+    "people",
+    "body_people",
+    "central_people",
+    "dates",
+    "ages",
+    "small_places",
+)
+# The code and data those fields are read with (add a file here when the view reads one more): this
+# module, the words module, the US gazetteer (towns' sizes) and, below, the lexicons' vocabulary.
+_FEATURE_SOURCES = ("story_view.py", "story_words.py", "enrich/us_places.py", "enrich/us_places.tsv")
+
+
+@cache
+def features_version() -> str:
+    """Names the code that reads the features: a digest of its source, the US gazetteer, the
+    lexicons (whose vocabulary it leaves out of headline terms) and the stemmer's version. A message whose features
+    another version computed (a rolling upgrade, a change to the matching rules) is read again, so
+    one process never compares features of two readings."""
+    import snowballstemmer
+
+    from .enrich.lexicon import LEXICON_DIR
+
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256(str(getattr(snowballstemmer, "__version__", "")).encode())
+    for path in [here / name for name in _FEATURE_SOURCES] + sorted(LEXICON_DIR.glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def features(enriched: dict[str, Any]) -> dict[str, Any]:
+    """What ``view`` reads from `enriched`'s text, as the enriched message's ``story`` field carries
+    it (schemas/enriched.schema.json): sorted lists, empty ones left out, the MinHash as ints.
+    Computed once per article where the CPU is (the pool, stages/article.py), not on route's loop."""
+    read = _read(enriched, _when(enriched))
+    out: dict[str, Any] = {"v": features_version(), "signature": list(read["signature"])}
+    out.update((name, sorted(read[name])) for name in _SETS if read[name])
+    if read["event_day"]:
+        out["event_day"] = read["event_day"]
+    return out
+
+
+def _from_features(carried: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "signature": tuple(carried["signature"]),
+        "event_day": carried.get("event_day"),
+        **{name: frozenset(carried.get(name) or ()) for name in _SETS},
+    }
+
+
+def _read(enriched: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """The view's fields that come from reading the text (``_SETS``, signature, event_day)."""
+    title = enriched.get("title") or ""
+    url = enriched.get("canonical_url") or enriched.get("url")
+    head = headline(title, url, enriched.get("sitename"))
+    lead = " ".join((enriched.get("text") or "").split()[:_LEAD_WORDS])
     # Places: offsets are into enrich's analysed text (title, blank line, text).
     doc = f"{title.strip()}\n\n{enriched.get('text') or ''}" if title.strip() else (enriched.get("text") or "")
     tail = (len(head), len(title.strip())) if title.strip() else (0, 0)
@@ -221,30 +315,23 @@ def view(enriched: dict[str, Any]) -> ArticleView:
         for named in _people_of(enriched.get("text") or "", body_words, enriched.get("language"), CENTRAL_MENTIONS)
     )
 
-    return ArticleView(
-        canonical_url=enriched["canonical_url"],
-        url=enriched.get("url") or enriched["canonical_url"],
-        link_id=enriched.get("link_id") or "",
-        sitename=enriched.get("sitename"),
-        title=enriched.get("title"),
-        at=at,
-        signature=tuple(signature(f"{head} {lead}")),
-        title_words=_content(head, enriched.get("language")),
-        places=frozenset(places),
-        countries=frozenset(countries),
-        figures=dict(enriched.get("figures") or {}),
-        regions=frozenset(regions),
-        lead_places=frozenset(lead_places),
-        names=_proper_nouns(head, body_words, enriched.get("language")),
-        lead_names=frozenset(n for n in _proper_nouns(lead, body_words, enriched.get("language")) if " " in n),
-        people=people,
-        body_people=body_people,
-        central_people=central_people,
-        event_day=event_day(f"{head} {lead}", at, enriched.get("language")),
-        dates=named_dates(enriched.get("text") or "", at, enriched.get("language")),
-        ages=_ages(f"{head}. {enriched.get('text') or ''}"),
-        small_places=small_towns(lead_places, regions),
-    )
+    return {
+        "signature": tuple(signature(f"{head} {lead}")),
+        "title_words": _content(head, enriched.get("language")),
+        "places": frozenset(places),
+        "countries": frozenset(countries),
+        "regions": frozenset(regions),
+        "lead_places": frozenset(lead_places),
+        "names": _proper_nouns(head, body_words, enriched.get("language")),
+        "lead_names": frozenset(n for n in _proper_nouns(lead, body_words, enriched.get("language")) if " " in n),
+        "people": people,
+        "body_people": body_people,
+        "central_people": central_people,
+        "event_day": event_day(f"{head} {lead}", at, enriched.get("language")),
+        "dates": named_dates(enriched.get("text") or "", at, enriched.get("language")),
+        "ages": _ages(f"{head}. {enriched.get('text') or ''}"),
+        "small_places": small_towns(lead_places, regions),
+    }
 
 
 SMALL_TOWN = 30_000  # people: a town this small has a shooting a month or fewer, a big city several a day
