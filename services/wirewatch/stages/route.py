@@ -34,8 +34,9 @@ from urllib.parse import urlsplit
 
 from . import story as story_core
 from .enrich import analysed_text
-from .enrich.casualties import load_lexicon, split_sentences
+from .enrich.casualties import load_lexicon
 from .enrich.keywords import match_keywords
+from .enrich.sentences import sentences
 from .route_rules import (  # the rules' names stay reachable as route.X
     CHANNEL_KINDS as CHANNEL_KINDS,
     SEVERITIES as SEVERITIES,
@@ -176,7 +177,7 @@ def _evidence(rule: Rule, enriched: dict[str, Any]) -> list[str]:
                 out.append(m["evidence"])
     else:
         doc = analysed_text(enriched)
-        for s, e in split_sentences(doc, load_lexicon(_language(enriched) or "en")):
+        for s, e in sentences(doc, load_lexicon(_language(enriched) or "en")):  # read no further than needed
             if match_keywords(doc[s:e], rule.keywords) and doc[s:e] not in out:
                 out.append(doc[s:e])
                 if len(out) >= _MAX_KEYWORD_EVIDENCE:

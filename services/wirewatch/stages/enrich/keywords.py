@@ -41,6 +41,8 @@ def match_keywords(text: str, keywords: Iterable[str]) -> list[str]:
         words = m.group().lower().split()
         # At one position the longest keyword wins; the shorter ones it starts with occur too.
         found.update(k for k in (" ".join(words[:n]) for n in range(1, len(words) + 1)) if k in canon)
+        if len(found) == len(canon):  # all found: common words ("the") would be met again and again
+            break
     return [kw for key, kw in canon.items() if key in found]
 
 

@@ -1,14 +1,15 @@
 """Sentences, headlines and page furniture of an article's text.
 
-In:  the analysed text (title + body). Out: ``split_sentences`` -> [start, end) spans;
-``headline_end`` -> where an opening headline ends; ``link_lines`` -> spans of lines that link to
-other stories ("Read more: ...", a related-stories block, a video playlist's "1:49 Title") whose
-tolls belong to other events.
+In:  the analysed text (title + body). Out: ``split_sentences`` -> [start, end) spans (``sentences``
+one at a time); ``headline_end`` -> where an opening headline ends; ``link_lines`` -> spans of lines
+that link to other stories ("Read more: ...", a related-stories block, a video playlist's "1:49
+Title") whose tolls belong to other events.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from .lexicon import Lexicon, load_lexicon
 
@@ -19,8 +20,12 @@ def split_sentences(text: str, lex: Lexicon | None = None) -> list[tuple[int, in
     """[start, end) spans of the sentences of `text`, whitespace trimmed. Newlines always split
     (titles and paragraphs); a full stop splits before anything but a lower-case letter (scripts
     without case, such as Arabic, split on every full stop), and not after an abbreviation or an initial."""
+    return list(sentences(text, lex))
+
+
+def sentences(text: str, lex: Lexicon | None = None) -> Iterator[tuple[int, int]]:
+    """``split_sentences`` one at a time, for a reader that may stop early (route's evidence)."""
     lex = lex or load_lexicon()
-    spans: list[tuple[int, int]] = []
     start = 0
     for m in _BOUNDARY.finditer(text):
         if not m.group().startswith("\n"):
@@ -32,17 +37,17 @@ def split_sentences(text: str, lex: Lexicon | None = None) -> list[tuple[int, in
                 if word in lex.abbreviations or (len(word) == 1 and word.isalpha()):
                     continue
         end = m.start() if m.group().startswith("\n") else m.end()
-        spans.append((start, end))
+        yield from _trimmed(text, start, end)
         start = m.end()
-    spans.append((start, len(text)))
-    out = []
-    for s, e in spans:
-        seg = text[s:e]
-        ls = len(seg) - len(seg.lstrip())
-        rs = len(seg.rstrip())
-        if rs > ls:
-            out.append((s + ls, s + rs))
-    return out
+    yield from _trimmed(text, start, len(text))
+
+
+def _trimmed(text: str, s: int, e: int) -> Iterator[tuple[int, int]]:
+    seg = text[s:e]
+    ls = len(seg) - len(seg.lstrip())
+    rs = len(seg.rstrip())
+    if rs > ls:
+        yield s + ls, s + rs
 
 
 def _word_before(text: str, start: int, end: int) -> str:
