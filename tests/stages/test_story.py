@@ -963,3 +963,57 @@ def test_the_same_toll_in_a_small_town_joins_and_follows_up_soon_after() -> None
     assert story.keys(soon) & story.story_keys(s.state)
     late = report("Marfa", "mf4", "Suspect arrested", "a suspect was arrested over a shooting.", "2026-07-20T08:00:00Z")
     assert story.match(late, [s], follow_up=horizon) is None
+
+
+def _in_places(
+    slug: str, title: str, text: str, at: str, names: list[tuple[str, str]], **figures: int
+) -> story.ArticleView:
+    """A report whose places (name, kind) are found where enrichment would find them, with `figures`."""
+    doc = f"{title}\n\n{text}"
+    places = [
+        {"name": n, "kind": k, "country_code": "US", "start": doc.index(n), "end": doc.index(n) + len(n)}
+        for n, k in names
+    ]
+    counts = {k: {"count": n} for k, n in figures.items()}
+    return story.view(_payload(slug, title, text, at, places=places, figures=counts))
+
+
+def test_states_tell_events_apart_only_where_the_leads_name_them() -> None:
+    first = _in_places("rg1", "Three killed at Dunmore dance hall", "DUNMORE, Pa. - Three people were killed at a "
+                       "dance hall in Dunmore, Pennsylvania, on Saturday night.", "2026-06-07T08:00:00Z",
+                       [("Dunmore", "city"), ("Pennsylvania", "region")], killed=3)  # fmt: skip
+    s = _story_of(first)
+    # A later report whose page carries another state in its furniture, far below the lead.
+    furniture = " Officers talked to witnesses again and again." * 12 + " More news: Ohio lawmakers vote on budget."
+    later = _in_places("rg2", "Dunmore dance hall victims mourned", "In Dunmore, families mourned the three killed "
+                       "at the dance hall." + furniture, "2026-06-15T08:00:00Z",
+                       [("Dunmore", "city"), ("Ohio", "region")], killed=3)  # fmt: skip
+    assert later.regions == {"ohio"} and later.lead_regions == frozenset()
+    assert story.match(later, [s], follow_up=timedelta(days=730)) is s
+    # A lead naming the story's state beside its own (a victim "of Dunmore, Pennsylvania") is no conflict either;
+    # a lead naming only another state is.
+    visitor = _in_places("rg3", "Dunmore dance hall victims mourned", "In Dunmore, Ohio, families of the three "
+                         "killed at a Dunmore, Pennsylvania, dance hall mourned.", "2026-06-15T08:00:00Z",
+                         [("Dunmore", "city"), ("Ohio", "region"), ("Pennsylvania", "region")], killed=3)  # fmt: skip
+    assert story.match(visitor, [s], follow_up=timedelta(days=730)) is s
+    elsewhere = _in_places("rg4", "Dunmore dance hall victims mourned", "In Dunmore, Ohio, families mourned the "
+                           "three killed at the dance hall.", "2026-06-15T08:00:00Z",
+                           [("Dunmore", "city"), ("Ohio", "region")], killed=3)  # fmt: skip
+    assert story.match(elsewhere, [s], follow_up=timedelta(days=730)) is None
+
+
+def test_two_people_named_in_both_outweigh_a_place_the_gazetteer_cannot_relate() -> None:
+    # The county named in one lead holds the town of the other: not a conflict of places we can tell.
+    first = _in_places("pp1", "Two wounded outside corner store", "In Dunmore, " + FIRST_REPORT[1],
+                       "2026-05-01T22:00:00Z", [("Dunmore", "city")], injured=2)  # fmt: skip
+    s = _story_of(first)
+    horizon = timedelta(days=365)
+    text = "In Lackawanna County, prosecutors charged a man with wounding Tobias Wendell and Corey Lindqvist."
+    both = _in_places("pp2", "Man charged over store attack", text, "2026-06-01T10:00:00Z",
+                      [("Lackawanna County", "county")], injured=2)  # fmt: skip
+    assert story._place_conflict(both, s.state)
+    assert story.match(both, [s], follow_up=horizon) is s and story.keys(both) & story.story_keys(s.state)
+    one = _in_places("pp3", "Man charged over store attack", "In Lackawanna County, prosecutors charged a man "
+                     "with wounding Tobias Wendell.", "2026-06-01T10:00:00Z",
+                     [("Lackawanna County", "county")], injured=2)  # fmt: skip
+    assert story.match(one, [s], follow_up=horizon) is None  # one name in another place: not enough

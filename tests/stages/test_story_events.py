@@ -39,11 +39,13 @@ EVENTS = Path(
 # and roads ("... Pike") not people (halves 0.984 / 0.062, 0.977 / 0.072); 0.980 / 1.028 / 0.066 / 28
 # with a toll that rose in the city on the same stated day (halves 0.984 / 0.060, 0.977 / 0.071); 0.980 /
 # 1.032 / 0.061 / 28 with an age told by another outlet with the toll in the city, and the toll in a
-# small town (halves 0.984 / 0.055, 0.977 / 0.066). Goals: precision >= 0.97, F1 >= 0.95 of the
+# small town (halves 0.984 / 0.055, 0.977 / 0.066); 0.981 / 1.033 / 0.060 / 27 with states telling
+# events apart only where a lead names them, and two people named in both outweighing a conflict of
+# places (halves 0.985 / 0.055, 0.977 / 0.064). Goals: precision >= 0.97, F1 >= 0.95 of the
 # ceiling, repeat "new" alerts <= 0.05 (not reached: most repeats left are follow-ups too weakly tied
 # to their event to join it safely, or joins the window allows that no signal here finds).
-FLOORS = {"b3_precision": 0.978, "b3_f1_of_ceiling": 1.025}
-CEILINGS = {"repeat_new_alert_rate": 0.063, "merged_incidents": 30}
+FLOORS = {"b3_precision": 0.978, "b3_f1_of_ceiling": 1.03}
+CEILINGS = {"repeat_new_alert_rate": 0.061, "merged_incidents": 29}
 
 
 @pytest.mark.skipif(not EVENTS.exists(), reason=f"labelled events not at {EVENTS}")

@@ -33,19 +33,21 @@ Articles about the same event form one story when, within ``window`` of the stor
                           people (GeoNames' populations: ``story_view.small_towns``), unless
                           the leads state different days, or
     same people           a person named in both texts (``story_view._people``: victims, suspects;
-                          not officials, organisations, places or bylines) and a second one, the
-                          same toll, a headline word, a shared city or the same stated day.
+                          not officials, organisations, places or bylines) and a second one (even
+                          where the places conflict), the same toll, a headline word, a shared city
+                          or the same stated day.
 Headline terms are word stems (Snowball: en, fr, ar) with the outlet's name cut from the title
 (``headline``) and without the words that name no event in particular: function words, the
 casualty lexicon's vocabulary, the kind of event ("shooting"), days and directions. A place
 counts where the article names it as a place: not only in the outlet's part of the title, not as
-a street or a crossing ("21st & Cleveland"); a state ("Florida") tells events apart but never
-joins them. Places conflict when both leads name where it happened and neither names the other's, in its text
+a street or a crossing ("21st & Cleveland"); a state ("Florida") tells events apart (where a
+lead names it) but never joins them. Places conflict when both leads name where it happened and neither names the other's, in its text
 or in a headline (``_place_conflict``: the gazetteer misses places a headline names).
 Two articles naming only different countries never join, whatever the text says.
 
 Follow-ups: after the window, up to ``follow_up`` later, an article joins an expired story only on
-strong evidence (``follow_up_score``): a name in both headlines that is not a gazetteer place,
+strong evidence (``follow_up_score``): two people named in both (early, or anywhere with the same
+toll) where the places conflict; else a name in both headlines that is not a gazetteer place,
 and the same toll with a second name or a rare toll, or two full names (a victim's, the venue's)
 whatever the toll; or people named in both texts: two, or one and a toll of two people or more
 or the same toll in the story's city,
@@ -289,9 +291,10 @@ def score(
     ):
         return 0.16 + title + text
     # A person named in both texts (a victim, a suspect), with a second person, the same toll or a
-    # headline word (a shared city is not enough: its police spokesman is in all its news).
+    # headline word (a shared city is not enough: its police spokesman is in all its news). Two
+    # people outweigh places the gazetteer cannot relate (a county and a town in it).
     people = _shared_people(article, st)
-    if people and not place_conflict and (len(people) >= 2 or agreed or shared_words or shared_place or same_day):
+    if people and (len(people) >= 2 or (not place_conflict and (agreed or shared_words or shared_place or same_day))):
         return 0.15 + title + text
     return 0.0
 
@@ -369,6 +372,7 @@ def attach(story: Story, article: ArticleView) -> list[Change]:
         st["titles"] = (st["titles"] + [sorted(article.title_words)])[-_KEEP_SIGNATURES:]
         st["places"] = sorted(set(st["places"]) | article.places)
         st["regions"] = sorted(set(st.get("regions", [])) | article.regions)
+        st["lead_regions"] = sorted(set(st.get("lead_regions", [])) | article.lead_regions)
         st["lead_places"] = sorted(set(st.get("lead_places", [])) | article.lead_places)
         st["names"] = sorted(set(st.get("names", [])) | article.names)
         st["lead_names"] = sorted(

@@ -43,11 +43,15 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
     st = story.state
     lead = set(st.get("lead_places", []))
     places = set(st.get("places", []))
-    if _place_conflict(article, st) or (
-        article.countries and st.get("countries") and not article.countries & set(st["countries"])
-    ):
+    if article.countries and st.get("countries") and not article.countries & set(st["countries"]):
         return 0.0
     agreed = _same_toll(toll(article.figures), st.get("tolls", []))
+    if _place_conflict(article, st):
+        # Two people named in both outweigh places the gazetteer cannot relate (a county and a town
+        # in it, a city and its suburb): one victim's and one suspect's name do not recur elsewhere.
+        if len(_shared_people(article, st)) >= 2 or (agreed and len(_shared_people(article, st, deep=True)) >= 2):
+            return 0.014
+        return 0.0
     # People named in both texts: two of them, or one and a toll of two people or more (or the same
     # toll in the story's city), or one in
     # the story's city on the day it happened or whom the article names again and again (who it is
@@ -127,11 +131,13 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
 
 
 def _place_conflict(article: ArticleView, st: dict[str, Any]) -> bool:
-    """Whether `article` and the story say it happened in different places: each names a city in
-    its lead (or a state) and neither names the other's, not even in a headline (the gazetteer
-    misses places: "Auburn" in the headline, only "Tacoma" found in the text)."""
+    """Whether `article` and the story say it happened in different places: each names a city (or
+    a state) in its lead and neither names the other's, not even in a headline (the gazetteer
+    misses places: "Auburn" in the headline, only "Tacoma" found in the text). A state named only
+    further on is anyone's: a victim's home, a teaser for another story."""
     lead, places, regions = set(st.get("lead_places", [])), set(st.get("places", [])), set(st.get("regions", []))
-    if article.regions and regions and not article.regions & regions:
+    lead_regions = set(st.get("lead_regions", []))
+    if article.lead_regions and lead_regions and not (article.lead_regions & regions or lead_regions & article.regions):
         return True
     if not (article.lead_places and lead) or article.lead_places & places or lead & article.places:
         return False

@@ -138,6 +138,7 @@ class ArticleView:
     figures: dict[str, Any] = field(hash=False, compare=False)
     regions: frozenset[str] = frozenset()  # lower-case names of states, provinces, regions
     lead_places: frozenset[str] = frozenset()  # of `places`, those named in the headline or the lead
+    lead_regions: frozenset[str] = frozenset()  # of `regions`, those named in the headline or the lead
     names: frozenset[str] = frozenset()  # names in the headline the text writes as proper nouns (stems)
     lead_names: frozenset[str] = frozenset()  # names of two words or more in the lead ("Marta Velasquez")
     people: frozenset[str] = frozenset()  # people named early in the text, "first last" stems (``_people``)
@@ -222,6 +223,7 @@ _SETS = (
     "places",
     "countries",
     "regions",
+    "lead_regions",
     "lead_places",
     "names",
     "lead_names",
@@ -287,6 +289,7 @@ def _read(enriched: dict[str, Any], at: datetime) -> dict[str, Any]:
     regions: set[str] = set()
     countries: set[str] = set()
     lead_places: set[str] = set()
+    lead_regions: set[str] = set()
     for p in enriched.get("places") or []:  # added by enrichment when it knows places; optional
         if not isinstance(p, dict):
             continue
@@ -305,8 +308,8 @@ def _read(enriched: dict[str, Any], at: datetime) -> dict[str, Any]:
         # A state or province names no event by itself: it only tells two events apart.
         key = name.strip().casefold()
         (regions if p.get("kind") == "region" else places).add(key)
-        if p.get("kind") != "region" and _named_as_place(doc[: tail[1] + 2 + _LEAD_CHARS], form, tail):
-            lead_places.add(key)  # named in the headline or the first lines: where it happened
+        if _named_as_place(doc[: tail[1] + 2 + _LEAD_CHARS], form, tail):  # named in the headline or
+            (lead_regions if p.get("kind") == "region" else lead_places).add(key)  # the first lines: where it happened
     body_words = _body_words(enriched.get("text") or "")
     place_words = {_stem(w, "en") for p in places | regions for w in _tokens(p)}  # "Chicago Sun-Times" is no one
 
@@ -321,6 +324,7 @@ def _read(enriched: dict[str, Any], at: datetime) -> dict[str, Any]:
         "places": frozenset(places),
         "countries": frozenset(countries),
         "regions": frozenset(regions),
+        "lead_regions": frozenset(lead_regions),
         "lead_places": frozenset(lead_places),
         "names": _proper_nouns(head, body_words, enriched.get("language")),
         "lead_names": frozenset(n for n in _proper_nouns(lead, body_words, enriched.get("language")) if " " in n),
