@@ -163,3 +163,47 @@ async def test_host_table_is_bounded():
             pass
     assert len(polite._hosts) == 10
     assert "h49.example" in polite._hosts and "h0.example" not in polite._hosts
+
+
+async def test_a_link_revoked_while_it_waits_for_its_working_slot_gives_its_host_turn_back():
+    """The hang of the two-workers fault scenario: a link waiting aside for its host's turn gets
+    the turn while every working slot is busy, so it waits for a slot with the turn in hand; a
+    rebalance cancels it right there. The turn must go back to the host: with it lost, a host
+    whose turns were all lost this way is refused to every later link (host_busy, forever)."""
+    from tests.harness.events import Event, Msg
+    from wirewatch.agents.flow import Flow
+
+    url = "https://news.example/a"
+    polite = Politeness(
+        FetchSettings(per_host_concurrency=1, per_host_rate=1000, per_host_burst=1000, max_host_wait=1.0)
+    )
+    holder_in, holder_go, busy_go = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def hold_the_turn() -> None:  # another link of the host, in its request
+        async with polite.slot(url):
+            holder_in.set()
+            await holder_go.wait()
+
+    async def handle(value: str) -> None:
+        if value == "waiter":
+            async with polite.slot(url):  # waits aside for the turn, then for a working slot
+                await asyncio.Event().wait()
+        else:
+            await busy_go.wait()  # a message working: it holds the only working slot
+
+    holder = asyncio.create_task(hold_the_turn())
+    await holder_in.wait()
+    flow = Flow("fetch", handle, window=1, limit=100)
+    acked: list[int] = []
+    await flow.take(Event("waiter", Msg("p0", 0), acked))
+    await flow.take(Event("busy", Msg("p0", 1), acked))  # taken once the waiter went aside
+    holder_go.set()
+    await holder  # the turn passes to the waiter, which now waits for the working slot
+    await asyncio.sleep(0.01)
+    assert flow.revoke(["p0"]) == 2
+    await asyncio.sleep(0.01)
+
+    async with polite.slot(url):  # the host's one turn is free again
+        pass
+    busy_go.set()
+    await flow.close()

@@ -154,24 +154,28 @@ class Politeness:
         host = host_of(url)
         h = self._host(host)
         h.users += 1
+        turn = False
         try:
             deadline = self.clock() + self.settings.max_host_wait
             self._check_pause(h, host, deadline)
             try:
+                # Leaving waiting() waits for a working slot with the turn in hand, and a rebalance
+                # may cancel the link right there: the turn is given back below whatever happens
+                # after it is taken, or the host loses it for good (all its turns, in time).
                 async with waiting(), asyncio.timeout(self.settings.max_host_wait):
                     await h.sem.acquire()
+                    turn = True
             except TimeoutError:
                 raise NotYet(
                     "host_busy",
                     f"{host}: no free slot within {self.settings.max_host_wait:g}s "
                     f"({self.settings.per_host_concurrency} requests in flight at most)",
                 ) from None
-            try:
-                await self._take_token(h, host, deadline)
-                yield
-            finally:
-                h.sem.release()
+            await self._take_token(h, host, deadline)
+            yield
         finally:
+            if turn:
+                h.sem.release()
             h.users -= 1
 
     def _check_pause(self, h: _Host, host: str, deadline: float) -> None:
