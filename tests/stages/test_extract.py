@@ -375,6 +375,24 @@ def test_a_wider_body_that_only_repeats_lines_is_not_fuller(monkeypatch):
     assert got.text == teaser and got.method == "precision"
 
 
+def test_a_short_whole_story_is_not_swapped_for_one_topped_with_its_standfirst(monkeypatch):
+    # A paywalled story's free paragraphs: short enough that the default mode runs too, and that
+    # mode adds the standfirst above them. A little longer is not fuller: the story stays as found.
+    story = "\n".join(BODY[:2])
+    assert len(story) < extract_module.SECOND_PASS_BELOW
+    standfirst = "Survivors describe a night crossing that should never have left port, and the storm it met."
+    _passes_returning(monkeypatch, {True: story, False: f"{standfirst}\n{story}"})
+    got = extract(page(BODY[:2]), "https://quayside-post.example/news/ferry", min_length=100)
+    assert got.text == story and got.method == "precision"
+
+
+def test_a_short_body_gives_way_to_a_much_fuller_one(monkeypatch):
+    short, full = BODY[0], "\n".join(BODY)
+    _passes_returning(monkeypatch, {True: short, False: full})
+    got = extract(page(BODY), "https://quayside-post.example/news/ferry")
+    assert got.text == full and got.method == "default_full"
+
+
 def test_a_body_that_holds_most_of_the_pages_prose_is_kept(monkeypatch):
     body, wider = "\n".join(BODY * 3), "\n".join(BODY * 3 + BOILERPLATE * 5)
     _passes_returning(monkeypatch, {True: body, False: wider})
