@@ -1017,3 +1017,32 @@ def test_two_people_named_in_both_outweigh_a_place_the_gazetteer_cannot_relate()
                      "with wounding Tobias Wendell.", "2026-06-01T10:00:00Z",
                      [("Lackawanna County", "county")], injured=2)  # fmt: skip
     assert story.match(one, [s], follow_up=horizon) is None  # one name in another place: not enough
+
+
+def test_a_childs_age_on_the_same_stated_day_joins_where_one_side_names_no_city() -> None:
+    first = _in_city("Tacoma", "ch1", "Boy hurt at home", "In Tacoma, a 4-year-old boy was hurt at home on Saturday "
+                     "when a gun went off.", "2026-06-07T08:00:00Z", injured=1)  # fmt: skip
+    s = _story_of(first)
+
+    def second(slug: str, age: int) -> story.ArticleView:
+        return _report(slug, "Gun safety plea after accident", f"A {age}-year-old was hurt on Saturday when a gun "
+                       "went off, deputies said.", "2026-06-08T08:00:00Z", figures={"injured": {"count": 1}})  # fmt: skip
+
+    assert story.match(second("ch2", 4), [s]) is s and story.keys(second("ch2", 4)) & story.story_keys(s.state)
+    teen = _story_of(_in_city("Tacoma", "tn1", "Teen hurt at home", "In Tacoma, a 16-year-old boy was hurt at home "
+                              "on Saturday when a gun went off.", "2026-06-07T08:00:00Z", injured=1))  # fmt: skip
+    assert story.match(second("tn2", 16), [teen]) is None  # a teenager shot that day, somewhere: not rare
+
+
+def test_a_childs_age_told_by_another_outlet_on_the_same_day_in_the_city_joins_whatever_the_tolls() -> None:
+    first = _in_city("Tacoma", "cd1", "Girl wounded in drive-by", "In Tacoma, a 3-year-old girl was wounded in a "
+                     "drive-by on Saturday night.", "2026-06-07T08:00:00Z", injured=1)  # fmt: skip
+    s = _story_of(first)
+
+    def later(slug: str, age: int, day: str) -> story.ArticleView:
+        return _in_city("Tacoma", slug, "Family mourns", f"In Tacoma, the family of a {age}-year-old shot on {day} "
+                        "night mourned her death.", "2026-06-08T08:00:00Z", killed=1)  # fmt: skip
+
+    assert story.match(later("cd2", 3, "Saturday"), [s]) is s  # she died: the toll read differs
+    assert story.match(later("cd3", 30, "Saturday"), [s]) is None  # an adult
+    assert story.match(later("cd4", 3, "Sunday"), [s]) is None  # another day

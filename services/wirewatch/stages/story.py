@@ -27,8 +27,10 @@ Articles about the same event form one story when, within ``window`` of the stor
                           many people plus one) in a city both leads name, on the same stated day, or
     same age              a person's age told in both ("a 19-year-old"), the same toll and the
                           same stated day, with a shared city, a headline word or a toll of
-                          ``DISTINCT_TOLL`` people or more; or without the day, in the city both
-                          leads name, told by another outlet, or
+                          ``DISTINCT_TOLL`` people or more (a child's age, under ``CHILD_AGE``:
+                          also where one side names no city); without the day, in the city both
+                          leads name, told by another outlet; a child's age on the same stated
+                          day in a shared city, told by another outlet, whatever the tolls, or
     small town            the same toll in a town both leads name of fewer than ``SMALL_TOWN``
                           people (GeoNames' populations: ``story_view.small_towns``), unless
                           the leads state different days, or
@@ -121,6 +123,7 @@ TITLE_OVERLAP = 0.6
 PLACE_TITLE_OVERLAP = 0.34
 PLACE_TEXT_OVERLAP = 0.2
 NAME_TITLE_OVERLAP = 0.5  # headlines sharing a proper noun: half of the shorter one's words
+CHILD_AGE = 13  # a victim younger than this is a child: a child shot is rare news on any one day
 DEFAULT_WINDOW = timedelta(hours=48)
 _KEEP_SIGNATURES = 8  # the first article's, then the most recent ones: wording drifts as a story ages
 _KEEP_MEMBERS = 50  # members that raised no alert beyond this are counted, not listed
@@ -270,21 +273,34 @@ def score(
         if lead_names and (agreed or shared_place or shared_words or len(lead_names) >= 2):
             return 0.2 + title + text
     # A person's age told in both (the victim's, the suspect's), with the same toll and the same
-    # stated day, and a shared city, a headline word or a toll too large to be every day's.
+    # stated day, and a shared city, a headline word or a toll too large to be every day's; a
+    # child's age (under ``CHILD_AGE``) also where one side names no city: a child shot is rare
+    # news on any one day, a teenager or an adult is not.
+    ages = article.ages & set(st.get("ages", []))
+    child = any(int(a) < CHILD_AGE for a in ages)
     if (
         agreed
         and same_day
-        and article.ages & set(st.get("ages", []))
+        and ages
         and not place_conflict
-        and (shared_place or shared_words or agreed - 1 >= DISTINCT_TOLL)
+        and (
+            shared_place
+            or shared_words
+            or agreed - 1 >= DISTINCT_TOLL
+            or (child and not (article.lead_places and lead))
+        )
     ):
         return 0.17 + title + text
+    # A child's age told by another outlet on the same stated day in the same city, whatever the
+    # tolls say (a wounded child who died; a toll misread from a roundup).
+    if child and same_day and shared_place and not place_conflict and article.host not in st.get("hosts", []):
+        return 0.165 + title + text
     # A person's age told in both, the same toll and the city both leads name, by another outlet: an
     # age is told in every report of the event, whoever writes it (one outlet's pages share their
     # furniture: "the 5-year-old's hair" teased under every article of the day).
     if (
         agreed
-        and article.ages & set(st.get("ages", []))
+        and ages
         and article.lead_places & lead
         and article.host not in st.get("hosts", [])
         and not place_conflict
