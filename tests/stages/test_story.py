@@ -1046,3 +1046,44 @@ def test_a_childs_age_told_by_another_outlet_on_the_same_day_in_the_city_joins_w
     assert story.match(later("cd2", 3, "Saturday"), [s]) is s  # she died: the toll read differs
     assert story.match(later("cd3", 30, "Saturday"), [s]) is None  # an adult
     assert story.match(later("cd4", 3, "Sunday"), [s]) is None  # another day
+
+
+def test_a_childs_age_and_the_day_named_follow_up_in_the_city_whatever_the_toll() -> None:
+    first = _in_city("Tacoma", "cf1", "Girl wounded in drive-by", "In Tacoma, a 3-year-old girl was wounded in a "
+                     "drive-by on Saturday night.", "2026-06-07T08:00:00Z", injured=1)  # fmt: skip
+    s = _story_of(first)
+    horizon = timedelta(days=730)
+
+    def later(slug: str, age: int, date: str) -> story.ArticleView:
+        return _in_city("Tacoma", slug, "Girl dies weeks after shooting", f"In Tacoma, a {age}-year-old wounded in "
+                        f"the {date} drive-by has died.", "2026-07-01T08:00:00Z", killed=1)  # fmt: skip
+
+    assert story.match(later("cf2", 3, "June 6"), [s], follow_up=horizon) is s
+    assert story.keys(later("cf2", 3, "June 6")) & story.story_keys(s.state)
+    assert story.match(later("cf3", 3, "June 9"), [s], follow_up=horizon) is None  # another day
+    assert story.match(later("cf4", 33, "June 6"), [s], follow_up=horizon) is None  # an adult
+
+
+def test_an_age_told_by_another_outlet_with_the_toll_in_the_city_follows_up_soon_after() -> None:
+    first = _in_city("Tacoma", "af1", "Man wounded near food truck", "In Tacoma, a 19-year-old man was wounded near "
+                     "a food truck, police said.", "2026-06-07T08:00:00Z", injured=1)  # fmt: skip
+    s = _story_of(first)
+    horizon = timedelta(days=730)
+
+    def later(slug: str, at: str) -> story.ArticleView:
+        return _in_city("Tacoma", slug, "Arrest made", "In Tacoma, police arrested a man over the wounding of a "
+                        "19-year-old.", at, injured=1)  # fmt: skip
+
+    soon = later("af2", "2026-06-15T08:00:00Z")
+    assert story.expired(soon, s) and story.match(soon, [s], follow_up=horizon) is s
+    assert story.keys(soon) & story.story_keys(s.state)
+    assert story.match(later("af3", "2026-08-15T08:00:00Z"), [s], follow_up=horizon) is None  # months on: anyone
+
+
+def test_a_place_that_names_a_park_or_a_school_is_not_the_place() -> None:
+    v = _placed(
+        "Teen hurt near school",
+        "A teen was hurt outside Washington Park High School on Friday.",
+        [("Washington", "city", "US")],
+    )
+    assert v.places == frozenset()

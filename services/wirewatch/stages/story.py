@@ -62,8 +62,10 @@ as a story's lead stated it, named as a date ("the Oct. 3 shooting", ``named_dat
 lead tells it ("Saturday's shooting"), where the story happened: a name of its headlines, an
 outlet that reported it, or its city in both leads with a headline word or a toll of ``DISTINCT_TOLL`` or more; or a toll of
 ``RARE_TOLL`` people or more in the story's city; or a person's age told in both, the same toll
-and the day named, where a headline name or the city in both leads says it happened; or, within
-``RECENT_FOLLOW_UP``, the same toll in a small town both leads name. route.decide then raises no
+and the day named, where a headline name or the city in both leads says it happened; or a child's
+age and the day named in the story's city, whatever the toll; or, within ``RECENT_FOLLOW_UP``, the
+same toll in a small town both leads name, or with an age told by another outlet in the city
+both leads name. route.decide then raises no
 "new" alert, and an update only for a rising toll.
 
 Modules: stages/story_view.py reads the article (``view``: places, MinHash, toll) with
@@ -91,6 +93,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .story_follow import (  # story.follow_up_score stays the entry point
+    CHILD_AGE as CHILD_AGE,
     DISTINCT_TOLL as DISTINCT_TOLL,
     RECENT_FOLLOW_UP as RECENT_FOLLOW_UP,
     _place_conflict as _place_conflict,
@@ -123,7 +126,6 @@ TITLE_OVERLAP = 0.6
 PLACE_TITLE_OVERLAP = 0.34
 PLACE_TEXT_OVERLAP = 0.2
 NAME_TITLE_OVERLAP = 0.5  # headlines sharing a proper noun: half of the shorter one's words
-CHILD_AGE = 13  # a victim younger than this is a child: a child shot is rare news on any one day
 DEFAULT_WINDOW = timedelta(hours=48)
 _KEEP_SIGNATURES = 8  # the first article's, then the most recent ones: wording drifts as a story ages
 _KEEP_MEMBERS = 50  # members that raised no alert beyond this are counted, not listed

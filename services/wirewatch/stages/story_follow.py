@@ -20,6 +20,7 @@ RECENT_FOLLOW_UP = timedelta(days=14)  # after the window: a follow-up this soon
 
 DISTINCT_TOLL = 3  # killed + injured agreed on, from which a toll alone is rare enough to tell events apart
 RARE_TOLL = 9  # killed + injured agreed on, from which the toll names the event in its city, however late
+CHILD_AGE = 13  # a victim younger than this is a child: a child shot is rare news on any one day
 
 
 def _same_toll(a: tuple[Any, ...], tolls: Iterable[Any]) -> int:
@@ -61,9 +62,10 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
     people = _shared_people(article, st)
     days = set(st.get("event_days", []))
     day_named = bool(article.dates & days or (article.event_day and article.event_day in days))
+    recent = article.at <= story.last_at + RECENT_FOLLOW_UP
+    ages = article.ages & set(st.get("ages", []))
     if people:
         shared_words = max((len(article.title_words & set(t)) for t in st.get("titles", [])), default=0)
-        recent = article.at <= story.last_at + RECENT_FOLLOW_UP
         if (
             len(people) >= 2
             or (agreed and (agreed - 1 >= 2 or recent or article.places & places))
@@ -103,11 +105,19 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
         return 0.011
     # A person's age told in both, the same toll, where it happened (the city in both leads or a
     # name of the story's headlines) and the day.
-    if agreed and day_named and article.ages & set(st.get("ages", [])) and (named or article.lead_places & lead):
+    if agreed and day_named and ages and (named or article.lead_places & lead):
         return 0.011
+    # Soon after the window, an age told by another outlet with the same toll in the city both
+    # leads name (one outlet's pages share furniture: see story.score).
+    if agreed and ages and recent and article.lead_places & lead and article.host not in st.get("hosts", []):
+        return 0.0107
+    # A child's age and the day named in the story's city, whatever the toll (a wounded child who
+    # died): a child shot is rare news on any one day (``CHILD_AGE``).
+    if day_named and article.places & places and any(int(a) < CHILD_AGE for a in ages):
+        return 0.0106
     # Soon after the window, the same toll in a small town both leads name (later, another
     # shooting of one victim is likely even there).
-    if agreed and article.small_places & lead and article.at <= story.last_at + RECENT_FOLLOW_UP:
+    if agreed and article.small_places & lead and recent:
         return 0.0105
     # A toll rare enough to name the event by itself, in the story's city.
     if agreed - 1 >= RARE_TOLL and article.lead_places & lead:

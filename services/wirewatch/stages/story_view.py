@@ -50,7 +50,8 @@ _TITLE_SEPARATORS = re.compile(r"\s+[-|–—•:]{1,2}\s+|\s*\|\s*")
 # A place named as a street or a crossing is not the place of the event: "near 21st & Cleveland".
 _STREET_AFTER = re.compile(
     r"\s+(?:Street|St\b|Avenue|Ave\b|Road|Rd\b|Boulevard|Blvd|Lane|Ln\b|Drive|Dr\b|"
-    r"Parkway|Pkwy|Highway|Hwy|Court|Ct\b|Place|Pl\b|Way|Terrace|Circle|Square|Rue|Avenue)"
+    r"Parkway|Pkwy|Highway|Hwy|Court|Ct\b|Place|Pl\b|Way|Terrace|Circle|Square|Rue|Avenue|"
+    r"Park|School|University|College|Hospital)\b"  # "Washington Park High School" is not Washington
 )
 _STREET_BEFORE = re.compile(
     r"(?:\b\d+(?:st|nd|rd|th)|\b(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|"
