@@ -5,6 +5,7 @@ another version's, is read from its text."""
 from __future__ import annotations
 
 from dataclasses import fields
+from datetime import UTC, datetime
 
 import pytest
 
@@ -67,6 +68,15 @@ def test_the_view_from_carried_features_is_the_view_read_from_the_text() -> None
         seen |= {f.name for f in fields(story.ArticleView) if getattr(a, f.name)}
     # Every field was seen non-empty somewhere, so each one's round trip was checked.
     assert seen == {f.name for f in fields(story.ArticleView)}
+
+
+def test_every_field_of_the_view_is_carried_or_read_from_the_message_itself() -> None:
+    # A field added to the view's reading of the text (story_view._read) must be carried too
+    # (story_view._SETS), or route would build views without it from the carried features.
+    on_the_loop = {"canonical_url", "url", "link_id", "sitename", "title", "at", "figures"}
+    carried = set(story_view._SETS) | {"signature", "event_day"}
+    assert {f.name for f in fields(story.ArticleView)} == on_the_loop | carried
+    assert set(story_view._read(_payloads()[0], datetime(2026, 11, 22, tzinfo=UTC))) == carried
 
 
 def test_route_decides_the_same_with_carried_features_as_reading_each_text() -> None:

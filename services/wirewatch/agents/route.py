@@ -51,7 +51,7 @@ def make_core(rt: Runtime) -> Core:
             article["canonical_url"],
             since,
             decide,
-            sorted(story_core.keys(art)),
+            list(story_core.keys(art)),  # storage sorts what it writes
             follow_up_since=since - follow_up if follow_up else None,
         )
         rt.metrics.stories.labels(outcome=decision.outcome).inc()

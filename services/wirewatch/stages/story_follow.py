@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .story_view import ArticleView, toll
@@ -160,8 +161,14 @@ def _place_conflict(article: ArticleView, st: dict[str, Any]) -> bool:
 
 def _named_in(place: str, words: set[str] | frozenset[str]) -> bool:
     """Whether headline `words` (stems) name `place` ("Poplar Bluff": both its words)."""
-    stems = _content(place)
+    stems = _place_stems(place)
     return bool(stems) and stems <= words
+
+
+@lru_cache(maxsize=4096)
+def _place_stems(place: str) -> frozenset[str]:
+    # Asked for each candidate story and each of its headlines: a place's stems are read once.
+    return _content(place)
 
 
 def _place_words(article: ArticleView) -> set[str]:

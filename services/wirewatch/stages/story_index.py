@@ -28,11 +28,14 @@ assert len(_GROUPS) < NEAR_DUPLICATE * _PERMUTATIONS and sorted(p for g in _GROU
 )
 
 
+_BAND_PREFIXES = [(f"m{i}.{j}:", i, j) for i, j in _BAND_PAIRS]  # "m0.1:" once, not once a key
+
+
 def _signature_keys(sig: Iterable[int]) -> set[str]:
-    sig = list(sig)
-    if len(sig) != _PERMUTATIONS:
+    hexes = [f"{x:x}" for x in sig]  # each position written once, not once per pair it is in
+    if len(hexes) != _PERMUTATIONS:
         return set()
-    return {f"m{i}.{j}:{sig[i]:x}.{sig[j]:x}" for i, j in _BAND_PAIRS}
+    return {f"{prefix}{hexes[i]}.{hexes[j]}" for prefix, i, j in _BAND_PREFIXES}
 
 
 def _title_keys(words: Iterable[str]) -> set[str]:

@@ -23,7 +23,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -150,7 +150,7 @@ class ArticleView:
     ages: frozenset[str] = frozenset()  # ages of the people the headline and lead describe ("24-year-old")
     small_places: frozenset[str] = frozenset()  # of `lead_places`, towns of fewer than SMALL_TOWN people
 
-    @property
+    @cached_property  # asked for each candidate story (and each key): the URL is parsed once
     def host(self) -> str:
         """The outlet's site (host name, no "www."): an outlet reports on its own region."""
         return outlet(self.canonical_url)
