@@ -1087,3 +1087,22 @@ def test_a_place_that_names_a_park_or_a_school_is_not_the_place() -> None:
         [("Washington", "city", "US")],
     )
     assert v.places == frozenset()
+
+
+def test_the_same_toll_on_the_same_stated_day_joins_where_one_lead_names_no_city_and_its_text_names_the_others() -> (
+    None
+):
+    first = _in_city("Corwen", "nl1", "Man killed outside bar", "In Corwen, a man was killed outside a bar on "
+                     "Saturday night, police said.", "2026-06-07T08:00:00Z", killed=1)  # fmt: skip
+    s = _story_of(first)
+    lead = "A man was killed outside a bar on Saturday night, and friends gathered on Sunday to remember him. " * 5
+
+    def second(slug: str, city: str) -> story.ArticleView:
+        return _in_places(slug, "Friends remember bar regular", lead + f"The bar in {city} reopened on Sunday.",
+                          "2026-06-08T08:00:00Z", [(city, "city")], killed=1)  # fmt: skip
+
+    assert second("nl2", "Corwen").lead_places == frozenset()  # named only after the first lines
+    assert story.match(second("nl2", "Corwen"), [s]) is s and story.keys(second("nl2", "Corwen")) & story.story_keys(
+        s.state
+    )
+    assert story.match(second("nl3", "Elmira"), [s]) is None  # another city

@@ -45,11 +45,12 @@ EVENTS = Path(
 # same stated day (halves 0.985 / 0.055, 0.977 / 0.059: the even half had no such repeat left);
 # 0.981 / 1.037 / 0.054 / 27 with a child's age and the day named making a follow-up, an age with the
 # toll in the city for 14 days after the window, and "Washington Park" not Washington (halves 0.985
-# / 0.054, 0.977 / 0.054). Goals: precision >= 0.97, F1 >= 0.95 of the
+# / 0.054, 0.977 / 0.054); 0.981 / 1.038 / 0.054 / 27 with the same toll and day where one lead
+# names no city and its text names the other's (halves 0.985 / 0.053, 0.977 / 0.054). Goals: precision >= 0.97, F1 >= 0.95 of the
 # ceiling, repeat "new" alerts <= 0.05 (not reached: most repeats left are follow-ups too weakly tied
 # to their event to join it safely, or joins the window allows that no signal here finds).
 FLOORS = {"b3_precision": 0.978, "b3_f1_of_ceiling": 1.035}
-CEILINGS = {"repeat_new_alert_rate": 0.055, "merged_incidents": 29}
+CEILINGS = {"repeat_new_alert_rate": 0.054, "merged_incidents": 29}
 
 
 @pytest.mark.skipif(not EVENTS.exists(), reason=f"labelled events not at {EVENTS}")

@@ -22,7 +22,8 @@ Articles about the same event form one story when, within ``window`` of the stor
                           small toll also needs both, or the same day as the leads state it,
                           ``event_day``, "on Saturday night", and the city in both leads, a
                           shared headline name, or the same outlet with a headline word or a
-                          toll of two or more: a local outlet covers its region), or
+                          toll of two or more: a local outlet covers its region; where one lead
+                          names no city, the other's in both texts), or
     toll that rose        a toll grown from one of the story's (no figure lower; at most twice as
                           many people plus one) in a city both leads name, on the same stated day, or
     same age              a person's age told in both ("a 19-year-old"), the same toll and the
@@ -261,7 +262,12 @@ def score(
     # in Monday's paper and "late Saturday" in Sunday's).
     # (The outlet stands for the city where a text names none: a local outlet covers its region.)
     same_outlet = article.host in st.get("hosts", []) and (agreed - 1 >= 2 or shared_words)
-    if agreed and same_day and not place_conflict and (article.lead_places & lead or shared_names or same_outlet):
+    # (Where one lead names no city, a city the other's lead names and its text names too.)
+    if article.lead_places and lead:
+        in_leads = article.lead_places & lead
+    else:
+        in_leads = (article.lead_places & places) | (lead & article.places)
+    if agreed and same_day and not place_conflict and (in_leads or shared_names or same_outlet):
         return 0.22 + title + text
     # A toll that rose (a wounded victim died, more were found hurt) in the city both leads name,
     # on the day both state.
