@@ -1106,3 +1106,18 @@ def test_the_same_toll_on_the_same_stated_day_joins_where_one_lead_names_no_city
         s.state
     )
     assert story.match(second("nl3", "Elmira"), [s]) is None  # another city
+
+
+def test_two_ages_told_by_another_outlet_on_the_same_day_with_a_headline_word_join_whatever_the_tolls() -> None:
+    first = _report("ta1", "Four wounded outside Harbor Street deli", "Four people were wounded outside a deli on "
+                    "Wednesday afternoon; among them a 24-year-old and a 43-year-old.", "2026-06-10T20:00:00Z",
+                    figures={"injured": {"count": 4}})  # fmt: skip
+    s = _story_of(first)
+
+    def second(slug: str, ages: tuple[int, int]) -> story.ArticleView:
+        return _report(slug, "Gunfire near Harbor leaves neighbours shaken", f"A {ages[0]}-year-old and a "
+                       f"{ages[1]}-year-old were among those hurt on Wednesday.", "2026-06-11T08:00:00Z",
+                       figures={"injured": {"count": 1}})  # fmt: skip
+
+    assert story.match(second("ta2", (24, 43)), [s]) is s  # the toll read differs
+    assert story.match(second("ta3", (24, 51)), [s]) is None  # one adult's age is every day's news

@@ -30,8 +30,9 @@ Articles about the same event form one story when, within ``window`` of the stor
                           same stated day, with a shared city, a headline word or a toll of
                           ``DISTINCT_TOLL`` people or more (a child's age, under ``CHILD_AGE``:
                           also where one side names no city); without the day, in the city both
-                          leads name, told by another outlet; a child's age on the same stated
-                          day in a shared city, told by another outlet, whatever the tolls, or
+                          leads name, told by another outlet; a child's age or two ages on the
+                          same stated day with a shared city or headline word, told by another
+                          outlet, whatever the tolls, or
     small town            the same toll in a town both leads name of fewer than ``SMALL_TOWN``
                           people (GeoNames' populations: ``story_view.small_towns``), unless
                           the leads state different days, or
@@ -299,9 +300,15 @@ def score(
         )
     ):
         return 0.17 + title + text
-    # A child's age told by another outlet on the same stated day in the same city, whatever the
-    # tolls say (a wounded child who died; a toll misread from a roundup).
-    if child and same_day and shared_place and not place_conflict and article.host not in st.get("hosts", []):
+    # A child's age, or two ages, told by another outlet on the same stated day with a shared city
+    # or headline word, whatever the tolls say (a wounded child who died; a toll misread).
+    if (
+        (child or len(ages) >= 2)
+        and same_day
+        and (shared_place or shared_words)
+        and not place_conflict
+        and article.host not in st.get("hosts", [])
+    ):
         return 0.165 + title + text
     # A person's age told in both, the same toll and the city both leads name, by another outlet: an
     # age is told in every report of the event, whoever writes it (one outlet's pages share their
