@@ -16,7 +16,9 @@ coroutines, never more sockets or buffers.
 Then the pool rows (--fetch-hosts, default 100; 0 skips them): the client process's CPU per request
 to that many loopback hosts (127.0.0.2 ..., one server bound to each), round robin, one at a time and
 50 at once, with build_client's pool per origin and with the one httpcore pool of every host it had
-before (the baseline, in the same run). --fetch-levels "" runs only these.
+before (the baseline, in the same run); and 50 at once with the per-origin pools on httpcore's anyio
+sockets (``anyio``, what the client had before stages/netstream.py), beside the same pools on
+asyncio's own. --fetch-levels "" runs only these.
 """
 
 from __future__ import annotations
@@ -142,12 +144,18 @@ async def _child(base: str, concurrency: int, seconds: float) -> dict:
 
 async def _pool_child(port: int, hosts: int, concurrency: int, requests: int, pool: str) -> dict:
     """CPU of the client process per request to ``hosts`` origins, round robin, ``concurrency`` at once.
-    ``pool``: "per-host" is build_client's; "shared" is the one pool of all hosts it had before."""
+    ``pool``: "per-host" is build_client's; "shared" is the one pool of all hosts it had before;
+    "anyio" is build_client's on httpcore's anyio sockets, as before stages/netstream.py."""
+    import httpcore
     import httpx
 
+    from wirewatch.stages import netguard
     from wirewatch.stages.fetch import build_client, fetch
     from wirewatch.stages.netguard import AddressPolicy, GuardedTransport
     from wirewatch.stages.politeness import Politeness
+
+    if pool == "anyio":
+        netguard.default_backend = httpcore.AnyIOBackend  # type: ignore[assignment]
 
     settings = _unthrottled(allowed_networks=["127.0.0.0/8"])
     urls = [f"http://{h}:{port}" for h in _hosts(hosts)]
@@ -193,12 +201,23 @@ def _pool_rows(port: int, hosts: int, requests: int, env: dict[str, str]) -> lis
             rows.append(_child_json(args, env, timeout=600))
         shared, per_host = rows[-2], rows[-1]
         per_host["cpu_ratio_to_shared"] = round(per_host["cpu_ms_per_request"] / shared["cpu_ms_per_request"], 2)
+    # The sockets: anyio's streams (before) and asyncio's own (now), the same pools, alternated.
+    anyio, asyncio_ = [], []
+    for _ in range(2):
+        for pool, into in (("anyio", anyio), ("per-host", asyncio_)):
+            args = ["--pool-child", str(port), str(hosts), "50", str(requests), pool]
+            into.append(_child_json(args, env, timeout=600))
+    best_anyio = min(anyio, key=lambda r: r["cpu_ms_per_request"])
+    best = dict(min(asyncio_, key=lambda r: r["cpu_ms_per_request"]), pool="per-host-asyncio")
+    best["cpu_ratio_to_anyio"] = round(best["cpu_ms_per_request"] / best_anyio["cpu_ms_per_request"], 2)
+    rows += [best_anyio, best]
     print(f"{hosts} loopback hosts, {requests} requests a row: client CPU per request")
-    print(f"{'pool':>9} {'conc':>5} {'errors':>6} {'cpu ms/req':>10} {'req/s':>8} {'x shared':>8}")
+    print(f"{'pool':>16} {'conc':>5} {'errors':>6} {'cpu ms/req':>10} {'req/s':>8} {'x base':>8}")
     for r in rows:
+        ratio = r.get("cpu_ratio_to_shared", r.get("cpu_ratio_to_anyio", ""))
         print(
-            f"{r['pool']:>9} {r['concurrency']:>5} {r['errors']:>6} {r['cpu_ms_per_request']:>10}"
-            f" {r['requests_per_s']:>8} {r.get('cpu_ratio_to_shared', ''):>8}"
+            f"{r['pool']:>16} {r['concurrency']:>5} {r['errors']:>6} {r['cpu_ms_per_request']:>10}"
+            f" {r['requests_per_s']:>8} {ratio:>8}"
         )
     return rows
 

@@ -106,6 +106,12 @@ class Origin:
     def port(self) -> int:
         return int(self.base.rsplit(":", 1)[1])
 
+    @property
+    def certificate(self) -> Path:
+        """The PEM certificate of a TLS origin, for a client that is to trust it."""
+        assert self._tmp is not None, "not a TLS origin, or not started"
+        return Path(self._tmp, "cert.pem")
+
     async def __aenter__(self) -> Origin:
         app = web.Application(middlewares=[self._count])
         for path, handler in self.routes().items():

@@ -31,6 +31,8 @@ from collections.abc import Awaitable, Callable, Iterable
 import httpcore
 import httpx
 
+from .netstream import AsyncioBackend
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -127,6 +129,11 @@ class AddressPolicy:
             raise BlockedAddress(host, ip, kind)
 
 
+def default_backend() -> httpcore.AsyncNetworkBackend:
+    """The sockets under the guard: asyncio's own transports (netstream), not anyio's streams."""
+    return AsyncioBackend()
+
+
 async def system_resolver(host: str, port: int) -> list[str]:
     """Every address the system resolver gives for ``host``, in its order of preference."""
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
@@ -144,7 +151,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> None:
         self.policy = policy
         self.resolver = resolver
-        self.inner = inner or httpcore.AnyIOBackend()
+        self.inner = inner or default_backend()
 
     async def connect_tcp(
         self,
