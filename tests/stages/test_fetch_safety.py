@@ -14,7 +14,7 @@ import pytest
 from tests.harness.origin import ARABIC, ARTICLE, RUSSIAN, Origin
 from wirewatch.errors import PermanentError, TransientError
 from wirewatch.settings import FetchSettings
-from wirewatch.stages.fetch import Hop, build_client, fetch, meta_refresh
+from wirewatch.stages.fetch import Hop, build_client, decode_html, fetch, may_refresh, meta_refresh
 
 
 def guarded(**kw) -> FetchSettings:
@@ -219,6 +219,25 @@ def test_meta_refresh_parsing():
         == "https://s.example/h"
     )
     assert meta_refresh("<p>the http-equiv=refresh attribute, explained</p>", base) is None
+
+
+def test_a_page_is_decoded_for_its_refresh_only_when_its_bytes_may_hold_one():
+    meta = "<head><title>Moved</title><META HTTP-EQUIV=REFRESH CONTENT='0; url=/b'></head>"
+    assert may_refresh(meta.encode(), "text/html")
+    assert may_refresh(meta.encode("cp1251"), "text/html; charset=windows-1251")
+    assert not may_refresh(b"<head><title>Water rose</title></head>" * 100, "text/html")
+    # Where the bytes do not spell ASCII as ASCII, the text is always searched, never the bytes.
+    assert may_refresh(meta.encode("utf-16"), "text/html")  # a BOM, then a NUL among the first bytes
+    assert may_refresh(meta.encode("utf-16-le"), "text/html; charset=utf-16le")
+    assert may_refresh(meta.encode("cp500"), "text/html; charset=cp500")  # EBCDIC: no NUL, other letters
+    # A label naming a codec that is no charset is no charset (it used to fail the decoding).
+    assert not may_refresh(b"<p>plain</p>", "text/html; charset=rot13")
+    assert decode_html(b"<p>plain</p>", "text/html; charset=rot13") == "<p>plain</p>"
+    assert meta_refresh(meta.encode("utf-16").decode("utf-16"), "https://s.example/a") == "https://s.example/b"
+    # A refresh past the first 16,384 characters is none (meta_refresh reads no further), so the
+    # bytes are read up to 4 bytes a character: an Arabic head of 30 KB still counts.
+    arabic_head = "<head><title>" + "خبر " * 3000 + "</title><meta http-equiv='refresh' content='0; url=/c'>"
+    assert len(arabic_head) < 16_384 and may_refresh(arabic_head.encode(), "text/html; charset=utf-8")
 
 
 async def test_wrong_charset_label_falls_back_to_the_bytes(origin, client, settings):

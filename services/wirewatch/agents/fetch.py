@@ -45,10 +45,11 @@ def make_core(rt: Runtime) -> Core:
         }
         if decision.via_alias:  # a shortcut taken does not extend the alias it used
             known["redirects"] = [dict(h) for h in decision.redirects] + known["redirects"]
-        # Extraction and enrichment: CPU, so one call in the pool; the loop only moves bytes.
+        # Decoding, extraction and enrichment: CPU, so one call in the pool, which gets the page's
+        # bytes (the loop only moves bytes).
         try:
             article = await asyncio.get_running_loop().run_in_executor(
-                rt.pool, article_core.read, page.html, page.final_url, known
+                rt.pool, article_core.read_page, page.body, page.content_type, page.final_url, known
             )
         except Rejected as e:
             rt.metrics.extraction(page.final_url, e.reason)

@@ -1,6 +1,7 @@
 """Read an article: a fetched page in, the enriched article out, in one call to the process pool.
 
     read(html, final_url, article) -> the article payload (schemas/enriched.schema.json)
+    read_page(body, content_type, final_url, article) -> the same from the page's bytes as fetched
     enrich_article(article) -> the same from an extracted article (the enrich agent's call)
 
 ``article`` holds what the fetch agent knows without reading the page (link id, source, URLs,
@@ -19,6 +20,7 @@ from typing import Any
 from . import extract as extract_core
 from .enrich import enrich
 from .enrich.lexicon import languages, load_lexicon
+from .fetch import decode_html
 from .story_view import features
 from .urls import as_uri, canonical_url
 
@@ -40,6 +42,13 @@ def read(html: str, final_url: str, article: dict[str, Any]) -> dict[str, Any]:
             "image": ex.image,
         }
     )
+
+
+def read_page(body: bytes, content_type: str, final_url: str, article: dict[str, Any]) -> dict[str, Any]:
+    """``read`` of a page as fetched: its bytes decoded to text here, in the pool (decode_html:
+    BOM, charset, detection), so that the event loop sends bytes (pickled as they are; a str is
+    encoded and decoded again on the way) and never decodes a page itself."""
+    return read(decode_html(body, content_type), final_url, article)
 
 
 def enrich_article(article: dict[str, Any]) -> dict[str, Any]:

@@ -51,6 +51,7 @@ __all__ = [
     "build_client",
     "decode_html",
     "fetch",
+    "may_refresh",
     "meta_refresh",
     "parse_retry_after",
 ]
@@ -167,7 +168,12 @@ class FetchResult:
     redirects: tuple[Hop, ...]
     status: int
     content_type: str  # header value as sent
-    html: str
+    body: bytes  # the page as sent (Content-Encoding undone): what goes to the pool, not yet text
+
+    @property
+    def html(self) -> str:
+        """The page as text (``decode_html``): CPU, so the fetch agent leaves it to the pool."""
+        return decode_html(self.body, self.content_type)
 
 
 def build_client(settings: FetchSettings, *, resolver: Resolver = system_resolver) -> httpx.AsyncClient:
@@ -194,12 +200,12 @@ async def fetch(
     url: str, client: httpx.AsyncClient, settings: FetchSettings, politeness: Politeness | None = None
 ) -> FetchResult:
     """Follow ``url``'s redirect chain to the article and read it. See the module docstring for errors."""
-    texts: dict[str, str] = {}
 
     def refresh(page: Page) -> str | None:
-        # Decoded once: the text of the last page is the article's.
-        text = texts[page.final_url] = decode_html(page.body, page.headers.get("content-type", ""))
-        return meta_refresh(text, page.final_url)
+        content_type = page.headers.get("content-type", "")
+        if not may_refresh(page.body, content_type):  # most pages: no text made on the event loop
+            return None
+        return meta_refresh(decode_html(page.body, content_type), page.final_url)
 
     page = await get(
         normalise_link(url),
@@ -215,8 +221,24 @@ async def fetch(
         redirects=page.redirects,
         status=page.status,
         content_type=page.headers.get("content-type", ""),
-        html=texts[page.final_url],
+        body=page.body,
     )
+
+
+def may_refresh(body: bytes, content_type: str = "") -> bool:
+    """False when the page surely has no ``<meta refresh>``: its head holds no "refresh" in any
+    case, read as bytes. Decoding a page to search its text cost the event loop more than the
+    rest of its fetch (0.3 ms for a 190 KB page); bytes.lower() and a search, 0.01 ms. The bytes
+    say it only where the text's letters are its bytes' (ASCII-compatible charsets); a page in
+    UTF-16 or UTF-32 (a NUL among the first bytes) or labelled with a charset that spells ASCII
+    otherwise (EBCDIC) is always decoded and parsed, as before."""
+    head = body[: _META_SCAN_BYTES * 8]  # meta_refresh reads 16,384 characters: up to 4 bytes each
+    if b"\0" in head[:_META_SCAN_BYTES]:
+        return True
+    declared = _charset_from_header(content_type)
+    if declared is not None and "refresh".encode(declared, "replace") != b"refresh":
+        return True
+    return b"refresh" in head.lower()
 
 
 def meta_refresh(text: str, base: str) -> str | None:
@@ -262,9 +284,12 @@ def _codec(label: str | None) -> str | None:
     if not label:
         return None
     try:
-        name = codecs.lookup(label.strip().strip("\"'")).name
+        info = codecs.lookup(label.strip().strip("\"'"))
     except LookupError:
         return None
+    if not getattr(info, "_is_text_encoding", True):  # rot13, base64, zlib: codecs, not charsets
+        return None
+    name = info.name
     return _WHATWG_ALIASES.get(name.replace("-", "_"), name)
 
 
