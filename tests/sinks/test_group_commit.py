@@ -1,6 +1,7 @@
-"""GroupCommit (sinks/storage/articles.py): adds that arrive while a batch is written go together in
-the next one, each add returns its own result, and one refused item fails alone. Pure logic, so a
-plain function stands in for the transaction; tests/sinks/test_storage.py runs it on both backends."""
+"""GroupCommit (sinks/storage/common.py): parts handed in while a batch is written go together in
+the next transaction, each caller gets its own part's result, and one refused part fails alone.
+Pure logic, so a plain function stands in for the transaction; tests/sinks/test_storage.py runs it
+on both backends."""
 
 from __future__ import annotations
 
@@ -10,52 +11,63 @@ from typing import Any
 import pytest
 
 from wirewatch.errors import PermanentError, Unavailable
-from wirewatch.sinks.storage.articles import GroupCommit
+from wirewatch.sinks.storage.common import GroupCommit
 
 
-def item(name: str) -> Any:
-    return ([name], None)
+def part(name: str) -> Any:
+    async def run(tx: list[str]) -> str:
+        if name == "bad":
+            raise PermanentError("storage_rejected", "no")
+        tx.append(name)
+        return f"ok:{name}"
+
+    return run
 
 
-async def test_adds_during_a_write_share_the_next_commit() -> None:
+async def test_parts_handed_in_during_a_write_share_the_next_transaction() -> None:
     batches: list[list[str]] = []
     gate = asyncio.Event()
 
-    async def write(batch: list[Any]) -> list[str]:
-        batches.append([params[0] for params, _ in batch])
+    async def transact(body: Any) -> Any:
+        tx: list[str] = []
+        batches.append(tx)
         if len(batches) == 1:
             await gate.wait()  # the first commit is slow: the others queue behind it
-        return [f"ok:{params[0]}" for params, _ in batch]
+        return await body(tx)
 
-    group = GroupCommit(write)
-    first = asyncio.create_task(group.add(item("a")))
+    group = GroupCommit(transact)
+    first = asyncio.create_task(group.run(part("a")))
     await asyncio.sleep(0)
     await asyncio.sleep(0)
-    rest = [asyncio.create_task(group.add(item(n))) for n in "bcd"]
+    rest = [asyncio.create_task(group.run(part(n))) for n in "bcd"]
     await asyncio.sleep(0)
     gate.set()
     assert await asyncio.gather(first, *rest) == ["ok:a", "ok:b", "ok:c", "ok:d"]
     assert batches == [["a"], ["b", "c", "d"]]
 
 
-async def test_a_refused_item_fails_alone() -> None:
-    async def write(batch: list[Any]) -> list[str]:
-        if any(params[0] == "bad" for params, _ in batch):
-            raise PermanentError("storage_rejected", "no")
-        return ["inserted"] * len(batch)
+async def test_a_refused_part_fails_alone() -> None:
+    committed: list[list[str]] = []
 
-    group = GroupCommit(write)
-    results = await asyncio.gather(*(group.add(item(n)) for n in ("a", "bad", "c")), return_exceptions=True)
-    assert results[0] == results[2] == "inserted"
+    async def transact(body: Any) -> Any:
+        tx: list[str] = []
+        result = await body(tx)  # raises for the batch holding "bad": nothing of it is committed
+        committed.append(tx)
+        return result
+
+    group = GroupCommit(transact)
+    results = await asyncio.gather(*(group.run(part(n)) for n in ("a", "bad", "c")), return_exceptions=True)
+    assert results[0] == "ok:a" and results[2] == "ok:c"
     assert isinstance(results[1], PermanentError)
+    assert sorted(name for tx in committed for name in tx) == ["a", "c"]
 
 
 async def test_storage_down_reaches_every_caller_of_the_batch() -> None:
-    async def write(batch: list[Any]) -> list[str]:
+    async def transact(body: Any) -> Any:
         raise Unavailable("storage_unavailable", "down")
 
-    group = GroupCommit(write)
-    results = await asyncio.gather(*(group.add(item(n)) for n in "ab"), return_exceptions=True)
+    group = GroupCommit(transact)
+    results = await asyncio.gather(*(group.run(part(n)) for n in "ab"), return_exceptions=True)
     assert all(isinstance(r, Unavailable) for r in results)
-    with pytest.raises(Unavailable):  # and the next add tries again rather than hanging
-        await group.add(item("c"))
+    with pytest.raises(Unavailable):  # and the next part tries again rather than hanging
+        await group.run(part("c"))

@@ -148,6 +148,32 @@ async def test_concurrent_adds_each_get_their_own_result(storage: Storage) -> No
     assert (counts["articles"], counts["links"], counts["stored"]) == (20, 20, 20)
 
 
+async def test_a_links_calls_share_transactions_and_a_refused_one_fails_alone(storage: Storage) -> None:
+    # Alias, article, outcome and alert ledger go through one group commit; the database refusing
+    # one part (here the outcome CHECK) rolls its batch back and the rest are written again alone.
+    refused = storage.batched(
+        lambda tx: tx.execute(
+            "INSERT INTO link_outcomes (link_id, outcome, first_seen, updated_at) VALUES ($1, $2, $3, $3)",
+            "link-x",
+            "lost",
+            storage._ts(datetime.now(UTC)),
+        )
+    )
+    calls = [
+        storage.put_alias("https://s.example/a", "https://n.example/1", "https://n.example/1", ttl=60),
+        storage.add(article(link_id="l-1", canonical_url="https://e.test/1"), stored_by="store"),
+        refused,
+        storage.record_outcome("l-2", "https://e.test/2", "filtered", "fetch", "too_short"),
+        storage.claim_alert("alert-1", "slack", {}),
+        storage.get_alias("https://s.example/none"),
+    ]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert results[1] == "inserted" and results[4] is True and results[5] is None
+    assert isinstance(results[2], PermanentError)
+    assert await storage.get_alias("https://s.example/a") is not None
+    assert sorted(o["link_id"] for o in await storage.outcomes()) == ["l-1", "l-2"]
+
+
 async def test_schema_creation_is_idempotent(storage_url: str) -> None:
     async with open_storage(storage_url) as first:
         await first.upsert_article(article())
@@ -338,12 +364,17 @@ async def test_sqlite_runs_a_transaction_whole_in_its_thread_and_refuses_other_a
 
 async def test_sqlite_transaction_cancelled_while_begin_waits_leaves_none_open(tmp_path: Path) -> None:
     # A health probe's timeout or a rebalance can cancel a transaction whose BEGIN is waiting for
-    # another process's write lock; the BEGIN still runs later, and must not stay open after it.
+    # another process's write lock; the BEGIN still runs later, and must not stay open after it,
+    # nor run the cancelled body. (A call of the group commit, ``batched``, is written even when
+    # its caller stops waiting: it shares a transaction with other callers'.)
     url = f"sqlite:///{tmp_path}/w.db"
     async with open_storage(url) as store:
         other = sqlite3.connect(f"{tmp_path}/w.db", isolation_level=None)
         other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
-        waiting = asyncio.create_task(store.record_outcome("l-1", "https://e.test/1", "filtered", "fetch"))
+        outcome = (
+            "INSERT INTO link_outcomes (link_id, outcome, first_seen, updated_at) VALUES ('l-1', 'filtered', '', '')"
+        )
+        waiting = asyncio.create_task(store.transact(lambda tx: tx.execute(outcome)))
         await asyncio.sleep(0.3)
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):

@@ -419,10 +419,15 @@ class AlertSink(Sink):
                     raise
                 return None
             else:
-                await self.ledger.mark_delivered(row.alert_id, channel.target)
+                # Delivered and no longer parked: handed in together, so they share one transaction
+                # (storage's group commit), as the claims of a page's alerts share one before.
+                await asyncio.gather(
+                    self.ledger.mark_delivered(row.alert_id, channel.target), self._forget(channel, row)
+                )
                 self.metrics.alerts.labels(channel=kind, outcome="delivered").inc()
                 self.metrics.alert_delivery_latency.labels(channel=kind).observe(max(time.time() - row.parked_at, 0.0))
                 await self._recovered(channel)
+                return None
         await self._forget(channel, row)
         return None
 

@@ -137,7 +137,7 @@ class Outbox:
             if settle is not None:
                 await tx.execute(_SETTLE, settle.schema, settle.id, PARTS[part], PARTS["all"], now)
 
-        await self._tables.transact(accept)
+        await self._tables.batched(accept)
 
     async def deliver(self, rows: list[Row], send: Send, encode: Encode) -> int:
         """Accept `rows`, then send each (at most ``send_timeout`` each) and mark the ones sent.
@@ -161,7 +161,7 @@ class Outbox:
                 for r in sent:
                     await tx.execute(_SENT, r.schema, r.id, now)
 
-            await self._tables.transact(mark)
+            await self._tables.batched(mark)
         return len(sent)
 
     # -- sending again ----------------------------------------------------------------------------

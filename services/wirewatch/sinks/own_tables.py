@@ -12,8 +12,8 @@ T = TypeVar("T")
 
 
 class OwnTables:
-    """``transact(body)`` of `storage` (a Storage, or a callable returning one that opens later),
-    the first one preceded by `ddl`."""
+    """``transact(body)`` and ``batched(part)`` of `storage` (a Storage, or a callable returning
+    one that opens later), the first call preceded by `ddl`."""
 
     def __init__(self, storage: Any, ddl: Sequence[str]) -> None:
         self._storage = storage
@@ -26,7 +26,18 @@ class OwnTables:
         return self._storage() if callable(self._storage) else self._storage
 
     async def transact(self, body: Callable[[Any], Awaitable[T]]) -> T:
-        """``body(tx)`` in one transaction of the storage (sinks/storage ``Storage.transact``)."""
+        """``body(tx)`` in one transaction of its own (sinks/storage ``Storage.transact``)."""
+        await self._create()
+        result: T = await self.storage.transact(body)
+        return result
+
+    async def batched(self, part: Callable[[Any], Awaitable[T]]) -> T:
+        """``part(tx)`` in the storage's group commit (``Storage.batched``), shared with other calls."""
+        await self._create()
+        result: T = await self.storage.batched(part)
+        return result
+
+    async def _create(self) -> None:
         if not self._created:
             async with self._lock:
                 if not self._created:
@@ -37,5 +48,3 @@ class OwnTables:
 
                     await self.storage.transact(create)
                     self._created = True
-        result: T = await self.storage.transact(body)
-        return result

@@ -76,7 +76,7 @@ class Parked:
 
     async def park(self, alert: dict[str, Any], target: str) -> None:
         values = [alert["alert_id"], target, orjson.dumps(alert).decode(), self.clock()]
-        await self._tables.transact(lambda tx: tx.execute(_PARK, *values))
+        await self._tables.batched(lambda tx: tx.execute(_PARK, *values))
 
     async def take(self, target: str, limit: int, lease: float) -> list[ParkedRow]:
         now = self.clock()
@@ -92,7 +92,7 @@ class Parked:
         await self._tables.transact(release)
 
     async def done(self, alert_id: str, target: str) -> None:
-        await self._tables.transact(lambda tx: tx.execute(_DONE, alert_id, target))
+        await self._tables.batched(lambda tx: tx.execute(_DONE, alert_id, target))
 
     async def counts(self) -> dict[str, int]:
         rows = await self._tables.transact(lambda tx: tx.fetch(_COUNTS))

@@ -6,18 +6,16 @@ here so a malformed article is ``storage_rejected`` rather than a database error
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 
-from wirewatch.errors import PermanentError, Unavailable
+from wirewatch.errors import PermanentError
 from wirewatch.sinks.storage.common import (
     _JSON_DEFAULTS,
     JSON_COLUMNS,
     REJECTED,
-    UNAVAILABLE,
+    Body,
     StorageBase,
     _dumps,
     _strip_nul,
@@ -47,76 +45,14 @@ INSERT INTO article_links (link_id, canonical_url, url, first_seen) VALUES ($1, 
 ON CONFLICT (link_id) DO UPDATE SET canonical_url = excluded.canonical_url, url = excluded.url
 """
 
-# One article's parameters: the article's (UPSERT_ARTICLE) and its outcome's, if it is written too.
-_Prepared = tuple[list[Any], list[str] | None]
-
 SELECT_ARTICLES = "SELECT * FROM articles ORDER BY first_seen, canonical_url"
 SELECT_ARTICLE = "SELECT * FROM articles WHERE canonical_url = $1"
 SELECT_LINKS = "SELECT link_id, canonical_url FROM article_links ORDER BY first_seen, link_id"
 SELECT_LINKS_OF = "SELECT link_id FROM article_links WHERE canonical_url = $1 ORDER BY first_seen, link_id"
 
 
-class GroupCommit:
-    """Articles added while a transaction is being written wait and go together in the next one
-    (a group commit): under load one commit (one fsync, one BEGIN/COMMIT trip to the driver) serves
-    many links; alone, an article is written at once, as before. Each ``add`` still returns only
-    when its own article is committed, so the store agent's offset is never committed earlier.
-    One bad article does not fail the others: a batch the database refuses is written again one
-    article at a time, so the refusal stays with the article it belongs to."""
-
-    def __init__(self, write: Callable[[list[_Prepared]], Awaitable[list[str]]], max_batch: int = 64) -> None:
-        self._write, self._max = write, max_batch
-        self._queued: list[tuple[_Prepared, asyncio.Future[str]]] = []
-        self._writer: asyncio.Task[None] | None = None
-
-    async def add(self, item: _Prepared) -> str:
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._queued.append((item, future))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        try:
-            while self._queued:
-                batch, self._queued = self._queued[: self._max], self._queued[self._max :]
-                await self._commit(batch)
-        finally:
-            self._writer = None
-            left, self._queued = self._queued, []
-            _settle(left, None, Unavailable(UNAVAILABLE, "the storage writer stopped"))
-
-    async def _commit(self, batch: list[tuple[_Prepared, asyncio.Future[str]]]) -> None:
-        try:
-            results = await self._write([item for item, _ in batch])
-        except PermanentError as e:
-            if len(batch) == 1:
-                _settle(batch, None, e)
-                return
-            for one in batch:
-                await self._commit([one])
-        except BaseException as e:  # storage down, or this task cancelled: every caller hears it
-            _settle(batch, None, e if isinstance(e, Exception) else Unavailable(UNAVAILABLE, "write cancelled"))
-            raise
-        else:
-            _settle(batch, results, None)
-
-
-def _settle(
-    batch: list[tuple[_Prepared, asyncio.Future[str]]], results: list[str] | None, error: Exception | None
-) -> None:
-    for i, (_, future) in enumerate(batch):
-        if future.done():  # its caller was cancelled (a rebalance): the write happened anyway
-            continue
-        if error is not None:
-            future.set_exception(error)
-        else:
-            assert results is not None
-            future.set_result(results[i])
-
-
 class ArticleStore(StorageBase):
-    """upsert_article, articles, get_article."""
+    """upsert_article, articles, get_article (``Storage.add``: an upsert in the group commit)."""
 
     async def upsert_article(self, enriched: dict[str, Any], *, stored_by: str | None = None) -> str:
         """Insert or replace the article keyed on canonical_url; "inserted" or "updated".
@@ -127,31 +63,24 @@ class ArticleStore(StorageBase):
         one commit (one fsync on SQLite) per stored link instead of two, and never an article
         without its outcome.
         """
-        return (await self._write_articles([self._prepare_article(enriched, stored_by)]))[0]
+        return await self._transact(self._article_part(enriched, stored_by))
 
-    def _prepare_article(self, enriched: dict[str, Any], stored_by: str | None) -> _Prepared:
-        """The parameters of one article's statements, checked (``storage_rejected`` here, before
-        any transaction, so a bad article fails alone)."""
+    def _article_part(self, enriched: dict[str, Any], stored_by: str | None) -> Body[str]:
+        """The article's statements (with its link and outcome) as a transaction part, its values
+        checked here (``storage_rejected`` before any transaction, so a bad article fails alone)."""
         params = self._article_params(enriched)
         outcome = None if stored_by is None else outcome_values(params[1], params[3], "stored", stored_by)
-        return params, outcome
-
-    async def _write_articles(self, batch: list[_Prepared]) -> list[str]:
-        """Every article of ``batch`` (with its link and outcome) in one transaction: one commit."""
         now = self._ts(_utcnow())
 
-        async def write(tx: _Tx) -> list[str]:
-            done = []
-            for params, outcome in batch:
-                row = await tx.fetchrow(UPSERT_ARTICLE, *params, now)
-                await tx.execute(UPSERT_ARTICLE_LINK, params[1], params[0], params[3], now)
-                if outcome is not None:
-                    await tx.execute(UPSERT_OUTCOME, *outcome, now)
-                assert row is not None  # an upsert always returns its row
-                done.append("inserted" if row["revision"] == 1 else "updated")
-            return done
+        async def write(tx: _Tx) -> str:
+            row = await tx.fetchrow(UPSERT_ARTICLE, *params, now)
+            await tx.execute(UPSERT_ARTICLE_LINK, params[1], params[0], params[3], now)
+            if outcome is not None:
+                await tx.execute(UPSERT_OUTCOME, *outcome, now)
+            assert row is not None  # an upsert always returns its row
+            return "inserted" if row["revision"] == 1 else "updated"
 
-        return await self._transact(write)
+        return write
 
     @staticmethod
     def _article_params(enriched: dict[str, Any]) -> list[Any]:

@@ -5,6 +5,7 @@ table modules (articles, outcomes, ...) extend with their own methods and the ba
 
 from __future__ import annotations
 
+import asyncio
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 
 from wirewatch import timeutil
-from wirewatch.errors import PermanentError
+from wirewatch.errors import PermanentError, Unavailable
 from wirewatch.sinks.base import Sink
 
 OUTCOMES = frozenset({"stored", "filtered", "dead_lettered"})
@@ -92,6 +93,71 @@ def _redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+class GroupCommit:
+    """Transaction parts (``async def part(tx) -> result``) handed in while a transaction is being
+    written wait and go together in the next one: a group commit. Under load one transaction (one
+    trip to SQLite's thread, one commit, one fsync) serves many links' calls; alone, a part is
+    written at once. Each caller still returns only when its own part is committed, so an offset
+    is never committed before what it stands for is durable. One bad part does not fail the others:
+    a batch the database refuses is written again one part at a time, so the refusal stays with
+    the part it belongs to (every part is an idempotent upsert or a read, safe to run again)."""
+
+    def __init__(self, transact: Callable[[Body[list[Any]]], Awaitable[list[Any]]], max_batch: int = 64) -> None:
+        self._transact, self._max = transact, max_batch
+        self._queued: list[tuple[Body[Any], asyncio.Future[Any]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def run(self, part: Body[T]) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queued.append((part, future))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._queued:
+                batch, self._queued = self._queued[: self._max], self._queued[self._max :]
+                await self._commit(batch)
+        finally:
+            self._writer = None
+            left, self._queued = self._queued, []
+            _settle(left, None, Unavailable(UNAVAILABLE, "the storage writer stopped"))
+
+    async def _commit(self, batch: list[tuple[Body[Any], asyncio.Future[Any]]]) -> None:
+        parts = [part for part, _ in batch]
+
+        async def body(tx: _Tx) -> list[Any]:
+            return [await part(tx) for part in parts]
+
+        try:
+            results = await self._transact(body)
+        except PermanentError as e:
+            if len(batch) == 1:
+                _settle(batch, None, e)
+                return
+            for one in batch:
+                await self._commit([one])
+        except BaseException as e:  # storage down, or this task cancelled: every caller hears it
+            _settle(batch, None, e if isinstance(e, Exception) else Unavailable(UNAVAILABLE, "write cancelled"))
+            raise
+        else:
+            _settle(batch, results, None)
+
+
+def _settle(
+    batch: list[tuple[Body[Any], asyncio.Future[Any]]], results: list[Any] | None, error: Exception | None
+) -> None:
+    for i, (_, future) in enumerate(batch):
+        if future.done():  # its caller was cancelled (a rebalance): the write happened anyway
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            assert results is not None
+            future.set_result(results[i])
+
+
 class StorageBase(Sink):
     """A storage's backend-specific parts (abstract) and the helpers every table module uses."""
 
@@ -107,6 +173,7 @@ class StorageBase(Sink):
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self._group = GroupCommit(self._transact)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({_redact(self.url)!r})"
@@ -123,6 +190,11 @@ class StorageBase(Sink):
     async def transact(self, body: Body[T]) -> T:
         """``_transact`` for modules that keep tables of their own here (sinks/outbox.py, parked.py)."""
         return await self._transact(body)
+
+    async def batched(self, part: Body[T]) -> T:
+        """``part`` in the next transaction shared with the parts handed in meanwhile (``GroupCommit``):
+        the small calls every link makes (its alias, article, outcome, alert ledger, parked row)."""
+        return await self._group.run(part)
 
     @abstractmethod
     def _ddl(self, script: str) -> list[str]:

@@ -58,11 +58,11 @@ class LedgerStore(StorageBase):
         between re-sends on redelivery (at least once), never skips.
         """
         values = [alert_id, target, _dumps(alert), self._ts(_utcnow())]
-        return await self._transact(lambda tx: tx.fetchrow(CLAIM_ALERT, *values)) is not None
+        return await self.batched(lambda tx: tx.fetchrow(CLAIM_ALERT, *values)) is not None
 
     async def mark_delivered(self, alert_id: str, target: str) -> None:
         now = self._ts(_utcnow())
-        await self._transact(lambda tx: tx.execute(MARK_DELIVERED, alert_id, target, now))
+        await self.batched(lambda tx: tx.execute(MARK_DELIVERED, alert_id, target, now))
 
     async def delivered_alerts(self) -> set[str]:
         """Ids of the alerts every channel that was tried has (none pending)."""

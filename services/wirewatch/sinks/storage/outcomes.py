@@ -52,7 +52,7 @@ class OutcomeStore(StorageBase):
         """One row per link_id. "stored" replaces any earlier outcome and is never replaced by a
         non-stored one (a redelivery of an already stored link); otherwise the latest wins."""
         values = [*outcome_values(link_id, url, outcome, stage, reason, detail), self._ts(_utcnow())]
-        await self._transact(lambda tx: tx.execute(UPSERT_OUTCOME, *values))
+        await self.batched(lambda tx: tx.execute(UPSERT_OUTCOME, *values))
 
     async def outcomes(self) -> list[dict[str, Any]]:
         """link_id, url, outcome, stage, reason, detail for every link, oldest first."""

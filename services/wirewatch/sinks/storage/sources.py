@@ -86,7 +86,7 @@ class SourceStateStore(StorageBase):
 
         Expired aliases are returned too: freshness is the caller's decision (it owns the clock).
         """
-        row = await self._transact(lambda tx: tx.fetchrow(SELECT_ALIAS, url))
+        row = await self.batched(lambda tx: tx.fetchrow(SELECT_ALIAS, url))
         if row is None:
             return None
         out = self._row_out(row)
@@ -115,7 +115,7 @@ class SourceStateStore(StorageBase):
             _dumps(list(redirects or [])),
             _strip_nul(link_id or ""),
         ]
-        await self._transact(lambda tx: tx.execute(UPSERT_ALIAS, *values))
+        await self.batched(lambda tx: tx.execute(UPSERT_ALIAS, *values))
 
     async def prune_aliases(self, now: datetime | None = None) -> int:
         """Delete aliases expired before `now`; how many went."""
