@@ -18,6 +18,8 @@ def part(name: str) -> Any:
     async def run(tx: list[str]) -> str:
         if name == "bad":
             raise PermanentError("storage_rejected", "no")
+        if name == "bug":
+            raise KeyError(name)
         tx.append(name)
         return f"ok:{name}"
 
@@ -60,6 +62,16 @@ async def test_a_refused_part_fails_alone() -> None:
     assert results[0] == "ok:a" and results[2] == "ok:c"
     assert isinstance(results[1], PermanentError)
     assert sorted(name for tx in committed for name in tx) == ["a", "c"]
+
+
+async def test_a_bug_in_one_part_fails_only_its_caller() -> None:
+    async def transact(body: Any) -> Any:
+        return await body([])
+
+    group = GroupCommit(transact)
+    results = await asyncio.gather(*(group.run(part(n)) for n in ("a", "bug", "c")), return_exceptions=True)
+    assert results[0] == "ok:a" and results[2] == "ok:c"
+    assert isinstance(results[1], KeyError)
 
 
 async def test_storage_down_reaches_every_caller_of_the_batch() -> None:

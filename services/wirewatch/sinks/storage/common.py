@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 
 from wirewatch import timeutil
-from wirewatch.errors import PermanentError, Unavailable
+from wirewatch.errors import PermanentError, TransientError, Unavailable
 from wirewatch.sinks.base import Sink
 
 OUTCOMES = frozenset({"stored", "filtered", "dead_lettered"})
@@ -99,8 +99,9 @@ class GroupCommit:
     trip to SQLite's thread, one commit, one fsync) serves many links' calls; alone, a part is
     written at once. Each caller still returns only when its own part is committed, so an offset
     is never committed before what it stands for is durable. One bad part does not fail the others:
-    a batch the database refuses is written again one part at a time, so the refusal stays with
-    the part it belongs to (every part is an idempotent upsert or a read, safe to run again)."""
+    a batch that fails for anything but the storage being down (the database refuses a row, a bug
+    in one part) is written again one part at a time, so the error stays with the part it belongs
+    to (every part is an idempotent upsert or a read, safe to run again)."""
 
     def __init__(self, transact: Callable[[Body[list[Any]]], Awaitable[list[Any]]], max_batch: int = 64) -> None:
         self._transact, self._max = transact, max_batch
@@ -132,14 +133,16 @@ class GroupCommit:
 
         try:
             results = await self._transact(body)
-        except PermanentError as e:
+        except TransientError as e:  # storage down: every caller hears it (its stage pauses)
+            _settle(batch, None, e)
+        except Exception as e:  # noqa: BLE001 - refused, or a bug in one part: it stays with its part
             if len(batch) == 1:
                 _settle(batch, None, e)
                 return
             for one in batch:
                 await self._commit([one])
-        except BaseException as e:  # storage down, or this task cancelled: every caller hears it
-            _settle(batch, None, e if isinstance(e, Exception) else Unavailable(UNAVAILABLE, "write cancelled"))
+        except BaseException:  # this task cancelled (shutdown): every caller hears it
+            _settle(batch, None, Unavailable(UNAVAILABLE, "write cancelled"))
             raise
         else:
             _settle(batch, results, None)
