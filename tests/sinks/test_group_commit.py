@@ -83,3 +83,23 @@ async def test_storage_down_reaches_every_caller_of_the_batch() -> None:
     assert all(isinstance(r, Unavailable) for r in results)
     with pytest.raises(Unavailable):  # and the next part tries again rather than hanging
         await group.run(part("c"))
+
+
+async def test_a_part_nobody_waits_for_rides_with_the_next_transaction_or_goes_alone_soon() -> None:
+    batches: list[list[str]] = []
+
+    async def transact(body: Any) -> Any:
+        tx: list[str] = []
+        batches.append(tx)
+        return await body(tx)
+
+    group = GroupCommit(transact)
+    later = group.soon(part("alias"), within=5.0)
+    await asyncio.sleep(0.01)
+    assert batches == [] and not later.done()  # nothing written for it alone yet
+    assert await group.run(part("article")) == "ok:article"
+    assert batches == [["alias", "article"]] and later.result() == "ok:alias"
+
+    alone = group.soon(part("alias-2"), within=0.05)
+    assert await asyncio.wait_for(alone, 2) == "ok:alias-2"
+    assert batches[-1] == ["alias-2"]

@@ -7,6 +7,7 @@ both backends.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -94,6 +95,19 @@ async def test_alias_says_whether_its_article_is_stored(storage: Storage) -> Non
         assert await storage.get_alias("https://exm.pl/other") is None
     finally:
         await storage.close()
+
+
+async def test_an_alias_written_without_waiting_goes_with_the_next_call_and_is_read_back(storage: Storage) -> None:
+    # The fetch agent does not wait for its alias: it rides with the next transaction, and a lookup
+    # made after it (in the same worker) already finds it.
+    await storage.put_alias("https://s.example/w", "https://n.example/w", "https://n.example/w", ttl=60, wait=False)
+    alias = await storage.get_alias("https://s.example/w")
+    assert alias is not None and alias["final_url"] == "https://n.example/w"
+    await storage.put_alias("https://s.example/v", "https://n.example/v", "https://n.example/v", ttl=60, wait=False)
+    await asyncio.sleep(0.5)  # alone, it is written within ALIAS_WITHIN
+    assert await storage.transact(
+        lambda tx: tx.fetchrow("SELECT url FROM aliases WHERE url = $1", "https://s.example/v")
+    )
 
 
 async def test_alias_is_replaced_and_expired_ones_are_pruned(storage: Storage) -> None:

@@ -88,6 +88,8 @@ class AliasStore(Protocol):
         ttl: float,
         redirects: list[dict[str, Any]] | None = None,
         link_id: str = "",
+        *,
+        wait: bool = True,
     ) -> None: ...
 
 
@@ -112,11 +114,13 @@ async def remember(
     redirects: list[dict[str, Any]] | None = None,
     link_id: str = "",
 ) -> None:
-    """Record where `url` led (and through which hops), for `ttl` seconds; a failure is logged
+    """Record where `url` led (and through which hops), for `ttl` seconds, without waiting for it:
+    the alias rides with the storage's next transaction (usually this link's article's), so the
+    article goes on at once and the alias costs no transaction of its own; a failure is logged
     (the next link just resolves)."""
     if storage is None or ttl <= 0:
         return
     try:
-        await storage.put_alias(url, final_url, canonical_url, ttl, redirects, link_id)
+        await storage.put_alias(url, final_url, canonical_url, ttl, redirects, link_id, wait=False)
     except StageError as e:
         log.warning("alias for %s not recorded: %s", url[:200], e)

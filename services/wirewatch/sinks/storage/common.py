@@ -101,19 +101,40 @@ class GroupCommit:
     is never committed before what it stands for is durable. One bad part does not fail the others:
     a batch that fails for anything but the storage being down (the database refuses a row, a bug
     in one part) is written again one part at a time, so the error stays with the part it belongs
-    to (every part is an idempotent upsert or a read, safe to run again)."""
+    to (every part is an idempotent upsert or a read, safe to run again).
+
+    ``soon(part, within)`` is for a write nobody waits for (a link's alias: a shortcut, not a
+    promise): it starts no transaction of its own but rides with the next one, at the latest
+    `within` seconds later, so alone it costs no trip to the database of its own."""
 
     def __init__(self, transact: Callable[[Body[list[Any]]], Awaitable[list[Any]]], max_batch: int = 64) -> None:
         self._transact, self._max = transact, max_batch
         self._queued: list[tuple[Body[Any], asyncio.Future[Any]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._due: asyncio.TimerHandle | None = None
 
     async def run(self, part: Body[T]) -> T:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queued.append((part, future))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._drain())
+        self._start()
         return await future
+
+    def soon(self, part: Body[Any], within: float) -> asyncio.Future[Any]:
+        """Queue `part` for the next transaction (at the latest `within` seconds from now) and return
+        its future at once; whoever cares about the outcome adds a callback."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queued.append((part, future))
+        if self._writer is None and self._due is None:
+            self._due = loop.call_later(within, self._start)
+        return future
+
+    def _start(self) -> None:
+        if self._due is not None:
+            self._due.cancel()
+            self._due = None
+        if self._writer is None and self._queued:
+            self._writer = asyncio.create_task(self._drain())
 
     async def _drain(self) -> None:
         try:

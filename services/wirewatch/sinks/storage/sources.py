@@ -5,6 +5,8 @@ link aliases, url -> final_url -> canonical_url with the redirect chain, until t
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,6 +14,8 @@ import orjson
 
 from wirewatch.errors import PermanentError
 from wirewatch.sinks.storage.common import REJECTED, StorageBase, _dumps, _strip_nul, _utcnow
+
+log = logging.getLogger(__name__)
 
 _SOURCE_FIELDS = ("name", "kind", "url", "etag", "last_modified", "next_poll_at", "error_count", "last_error",
                   "last_polled_at", "last_new_item_at", "stale_alerted_at", "seen")  # fmt: skip
@@ -40,6 +44,15 @@ SELECT a.url, a.final_url, a.canonical_url, a.resolved_at, a.expires_at, a.redir
 FROM aliases a WHERE a.url = $1
 """
 DELETE_EXPIRED_ALIASES = "DELETE FROM aliases WHERE expires_at < $1 RETURNING url"
+
+# The longest an alias written without waiting (``put_alias(wait=False)``) waits for a transaction
+# to ride with: the fetch agent's alias usually goes with its own article's, written moments later.
+ALIAS_WITHIN = 0.2
+
+
+def _log_unrecorded(url: str, written: asyncio.Future[Any]) -> None:
+    if not written.cancelled() and written.exception() is not None:
+        log.warning("alias for %s not recorded: %s", url[:200], written.exception())
 
 
 class SourceStateStore(StorageBase):
@@ -102,9 +115,13 @@ class SourceStateStore(StorageBase):
         ttl: float,
         redirects: list[dict[str, Any]] | None = None,
         link_id: str = "",
+        *,
+        wait: bool = True,
     ) -> None:
         """Remember that `url` (link `link_id`) led to `final_url` through the hops `redirects`,
-        and to `canonical_url`, for `ttl` seconds from now."""
+        and to `canonical_url`, for `ttl` seconds from now. ``wait=False``: return at once; the alias
+        rides with the next transaction of the group commit (within ``ALIAS_WITHIN`` seconds), and a
+        failure is only logged (an alias is a shortcut: without it the next link just resolves)."""
         if not (url and final_url and canonical_url):
             raise PermanentError(REJECTED, "alias needs url, final_url and canonical_url")
         now = _utcnow()
@@ -115,7 +132,11 @@ class SourceStateStore(StorageBase):
             _dumps(list(redirects or [])),
             _strip_nul(link_id or ""),
         ]
-        await self.batched(lambda tx: tx.execute(UPSERT_ALIAS, *values))
+        if wait:
+            await self.batched(lambda tx: tx.execute(UPSERT_ALIAS, *values))
+            return
+        pending = self._group.soon(lambda tx: tx.execute(UPSERT_ALIAS, *values), ALIAS_WITHIN)
+        pending.add_done_callback(lambda f: _log_unrecorded(url, f))
 
     async def prune_aliases(self, now: datetime | None = None) -> int:
         """Delete aliases expired before `now`; how many went."""
