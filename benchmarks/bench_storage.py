@@ -71,8 +71,8 @@ class _InlineSqlite(SqliteStorage):
     async def close(self) -> None:
         self._inline.close()
 
-    async def _transact(self, body: Any) -> Any:
-        return sqlite.in_transaction(self._inline, sqlite.Call(body))
+    async def _transact(self, body: Any, *, read_only: bool = False) -> Any:
+        return sqlite.in_transaction(self._inline, sqlite.Call(body, read_only))
 
 
 def _article(i: int, run: str) -> dict[str, Any]:

@@ -169,7 +169,7 @@ class Outbox:
     async def open_rows(self, before: float, *, unsent_only: bool, limit: int = 500) -> list[Row]:
         """Rows accepted before `before` and not settled (only the never-sent ones: `unsent_only`)."""
         sql = _OPEN.replace("{unsent}", "AND sent_at IS NULL" if unsent_only else "")
-        found = await self._tables.transact(lambda tx: tx.fetch(sql, before, limit))
+        found = await self._tables.transact(lambda tx: tx.fetch(sql, before, limit), read_only=True)
         return [Row(r["schema"], r["id"], r["msg_key"], orjson.loads(r["payload"])) for r in found]
 
     async def reopen(self, started_at: float, send: Send, encode: Encode) -> int:
@@ -197,7 +197,7 @@ class Outbox:
 
     async def open_counts(self) -> dict[str, int]:
         """Rows not settled yet, per schema (for tests and `wirewatch` diagnostics)."""
-        rows = await self._tables.transact(lambda tx: tx.fetch(_COUNT_OPEN))
+        rows = await self._tables.transact(lambda tx: tx.fetch(_COUNT_OPEN), read_only=True)
         return {r["schema"]: int(r["n"]) for r in rows}
 
     async def run(

@@ -25,10 +25,10 @@ class OwnTables:
     def storage(self) -> Any:
         return self._storage() if callable(self._storage) else self._storage
 
-    async def transact(self, body: Callable[[Any], Awaitable[T]]) -> T:
+    async def transact(self, body: Callable[[Any], Awaitable[T]], *, read_only: bool = False) -> T:
         """``body(tx)`` in one transaction of its own (sinks/storage ``Storage.transact``)."""
         await self._create()
-        result: T = await self.storage.transact(body)
+        result: T = await self.storage.transact(body, read_only=read_only)
         return result
 
     async def batched(self, part: Callable[[Any], Awaitable[T]]) -> T:

@@ -95,5 +95,5 @@ class Parked:
         await self._tables.batched(lambda tx: tx.execute(_DONE, alert_id, target))
 
     async def counts(self) -> dict[str, int]:
-        rows = await self._tables.transact(lambda tx: tx.fetch(_COUNTS))
+        rows = await self._tables.transact(lambda tx: tx.fetch(_COUNTS), read_only=True)
         return {r["target"]: int(r["n"]) for r in rows}

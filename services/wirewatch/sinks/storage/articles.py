@@ -121,7 +121,7 @@ class ArticleStore(StorageBase):
         async def read(tx: _Tx) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             return await tx.fetch(SELECT_ARTICLES), await tx.fetch(SELECT_LINKS)
 
-        rows, links = await self._transact(read)
+        rows, links = await self._transact(read, read_only=True)
         by_article: dict[str, list[str]] = {}
         for link in links:
             by_article.setdefault(link["canonical_url"], []).append(link["link_id"])
@@ -132,7 +132,7 @@ class ArticleStore(StorageBase):
             row = await tx.fetchrow(SELECT_ARTICLE, canonical_url)
             return row, (await tx.fetch(SELECT_LINKS_OF, canonical_url) if row is not None else [])
 
-        row, links = await self._transact(read)
+        row, links = await self._transact(read, read_only=True)
         if row is None:
             return None
         return self._article_out(row, [link["link_id"] for link in links])

@@ -205,15 +205,17 @@ class StorageBase(Sink):
     # -- what a backend provides ---------------------------------------------------------------
 
     @abstractmethod
-    async def _transact(self, body: Body[T]) -> T:
+    async def _transact(self, body: Body[T], *, read_only: bool = False) -> T:
         """``await body(tx)`` in one transaction: committed when it returns, rolled back when it
         raises, errors translated. The body awaits only ``tx``'s statements, with pure code between
         them (no other I/O, nothing of the event loop's): SQLite runs it whole in its own thread,
-        one hand-off per transaction instead of one per statement."""
+        one hand-off per transaction instead of one per statement. ``read_only``: the body only
+        reads; on SQLite it then reads a snapshot (BEGIN DEFERRED, WAL) and waits for no writer,
+        where a writing body takes the write lock first (BEGIN IMMEDIATE) and waits for others'."""
 
-    async def transact(self, body: Body[T]) -> T:
+    async def transact(self, body: Body[T], *, read_only: bool = False) -> T:
         """``_transact`` for modules that keep tables of their own here (sinks/outbox.py, parked.py)."""
-        return await self._transact(body)
+        return await self._transact(body, read_only=read_only)
 
     async def batched(self, part: Body[T]) -> T:
         """``part`` in the next transaction shared with the parts handed in meanwhile (``GroupCommit``):

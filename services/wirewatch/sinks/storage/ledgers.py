@@ -66,7 +66,10 @@ class LedgerStore(StorageBase):
 
     async def delivered_alerts(self) -> set[str]:
         """Ids of the alerts every channel that was tried has (none pending)."""
-        return {row["alert_id"] for row in await self._transact(lambda tx: tx.fetch(SELECT_DELIVERED_ALERTS))}
+        return {
+            row["alert_id"]
+            for row in await self._transact(lambda tx: tx.fetch(SELECT_DELIVERED_ALERTS), read_only=True)
+        }
 
     # -- alert throttle windows (stages/throttle.py) ------------------------------------------------
 
@@ -110,7 +113,7 @@ class LedgerStore(StorageBase):
         """Closed windows holding alerts whose digest is not sent: rule, channel, window_start,
         window_end, severity, sent (ids), held (summaries)."""
         when = self._ts(now or _utcnow())
-        rows = await self._transact(lambda tx: tx.fetch(SELECT_DUE_WINDOWS, when, "[]"))
+        rows = await self._transact(lambda tx: tx.fetch(SELECT_DUE_WINDOWS, when, "[]"), read_only=True)
         return [
             {
                 **r,

@@ -56,11 +56,11 @@ class OutcomeStore(StorageBase):
 
     async def outcomes(self) -> list[dict[str, Any]]:
         """link_id, url, outcome, stage, reason, detail for every link, oldest first."""
-        return await self._transact(lambda tx: tx.fetch(SELECT_OUTCOMES))
+        return await self._transact(lambda tx: tx.fetch(SELECT_OUTCOMES), read_only=True)
 
     async def counts(self) -> dict[str, int]:
         """articles, links (links with an outcome = stored + filtered + dead_lettered), stored,
         filtered, dead_lettered, alerts_delivered."""
-        row = await self._transact(lambda tx: tx.fetchrow(COUNTS))
+        row = await self._transact(lambda tx: tx.fetchrow(COUNTS), read_only=True)
         assert row is not None
         return {k: int(v) for k, v in row.items()}

@@ -131,11 +131,14 @@ class PostgresStorage(Storage):
         translated = translate_postgres_error(exc)
         return translated if translated is not None else PermanentError(REJECTED, f"{type(exc).__name__}: {exc}")
 
-    async def _transact(self, body: Body[T]) -> T:
+    async def _transact(self, body: Body[T], *, read_only: bool = False) -> T:
         if self._pool is None:
             raise Unavailable(UNAVAILABLE, "storage is not started or already closed")
         try:
-            async with self._pool.acquire(timeout=self._acquire_timeout) as conn, conn.transaction():
+            async with (
+                self._pool.acquire(timeout=self._acquire_timeout) as conn,
+                conn.transaction(readonly=read_only),
+            ):
                 return await body(_PgTx(conn))
         except WirewatchError:
             raise

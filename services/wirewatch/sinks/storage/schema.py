@@ -216,5 +216,5 @@ class SchemaStore(StorageBase):
             )
 
     async def schema_version(self) -> int:
-        row = await self._transact(lambda tx: tx.fetchrow(SELECT_VERSION))
+        row = await self._transact(lambda tx: tx.fetchrow(SELECT_VERSION), read_only=True)
         return int(row["version"]) if row and row["version"] is not None else 0

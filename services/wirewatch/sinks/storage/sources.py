@@ -62,7 +62,7 @@ class SourceStateStore(StorageBase):
 
     async def load_source_state(self, name: str) -> dict[str, Any] | None:
         """The saved state of source `name` (timestamps as UTC datetimes, `seen` a list), or None."""
-        row = await self._transact(lambda tx: tx.fetchrow(SELECT_SOURCE_STATE, name))
+        row = await self._transact(lambda tx: tx.fetchrow(SELECT_SOURCE_STATE, name), read_only=True)
         if row is None:
             return None
         out = self._row_out(row)

@@ -87,15 +87,17 @@ class Call:
     """One transaction handed to the thread; ``cancelled`` is set when its caller stops waiting,
     so a transaction still waiting for the write lock (another process writes) is not begun."""
 
-    __slots__ = ("body", "cancelled")
+    __slots__ = ("body", "cancelled", "read_only")
 
-    def __init__(self, body: Body[Any]) -> None:
-        self.body, self.cancelled = body, False
+    def __init__(self, body: Body[Any], read_only: bool = False) -> None:
+        self.body, self.cancelled, self.read_only = body, False, read_only
 
 
 def in_transaction(conn: sqlite3.Connection, call: Call) -> Any:
-    """In the connection's thread: BEGIN IMMEDIATE, the body, COMMIT (ROLLBACK if it raised)."""
-    conn.execute("BEGIN IMMEDIATE")  # waits up to busy_timeout for another process's write
+    """In the connection's thread: BEGIN, the body, COMMIT (ROLLBACK if it raised). A writing body
+    takes the write lock at once (IMMEDIATE: waits up to busy_timeout for another process's write,
+    and no read-then-write upgrade can fail); a read-only one reads a WAL snapshot and waits for none."""
+    conn.execute("BEGIN" if call.read_only else "BEGIN IMMEDIATE")
     try:
         result = None if call.cancelled else _drive(call.body(_SqliteTx(conn)))
     except BaseException:
@@ -212,11 +214,11 @@ class SqliteStorage(Storage):
         translated = translate_sqlite_error(exc)
         return translated if translated is not None else PermanentError(REJECTED, f"{type(exc).__name__}: {exc}")
 
-    async def _transact(self, body: Body[T]) -> T:
+    async def _transact(self, body: Body[T], *, read_only: bool = False) -> T:
         conn = self._conn
         if conn is None:
             raise Unavailable(UNAVAILABLE, "storage is not started or already closed")
-        call = Call(body)
+        call = Call(body, read_only)
         try:
             result: T = await self._in_thread(in_transaction, conn, call)
         except asyncio.CancelledError:

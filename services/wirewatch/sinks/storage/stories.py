@@ -116,7 +116,7 @@ class StoryStore(StorageBase):
 
     async def stories(self) -> list[dict[str, Any]]:
         """Every story: story_id, title, first_at, last_at, state (decoded), oldest first."""
-        rows = await self._transact(lambda tx: tx.fetch(SELECT_STORIES))
+        rows = await self._transact(lambda tx: tx.fetch(SELECT_STORIES), read_only=True)
         return [
             {
                 **r,
