@@ -103,3 +103,23 @@ async def test_a_part_nobody_waits_for_rides_with_the_next_transaction_or_goes_a
     alone = group.soon(part("alias-2"), within=0.05)
     assert await asyncio.wait_for(alone, 2) == "ok:alias-2"
     assert batches[-1] == ["alias-2"]
+
+
+async def test_no_caller_waits_forever_when_the_writer_stops_midway() -> None:
+    """A batch written again part by part (one part refused) and the writer stopped on the way
+    (shutdown cancels it): the parts not written yet hear it too, none waits forever."""
+
+    async def transact(body: Any) -> Any:
+        tx: list[str] = []
+        result = await body(tx)
+        if tx == ["c"]:
+            raise asyncio.CancelledError
+        return result
+
+    group = GroupCommit(transact)
+    results = await asyncio.wait_for(
+        asyncio.gather(*(group.run(part(n)) for n in ("a", "bad", "c", "d")), return_exceptions=True), 10
+    )
+    assert results[0] == "ok:a" and isinstance(results[1], PermanentError)
+    assert isinstance(results[2], Unavailable) and isinstance(results[3], Unavailable)
+    assert await group.run(part("e")) == "ok:e"  # a new writer starts for the next part

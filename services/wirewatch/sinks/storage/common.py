@@ -137,13 +137,16 @@ class GroupCommit:
             self._writer = asyncio.create_task(self._drain())
 
     async def _drain(self) -> None:
+        batch: list[tuple[Body[Any], asyncio.Future[Any]]] = []
         try:
             while self._queued:
                 batch, self._queued = self._queued[: self._max], self._queued[self._max :]
                 await self._commit(batch)
         finally:
+            # Whatever stopped the writer (cancelled while it wrote a batch again part by part),
+            # no caller is left waiting: the batch's parts not settled yet and those queued behind.
             self._writer = None
-            left, self._queued = self._queued, []
+            left, self._queued = batch + self._queued, []
             _settle(left, None, Unavailable(UNAVAILABLE, "the storage writer stopped"))
 
     async def _commit(self, batch: list[tuple[Body[Any], asyncio.Future[Any]]]) -> None:
