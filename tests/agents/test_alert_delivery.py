@@ -401,7 +401,9 @@ async def test_many_parked_alerts_live_in_storage_not_in_memory(storage, receive
     tasks_before = len(asyncio.all_tasks())
     flow = await run_through_flow(d, alerts, acked)
     await eventually(lambda: len(acked) == len(alerts), 60)
-    assert flow.working == 0 and len(asyncio.all_tasks()) <= tasks_before + 2
+    # No task per parked alert: a few come and go meanwhile (the redelivery's tries of the channel
+    # that is down, a receiver's connection, storage's group-commit writer), never hundreds.
+    await eventually(lambda: flow.working == 0 and len(asyncio.all_tasks()) <= tasks_before + 2, 10)
     assert sum(d.sink._aside.values()) == 0  # nothing waits in memory
     assert gauge(metrics, "wirewatch_alerts_parked") == 601 and len(steady.received) >= 601
     assert d.letters == [] and down.received == []
