@@ -393,6 +393,36 @@ def test_a_short_body_gives_way_to_a_much_fuller_one(monkeypatch):
     assert got.text == full and got.method == "default_full"
 
 
+def _modes_returning(monkeypatch, precision: str, default: str, recall: str):
+    def body(tree, url, headlines, *, favor_precision, fast, favor_recall=False):
+        return recall if favor_recall else precision if favor_precision else default
+
+    monkeypatch.setattr(extract_module, "_body", body)
+
+
+STEPS = [
+    f"Step {i}: the harbour master checks the {thing} before any crossing in a storm warning."
+    for i, thing in enumerate(["forecast", "manifest", "life rafts", "radio", "crew list", "ballast"])
+]
+
+
+def test_a_story_whose_lists_the_precision_pass_pruned_gives_way_to_the_recall_body(monkeypatch):
+    # The page's prose is the story and its list of steps; the precision pass kept the paragraphs
+    # and dropped the list (between TRUNCATED_BELOW and SHORTENED_BELOW of the prose).
+    story, whole = "\n".join(BODY), "\n".join([*BODY, *STEPS])
+    _modes_returning(monkeypatch, precision=story, default=story, recall=whole)
+    got = extract(page([*BODY, *STEPS]), "https://quayside-post.example/news/ferry")
+    assert got.text == whole and got.method == "recall"
+
+
+def test_a_wider_body_that_leaves_out_the_story_found_is_not_taken(monkeypatch):
+    # recall's body is longer but does not hold the first body's lines: another container
+    story, other = "\n".join(BODY), "\n".join([BODY[0], *STEPS, *STEPS[:2]])
+    _modes_returning(monkeypatch, precision=story, default=story, recall=other)
+    got = extract(page([*BODY, *STEPS]), "https://quayside-post.example/news/ferry")
+    assert got.text == story and got.method == "precision"
+
+
 def test_a_body_that_holds_most_of_the_pages_prose_is_kept(monkeypatch):
     body, wider = "\n".join(BODY * 3), "\n".join(BODY * 3 + BOILERPLATE * 5)
     _passes_returning(monkeypatch, {True: body, False: wider})
