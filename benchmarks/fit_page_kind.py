@@ -35,7 +35,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 from wirewatch.errors import Rejected
 from wirewatch.stages import extract, extract_kind
@@ -66,11 +65,10 @@ def stage_shape(page: Page) -> PageShape | None:
         seen.append(shape)
         return True
 
-    with mock.patch.object(extract_kind, "is_article", let_through):
-        try:
-            extract.extract(page.html, page.url)
-        except Rejected:
-            return None
+    try:
+        extract.extract(page.html, page.url, kind_check=let_through)
+    except Rejected:
+        return None
     return seen[-1] if seen else None
 
 

@@ -238,3 +238,54 @@ def test_a_blog_post_with_its_readers_comments_is_still_an_article():
 def test_story_and_shop_path_words(url, story, shop):
     shape = extract_kind.page_shape(_tree("<html><body><p>x</p></body></html>"), url, "x", has_author=False)
     assert (shape.story_path, shape.shop_path) == (story, shop)
+
+
+@pytest.mark.parametrize(
+    ("text", "replies", "cart"),
+    [
+        ("a plain story about rain and rivers", 0, 0.0),
+        ("reply " * 3 + "joined 2021 quote", 5, 0.0),
+        ("reply " * 40, extract_kind.REPLIES_FULL, 0.0),  # counted up to the cap, not past it
+        ("replying is not a reply word; stockholm is not in stock", 1, 1.0),
+        ("buy now or add to basket", 0, 1.0),
+        ("added to the list; buyers; stocks", 0, 0.0),  # the hint words alone are not the phrases
+    ],
+)
+def test_reply_and_cart_words_are_found_as_whole_phrases(text, replies, cart):
+    shape = _shape(f"<html><body><p>{text}</p></body></html>", "https://x.example/a")
+    assert shape.replies == replies / extract_kind.REPLIES_FULL and shape.cart == cart
+
+
+def test_the_visible_text_the_stage_passes_in_gives_the_shape_it_would_read_itself():
+    tree = _tree(ARTICLE)
+    url = "https://river-gazette.example/2024/03/flood-water-reaches-the-old-mill"
+    body = "\n".join(STORY)
+    own = extract_kind.page_shape(tree, url, body, has_author=True)
+    given = extract_kind.page_shape(tree, url, body, has_author=True, visible=extract_kind.visible_texts(tree))
+    assert own == given
+
+
+def test_the_kind_check_sees_every_page_long_enough_and_no_shorter_one():
+    seen: list[extract_kind.PageShape] = []
+
+    def keep_all(shape: extract_kind.PageShape) -> bool:
+        seen.append(shape)
+        return True
+
+    assert extract(SHOP, "https://gear.example/p/trail-flask", min_length=50, kind_check=keep_all).text
+    assert len(seen) == 1 and seen[0].cart == 1.0
+    with pytest.raises(Rejected) as e:
+        extract(SHOP, "https://gear.example/p/trail-flask", min_length=100_000, kind_check=keep_all)
+    assert e.value.reason == "too_short" and len(seen) == 1  # too short: the kind was never asked
+
+
+def test_a_declined_page_is_not_searched_for_its_date(monkeypatch):
+    from wirewatch.stages import extract_meta
+
+    asked: list[str] = []
+    monkeypatch.setattr(extract_meta, "stated_date", lambda tree, url: asked.append(url))
+    with pytest.raises(Rejected):
+        extract(SHOP, "https://gear.example/p/trail-flask", min_length=50)
+    assert asked == []
+    extract(ARTICLE, "https://river-gazette.example/2024/03/flood-water-reaches-the-old-mill", min_length=50)
+    assert len(asked) == 1

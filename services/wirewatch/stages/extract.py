@@ -19,11 +19,15 @@ comparison), so the typical page costs less than one default-mode trafilatura ca
 body found is a small part of the page's running prose (a container holding only a teaser or the
 first part of a long article), the default mode runs too and its fuller body wins. Then
 ``extract_clean`` removes what trafilatura leaves behind, and ``extract_meta`` reads the metadata.
+The page-kind check comes only after the length check and the date (htmldate, the costliest part
+of the metadata) only for a page the kind check accepts; the page's visible text is read once for
+both the truncation check and the kind check.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -128,8 +132,17 @@ class Extracted:
     method: str = "precision"  # the pass that found the body: precision, default_full or recall
 
 
-def extract(html: str, url: str, min_length: int = 200) -> Extracted:
-    """The article in ``html`` (served at ``url``, used to resolve relative links and for metadata)."""
+def extract(
+    html: str,
+    url: str,
+    min_length: int = 200,
+    *,
+    kind_check: Callable[[extract_kind.PageShape], bool] = extract_kind.is_article,
+) -> Extracted:
+    """The article in ``html`` (served at ``url``, used to resolve relative links and for metadata).
+
+    ``kind_check`` says whether a page of that shape is an article (benchmarks/fit_page_kind.py
+    passes one that keeps every shape and lets the page through)."""
     if not html or not html.strip():
         raise Rejected("empty", f"no HTML for {url}")
     if "\x00" in html[:2048] or _NOT_HTML.match(html[:256]):
@@ -154,22 +167,31 @@ def extract(html: str, url: str, min_length: int = 200) -> Extracted:
                 text, method = found, name
             if len(text) >= SECOND_PASS_BELOW:
                 break
+        # the page's visible text, read once for the truncation check and the page-kind check
+        visible = extract_kind.visible_texts(tree)
         if not text:
             text, method = _body(tree, url, headlines, **_LAST_RESORT[1]), _LAST_RESORT[0]
         elif passes == 1:  # a long enough first body: is it the whole story?
-            text, method = _whole_story(tree, url, headlines, text, method)
-        shape = extract_kind.page_shape(tree, url, text, has_author=bool(meta.authors)) if text else None
-        published = meta.published
-        if not published and shape is not None and extract_kind.is_article(shape) and len(text) >= min_length:
-            # the costly search of the visible text, only for a page that will be stored
-            published = extract_meta.fallback_date(tree, url, text, search_page=len(html) <= DATE_SEARCH_MAX_CHARS)
+            text, method = _whole_story(tree, url, headlines, text, method, visible)
     except Exception as e:
-        raise PermanentError("extract_failed", f"extracting {url}: {type(e).__name__}: {e}") from e
+        raise _failed(url, e) from e
     if not text:
         raise Rejected("empty", f"no article text found in {url}")
     if len(text) < min_length:
         raise Rejected("too_short", f"{len(text)} characters of text in {url}, fewer than {min_length}")
-    if shape is not None and not extract_kind.is_article(shape):
+    # What only an accepted page needs comes last: the page-kind check, then the date (htmldate
+    # costs more than the rest of the metadata together).
+    try:
+        shape = extract_kind.page_shape(tree, url, text, has_author=bool(meta.authors), visible=visible)
+        accepted = kind_check(shape)
+        published = None
+        if accepted:
+            published = extract_meta.stated_date(tree, url) or extract_meta.fallback_date(
+                tree, url, text, search_page=len(html) <= DATE_SEARCH_MAX_CHARS
+            )
+    except Exception as e:
+        raise _failed(url, e) from e
+    if not accepted:
         score = extract_kind.not_article_score(shape)
         raise Rejected(
             "not_article", f"{url} is shaped like a listing, shop, forum or service page (score {score:.2f})"
@@ -251,9 +273,12 @@ def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def _whole_story(tree: HtmlElement, url: str, headlines: list[str | None], text: str, method: str) -> tuple[str, str]:
-    """The first pass's body, or a later pass's when the first is a truncated or shortened story."""
-    share = _words(text) / max(1, _prose_words(tree))
+def _whole_story(
+    tree: HtmlElement, url: str, headlines: list[str | None], text: str, method: str, visible: list[str]
+) -> tuple[str, str]:
+    """The first pass's body, or a later pass's when the first is a truncated or shortened story
+    (``visible``: the page's visible text runs)."""
+    share = _words(text) / max(1, _prose_words(visible))
     if share < TRUNCATED_BELOW:
         fuller = _body(tree, url, headlines, **_FULLER[1])
         if _is_fuller(fuller, text):
@@ -283,10 +308,14 @@ def _holds(wider: str, text: str) -> bool:
     return sum(line in held for line in lines) >= HELD_SHARE * len(lines)
 
 
-def _prose_words(tree: HtmlElement) -> int:
-    """Words of the page's running prose: its visible text runs of PROSE_MIN_WORDS words or more."""
+def _failed(url: str, e: Exception) -> PermanentError:
+    return PermanentError("extract_failed", f"extracting {url}: {type(e).__name__}: {e}")
+
+
+def _prose_words(visible: list[str]) -> int:
+    """Words of the page's running prose: its ``visible`` text runs of PROSE_MIN_WORDS words or more."""
     total = 0
-    for run in extract_kind.visible_texts(tree):
+    for run in visible:
         if len(run) >= _PROSE_MIN_CHARS:
             n = len(run.split())
             if n >= PROSE_MIN_WORDS:

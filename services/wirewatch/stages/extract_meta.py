@@ -1,10 +1,12 @@
-"""Extract, metadata half: a parsed page and its URL in, a PageMeta (title, authors, date, language,
-site name, canonical URL, description, image, page type) out.
+"""Extract, metadata half: a parsed page and its URL in, a PageMeta (title, authors, language, site
+name, canonical URL, description, image, page type) and the publication date out.
 
 Built from trafilatura's own metadata readers (OpenGraph and <meta> tags, then JSON-LD, which
 overrides them) and htmldate, but only the ones wirewatch stores: trafilatura's
 ``extract_metadata`` also guesses categories, tags and a licence, which cost a third of its time and
-which nothing here reads. Pure and picklable, like the rest of the stage.
+which nothing here reads. The date is read apart (``stated_date``, then ``fallback_date``): htmldate
+costs more than the rest together, so the stage asks for it only once the page is accepted. Pure
+and picklable, like the rest of the stage.
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ _BYLINE_LEVELS = (
 _BYLINE_VALUES = re.compile(
     "|".join(sorted({re.escape(v) for level in _BYLINE_LEVELS for r in level for _, _, v in r.tests}, key=len))
 )
-_BYLINE_ATTRIBUTES = sorted({a for level in _BYLINE_LEVELS for r in level for _, a, _ in r.tests})
+_BYLINE_ATTRIBUTES = frozenset(a for level in _BYLINE_LEVELS for r in level for _, a, _ in r.tests)
 BYLINE_MAX_CHARS = 120
 
 
@@ -169,7 +171,6 @@ log = logging.getLogger(__name__)
 class PageMeta:
     title: str | None = None
     authors: list[str] = field(default_factory=list)
-    published: str | None = None
     language: str | None = None
     sitename: str | None = None
     canonical_url: str | None = None
@@ -179,7 +180,7 @@ class PageMeta:
 
 
 def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
-    """What ``tree`` (the page at ``url``) says about itself."""
+    """What ``tree`` (the page at ``url``) says about itself, its date aside (``stated_date``)."""
     doc = examine_meta(tree)
     if doc.author and " " not in doc.author:
         doc.author = None  # a one-word "author" is a handle or the site's name far more often than a person
@@ -192,11 +193,9 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
     sitename = doc.sitename or extract_sitename(tree)
     if sitename:
         sitename = sitename.lstrip("@")
-    date = find_date(tree, url=url, **_DATE_PARAMS)
     return PageMeta(
         title=clean(title),
         authors=split_authors(author),
-        published=clean(date),
         language=_language(tree),
         sitename=clean(sitename),
         canonical_url=_canonical(tree, url),
@@ -204,6 +203,11 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
         image=absolute_http_url(url, doc.image),
         page_type=(clean(doc.pagetype) or "").lower() or None,
     )
+
+
+def stated_date(tree: HtmlElement, url: str) -> str | None:
+    """The publication date the page states in its metadata (meta tags, JSON-LD, <time>) or its URL."""
+    return clean(find_date(tree, url=url, **_DATE_PARAMS))
 
 
 def byline_author(tree: HtmlElement) -> str | None:
@@ -220,7 +224,8 @@ def byline_author(tree: HtmlElement) -> str | None:
 
 
 def _may_be_byline(element: HtmlElement) -> bool:
-    return any((value := element.get(a)) and _BYLINE_VALUES.search(value) for a in _BYLINE_ATTRIBUTES)
+    # the attributes an element has, not each one a rule names: most elements have one or two
+    return any(name in _BYLINE_ATTRIBUTES and _BYLINE_VALUES.search(value) for name, value in element.items())
 
 
 def _discarded(*elements: HtmlElement) -> bool:
