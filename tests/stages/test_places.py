@@ -272,3 +272,24 @@ def test_the_outlet_says_where_when_the_text_does_not() -> None:
     # The enrich stage passes the page's sitename and description.
     out = enrich({"title": "Man hurt", "text": "A man was hurt on Elm Street.", "sitename": "Ledger | Snellville, Ga."})
     assert [(p["name"], p["kind"]) for p in out["places"]] == [("Snellville", "city"), ("Georgia", "region")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A name before a street or building word names the street or the building, not the place;
+        # the building may then go by its name alone.
+        (
+            "Two hurt\n\nCHICAGO — One man was driven to Mount Sinai Hospital. The other reached Mount Sinai later.",
+            [("Chicago", "US", "city")],
+        ),
+        ("Crash\n\nA car hit a pole on Logan Ave and a bus stop near Lehigh Valley Hospital.", []),
+        # Written once as a place, it stays one.
+        ("Clashes\n\nFighting went on in Sinai on Monday, near the Sinai Hospital.", [("Sinai", "EG", "region")]),
+        # A given name glued to an apostrophe is no city; French elision is no given name.
+        ("Teen hurt\n\nJa'Mecca Jones, 16, was hurt.", []),
+        ("Grève\n\nIl venait d'Alger.", [("Algiers", "DZ", "city")]),
+    ],
+)
+def test_streets_buildings_and_given_names_are_no_places(text: str, expected: list) -> None:
+    assert _names(text) == expected

@@ -23,7 +23,9 @@ Smaller places come from us_places.py, where the text says where they are: datel
 Tenn. —", "AUSTIN (KXAN) —"), towns with their state ("Lakewood, Wash."), counties, and bare towns
 of a state the article names. A city's name that the text uses as a person's surname ("Marcus
 Santiago ... Santiago, 26, said") is no place (``_surname``), and a name inside a longer one ("Little
-Rock" in "North Little Rock") is not a second place.
+Rock" in "North Little Rock") is not a second place. A name only ever written before a street or
+building word ("Mount Sinai Hospital", "Logan Ave": ``FACILITY_AFTER``) or glued to a given name
+("Ja'Mecca") is no place.
 """
 
 from __future__ import annotations
@@ -54,6 +56,16 @@ Santol Puri Rewa Loni Digri Dali Daye Singa Archway Barking Brent Bexley Queens 
 Plano Salem Moshi Hue Chita Temara Marcory Enshi Tanga Kelar Ramiros Begoua Mwene Talhar Gunan Percut
 Sacoma Kapar Quilmes Merlo Delmas Maipu Armenia Jamaica Georgia Jersey Eldoret Heshan Cork
 """.split()
+)
+
+# Words that, right after a name, make it the name of a street, a building or an institution, not a
+# mention of the place: "Mount Sinai Hospital", "Logan Ave", "Washington Park High School". Shared
+# with story matching (story_view.py), which reads places the same way.
+FACILITY_AFTER = re.compile(
+    r"\s+(?:Street|St\b|Avenue|Ave\b|Road|Rd\b|Boulevard|Blvd|Lane|Ln\b|Drive|Dr\b|"
+    r"Parkway|Pkwy|Highway|Hwy|Court|Ct\b|Place|Pl\b|Way|Terrace|Circle|Square|Rue|"
+    r"Park|School|High School|Elementary|Academy|University|College|Hospitals?|Medical Center|Health System|"
+    r"Clinic|Church|Cathedral|Mall|Cemetery|Stadium)\b"
 )
 
 # Glued Arabic clitics: and, so, with/in, for/to, and combinations; then the article may follow.
@@ -107,6 +119,8 @@ class Gazetteer:
             group = m.lastgroup or "l"
             form = " ".join(m.group(group).split())
             place = self.by_form.get(form)
+            if group == "l" and _given_name_before(text, m.start()):
+                continue  # "Ja'Mecca": a given name, not Mecca
             taken.append((m.start(), m.end()))
             if place is None or place.name in seen:
                 continue
@@ -163,6 +177,15 @@ class Gazetteer:
                     }
                 resume = e0
                 break
+
+
+_GIVEN_PREFIX = re.compile(r"(?<![\w'’])[A-Z][a-z]+['’]\Z")
+
+
+def _given_name_before(text: str, start: int) -> bool:
+    """Whether the name at `start` is glued to a capitalised prefix and an apostrophe ("Ja'Mecca",
+    "De'Andre"); French and Italian elisions ("l'Italie", "dell'Iraq") are lower case."""
+    return start > 1 and text[start - 1] in "'’" and bool(_GIVEN_PREFIX.search(text, max(0, start - 12), start))
 
 
 _WORD = re.compile(r"[^\W_][\w'’.-]*(?<![.])|[^\W_]")
@@ -255,6 +278,7 @@ def _text_places(text: str) -> list[dict[str, Any]]:
         key = (p["name"], p["kind"])  # Washington the city and the state are two places
         if key not in found or p["start"] < found[key]["start"]:
             found[key] = p
+    found = {k: p for k, p in found.items() if not _only_facility(text, p)}
     body = text[text.find("\n\n") + 2 :] if "\n\n" in text else text
     spans = [(p["start"], p["end"]) for p in found.values()]
     return sorted(
@@ -328,3 +352,28 @@ _BEFORE = re.compile(r"(?:(?<![\w'’.-])(?P<pre>[A-Z][a-z]+)|\b(?P<prep>[Ii]n|[
 def _mentions(form: str) -> re.Pattern[str]:
     """Each mention of `form` (the name first, so that re finds it by its letters)."""
     return re.compile(re.escape(form) + r"(?![\w'’-])")
+
+
+def _only_facility(text: str, place: dict[str, Any]) -> bool:
+    """Whether every mention of `place` names a street or a building ("Mount Sinai Hospital", "Logan
+    Ave"). Countries and US places are kept: "Florida Hospital" still says the state."""
+    if place["kind"] == "country" or place["country_code"] == "US":
+        return False  # US places come with a state or a dateline, or are read with streets in mind already
+    form = text[place["start"] : place["end"]]
+    if not form:
+        return False
+    # A building named once in full may then go by its name alone ("Mount Sinai Hospital", then
+    # "taken to Mount Sinai"): a mention after a capitalised word some facility mention has before it.
+    facility: set[str] = set()
+    others: list[str] = []
+    for m in _mentions(form).finditer(text):
+        a = m.start()
+        if a and (text[a - 1].isalnum() or text[a - 1] in "'’.-") and not FACILITY_AFTER.match(text, m.end()):
+            continue  # part of a longer word
+        pre = _CAP_BEFORE.search(text, max(0, a - 24), a)
+        word = pre.group(1) if pre is not None else ""
+        (facility.add(word) if FACILITY_AFTER.match(text, m.end()) else others.append(word))
+    return bool(facility) and all(w and w in facility for w in others)
+
+
+_CAP_BEFORE = re.compile(r"(?<![\w'’.-])([A-Z][\w'’.-]*) \Z")
