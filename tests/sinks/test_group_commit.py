@@ -123,3 +123,38 @@ async def test_no_caller_waits_forever_when_the_writer_stops_midway() -> None:
     assert results[0] == "ok:a" and isinstance(results[1], PermanentError)
     assert isinstance(results[2], Unavailable) and isinstance(results[3], Unavailable)
     assert await group.run(part("e")) == "ok:e"  # a new writer starts for the next part
+
+
+async def test_a_part_handed_in_as_the_writer_ends_gets_a_writer() -> None:
+    async def transact(body: Any) -> Any:
+        return await body([])
+
+    group = GroupCommit(transact)
+    for name in "abc":  # each handed in by the same task the moment it hears back
+        assert await group.run(part(name)) == f"ok:{name}"
+
+
+async def test_with_two_writers_a_part_waits_only_when_both_are_writing() -> None:
+    batches: list[list[str]] = []
+    gates = [asyncio.Event(), asyncio.Event()]
+
+    async def transact(body: Any) -> Any:
+        tx: list[str] = []
+        batches.append(tx)
+        if len(batches) <= 2:
+            await gates[len(batches) - 1].wait()  # the first two transactions are slow
+        return await body(tx)
+
+    group = GroupCommit(transact, writers=2)
+    first = asyncio.create_task(group.run(part("a")))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(group.run(part("b")))  # the first writer is busy: a second starts
+    await asyncio.sleep(0)
+    rest = [asyncio.create_task(group.run(part(n))) for n in "cd"]  # both busy: these wait together
+    await asyncio.sleep(0)
+    assert len(batches) == 2
+    gates[1].set()
+    assert await second == "ok:b"
+    gates[0].set()
+    assert await asyncio.gather(first, *rest) == ["ok:a", "ok:c", "ok:d"]
+    assert sorted(map(sorted, batches)) == [["a"], ["b"], ["c", "d"]]

@@ -28,9 +28,10 @@ transaction rather than one per statement (sqlite.py), on PostgreSQL on one pool
 transaction. The small calls every link or alert makes go through one group commit,
 ``batched(part)``: the article (``add``), its alias (``get_alias``, ``put_alias``), an outcome, the
 alert ledger (``claim_alert``, ``mark_delivered``), parked alerts and outbox rows. Calls that
-arrive while a transaction is being written go together in the next one (``GroupCommit``: one
-trip, one commit, one fsync for many calls under load, none added alone), and a batch the database
-refuses is written again one call at a time, so a bad article's error stays attached to it.
+arrive while a transaction is being written (on PostgreSQL: while four are) go together in the
+next one (``GroupCommit``: one trip, one commit, one fsync for many calls under load, none added
+alone), and a batch the database refuses is written again one call at a time, so a bad article's
+error stays attached to it.
 
 Errors from asyncpg/sqlite are translated here and nowhere else: connection trouble becomes
 ``Unavailable("storage_unavailable")`` (the stage pauses and waits), data the database refuses becomes

@@ -105,12 +105,18 @@ class GroupCommit:
 
     ``soon(part, within)`` is for a write nobody waits for (a link's alias: a shortcut, not a
     promise): it starts no transaction of its own but rides with the next one, at the latest
-    `within` seconds later, so alone it costs no trip to the database of its own."""
+    `within` seconds later, so alone it costs no trip to the database of its own.
 
-    def __init__(self, transact: Callable[[Body[list[Any]]], Awaitable[list[Any]]], max_batch: int = 64) -> None:
-        self._transact, self._max = transact, max_batch
+    ``writers``: transactions written at once. SQLite writes one at a time anyway (one thread, one
+    write lock): one writer. PostgreSQL runs transactions side by side on its pool's connections,
+    and one writer alone there cost wall time per link while it saved CPU: a few writers keep both."""
+
+    def __init__(
+        self, transact: Callable[[Body[list[Any]]], Awaitable[list[Any]]], max_batch: int = 64, writers: int = 1
+    ) -> None:
+        self._transact, self._max, self._most = transact, max_batch, max(1, writers)
         self._queued: list[tuple[Body[Any], asyncio.Future[Any]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._writers: set[asyncio.Task[None]] = set()
         self._due: asyncio.TimerHandle | None = None
 
     async def run(self, part: Body[T]) -> T:
@@ -125,7 +131,7 @@ class GroupCommit:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._queued.append((part, future))
-        if self._writer is None and self._due is None:
+        if not self._writers and self._due is None:
             self._due = loop.call_later(within, self._start)
         return future
 
@@ -133,8 +139,18 @@ class GroupCommit:
         if self._due is not None:
             self._due.cancel()
             self._due = None
-        if self._writer is None and self._queued:
-            self._writer = asyncio.create_task(self._drain())
+        if self._queued and len(self._writers) < self._most:
+            writer = asyncio.create_task(self._drain())
+            self._writers.add(writer)
+            writer.add_done_callback(self._ended)
+
+    def _ended(self, writer: asyncio.Task[None]) -> None:
+        """A writer cancelled before it ever ran never reached its own ``finally``."""
+        if writer in self._writers:
+            self._writers.discard(writer)
+            if not self._writers:
+                left, self._queued = self._queued, []
+                _settle(left, None, Unavailable(UNAVAILABLE, "the storage writer stopped"))
 
     async def _drain(self) -> None:
         batch: list[tuple[Body[Any], asyncio.Future[Any]]] = []
@@ -143,10 +159,14 @@ class GroupCommit:
                 batch, self._queued = self._queued[: self._max], self._queued[self._max :]
                 await self._commit(batch)
         finally:
-            # Whatever stopped the writer (cancelled while it wrote a batch again part by part),
-            # no caller is left waiting: the batch's parts not settled yet and those queued behind.
-            self._writer = None
-            left, self._queued = batch + self._queued, []
+            # Out of the count at once (no await since the queue was seen empty), so a part queued
+            # from now on starts a writer. Whatever stopped this one (cancelled while it wrote a
+            # batch again part by part), no caller is left waiting: the batch's parts not settled
+            # yet, and those queued behind when no other writer is left to write them.
+            self._writers.discard(asyncio.current_task())
+            left = batch
+            if not self._writers:
+                left, self._queued = batch + self._queued, []
             _settle(left, None, Unavailable(UNAVAILABLE, "the storage writer stopped"))
 
     async def _commit(self, batch: list[tuple[Body[Any], asyncio.Future[Any]]]) -> None:
@@ -198,9 +218,9 @@ class StorageBase(Sink):
     # A JSON list bound as parameter $n, as rows with one column "value" (for IN and INSERT ... SELECT).
     _JSON_ROWS = "json_each(${n})"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, writers: int = 1) -> None:
         self.url = url
-        self._group = GroupCommit(self._transact)
+        self._group = GroupCommit(self._transact, writers=writers)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({_redact(self.url)!r})"
