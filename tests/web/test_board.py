@@ -73,6 +73,7 @@ class Demo:
     def __init__(self, data_dir: Path) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
         env["WIREWATCH_DATA_DIR"] = str(data_dir)
+        self.data_dir = data_dir
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "wirewatch", "demo", "--timeout", "150"],
             env=env,
@@ -106,11 +107,18 @@ class Demo:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)  # what Ctrl-C does
             try:
-                return self.proc.wait(timeout=60)
+                # Its own stops are bounded (the worker 30 s, then SIGKILL; the broker 10 s; the
+                # receiver's and the site's servers): well within this, unless something hangs.
+                return self.proc.wait(timeout=150)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-                raise
+                log = self.data_dir / "demo" / "worker.log"
+                tail = log.read_text(errors="replace")[-4000:] if log.exists() else "(no worker log)"
+                raise AssertionError(
+                    f"the demo did not stop within 150 s of Ctrl-C:\n{''.join(self.output)[-2000:]}\n"
+                    f"worker log tail:\n{tail}"
+                ) from None
         return self.proc.returncode
 
 
