@@ -67,6 +67,10 @@ def _browser():
         unavailable("Chromium", e)
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Demo:
     """`wirewatch demo` in a process of its own, its output read line by line."""
 
@@ -80,6 +84,10 @@ class Demo:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            # Ctrl-C as a terminal delivers it: a runner that starts the tests in the background
+            # (`make test &`, a CI job without job control) hands them SIGINT ignored, and a child
+            # inherits that, so the demo would never see the Ctrl-C this test sends.
+            preexec_fn=_sigint_default,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
