@@ -114,3 +114,11 @@ def test_plan_sends_the_payload_back_to_its_topic_or_starts_the_link_over():
             settings,
             "2026-12-06T03:00:00Z",
         )
+
+
+def test_a_letter_a_later_version_wrote_is_replayed_whole():
+    # Its payload carries a field this version does not know: sent back as it was (the stage that
+    # reads it strips what it does not know), not refused and not started over from the link.
+    future = {**LINK, "priority": "high"}
+    r = dl.plan(read(letter(payload=future)), load_settings(), "2026-12-06T03:00:00Z")
+    assert (r.schema, r.topic, orjson.loads(r.value)) == ("link", "wirewatch.links", future)
