@@ -415,6 +415,22 @@ def test_a_story_whose_lists_the_precision_pass_pruned_gives_way_to_the_recall_b
     assert got.text == whole and got.method == "recall"
 
 
+def test_a_default_body_that_replaced_a_short_one_still_gets_the_recall_test(monkeypatch):
+    # The precision pass found almost nothing; the default mode's body is fuller but still prunes
+    # the list of steps (under SHORTENED_BELOW of the prose): the recall body, which holds it all, wins.
+    story, whole = "\n".join(BODY), "\n".join([*BODY, *STEPS])
+    _modes_returning(monkeypatch, precision=BODY[0][:80], default=story, recall=whole)
+    got = extract(page([*BODY, *STEPS]), "https://quayside-post.example/news/ferry")
+    assert got.text == whole and got.method == "recall"
+
+
+def test_a_default_body_that_holds_the_pages_prose_is_not_widened(monkeypatch):
+    story = "\n".join(BODY * 3)
+    _modes_returning(monkeypatch, precision=BODY[0][:80], default=story, recall="\n".join(BODY * 3 + STEPS * 4))
+    got = extract(page(BODY * 3), "https://quayside-post.example/news/ferry")
+    assert got.text == story and got.method == "default_full"
+
+
 def test_a_wider_body_that_leaves_out_the_story_found_is_not_taken(monkeypatch):
     # recall's body is longer but does not hold the first body's lines: another container
     story, other = "\n".join(BODY), "\n".join([BODY[0], *STEPS, *STEPS[:2]])
