@@ -48,14 +48,36 @@ def test_the_settings_they_set_are_valid(monkeypatch):
     for deployment in of_kind("Deployment"):
         env = {**config["data"], **secret["stringData"]}
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
-        env.update({e["name"]: e["value"] for e in container.get("env", [])})
+        env.update({e["name"]: e["value"] if "value" in e else _downward(e) for e in container.get("env", [])})
         env["WIREWATCH_WEB_HOST"] = "0.0.0.0"  # what the image sets
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         settings = load_settings()
         assert settings.intake.token is not None and settings.log_format == "json"
+        assert settings.kafka.instance_id(settings.web_port, embedded=False) == _downward(
+            {"valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}
+        )
         for key in env:
             monkeypatch.delenv(key)
+
+
+def _downward(var: dict) -> str:
+    """What the downward API gives a pod for `var` (valueFrom a field of the pod)."""
+    assert var["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name", var
+    return "wirewatch-worker-7d9f8c6b5-x2x4q"
+
+
+def test_every_pod_joins_its_consumer_group_under_an_id_of_its_own():
+    # Static membership (KIP-345): two members under one group.instance.id fence each other, so a
+    # literal id shared by a Deployment's replicas (or by the old and new pods of a rollout) would
+    # keep one of them out. Each pod takes its own name; the shared config sets none.
+    (config,) = of_kind("ConfigMap")
+    (secret,) = of_kind("Secret")
+    assert "WIREWATCH_KAFKA__GROUP_INSTANCE_ID" not in {**config["data"], **secret["stringData"]}
+    for deployment in of_kind("Deployment"):
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        (var,) = [e for e in container.get("env", []) if e["name"] == "WIREWATCH_KAFKA__GROUP_INSTANCE_ID"]
+        assert "value" not in var and var["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}, var
 
 
 def test_probes_use_the_health_routes_and_stop_in_time():
