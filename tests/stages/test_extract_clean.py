@@ -33,6 +33,13 @@ PROSE = "The council said the repairs would start in the spring and last about s
         "Have a tip? Write to the newsroom.",
         "If you enjoyed this article, please support us.",
         "Advertisement",
+        "Table of Contents",
+        "In this article:",
+        "Follow the Valley Courier on Telegram and X for the latest news.",
+        "Read more stories like this on valleycourier.example",
+        "Thanks for subscribing! Your first issue arrives on Monday.",
+        "The week in harbour news, delivered to your inbox every Friday",
+        "Want more from the Courier? Sign up for our weekend newsletter.",
     ],
 )
 def test_furniture_lines(line):
@@ -47,10 +54,18 @@ def test_furniture_lines(line):
         "Related research published last year found the same pattern in three other regions of the country.",
         "Sources close to the talks said no agreement was near.",
         "Commentators were divided.",
+        "The contents of the container were never declared at the port.",
+        "Scam messages that land in your inbox often copy a bank's letterhead.",
+        "Thanks for reading, the mayor wrote at the end of her letter to residents.",
     ],
 )
 def test_prose_is_not_furniture(line):
     assert not is_furniture(line)
+
+
+def test_a_table_of_contents_and_its_items_go():
+    text = "\n".join(["Table of Contents", "- Why the bridge closed", "- What the repairs cost", PROSE])
+    assert clean_body(text) == PROSE
 
 
 def test_a_long_line_is_prose_whatever_its_first_word():

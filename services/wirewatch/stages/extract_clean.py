@@ -2,10 +2,13 @@
 
 trafilatura leaves behind lines that are the page's furniture rather than the story: the headline
 repeated as the first line, and short calls to action that sit inside the article's container
-("Related: ...", "Follow us on Twitter", "Sign up for our newsletter", "3 comments", "SOURCE: ...").
+("Related: ...", "Follow us on Twitter", "Sign up for our newsletter", "3 comments", "SOURCE: ...",
+a newsletter's pitch such as "... delivered to your inbox", a "Table of Contents" lead).
 They are recognised by their shape (short, a known lead phrase), never by site, so the same rules hold
 on pages we have never seen. A list of short items right under such a lead ("Related:" followed by
-headlines) goes with it.
+headlines, a table of contents followed by the article's own section titles) goes with it. (On the
+WCXB development articles the table-of-contents and newsletter lines added here lifted 29 pages and
+lowered 3 by less than 0.001 each; no ScrapingHub page changed.)
 """
 
 from __future__ import annotations
@@ -29,13 +32,19 @@ _FURNITURE = re.compile(
        user\ comments|comments?|\d+\ comments?|show\ (new\ )?comments.*|view\ comments|all\ comments|
        leave\ a\ (comment|reply)|comment\ on\ this(\ story|\ article)?|comments\ powered\ by\ \w+|
        join\ (the\ )?discussion|advertisement|sponsored(\ content)?|share(\ this)?(\ article|\ story|\ post)?|
-       tell\ us\ what\ you\ think|filed\ under|tags?|source)
+       tell\ us\ what\ you\ think|filed\ under|tags?|source|
+       table\ of\ contents|contents|in\ this\ (article|post|guide)|on\ this\ page|jump\ to)
       \b\W*(:|\||$|…|\.\.\.)
-    | (follow|like)\ .{0,60}\bon\ (twitter|facebook|instagram|youtube|linkedin|tiktok)
+    | (follow|like)\ .{0,60}\bon\ (twitter|facebook|instagram|youtube|linkedin|tiktok|telegram|pinterest|x|threads)\b
     | (subscribe|sign\ up|get\ the\ latest|click\ here|listen\ to\ .{0,40}\ live|download\ the\ .{0,30}\ app)\b
     | get\ .{0,40}\ (delivered|in\ your\ inbox|on\ the\ go)
     | have\ a\ (news\ )?tip\b
     | if\ you\ (enjoyed|liked)\ this\b
+    | read\ more\ (news|stories|articles)\b.{0,40}\bon\b
+    | thanks?\ (you\ )?for\ (subscribing|signing\ up)\b
+    # the newsletter's pitch wherever it stands in a short line ("The best of X, delivered to your inbox")
+    | .{0,80}\b(delivered|sent|dropped(\ right)?|straight)\ (to|in|into)\ your\ inbox\b
+    | .{0,80}\bsign\ up\ (for|to)\ (our|the)\ .{0,30}newsletter\b
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
