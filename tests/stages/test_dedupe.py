@@ -1,6 +1,9 @@
 """stages.dedupe (pure): what a link with a stored alias becomes."""
 
+import copy
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +11,7 @@ from wirewatch.errors import Rejected
 from wirewatch.stages.dedupe import Alias, decide
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "examples" / "enriched.json").read_text())
 SHORT = "https://exm.pl/k3x9"
 
 
@@ -90,3 +94,30 @@ def test_a_redelivery_of_the_link_that_resolved_the_alias_is_not_a_duplicate():
     assert (d.fetch_url, d.via_alias) == ("https://news.example.org/x?ref=feed", True)
     with pytest.raises(Rejected):
         decide(SHORT, resolved_by, NOW, link_id="L2")  # the same short link shared again
+
+
+async def test_a_link_shared_as_unicode_then_as_punycode_is_a_duplicate(tmp_path):
+    # The alias table on real SQLite: fetch remembers where the Unicode spelling led; the same link
+    # submitted again as punycode finds that alias and is filtered, not fetched and stored again.
+    from wirewatch.sinks import open_storage
+    from wirewatch.stages.dedupe import lookup, remember
+
+    article = copy.deepcopy(EXAMPLE)
+    article["canonical_url"] = "https://xn--bcher-kva.example/%C3%BCber"
+    storage = open_storage(f"sqlite:///{tmp_path / 'aliases.db'}")
+    await storage.start()
+    try:
+        await remember(storage, "https://bücher.example/über", article["canonical_url"], article["canonical_url"], 3600)
+        await storage.upsert_article(article)  # the alias rides with this transaction
+        for again in (
+            "https://xn--bcher-kva.example/%C3%BCber",
+            "bücher.example/%c3%bcber",
+            "https://bücher.example/über",
+        ):
+            found = await lookup(storage, again, 3600)
+            assert found is not None, again
+            with pytest.raises(Rejected) as e:
+                decide(again, found, datetime.now(UTC), "another-link-id")
+            assert e.value.reason == "duplicate"
+    finally:
+        await storage.close()

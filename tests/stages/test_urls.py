@@ -52,3 +52,29 @@ def test_a_valid_punycode_or_unicode_host_is_fetched_as_ascii():
 
     assert check_http_url("http://xn--bcher-kva.example/x") == "http://xn--bcher-kva.example/x"
     assert check_http_url("https://bücher.example/x") == "https://xn--bcher-kva.example/x"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "https://xn--bcher-kva.example/%C3%BCber",  # punycode and percent-encoding
+        "bücher.example/über",  # as people type it
+        "https://BÜCHER.example/über",
+        "https://xn--bcher-kva.example/%c3%bcber",  # lower-case escapes
+        "https://xn--bcher-kva.example./%C3%BCber",  # the root zone's dot
+        "HTTPS://XN--BCHER-KVA.EXAMPLE:443/%C3%BCber#kapitel-2",
+    ],
+)
+def test_a_link_in_unicode_or_punycode_is_one_link_and_one_article(spelling):
+    from wirewatch.stages.urls import link_key
+
+    unicode_link = "https://bücher.example/über"
+    assert link_key(spelling) == link_key(unicode_link) == "https://xn--bcher-kva.example/%C3%BCber"
+    assert canonical_url(normalise_link(spelling)) == canonical_url(normalise_link(unicode_link))
+
+
+def test_a_link_that_is_no_http_url_keys_as_submitted():
+    from wirewatch.stages.urls import link_key
+
+    assert link_key(" ftp://a.example/x ") == "ftp://a.example/x"
+    assert link_key("http://xn--zz.example/a") == "http://xn--zz.example/a"

@@ -15,6 +15,9 @@ seconds. With a fresh alias:
                                       still on its way to storage); the chain stored with the alias
                                       (``Decision.redirects``) stands in for it on the article
 
+Aliases are keyed by ``urls.link_key``: a link submitted as Unicode and again as punycode (or with
+another spelling of its host or escapes) finds the same alias.
+
 No alias, or an expired one: resolve and fetch the link as usual. `decide` is pure; `lookup` and
 `remember` are the storage edge, and a storage failure there only costs the shortcut: the link is
 then fetched as if no alias existed, never dead-lettered for it.
@@ -28,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ..errors import Rejected, StageError
+from .urls import link_key
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +71,7 @@ class Decision:
 
 def decide(url: str, alias: Alias | None, now: datetime, link_id: str = "") -> Decision:
     """What to do with link `link_id` to `url`; raises Rejected("duplicate") when it is a known article."""
-    if alias is None or alias.url != url or alias.expires_at <= now:
+    if alias is None or alias.url not in (url, link_key(url)) or alias.expires_at <= now:
         return Decision(fetch_url=url, via_alias=False)
     if alias.article_stored and not (link_id and link_id == alias.link_id):
         raise Rejected(
@@ -98,7 +102,7 @@ async def lookup(storage: AliasStore | None, url: str, ttl: float) -> Alias | No
     if storage is None or ttl <= 0:
         return None
     try:
-        row = await storage.get_alias(url)
+        row = await storage.get_alias(link_key(url))
     except StageError as e:
         log.warning("alias lookup failed, fetching %s without it: %s", url[:200], e)
         return None
@@ -121,6 +125,6 @@ async def remember(
     if storage is None or ttl <= 0:
         return
     try:
-        await storage.put_alias(url, final_url, canonical_url, ttl, redirects, link_id, wait=False)
+        await storage.put_alias(link_key(url), final_url, canonical_url, ttl, redirects, link_id, wait=False)
     except StageError as e:
         log.warning("alias for %s not recorded: %s", url[:200], e)

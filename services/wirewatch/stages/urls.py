@@ -7,6 +7,7 @@ http(s) URL with a host raises PermanentError("bad_url" | "bad_scheme").
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -42,6 +43,35 @@ def normalise_link(link: str) -> str:
             raise PermanentError("bad_scheme", f"{m.group(1)}: links are not fetched: {_clip(link)}")
         s = "https://" + s
     return check_http_url(s, shown=link)
+
+
+@lru_cache(maxsize=4096)  # the fetch agent asks twice per link (alias lookup, then remember)
+def link_key(link: str) -> str:
+    """One spelling of a submitted link, for keys that tell links apart (the alias table): a link
+    shared as Unicode (``bücher.example/über``) and as punycode and percent-encoding
+    (``https://xn--bcher-kva.example/%C3%BCber``) is one link, as is one with an upper-case host,
+    a trailing dot on its host, lower-case escapes or a fragment. A link that is no http(s) URL
+    keys as submitted (fetch refuses it with its reason)."""
+    try:
+        return _same_spelling(normalise_link(link))
+    except PermanentError:
+        return link.strip()
+
+
+def _same_spelling(url: str) -> str:
+    """`url` (absolute, ASCII) with the spellings RFC 3986 (6.2.2) counts as one written one way:
+    upper-case hex in escapes; and the host's trailing dot (the root zone) gone."""
+    url = _ESCAPE.sub(lambda m: m.group().upper(), url)
+    parts = urlsplit(url)
+    if (parts.hostname or "").endswith(".") and parts.hostname != ".":
+        user, at, hostport = parts.netloc.rpartition("@")
+        host, colon, port = hostport.rpartition(":") if hostport.rpartition(":")[2].isdigit() else (hostport, "", "")
+        netloc = f"{user}{at}{host.rstrip('.')}{colon}{port}"
+        url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return url
+
+
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
 def check_http_url(url: str, *, shown: str | None = None) -> str:
@@ -107,11 +137,12 @@ def canonical_url(url: str) -> str:
     fragment, no tracking parameters (utm_*, fbclid, gclid, ...). courlan, which trafilatura
     already depends on, keeps the list of trackers; on anything it cannot parse we keep the URL.
     courlan turns an xn-- host back into Unicode; httpx writes it out again as an absolute URI
-    (punycode host, percent-encoded path), which is what the schemas' "format": "uri" checks."""
+    (punycode host, percent-encoded path), which is what the schemas' "format": "uri" checks;
+    escapes in upper case and no trailing dot on the host, as ``link_key`` spells links."""
     from courlan import normalize_url
 
     try:
-        return as_uri(str(httpx.URL(normalize_url(url, strict=True))))
+        return _same_spelling(as_uri(str(httpx.URL(normalize_url(url, strict=True)))))
     except (ValueError, TypeError, httpx.InvalidURL, UnicodeError):
         return url
 
