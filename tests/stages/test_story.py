@@ -924,7 +924,7 @@ def test_an_age_told_in_both_with_the_same_toll_joins_in_the_city_both_leads_nam
     assert story.match(second("tc2", 19, injured=1), [s]) is s
     assert story.keys(second("tc2", 19, injured=1)) & story.story_keys(s.state)
     assert story.match(second("tc3", 23, injured=1), [s]) is None  # another age
-    assert story.match(second("tc4", 19, killed=1), [s]) is None  # another toll
+    assert story.match(second("tc4", 19, killed=1, injured=2), [s]) is None  # another toll
     # The same outlet's pages share their furniture ("the 19-year-old's graduation" teased under
     # each): an age is evidence only from another outlet.
     same_outlet = dict(_payload("tc1", "Police ask for video from residents", "Tacoma police asked residents for "
@@ -1121,3 +1121,25 @@ def test_two_ages_told_by_another_outlet_on_the_same_day_with_a_headline_word_jo
 
     assert story.match(second("ta2", (24, 43)), [s]) is s  # the toll read differs
     assert story.match(second("ta3", (24, 51)), [s]) is None  # one adult's age is every day's news
+
+
+def test_a_victim_counted_once_as_hurt_once_as_killed_is_the_same_people_for_an_age() -> None:
+    first = _in_city("Corwen", "cv1", "Teen wounded outside Corwen arcade", "In Corwen, a 17-year-old was wounded "
+                     "outside an arcade on Friday.", "2026-06-05T22:00:00Z", injured=1)  # fmt: skip
+    s = _story_of(first)
+
+    def later(slug: str, at: str, age: int, **figures: int) -> story.ArticleView:
+        return _in_city("Corwen", slug, "Family asks for calm", f"In Corwen, the {age}-year-old hurt on Friday has "
+                        "died, his family said.", at, **figures)  # fmt: skip
+
+    # In the window, another outlet: the wounded teen who died is the same one person.
+    assert story.match(later("cv2", "2026-06-07T08:00:00Z", 17, killed=1), [s]) is s
+    assert story.match(later("cv3", "2026-06-07T08:00:00Z", 23, killed=1), [s]) is None  # another age
+    assert story.match(later("cv4", "2026-06-07T08:00:00Z", 17, killed=2), [s]) is None  # more people
+    # After the window, with the day it happened named.
+    horizon = timedelta(days=730)
+    late = _in_city("Corwen", "cv5", "Family asks for calm", "In Corwen, the 17-year-old hurt in the June 5 "
+                    "shooting has died, his family said.", "2026-06-30T08:00:00Z", killed=1)  # fmt: skip
+    assert story.match(late, [s], follow_up=horizon) is s and story.keys(late) & story.story_keys(s.state)
+    assert story._same_people((1, None), [[None, 1]]) == 2
+    assert story._same_people((2, None), [[None, 1]]) == 0  # more people

@@ -47,11 +47,14 @@ EVENTS = Path(
 # toll in the city for 14 days after the window, and "Washington Park" not Washington (halves 0.985
 # / 0.054, 0.977 / 0.054); 0.981 / 1.038 / 0.054 / 27 with the same toll and day where one lead
 # names no city and its text names the other's (halves 0.985 / 0.053, 0.977 / 0.054); 0.981 / 1.038 /
-# 0.053 / 27 with two ages told on the same stated day (halves 0.985 / 0.052, 0.977 / 0.054). Goals: precision >= 0.97, F1 >= 0.95 of the
+# 0.053 / 27 with two ages told on the same stated day (halves 0.985 / 0.052, 0.977 / 0.054); 0.981 /
+# 1.039 / 0.051 / 27 with an age and the same people counted otherwise (a wounded victim who died)
+# in the city both leads name, or after the window with the day named (halves 0.985 / 0.051, 0.977 /
+# 0.052). Goals: precision >= 0.97, F1 >= 0.95 of the
 # ceiling, repeat "new" alerts <= 0.05 (not reached: most repeats left are follow-ups too weakly tied
 # to their event to join it safely, or joins the window allows that no signal here finds).
-FLOORS = {"b3_precision": 0.978, "b3_f1_of_ceiling": 1.035}
-CEILINGS = {"repeat_new_alert_rate": 0.054, "merged_incidents": 29}
+FLOORS = {"b3_precision": 0.98, "b3_f1_of_ceiling": 1.038}
+CEILINGS = {"repeat_new_alert_rate": 0.052, "merged_incidents": 29}
 
 
 @pytest.mark.skipif(not EVENTS.exists(), reason=f"labelled events not at {EVENTS}")

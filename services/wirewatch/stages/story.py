@@ -30,7 +30,9 @@ Articles about the same event form one story when, within ``window`` of the stor
                           same stated day, with a shared city, a headline word or a toll of
                           ``DISTINCT_TOLL`` people or more (a child's age, under ``CHILD_AGE``:
                           also where one side names no city); without the day, in the city both
-                          leads name, told by another outlet; a child's age or two ages on the
+                          leads name, told by another outlet (there, or after the window with
+                          the day named, the same people counted otherwise will do: a wounded
+                          victim who died, ``_same_people``); a child's age or two ages on the
                           same stated day with a shared city or headline word, told by another
                           outlet, whatever the tolls, or
     small town            the same toll in a town both leads name of fewer than ``SMALL_TOWN``
@@ -100,6 +102,7 @@ from .story_follow import (  # story.follow_up_score stays the entry point
     RECENT_FOLLOW_UP as RECENT_FOLLOW_UP,
     _place_conflict as _place_conflict,
     _place_words as _place_words,
+    _same_people as _same_people,
     _same_toll as _same_toll,
     _shared_people as _shared_people,
     follow_up_score as follow_up_score,
@@ -310,12 +313,13 @@ def score(
         and article.host not in st.get("hosts", [])
     ):
         return 0.165 + title + text
-    # A person's age told in both, the same toll and the city both leads name, by another outlet: an
-    # age is told in every report of the event, whoever writes it (one outlet's pages share their
-    # furniture: "the 5-year-old's hair" teased under every article of the day).
+    # A person's age told in both, the same toll (or the same people counted otherwise, a victim who
+    # died counted once as hurt, where the leads state no other day) and the city both leads name,
+    # by another outlet: an age is told in every report of the event, whoever writes it (one
+    # outlet's pages share their furniture: "the 5-year-old's hair" teased under every article of the day).
     if (
-        agreed
-        and ages
+        ages
+        and (agreed or (not other_day and _same_people(toll(article.figures), st.get("tolls", []))))
         and article.lead_places & lead
         and article.host not in st.get("hosts", [])
         and not place_conflict

@@ -36,6 +36,16 @@ def _same_toll(a: tuple[Any, ...], tolls: Iterable[Any]) -> int:
     return best
 
 
+def _same_people(a: tuple[Any, ...], tolls: Iterable[Any]) -> int:
+    """``_same_toll``, or as many people counted otherwise: a wounded victim who died is "1 killed"
+    in one report and "1 injured" in another (how many people in all, plus one; 0: none agrees)."""
+    agreed = _same_toll(a, tolls)
+    n = sum(x or 0 for x in a)
+    if agreed or not n:
+        return agreed
+    return 1 + n if any(n == sum(y or 0 for y in b) for b in tolls) else 0
+
+
 def follow_up_score(article: ArticleView, story: Story) -> float:
     """> 0 when `article` is a follow-up of `story` however old (a trial, a funeral, an arrest):
     the same toll and a shared name of the event (a proper noun of both headlines, or the place
@@ -47,7 +57,8 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
     places = set(st.get("places", []))
     if article.countries and st.get("countries") and not article.countries & set(st["countries"]):
         return 0.0
-    agreed = _same_toll(toll(article.figures), st.get("tolls", []))
+    tl = toll(article.figures)
+    agreed = _same_toll(tl, st.get("tolls", []))
     if _place_conflict(article, st):
         # Two people named in both outweigh places the gazetteer cannot relate (a county and a town
         # in it, a city and its suburb): one victim's and one suspect's name do not recur elsewhere.
@@ -104,9 +115,9 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
         )
     ):
         return 0.011
-    # A person's age told in both, the same toll, where it happened (the city in both leads or a
-    # name of the story's headlines) and the day.
-    if agreed and day_named and ages and (named or article.lead_places & lead):
+    # A person's age told in both, the same people (a victim who died counted once as hurt, once as
+    # killed), where it happened (the city in both leads or a name of the story's headlines) and the day.
+    if day_named and ages and (named or article.lead_places & lead) and _same_people(tl, st.get("tolls", [])):
         return 0.011
     # Soon after the window, an age told by another outlet with the same toll in the city both
     # leads name (one outlet's pages share furniture: see story.score).
