@@ -1143,3 +1143,21 @@ def test_a_victim_counted_once_as_hurt_once_as_killed_is_the_same_people_for_an_
     assert story.match(late, [s], follow_up=horizon) is s and story.keys(late) & story.story_keys(s.state)
     assert story._same_people((1, None), [[None, 1]]) == 2
     assert story._same_people((2, None), [[None, 1]]) == 0  # more people
+
+
+def test_a_person_spelt_otherwise_or_with_a_possessive_is_the_same_person() -> None:
+    first = _report("sp1", *FIRST_REPORT, "2026-05-01T22:00:00Z", figures={"injured": {"count": 2}})
+    s = _story_of(first)
+
+    def second(slug: str, name: str) -> story.ArticleView:
+        return _report(slug, "Families ask for calm", f"Relatives of {name} gathered on Saturday; they asked "
+                       "anyone who saw the sedan to call deputies.", "2026-05-02T09:00:00Z",
+                       figures={"injured": {"count": 2}})  # fmt: skip
+
+    for name in ("Tobias Wendell’s brother", "Tobyas Wendell", "Tobias Wendel", "Tobias Wen'dell"):
+        v = second("sp-" + name[:9], name)
+        assert story.match(v, [s]) is s, name
+        assert story.keys(v) & story.story_keys(s.state), name
+    for name in ("Marcus Wendell", "Tobias Werner", "Tabitha Wendell"):  # another person
+        assert story.match(second("sp-" + name[:9], name), [s]) is None, name
+    assert story_words._name_stem("De’Shaun", "en") == story_words._name_stem("DeShaun", "en")

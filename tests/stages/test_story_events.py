@@ -50,11 +50,11 @@ EVENTS = Path(
 # 0.053 / 27 with two ages told on the same stated day (halves 0.985 / 0.052, 0.977 / 0.054); 0.981 /
 # 1.039 / 0.051 / 27 with an age and the same people counted otherwise (a wounded victim who died)
 # in the city both leads name, or after the window with the day named (halves 0.985 / 0.051, 0.977 /
-# 0.052). Goals: precision >= 0.97, F1 >= 0.95 of the
-# ceiling, repeat "new" alerts <= 0.05 (not reached: most repeats left are follow-ups too weakly tied
-# to their event to join it safely, or joins the window allows that no signal here finds).
-FLOORS = {"b3_precision": 0.98, "b3_f1_of_ceiling": 1.038}
-CEILINGS = {"repeat_new_alert_rate": 0.052, "merged_incidents": 29}
+# 0.052); 0.981 / 1.040 / 0.0497 / 27 with a person spelt otherwise ("Erik", "Erick"; a possessive,
+# an apostrophe) as the same person (halves 0.985 / 0.049, 0.977 / 0.050). Goals: precision >= 0.97, F1 >= 0.95 of the
+# ceiling, repeat "new" alerts <= 0.05 (reached on this half; the other half is measured apart).
+FLOORS = {"b3_precision": 0.98, "b3_f1_of_ceiling": 1.039}
+CEILINGS = {"repeat_new_alert_rate": 0.05, "merged_incidents": 28}
 
 
 @pytest.mark.skipif(not EVENTS.exists(), reason=f"labelled events not at {EVENTS}")

@@ -39,7 +39,8 @@ Articles about the same event form one story when, within ``window`` of the stor
                           people (GeoNames' populations: ``story_view.small_towns``), unless
                           the leads state different days, or
     same people           a person named in both texts (``story_view._people``: victims, suspects;
-                          not officials, organisations, places or bylines) and a second one (even
+                          not officials, organisations, places or bylines; spelt otherwise too,
+                          ``story_follow._alike``, with a possessive or an apostrophe or not) and a second one (even
                           where the places conflict), the same toll, a headline word, a shared city
                           or the same stated day.
 Headline terms are word stems (Snowball: en, fr, ar) with the outlet's name cut from the title
@@ -82,7 +83,7 @@ stories under (table story_keys) so that only stories sharing a key with the art
 and scored. Exact, not approximate: every story that ``score`` could give more than 0 shares a key
 (each way of matching above needs one of: a pair of equal MinHash positions, a pair of shared
 headline words, a shared place, a shared name, a shared headline word with a toll figure, a
-shared person: "f:p:" keys, an age with the day: "a:" keys), so the decisions are the same as
+shared person: "f:p:" keys, or one spelt otherwise: "f:q:" keys, an age with the day: "a:" keys), so the decisions are the same as
 scoring every open story. Keys starting "f:" (a name or headline word with a toll figure, a pair of
 full names, a person, a city or an outlet with a day, a city with a rare toll's figure, a city or
 name with an age) also find expired stories, for follow-ups.

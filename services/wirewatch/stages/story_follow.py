@@ -190,5 +190,49 @@ def _place_words(article: ArticleView) -> set[str]:
 def _shared_people(article: ArticleView, st: dict[str, Any], deep: bool = False) -> set[str]:
     """People named in `article` (`deep`: anywhere in its text) and early in the story's
     articles, gazetteer places left out."""
-    shared = (article.body_people if deep else article.people) & set(st.get("people", []))
+    mine, theirs = (article.body_people if deep else article.people), set(st.get("people", []))
+    shared = mine & theirs
+    if mine and theirs:
+        shared |= _alike(mine - theirs, theirs - mine)
     return set(shared - _place_words(article) - set(st.get("place_words", []))) if shared else set()
+
+
+def _alike(mine: Iterable[str], theirs: Iterable[str]) -> set[str]:
+    """Those of `mine` ("first last" stems) that are someone of `theirs` spelt otherwise: the same
+    last name and a first name of the same initial one or two letters apart ("Erik" and "Erick"), or
+    the same first name and a last name one letter apart ("Lanfair", "Lonfair"). Found by
+    ``spelling_keys``, which the candidate index files people under."""
+    by_key: dict[str, list[str]] = {}
+    for q in theirs:
+        for k in spelling_keys(q):
+            by_key.setdefault(k, []).append(q)
+    out = set()
+    for p in mine:
+        first, _, last = p.partition(" ")
+        for k in spelling_keys(p):
+            for q in by_key.get(k, ()):
+                f2, _, l2 = q.partition(" ")
+                if (last == l2 and _apart(first, f2) <= 2) or (
+                    first == f2 and len(last) >= 5 and _apart(last, l2) <= 1
+                ):
+                    out.add(p)
+    return out
+
+
+def spelling_keys(person: str) -> set[str]:
+    """Keys two spellings of one person share (``_alike``): the first name's initial with the last
+    name, the first name with the last name's initial."""
+    first, _, last = person.partition(" ")
+    return {f"{first[:1]} {last}", f"{first} {last[:1]}"} if first and last and len(last) >= 4 else set()
+
+
+def _apart(a: str, b: str) -> int:
+    """The edit distance of `a` and `b` (3 for anything more than 2)."""
+    if abs(len(a) - len(b)) > 2:
+        return 3
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[:], i
+        for j, cb in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+    return min(row[-1], 3)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .story_follow import RARE_TOLL
+from .story_follow import RARE_TOLL, spelling_keys
 from .story_view import _PERMUTATIONS, _TOLL, NEAR_DUPLICATE, ArticleView, toll
 
 # Groups of MinHash positions: 29 pairs and 2 triples, 31 groups over the 64 positions. Text
@@ -79,6 +79,7 @@ def keys(article: ArticleView) -> set[str]:
         | _toll_keys("f", article.names | article.lead_names | article.title_words, t)
         | _pairs("f", [n for n in article.names | article.lead_names if " " in n])
         | {f"f:p:{p}" for p in article.people | article.body_people}
+        | {f"f:q:{k}" for p in article.people | article.body_people for k in spelling_keys(p)}
         | {f"f:d:{p}|{d}" for p in article.places for d in article.dates | {article.event_day} if d}
         | _rare_toll_keys(article.lead_places, t)
         | _toll_keys("f:s", article.small_places, t)
@@ -106,6 +107,7 @@ def story_keys(state: dict[str, Any]) -> set[str]:
         | {f"n:{n}" for n in set(state.get("names") or []) | set(state.get("lead_names") or [])}
         | _toll_keys("f", names, state.get("tolls") or [])
         | {f"f:p:{p}" for p in state.get("people") or []}
+        | {f"f:q:{k}" for p in state.get("people") or [] for k in spelling_keys(p)}
         | {f"f:d:{p}|{d}" for p in state.get("places") or [] for d in state.get("event_days") or []}
         | _rare_toll_keys(state.get("lead_places") or [], state.get("tolls") or [])
         | _toll_keys("f:s", state.get("lead_places") or [], state.get("tolls") or [])

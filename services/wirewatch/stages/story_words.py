@@ -301,8 +301,18 @@ def _named_people(
             continue
         if _TITLE_BEFORE.search(head, max(0, m.start() - 24), m.start()) or _BYLINE_AFTER.match(head, m.end()):
             continue
-        out.setdefault(f"{_stem(full[0].casefold(), lang)} {_stem(full[-1].casefold(), lang)}", set()).add(full[-1])
+        out.setdefault(f"{_name_stem(full[0], lang)} {_name_stem(full[-1], lang)}", set()).add(full[-1])
     return out
+
+
+_POSSESSIVE = re.compile(r"['’‘]s?$")
+_APOSTROPHES = re.compile(r"['’‘`]")
+
+
+def _name_stem(word: str, lang: str) -> str:
+    """A name's word as one key however it is written: "Duncan’s" and "Duncan", "De’Shaun" and
+    "DeShaun" (a possessive, a typographic or a missing apostrophe are one name)."""
+    return _stem(_APOSTROPHES.sub("", _POSSESSIVE.sub("", word)).casefold(), lang)
 
 
 def _kept(named: dict[str, set[str]], most: int, central: int, body: str) -> frozenset[str]:
