@@ -39,6 +39,10 @@ import gzip
 import json
 import os
 import re
+import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -102,6 +106,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="kafka",
         help="Apache Kafka 4 started by the bench, or the embedded broker the worker starts itself (`make run`'s tansu)",
     )
+    g.add_argument(
+        "--e2e-profile",
+        type=Path,
+        default=None,
+        help="write py-spy's samples (raw, one line per stack and thread) of the first worker's main process "
+        "during the drain to this file; py-spy from PATH or beside this Python",
+    )
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -120,6 +131,7 @@ def run(args: argparse.Namespace) -> dict:
             getattr(args, "e2e_storage", "sqlite"),
             getattr(args, "e2e_queued", 10_000),
             getattr(args, "e2e_broker", "kafka"),
+            getattr(args, "e2e_profile", None),
         )
     )
 
@@ -290,10 +302,78 @@ def tree_cpu(pgid: int) -> tuple[float, float]:
     return main, rest
 
 
+def thread_cpu(pid: int) -> dict[int, tuple[float, float]]:
+    """CPU seconds (user, system) so far of each thread of one process, by thread id: the event
+    loop's thread is the one whose id is the process's; the others are the storage thread, faust's
+    consumer thread, the pool's manager and feeder threads."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, tuple[float, float]] = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[int(tid)] = (int(fields[11]) / tick, int(fields[12]) / tick)
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def split_cpu(pid: int, before: dict, after: dict, links: int, profile: Path | None) -> dict:
+    """ms of CPU a link, user and system, of the event loop's thread and of the process's other
+    threads (each named from py-spy's samples where the bench took them)."""
+    names: dict[int, str] = {}
+    if profile is not None and profile.exists():
+        for line in profile.read_text(errors="replace").splitlines():
+            m = re.match(r"thread \((\d+)\): ([^;]+);", line)
+            if m:
+                names.setdefault(int(m.group(1)), m.group(2))
+
+    def ms(v: float) -> float:
+        return round(v / max(links, 1) * 1000, 2)
+
+    split: dict = {"event_loop": {"user": 0.0, "sys": 0.0}, "other_threads": {"user": 0.0, "sys": 0.0}}
+    named: dict[str, float] = {}
+    for tid, (user, system) in after.items():
+        u0, s0 = before.get(tid, (0.0, 0.0))
+        part = split["event_loop" if tid == pid else "other_threads"]
+        part["user"] += user - u0
+        part["sys"] += system - s0
+        if tid != pid and names.get(tid):
+            named[names[tid]] = named.get(names[tid], 0.0) + (user - u0) + (system - s0)
+    result = {k: {kind: ms(v) for kind, v in part.items()} for k, part in split.items()}
+    if named:
+        result["other_threads_by_name"] = {k: ms(v) for k, v in sorted(named.items(), key=lambda kv: -kv[1])}
+    return result
+
+
 def machine_busy() -> float:
     """CPU seconds every core of the machine has spent busy (not idle, not waiting on I/O) so far."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def start_profile(pid: int, out: Path) -> subprocess.Popen:
+    """py-spy sampling the worker's main process until stopped: every thread, only while it holds
+    the GIL (on a busy machine a thread waiting for a core counts as active, and most of that wait
+    follows a syscall that woke another process; holding the GIL, it runs Python). Non-blocking, so
+    the process is not paused at each sample and its CPU figures stay its own. The CPU spent in
+    syscalls is the ``sys`` of the per-thread split."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    cmd = [spy, "record", "--pid", str(pid), "--format", "raw", "--threads", "--gil", "--nonblocking", "-o", str(out)]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def stop_profile(spy: subprocess.Popen) -> None:
+    spy.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
+    try:
+        _, err = spy.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        spy.kill()
+        _, err = spy.communicate()
+    print(f"  py-spy: {err.decode(errors='replace').strip().splitlines()[-1:]}", flush=True)
 
 
 async def _sample_rss(workers: list[WorkerProcess], peak: list[int]) -> None:
@@ -406,6 +486,7 @@ async def _run(
     storage_kind: str,
     queued: int = 10_000,
     broker_kind: str = "kafka",
+    profile: Path | None = None,
 ) -> dict:
     if broker_kind == "embedded" and n_workers != 1:
         raise ValueError("the embedded broker lives in its worker's process: one worker only")
@@ -506,13 +587,19 @@ async def _run(
         # (a) drain
         drain_urls = [site.short_link(n) for n in range(len(pages) * copies)]
         cpu_before = [tree_cpu(w.proc.pid) for w in workers]
+        threads_before = thread_cpu(workers[0].proc.pid)
         bench_before, machine_before = time.process_time(), machine_busy()
+        spy = start_profile(workers[0].proc.pid, profile) if profile is not None else None
         t = time.perf_counter()
         drain = await submit(drain_urls)
         finished = await clock.until_done(drain, 900)
         drain_s = time.perf_counter() - t
         cpu_after = [tree_cpu(w.proc.pid) for w in workers]
+        threads_after = thread_cpu(workers[0].proc.pid)
         bench_cpu, machine_cpu = time.process_time() - bench_before, machine_busy() - machine_before
+        if spy is not None:
+            stop_profile(spy)
+        threads = split_cpu(workers[0].proc.pid, threads_before, threads_after, len(drain) // n_workers, profile)
         main_cpu = sum(a[0] - b[0] for a, b in zip(cpu_after, cpu_before))
         pool_cpu = sum(a[1] - b[1] for a, b in zip(cpu_after, cpu_before))
         stored = sum(1 for i in drain if clock.outcomes.get(i) == "stored")
@@ -545,7 +632,8 @@ async def _run(
             f"pool; cores busy: "
             + ", ".join(f"{k} {v:.2f}" for k, v in busy.items())
             + f" of {os.cpu_count()}; that CPU allows at most {cpu_bounds['loop_bound_links_per_s']} links/s "
-            f"on the event loop(s), {cpu_bounds['cores_bound_links_per_s']} on all cores",
+            f"on the event loop(s), {cpu_bounds['cores_bound_links_per_s']} on all cores; the first worker's "
+            f"main process by thread, ms a link: {threads}",
             flush=True,
         )
         await asyncio.sleep(3)  # let the hosts' buckets refill a little
@@ -588,6 +676,7 @@ async def _run(
             "cores_busy_in_drain": {k: round(v, 2) for k, v in busy.items()},
             "loop_cpu_ms_per_link": round(main_cpu / len(drain) * 1000, 1),
             "pool_cpu_ms_per_link": round(pool_cpu / len(drain) * 1000, 1),
+            "main_process_threads_cpu_ms_per_link": threads,
             "ceiling_cpu_ms_per_page": round(page_cpu * 1000, 1),
             **cpu_bounds,
             "latency_rate_links_per_s": round(rate, 1),

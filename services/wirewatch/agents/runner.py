@@ -121,6 +121,29 @@ class Pause:
             )
 
 
+class _SlowAck:
+    """One send's watch: after ``seconds`` without its ack, the stage counts as paused (the Kafka
+    client is still retrying: the broker is away) until ``done``."""
+
+    __slots__ = ("_pause", "_seconds", "_timer", "_entered")
+
+    def __init__(self, pause: Pause | None, seconds: float) -> None:
+        self._pause, self._seconds, self._entered = pause, seconds, False
+        self._timer = asyncio.get_running_loop().call_later(seconds, self._slow)
+
+    def _slow(self) -> None:
+        assert self._pause is not None
+        self._entered = True
+        self._pause.enter("broker_unavailable", f"no ack from the broker for {self._seconds:g} s; still waiting")
+
+    def done(self) -> None:
+        self._timer.cancel()
+        if self._entered:
+            self._entered = False
+            assert self._pause is not None
+            self._pause.leave()
+
+
 @dataclass
 class Stage:
     """A stage's adapter: which schema it reads and how it sends; the agent calls ``handle``."""
@@ -250,21 +273,15 @@ class Stage:
     async def emit(self, out: Emit) -> None:
         value = contract.encode(out.schema, out.value)
         self._check_size(value, f"the {out.schema} to emit")
-        send = asyncio.ensure_future(self.send(out.schema, out.key, value))
+        # The send is awaited in this task, with a timer that pauses the stage only if the ack is
+        # slow: no task and no asyncio.wait per message (a fifth of the runtime's CPU a message,
+        # benchmarks/bench_runtime.py). A cancelled message (rebalance, shutdown) cancels its send
+        # with it, as the await is its own.
+        slow = _SlowAck(self.pause, self.slow_ack)
         try:
-            done, _ = await asyncio.wait({send}, timeout=self.slow_ack)
-            if not done:  # the client is still retrying: the broker is away
-                pause = self.pause
-                assert pause is not None
-                pause.enter("broker_unavailable", f"no ack from the broker for {self.slow_ack:g} s; still waiting")
-                try:
-                    await send
-                finally:
-                    pause.leave()
-            send.result()
+            await self.send(out.schema, out.key, value)
         finally:
-            if not send.done():  # this message was cancelled (a rebalance, shutdown): so is its send
-                send.cancel()
+            slow.done()
 
     def _check_size(self, data: Any, what: str) -> None:
         """Size is an input error: PermanentError("message_too_large"), decided before the broker
