@@ -125,7 +125,7 @@ class _SlowAck:
     """One send's watch: after ``seconds`` without its ack, the stage counts as paused (the Kafka
     client is still retrying: the broker is away) until ``done``."""
 
-    __slots__ = ("_pause", "_seconds", "_timer", "_entered")
+    __slots__ = ("_entered", "_pause", "_seconds", "_timer")
 
     def __init__(self, pause: Pause | None, seconds: float) -> None:
         self._pause, self._seconds, self._entered = pause, seconds, False
