@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from lxml import html
 
-from wirewatch.stages.extract_clean import clean_body, is_furniture
+from wirewatch.stages.extract_clean import clean_body, is_furniture, restore_headings
 from wirewatch.stages.extract_score import (
     author_match,
     date_exact,
@@ -137,3 +138,42 @@ def test_metadata_matches_ignore_case_spacing_and_how_names_are_joined():
 def test_a_body_in_one_line_that_starts_with_the_headline_is_kept():
     one_line = "Bridge closed for repairs " + PROSE.replace("\n", " ")
     assert clean_body(one_line, ["Bridge closed for repairs"]) == one_line
+
+
+GUIDE = """<html><body><article>
+<h1>How the harbour reopened</h1>
+<p>The harbour master closed the port on Monday after the storm tore two pontoons from their moorings.</p>
+<h2>What the divers found</h2>
+<div><p>Divers spent three days checking the sea wall for cracks below the waterline before any ship came in.</p></div>
+<h3>Table of Contents</h3>
+<p>The council paid for the repairs from its reserve fund, the treasurer told the meeting on Thursday.</p>
+<h2>When the ferries return</h2>
+<p>The first ferry is due on Saturday morning, weather permitting, with a reduced timetable for a week.</p>
+</article><aside><h2>Most read</h2><p>Rowing club wins the regional cup for the third year in a row.</p></aside>
+</body></html>"""
+
+
+def test_the_section_headings_a_body_lost_come_back_above_their_paragraphs():
+    body = "\n".join(
+        [
+            "The harbour master closed the port on Monday after the storm tore two pontoons from their moorings.",
+            "Divers spent three days checking the sea wall for cracks below the waterline before any ship came in.",
+            "The council paid for the repairs from its reserve fund, the treasurer told the meeting on Thursday.",
+            "The first ferry is due on Saturday morning, weather permitting, with a reduced timetable for a week.",
+        ]
+    )
+    lines = restore_headings(html.fromstring(GUIDE), body).split("\n")
+    # the sections' titles above their paragraphs; furniture and a sidebar's heading stay out
+    assert lines[1] == "What the divers found" and lines[4] == "When the ferries return"
+    assert "Table of Contents" not in lines and "Most read" not in lines
+    assert len(lines) == 6
+
+
+def test_a_body_that_kept_its_headings_is_unchanged():
+    body = "\n".join(
+        [
+            "What the divers found",
+            "Divers spent three days checking the sea wall for cracks below the waterline before any ship came in.",
+        ]
+    )
+    assert restore_headings(html.fromstring(GUIDE), body) == body

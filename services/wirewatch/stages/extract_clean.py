@@ -9,12 +9,17 @@ on pages we have never seen. A list of short items right under such a lead ("Rel
 headlines, a table of contents followed by the article's own section titles) goes with it. (On the
 WCXB development articles the table-of-contents and newsletter lines added here lifted 29 pages and
 lowered 3 by less than 0.001 each; no ScrapingHub page changed.)
+
+And it puts back what trafilatura's precision mode drops from the story itself: the section
+headings above paragraphs the body kept (``restore_headings``, read from the parsed page).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+
+from lxml.html import HtmlElement
 
 _WORDS = re.compile(r"\w+")
 _ALNUM = re.compile(r"[^\W_]")  # \w counts "_", and a rule of underscores is no text
@@ -104,3 +109,64 @@ def _drop_furniture(lines: list[str]) -> list[str]:
         in_furniture_list = False
         kept.append(line)
     return kept
+
+
+# Section headings the precision pass dropped. trafilatura's precision mode prunes an article's
+# <h2>/<h3> subheadings (as link-heavy, or as a "title" it does not trust) while keeping the
+# paragraphs under them, so a guide loses its step names and a report its section titles. A
+# heading comes back when the block right after it in the page opens a line of the body (its first
+# HEADING_LEAD_WORDS words, at least MIN_LEAD_WORDS of them): it titled that part of the story, not
+# a list of teasers or a sidebar. Furniture ("Related articles", "Table of Contents") stays out.
+# On the WCXB development articles: word F1 +0.0012 (0.9393 -> 0.9407 and 0.9226 -> 0.9237 on the
+# halves of an alternating split; 95 pages up, 27 down), ScrapingHub 0.9793 -> 0.9795 with
+# precision unchanged. (<h4>-<h6> too: +0.0004 more on WCXB, but ScrapingHub's ground truth leaves
+# minor subheadings out and its precision fell below its floor.) No extra trafilatura pass: one walk
+# of the page's headings, about 1 ms a page.
+_SECTION_HEADINGS = ("h2", "h3")
+HEADING_LEAD_WORDS = 8
+MIN_LEAD_WORDS = 4
+MAX_HEADING_WORDS = 20
+
+
+def restore_headings(tree: HtmlElement, text: str) -> str:
+    """``text`` (a body found in the page ``tree``) with the section headings of its paragraphs put back."""
+    lines = text.split("\n")
+    present = {_key(line) for line in lines}
+    openings: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        opening = _opening([line])
+        if opening.count(" ") + 1 >= MIN_LEAD_WORDS:
+            openings.setdefault(opening, i)
+    found: dict[int, str] = {}
+    for heading in tree.iter(*_SECTION_HEADINGS):
+        title = " ".join(heading.text_content().split())
+        key = _key(title)
+        if not key or key in present or key.count(" ") >= MAX_HEADING_WORDS or is_furniture(title):
+            continue
+        after = heading.getnext()
+        while after is not None and not isinstance(after.tag, str):  # a comment or processing instruction
+            after = after.getnext()
+        if after is None:
+            continue
+        at = openings.get(_opening(after.itertext()))
+        if at is not None and at not in found:
+            found[at] = title
+            present.add(key)
+    if not found:
+        return text
+    restored: list[str] = []
+    for i, line in enumerate(lines):
+        if i in found:
+            restored.append(found[i])
+        restored.append(line)
+    return "\n".join(restored)
+
+
+def _opening(texts: Iterable[str]) -> str:
+    """The first HEADING_LEAD_WORDS words of ``texts`` joined, lower-cased."""
+    words: list[str] = []
+    for text in texts:
+        words += _WORDS.findall(text)
+        if len(words) >= HEADING_LEAD_WORDS:
+            break
+    return " ".join(words[:HEADING_LEAD_WORDS]).casefold()
