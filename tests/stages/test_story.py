@@ -1161,3 +1161,17 @@ def test_a_person_spelt_otherwise_or_with_a_possessive_is_the_same_person() -> N
     for name in ("Marcus Wendell", "Tobias Werner", "Tabitha Wendell"):  # another person
         assert story.match(second("sp-" + name[:9], name), [s]) is None, name
     assert story_words._name_stem("De’Shaun", "en") == story_words._name_stem("DeShaun", "en")
+
+
+def test_a_city_one_lead_names_and_the_others_headline_names_is_a_shared_place() -> None:
+    first = _in_city("Brackley", "bh1", "Three hurt outside arcade", "In Brackley, three people were hurt outside "
+                     "an arcade, police said.", "2026-06-07T08:00:00Z", injured=3)  # fmt: skip
+    s = _story_of(first)
+
+    def second(slug: str, title: str) -> story.ArticleView:  # its places not found: none given
+        return _report(slug, title, "Three people were hurt late on Saturday, police said.", "2026-06-07T20:00:00Z",
+                       figures={"injured": {"count": 3}})  # fmt: skip
+
+    v = second("bh2", "Three wounded in Brackley")
+    assert not v.places and story.match(v, [s]) is s and story.keys(v) & story.story_keys(s.state)
+    assert story.match(second("bh3", "Three wounded in Corwen"), [s]) is None

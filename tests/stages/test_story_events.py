@@ -51,10 +51,12 @@ EVENTS = Path(
 # 1.039 / 0.051 / 27 with an age and the same people counted otherwise (a wounded victim who died)
 # in the city both leads name, or after the window with the day named (halves 0.985 / 0.051, 0.977 /
 # 0.052); 0.981 / 1.040 / 0.0497 / 27 with a person spelt otherwise ("Erik", "Erick"; a possessive,
-# an apostrophe) as the same person (halves 0.985 / 0.049, 0.977 / 0.050). Goals: precision >= 0.97, F1 >= 0.95 of the
+# an apostrophe) as the same person (halves 0.985 / 0.049, 0.977 / 0.050); 0.981 / 1.041 / 0.0489 /
+# 27 with a city one lead names that the other's headline names as a shared place (halves 0.985 /
+# 0.048, 0.977 / 0.050). Goals: precision >= 0.97, F1 >= 0.95 of the
 # ceiling, repeat "new" alerts <= 0.05 (reached on this half; the other half is measured apart).
-FLOORS = {"b3_precision": 0.98, "b3_f1_of_ceiling": 1.039}
-CEILINGS = {"repeat_new_alert_rate": 0.05, "merged_incidents": 28}
+FLOORS = {"b3_precision": 0.98, "b3_f1_of_ceiling": 1.04}
+CEILINGS = {"repeat_new_alert_rate": 0.049, "merged_incidents": 28}
 
 
 @pytest.mark.skipif(not EVENTS.exists(), reason=f"labelled events not at {EVENTS}")

@@ -14,7 +14,8 @@ Articles about the same event form one story when, within ``window`` of the stor
                           (outlets republishing wire copy), or
     same headline terms   the headlines share >= 2 content words and most of the shorter one's,
                           and no conflicting places, or
-    shared place          a shared city (not a state or country) and some headline or text overlap, or
+    shared place          a shared city (not a state or country; or one lead's city the other's
+                          headline writes as a name) and some headline or text overlap, or
     shared name           a proper noun of both headlines ("Immokalee", "Libby Lake"; or the
                           story's proper noun as a word of the article's headline) and half the
                           shorter headline or a shared city, or
@@ -102,6 +103,7 @@ from .story_follow import (  # story.follow_up_score stays the entry point
     DISTINCT_TOLL as DISTINCT_TOLL,
     RECENT_FOLLOW_UP as RECENT_FOLLOW_UP,
     _place_conflict as _place_conflict,
+    _place_word as _place_word,
     _place_words as _place_words,
     _same_people as _same_people,
     _same_toll as _same_toll,
@@ -228,11 +230,17 @@ def score(
     )
     places, countries = set(st.get("places", [])), set(st.get("countries", []))
     shared_place = bool(article.places & places)
+    lead = set(st.get("lead_places", []))
+    if not shared_place and (article.lead_places or lead):
+        # A city one lead names that the other's headline writes as a name ("Shooting in Murray" where
+        # the gazetteer found no place in that text) is a shared place too.
+        mine = {_place_word(p) for p in article.lead_places}
+        theirs = {_place_word(p) for p in lead}
+        shared_place = bool(mine & set(st.get("names", [])) or theirs & (article.names | article.title_words))
     conflict = bool(article.countries and countries and not article.countries & countries)
     if conflict and text < NEAR_DUPLICATE + 0.2:
         return 0.0
     # Places conflict when each side names where it happened and neither names the other's place.
-    lead = set(st.get("lead_places", []))
     place_conflict = _place_conflict(article, st)
     story_names = set(st.get("names", []))
     # A name the story's texts write as a proper noun is a name in the article's headline too,

@@ -184,7 +184,13 @@ def _place_stems(place: str) -> frozenset[str]:
 
 def _place_words(article: ArticleView) -> set[str]:
     """The gazetteer's places of `article` as names (stems, as ``names`` holds them)."""
-    return {" ".join(_stem(w, "en") for w in _tokens(p)) for p in article.places | article.regions}
+    return {_place_word(p) for p in article.places | article.regions}
+
+
+@lru_cache(maxsize=4096)
+def _place_word(place: str) -> str:
+    """A gazetteer place as a name: its words' stems, as ``names`` holds them ("kansa citi")."""
+    return " ".join(_stem(w, "en") for w in _tokens(place))
 
 
 def _shared_people(article: ArticleView, st: dict[str, Any], deep: bool = False) -> set[str]:

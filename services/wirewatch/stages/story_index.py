@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .story_follow import RARE_TOLL, spelling_keys
+from .story_follow import RARE_TOLL, _place_word, spelling_keys
 from .story_view import _PERMUTATIONS, _TOLL, NEAR_DUPLICATE, ArticleView, toll
 
 # Groups of MinHash positions: 29 pairs and 2 triples, 31 groups over the 64 positions. Text
@@ -73,6 +73,7 @@ def keys(article: ArticleView) -> set[str]:
         _signature_keys(article.signature)
         | _title_keys(article.title_words)
         | {f"p:{p}" for p in article.places}
+        | {f"n:{_place_word(p)}" for p in article.lead_places}  # named in a headline where the gazetteer missed it
         | {f"n:{n}" for n in article.names | article.lead_names}
         | {f"n:{w}" for w in article.title_words}  # a headline word the story writes as a name
         | _toll_keys("w", article.title_words, t)
@@ -104,6 +105,7 @@ def story_keys(state: dict[str, Any]) -> set[str]:
     return (
         out
         | {f"p:{p}" for p in state.get("places") or []}
+        | {f"n:{_place_word(p)}" for p in state.get("lead_places") or []}
         | {f"n:{n}" for n in set(state.get("names") or []) | set(state.get("lead_names") or [])}
         | _toll_keys("f", names, state.get("tolls") or [])
         | {f"f:p:{p}" for p in state.get("people") or []}
