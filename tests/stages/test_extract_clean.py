@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import html
 
-from wirewatch.stages.extract_clean import clean_body, is_furniture, restore_headings
+from wirewatch.stages.extract_clean import clean_body, is_furniture, restore_dropped
 from wirewatch.stages.extract_score import (
     author_match,
     date_exact,
@@ -162,7 +162,7 @@ def test_the_section_headings_a_body_lost_come_back_above_their_paragraphs():
             "The first ferry is due on Saturday morning, weather permitting, with a reduced timetable for a week.",
         ]
     )
-    lines = restore_headings(html.fromstring(GUIDE), body).split("\n")
+    lines = restore_dropped(html.fromstring(GUIDE), body).split("\n")
     # the sections' titles above their paragraphs; furniture and a sidebar's heading stay out
     assert lines[1] == "What the divers found" and lines[4] == "When the ferries return"
     assert "Table of Contents" not in lines and "Most read" not in lines
@@ -176,4 +176,27 @@ def test_a_body_that_kept_its_headings_is_unchanged():
             "Divers spent three days checking the sea wall for cracks below the waterline before any ship came in.",
         ]
     )
-    assert restore_headings(html.fromstring(GUIDE), body) == body
+    assert restore_dropped(html.fromstring(GUIDE), body) == body
+
+
+STEPS_PAGE = """<html><body><article>
+<p>Before the first ferry sails, the harbour master runs through the same checks every morning.</p>
+<ul><li>Read the <a href="/forecast">forecast</a></li><li>Count the <a href="/rafts">life rafts</a></li></ul>
+<p>Only when every check is done does the first crossing of the day get the signal to leave.</p>
+<ul><li><img src="a.jpg"> The north pontoon after the storm</li></ul>
+<p>The gallery above shows the damage the divers found on the north side of the harbour.</p>
+</article><nav><p>Menu</p><ul><li><a href="/">Home</a></li></ul></nav></body></html>"""
+
+
+def test_a_list_dropped_from_between_two_kept_paragraphs_comes_back_between_them():
+    body = "\n".join(
+        [
+            "Before the first ferry sails, the harbour master runs through the same checks every morning.",
+            "Only when every check is done does the first crossing of the day get the signal to leave.",
+            "The gallery above shows the damage the divers found on the north side of the harbour.",
+        ]
+    )
+    lines = restore_dropped(html.fromstring(STEPS_PAGE), body).split("\n")
+    # the checks between their paragraphs; a gallery's caption list and the menu stay out
+    assert lines[1:3] == ["- Read the forecast", "- Count the life rafts"]
+    assert len(lines) == 5

@@ -18,8 +18,8 @@ does the costlier default mode run (its wider net, with trafilatura's readabilit
 comparison), so the typical page costs less than one default-mode trafilatura call. When the
 body found is a small part of the page's running prose (a container holding only a teaser or the
 first part of a long article), the default mode runs too and its fuller body wins. Then
-``extract_clean`` removes what trafilatura leaves behind and puts back the section headings the
-precision mode drops, and ``extract_meta`` reads the metadata.
+``extract_clean`` removes what trafilatura leaves behind and puts back the section headings and
+lists the precision mode drops, and ``extract_meta`` reads the metadata.
 The page-kind check comes only after the length check and the date (htmldate, the costliest part
 of the metadata) only for a page the kind check accepts; the page's visible text is read once for
 both the truncation check and the kind check.
@@ -175,7 +175,7 @@ def extract(
         elif passes == 1 or method == _FULLER[0]:  # a long enough body: is it the whole story?
             text, method = _whole_story(tree, url, headlines, text, method, visible)
         if text:
-            text = extract_clean.restore_headings(tree, text)
+            text = extract_clean.restore_dropped(tree, text)
     except Exception as e:
         raise _failed(url, e) from e
     if not text:

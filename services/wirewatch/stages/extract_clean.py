@@ -11,7 +11,8 @@ WCXB development articles the table-of-contents and newsletter lines added here 
 lowered 3 by less than 0.001 each; no ScrapingHub page changed.)
 
 And it puts back what trafilatura's precision mode drops from the story itself: the section
-headings above paragraphs the body kept (``restore_headings``, read from the parsed page).
+headings above paragraphs the body kept and the lists between them (``restore_dropped``, read
+from the parsed page).
 """
 
 from __future__ import annotations
@@ -122,14 +123,26 @@ def _drop_furniture(lines: list[str]) -> list[str]:
 # precision unchanged. (<h4>-<h6> too: +0.0004 more on WCXB, but ScrapingHub's ground truth leaves
 # minor subheadings out and its precision fell below its floor.) No extra trafilatura pass: one walk
 # of the page's headings, about 1 ms a page.
+#
+# The same holds for a list the precision pass pruned (as link-heavy, or its items as too short)
+# from between two paragraphs it kept: a <ul>/<ol> whose neighbours in the page are a <p> that
+# opens one line of the body and a <p> or heading that opens the very next line comes back between
+# them, as trafilatura writes a list ("- item"), unless it holds images (a gallery's captions) or
+# more than MAX_LIST_ITEMS items. WCXB word F1 0.9322 -> 0.9330 (halves 0.9407 -> 0.9418,
+# 0.9237 -> 0.9242; 25 pages up, 8 down), no ScrapingHub page changed. Headings and lists share
+# one walk of the page.
 _SECTION_HEADINGS = ("h2", "h3")
+_LISTS = ("ul", "ol")
+_AFTER_A_LIST = ("p", "h2", "h3", "h4")
 HEADING_LEAD_WORDS = 8
 MIN_LEAD_WORDS = 4
 MAX_HEADING_WORDS = 20
+MAX_LIST_ITEMS = 60
 
 
-def restore_headings(tree: HtmlElement, text: str) -> str:
-    """``text`` (a body found in the page ``tree``) with the section headings of its paragraphs put back."""
+def restore_dropped(tree: HtmlElement, text: str) -> str:
+    """``text`` (a body found in the page ``tree``) with the section headings of its paragraphs and
+    the lists between them put back."""
     lines = text.split("\n")
     present = {_key(line) for line in lines}
     openings: dict[str, int] = {}
@@ -137,29 +150,61 @@ def restore_headings(tree: HtmlElement, text: str) -> str:
         opening = _opening([line])
         if opening.count(" ") + 1 >= MIN_LEAD_WORDS:
             openings.setdefault(opening, i)
-    found: dict[int, str] = {}
-    for heading in tree.iter(*_SECTION_HEADINGS):
-        title = " ".join(heading.text_content().split())
-        key = _key(title)
-        if not key or key in present or key.count(" ") >= MAX_HEADING_WORDS or is_furniture(title):
-            continue
-        after = heading.getnext()
-        while after is not None and not isinstance(after.tag, str):  # a comment or processing instruction
-            after = after.getnext()
-        if after is None:
-            continue
-        at = openings.get(_opening(after.itertext()))
-        if at is not None and at not in found:
-            found[at] = title
-            present.add(key)
+    found: dict[int, list[str]] = {}
+    for element in tree.iter(*_SECTION_HEADINGS, *_LISTS):
+        if element.tag in _LISTS:
+            at, block = _dropped_list(element, present, openings)
+        else:
+            at, block = _dropped_heading(element, present, openings)
+        if at is not None and block and at not in found:
+            found[at] = block
+            present.update(_key(line) for line in block)
     if not found:
         return text
     restored: list[str] = []
     for i, line in enumerate(lines):
-        if i in found:
-            restored.append(found[i])
+        restored += found.get(i, ())
         restored.append(line)
     return "\n".join(restored)
+
+
+def _dropped_heading(heading: HtmlElement, present: set[str], openings: dict[str, int]) -> tuple[int | None, list[str]]:
+    """Where the heading goes back (the line its next block opens) and its line, or (None, [])."""
+    title = " ".join(heading.text_content().split())
+    key = _key(title)
+    if not key or key in present or key.count(" ") >= MAX_HEADING_WORDS or is_furniture(title):
+        return None, []
+    after = _sibling(heading, before=False)
+    if after is None:
+        return None, []
+    return openings.get(_opening(after.itertext())), [title]
+
+
+def _dropped_list(items: HtmlElement, present: set[str], openings: dict[str, int]) -> tuple[int | None, list[str]]:
+    """Where a list dropped from between two adjacent lines of the body goes back and its lines, or (None, [])."""
+    before = _sibling(items, before=True)
+    if before is None or before.tag != "p":
+        return None, []
+    after = _sibling(items, before=False)
+    if after is None or after.tag not in _AFTER_A_LIST:
+        return None, []
+    above = openings.get(_opening(before.itertext()))
+    below = openings.get(_opening(after.itertext()))
+    if above is None or below != above + 1 or items.find(".//img") is not None:
+        return None, []
+    block = [f"- {' '.join(item.text_content().split())}" for item in items.iterchildren("li")]
+    block = [line for line in block if len(line) > 2]
+    if not block or len(block) > MAX_LIST_ITEMS or any(_key(line) in present for line in block):
+        return None, []
+    return below, block
+
+
+def _sibling(element: HtmlElement, *, before: bool) -> HtmlElement | None:
+    """The element right before or after ``element``, past comments and processing instructions."""
+    sibling = element.getprevious() if before else element.getnext()
+    while sibling is not None and not isinstance(sibling.tag, str):
+        sibling = sibling.getprevious() if before else sibling.getnext()
+    return sibling
 
 
 def _opening(texts: Iterable[str]) -> str:
