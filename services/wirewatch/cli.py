@@ -229,21 +229,22 @@ def cmd_deadletter(settings: Settings, args: argparse.Namespace) -> int:
     flt = dl.Filter.parse(
         args.stage, args.reason, args.since, args.until, args.link_id, include_settled=args.include_settled
     )
-    letters = asyncio.run(dl.load(settings, bootstrap_of(settings), flt))
-    if args.deadletter_command == "list":
-        rows = dl.counts(letters)
+    if args.deadletter_command == "list":  # counted as read: storage's rows a page at a time
+        tally = asyncio.run(dl.tally(settings, bootstrap_of(settings), flt, args.limit))
         if args.json:
-            for row in rows:
+            for row in tally["rows"]:
                 print(orjson.dumps(row).decode())
         else:
-            for row in rows:
+            for row in tally["rows"]:
                 print(f"{row['count']:>8}  {row['stage']:<10} {row['reason']}")
-            expired = sum(letter.source == "outcome" for letter in letters)
+            expired = tally["expired"]
             print(
-                f"{len(letters):>8}  dead letters"
+                f"{tally['letters']:>8}  dead letters"
                 + (f" ({expired} known only from storage: the topic's copy expired)" if expired else "")
+                + (f"; the first {args.limit} only (--limit)" if tally["limited"] else "")
             )
         return 0
+    letters = asyncio.run(dl.load(settings, bootstrap_of(settings), flt, getattr(args, "limit", None)))
     if args.deadletter_command == "show":
         wanted = [letter for letter in letters if args.which in (letter.link_id, letter.where)]
         if not wanted:
@@ -278,6 +279,8 @@ def _deadletter_parser(sub) -> None:
         )
         if name == "list":
             c.add_argument("--json", action="store_true", help="one JSON object per (stage, reason)")
+        if name in ("list", "replay"):
+            c.add_argument("--limit", type=int, help=f"only the first N dead letters ({name} them all by default)")
         if name == "replay":
             c.add_argument("--dry-run", action="store_true", help="say what would be replayed; send nothing")
         c.set_defaults(fn=cmd_deadletter)

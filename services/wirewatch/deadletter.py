@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Iterable, Set as AbstractSet
+from collections.abc import AsyncIterator, Iterable, Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -223,9 +223,12 @@ def merge(letters: list[Letter], outcomes: list[dict], delivered: AbstractSet[st
     return list(latest.values())
 
 
-def counts(letters: list[Letter]) -> list[dict]:
+def counts(letters: Iterable[Letter]) -> list[dict]:
     """Letters by (stage, reason), most first."""
-    c = Counter((letter.stage, letter.reason) for letter in letters)
+    return _count_rows(Counter((letter.stage, letter.reason) for letter in letters))
+
+
+def _count_rows(c: Counter[tuple[str, str]]) -> list[dict]:
     return [{"stage": s, "reason": r, "count": n} for (s, r), n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
@@ -317,19 +320,66 @@ async def read_letters(bootstrap: str, topic: str, timeout: float = 60.0) -> lis
         await consumer.stop()
 
 
-async def load(settings: Settings, bootstrap: str, flt: Filter) -> list[Letter]:
-    """The letters `flt` keeps: topic and storage merged (see `merge`)."""
+async def stream(settings: Settings, bootstrap: str, flt: Filter) -> AsyncIterator[Letter]:
+    """The letters `flt` keeps, one at a time: those on the topic first, merged (see `merge`) with
+    the outcome rows of their own links, then the dead-lettered links whose letter has left the
+    topic, read from storage a page at a time. Storage is asked only about the topic's links and
+    alerts, never for every outcome row at once (millions, on a long-running service)."""
     from .sinks.storage import open_storage
 
-    letters = await read_letters(bootstrap, settings.topic("deadletter"))
+    on_topic = await read_letters(bootstrap, settings.topic("deadletter"))
+    link_ids = sorted({letter.link_id for letter in on_topic if letter.link_id})
+    alert_ids = sorted(
+        {
+            str(letter.payload["alert_id"])
+            for letter in on_topic
+            if letter.stage == "alert" and isinstance(letter.payload, dict) and letter.payload.get("alert_id")
+        }
+    )
     storage = open_storage(settings.resolved_storage_url)
     await storage.start()
     try:
-        outcomes = [dict(row) for row in await storage.outcomes()]
-        delivered = await storage.delivered_alerts()
+        outcomes = [dict(row) for row in await storage.outcomes_of(link_ids)]
+        delivered = await storage.delivered_among(alert_ids)
+        for letter in merge(on_topic, outcomes, delivered):
+            if flt.keeps(letter):
+                yield letter
+        seen = set(link_ids)
+        async for row in storage.dead_lettered_outcomes():
+            if row["link_id"] not in seen and row.get("url"):
+                letter = from_outcome(dict(row))
+                if flt.keeps(letter):
+                    yield letter
     finally:
         await storage.close()
-    return [letter for letter in merge(letters, outcomes, delivered) if flt.keeps(letter)]
+
+
+async def load(settings: Settings, bootstrap: str, flt: Filter, limit: int | None = None) -> list[Letter]:
+    """The letters `flt` keeps (see `stream`), the first `limit` of them when a limit is given."""
+    out: list[Letter] = []
+    if limit is not None and limit <= 0:
+        return out
+    async for letter in stream(settings, bootstrap, flt):
+        out.append(letter)
+        if limit is not None and len(out) >= limit:
+            break
+    return out
+
+
+async def tally(settings: Settings, bootstrap: str, flt: Filter, limit: int | None = None) -> dict:
+    """`wirewatch deadletter list`: letters by (stage, reason) (see `counts`), counted as they are
+    read, none kept; with `limit`, the first `limit` letters only."""
+    by: Counter[tuple[str, str]] = Counter()
+    total = expired = 0
+    limited = False
+    async for letter in stream(settings, bootstrap, flt):
+        if limit is not None and total >= limit:
+            limited = True
+            break
+        by[(letter.stage, letter.reason)] += 1
+        total += 1
+        expired += letter.source == "outcome"
+    return {"rows": _count_rows(by), "letters": total, "expired": expired, "limited": limited}
 
 
 async def replay(settings: Settings, bootstrap: str, letters: list[Letter], dry_run: bool) -> dict:

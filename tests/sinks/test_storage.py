@@ -401,3 +401,22 @@ async def test_sqlite_transaction_cancelled_while_begin_waits_leaves_none_open(t
         other.close()
         await store.record_outcome("l-2", "https://e.test/2", "filtered", "fetch")
         assert [o["link_id"] for o in await store.outcomes()] == ["l-2"]
+
+
+async def test_outcomes_of_some_links_and_the_dead_lettered_a_page_at_a_time(storage: Storage) -> None:
+    # What `wirewatch deadletter` reads instead of every outcome row: the rows of the links a topic
+    # names (in bounded statements however many), and the dead-lettered ones page by page.
+    for i in range(7):
+        await storage.record_outcome(f"dead{i:04d}", f"https://d.example/{i}", "dead_lettered", "fetch", "http_status")
+    await storage.record_outcome("kept0001", "https://k.example/1", "stored", "store")
+    asked = ["dead0003", "kept0001", "never-seen"] + [f"other{i}" for i in range(2500)]
+    got = {row["link_id"]: row["outcome"] for row in await storage.outcomes_of(asked)}
+    assert got == {"dead0003": "dead_lettered", "kept0001": "stored"}
+    assert await storage.outcomes_of([]) == []
+    paged = [row["link_id"] async for row in storage.dead_lettered_outcomes(page=3)]
+    assert paged == [f"dead{i:04d}" for i in range(7)]
+
+    assert await storage.claim_alert("alert-delivered", "webhook:a", {"alert_id": "alert-delivered"})
+    await storage.mark_delivered("alert-delivered", "webhook:a")
+    assert await storage.claim_alert("alert-pending", "webhook:a", {"alert_id": "alert-pending"})
+    assert await storage.delivered_among(["alert-delivered", "alert-pending", "alert-unknown"]) == {"alert-delivered"}

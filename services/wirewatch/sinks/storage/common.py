@@ -205,6 +205,11 @@ def _settle(
             future.set_result(results[i])
 
 
+def _fetching(sql: str, *args: Any) -> Body[list[dict[str, Any]]]:
+    """A transaction body that fetches the rows of `sql` with `args` (bound now, not when it runs)."""
+    return lambda tx: tx.fetch(sql, *args)
+
+
 class StorageBase(Sink):
     """A storage's backend-specific parts (abstract) and the helpers every table module uses."""
 
@@ -267,3 +272,12 @@ class StorageBase(Sink):
 
     def _keyed(self, sql: str, n: int) -> str:
         return sql.replace("{keys}", self._JSON_ROWS.replace("{n}", str(n)))
+
+    async def _fetch_keyed(self, sql: str, keys: list[str], chunk: int = 1000) -> list[dict[str, Any]]:
+        """The rows of read-only `sql` whose {keys} (the JSON list $1) are `keys`, `chunk` at a time:
+        bounded statements however many keys are asked about."""
+        rows: list[dict[str, Any]] = []
+        for i in range(0, len(keys), chunk):
+            part = _dumps(keys[i : i + chunk])
+            rows += await self._transact(_fetching(self._keyed(sql, 1), part), read_only=True)
+        return rows

@@ -34,6 +34,10 @@ SELECT_DELIVERED_ALERTS = """
 SELECT alert_id FROM alert_deliveries GROUP BY alert_id
 HAVING min(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END) = 1
 """
+SELECT_DELIVERED_AMONG = """
+SELECT alert_id FROM alert_deliveries WHERE alert_id IN (SELECT value FROM {keys}) GROUP BY alert_id
+HAVING min(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END) = 1
+"""
 
 SELECT_WINDOW = "SELECT sent, held FROM alert_windows WHERE rule = $1 AND channel = $2 AND window_start = $3"
 UPSERT_WINDOW = """
@@ -49,7 +53,7 @@ MARK_WINDOW_FLUSHED = "UPDATE alert_windows SET flushed_at = $4 WHERE rule = $1 
 
 
 class LedgerStore(StorageBase):
-    """claim_alert, mark_delivered, delivered_alerts, throttle_admit, due_digests, mark_digest_sent."""
+    """claim_alert, mark_delivered, delivered_alerts, delivered_among, throttle_admit, due_digests, mark_digest_sent."""
 
     async def claim_alert(self, alert_id: str, target: str, alert: dict[str, Any]) -> bool:
         """True if (alert_id, target) is not delivered yet, so the caller should send it.
@@ -63,6 +67,10 @@ class LedgerStore(StorageBase):
     async def mark_delivered(self, alert_id: str, target: str) -> None:
         now = self._ts(_utcnow())
         await self.batched(lambda tx: tx.execute(MARK_DELIVERED, alert_id, target, now))
+
+    async def delivered_among(self, alert_ids: list[str]) -> set[str]:
+        """Of these alerts, those every channel that was tried has (as ``delivered_alerts``)."""
+        return {row["alert_id"] for row in await self._fetch_keyed(SELECT_DELIVERED_AMONG, alert_ids)}
 
     async def delivered_alerts(self) -> set[str]:
         """Ids of the alerts every channel that was tried has (none pending)."""

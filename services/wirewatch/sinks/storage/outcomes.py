@@ -4,10 +4,11 @@ counts reported by `wirewatch` and the tests.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from wirewatch.errors import PermanentError
-from wirewatch.sinks.storage.common import OUTCOMES, REJECTED, StorageBase, _strip_nul, _utcnow
+from wirewatch.sinks.storage.common import OUTCOMES, REJECTED, StorageBase, _fetching, _strip_nul, _utcnow
 
 # "stored" is sticky: a later filtered/dead-lettered redelivery of a link that was already
 # stored does not hide the stored article; a stored retry replaces an earlier failure.
@@ -32,6 +33,15 @@ SELECT
 """
 
 SELECT_OUTCOMES = "SELECT link_id, url, outcome, stage, reason, detail FROM link_outcomes ORDER BY first_seen, link_id"
+# The outcomes of some links ({keys}: the JSON list $1), and a page of the dead-lettered ones after
+# a link id (keyset paging on the primary key: each page one index range, none of them all at once).
+SELECT_OUTCOMES_OF = (
+    "SELECT link_id, url, outcome, stage, reason, detail FROM link_outcomes WHERE link_id IN (SELECT value FROM {keys})"
+)
+SELECT_DEAD_LETTERED_PAGE = """
+SELECT link_id, url, outcome, stage, reason, detail FROM link_outcomes
+WHERE outcome = 'dead_lettered' AND link_id > $1 ORDER BY link_id LIMIT $2
+"""
 
 
 def outcome_values(link_id: str, url: str, outcome: str, stage: str, reason: str = "", detail: str = "") -> list[str]:
@@ -44,7 +54,7 @@ def outcome_values(link_id: str, url: str, outcome: str, stage: str, reason: str
 
 
 class OutcomeStore(StorageBase):
-    """record_outcome, outcomes, counts."""
+    """record_outcome, outcomes, outcomes_of, dead_lettered_outcomes, counts."""
 
     async def record_outcome(
         self, link_id: str, url: str, outcome: str, stage: str, reason: str = "", detail: str = ""
@@ -57,6 +67,21 @@ class OutcomeStore(StorageBase):
     async def outcomes(self) -> list[dict[str, Any]]:
         """link_id, url, outcome, stage, reason, detail for every link, oldest first."""
         return await self._transact(lambda tx: tx.fetch(SELECT_OUTCOMES), read_only=True)
+
+    async def outcomes_of(self, link_ids: list[str]) -> list[dict[str, Any]]:
+        """The outcome rows (as ``outcomes``) of these links, those that have one."""
+        return await self._fetch_keyed(SELECT_OUTCOMES_OF, link_ids)
+
+    async def dead_lettered_outcomes(self, page: int = 1000) -> AsyncIterator[dict[str, Any]]:
+        """Every dead-lettered outcome row, by link id, read `page` rows at a time."""
+        after = ""
+        while True:
+            rows = await self._transact(_fetching(SELECT_DEAD_LETTERED_PAGE, after, page), read_only=True)
+            for row in rows:
+                yield row
+            if len(rows) < page:
+                return
+            after = rows[-1]["link_id"]
 
     async def counts(self) -> dict[str, int]:
         """articles, links (links with an outcome = stored + filtered + dead_lettered), stored,

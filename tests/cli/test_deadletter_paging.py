@@ -1,0 +1,98 @@
+"""`wirewatch deadletter list` on a service with many outcomes: storage is asked about the links
+the dead-letter topic names and pages through the dead-lettered rows whose letter has expired,
+never reading every outcome row (or every delivered alert) at once; `--limit N` stops after N
+letters. Real Kafka for the topic, real SQLite for the outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from wirewatch import deadletter as dl
+from wirewatch.settings import load_settings
+from wirewatch.sinks import SqliteStorage, open_storage
+from wirewatch.worker_process import settings_env
+
+pytestmark = pytest.mark.integration
+
+STORED = 1500  # links stored: none of them is a dead letter
+EXPIRED = 2100  # dead-lettered links whose letter left the topic: more than two pages of storage's rows
+ON_TOPIC = 3
+
+
+def letter(link_id: str) -> dict:
+    return {
+        "stage": "fetch",
+        "reason": "http_status",
+        "detail": "404 Not Found",
+        "topic": "t.links",
+        "payload": {"link_id": link_id, "url": f"https://news.example/{link_id}"},
+        "link_id": link_id,
+        "url": f"https://news.example/{link_id}",
+        "at": "2026-12-06T10:00:00Z",
+        "attempts": 1,
+    }
+
+
+async def _fill(settings, kafka) -> None:
+    storage = open_storage(settings.resolved_storage_url)
+    await storage.start()
+    try:
+        rows = [(f"s{i:07d}", "stored", "store", "") for i in range(STORED)]
+        rows += [(f"x{i:07d}", "dead_lettered", "fetch", "http_status") for i in range(EXPIRED)]
+        rows += [(f"t{i:07d}", "dead_lettered", "fetch", "http_status") for i in range(ON_TOPIC)]
+        for i in range(0, len(rows), 500):
+            await asyncio.gather(
+                *(
+                    storage.record_outcome(link_id, f"https://news.example/{link_id}", outcome, stage, reason)
+                    for link_id, outcome, stage, reason in rows[i : i + 500]
+                )
+            )
+    finally:
+        await storage.close()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+    await producer.start()
+    try:
+        for i in range(ON_TOPIC):
+            value = orjson.dumps(letter(f"t{i:07d}"))
+            await producer.send_and_wait(settings.topic("deadletter"), value, key=f"t{i:07d}".encode())
+    finally:
+        await producer.stop()
+
+
+async def test_list_pages_through_storage_and_stops_at_the_limit(kafka, tmp_path, monkeypatch):
+    cfg = {
+        "broker": f"kafka://{kafka.bootstrap}",
+        "topic_prefix": f"dlp{uuid.uuid4().hex[:6]}.",
+        "storage_url": f"sqlite:///{tmp_path / 'outcomes.db'}",
+    }
+    settings = load_settings(**cfg)
+    await _fill(settings, kafka)
+
+    def whole_table(self, *args):
+        raise AssertionError("read every row of a table")
+
+    monkeypatch.setattr(SqliteStorage, "outcomes", whole_table)
+    monkeypatch.setattr(SqliteStorage, "delivered_alerts", whole_table)
+    tally = await dl.tally(settings, kafka.bootstrap, dl.Filter())
+    assert tally["rows"] == [{"stage": "fetch", "reason": "http_status", "count": EXPIRED + ON_TOPIC}]
+    assert (tally["letters"], tally["expired"], tally["limited"]) == (EXPIRED + ON_TOPIC, EXPIRED, False)
+    # The topic's letters come first, each with its link's outcome row; then storage's pages.
+    first = await dl.load(settings, kafka.bootstrap, dl.Filter(), limit=5)
+    assert [x.source for x in first] == ["topic"] * ON_TOPIC + ["outcome"] * 2
+    assert all(x.outcome == "dead_lettered" for x in first[:ON_TOPIC])
+    assert (await dl.tally(settings, kafka.bootstrap, dl.Filter(), limit=10))["letters"] == 10
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
+    env.update(settings_env(cfg))
+    command = [sys.executable, "-m", "wirewatch", "deadletter", "list", "--limit", "7"]
+    out = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "7  dead letters" in out.stdout and "the first 7 only (--limit)" in out.stdout, out.stdout
