@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from ..errors import PermanentError, TransientError
+from ..stages.netstream import Transport
 from ..timeutil import parse_retry_after
 
 
@@ -42,7 +43,14 @@ async def post(client: httpx.AsyncClient, target: str, url: str, **kwargs: Any) 
 
 def client(timeout: float) -> httpx.AsyncClient:
     # No redirects: a receiver that moves must be reconfigured, not followed with a signed body.
-    return httpx.AsyncClient(timeout=timeout, follow_redirects=False, headers={"User-Agent": "wirewatch-alerts/0.1"})
+    # The fetch client's sockets (asyncio's own: stages/netstream.py), with httpx's default
+    # certificates and limits; a proxy from the environment still applies (httpx mounts it).
+    return httpx.AsyncClient(
+        timeout=timeout,
+        follow_redirects=False,
+        headers={"User-Agent": "wirewatch-alerts/0.1"},
+        transport=Transport(ssl_context=httpx.create_ssl_context(trust_env=True)),
+    )
 
 
 class JsonChannel:

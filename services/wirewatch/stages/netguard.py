@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Iterable
 import httpcore
 import httpx
 
-from .netstream import AsyncioBackend
+from .netstream import AsyncioBackend, Transport
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -209,7 +209,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self.inner.sleep(seconds)
 
 
-class GuardedTransport(httpx.AsyncHTTPTransport):
+class GuardedTransport(Transport):
     """httpx's transport on a connection pool whose every new connection goes through GuardedBackend.
 
     Built without proxies, unix sockets or environment settings: none of them may route around the guard.
@@ -224,16 +224,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         ssl_context: ssl.SSLContext | None = None,
         gate: asyncio.Semaphore | None = None,
     ) -> None:
-        # Not calling super().__init__: it would build a pool on the unguarded default backend.
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context or httpx.create_ssl_context(verify=True, trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
-            network_backend=GuardedBackend(policy, resolver),
-        )
+        super().__init__(limits, ssl_context=ssl_context, backend=GuardedBackend(policy, resolver))
         # httpcore's pool rescans every waiting request whenever a connection frees up, so a queue
         # of thousands costs O(n^2); queueing here first keeps its queue no longer than the pool.
         # ``gate``: one shared by several transports bounds their connections together.

@@ -13,6 +13,10 @@ connection is "readable" when the protocol already holds data, an end of stream 
 Timeouts and errors mean what they mean in httpcore's own backends: ConnectTimeout/ConnectError
 (TLS failures chain the ``ssl.SSLError``, so http_get still tells ``tls_error``), ReadTimeout and
 ReadError, WriteTimeout and WriteError; a read at the end of the stream returns ``b""``.
+
+    Transport(limits, ssl_context=..., backend=...)   an httpx transport on these sockets: the
+        fetch client's (netguard.GuardedTransport, whose backend checks addresses first) and the
+        alert channels' (sinks/http_errors.client)
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import ssl
 import typing
 
 import httpcore
+import httpx
 
 # Bytes a connection may hold unread before it stops reading the socket (the server then waits):
 # httpcore reads 64 KiB at a time, and http_get caps a body long before memory matters.
@@ -219,3 +224,28 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+class Transport(httpx.AsyncHTTPTransport):
+    """httpx's transport on httpcore's connection pool over ``backend`` (``AsyncioBackend`` unless
+    given): HTTP/1.1, no proxies of its own (a client's proxy mounts, where it has any, are its own
+    transports)."""
+
+    def __init__(
+        self,
+        limits: httpx.Limits | None = None,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        backend: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        # Not calling super().__init__: it would build its pool on httpcore's default (anyio) backend.
+        limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's default
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context or httpx.create_ssl_context(verify=True, trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            http1=True,
+            http2=False,
+            network_backend=backend or AsyncioBackend(),
+        )
