@@ -289,3 +289,47 @@ def test_a_declined_page_is_not_searched_for_its_date(monkeypatch):
     assert asked == []
     extract(ARTICLE, "https://river-gazette.example/2024/03/flood-water-reaches-the-old-mill", min_length=50)
     assert len(asked) == 1
+
+
+def test_no_body_scores_a_page_lower_than_its_lowest_score():
+    tree = _tree(SHOP)
+    url = "https://gear.example/p/trail-flask"
+    page = extract_kind.page_features(tree, url, has_author=False)
+    floor = extract_kind.lowest_score(page, extract_kind.max_body_words(tree))
+    bodies = ["\n".join(STORY), "Trail Flask", "\n".join(STORY * 40), " ".join(t for t in tree.itertext())]
+    for body in bodies:
+        shape = extract_kind.with_body(page, body)
+        assert shape == extract_kind.page_shape(tree, url, body, has_author=False)
+        if len(extract_kind._WORD.findall(body)) <= extract_kind.max_body_words(tree):
+            assert extract_kind.not_article_score(shape) >= floor
+
+
+def test_the_word_bound_counts_every_text_node_apart_and_a_formulas_source():
+    tree = _tree(
+        '<html><head><script type="application/ld+json">{"articleBody": "one two three"}</script></head>'
+        '<body><p>four<b>five</b> six</p><math alttext="x + y"><mi>x</mi></math></body></html>'
+    )
+    # one two three, four, five, six, the formula's x and y, the <mi>'s x; and "articleBody"
+    assert extract_kind.max_body_words(tree) == 10
+
+
+def test_a_page_no_body_could_make_an_article_is_declined_before_a_later_pass(monkeypatch):
+    from wirewatch.stages import extract as extract_stage
+
+    calls: list[dict] = []
+    first = extract_stage._body
+
+    def counted(*args, **options):
+        calls.append(options)
+        return first(*args, **options)
+
+    monkeypatch.setattr(extract_stage, "_body", counted)
+    url = "https://gear.example/p/trail-flask"
+    with pytest.raises(Rejected) as e:
+        extract(SHOP, url, min_length=50)
+    assert e.value.reason == "not_article" and "whatever body" in str(e.value)
+    assert len(calls) == 1
+    # a kind check of the caller's own sees the page after every pass the page calls for
+    calls.clear()
+    assert extract(SHOP, url, min_length=50, kind_check=lambda shape: True).text
+    assert len(calls) > 1

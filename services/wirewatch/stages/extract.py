@@ -22,7 +22,12 @@ first part of a long article), the default mode runs too and its fuller body win
 lists the precision mode drops, and ``extract_meta`` reads the metadata.
 The page-kind check comes only after the length check and the date (htmldate, the costliest part
 of the metadata) only for a page the kind check accepts; the page's visible text is read once for
-both the truncation check and the kind check.
+both the truncation check and the kind check. Before any pass after the first, a page that no body
+could make an article is declined at once: the page-kind score, with each feature a body sets at
+its most article-like for any body the page's text could give (``extract_kind.lowest_score``), is
+still above the threshold, and the body found so far is long enough that no later body could end
+the page ``too_short`` instead; the later pass could not change the outcome (on WCXB 26 of 911
+pages, each a costly default- or recall-mode pass saved; no ScrapingHub page).
 """
 
 from __future__ import annotations
@@ -160,22 +165,36 @@ def extract(
     try:
         meta = extract_meta.read_metadata(tree, url)
         headlines = [meta.title, *(h.text_content() for h in tree.iter("h1"))]
-        text, method, passes = "", "", 0
+        # the page's visible text, read once for the truncation check and the page-kind check
+        visible = extract_kind.visible_texts(tree)
+        page: extract_kind.PageFeatures | None = None  # the page's own kind features, read once
+
+        def settle(current: str) -> None:
+            """Before a later pass: decline the page now if no body could make it an article."""
+            nonlocal page
+            if kind_check is not extract_kind.is_article or not _outlasts(current, min_length):
+                return
+            page = page or extract_kind.page_features(tree, url, has_author=bool(meta.authors), visible=visible)
+            floor = extract_kind.lowest_score(page, extract_kind.max_body_words(tree))
+            if floor > extract_kind.NOT_ARTICLE_ABOVE:
+                raise _not_article(url, floor, "at least", " whatever body is found")
+
+        body = _Passes(tree, url, headlines, settle)
+        text, method = "", ""
         for name, options in _PASSES:
-            found = _body(tree, url, headlines, **options)
-            passes += 1
+            found = body(options, text)
             if _is_fuller(found, text):
                 text, method = found, name
             if len(text) >= SECOND_PASS_BELOW:
                 break
-        # the page's visible text, read once for the truncation check and the page-kind check
-        visible = extract_kind.visible_texts(tree)
         if not text:
-            text, method = _body(tree, url, headlines, **_LAST_RESORT[1]), _LAST_RESORT[0]
-        elif passes == 1 or method == _FULLER[0]:  # a long enough body: is it the whole story?
-            text, method = _whole_story(tree, url, headlines, text, method, visible)
+            text, method = body(_LAST_RESORT[1], text), _LAST_RESORT[0]
+        elif body.run == 1 or method == _FULLER[0]:  # a long enough body: is it the whole story?
+            text, method = _whole_story(body, text, method, visible)
         if text:
             text = extract_clean.restore_dropped(tree, text)
+    except Rejected:
+        raise
     except Exception as e:
         raise _failed(url, e) from e
     if not text:
@@ -185,7 +204,8 @@ def extract(
     # What only an accepted page needs comes last: the page-kind check, then the date (htmldate
     # costs more than the rest of the metadata together).
     try:
-        shape = extract_kind.page_shape(tree, url, text, has_author=bool(meta.authors), visible=visible)
+        page = page or extract_kind.page_features(tree, url, has_author=bool(meta.authors), visible=visible)
+        shape = extract_kind.with_body(page, text)
         accepted = kind_check(shape)
         published = None
         if accepted:
@@ -195,10 +215,7 @@ def extract(
     except Exception as e:
         raise _failed(url, e) from e
     if not accepted:
-        score = extract_kind.not_article_score(shape)
-        raise Rejected(
-            "not_article", f"{url} is shaped like a listing, shop, forum or service page (score {score:.2f})"
-        )
+        raise _not_article(url, extract_kind.not_article_score(shape))
     return Extracted(
         title=meta.title,
         text=text,
@@ -240,6 +257,24 @@ def warm_up() -> None:
     extract(_WARM_UP_DATELESS_PAGE, "https://warm-up.invalid/noticias/calentamiento", min_length=1)
 
 
+@dataclass(slots=True)
+class _Passes:
+    """The trafilatura passes over one page. Before each pass after the first, ``settle`` is told the
+    body found so far and may decline the page (raise Rejected) when no body could change that."""
+
+    tree: HtmlElement
+    url: str
+    headlines: list[str | None]
+    settle: Callable[[str], None]
+    run: int = 0  # passes run
+
+    def __call__(self, options: dict[str, bool], current: str) -> str:
+        if self.run:
+            self.settle(current)
+        self.run += 1
+        return _body(self.tree, self.url, self.headlines, **options)
+
+
 def _body(
     tree: HtmlElement,
     url: str,
@@ -276,9 +311,7 @@ def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def _whole_story(
-    tree: HtmlElement, url: str, headlines: list[str | None], text: str, method: str, visible: list[str]
-) -> tuple[str, str]:
+def _whole_story(body: _Passes, text: str, method: str, visible: list[str]) -> tuple[str, str]:
     """The body found (by the first pass, or by the default mode after a short first body), or a
     later pass's when it is a truncated or shortened story (``visible``: the page's visible text runs).
 
@@ -290,11 +323,11 @@ def _whole_story(
     """
     share = _words(text) / max(1, _prose_words(visible))
     if share < TRUNCATED_BELOW and method != _FULLER[0]:
-        fuller = _body(tree, url, headlines, **_FULLER[1])
+        fuller = body(_FULLER[1], text)
         if _is_fuller(fuller, text):
             return fuller, _FULLER[0]
     elif share < SHORTENED_BELOW:
-        wider = _body(tree, url, headlines, **_LAST_RESORT[1])
+        wider = body(_LAST_RESORT[1], text)
         if _is_fuller(wider, text, WIDER_BY) and _holds(wider, text):
             return wider, _LAST_RESORT[0]
     return text, method
@@ -304,7 +337,8 @@ def _is_fuller(found: str, text: str, by: float = FULLER_BY) -> bool:
     """Whether a later pass's body ``found`` should replace ``text``: it has ``by`` times the words.
 
     A line repeated in ``found`` counts once: a page that prints its teasers or its metadata twice
-    makes a body longer, not fuller.
+    makes a body longer, not fuller. ``by`` is never under 1: a body is replaced only by one with
+    more words, which ``_outlasts`` relies on.
     """
     if not text:
         return bool(found)
@@ -316,6 +350,20 @@ def _holds(wider: str, text: str) -> bool:
     lines = text.split("\n")
     held = set(wider.split("\n"))
     return sum(line in held for line in lines) >= HELD_SHARE * len(lines)
+
+
+def _outlasts(text: str, min_length: int) -> bool:
+    """Whether ``text`` and any body that could replace it are at least ``min_length`` long: a later
+    pass's body replaces it only with more words (``_is_fuller``), and n words take 2n - 1 characters."""
+    return len(text) >= min_length and 2 * (_words(text) + 1) - 1 >= min_length
+
+
+def _not_article(url: str, score: float, qualifier: str = "", whatever: str = "") -> Rejected:
+    return Rejected(
+        "not_article",
+        f"{url} is shaped like a listing, shop, forum or service page (score {qualifier}{' ' if qualifier else ''}"
+        f"{score:.2f}{whatever})",
+    )
 
 
 def _failed(url: str, e: Exception) -> PermanentError:

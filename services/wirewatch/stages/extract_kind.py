@@ -33,7 +33,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -176,31 +177,63 @@ class PageShape:
     story_path: float  # a blog's or newsroom's path word followed by a slug (/blog/SLUG)
 
 
+# The features that depend on the body; every other one is the page's alone. Each body feature's
+# range, for ``lowest_score``: (least, most) it can be for a body of ``max_words`` words.
+_BODY_RANGES: dict[str, Callable[[int], tuple[float, float]]] = {
+    "prose_lines": lambda max_words: (0.0, 1.0),
+    "body_size": lambda max_words: (0.0, math.log1p(max_words) / 8),
+    "body_share": lambda max_words: (0.0, 1.0),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PageFeatures:
+    """What ``page_shape`` reads from the page alone, before any body is known."""
+
+    shape: PageShape  # the body's features at 0
+    page_words: int  # words of the page's visible text
+
+
 def page_shape(
     tree: HtmlElement, url: str, body: str, *, has_author: bool, visible: list[str] | None = None
 ) -> PageShape:
     """The features of the page ``tree`` at ``url`` whose extracted body is ``body``; ``visible`` is
     ``visible_texts(tree)`` where the caller has it already (the stage reads it once for both uses)."""
+    return with_body(page_features(tree, url, has_author=has_author, visible=visible), body)
+
+
+def with_body(page: PageFeatures, body: str) -> PageShape:
+    """The features of ``page`` (``page_features``) once its extracted body is ``body``."""
+    lines = [line for line in body.split("\n") if line.strip()]
+    sentences = sum(
+        1 for line in lines if len(_WORD.findall(line)) >= SENTENCE_MIN_WORDS and _SENTENCE_END.search(line.strip())
+    )
+    return replace(
+        page.shape,
+        prose_lines=sentences / len(lines) if lines else 0.0,
+        body_size=math.log1p(len(_WORD.findall(body))) / 8,
+        body_share=min(len(body.split()) / page.page_words, 1.0) if page.page_words else 0.0,
+    )
+
+
+def page_features(tree: HtmlElement, url: str, *, has_author: bool, visible: list[str] | None = None) -> PageFeatures:
+    """The features of the page ``tree`` at ``url`` that no extracted body changes."""
     top_types, all_types = _declared_types(tree, _ld_scripts(tree))
     og_type = " ".join(str(v) for v in tree.xpath('//meta[@property="og:type"]/@content')).lower()
     page_words, link_words, page_text = _page_words(tree, visible_texts(tree) if visible is None else visible)
     page_text = page_text.lower()
     classes = " ".join(cast(list[str], _CLASSES(tree))).lower()
-    lines = [line for line in body.split("\n") if line.strip()]
-    sentences = sum(
-        1 for line in lines if len(_WORD.findall(line)) >= SENTENCE_MIN_WORDS and _SENTENCE_END.search(line.strip())
-    )
     path = _path(url)
     segments = [s for s in path.split("/") if s]
     slug = re.sub(r"\.\w+$", "", segments[-1]) if segments else ""
     words = {s.lower() for s in segments}
-    return PageShape(
+    shape = PageShape(
         declares_other=float(bool(top_types & _OTHER_TYPES) and not top_types & _ARTICLE_TYPES),
         declares_article=float(bool(top_types & _ARTICLE_TYPES) or og_type.strip() == "article"),
         og_product=float("product" in og_type),
         has_author=float(has_author),
-        prose_lines=sentences / len(lines) if lines else 0.0,
-        body_size=math.log1p(len(_WORD.findall(body))) / 8,
+        prose_lines=0.0,
+        body_size=0.0,
         link_density=link_words / page_words if page_words else 0.0,
         slug_words=min(len([w for w in re.split(r"[-_+]", slug) if w]), 8) / 8,
         url_date=float(bool(_URL_DATE.search(path))),
@@ -210,13 +243,35 @@ def page_shape(
         article_elements=min(sum(1 for _ in tree.iter("article")), 10) / 10,
         code_blocks=min(sum(1 for _ in tree.iter("pre")) + sum(1 for _ in tree.iter("code")) / 5, 10) / 10,
         doc_path=float(bool(_DOC_PATH.search(path + "/"))),
-        body_share=min(len(body.split()) / page_words, 1.0) if page_words else 0.0,
+        body_share=0.0,
         discussion=float(bool(all_types & _DISCUSSION_TYPES or _itemtypes(_ITEMTYPES(tree)) & _DISCUSSION_ITEMS)),
         talk_classes=_log_scaled(len(_TALK_CLASSES.findall(classes)), 50),
         shop_classes=_log_scaled(len(_SHOP_CLASSES.findall(classes)), 50),
         shop_path=float(bool(words & _SHOP_WORDS)),
         story_path=float(any(s.lower() in _STORY_WORDS for s in segments[:-1])),
     )
+    return PageFeatures(shape, page_words)
+
+
+def lowest_score(page: PageFeatures, max_words: int) -> float:
+    """The lowest ``not_article_score`` that ``page`` can have, whatever body of at most
+    ``max_words`` words is extracted from it: each body feature at the end of its range that
+    weighs most towards "an article". Above NOT_ARTICLE_ABOVE no body makes the page an article."""
+    score = not_article_score(page.shape)  # the body's features count 0 in it
+    for name, bounds in _BODY_RANGES.items():
+        score += min(_WEIGHTS[name] * bound for bound in bounds(max_words))
+    return score
+
+
+def max_body_words(tree: HtmlElement) -> int:
+    """At most how many words (``\\w+`` runs, as ``body_size`` counts them) a body extracted from
+    ``tree`` holds: trafilatura's text is the page's own text nodes (a JSON-LD articleBody is a
+    script's text; a formula's LaTeX, a <math> attribute, is counted too), each taken once, and
+    joining two runs never makes more words of them. Each text node is counted apart."""
+    return sum(len(_WORD.findall(t)) for t in cast(list[str], _ALL_TEXT(tree)))
+
+
+_ALL_TEXT = etree.XPath("//text() | //math//@*", smart_strings=False)
 
 
 def not_article_score(shape: PageShape) -> float:
