@@ -293,3 +293,22 @@ def test_the_outlet_says_where_when_the_text_does_not() -> None:
 )
 def test_streets_buildings_and_given_names_are_no_places(text: str, expected: list) -> None:
     assert _names(text) == expected
+
+
+def test_a_foreign_city_in_a_us_story_is_the_us_town_of_that_name() -> None:
+    """Where the article is placed in the US, "Birmingham" is a US Birmingham (in a state it names)
+    or else the largest US one; a story placed in Britain keeps its British cities."""
+    us = "Man shot\n\nBIRMINGHAM, Ala. — A man from Manchester was shot on Friday. He lived in Dover, Delaware."
+    assert _names(us) == [
+        ("Birmingham", "US", "city"),
+        ("Alabama", "US", "region"),
+        ("Manchester", "US", "city"),
+        ("Dover", "US", "city"),
+        ("Delaware", "US", "region"),
+    ]
+    assert ("Odessa", "US", "city") in _names("Man shot\n\nMIDLAND, Texas — The man was from Odessa.")
+    uk = "Stabbing\n\nA man was stabbed in Birmingham on Saturday. Another was arrested in Coventry."
+    assert _names(uk) == [("Birmingham", "GB", "city"), ("Coventry", "GB", "city")]
+    # Placed in its own country by the text, a foreign city stays foreign in a US story.
+    trip = "Family back\n\nDALLAS, Texas — The family flew home from Manchester, England."
+    assert ("Manchester", "GB", "city") in _names(trip)

@@ -1175,3 +1175,20 @@ def test_a_city_one_lead_names_and_the_others_headline_names_is_a_shared_place()
     v = second("bh2", "Three wounded in Brackley")
     assert not v.places and story.match(v, [s]) is s and story.keys(v) & story.story_keys(s.state)
     assert story.match(second("bh3", "Three wounded in Corwen"), [s]) is None
+
+
+def test_one_city_read_in_two_countries_is_no_conflict_of_countries() -> None:
+    def report(slug: str, code: str, at: str) -> story.ArticleView:
+        places = [{"name": "Naples", "country_code": code, "kind": "city"}]
+        return story.view(_payload(slug, "Teen wounded at Naples mall", "In Naples, a teen was wounded at a mall "
+                                   "on Friday, police said.", at, places=places,
+                                   figures={"injured": {"count": 1}}))  # fmt: skip
+
+    # Read as Italy's where the text names no other US place, as the US town's where it does.
+    s = _story_of(report("np1", "IT", "2026-06-05T22:00:00Z"))
+    assert story.match(report("np2", "US", "2026-06-06T09:00:00Z"), [s]) is s
+    assert not story._other_country(report("np2", "US", "2026-06-06T09:00:00Z"), s.state)
+    elsewhere = story.view(_payload("np3", "Teen wounded at mall", "A teen was wounded at a mall.",
+                                    "2026-06-06T09:00:00Z", places=[{"name": "Lecce", "country_code": "GR",
+                                    "kind": "city"}]))  # fmt: skip
+    assert story._other_country(elsewhere, s.state)  # no city in common: other countries

@@ -51,7 +51,8 @@ counts where the article names it as a place: not only in the outlet's part of t
 a street or a crossing ("21st & Cleveland"); a state ("Florida") tells events apart (where a
 lead names it) but never joins them. Places conflict when both leads name where it happened and neither names the other's, in its text
 or in a headline (``_place_conflict``: the gazetteer misses places a headline names).
-Two articles naming only different countries never join, whatever the text says.
+Two articles naming only different countries never join, whatever the text says, unless they
+name one city (``_other_country``: "Naples" read as Italy's where a text names no US place).
 
 Follow-ups: after the window, up to ``follow_up`` later, an article joins an expired story only on
 strong evidence (``follow_up_score``): two people named in both (early, or anywhere with the same
@@ -102,6 +103,7 @@ from .story_follow import (  # story.follow_up_score stays the entry point
     CHILD_AGE as CHILD_AGE,
     DISTINCT_TOLL as DISTINCT_TOLL,
     RECENT_FOLLOW_UP as RECENT_FOLLOW_UP,
+    _other_country as _other_country,
     _place_conflict as _place_conflict,
     _place_word as _place_word,
     _place_words as _place_words,
@@ -228,7 +230,7 @@ def score(
     shared_words, title = max(
         (_overlap(article.title_words, frozenset(t)) for t in st.get("titles", [])), default=(0, 0.0)
     )
-    places, countries = set(st.get("places", [])), set(st.get("countries", []))
+    places = set(st.get("places", []))
     shared_place = bool(article.places & places)
     lead = set(st.get("lead_places", []))
     if not shared_place and (article.lead_places or lead):
@@ -237,7 +239,7 @@ def score(
         mine = {_place_word(p) for p in article.lead_places}
         theirs = {_place_word(p) for p in lead}
         shared_place = bool(mine & set(st.get("names", [])) or theirs & (article.names | article.title_words))
-    conflict = bool(article.countries and countries and not article.countries & countries)
+    conflict = _other_country(article, st)
     if conflict and text < NEAR_DUPLICATE + 0.2:
         return 0.0
     # Places conflict when each side names where it happened and neither names the other's place.

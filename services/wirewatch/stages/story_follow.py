@@ -55,7 +55,7 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
     st = story.state
     lead = set(st.get("lead_places", []))
     places = set(st.get("places", []))
-    if article.countries and st.get("countries") and not article.countries & set(st["countries"]):
+    if _other_country(article, st):
         return 0.0
     tl = toll(article.figures)
     agreed = _same_toll(tl, st.get("tolls", []))
@@ -150,6 +150,19 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
     if long_names >= 2:  # a victim's full name and the venue's, say: the toll may have changed
         return 0.01 + 0.001 * min(len(shared), 9)
     return 0.0
+
+
+def _other_country(article: ArticleView, st: dict[str, Any]) -> bool:
+    """Whether `article` and the story name only different countries, and no city in common: one
+    city's name read in two countries ("Naples", Italy's where a text names no other US place, a US
+    town's where it does: enrich/places.py) is the gazetteer's doubt, not two events."""
+    countries = set(st.get("countries", []))
+    return bool(
+        article.countries
+        and countries
+        and not article.countries & countries
+        and not article.places & set(st.get("places", []))
+    )
 
 
 def _place_conflict(article: ArticleView, st: dict[str, Any]) -> bool:

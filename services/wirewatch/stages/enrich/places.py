@@ -25,7 +25,8 @@ of a state the article names. A city's name that the text uses as a person's sur
 Santiago ... Santiago, 26, said") is no place (``_surname``), and a name inside a longer one ("Little
 Rock" in "North Little Rock") is not a second place. A name only ever written before a street or
 building word ("Mount Sinai Hospital", "Logan Ave": ``FACILITY_AFTER``) or glued to a given name
-("Ja'Mecca") is no place.
+("Ja'Mecca") is no place. In an article placed in the US, a foreign city the text does not put in
+its country is the US town of that name, if there is one (``_as_us_towns``).
 """
 
 from __future__ import annotations
@@ -279,6 +280,7 @@ def _text_places(text: str) -> list[dict[str, Any]]:
         if key not in found or p["start"] < found[key]["start"]:
             found[key] = p
     found = {k: p for k, p in found.items() if not _only_facility(text, p)}
+    found = _as_us_towns(text, found)
     body = text[text.find("\n\n") + 2 :] if "\n\n" in text else text
     spans = [(p["start"], p["end"]) for p in found.values()]
     return sorted(
@@ -377,3 +379,33 @@ def _only_facility(text: str, place: dict[str, Any]) -> bool:
 
 
 _CAP_BEFORE = re.compile(r"(?<![\w'’.-])([A-Z][\w'’.-]*) \Z")
+
+
+def _as_us_towns(text: str, found: dict[tuple[str, str], dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """In an article placed in the US (a US town, county or state among its places), a foreign city
+    the text does not place in its country ("Birmingham" without England or "UK") and whose name is
+    a US town's is that town: the one in a state the article names, else the largest of that name
+    (its name is what story matching compares; the country is what an alert must not get wrong)."""
+    if not any(p["country_code"] == "US" and p["kind"] != "country" for p in found.values()):
+        return found
+    countries = {p["country_code"] for p in found.values() if p["kind"] == "country"}
+    towns = us_places.load()
+    states: set[str] | None = None
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for key, p in found.items():
+        if p["kind"] != "city" or p["country_code"] in ("US", *countries):
+            out[key] = p
+            continue
+        form = text[p["start"] : p["end"]]
+        if towns.town(form) is None:
+            out[key] = p  # no US town of that name: "Kyiv" is Kyiv
+            continue
+        if form not in (p["name"], _fold(p["name"])):
+            out[key] = p  # a short form ("Valley" for The Valley, "Logan" for Logan City): too weak to be a town
+            continue
+        if states is None:  # the states the article names, once per article
+            states = towns.states_named(text)
+        t = (towns.town(form, states) if states else None) or towns.town(form)
+        if t is not None and t.kind == "city":
+            out.setdefault((t.name, "city"), {**p, "name": t.name, "country_code": "US"})
+    return out

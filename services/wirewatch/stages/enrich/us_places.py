@@ -141,6 +141,11 @@ class UsPlaces:
         found = self.by_key.get(_key(form), {})
         return next(iter(found)) if len(found) == 1 else None
 
+    def states_named(self, doc: str) -> set[str]:
+        """The codes of the states `doc` names: after a town ("Lakewood, Wash.") or in full."""
+        found = {self.state_of[m["state"]] for m in self.comma_state.finditer(doc)}
+        return found | {self.state_of[m.group()] for m in self.state_names.finditer(doc)}
+
     def with_state(self, text: str) -> list[dict[str, Any]]:
         """Only the towns (and counties) written with their state in `text`, and those states."""
         out: dict[tuple[str, str], dict[str, Any]] = {}
