@@ -20,14 +20,14 @@ body found is a small part of the page's running prose (a container holding only
 first part of a long article), the default mode runs too and its fuller body wins. Then
 ``extract_clean`` removes what trafilatura leaves behind and puts back the section headings and
 lists the precision mode drops, and ``extract_meta`` reads the metadata.
-The page-kind check comes only after the length check and the date (htmldate, the costliest part
+The page-kind check of the body comes only after the length check and the date (htmldate, the costliest part
 of the metadata) only for a page the kind check accepts; the page's visible text is read once for
-both the truncation check and the kind check. Before any pass after the first, a page that no body
+both the truncation check and the kind check. Before any trafilatura pass, a page that no body
 could make an article is declined at once: the page-kind score, with each feature a body sets at
 its most article-like for any body the page's text could give (``extract_kind.lowest_score``), is
-still above the threshold, and the body found so far is long enough that no later body could end
-the page ``too_short`` instead; the later pass could not change the outcome (on WCXB 26 of 911
-pages, each a costly default- or recall-mode pass saved; no ScrapingHub page).
+still above the threshold, so the passes could not make it an article. (A page so declined that
+would have ended ``empty`` or ``too_short`` ends ``not_article``: 5 WCXB non-article pages.) On
+WCXB 83 of 911 pages are declined so, no article; no ScrapingHub page.
 """
 
 from __future__ import annotations
@@ -167,30 +167,23 @@ def extract(
         headlines = [meta.title, *(h.text_content() for h in tree.iter("h1"))]
         # the page's visible text, read once for the truncation check and the page-kind check
         visible = extract_kind.visible_texts(tree)
-        page: extract_kind.PageFeatures | None = None  # the page's own kind features, read once
-
-        def settle(current: str) -> None:
-            """Before a later pass: decline the page now if no body could make it an article."""
-            nonlocal page
-            if kind_check is not extract_kind.is_article or not _outlasts(current, min_length):
-                return
-            page = page or extract_kind.page_features(tree, url, has_author=bool(meta.authors), visible=visible)
+        page = extract_kind.page_features(tree, url, has_author=bool(meta.authors), visible=visible)
+        if kind_check is extract_kind.is_article:  # (a check of the caller's own sees every page)
             floor = extract_kind.lowest_score(page, extract_kind.max_body_words(tree))
             if floor > extract_kind.NOT_ARTICLE_ABOVE:
                 raise _not_article(url, floor, "at least", " whatever body is found")
-
-        body = _Passes(tree, url, headlines, settle)
-        text, method = "", ""
+        text, method, passes = "", "", 0
         for name, options in _PASSES:
-            found = body(options, text)
+            found = _body(tree, url, headlines, **options)
+            passes += 1
             if _is_fuller(found, text):
                 text, method = found, name
             if len(text) >= SECOND_PASS_BELOW:
                 break
         if not text:
-            text, method = body(_LAST_RESORT[1], text), _LAST_RESORT[0]
-        elif body.run == 1 or method == _FULLER[0]:  # a long enough body: is it the whole story?
-            text, method = _whole_story(body, text, method, visible)
+            text, method = _body(tree, url, headlines, **_LAST_RESORT[1]), _LAST_RESORT[0]
+        elif passes == 1 or method == _FULLER[0]:  # a long enough body: is it the whole story?
+            text, method = _whole_story(tree, url, headlines, text, method, visible)
         if text:
             text = extract_clean.restore_dropped(tree, text)
     except Rejected:
@@ -204,7 +197,6 @@ def extract(
     # What only an accepted page needs comes last: the page-kind check, then the date (htmldate
     # costs more than the rest of the metadata together).
     try:
-        page = page or extract_kind.page_features(tree, url, has_author=bool(meta.authors), visible=visible)
         shape = extract_kind.with_body(page, text)
         accepted = kind_check(shape)
         published = None
@@ -257,24 +249,6 @@ def warm_up() -> None:
     extract(_WARM_UP_DATELESS_PAGE, "https://warm-up.invalid/noticias/calentamiento", min_length=1)
 
 
-@dataclass(slots=True)
-class _Passes:
-    """The trafilatura passes over one page. Before each pass after the first, ``settle`` is told the
-    body found so far and may decline the page (raise Rejected) when no body could change that."""
-
-    tree: HtmlElement
-    url: str
-    headlines: list[str | None]
-    settle: Callable[[str], None]
-    run: int = 0  # passes run
-
-    def __call__(self, options: dict[str, bool], current: str) -> str:
-        if self.run:
-            self.settle(current)
-        self.run += 1
-        return _body(self.tree, self.url, self.headlines, **options)
-
-
 def _body(
     tree: HtmlElement,
     url: str,
@@ -311,7 +285,9 @@ def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def _whole_story(body: _Passes, text: str, method: str, visible: list[str]) -> tuple[str, str]:
+def _whole_story(
+    tree: HtmlElement, url: str, headlines: list[str | None], text: str, method: str, visible: list[str]
+) -> tuple[str, str]:
     """The body found (by the first pass, or by the default mode after a short first body), or a
     later pass's when it is a truncated or shortened story (``visible``: the page's visible text runs).
 
@@ -323,11 +299,11 @@ def _whole_story(body: _Passes, text: str, method: str, visible: list[str]) -> t
     """
     share = _words(text) / max(1, _prose_words(visible))
     if share < TRUNCATED_BELOW and method != _FULLER[0]:
-        fuller = body(_FULLER[1], text)
+        fuller = _body(tree, url, headlines, **_FULLER[1])
         if _is_fuller(fuller, text):
             return fuller, _FULLER[0]
     elif share < SHORTENED_BELOW:
-        wider = body(_LAST_RESORT[1], text)
+        wider = _body(tree, url, headlines, **_LAST_RESORT[1])
         if _is_fuller(wider, text, WIDER_BY) and _holds(wider, text):
             return wider, _LAST_RESORT[0]
     return text, method
@@ -337,8 +313,7 @@ def _is_fuller(found: str, text: str, by: float = FULLER_BY) -> bool:
     """Whether a later pass's body ``found`` should replace ``text``: it has ``by`` times the words.
 
     A line repeated in ``found`` counts once: a page that prints its teasers or its metadata twice
-    makes a body longer, not fuller. ``by`` is never under 1: a body is replaced only by one with
-    more words, which ``_outlasts`` relies on.
+    makes a body longer, not fuller.
     """
     if not text:
         return bool(found)
@@ -350,12 +325,6 @@ def _holds(wider: str, text: str) -> bool:
     lines = text.split("\n")
     held = set(wider.split("\n"))
     return sum(line in held for line in lines) >= HELD_SHARE * len(lines)
-
-
-def _outlasts(text: str, min_length: int) -> bool:
-    """Whether ``text`` and any body that could replace it are at least ``min_length`` long: a later
-    pass's body replaces it only with more words (``_is_fuller``), and n words take 2n - 1 characters."""
-    return len(text) >= min_length and 2 * (_words(text) + 1) - 1 >= min_length
 
 
 def _not_article(url: str, score: float, qualifier: str = "", whatever: str = "") -> Rejected:
