@@ -333,3 +333,13 @@ def test_a_page_no_body_could_make_an_article_is_declined_before_any_pass(monkey
     calls.clear()
     assert extract(SHOP, url, min_length=50, kind_check=lambda shape: True).text
     assert len(calls) > 1
+
+
+def test_a_page_is_surely_no_article_only_where_its_lowest_score_is_above_the_threshold():
+    url = "https://gear.example/p/trail-flask"
+    for html, declined in ((SHOP, True), (ARTICLE, False)):
+        tree = _tree(html)
+        page = extract_kind.page_features(tree, url, has_author=False)
+        floor = extract_kind.lowest_score(page, extract_kind.max_body_words(tree))
+        assert (floor > extract_kind.NOT_ARTICLE_ABOVE) is declined
+        assert extract_kind.surely_not_article(page, tree) == (floor if declined else None)

@@ -169,8 +169,8 @@ def extract(
         visible = extract_kind.visible_texts(tree)
         page = extract_kind.page_features(tree, url, has_author=bool(meta.authors), visible=visible)
         if kind_check is extract_kind.is_article:  # (a check of the caller's own sees every page)
-            floor = extract_kind.lowest_score(page, extract_kind.max_body_words(tree))
-            if floor > extract_kind.NOT_ARTICLE_ABOVE:
+            floor = extract_kind.surely_not_article(page, tree)
+            if floor is not None:
                 raise _not_article(url, floor, "at least", " whatever body is found")
         text, method, passes = "", "", 0
         for name, options in _PASSES:

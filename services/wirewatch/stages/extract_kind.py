@@ -263,6 +263,18 @@ def lowest_score(page: PageFeatures, max_words: int) -> float:
     return score
 
 
+def surely_not_article(page: PageFeatures, tree: HtmlElement) -> float | None:
+    """``page``'s lowest score when no body extracted from ``tree`` could make it an article, else None.
+
+    The lowest score only falls as the words a body may hold rise, so the page's word bound (a walk
+    of all its text) is read only where even a body of no words leaves the page above the threshold:
+    an article's page is let through on its own features alone."""
+    if lowest_score(page, 0) <= NOT_ARTICLE_ABOVE:
+        return None
+    floor = lowest_score(page, max_body_words(tree))
+    return floor if floor > NOT_ARTICLE_ABOVE else None
+
+
 def max_body_words(tree: HtmlElement) -> int:
     """At most how many words (``\\w+`` runs, as ``body_size`` counts them) a body extracted from
     ``tree`` holds: trafilatura's text is the page's own text nodes (a JSON-LD articleBody is a
