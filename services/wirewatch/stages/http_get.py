@@ -169,7 +169,7 @@ async def get(
                 request = client.build_request("GET", requested, headers=sent)
                 if jar:
                     jar.set_cookie_header(request)
-                response = await _send(client, request)
+                response = await send(client, request)
             except (httpx.HTTPError, httpx.InvalidURL) as e:
                 raise translate(e, current) from e
             try:
@@ -205,8 +205,9 @@ async def get(
         return page
 
 
-async def _send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
-    """``client.send(request, stream=True)`` without the layers of it a GET here does not use:
+async def send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    """``client.send(request, stream=True)`` without the layers of it a GET here (or an alert's
+    POST, sinks/http_errors.py) does not use:
     httpx's auth flow, its redirect handling (which builds the next request for every 3xx even
     when it follows none), its cookie jar (a urllib request built per response; the chain's own jar
     is above) and its hooks. One hop costs the event loop a third less (bench-e2e's profile: a
