@@ -231,3 +231,28 @@ def test_a_schema_a_tolerant_reader_could_not_follow_refuses_to_load(tmp_path, m
             contract.decode("either", b'{"x": {"a": 1}}')
     finally:
         contract.validator.cache_clear()
+
+
+async def test_a_dead_letter_keeps_the_message_as_it_came_with_a_later_versions_fields():
+    # The core saw the message stripped; the letter keeps it whole, for a replay by a later version.
+    from wirewatch.agents.runner import Stage
+    from wirewatch.errors import PermanentError
+    from wirewatch.metrics import Metrics
+    from wirewatch.settings import RetrySettings
+
+    sent: list[tuple[str, dict]] = []
+    seen: list[dict] = []
+
+    async def send(schema: str, key: str | None, value: bytes) -> None:
+        sent.append((schema, orjson.loads(value)))
+
+    async def core(link: dict) -> list:
+        seen.append(link)
+        raise PermanentError("bad_url", "not fetched")
+
+    future = {**example("link"), **FUTURE}
+    stage = Stage("fetch", "link", "wirewatch.links", send, Metrics(), RetrySettings())
+    assert await stage.handle(orjson.dumps(future), core) == "dead_lettered"
+    assert seen == [example("link")]
+    ((schema, letter),) = sent
+    assert schema == "deadletter" and letter["payload"] == future and letter["reason"] == "bad_url"

@@ -329,7 +329,9 @@ def dead_letter(
     """The dead letter of one input message: the input whole when small, else a bounded excerpt;
     its sha256 and size always (the outcome row's key for a message without a link id)."""
     data = raw if isinstance(raw, bytes) else (raw.encode() if isinstance(raw, str) else orjson.dumps(raw, default=str))
-    original = payload if payload is not None else contract.raw_text(raw)
+    # The message as it came, not as decoded: decoding strips a later version's fields, which a
+    # replay by that version needs (schemas/README.md, Compatibility).
+    original = contract.raw_text(raw) if isinstance(raw, bytes | dict) or payload is None else payload
     link_id = original.get("link_id") if isinstance(original, dict) else None
     url = original.get("url") if isinstance(original, dict) else None
     if len(data) > DEADLETTER_PAYLOAD_MAX:  # never the whole payload: it may be what was too big
