@@ -154,6 +154,11 @@ class AlertSink(Sink):
         self.parked = parked if parked is not None else Parked(ledger)
         self._aside = {c.target: 0 for c in channels}  # waiting in memory for their next try
         self._stored = {c.target: 0 for c in channels}  # parked in storage (last count)
+        # Parks and deliveries in flight, and how many have started: a count read from storage
+        # replaces the running one only if none was in flight while it was read, or it would
+        # count a row twice (read after its commit, then added) or not at all.
+        self._changing = 0
+        self._changes = 0
         self._wake = asyncio.Event()  # something was parked, or a channel delivered again
         self._loop: asyncio.Task[None] | None = None
         for c in channels:  # series exist at zero before the first delivery
@@ -314,8 +319,13 @@ class AlertSink(Sink):
     # -- parked in storage while a channel is down ------------------------------------------------
 
     async def _park(self, channel: Channel, alert: dict[str, Any], why: str) -> None:
-        await self.parked.park(alert, channel.target)
-        self._stored[channel.target] += 1
+        self._changing += 1
+        self._changes += 1
+        try:
+            await self.parked.park(alert, channel.target)
+            self._stored[channel.target] += 1
+        finally:
+            self._changing -= 1
         self._publish_parked(channel.kind)
         self.metrics.alerts.labels(channel=channel.kind, outcome="parked").inc()
         log.info("alert %s -> %s parked until the channel answers (%s)", alert["alert_id"], channel.target, why)
@@ -347,9 +357,11 @@ class AlertSink(Sink):
 
     async def redeliver(self) -> None:
         """One round: every channel with parked alerts whose next probe is due is tried."""
+        quiet, changes = self._changing == 0, self._changes
         counts = await self.parked.counts()
-        for c in self.channels:
-            self._stored[c.target] = counts.get(c.target, 0)
+        if quiet and changes == self._changes:  # else the running count stands until the next round
+            for c in self.channels:
+                self._stored[c.target] = counts.get(c.target, 0)
         for kind in {c.kind for c in self.channels}:
             self._publish_parked(kind)
         now = self.clock()
@@ -432,8 +444,13 @@ class AlertSink(Sink):
         return None
 
     async def _forget(self, channel: Channel, row: ParkedRow) -> None:
-        await self.parked.done(row.alert_id, channel.target)
-        self._stored[channel.target] = max(self._stored[channel.target] - 1, 0)
+        self._changing += 1
+        self._changes += 1
+        try:
+            await self.parked.done(row.alert_id, channel.target)
+            self._stored[channel.target] = max(self._stored[channel.target] - 1, 0)
+        finally:
+            self._changing -= 1
         self._publish_parked(channel.kind)
 
     def failing(self) -> dict[str, dict[str, Any]]:
