@@ -175,7 +175,19 @@ class FetchSettings(Strict):
     max_header_bytes: int = Field(
         65_536, gt=0, description="Response header size cap; at most 100 KiB, the HTTP parser's own limit"
     )
-    max_connections: int = Field(100, ge=1, description="Open connections of the fetch client, all hosts together")
+    max_connections: int = Field(
+        100, ge=1, description="Requests in flight on the fetch client, all hosts together (idle connections aside)"
+    )
+    keepalive_hosts: int = Field(
+        1000,
+        ge=1,
+        description="Hosts whose idle connections the fetch client keeps open for their next request (at most "
+        "per_host_concurrency each), least recently used closed first; at most a quarter of the process's "
+        "open-file limit goes to them",
+    )
+    keepalive_expiry: float = Field(
+        30.0, gt=0, description="Seconds an idle fetch connection stays open waiting for its host's next request"
+    )
     per_host_concurrency: int = Field(2, ge=1, description="Requests in flight to one host at a time")
     per_host_rate: float = Field(1.0, gt=0, description="Requests per second to one host, sustained")
     per_host_burst: int = Field(

@@ -1,17 +1,20 @@
 """The fetch client's connection pools (real origins on loopback): one pool per origin, reused
-across requests, the least recently used closed past ``max_connections`` origins; the address
-guard on each."""
+across requests and kept for the host's next request until ``keepalive_expiry``, the least recently
+used closed past ``keepalive_hosts`` origins; the address guard on each."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import resource
 import time
 
 import pytest
 
 from tests.harness.origin import Origin, loopback_settings
 from wirewatch.errors import PermanentError
-from wirewatch.stages.fetch import HostPools, build_client, fetch
+from wirewatch.stages import fetch as fetch_module
+from wirewatch.stages.fetch import HostPools, build_client, fetch, kept_hosts
 
 
 async def test_one_pool_per_origin_and_its_connection_is_reused():
@@ -23,7 +26,7 @@ async def test_one_pool_per_origin_and_its_connection_is_reused():
         pools = c._transport
         assert isinstance(pools, HostPools)
         assert len(pools._pools) == 2
-        assert [len(p._pool.connections) for p in pools._pools.values()] == [1, 1]
+        assert [len(p._pool.connections) for p, _ in pools._pools.values()] == [1, 1]
 
 
 async def test_a_redirect_keeps_its_connection_for_the_next_hop():
@@ -62,8 +65,8 @@ async def test_cookies_last_one_redirect_chain_and_the_client_keeps_none():
         assert e.value.reason == "http_status" and "403" in e.value.detail
 
 
-async def test_least_recently_used_origins_are_closed_past_max_connections():
-    s = loopback_settings(max_connections=2)
+async def test_least_recently_used_origins_are_closed_past_keepalive_hosts():
+    s = loopback_settings(keepalive_hosts=2)
     async with contextlib.AsyncExitStack() as stack:
         origins = [await stack.enter_async_context(Origin()) for _ in range(4)]
         c = await stack.enter_async_context(build_client(s))
@@ -74,6 +77,42 @@ async def test_least_recently_used_origins_are_closed_past_max_connections():
         assert len(pools._pools) <= 2
         kept = {f"http://127.0.0.1:{port}" for _, _, port in pools._pools}
         assert kept <= {o.base for o in origins[-2:]}
+
+
+async def test_hosts_past_max_connections_keep_their_connection_for_the_next_request():
+    # max_connections bounds requests in flight, not idle connections: a worker going round more
+    # hosts than that reuses each host's connection rather than opening one a request.
+    s = loopback_settings(max_connections=2)
+    async with contextlib.AsyncExitStack() as stack:
+        origins = [await stack.enter_async_context(Origin()) for _ in range(4)]
+        c = await stack.enter_async_context(build_client(s))
+        for _ in range(3):
+            for o in origins:
+                await fetch(o.url("/article"), c, s)
+        assert [len(o.peers) for o in origins] == [1, 1, 1, 1]
+
+
+async def test_a_host_idle_past_the_expiry_has_its_connection_closed():
+    s = loopback_settings(keepalive_expiry=0.2)
+    async with Origin() as a, Origin() as b, build_client(s) as c:
+        await fetch(a.url("/article"), c, s)
+        await asyncio.sleep(0.3)
+        await fetch(b.url("/article"), c, s)  # any request looks the pools over
+        pools = c._transport
+        assert isinstance(pools, HostPools)
+        assert [port for _, _, port in pools._pools] == [b.port]
+        await fetch(a.url("/article"), c, s)
+        assert len(a.peers) == 2
+
+
+def test_idle_hosts_take_at_most_a_quarter_of_the_open_file_limit(monkeypatch):
+    s = loopback_settings(keepalive_hosts=1000, per_host_concurrency=2)
+    monkeypatch.setattr(fetch_module.resource, "getrlimit", lambda _: (1024, 4096))
+    assert kept_hosts(s) == 128
+    monkeypatch.setattr(fetch_module.resource, "getrlimit", lambda _: (1_048_576, 1_048_576))
+    assert kept_hosts(s) == 1000
+    monkeypatch.setattr(fetch_module.resource, "getrlimit", lambda _: (resource.RLIM_INFINITY,) * 2)
+    assert kept_hosts(s) == 1000
 
 
 async def test_the_address_guard_holds_on_every_origins_pool():

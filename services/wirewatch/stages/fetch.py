@@ -24,9 +24,10 @@ from __future__ import annotations
 import asyncio
 import codecs
 import http.cookiejar
-import itertools
 import re
+import resource
 import ssl
+import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -75,17 +76,26 @@ Origin = tuple[bytes, bytes, int | None]
 
 
 class HostPools(httpx.AsyncBaseTransport):
-    """A small connection pool per origin, all behind one gate of ``max_connections``.
+    """A small connection pool per origin, all behind one gate of ``max_connections`` requests.
 
     httpcore's pool walks every connection it holds on each request and each response closed
     (``has_expired`` polls every idle socket) and closes idle ones once it holds more than
     ``max_keepalive_connections`` in all: one pool for ~100 hosts spent a third of the event
     loop's CPU per link there and still reopened connections. Per origin, the walk covers that
-    host's few connections (politeness keeps ``per_host_concurrency`` in flight). Pools of hosts
-    not used lately are closed, least recently used first, past ``max_connections`` origins, so
-    idle sockets stay under ``max_connections * per_host_concurrency``. Every pool is a
-    GuardedTransport: each new connection still passes the address policy.
+    host's few connections (politeness keeps ``per_host_concurrency`` in flight).
+
+    A host's connection is kept for its next request (robots.txt, then the article; the next
+    link) for ``keepalive_expiry`` seconds, however many other hosts come between: a worker
+    reading a few hundred sites visits each every few seconds, and with pools only for the 100
+    most recent hosts most requests paid a new TCP (on the web, TLS) handshake. Pools idle past the
+    expiry are closed, as are the least recently used past ``keepalive_hosts`` (``kept_hosts``:
+    clamped to a quarter of the open-file limit), so idle sockets stay under ``kept_hosts *
+    per_host_concurrency``. Every pool is a GuardedTransport: each new connection still passes
+    the address policy.
     """
+
+    # How often, at most, the pools are looked over for ones idle past the expiry.
+    SWEEP_SECONDS = 5.0
 
     def __init__(self, settings: FetchSettings, *, resolver: Resolver = system_resolver) -> None:
         self._policy = AddressPolicy(settings.allow_private_addresses, settings.allowed_networks)
@@ -93,39 +103,57 @@ class HostPools(httpx.AsyncBaseTransport):
         self._limits = httpx.Limits(
             max_connections=settings.max_connections,
             max_keepalive_connections=min(settings.per_host_concurrency, settings.max_connections),
-            keepalive_expiry=30.0,
+            keepalive_expiry=settings.keepalive_expiry,
         )
-        self._max_origins = settings.max_connections
+        self._max_origins = kept_hosts(settings)
+        self._expiry = settings.keepalive_expiry
+        self._next_sweep = 0.0
         self._gate = asyncio.Semaphore(settings.max_connections)
         self._ssl: ssl.SSLContext | None = None  # built once, on the first pool: loading the CA store is slow
-        self._pools: OrderedDict[Origin, GuardedTransport] = OrderedDict()
+        # Least recently used first; the value is when the origin's last request started.
+        self._pools: OrderedDict[Origin, tuple[GuardedTransport, float]] = OrderedDict()
         self._busy: Counter[Origin] = Counter()
 
-    def _pool(self, origin: Origin) -> GuardedTransport:
-        pool = self._pools.get(origin)
-        if pool is not None:
+    def _pool(self, origin: Origin, now: float) -> GuardedTransport:
+        entry = self._pools.get(origin)
+        if entry is not None:
             self._pools.move_to_end(origin)
-            return pool
-        if self._ssl is None:
-            self._ssl = httpx.create_ssl_context(verify=True, trust_env=False)
-        pool = self._pools[origin] = GuardedTransport(
-            self._policy, self._limits, resolver=self._resolver, ssl_context=self._ssl, gate=self._gate
-        )
+            pool = entry[0]
+        else:
+            if self._ssl is None:
+                self._ssl = httpx.create_ssl_context(verify=True, trust_env=False)
+            pool = GuardedTransport(
+                self._policy, self._limits, resolver=self._resolver, ssl_context=self._ssl, gate=self._gate
+            )
+        self._pools[origin] = (pool, now)
         return pool
 
-    async def _close_surplus(self) -> None:
+    async def _close_idle(self, now: float) -> None:
+        """Close the pools past ``kept_hosts``, least recently used first, and every few seconds
+        those idle past the expiry; a pool with a request in flight is left alone."""
         surplus = len(self._pools) - self._max_origins
-        if surplus <= 0:
+        if surplus <= 0 and now < self._next_sweep:
             return
-        # Oldest first, stopping at the first `surplus` idle ones: past max_connections origins this
+        if now >= self._next_sweep:
+            self._next_sweep = now + min(self.SWEEP_SECONDS, self._expiry)
+        stale = now - self._expiry
+        closing = []
+        # Oldest first, stopping at the first pool neither surplus nor stale: past kept_hosts this
         # runs on every request, and a scan of every pool was 0.9% of the event loop's samples.
-        idle = list(itertools.islice((o for o in self._pools if not self._busy[o]), surplus))
-        for origin in idle:
-            await self._pools.pop(origin).aclose()
+        for origin, (_, used) in self._pools.items():
+            if self._busy[origin]:
+                continue
+            if surplus <= 0 and used > stale:
+                break
+            closing.append(origin)
+            surplus -= 1
+        for origin in closing:
+            await self._pools.pop(origin)[0].aclose()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         origin: Origin = (request.url.raw_scheme, request.url.raw_host, request.url.port)
-        pool = self._pool(origin)
+        now = time.monotonic()
+        pool = self._pool(origin, now)
         self._busy[origin] += 1
 
         def done() -> None:
@@ -134,7 +162,7 @@ class HostPools(httpx.AsyncBaseTransport):
                 del self._busy[origin]
 
         try:
-            await self._close_surplus()
+            await self._close_idle(now)
             response = await pool.handle_async_request(request)
         except BaseException:
             done()
@@ -144,8 +172,18 @@ class HostPools(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         pools, self._pools = list(self._pools.values()), OrderedDict()
-        for pool in pools:
+        for pool, _ in pools:
             await pool.aclose()
+
+
+def kept_hosts(settings: FetchSettings) -> int:
+    """``keepalive_hosts``, but no more than a quarter of the process's open-file limit in idle
+    sockets (``per_host_concurrency`` a host at most): storage, the broker and the requests in
+    flight need the rest."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return settings.keepalive_hosts
+    return max(1, min(settings.keepalive_hosts, soft // (4 * settings.per_host_concurrency)))
 
 
 class NoCookies(http.cookiejar.CookieJar):
