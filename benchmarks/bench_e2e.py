@@ -113,6 +113,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write py-spy's samples (raw, one line per stack and thread) of the first worker's main process "
         "during the drain to this file; py-spy from PATH or beside this Python",
     )
+    g.add_argument(
+        "--e2e-set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a worker setting (settings.py's name, e.g. event_loop=asyncio; a JSON value for a nested one), "
+        "repeatable: for A/B runs of one code",
+    )
+
+
+def worker_overrides(pairs: list[str]) -> dict:
+    """--e2e-set NAME=VALUE pairs as worker settings: a JSON value where it parses, else the string."""
+    out: dict = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--e2e-set wants NAME=VALUE, not {pair!r}")
+        try:
+            out[name] = json.loads(value)
+        except ValueError:
+            out[name] = value
+    return out
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -132,6 +154,7 @@ def run(args: argparse.Namespace) -> dict:
             getattr(args, "e2e_queued", 10_000),
             getattr(args, "e2e_broker", "kafka"),
             getattr(args, "e2e_profile", None),
+            worker_overrides(getattr(args, "e2e_set", [])),
         )
     )
 
@@ -487,6 +510,7 @@ async def _run(
     queued: int = 10_000,
     broker_kind: str = "kafka",
     profile: Path | None = None,
+    overrides: dict | None = None,
 ) -> dict:
     if broker_kind == "embedded" and n_workers != 1:
         raise ValueError("the embedded broker lives in its worker's process: one worker only")
@@ -534,6 +558,7 @@ async def _run(
         "route": {"story_window": 0.5, "story_follow_up": 0},
         # DEFAULT politeness and timeouts: only the address guard is opened, for loopback.
         "fetch": {"allow_private_addresses": True},
+        **(overrides or {}),
     }
     settings = load_settings(
         **{k: v for k, v in cfg.items() if k not in ("fetch", "route")},
@@ -703,6 +728,8 @@ async def _run(
                 flush=True,
             )
         result["load_avg_start_end"] = [round(load_start[0], 2), round(os.getloadavg()[0], 2)]
+        if overrides:
+            result["worker_settings"] = overrides
         return result
     finally:
         for task in tasks:

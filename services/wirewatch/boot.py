@@ -7,6 +7,7 @@
   fails at once: waiting would not fix it.
 - `ShutdownWatchdog`: once a stop is asked for (SIGTERM, SIGINT), the worker has `grace` seconds
   to stop cleanly; after that its child processes are killed and it exits, whatever hangs.
+- `use_event_loop`: the worker's event loop, uvloop where installed (settings.event_loop).
 - `pool_worker_init`: an extraction process asks the kernel to be killed when the worker dies,
   even by SIGKILL, so it never outlives it as an orphan (the embedded broker does the same).
 """
@@ -116,6 +117,25 @@ def run_in_thread(coro: Coroutine[Any, Any, T]) -> T:
     if "error" in result:
         raise result["error"]
     return result["value"]
+
+
+def use_event_loop(choice: str) -> str:
+    """Make `choice` (settings.event_loop) the kind of every loop created from here on, as faust's
+    `--loop uvloop` does (mode.loop.uvloop: the policy); return the one chosen. uvloop runs each
+    socket event and callback in C, where the main process spends much of its CPU moving bytes;
+    `auto` falls back to asyncio's loop where uvloop is not installed. Call it before anything makes
+    a loop."""
+    if choice == "asyncio":
+        return "asyncio"
+    try:
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    except ImportError as e:
+        if choice == "uvloop":
+            raise ConfigError(f"event_loop is uvloop, which is not installed: {e}") from e
+        return "asyncio"
+    return "uvloop"
 
 
 def pool_worker_init() -> None:

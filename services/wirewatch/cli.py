@@ -85,10 +85,11 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     import faust
 
     from .app import create_app
-    from .boot import SHUTDOWN_GRACE, ShutdownWatchdog, run_in_thread, wait_for_dependencies
+    from .boot import SHUTDOWN_GRACE, ShutdownWatchdog, run_in_thread, use_event_loop, wait_for_dependencies
     from .runtime import Runtime
     from .topics import ensure_topics_sync, topic_names
 
+    log.info("event loop: %s", use_event_loop(settings.event_loop))
     settings = embedded_tuning(settings)
     runtime = Runtime(settings).load()  # bad rules fail here, before anything starts
     broker = start_embedded_broker(settings) if settings.broker == "embedded" else None

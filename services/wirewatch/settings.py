@@ -451,6 +451,11 @@ class Settings(BaseSettings):
         description="Seconds a worker waits at boot for the broker and storage (retrying with backoff) "
         "before it exits non-zero",
     )
+    event_loop: Literal["auto", "uvloop", "asyncio"] = Field(
+        "auto",
+        description="The worker's event loop: uvloop (libuv; less CPU a message) or asyncio's own; auto: uvloop "
+        "where it is installed, else asyncio",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: Literal["text", "json"] = Field(
         "text",

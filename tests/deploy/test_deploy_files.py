@@ -91,7 +91,7 @@ def test_lock_pins_every_dependency_with_hashes():
     from packaging.requirements import Requirement
 
     lock = (DEPLOY / "requirements.lock").read_text()
-    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", lock, re.M))
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)(?: ;[^\\\n]*)? \\$", lock, re.M))  # a pin may carry markers
     pins = {re.sub(r"[-_.]+", "-", k).lower(): v for k, v in pins.items()}
     deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     for dep in deps:
