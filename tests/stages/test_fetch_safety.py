@@ -14,7 +14,7 @@ import pytest
 from tests.harness.origin import ARABIC, ARTICLE, RUSSIAN, Origin
 from wirewatch.errors import PermanentError, TransientError
 from wirewatch.settings import FetchSettings
-from wirewatch.stages.fetch import Hop, build_client, decode_html, fetch, may_refresh, meta_refresh
+from wirewatch.stages.fetch import Hop, build_client, decode_head, decode_html, fetch, may_refresh, meta_refresh
 
 
 def guarded(**kw) -> FetchSettings:
@@ -193,6 +193,20 @@ async def test_meta_refresh_loop(origin, client, settings):
 async def test_slow_self_reload_is_not_a_redirect(origin, client, settings):
     result = await fetch(origin.url("/reload-self"), client, settings)
     assert result.redirects == () and "Live." in result.html
+
+
+def test_the_head_of_a_long_page_is_decoded_alone_and_a_character_the_cut_splits_is_dropped():
+    refresh = '<meta http-equiv="Refresh" content="0; url=/next">'
+    start = f"<html><head>{refresh}</head><body><p>Le quai est fermé.</p>".encode()
+    body = start + "é".encode() * 40_000
+    for size in (1000, 1001):  # "é" is two bytes: one cut falls between characters, one inside one
+        head = decode_head(body, "text/html", size)
+        assert head.startswith("<html><head>" + refresh) and "\ufffd" not in head
+        assert len(head.encode()) == size - (size - len(start)) % 2
+    assert meta_refresh(decode_head(body, "text/html"), "https://s.example/a") == "https://s.example/next"
+    short = "<p>Août</p>".encode("cp1252")  # short enough to be read whole, as decode_html reads it
+    latin = "text/html; charset=windows-1252"
+    assert decode_head(short, latin) == decode_html(short, latin) == "<p>Août</p>"
 
 
 def test_meta_refresh_parsing():
