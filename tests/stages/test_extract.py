@@ -446,6 +446,23 @@ def test_a_body_that_holds_most_of_the_pages_prose_is_kept(monkeypatch):
     assert got.text == body and got.method == "precision"
 
 
+def test_a_body_every_mode_truncates_is_widened_with_the_prose_around_its_container(monkeypatch):
+    # Every mode stops at the container holding the first paragraphs; the rest of the story sits in
+    # panels beside it, under the same parent, next to a comment that stays out.
+    panels = "".join(f"<div class='panel'><p>Part {i} of the report. {p}</p></div>" for i, p in enumerate(BODY))
+    html = (
+        "<html><head><title>Ferry</title></head><body><main><div class='story'><div class='wrap'>"
+        f"<div class='lead'>{''.join(f'<p>{p}</p>' for p in BODY)}</div><div class='panels'>{panels}</div>"
+        f"<div class='comments'><p>{BODY[2]} Said a reader.</p></div></div></div></main></body></html>"
+    )
+    lead = "\n".join(BODY)
+    assert len(lead) > extract_module.SECOND_PASS_BELOW
+    _modes_returning(monkeypatch, precision=lead, default=lead, recall=lead)
+    got = extract(html, "https://quayside-post.example/news/ferry", min_length=20)
+    assert got.text.split("\n") == [*BODY, *(f"Part {i} of the report. {p}" for i, p in enumerate(BODY))]
+    assert got.method == "precision"
+
+
 @pytest.mark.parametrize(
     ("raw", "names"),
     [

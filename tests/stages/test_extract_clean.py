@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import html
 
-from wirewatch.stages.extract_clean import clean_body, is_furniture, restore_dropped
+from wirewatch.stages.extract_clean import clean_body, is_furniture, restore_dropped, widen_truncated
 from wirewatch.stages.extract_score import (
     author_match,
     date_exact,
@@ -200,3 +200,53 @@ def test_a_list_dropped_from_between_two_kept_paragraphs_comes_back_between_them
     # the checks between their paragraphs; a gallery's caption list and the menu stay out
     assert lines[1:3] == ["- Read the forecast", "- Count the life rafts"]
     assert len(lines) == 5
+
+
+# A guide whose first part sits in the article's container and the rest in an accordion's panels
+# beside it, with a comment, a related teaser, a photo caption and a newsletter pitch around them.
+_LEAD = [
+    "The harbour board has published its plan for rebuilding the north quay after the winter storms.",
+    "Work is set to begin in April, and the board expects the quay to reopen to ferries by late autumn.",
+]
+_PANELS = [
+    "The first phase replaces the timber piles that the January surge split along the eastern berth.",
+    "In the second phase the deck is relaid in concrete, which the engineers say will outlast the old boards.",
+    "The third phase adds a wave wall along the seaward edge, raised half a metre above the old parapet.",
+    "Finally the board will repaint the bollards and restore the clock tower that has stood there since 1898.",
+]
+
+
+def _guide(panels: list[str] = _PANELS, extra: str = "") -> str:
+    lead = "".join(f"<p>{p}</p>" for p in _LEAD)
+    accordion = "".join(f"<div class='panel'><h3>Phase {i}</h3><p>{p}</p></div>" for i, p in enumerate(panels))
+    return (
+        "<html><body><nav><p>Home News Harbour Weather Sport Opinion Contact About Archive Jobs Shop</p></nav>"
+        "<main><div class='page'><div class='page-inner'>"
+        f"<div class='article-body'>{lead}</div>"
+        f"<div class='accordion'>{accordion}</div>{extra}"
+        "<figure><figcaption>The north quay after the storm, seen from the lighthouse on a grey morning.</figcaption></figure>"
+        "<div class='related-stories'><p><a href='/a'>Ferry timetable changes for the summer season announced by the operator today</a></p></div>"
+        "<div class='comments'><p>I have walked that quay every day for forty years and never seen it so badly broken.</p></div>"
+        "</div></div></main></body></html>"
+    )
+
+
+def test_a_truncated_body_takes_the_stories_prose_around_its_container():
+    widened = widen_truncated(html.fromstring(_guide()), "\n".join(_LEAD))
+    assert widened.split("\n") == _LEAD + _PANELS  # in page order, and nothing of the furniture around them
+
+
+def test_a_body_is_not_widened_with_a_lone_blurb_or_a_repeated_block():
+    lead = "\n".join(_LEAD)
+    assert widen_truncated(html.fromstring(_guide(_PANELS[:2])), lead) == lead  # two blocks: not more of the story
+    repeated = _guide([_PANELS[0]] * 4)  # one block printed again and again is a template's
+    assert widen_truncated(html.fromstring(repeated), lead) == lead
+
+
+def test_an_ads_script_is_no_prose():
+    ads = "".join(
+        f"<div class='slot'><script>var slot{i} = 'one two three four five six seven eight nine ten eleven';</script></div>"
+        for i in range(4)
+    )
+    lead = "\n".join(_LEAD)
+    assert widen_truncated(html.fromstring(_guide(_PANELS[:1], extra=ads)), lead) == lead

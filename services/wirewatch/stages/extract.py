@@ -289,7 +289,8 @@ def _whole_story(
     tree: HtmlElement, url: str, headlines: list[str | None], text: str, method: str, visible: list[str]
 ) -> tuple[str, str]:
     """The body found (by the first pass, or by the default mode after a short first body), or a
-    later pass's when it is a truncated or shortened story (``visible``: the page's visible text runs).
+    later pass's when it is a truncated or shortened story (``visible``: the page's visible text runs),
+    widened with the prose around its container when it is still truncated (``extract_clean.widen_truncated``).
 
     A default-mode body gets the recall mode's test whenever it is under SHORTENED_BELOW of the
     prose: the default mode has had its try, and it prunes much like the precision pass (on WCXB it
@@ -297,15 +298,18 @@ def _whole_story(
     body held all of it and the whole story; 9 of 911 pages run the recall pass for it, none of the
     91 ScrapingHub pages).
     """
-    share = _words(text) / max(1, _prose_words(visible))
+    prose = _prose_words(visible)
+    share = _words(text) / max(1, prose)
     if share < TRUNCATED_BELOW and method != _FULLER[0]:
         fuller = _body(tree, url, headlines, **_FULLER[1])
         if _is_fuller(fuller, text):
-            return fuller, _FULLER[0]
+            text, method = fuller, _FULLER[0]
     elif share < SHORTENED_BELOW:
         wider = _body(tree, url, headlines, **_LAST_RESORT[1])
         if _is_fuller(wider, text, WIDER_BY) and _holds(wider, text):
-            return wider, _LAST_RESORT[0]
+            text, method = wider, _LAST_RESORT[0]
+    if _words(text) < TRUNCATED_BELOW * prose:  # still truncated: every mode stopped at one container
+        text = extract_clean.widen_truncated(tree, text)
     return text, method
 
 
