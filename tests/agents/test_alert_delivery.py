@@ -172,19 +172,22 @@ async def test_a_channel_down_past_failing_after_is_announced_and_its_alerts_wai
     assert await d.deliver(alert(1)) == []  # three short waits in memory, then parked: no letter
     assert down.attempts >= 3 and count(metrics, "parked") == 1
     assert await d.sink.parked.counts() == {d.channels[0].target: 1}
-    await eventually(lambda: gauge(metrics, "wirewatch_channel_failing") == 1, 10)  # probes go on
-    notices = [m for m in steady.received if "notice_id" in m]
+    # Probes go on; the gauge is raised before the notice is sent through the other channel.
+    sent = lambda: [m for m in steady.received if "notice_id" in m]  # noqa: E731
+    await eventually(lambda: gauge(metrics, "wirewatch_channel_failing") == 1 and sent() != [], 10)
+    notices = sent()
     assert [n["kind"] for n in notices] == ["channel_failing"]  # once per outage
     contract.validate("notice", notices[0])
     assert notices[0]["target"] == d.channels[0].target and notices[0]["reason"] == "receiver_error"
     assert notices[0]["failing_after_seconds"] == notices[0]["deadline_seconds"] == 0.3
+    await eventually(lambda: [f["parked"] for f in d.sink.failing().values()] == [1], 10)  # a round's count
     (failing,) = d.sink.failing().values()  # the readiness detail
     assert failing["channel"] == "webhook" and failing["reason"] == "receiver_error" and failing["parked"] == 1
 
     # The outage goes on: new alerts for the failing channel wait parked too, not dead-lettered.
     before = down.attempts
     assert await d.deliver(alert(2)) == [] and await d.deliver(alert(3)) == []
-    assert gauge(metrics, "wirewatch_alerts_parked") == 3
+    await eventually(lambda: gauge(metrics, "wirewatch_alerts_parked") == 3, 10)  # the next round's count
     tried = down.attempts
     await eventually(lambda: down.attempts > tried + 1, 10)  # the parked ones probe it, on backoff
     assert down.attempts > before and d.letters == [] and count(metrics, "dead_lettered") == 0
@@ -199,7 +202,8 @@ async def test_a_channel_down_past_failing_after_is_announced_and_its_alerts_wai
     # The recovery names the outage it ends: the same start as the failing notice.
     assert notices[1]["failing_since"] == notices[0]["failing_since"]
     assert gauge(metrics, "wirewatch_channel_failing") == 0 and d.sink.failing() == {}
-    assert gauge(metrics, "wirewatch_alerts_parked") == 0 and await d.sink.parked.counts() == {}
+    await eventually(lambda: gauge(metrics, "wirewatch_alerts_parked") == 0, 10)
+    assert await d.sink.parked.counts() == {}
     assert [m["alert_id"] for m in steady.received if "alert_id" in m] == [alert(i)["alert_id"] for i in (1, 2, 3)]
     assert d.letters == [] and (await storage.counts())["alerts_delivered"] == 6
     # Delivered means delivered: the same messages again notify nobody.
@@ -405,7 +409,8 @@ async def test_many_parked_alerts_live_in_storage_not_in_memory(storage, receive
     # that is down, a receiver's connection, storage's group-commit writer), never hundreds.
     await eventually(lambda: flow.working == 0 and len(asyncio.all_tasks()) <= tasks_before + 2, 10)
     assert sum(d.sink._aside.values()) == 0  # nothing waits in memory
-    assert gauge(metrics, "wirewatch_alerts_parked") == 601 and len(steady.received) >= 601
+    await eventually(lambda: gauge(metrics, "wirewatch_alerts_parked") == 601, 10)
+    assert len(steady.received) >= 601
     assert d.letters == [] and down.received == []
 
     down.always_status = None
@@ -456,6 +461,40 @@ async def test_a_delivery_on_a_channel_wakes_every_alert_parked_on_it(storage, r
     assert down.attempts - before == 6  # after recovery, one try each: every one delivered exactly once
     await eventually(lambda: parked() == 0, 10)
     assert d.letters == []
+    await flow.close()
+
+
+async def test_the_parked_gauge_is_storages_count_never_a_row_twice(storage, receivers):
+    """The gauge is the alerts aside in memory plus storage's count read at each redelivery round,
+    with nothing added or taken in between: parks committing while a round reads the count (each
+    park wakes a round) never show more alerts than there are, and it settles at storage's count,
+    then at zero once they are delivered."""
+    down = await receivers(always_status=503)
+    metrics = Metrics()
+    d = await deliverer(storage, metrics, ChannelSettings(failing_after=600, backoff_initial=30, backoff_max=30), down)
+    seen: list[float] = []
+    watching = True
+
+    async def watch() -> None:
+        while watching:
+            seen.append(gauge(metrics, "wirewatch_alerts_parked") or 0)
+            await asyncio.sleep(0)
+
+    watcher = asyncio.create_task(watch())
+    acked: list[int] = []
+    alerts = [alert(i) for i in range(40)]
+    flow = await run_through_flow(d, alerts, acked, window=8)  # parks side by side, one try each
+    await eventually(lambda: len(acked) == len(alerts), 30)
+    await eventually(lambda: gauge(metrics, "wirewatch_alerts_parked") == len(alerts), 10)
+    assert sum((await d.sink.parked.counts()).values()) == len(alerts)
+    assert d.sink.failing() == {} and max(seen) == len(alerts)  # never above what is parked
+
+    down.always_status = None
+    await eventually(lambda: len(down.received) == len(alerts), 30)
+    await eventually(lambda: gauge(metrics, "wirewatch_alerts_parked") == 0, 10)
+    watching = False
+    await watcher
+    assert max(seen) == len(alerts) and min(seen) >= 0 and down.duplicates() == []
     await flow.close()
 
 

@@ -52,7 +52,8 @@ How delivery is made sure of:
 Metrics: ``wirewatch_alerts{channel,outcome}`` (delivered, retried, parked, rejected,
 dead_lettered, duplicate, throttled, notice), ``wirewatch_alert_delivery_seconds{channel}``,
 ``wirewatch_channel_failing{channel}``, ``wirewatch_alerts_parked{channel}`` (alerts waiting for
-their next try, in memory or in storage). ``channel`` is the channel's kind, never its URL.
+their next try: those aside in memory now plus storage's count of parked rows, read once per round
+of the redelivery loop). ``channel`` is the channel's kind, never its URL.
 """
 
 from __future__ import annotations
@@ -153,13 +154,11 @@ class AlertSink(Sink):
         self.requeue = requeue
         self.parked = parked if parked is not None else Parked(ledger)
         self._aside = {c.target: 0 for c in channels}  # waiting in memory for their next try
-        self._stored = {c.target: 0 for c in channels}  # parked in storage (last count)
-        # Parks and deliveries in flight, and how many have started: a count read from storage
-        # replaces the running one only if none was in flight while it was read, or it would
-        # count a row twice (read after its commit, then added) or not at all.
-        self._changing = 0
-        self._changes = 0
-        self._wake = asyncio.Event()  # something was parked, or a channel delivered again
+        # Parked in storage, as storage counted them at the start of the latest redelivery round:
+        # never added to or taken from here, so no park or delivery in flight can count a row twice.
+        # A park or a delivery wakes the loop, whose next round reads the count again.
+        self._stored: dict[str, int] = {}
+        self._wake = asyncio.Event()  # something was parked or left storage, or a channel delivered again
         self._loop: asyncio.Task[None] | None = None
         for c in channels:  # series exist at zero before the first delivery
             for outcome in OUTCOMES:
@@ -236,7 +235,7 @@ class AlertSink(Sink):
             self.metrics.alerts.labels(channel=kind, outcome="duplicate").inc()
             return None
         h = self.health[channel.target]
-        if self._aside[channel.target] or (h.noticed and self._stored[channel.target]):
+        if self._aside[channel.target] or (h.noticed and self._stored.get(channel.target)):
             # Another alert of this channel is trying it, aside in memory, or it is declared
             # failing and the parked ones probe it: their news tells when the channel is back,
             # so this one waits in storage without a try of its own.
@@ -319,14 +318,7 @@ class AlertSink(Sink):
     # -- parked in storage while a channel is down ------------------------------------------------
 
     async def _park(self, channel: Channel, alert: dict[str, Any], why: str) -> None:
-        self._changing += 1
-        self._changes += 1
-        try:
-            await self.parked.park(alert, channel.target)
-            self._stored[channel.target] += 1
-        finally:
-            self._changing -= 1
-        self._publish_parked(channel.kind)
+        await self.parked.park(alert, channel.target)
         self.metrics.alerts.labels(channel=channel.kind, outcome="parked").inc()
         log.info("alert %s -> %s parked until the channel answers (%s)", alert["alert_id"], channel.target, why)
         self._wake.set()
@@ -336,7 +328,7 @@ class AlertSink(Sink):
         self._publish_parked(channel.kind)
 
     def _publish_parked(self, kind: str) -> None:
-        n = sum(self._aside[c.target] + self._stored[c.target] for c in self.channels if c.kind == kind)
+        n = sum(self._aside[c.target] + self._stored.get(c.target, 0) for c in self.channels if c.kind == kind)
         self.metrics.alerts_parked.labels(channel=kind).set(n)
 
     async def _redeliver_forever(self) -> None:
@@ -357,11 +349,7 @@ class AlertSink(Sink):
 
     async def redeliver(self) -> None:
         """One round: every channel with parked alerts whose next probe is due is tried."""
-        quiet, changes = self._changing == 0, self._changes
-        counts = await self.parked.counts()
-        if quiet and changes == self._changes:  # else the running count stands until the next round
-            for c in self.channels:
-                self._stored[c.target] = counts.get(c.target, 0)
+        self._stored = counts = await self.parked.counts()
         for kind in {c.kind for c in self.channels}:
             self._publish_parked(kind)
         now = self.clock()
@@ -444,14 +432,8 @@ class AlertSink(Sink):
         return None
 
     async def _forget(self, channel: Channel, row: ParkedRow) -> None:
-        self._changing += 1
-        self._changes += 1
-        try:
-            await self.parked.done(row.alert_id, channel.target)
-            self._stored[channel.target] = max(self._stored[channel.target] - 1, 0)
-        finally:
-            self._changing -= 1
-        self._publish_parked(channel.kind)
+        await self.parked.done(row.alert_id, channel.target)
+        self._wake.set()  # the next round counts what is left
 
     def failing(self) -> dict[str, dict[str, Any]]:
         """The channels declared failing, for readiness: target -> since, reason, alerts parked."""
@@ -460,7 +442,7 @@ class AlertSink(Sink):
                 "channel": c.kind,
                 "failing_since": self.health[c.target].failing_since_at,
                 "reason": self.health[c.target].reason,
-                "parked": self._stored[c.target],
+                "parked": self._stored.get(c.target, 0),
             }
             for c in self.channels
             if self.health[c.target].noticed
