@@ -7,10 +7,12 @@ http(s) URL with a host raises PermanentError("bad_url" | "bad_scheme").
 from __future__ import annotations
 
 import re
+import string
 from functools import lru_cache
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import httpx
+import idna
 
 from ..errors import PermanentError
 
@@ -50,8 +52,10 @@ def link_key(link: str) -> str:
     """One spelling of a submitted link, for keys that tell links apart (the alias table): a link
     shared as Unicode (``bücher.example/über``) and as punycode and percent-encoding
     (``https://xn--bcher-kva.example/%C3%BCber``) is one link, as is one with an upper-case host,
-    a trailing dot on its host, lower-case escapes or a fragment. A link that is no http(s) URL
-    keys as submitted (fetch refuses it with its reason)."""
+    a host written with combining marks (``bu\u0308cher``: UTS #46 maps it as browsers do), a
+    trailing dot on its host, lower-case escapes, an escaped unreserved character (``%7E`` for
+    ``~``) or a fragment. A link that is no http(s) URL keys as submitted (fetch refuses it with
+    its reason)."""
     try:
         return _same_spelling(normalise_link(link))
     except PermanentError:
@@ -60,18 +64,60 @@ def link_key(link: str) -> str:
 
 def _same_spelling(url: str) -> str:
     """`url` (absolute, ASCII) with the spellings RFC 3986 (6.2.2) counts as one written one way:
-    upper-case hex in escapes; and the host's trailing dot (the root zone) gone."""
-    url = _ESCAPE.sub(lambda m: m.group().upper(), url)
-    parts = urlsplit(url)
-    if (parts.hostname or "").endswith(".") and parts.hostname != ".":
-        user, at, hostport = parts.netloc.rpartition("@")
-        host, colon, port = hostport.rpartition(":") if hostport.rpartition(":")[2].isdigit() else (hostport, "", "")
-        netloc = f"{user}{at}{host.rstrip('.')}{colon}{port}"
-        url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return url
+    an escaped unreserved character decoded (``%7E`` -> ``~``, ``%41`` -> ``A``: 6.2.2.2), other
+    escapes in upper-case hex (``%2f`` -> ``%2F``: reserved ones keep their meaning escaped); and the
+    host's trailing dot (the root zone) gone. A path segment whose escapes spell "." or ".." keeps
+    them: decoded, it would name another path. Split by hand, not urlsplit/urlunsplit, so an empty
+    "?" stays as written."""
+    rest, hash_, fragment = url.partition("#")
+    head, q, query = rest.partition("?")
+    scheme, sep, authority_path = head.partition("://")
+    if not sep:
+        return _ESCAPE.sub(_escape_spelling, url)
+    netloc, slash, path = authority_path.partition("/")
+    user_at, host, port = _split_netloc(netloc)
+    if host.endswith(".") and host != ".":
+        host = host.rstrip(".")
+    path = "/".join(_segment_spelling(s) for s in path.split("/"))
+    user_at, query, fragment = (_ESCAPE.sub(_escape_spelling, x) for x in (user_at, query, fragment))
+    return f"{scheme}{sep}{user_at}{host}{port}{slash}{path}{q}{query}{hash_}{fragment}"
 
 
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")  # RFC 3986 2.3
+
+
+def _escape_spelling(m: re.Match[str]) -> str:
+    c = chr(int(m.group()[1:], 16))
+    return c if c in _UNRESERVED else m.group().upper()
+
+
+def _segment_spelling(segment: str) -> str:
+    spelled = _ESCAPE.sub(_escape_spelling, segment)
+    return segment.upper() if spelled in (".", "..") else spelled
+
+
+def _split_netloc(netloc: str) -> tuple[str, str, str]:
+    """An authority as ("user:pass@" or "", host, ":port" or "")."""
+    user, at, hostport = netloc.rpartition("@")
+    host, colon, port = hostport.rpartition(":")
+    if not port.isdigit():  # no port, or the end of an IPv6 literal
+        host, colon, port = hostport, "", ""
+    return f"{user}{at}", host, f"{colon}{port}"
+
+
+def _uts46(url: str) -> str:
+    """`url` with a host that is not ASCII written as punycode after UTS #46 mapping (as browsers
+    and intake do: case folded, NFC-composed, full-width dots made dots), so a host typed with
+    combining marks (``cafe\u0301``) is the same host as its composed spelling (``café``); httpx
+    alone encodes by IDNA 2008 without the mapping and refuses it. An ASCII URL is returned as is."""
+    if url.isascii():
+        return url
+    netloc = urlsplit(url).netloc
+    user_at, host, port = _split_netloc(netloc)
+    if host.isascii():
+        return url
+    return url.replace(netloc, user_at + idna.encode(host, uts46=True).decode("ascii") + port, 1)
 
 
 def check_http_url(url: str, *, shown: str | None = None) -> str:
@@ -86,9 +132,9 @@ def http_url(url: str, *, shown: str | None = None) -> httpx.URL:
     if len(url) > MAX_URL_LENGTH:
         raise PermanentError("bad_url", f"URL longer than {MAX_URL_LENGTH} characters: {shown}")
     try:
-        parsed = httpx.URL(url)
+        parsed = httpx.URL(_uts46(url))
         host = parsed.host  # decodes an xn-- host: idna raises for one that is not punycode
-    except (httpx.InvalidURL, UnicodeError) as e:  # UnicodeError: idna's (IDNAError) and the codec's
+    except (httpx.InvalidURL, ValueError) as e:  # ValueError: urlsplit's, idna's (IDNAError) and the codec's
         raise PermanentError("bad_url", f"malformed URL {shown}: {e}") from e
     if parsed.scheme not in ALLOWED_SCHEMES:
         scheme = parsed.scheme or "no scheme"
@@ -138,11 +184,12 @@ def canonical_url(url: str) -> str:
     already depends on, keeps the list of trackers; on anything it cannot parse we keep the URL.
     courlan turns an xn-- host back into Unicode; httpx writes it out again as an absolute URI
     (punycode host, percent-encoded path), which is what the schemas' "format": "uri" checks;
-    escapes in upper case and no trailing dot on the host, as ``link_key`` spells links."""
+    escapes as ``link_key`` spells them (unreserved ones decoded, the others in upper case), a
+    host mapped by UTS #46 and no trailing dot on it."""
     from courlan import normalize_url
 
     try:
-        return _same_spelling(as_uri(str(httpx.URL(normalize_url(url, strict=True)))))
+        return _same_spelling(as_uri(str(httpx.URL(_uts46(normalize_url(url, strict=True))))))
     except (ValueError, TypeError, httpx.InvalidURL, UnicodeError):
         return url
 
