@@ -21,10 +21,11 @@ older outcomes stage (a letter about a letter) are unwrapped to the first stage 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Set as AbstractSet
+from collections.abc import AsyncGenerator, Iterable, Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -207,20 +208,27 @@ def merge(letters: list[Letter], outcomes: list[dict], delivered: AbstractSet[st
     """The latest letter per failed item, each with where it stands now (its link's outcome; for an
     alert, `delivered` when every channel has it), plus the dead-lettered outcome rows whose letter
     has left the topic (retention). Pure."""
-    by_link = {row["link_id"]: row for row in outcomes}
     latest: dict[str, Letter] = {}
-    for letter in letters:
-        if letter.stage == "alert":
-            alert_id = letter.payload.get("alert_id") if isinstance(letter.payload, dict) else None
-            letter.outcome = "delivered" if alert_id in delivered else "undelivered"
-        elif letter.link_id in by_link:
-            letter.outcome = by_link[letter.link_id]["outcome"]
+    for letter in with_outcomes(letters, outcomes, delivered):
         latest[letter.ident] = letter  # topic order per partition; a later copy wins
     seen_links = {letter.link_id for letter in letters if letter.link_id}
     for row in outcomes:
         if row["outcome"] == "dead_lettered" and row["link_id"] not in seen_links and row.get("url"):
             latest[f"outcome:{row['link_id']}"] = from_outcome(row)
     return list(latest.values())
+
+
+def with_outcomes(letters: list[Letter], outcomes: list[dict], delivered: AbstractSet[str]) -> list[Letter]:
+    """`letters`, each told where its item stands now: its link's outcome row; for an alert,
+    `delivered` when every channel has it (its id in `delivered`). Pure but for setting `outcome`."""
+    by_link = {row["link_id"]: row for row in outcomes}
+    for letter in letters:
+        if letter.stage == "alert":
+            alert_id = letter.payload.get("alert_id") if isinstance(letter.payload, dict) else None
+            letter.outcome = "delivered" if alert_id in delivered else "undelivered"
+        elif letter.link_id in by_link:
+            letter.outcome = by_link[letter.link_id]["outcome"]
+    return letters
 
 
 def counts(letters: Iterable[Letter]) -> list[dict]:
@@ -280,18 +288,34 @@ def plan(letter: Letter, settings: Settings, now: str) -> Replay:
 # -- the side that talks to Kafka and storage --------------------------------------------------
 
 
-async def read_letters(bootstrap: str, topic: str, timeout: float = 60.0) -> list[Letter]:
-    """Every letter on the dead-letter topic now, partition by partition in offset order. Reads
-    without a consumer group: nothing is committed, the workers' group is not disturbed."""
+# Letters read from the topic, and asked about in storage, at a time. The consumer fetches at most
+# FETCH_BYTES of a partition before its records are taken, so memory holds about a page whatever the
+# topic's length (a record larger than that still comes, alone).
+PAGE = 500
+FETCH_BYTES = 1 << 20
+
+
+async def read_pages(
+    bootstrap: str, topic: str, page: int = PAGE, timeout: float = 60.0
+) -> AsyncGenerator[list[Letter], None]:
+    """The letters on the dead-letter topic now (up to the end offsets found at the start), `page`
+    at a time, partition by partition in offset order. Reads without a consumer group: nothing is
+    committed, the workers' group is not disturbed. Leaving early (``aclosing``) stops the read:
+    ``--limit`` reads no further than it needs. `timeout` bounds a wait with nothing read."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, auto_offset_reset="earliest"
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=FETCH_BYTES,
+        fetch_max_bytes=4 * FETCH_BYTES,
     )
     await consumer.start()
     try:
         parts = await consumer._client.fetch_all_metadata()
         tps = [TopicPartition(topic, p) for p in sorted(parts.partitions_for_topic(topic) or ())]
         if not tps:
-            return []
+            return
         consumer.assign(tps)
         begin = await consumer.beginning_offsets(tps)
         end = await consumer.end_offsets(tps)
@@ -302,9 +326,10 @@ async def read_letters(bootstrap: str, topic: str, timeout: float = 60.0) -> lis
         deadline = time.monotonic() + timeout
         while remaining:
             if time.monotonic() > deadline:
-                raise ConfigError(f"reading {topic} took more than {timeout:.0f} s; is the broker up?")
-            batch = await consumer.getmany(*remaining, timeout_ms=500)
+                raise ConfigError(f"reading {topic} waited more than {timeout:.0f} s for a letter; is the broker up?")
+            batch = await consumer.getmany(*remaining, timeout_ms=500, max_records=page - len(out))
             for tp, records in batch.items():
+                deadline = time.monotonic() + timeout
                 for r in records:
                     if r.offset < end[tp]:
                         letter = from_record(r.value, f"{tp.partition}/{r.offset}")
@@ -315,71 +340,113 @@ async def read_letters(bootstrap: str, topic: str, timeout: float = 60.0) -> lis
             for tp in list(remaining):  # compacted or deleted offsets at the end: nothing more to read
                 if await consumer.position(tp) >= end[tp]:
                     remaining.discard(tp)
-        return out
+            if len(out) >= page or (out and not remaining):
+                yield out
+                out = []
     finally:
         await consumer.stop()
 
 
-async def stream(settings: Settings, bootstrap: str, flt: Filter) -> AsyncIterator[Letter]:
-    """The letters `flt` keeps, one at a time: those on the topic first, merged (see `merge`) with
-    the outcome rows of their own links, then the dead-lettered links whose letter has left the
-    topic, read from storage a page at a time. Storage is asked only about the topic's links and
-    alerts, never for every outcome row at once (millions, on a long-running service)."""
+async def read_letters(bootstrap: str, topic: str, timeout: float = 60.0) -> list[Letter]:
+    """Every letter on the dead-letter topic now (see `read_pages`), in one list."""
+    return [letter async for page in read_pages(bootstrap, topic, timeout=timeout) for letter in page]
+
+
+async def copies(settings: Settings, bootstrap: str) -> AsyncGenerator[Letter, None]:
+    """Every letter, one at a time, each with where its item stands now (``with_outcomes``): those on
+    the topic a page at a time, storage asked about each page's links and alerts only; then the
+    dead-lettered links whose letter has left the topic, read from storage a page at a time, never
+    every outcome row at once (millions, on a long-running service). A letter read twice (a crash,
+    a replay that failed again) comes twice, in topic order: ``tally`` and ``load`` keep the latest.
+    Memory: a page of letters, and one number per link the topic names (to leave its outcome row
+    out of the second part)."""
     from .sinks.storage import open_storage
 
-    on_topic = await read_letters(bootstrap, settings.topic("deadletter"))
-    link_ids = sorted({letter.link_id for letter in on_topic if letter.link_id})
-    alert_ids = sorted(
-        {
-            str(letter.payload["alert_id"])
-            for letter in on_topic
-            if letter.stage == "alert" and isinstance(letter.payload, dict) and letter.payload.get("alert_id")
-        }
-    )
     storage = open_storage(settings.resolved_storage_url)
     await storage.start()
     try:
-        outcomes = [dict(row) for row in await storage.outcomes_of(link_ids)]
-        delivered = await storage.delivered_among(alert_ids)
-        for letter in merge(on_topic, outcomes, delivered):
-            if flt.keeps(letter):
-                yield letter
-        seen = set(link_ids)
-        async for row in storage.dead_lettered_outcomes():
-            if row["link_id"] not in seen and row.get("url"):
-                letter = from_outcome(dict(row))
-                if flt.keeps(letter):
+        on_topic: set[int] = set()  # hash() of the links named on the topic: 64 bits, not the id
+        async with contextlib.aclosing(read_pages(bootstrap, settings.topic("deadletter"))) as pages:
+            async for page in pages:
+                link_ids = sorted({letter.link_id for letter in page if letter.link_id})
+                on_topic.update(map(hash, link_ids))
+                outcomes = [dict(row) for row in await storage.outcomes_of(link_ids)]
+                delivered = await storage.delivered_among(sorted(_alert_ids(page)))
+                for letter in with_outcomes(page, outcomes, delivered):
                     yield letter
+        async for row in storage.dead_lettered_outcomes():
+            if hash(row["link_id"]) not in on_topic and row.get("url"):
+                yield from_outcome(dict(row))
     finally:
         await storage.close()
 
 
+def _alert_ids(letters: list[Letter]) -> set[str]:
+    return {
+        str(letter.payload["alert_id"])
+        for letter in letters
+        if letter.stage == "alert" and isinstance(letter.payload, dict) and letter.payload.get("alert_id")
+    }
+
+
+class _Latest:
+    """The latest copy of each failed item, in the order items were first read; a copy `flt` does
+    not keep stands for its item as None. ``add`` refuses a new item once `limit` are kept."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.by: dict[int, Any] = {}  # hash(ident) -> what the caller keeps of the latest copy, or None
+        self.kept, self.limit, self.limited = 0, limit, False
+
+    def add(self, key: int, value: Any) -> bool:
+        """False (and `limited`) when `key` is a new item past the limit: the caller stops reading."""
+        old = self.by.get(key, _ABSENT)
+        if old is _ABSENT and value is not None and self.limit is not None and self.kept >= self.limit:
+            self.limited = True
+            return False
+        self.kept += (value is not None) - (old is not None and old is not _ABSENT)
+        self.by[key] = value
+        return True
+
+    def values(self) -> list[Any]:
+        return [v for v in self.by.values() if v is not None]
+
+
+_ABSENT = object()
+
+
+async def _latest(settings: Settings, bootstrap: str, flt: Filter, limit: int | None, keep: Any) -> _Latest:
+    """Read every copy (see `copies`); of each item's latest, what ``keep(letter)`` returns if `flt`
+    keeps it. Items are told apart by hash(ident): 64 bits a letter, not its payload."""
+    latest = _Latest(limit)
+    async with contextlib.aclosing(copies(settings, bootstrap)) as letters:
+        async for letter in letters:
+            if not latest.add(hash(letter.ident), keep(letter) if flt.keeps(letter) else None):
+                break
+    return latest
+
+
 async def load(settings: Settings, bootstrap: str, flt: Filter, limit: int | None = None) -> list[Letter]:
-    """The letters `flt` keeps (see `stream`), the first `limit` of them when a limit is given."""
-    out: list[Letter] = []
-    if limit is not None and limit <= 0:
-        return out
-    async for letter in stream(settings, bootstrap, flt):
-        out.append(letter)
-        if limit is not None and len(out) >= limit:
-            break
-    return out
+    """The letters `flt` keeps, the latest copy of each (as ``merge``), the first `limit` of them
+    when a limit is given. Whole letters: what ``show`` and ``replay`` need."""
+    return (await _latest(settings, bootstrap, flt, limit, lambda letter: letter)).values()
 
 
 async def tally(settings: Settings, bootstrap: str, flt: Filter, limit: int | None = None) -> dict:
-    """`wirewatch deadletter list`: letters by (stage, reason) (see `counts`), counted as they are
-    read, none kept; with `limit`, the first `limit` letters only."""
-    by: Counter[tuple[str, str]] = Counter()
-    total = expired = 0
-    limited = False
-    async for letter in stream(settings, bootstrap, flt):
-        if limit is not None and total >= limit:
-            limited = True
-            break
-        by[(letter.stage, letter.reason)] += 1
-        total += 1
-        expired += letter.source == "outcome"
-    return {"rows": _count_rows(by), "letters": total, "expired": expired, "limited": limited}
+    """`wirewatch deadletter list`: letters by (stage, reason) (see `counts`). The topic is read a
+    page at a time and of each letter only its stage, reason and source are kept (one shared tuple
+    per kind), so memory grows by a dict entry per failed item, never by a payload; with `limit`,
+    the first `limit` letters only, and the read stops there."""
+    shapes: dict[tuple[str, str, bool], tuple[str, str, bool]] = {}
+
+    def shape(letter: Letter) -> tuple[str, str, bool]:
+        key = (letter.stage, letter.reason, letter.source == "outcome")
+        return shapes.setdefault(key, key)
+
+    latest = await _latest(settings, bootstrap, flt, limit, shape)
+    kinds = latest.values()
+    by = Counter((stage, reason) for stage, reason, _ in kinds)
+    expired = sum(1 for *_, was in kinds if was)
+    return {"rows": _count_rows(by), "letters": len(kinds), "expired": expired, "limited": latest.limited}
 
 
 async def replay(settings: Settings, bootstrap: str, letters: list[Letter], dry_run: bool) -> dict:

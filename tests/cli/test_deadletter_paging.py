@@ -96,3 +96,77 @@ async def test_list_pages_through_storage_and_stops_at_the_limit(kafka, tmp_path
     out = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "7  dead letters" in out.stdout and "the first 7 only (--limit)" in out.stdout, out.stdout
+
+
+FIRST, THEN = 1500, 3000  # letters on the topic, each with a 4 KB payload: 6 MB, then 18 MB in all
+AGAIN = 150  # links dead-lettered again later with another reason (a replay that failed again)
+
+
+async def _letters(settings, kafka, start: int, count: int, again: int = 0) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all", linger_ms=20)
+    await producer.start()
+    try:
+        for i in range(count + again):
+            n = start + i if i < count else start + (i - count) * (count // again)
+            value = letter(f"m{n:07d}")
+            value["payload"]["note"] = "a sentence about a page that was not there. " * 90
+            if i >= count:
+                value["reason"], value["detail"] = "timeout", "the site stopped answering"
+            await producer.send(settings.topic("deadletter"), orjson.dumps(value), key=f"m{n:07d}".encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def _peak(read) -> tuple[object, int]:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        out = await read()
+        return out, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+async def test_list_reads_a_long_topic_a_page_at_a_time_and_limit_stops_the_read(kafka, tmp_path, monkeypatch):
+    """Memory does not grow with the topic: ``tally`` keeps of each letter its stage and reason, and
+    holds one page of letters (dl.PAGE) at a time, so its peak is the same on a topic three times as
+    long, where reading the whole topic into a list holds every payload. The latest copy of a letter
+    still wins. With ``--limit`` the read stops after the page that reached it."""
+    settings = load_settings(
+        broker=f"kafka://{kafka.bootstrap}",
+        topic_prefix=f"dlm{uuid.uuid4().hex[:6]}.",
+        storage_url=f"sqlite:///{tmp_path / 'outcomes.db'}",
+    )
+    await _letters(settings, kafka, 0, FIRST, AGAIN)
+    tally, short_peak = await _peak(lambda: dl.tally(settings, kafka.bootstrap, dl.Filter()))
+    assert tally["rows"] == [
+        {"stage": "fetch", "reason": "http_status", "count": FIRST - AGAIN},
+        {"stage": "fetch", "reason": "timeout", "count": AGAIN},
+    ]
+    assert (tally["letters"], tally["limited"]) == (FIRST, False)
+
+    await _letters(settings, kafka, FIRST, THEN - FIRST)
+    tally, long_peak = await _peak(lambda: dl.tally(settings, kafka.bootstrap, dl.Filter()))
+    assert tally["letters"] == THEN and tally["rows"][1] == {"stage": "fetch", "reason": "timeout", "count": AGAIN}
+    whole, whole_peak = await _peak(lambda: dl.read_letters(kafka.bootstrap, settings.topic("deadletter")))
+    assert len(whole) == THEN + AGAIN  # every copy, every payload, in one list
+    del whole
+    print(
+        f"peak traced memory: paged tally {short_peak / 2**20:.1f} MiB over {FIRST + AGAIN} letters, "
+        f"{long_peak / 2**20:.1f} MiB over {THEN + AGAIN}; the whole topic in a list {whole_peak / 2**20:.1f} MiB"
+    )
+    assert long_peak < 1.5 * short_peak and long_peak < whole_peak / 2
+
+    read: list[int] = []
+    from_record = dl.from_record
+
+    def counted(value, where=""):
+        read.append(1)
+        return from_record(value, where)
+
+    monkeypatch.setattr(dl, "from_record", counted)
+    limited = await dl.tally(settings, kafka.bootstrap, dl.Filter(), limit=10)
+    assert (limited["letters"], limited["limited"]) == (10, True)
+    assert 10 <= len(read) <= dl.PAGE  # one page read, not the topic
