@@ -161,6 +161,8 @@ BYLINE_MAX_CHARS = 120
 
 
 _LANG_TAG = re.compile(r"^\s*([A-Za-z]{2})(?:$|[-_])")
+# what XPath's translate(@http-equiv, "CONTENT-LANGUAGE", "content-language") lower-cases
+_ASCII_LOWER = str.maketrans("CONTENT-LANGUAGE", "content-language")
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 
@@ -364,11 +366,18 @@ def split_authors(raw: str | None) -> list[str]:
 def _language(tree: HtmlElement) -> str | None:
     root = tree.getroottree().getroot()
     candidates = [root.get("lang"), root.get("{http://www.w3.org/XML/1998/namespace}lang")]
-    candidates += tree.xpath(
-        '//meta[translate(@http-equiv, "CONTENT-LANGUAGE", "content-language") = "content-language"]/@content'
-    )
-    candidates += tree.xpath('//meta[@property="og:locale"]/@content')
-    for value in candidates:
+    # the <meta http-equiv="Content-Language"> contents, then the og:locale ones, each in document
+    # order: one walk of the page's <meta> elements instead of one XPath walk of the page for each
+    declared, locales = [], []
+    for meta in root.iter("meta"):
+        content = meta.get("content")
+        if content is None:
+            continue
+        if (meta.get("http-equiv") or "").translate(_ASCII_LOWER) == "content-language":
+            declared.append(content)
+        if meta.get("property") == "og:locale":
+            locales.append(content)
+    for value in candidates + declared + locales:
         m = _LANG_TAG.match(str(value or ""))
         if m:
             return m.group(1).lower()
