@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -110,15 +110,20 @@ _DISCUSSION_ITEMS = _DISCUSSION_TYPES | {"comment"}
 _SHOP_CLASSES = re.compile(r"price|cart|sku|stock|filter|facet|sort|rating")
 _TALK_CLASSES = re.compile(r"user|member|message|vote")
 _CLASSES = etree.XPath("//@class | //@id", smart_strings=False)
-_ITEMTYPES = etree.XPath("//@itemtype", smart_strings=False)
-_TOP_ITEMTYPES = etree.XPath("//*[@itemtype][not(ancestor::*[@itemscope])]/@itemtype", smart_strings=False)
 # Matched on the lower-cased text: a case-blind regex over a whole page costs several times more.
-# Each runs only on a page that holds one of its words at all (``in`` finds a word in a fraction of
-# the time a regex takes to scan a page, and most pages hold none of them).
-_CART = re.compile(r"\b(add\s+to\s+(cart|bag|basket)|buy\s+now|in\s+stock|out\s+of\s+stock)\b")
-_CART_WORDS = ("add", "buy", "stock")
-_REPLIES = re.compile(r"\b(reply|replies|joined|quote)\b")
-_REPLY_WORDS = ("repl", "joined", "quote")
+# Each pattern starts with a word of its own, and runs only on a page that holds that word at all
+# (``in`` finds a word in a fraction of the time a regex takes to scan a page). It is searched
+# without a leading \b, the boundary before a match checked on the text (``_at_word_start``): a
+# pattern that opens with a literal lets the regex engine jump from one occurrence of it to the
+# next, where a leading \b (or an alternation) makes it try every position of the page.
+_CART = (
+    ("add", re.compile(r"add\s+to\s+(cart|bag|basket)\b")),
+    ("buy", re.compile(r"buy\s+now\b")),
+    ("stock", re.compile(r"in\s+stock\b")),
+    ("stock", re.compile(r"out\s+of\s+stock\b")),
+)
+_REPLIES = tuple((word, re.compile(rf"{word}\b")) for word in ("reply", "replies", "joined", "quote"))
+_WORD_CHAR = re.compile(r"\w")
 REPLIES_FULL = 10
 
 SENTENCE_MIN_WORDS = 10
@@ -218,8 +223,9 @@ def with_body(page: PageFeatures, body: str) -> PageShape:
 
 def page_features(tree: HtmlElement, url: str, *, has_author: bool, visible: list[str] | None = None) -> PageFeatures:
     """The features of the page ``tree`` at ``url`` that no extracted body changes."""
-    top_types, all_types = _declared_types(tree, _ld_scripts(tree))
-    og_type = " ".join(str(v) for v in tree.xpath('//meta[@property="og:type"]/@content')).lower()
+    tags = _tagged(tree)
+    top_types, all_types = _declared_types(tree, _ld_texts(tags["script"]), tags["*itemtype"])
+    og_type = " ".join(_meta_contents(tags["meta"], "og:type")).lower()
     page_words, link_words, page_text = _page_words(tree, visible_texts(tree) if visible is None else visible)
     page_text = page_text.lower()
     classes = " ".join(cast(list[str], _CLASSES(tree))).lower()
@@ -237,20 +243,43 @@ def page_features(tree: HtmlElement, url: str, *, has_author: bool, visible: lis
         link_density=link_words / page_words if page_words else 0.0,
         slug_words=min(len([w for w in re.split(r"[-_+]", slug) if w]), 8) / 8,
         url_date=float(bool(_URL_DATE.search(path))),
-        cart=float(_holds_any(page_text, _CART_WORDS) and _CART.search(page_text) is not None),
+        cart=float(any(next(_at_word_start(pattern, word, page_text), None) for word, pattern in _CART)),
         forum_path=float(bool(_FORUM_PATH.search(path + "/"))),
         replies=_replies(page_text) / REPLIES_FULL,
-        article_elements=min(sum(1 for _ in tree.iter("article")), 10) / 10,
-        code_blocks=min(sum(1 for _ in tree.iter("pre")) + sum(1 for _ in tree.iter("code")) / 5, 10) / 10,
+        article_elements=min(len(tags["article"]), 10) / 10,
+        code_blocks=min(len(tags["pre"]) + len(tags["code"]) / 5, 10) / 10,
         doc_path=float(bool(_DOC_PATH.search(path + "/"))),
         body_share=0.0,
-        discussion=float(bool(all_types & _DISCUSSION_TYPES or _itemtypes(_ITEMTYPES(tree)) & _DISCUSSION_ITEMS)),
+        discussion=float(
+            bool(all_types & _DISCUSSION_TYPES or _itemtypes(_all_itemtypes(tags["*itemtype"])) & _DISCUSSION_ITEMS)
+        ),
         talk_classes=_log_scaled(len(_TALK_CLASSES.findall(classes)), 50),
         shop_classes=_log_scaled(len(_SHOP_CLASSES.findall(classes)), 50),
         shop_path=float(bool(words & _SHOP_WORDS)),
         story_path=float(any(s.lower() in _STORY_WORDS for s in segments[:-1])),
     )
     return PageFeatures(shape, page_words)
+
+
+# The elements the page's features are read from, gathered in one walk of the page instead of one
+# XPath walk each (a whole-page XPath costs about what walking the tree in lxml's C does; the tag
+# filter of ``iter`` skips every other element without making a Python object of it), and the
+# elements that carry microdata types (one XPath, for both the page's own types and all of them).
+_TAGGED = ("script", "meta", "article", "pre", "code")
+_WITH_ITEMTYPE = etree.XPath("//*[@itemtype]")
+
+
+def _tagged(tree: HtmlElement) -> dict[str, list[HtmlElement]]:
+    found: dict[str, list[HtmlElement]] = {tag: [] for tag in _TAGGED}
+    for element in tree.iter(*_TAGGED):
+        found[element.tag].append(element)
+    found["*itemtype"] = cast(list[HtmlElement], _WITH_ITEMTYPE(tree))
+    return found
+
+
+def _meta_contents(metas: list[HtmlElement], prop: str) -> list[str]:
+    """The content of each <meta property=``prop``> among ``metas``, in document order."""
+    return [c for m in metas if m.get("property") == prop and (c := m.get("content")) is not None]
 
 
 def lowest_score(page: PageFeatures, max_words: int) -> float:
@@ -267,12 +296,16 @@ def surely_not_article(page: PageFeatures, tree: HtmlElement) -> float | None:
     """``page``'s lowest score when no body extracted from ``tree`` could make it an article, else None.
 
     The lowest score only falls as the words a body may hold rise, so the page's word bound (a walk
-    of all its text) is read only where even a body of no words leaves the page above the threshold:
-    an article's page is let through on its own features alone."""
+    of all its text) is read only where even a body of no words leaves the page above the threshold
+    (an article's page is let through on its own features alone), and only until the words counted
+    so far bring the lowest score down to the threshold: the rest could only bring it lower."""
     if lowest_score(page, 0) <= NOT_ARTICLE_ABOVE:
         return None
-    floor = lowest_score(page, max_body_words(tree))
-    return floor if floor > NOT_ARTICLE_ABOVE else None
+    words = 0
+    for words in _running_words(tree):
+        if lowest_score(page, words) <= NOT_ARTICLE_ABOVE:
+            return None
+    return lowest_score(page, words)
 
 
 def max_body_words(tree: HtmlElement) -> int:
@@ -280,7 +313,21 @@ def max_body_words(tree: HtmlElement) -> int:
     ``tree`` holds: trafilatura's text is the page's own text nodes (a JSON-LD articleBody is a
     script's text; a formula's LaTeX, a <math> attribute, is counted too), each taken once, and
     joining two runs never makes more words of them. Each text node is counted apart."""
-    return sum(len(_WORD.findall(t)) for t in cast(list[str], _ALL_TEXT(tree)))
+    return max(_running_words(tree), default=0)  # the running count's last value
+
+
+# Text nodes counted together: joined with a space, which no word crosses, and counted by one call
+# of the regex instead of one a node (most nodes are a few words, and the call costs more than them).
+_COUNTED_TOGETHER = 256
+
+
+def _running_words(tree: HtmlElement) -> Iterator[int]:
+    """The words of ``tree``'s text nodes (``max_body_words``) counted so far, a batch of nodes at a time."""
+    texts = cast(list[str], _ALL_TEXT(tree))
+    words = 0
+    for start in range(0, len(texts), _COUNTED_TOGETHER):
+        words += len(_WORD.findall(" ".join(texts[start : start + _COUNTED_TOGETHER])))
+        yield words
 
 
 _ALL_TEXT = etree.XPath("//text() | //math//@*", smart_strings=False)
@@ -294,15 +341,22 @@ def is_article(shape: PageShape) -> bool:
     return not_article_score(shape) <= NOT_ARTICLE_ABOVE
 
 
-def _holds_any(text: str, words: tuple[str, ...]) -> bool:
-    return any(w in text for w in words)
+def _at_word_start(pattern: re.Pattern[str], word: str, text: str) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern`` (which opens with ``word``) in ``text`` that start a word, as
+    ``\b`` + ``pattern`` finds them. (A match that starts inside a word lies within that word's
+    tail, where no match that starts a word can begin, so skipping it hides none of them.)"""
+    if word not in text:
+        return
+    for m in pattern.finditer(text):
+        start = m.start()
+        if start == 0 or not _WORD_CHAR.match(text, start - 1):
+            yield m
 
 
 def _replies(text: str) -> int:
     """Reply, joined and quote words in ``text``, up to REPLIES_FULL (no need to count past it)."""
-    if not _holds_any(text, _REPLY_WORDS):
-        return 0
-    return sum(1 for _ in zip(range(REPLIES_FULL), _REPLIES.finditer(text)))
+    found = (m for word, pattern in _REPLIES for m in _at_word_start(pattern, word, text))
+    return sum(1 for _ in zip(range(REPLIES_FULL), found))
 
 
 def _log_scaled(count: int, full: int) -> float:
@@ -310,20 +364,32 @@ def _log_scaled(count: int, full: int) -> float:
 
 
 def _ld_scripts(tree: HtmlElement) -> list[str]:
-    return [str(s) for s in tree.xpath('//script[@type="application/ld+json"]/text()')]
+    return _ld_texts(tree.iter("script"))
+
+
+def _ld_texts(scripts: Iterable[HtmlElement]) -> list[str]:
+    """The JSON-LD text of those of ``scripts`` that hold it."""
+    return [s.text for s in scripts if s.get("type") == "application/ld+json" and s.text is not None]
 
 
 def _itemtypes(values: Any) -> set[str]:
     return {t.lower().rsplit("/", 1)[-1] for v in cast(list[str], values) for t in str(v).split()}
 
 
-def _declared_types(tree: HtmlElement, scripts: list[str]) -> tuple[set[str], set[str]]:
+def _all_itemtypes(items: list[HtmlElement]) -> list[str]:
+    return [cast(str, item.get("itemtype")) for item in items]
+
+
+def _declared_types(
+    tree: HtmlElement, scripts: list[str], items: list[HtmlElement] | None = None
+) -> tuple[set[str], set[str]]:
     """The schema.org types the page declares for itself, and every type it names anywhere.
 
     For itself: the top-level JSON-LD objects (those of an ``@graph`` included) and the microdata
     items inside no other item, and what a top-level object names its ``mainEntity``; not a type
     nested otherwise, such as the Review inside a Product or the Offer inside an Article. A JSON-LD
-    block that does not parse gives all its types.
+    block that does not parse gives all its types. ``items``: the page's elements with an
+    ``itemtype``, where the caller has them already.
     """
     top: set[str] = set()
     every: set[str] = set()
@@ -334,7 +400,10 @@ def _declared_types(tree: HtmlElement, scripts: list[str]) -> tuple[set[str], se
             top |= _top_ld_types(json.loads(script))
         except ValueError:
             top |= named
-    micro = _itemtypes(_TOP_ITEMTYPES(tree))
+    if items is None:
+        items = cast(list[HtmlElement], _WITH_ITEMTYPE(tree))
+    outermost = [i for i in items if not any(a.get("itemscope") is not None for a in i.iterancestors())]
+    micro = _itemtypes(_all_itemtypes(outermost))
     return top | micro, every | micro
 
 
