@@ -202,6 +202,30 @@ def test_a_list_dropped_from_between_two_kept_paragraphs_comes_back_between_them
     assert len(lines) == 5
 
 
+def test_lists_next_to_each_other_or_under_a_label_come_back_between_the_paragraphs_around_them():
+    page = """<html><body><article>
+<p>The review team tried both ferries on the same stormy crossing last week.</p>
+<ul><li>Warm cabins</li><li>Quick boarding</li></ul><ul><li>Few seats on deck</li></ul>
+<p>On balance the newer ferry was the better ride for anyone who gets seasick.</p>
+<p>Timetable:</p><ul><li>Sailings every two hours</li></ul>
+<p>The operator says the older ferry will be retired at the end of the summer season.</p>
+<p>Elsewhere:</p><p>Short label</p><ul><li>A list too far from any kept line</li></ul>
+<p>Passengers with tickets for the old ferry can change them free of charge online.</p>
+</article></body></html>"""
+    body = "\n".join(
+        [
+            "The review team tried both ferries on the same stormy crossing last week.",
+            "On balance the newer ferry was the better ride for anyone who gets seasick.",
+            "The operator says the older ferry will be retired at the end of the summer season.",
+            "Passengers with tickets for the old ferry can change them free of charge online.",
+        ]
+    )
+    lines = restore_dropped(html.fromstring(page), body).split("\n")
+    assert lines[1:4] == ["- Warm cabins", "- Quick boarding", "- Few seats on deck"]  # both lists, in page order
+    assert lines[5] == "- Sailings every two hours"  # past its label
+    assert "- A list too far from any kept line" not in lines and len(lines) == 8
+
+
 # A guide whose first part sits in the article's container and the rest in an accordion's panels
 # beside it, with a comment, a related teaser, a photo caption and a newsletter pitch around them.
 _LEAD = [
