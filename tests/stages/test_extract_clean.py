@@ -260,6 +260,14 @@ def test_a_truncated_body_takes_the_stories_prose_around_its_container():
     assert widened.split("\n") == _LEAD + _PANELS  # in page order, and nothing of the furniture around them
 
 
+def test_a_container_right_under_the_pages_body_is_widened_within_itself():
+    # the intro and the slides under one <main>, itself right under <body>: no level above to go to
+    lead = "".join(f"<p>{p}</p>" for p in _LEAD)
+    slides = "".join(f"<section class='slide'><p>{p}</p></section>" for p in _PANELS)
+    page = f"<html><body><main><div class='intro'>{lead}</div>{slides}</main><p>{_PANELS[0]} Outside.</p></body></html>"
+    assert widen_truncated(html.fromstring(page), "\n".join(_LEAD)).split("\n") == _LEAD + _PANELS
+
+
 def test_a_body_is_not_widened_with_a_lone_blurb_or_a_repeated_block():
     lead = "\n".join(_LEAD)
     assert widen_truncated(html.fromstring(_guide(_PANELS[:2])), lead) == lead  # two blocks: not more of the story
