@@ -1,5 +1,6 @@
 """The stage runtime's own CPU per message: what a message costs the event loop between two topics
-besides its stage's core, against only moving its bytes, measured in the same run.
+besides its stage's core, against only moving its bytes, measured in the same run, on the worker's
+event loop (``--runtime-loop``: uvloop where installed, as the worker).
 
 Each message is taken into a Flow window (agents/flow.py), handled by Stage.handle (agents/runner.py:
 decode and validate the input, call the core, validate and encode the output, send it and wait for
@@ -30,6 +31,7 @@ import orjson
 from wirewatch import contract
 from wirewatch.agents.flow import Flow
 from wirewatch.agents.runner import Emit, Stage
+from wirewatch.boot import use_event_loop
 from wirewatch.metrics import Metrics
 from wirewatch.settings import RetrySettings
 
@@ -40,6 +42,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("runtime")
     g.add_argument("--runtime-messages", type=int, default=3000, help="messages a round")
     g.add_argument("--runtime-rounds", type=int, default=4, help="rounds of each row (the fastest counts)")
+    g.add_argument(
+        "--runtime-loop",
+        choices=["auto", "uvloop", "asyncio"],
+        default="auto",
+        help="the event loop, as the worker's event_loop setting (auto: uvloop where installed, as the worker runs)",
+    )
 
 
 class _TP(NamedTuple):
@@ -153,7 +161,12 @@ async def _run(messages: int, rounds: int) -> dict:
 
 
 def run(args: argparse.Namespace) -> dict:
-    return asyncio.run(_run(getattr(args, "runtime_messages", 3000), getattr(args, "runtime_rounds", 4)))
+    loop = use_event_loop(getattr(args, "runtime_loop", "auto"))  # the worker's loop, measured on it
+    try:
+        result = asyncio.run(_run(getattr(args, "runtime_messages", 3000), getattr(args, "runtime_rounds", 4)))
+    finally:
+        asyncio.set_event_loop_policy(None)  # what runs after this in the same process gets the default
+    return {**result, "event_loop": loop}
 
 
 if __name__ == "__main__":
