@@ -210,13 +210,14 @@ def page_shape(
 def with_body(page: PageFeatures, body: str) -> PageShape:
     """The features of ``page`` (``page_features``) once its extracted body is ``body``."""
     lines = [line for line in body.split("\n") if line.strip()]
+    words = [len(_WORD.findall(line)) for line in lines]  # no word crosses a line: they add up to the body's
     sentences = sum(
-        1 for line in lines if len(_WORD.findall(line)) >= SENTENCE_MIN_WORDS and _SENTENCE_END.search(line.strip())
+        1 for line, n in zip(lines, words) if n >= SENTENCE_MIN_WORDS and _SENTENCE_END.search(line.strip())
     )
     return replace(
         page.shape,
         prose_lines=sentences / len(lines) if lines else 0.0,
-        body_size=math.log1p(len(_WORD.findall(body))) / 8,
+        body_size=math.log1p(sum(words)) / 8,
         body_share=min(len(body.split()) / page.page_words, 1.0) if page.page_words else 0.0,
     )
 

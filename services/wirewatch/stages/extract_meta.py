@@ -214,7 +214,7 @@ def stated_date(tree: HtmlElement, url: str) -> str | None:
 
 def byline_author(tree: HtmlElement) -> str | None:
     """The author a byline element names, as ``trafilatura.metadata.extract_author`` finds it."""
-    found = [el for el in tree.iter() if el.tag == "author" or _may_be_byline(el)]
+    found = _byline_candidates(tree)
     for level in _BYLINE_LEVELS:
         for el in found:
             if not any(rule.matches(el) for rule in level) or _discarded(el, *el.iterancestors()):
@@ -225,9 +225,22 @@ def byline_author(tree: HtmlElement) -> str | None:
     return None
 
 
-def _may_be_byline(element: HtmlElement) -> bool:
-    # the attributes an element has, not each one a rule names: most elements have one or two
-    return any(name in _BYLINE_ATTRIBUTES and _BYLINE_VALUES.search(value) for name, value in element.items())
+def _byline_candidates(tree: HtmlElement) -> list[HtmlElement]:
+    """The elements of ``tree`` that may meet a byline rule, in document order: <author> elements and
+    those with an attribute a rule reads that holds a value one looks for. Written out as one loop:
+    it visits every element of the page, where a call and a generator per element cost a third of it."""
+    found = []
+    attributes, holds_value = _BYLINE_ATTRIBUTES, _BYLINE_VALUES.search
+    for element in tree.iter():
+        if element.tag == "author":
+            found.append(element)
+            continue
+        # the attributes an element has, not each one a rule names: most elements have one or two
+        for name, value in element.items():
+            if name in attributes and holds_value(value):
+                found.append(element)
+                break
+    return found
 
 
 def _discarded(*elements: HtmlElement) -> bool:
