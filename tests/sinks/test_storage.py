@@ -420,3 +420,74 @@ async def test_outcomes_of_some_links_and_the_dead_lettered_a_page_at_a_time(sto
     await storage.mark_delivered("alert-delivered", "webhook:a")
     assert await storage.claim_alert("alert-pending", "webhook:a", {"alert_id": "alert-pending"})
     assert await storage.delivered_among(["alert-delivered", "alert-pending", "alert-unknown"]) == {"alert-delivered"}
+
+
+# -- stories ------------------------------------------------------------------------------------
+
+
+def _story(story_id: str, at: datetime) -> dict[str, Any]:
+    return {"story_id": story_id, "title": story_id, "first_at": at, "last_at": at, "state": {"size": 1}}
+
+
+async def test_story_candidates_by_key_and_expired_ones_by_follow_up_key_only(storage: Storage) -> None:
+    # The candidate index: a story in the window is found by any key it is filed under; a story
+    # whose window closed only by a follow-up key ("f:"), and only back to the follow-up horizon.
+    old, new = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)
+    for story_id, at, keys in (("s-old", old, ["p:town", "f:p:ann lee"]), ("s-new", new, ["p:town"])):
+        save = _story(story_id, at)
+        await storage.assign_story(f"https://e.test/{story_id}", at, lambda rows, s=save: (s, None), keys)
+
+    async def candidates(keys: list[str], horizon: datetime | None) -> list[str]:
+        seen: list[str] = []
+
+        def decide(rows: list[dict[str, Any]]) -> tuple[None, None]:
+            seen.extend(r["story_id"] for r in rows)
+            return None, None
+
+        await storage.assign_story("https://e.test/x", new, decide, keys, follow_up_since=horizon)
+        return seen
+
+    assert await candidates(["p:town"], old) == ["s-new"]  # a plain key finds no expired story
+    assert await candidates(["p:town", "f:p:ann lee"], old) == ["s-old", "s-new"]
+    assert await candidates(["f:p:ann lee"], datetime(2026, 2, 1, tzinfo=UTC)) == []  # beyond the horizon
+    assert await candidates(["f:p:ann lee"], None) == []  # no follow-ups
+
+
+async def test_sqlite_story_decisions_share_the_group_commit_and_a_failing_one_fails_alone(tmp_path: Path) -> None:
+    # On SQLite (one writer) a story decision rides in the group commit with a link's other calls:
+    # no transaction of its own; a decision that raises rolls its batch back and fails alone.
+    async with open_storage(f"sqlite:///{tmp_path}/w.db") as store:
+        transactions: list[int] = []
+        commit = store._group._transact
+
+        async def counted(body: Any) -> Any:
+            transactions.append(1)
+            return await commit(body)
+
+        store._group._transact = counted
+        at = datetime(2026, 3, 1, tzinfo=UTC)
+
+        def broken(rows: list[dict[str, Any]]) -> tuple[None, None]:
+            raise ValueError("a bug in the decision")
+
+        results = await asyncio.gather(
+            store.add(article(link_id="l-1", canonical_url="https://e.test/1"), stored_by="store"),
+            store.assign_story("https://e.test/1", at, lambda rows: (_story("s-1", at), "joined"), ["p:town"]),
+            store.assign_story("https://e.test/2", at, broken, ["p:town"]),
+            store.claim_alert("alert-1", "slack", {}),
+            store.assign_story("https://e.test/3", at, lambda rows: (_story("s-3", at), len(rows)), ["p:town"]),
+            return_exceptions=True,
+        )
+        assert results[0] == "inserted" and results[1] == "joined" and results[3] is True
+        assert isinstance(results[2], ValueError)
+        assert results[4] == 1  # s-1, written in the same group before it, is a candidate
+        # The five in one transaction, rolled back for the broken one and written again one by one.
+        assert len(transactions) == 1 + 5
+        assert [s["story_id"] for s in await store.stories()] == ["s-1", "s-3"]
+        transactions.clear()
+        await asyncio.gather(
+            store.add(article(link_id="l-4", canonical_url="https://e.test/4"), stored_by="store"),
+            store.assign_story("https://e.test/4", at, lambda rows: (_story("s-4", at), None), ["p:town"]),
+            store.claim_alert("alert-4", "slack", {}),
+        )
+        assert len(transactions) == 1  # a link's article, story and alert ledger: one commit

@@ -27,7 +27,9 @@ transaction rather than one per statement (sqlite.py), on PostgreSQL on one pool
 ``flush()`` is only a barrier; the article, its link and the link's ``stored`` outcome are one
 transaction. The small calls every link or alert makes go through one group commit,
 ``batched(part)``: the article (``add``), its alias (``get_alias``, ``put_alias``), an outcome, the
-alert ledger (``claim_alert``, ``mark_delivered``), parked alerts and outbox rows. Calls that
+alert ledger (``claim_alert``, ``mark_delivered``), parked alerts and outbox rows, and on SQLite
+(one writer) the story and throttle decisions too (on PostgreSQL those keep a transaction of their
+own under the story lock, which a shared transaction would hold for all its writers). Calls that
 arrive while a transaction is being written (on PostgreSQL: while four are) go together in the
 next one (``GroupCommit``: one trip, one commit, one fsync for many calls under load, none added
 alone), and a batch the database refuses is written again one call at a time, so a bad article's

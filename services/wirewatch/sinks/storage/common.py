@@ -219,6 +219,12 @@ class StorageBase(Sink):
     # workers must not both decide. PostgreSQL: one transaction-scoped advisory lock serialises
     # them across workers (a few ms each). SQLite: BEGIN IMMEDIATE already serialises writers.
     _STORY_LOCK: str | None = None
+    # Whether such a decision may share the group commit with a link's other calls. Where writes
+    # are serialised anyway (SQLite: one thread, one write lock) it costs no transaction of its own
+    # (one BEGIN, COMMIT and fsync fewer a routed link). Not under the story lock (PostgreSQL):
+    # held for the whole shared transaction it would wait on, and be waited on by, the row locks
+    # of the group's other writers (a deadlock), and would serialise their writes too.
+    _DECIDE_IN_GROUP = False
 
     # A JSON list bound as parameter $n, as rows with one column "value" (for IN and INSERT ... SELECT).
     _JSON_ROWS = "json_each(${n})"
@@ -250,6 +256,14 @@ class StorageBase(Sink):
         the small calls every link makes (its alias, article, outcome, alert ledger, parked row)."""
         return await self._group.run(part)
 
+    async def _decide(self, body: Body[T]) -> T:
+        """A read-decide-write `body` (story, throttle window): in the group commit where
+        ``_DECIDE_IN_GROUP``, else in a transaction of its own under ``_STORY_LOCK``. Either way it
+        returns once committed, and may run again after a rollback (its decision is pure)."""
+        if self._DECIDE_IN_GROUP:
+            return await self.batched(body)
+        return await self._transact(body)
+
     @abstractmethod
     def _ddl(self, script: str) -> list[str]:
         """CREATE statements of `script` (a schema._MIGRATIONS entry) for this backend's types."""
@@ -270,8 +284,8 @@ class StorageBase(Sink):
     def _json_in(self, value: Any) -> Any:
         return orjson.loads(value) if isinstance(value, str | bytes) else value
 
-    def _keyed(self, sql: str, n: int) -> str:
-        return sql.replace("{keys}", self._JSON_ROWS.replace("{n}", str(n)))
+    def _keyed(self, sql: str, n: int, name: str = "keys") -> str:
+        return sql.replace("{" + name + "}", self._JSON_ROWS.replace("{n}", str(n)))
 
     async def _fetch_keyed(self, sql: str, keys: list[str], chunk: int = 1000) -> list[dict[str, Any]]:
         """The rows of read-only `sql` whose {keys} (the JSON list $1) are `keys`, `chunk` at a time:

@@ -114,7 +114,7 @@ class LedgerStore(StorageBase):
                 )
             return send
 
-        send = await self._transact(decide)
+        send = await self._decide(decide)
         return send
 
     async def due_digests(self, now: datetime | None = None) -> list[dict[str, Any]]:

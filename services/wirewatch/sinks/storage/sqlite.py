@@ -133,6 +133,7 @@ class SqliteStorage(Storage):
     """
 
     backend = "sqlite"
+    _DECIDE_IN_GROUP = True  # one thread writes, under one write lock: nothing interleaves (common.py)
 
     def __init__(self, url: str, *, busy_timeout_ms: int = 5000) -> None:
         super().__init__(url)

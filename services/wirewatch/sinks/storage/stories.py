@@ -19,15 +19,18 @@ ORDER BY first_at, story_id
 """
 # The same, narrowed by the candidate index: {keys} is this backend's rows of the JSON list $3.
 # Stories whose window closed (last_at before $1) are candidates back to $4 when filed under a
-# follow-up key ("f:...", stages/story.py): an old event in the news again joins its story.
+# follow-up key ("f:...", stages/story.py): an old event in the news again joins its story. The
+# follow-up keys come again on their own ({follow_up_keys}, $5), so that branch looks up those few
+# in the index, not every key again.
 SELECT_STORY_CANDIDATES_BY_KEYS = """
 SELECT story_id, first_at, last_at, state FROM stories
 WHERE (last_at >= $1 AND story_id IN (SELECT story_id FROM story_keys WHERE key IN (SELECT value FROM {keys})))
    OR (last_at >= $4 AND story_id IN (SELECT story_id FROM story_keys
-                                      WHERE key IN (SELECT value FROM {keys}) AND key LIKE 'f:%'))
+                                      WHERE key IN (SELECT value FROM {follow_up_keys})))
    OR story_id IN (SELECT story_id FROM story_members WHERE canonical_url = $2)
 ORDER BY first_at, story_id
 """
+FOLLOW_UP = "f:"  # the prefix of a follow-up key (stages/story_index.py)
 # "WHERE true": SQLite needs it to tell the upsert clause from a join of the SELECT.
 INSERT_STORY_KEYS = """
 INSERT INTO story_keys (key, story_id) SELECT value, $2 FROM {keys} WHERE true
@@ -75,11 +78,12 @@ class StoryStore(StorageBase):
                 rows = await tx.fetch(SELECT_STORY_CANDIDATES, self._ts(since), canonical_url)
             else:
                 rows = await tx.fetch(
-                    self._keyed(SELECT_STORY_CANDIDATES_BY_KEYS, 3),
+                    self._keyed(self._keyed(SELECT_STORY_CANDIDATES_BY_KEYS, 3), 5, "follow_up_keys"),
                     self._ts(since),
                     canonical_url,
                     _dumps(sorted(keys)),
                     self._ts(min(since, follow_up_since or since)),
+                    _dumps(sorted(k for k in keys if k.startswith(FOLLOW_UP))),
                 )
             candidates = [
                 {
@@ -112,7 +116,7 @@ class StoryStore(StorageBase):
                     await tx.execute(self._keyed(INSERT_STORY_KEYS, 1), _dumps(sorted(filed)), save["story_id"])
             return result
 
-        return await self._transact(assign)
+        return await self._decide(assign)
 
     async def stories(self) -> list[dict[str, Any]]:
         """Every story: story_id, title, first_at, last_at, state (decoded), oldest first."""
