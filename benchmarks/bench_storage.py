@@ -11,6 +11,11 @@ directly in the event loop's thread (``_InlineSqlite``): no hand-off to another 
 blocks the loop on each fsync, so only its CPU is a yardstick: ``loop_ratio`` is the event loop's
 CPU per link over that floor, what the thread hand-offs and the awaits between statements add.
 On PostgreSQL (``--storage-url postgresql://...``) the baseline is skipped.
+
+On SQLite one more round, not timed, counts what a link costs the database (sqlite3's trace
+callback on the storage's connection): ``sqlite_per_link`` holds the write transactions (each a
+COMMIT, an fsync with ``synchronous=FULL``), the read-only ones, and the statements the calls run
+(BEGIN and COMMIT apart; the statements triggers run inside them are not counted).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import asyncio
 import json
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
@@ -138,6 +144,28 @@ async def _measure(storage: Storage, n: int, concurrency: int, alerting: int, ru
     return {"wall_ms": wall * 1000 / n, "process_cpu_ms": cpu * 1000 / n, "loop_cpu_ms": loop * 1000 / n}
 
 
+async def _count(storage: Storage, n: int, concurrency: int, alerting: int) -> dict[str, float]:
+    """Transactions and statements a link costs on SQLite: one untimed round, traced."""
+    conn = getattr(storage, "_conn", None)
+    if not isinstance(conn, sqlite3.Connection):
+        return {}
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)  # called in the storage's thread, one string a statement
+    try:
+        await _measure(storage, n, concurrency, alerting, "count")
+    finally:
+        conn.set_trace_callback(None)
+    words = [s.split(None, 1)[0].upper() for s in seen if s.strip() and not s.startswith("--")]
+    begins = [w for w, s in zip(words, seen) if w == "BEGIN"]
+    writes = sum(1 for s in seen if s.upper().startswith("BEGIN IMMEDIATE"))
+    statements = sum(1 for w in words if w not in ("BEGIN", "COMMIT", "ROLLBACK"))
+    return {
+        "write_transactions": round(writes / n, 2),
+        "read_transactions": round((len(begins) - writes) / n, 2),
+        "statements": round(statements / n, 2),
+    }
+
+
 def _median(values: list[dict[str, float]]) -> dict[str, float]:
     return {k: round(sorted(v[k] for v in values)[len(values) // 2], 3) for k in values[0]}
 
@@ -158,6 +186,7 @@ async def _run(n: int, concurrency: int, alerting: int, storage_url: str, rounds
         for r in range(rounds):  # interleaved, so a change of machine load falls on both
             for name, store in stores.items():
                 found[name].append(await _measure(store, n, concurrency, alerting, f"r{r}"))
+        counted = await _count(stores["wirewatch"], n, concurrency, alerting)
         for store in stores.values():
             await store.close()
         result: dict[str, Any] = {
@@ -174,6 +203,9 @@ async def _run(n: int, concurrency: int, alerting: int, storage_url: str, rounds
                 f"  {name:15s} per link: {median['loop_cpu_ms']:.3f} ms CPU on the event loop, "
                 f"{median['process_cpu_ms']:.3f} ms CPU in the process, {median['wall_ms']:.3f} ms wall"
             )
+        if counted:
+            result["sqlite_per_link"] = counted
+            print(f"  SQLite per link: {counted}")
         if "inline_sqlite3" in stores:
             floor = result["inline_sqlite3_loop_cpu_ms_per_link"]
             result["loop_ratio"] = round(result["wirewatch_loop_cpu_ms_per_link"] / floor, 2)
