@@ -226,6 +226,29 @@ def test_lists_next_to_each_other_or_under_a_label_come_back_between_the_paragra
     assert "- A list too far from any kept line" not in lines and len(lines) == 8
 
 
+def test_a_paragraph_dropped_from_between_two_kept_ones_comes_back_between_them():
+    page = """<html><body><article>
+<p>The review team tried both ferries on the same stormy crossing last week.</p>
+<p>Both boats left on time, but the older one rolled badly once it cleared the harbour wall.</p>
+<p>On balance the newer ferry was the better ride for anyone who gets seasick.</p>
+<p>Book at <a href="/a">the ferry company's own site</a> or <a href="/b">the port's ticket office</a>.</p>
+<p>The operator says the older ferry will be retired at the end of the summer season.</p>
+</article><footer><p>Harbour News is published by the Quayside trust, registered in the town since 1898.</p></footer>
+</body></html>"""
+    kept = [
+        "The review team tried both ferries on the same stormy crossing last week.",
+        "On balance the newer ferry was the better ride for anyone who gets seasick.",
+        "The operator says the older ferry will be retired at the end of the summer season.",
+    ]
+    lines = restore_dropped(html.fromstring(page), "\n".join(kept)).split("\n")
+    # the prose comes back in its place; the link line and the footer, whose neighbours are not kept lines, stay out
+    assert lines == [
+        kept[0],
+        "Both boats left on time, but the older one rolled badly once it cleared the harbour wall.",
+        *kept[1:],
+    ]
+
+
 # A guide whose first part sits in the article's container and the rest in an accordion's panels
 # beside it, with a comment, a related teaser, a photo caption and a newsletter pitch around them.
 _LEAD = [
