@@ -146,12 +146,12 @@ def _drop_furniture(lines: list[str]) -> list[str]:
 # ScrapingHub ground truth leaves out came back on 2 pages, precision under its floor.)
 #
 # And a paragraph of running prose (PARAGRAPH_MIN_WORDS words or more, at most
-# PARAGRAPH_MAX_LINK_SHARE of them link text) that the precision pass dropped from between two
-# paragraphs it kept, the blocks right before and after it opening adjacent lines of the body, comes
-# back between them: ScrapingHub F1 0.9795 -> 0.9802 (recall 0.9840 -> 0.9851, precision 0.9751 ->
-# 0.9753; 2 pages up), WCXB word F1 0.9388 -> 0.9389 (4 pages up, 3 down; halves 0.9479 -> 0.9480,
-# 0.9297 -> 0.9297). (Looking two blocks away: 7 pages down, ScrapingHub 0.9797.) It reads each
-# <p> of the page in the same walk: about 1.5 ms a page on WCXB, 0.5 on ScrapingHub.
+# PARAGRAPH_MAX_LINK_SHARE of them link text, no furniture line) that the precision pass dropped from
+# between two paragraphs it kept, the blocks right before and after it opening adjacent lines of the
+# body, comes back between them: ScrapingHub F1 0.9795 -> 0.9797 (recall 0.9840 -> 0.9844, precision
+# unchanged), WCXB word F1 0.9388 -> 0.9389. (Looking two blocks away: 7 WCXB pages down, ScrapingHub
+# 0.9797 with precision lower.) It reads each <p> of the page in the same walk: about 1.5 ms a page
+# on WCXB, 0.5 on ScrapingHub.
 _SECTION_HEADINGS = ("h2", "h3")
 _LISTS = ("ul", "ol")
 _AROUND_A_LIST = ("p", "div", "h2", "h3", "h4")
@@ -237,8 +237,8 @@ def _dropped_paragraph(p: HtmlElement, held: str, openings: dict[str, int]) -> t
         return None, []
     line = " ".join(p.text_content().split())
     words = len(line.split())
-    if words < PARAGRAPH_MIN_WORDS or f" {_key(line)} " in held:
-        return None, []
+    if words < PARAGRAPH_MIN_WORDS or f" {_key(line)} " in held or is_furniture(line):
+        return None, []  # a call to action is dropped from the body for good (``clean_body``)
     if sum(len(a.text_content().split()) for a in p.iter("a")) > PARAGRAPH_MAX_LINK_SHARE * words:
         return None, []
     return below, [line]
