@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import Any
 
 from htmldate import find_date
@@ -66,6 +67,14 @@ _WRITTEN_DATES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[str
     ),
 )
 _MONTHS = ("january february march april may june july august september october november december").split()
+# A date written day first with its month as a word of any language ("3 de marzo de 2024", "3. März
+# 2024", "le 3 mars 2024", "3 марта 2024"), at most one short word (de, of) either side of the month.
+# htmldate hands a date element's whole text to dateparser, which reads no date in "Publicado el 3
+# de marzo de 2024", and then falls back to the year alone (1 January). The month words are
+# dateparser's, for every language it knows (``_month_words``).
+_WORDY_DATE = re.compile(
+    r"\b(\d{1,2})[^\W\d_]{0,2}\.?\s+(?:[^\W\d_]{1,3}\s+)?([^\W\d_]{3,})\.?,?\s+(?:[^\W\d_]{1,3}\s+)?((?:19|20)\d\d)\b"
+)
 
 # A line that notes a change to the page ("Editor's note: On May 6, 2025, I added ...", "Update:
 # ...") dates the page, not the events it tells: a date in it is no event's date.
@@ -291,26 +300,77 @@ def fallback_date(tree: HtmlElement, url: str, body: str, *, search_page: bool =
     development articles whose metadata states no date, the byline gives 15 of the 31 that have one,
     2 of them that the extensive search gets wrong, and costs about 1% of it.
     """
-    found = _byline_date(tree)
-    if (not found or _in_prose(found, body)) and search_page:
+
+    @cache
+    def language() -> str | None:  # read only where a month word names two months in two languages
+        return _language(tree)
+
+    found = _byline_date(tree, language)
+    if (not found or _in_prose(found, body, language)) and search_page:
         found = clean(find_date(tree, url=url, **_EXTENSIVE_DATE_PARAMS))
-    if not found or _in_prose(found, body):
+        # htmldate pads a year or a month it read alone ("2019" in "el 14 de enero de 2019", whose
+        # month word it does not know) with 1s: a first of the month the page never writes is that
+        # guess, not a date.
+        if found and found[8:10] == "01" and not _names_day(found, " ".join(_visible(tree)), language, digits=True):
+            return None
+    if not found or _in_prose(found, body, language):
         return None
     return found
 
 
-def _byline_date(tree: HtmlElement) -> str | None:
-    """The first whole date ("Dec 20, 2025", "20 December 2025", "2025-12-20") in the BYLINE_WORDS
-    words of visible text that follow the first <h1>."""
+def _byline_date(tree: HtmlElement, language: Callable[[], str | None] | None = None) -> str | None:
+    """The first whole date ("Dec 20, 2025", "20 December 2025", "2025-12-20", "20 de diciembre de
+    2025") in the BYLINE_WORDS words of visible text that follow the first <h1>."""
     h1 = next(tree.iter("h1"), None)
     if h1 is None:
         return None
+    if language is None:
+        language = cache(lambda: _language(tree))
     text = " ".join(_text_after(h1, BYLINE_WORDS).split()[:BYLINE_WORDS])
     found = [(m.start(), read(m)) for pattern, read in _WRITTEN_DATES for m in [pattern.search(text)] if m]
+    first = min((start for start, _ in found), default=len(text))
+    for m in _WORDY_DATE.finditer(text):  # only before the first date the English forms read
+        if m.start() >= first:
+            break
+        wordy = _wordy_date(m, language)
+        if wordy is not None:
+            found.append((m.start(), wordy))
+            break
     for _, (year, month, day) in sorted(found):
         if 1 <= month <= 12 and 1 <= day <= 31:
             return f"{year}-{month:02d}-{day:02d}"
     return None
+
+
+def _wordy_date(m: re.Match[str], language: Callable[[], str | None]) -> tuple[str, int, int] | None:
+    """A ``_WORDY_DATE`` match as (year, month, day), if its word is a month's name in every language
+    that has it, or else in the page's language (so "listopada", October in Croatian and November
+    in Polish, is read only on a page that says which)."""
+    by_language, months = _month_words()
+    word = m.group(2).casefold()
+    month = months.get(word)
+    if month == 0:  # a month word of more than one month: the page's language decides
+        month = by_language.get(language() or "", {}).get(word)
+    return (m.group(3), month, int(m.group(1))) if month else None
+
+
+@lru_cache(maxsize=1)
+def _month_words() -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """dateparser's month names (its locale data, every language; read once per process, a few
+    hundred ms, and only for a page whose byline has a day, a word and a year English does not
+    read): word -> month by language, and word -> its month in every language (0: not one month)."""
+    from dateparser.languages.loader import default_loader  # type: ignore[import-untyped]
+
+    by_language: dict[str, dict[str, int]] = {}
+    months: dict[str, set[int]] = {}
+    for locale in default_loader.get_locales():
+        words = by_language.setdefault(locale.shortname.split("-")[0].lower(), {})
+        for month, key in enumerate(_MONTHS, 1):
+            for word in locale.info.get(key, []):
+                word = word.casefold().rstrip(".")
+                words.setdefault(word, month)
+                months.setdefault(word, set()).add(month)
+    return by_language, {word: next(iter(ms)) if len(ms) == 1 else 0 for word, ms in months.items()}
 
 
 def _text_after(element: HtmlElement, max_words: int) -> str:
@@ -345,24 +405,45 @@ def _visible(scope: HtmlElement) -> Iterator[str]:
             yield el.tail
 
 
-def _in_prose(date: str, body: str) -> bool:
-    """Whether a sentence of ``body`` names the day ``date`` (YYYY-MM-DD): "... on 14 January 2019 ...".
+def _in_prose(date: str, body: str, language: Callable[[], str | None] = lambda: None) -> bool:
+    """Whether a sentence of ``body`` names the day ``date`` (YYYY-MM-DD): "... on 14 January 2019 ...",
+    "... el 14 de enero de 2019 ..." (a month word of another language: ``_wordy_date``).
 
     A short line that is the date and little more ("Nov 21, 2018", "Last updated: November 13,
     2025") is the article's dateline, not prose, and does not count; nor does a note on a change to
     the page ("Editor's note: On May 6, 2025, I added ...").
     """
+    return any(
+        len(_WORD.findall(line)) > DATELINE_MAX_WORDS
+        and not _UPDATE_NOTE.match(line)
+        and _names_day(date, line, language)
+        for line in body.split("\n")
+    )
+
+
+def _names_day(
+    date: str, text: str, language: Callable[[], str | None] = lambda: None, *, digits: bool = False
+) -> bool:
+    """Whether `text` writes the day ``date`` (YYYY-MM-DD) out: as ISO, with its month as a word
+    (English, or another language: ``_wordy_date``), or, with `digits`, in digits day first or (US)
+    month first."""
     try:
         year, month, day = date[:4], int(date[5:7]), int(date[8:10])
     except ValueError:
         return False
+    if year not in text:
+        return False
     name = _MONTHS[month - 1][:3] if 1 <= month <= 12 else "@"
     day_month = rf"(\b{day}(st|nd|rd|th)?\W{{1,3}}{name}\w*|\b{name}\w*\W{{1,3}}{day}(st|nd|rd|th)?\b)"
-    named = re.compile(rf"{re.escape(date[:10])}|{day_month}\W{{1,3}}{year}\b", re.IGNORECASE)
-    return any(
-        len(_WORD.findall(line)) > DATELINE_MAX_WORDS and not _UPDATE_NOTE.match(line) and named.search(line)
-        for line in body.split("\n")
-    )
+    written = rf"{re.escape(date[:10])}|{day_month}\W{{1,3}}{year}\b"
+    if digits:
+        written += (
+            rf"|\b0?{day}[./-]0?{month}[./-]{year}\b|\b0?{month}/0?{day}/{year}\b|\b{year}[./-]0?{month}[./-]0?{day}\b"
+        )
+    named = re.compile(written, re.IGNORECASE)
+    if named.search(text):
+        return True
+    return any(_wordy_date(m, language) == (year, month, day) for m in _WORDY_DATE.finditer(text) if m.group(3) == year)
 
 
 def split_authors(raw: str | None) -> list[str]:
