@@ -17,9 +17,11 @@ its default mode and is right more often, in its fast form first; only when that
 does the costlier default mode run (its wider net, with trafilatura's readability/jusText
 comparison), so the typical page costs less than one default-mode trafilatura call. When the
 body found is a small part of the page's running prose (a container holding only a teaser or the
-first part of a long article), the default mode runs too and its fuller body wins. Then
-``extract_clean`` removes what trafilatura leaves behind and puts back the section headings and
-lists the precision mode drops, and ``extract_meta`` reads the metadata.
+first part of a long article), the default mode runs too and its fuller body wins; where every
+mode stops at that one container, the body takes the running prose of the blocks around it
+(``extract_clean.widen_truncated``). Then ``extract_clean`` removes what trafilatura leaves behind
+and puts back the section headings, lists and paragraphs the precision mode drops from between the
+lines it kept, and ``extract_meta`` reads the metadata.
 The page-kind check of the body comes only after the length check and the date (htmldate, the costliest part
 of the metadata) only for a page the kind check accepts; the page's visible text is read once for
 both the truncation check and the kind check. Before any trafilatura pass, a page that no body
