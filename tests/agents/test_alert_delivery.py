@@ -490,7 +490,8 @@ async def test_the_parked_gauge_is_storages_count_never_a_row_twice(storage, rec
     assert d.sink.failing() == {} and max(seen) == len(alerts)  # never above what is parked
 
     down.always_status = None
-    await eventually(lambda: len(down.received) == len(alerts), 30)
+    # the channel's next probe comes up to backoff_max (30 s) after its last failure, so wait past that
+    await eventually(lambda: len(down.received) == len(alerts), 90)
     await eventually(lambda: gauge(metrics, "wirewatch_alerts_parked") == 0, 10)
     watching = False
     await watcher
