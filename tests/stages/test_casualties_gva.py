@@ -1,7 +1,7 @@
 """Quality gate on real news: the casualty figures on the GVA development half never slip back.
 
-The set (2,708 US local news articles with Gun Violence Archive counts, see README "Casualty figures
-on real news") is not in the repository: its path comes from WIREWATCH_CASUALTY_CORPUS or
+The set (2,708 US local news articles with Gun Violence Archive counts, see docs/benchmarks.md "Casualty
+figures on real news") is not in the repository: its path comes from WIREWATCH_CASUALTY_CORPUS or
 ../shared/data/casualty-gva-dev/articles.jsonl.gz beside the clone, and the test is skipped where it
 is absent. Floors (tests/corpus/casualties/gva_floors.json) are the figures measured when they were
 set, and may only rise; a ceiling holds the false-alarm rate. The scorer is benchmarks/bench_casualty.py's.
