@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import resource
+import subprocess
+import sys
 import time
 
 import pytest
@@ -113,6 +115,21 @@ def test_idle_hosts_take_at_most_a_quarter_of_the_open_file_limit(monkeypatch):
     assert kept_hosts(s) == 1000
     monkeypatch.setattr(fetch_module.resource, "getrlimit", lambda _: (resource.RLIM_INFINITY,) * 2)
     assert kept_hosts(s) == 1000
+    monkeypatch.setattr(fetch_module, "resource", None)  # no limit to read: the setting as it is
+    assert kept_hosts(s) == 1000
+
+
+def test_the_fetch_module_imports_where_there_is_no_resource_module():
+    # `resource` is POSIX only: a None in sys.modules makes its import fail as it does on Windows.
+    code = (
+        "import sys; sys.modules['resource'] = None\n"
+        "from wirewatch.settings import FetchSettings\n"
+        "from wirewatch.stages.fetch import kept_hosts\n"
+        "print(kept_hosts(FetchSettings(keepalive_hosts=77)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "77"
 
 
 async def test_the_address_guard_holds_on_every_origins_pool():

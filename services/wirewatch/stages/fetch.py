@@ -25,7 +25,6 @@ import asyncio
 import codecs
 import http.cookiejar
 import re
-import resource
 import ssl
 import time
 from collections import Counter, OrderedDict
@@ -43,6 +42,11 @@ from .http_get import REDIRECT_STATUSES, TRANSIENT_STATUSES, Hop, Limits, Page, 
 from .netguard import AddressPolicy, GuardedTransport, Releasing, Resolver, system_resolver
 from .politeness import Politeness
 from .urls import normalise_link, resolve_location
+
+try:
+    import resource
+except ImportError:  # not POSIX (Windows): no open-file limit to read, see kept_hosts
+    resource = None  # type: ignore[assignment]
 
 __all__ = [
     "REDIRECT_STATUSES",
@@ -180,7 +184,10 @@ class HostPools(httpx.AsyncBaseTransport):
 def kept_hosts(settings: FetchSettings) -> int:
     """``keepalive_hosts``, but no more than a quarter of the process's open-file limit in idle
     sockets (``per_host_concurrency`` a host at most): storage, the broker and the requests in
-    flight need the rest."""
+    flight need the rest. Where no limit can be read (no `resource` module off POSIX), the setting
+    as it is: that platform's sockets are not counted against a file-descriptor limit."""
+    if resource is None:
+        return settings.keepalive_hosts
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return settings.keepalive_hosts
