@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run demo test test-deps bench bench-e2e bench-extract fit-page-kind bench-casualty bench-stories bench-api bench-faults lock lint clean help
+.PHONY: install run demo test test-deps bench bench-e2e bench-extract fit-page-kind bench-casualty bench-stories bench-api bench-faults lock lock-upgrade lint clean help
 
 help:
 	@echo "make run    install, then run wirewatch on embedded defaults (broker + SQLite)"
@@ -79,9 +79,16 @@ bench-faults: install
 
 # deploy/requirements.lock: every runtime dependency pinned with its hashes, what the Docker image
 # installs (uv resolves it; tests/deploy/test_wheel.py installs it outside the tree and runs wirewatch).
+# `make lock` follows a change to pyproject.toml and moves nothing else: uv keeps each pin of the old
+# lock that still fits, so a new dependency does not drag every other package to its latest release.
+# `make lock-upgrade` moves every pin to the newest release that fits: a deliberate step of its own.
+LOCK := $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+	-o deploy/requirements.lock
 lock: install
-	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
-		--upgrade -o deploy/requirements.lock
+	$(LOCK)
+
+lock-upgrade: install
+	$(LOCK) --upgrade
 
 # Formatting (ruff format --check), lint (ruff check) and types (mypy: strict on stages/ and sinks/,
 # settings in pyproject.toml); zero findings, checked by .ci/run before the tests.
