@@ -358,24 +358,25 @@ async def copies(settings: Settings, bootstrap: str) -> AsyncGenerator[Letter, N
     dead-lettered links whose letter has left the topic, read from storage a page at a time, never
     every outcome row at once (millions, on a long-running service). A letter read twice (a crash,
     a replay that failed again) comes twice, in topic order: ``tally`` and ``load`` keep the latest.
-    Memory: a page of letters, and one number per link the topic names (to leave its outcome row
-    out of the second part)."""
+    Memory: a page of letters, and the id of each link the topic names (to leave its outcome row out
+    of the second part): bounded by the topic's letters (its retention), never by storage's rows.
+    The ids themselves, not a hash of them: two links whose hashes collide would lose one."""
     from .sinks.storage import open_storage
 
     storage = open_storage(settings.resolved_storage_url)
     await storage.start()
     try:
-        on_topic: set[int] = set()  # hash() of the links named on the topic: 64 bits, not the id
+        on_topic: set[str] = set()  # the links named on the topic
         async with contextlib.aclosing(read_pages(bootstrap, settings.topic("deadletter"))) as pages:
             async for page in pages:
                 link_ids = sorted({letter.link_id for letter in page if letter.link_id})
-                on_topic.update(map(hash, link_ids))
+                on_topic.update(link_ids)
                 outcomes = [dict(row) for row in await storage.outcomes_of(link_ids)]
                 delivered = await storage.delivered_among(sorted(_alert_ids(page)))
                 for letter in with_outcomes(page, outcomes, delivered):
                     yield letter
         async for row in storage.dead_lettered_outcomes():
-            if hash(row["link_id"]) not in on_topic and row.get("url"):
+            if row["link_id"] not in on_topic and row.get("url"):
                 yield from_outcome(dict(row))
     finally:
         await storage.close()
@@ -394,10 +395,10 @@ class _Latest:
     not keep stands for its item as None. ``add`` refuses a new item once `limit` are kept."""
 
     def __init__(self, limit: int | None) -> None:
-        self.by: dict[int, Any] = {}  # hash(ident) -> what the caller keeps of the latest copy, or None
+        self.by: dict[str, Any] = {}  # ident -> what the caller keeps of the latest copy, or None
         self.kept, self.limit, self.limited = 0, limit, False
 
-    def add(self, key: int, value: Any) -> bool:
+    def add(self, key: str, value: Any) -> bool:
         """False (and `limited`) when `key` is a new item past the limit: the caller stops reading."""
         old = self.by.get(key, _ABSENT)
         if old is _ABSENT and value is not None and self.limit is not None and self.kept >= self.limit:
@@ -416,11 +417,12 @@ _ABSENT = object()
 
 async def _latest(settings: Settings, bootstrap: str, flt: Filter, limit: int | None, keep: Any) -> _Latest:
     """Read every copy (see `copies`); of each item's latest, what ``keep(letter)`` returns if `flt`
-    keeps it. Items are told apart by hash(ident): 64 bits a letter, not its payload."""
+    keeps it. Items are told apart by their ident (a few dozen characters, never the payload), not
+    by a hash of it: a collision would fold two failed items into one and drop one from the count."""
     latest = _Latest(limit)
     async with contextlib.aclosing(copies(settings, bootstrap)) as letters:
         async for letter in letters:
-            if not latest.add(hash(letter.ident), keep(letter) if flt.keeps(letter) else None):
+            if not latest.add(letter.ident, keep(letter) if flt.keeps(letter) else None):
                 break
     return latest
 

@@ -170,3 +170,37 @@ async def test_list_reads_a_long_topic_a_page_at_a_time_and_limit_stops_the_read
     limited = await dl.tally(settings, kafka.bootstrap, dl.Filter(), limit=10)
     assert (limited["letters"], limited["limited"]) == (10, True)
     assert 10 <= len(read) <= dl.PAGE  # one page read, not the topic
+
+
+async def test_links_whose_hashes_collide_are_each_counted(kafka, tmp_path, monkeypatch):
+    """Letters are told apart by their exact ids, never by hash(): with every hash made equal,
+    each link on the topic and each expired one in storage still counts once."""
+    settings = load_settings(
+        broker=f"kafka://{kafka.bootstrap}",
+        topic_prefix=f"dlh{uuid.uuid4().hex[:6]}.",
+        storage_url=f"sqlite:///{tmp_path / 'outcomes.db'}",
+    )
+    storage = open_storage(settings.resolved_storage_url)
+    await storage.start()
+    try:
+        for link_id in ("h0000001", "h0000002", "e0000001", "e0000002"):  # two on the topic, two expired
+            await storage.record_outcome(link_id, f"https://news.example/{link_id}", "dead_lettered", "fetch", "x")
+    finally:
+        await storage.close()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+    await producer.start()
+    try:
+        for link_id in ("h0000001", "h0000002", "h0000003"):
+            await producer.send_and_wait(settings.topic("deadletter"), orjson.dumps(letter(link_id)))
+    finally:
+        await producer.stop()
+    monkeypatch.setattr(dl, "hash", lambda _: 7, raising=False)  # shadows the builtin in the module
+    tally = await dl.tally(settings, kafka.bootstrap, dl.Filter())
+    assert (tally["letters"], tally["expired"]) == (5, 2)
+    assert sorted(x.link_id for x in await dl.load(settings, kafka.bootstrap, dl.Filter())) == [
+        "e0000001",
+        "e0000002",
+        "h0000001",
+        "h0000002",
+        "h0000003",
+    ]
