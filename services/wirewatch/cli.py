@@ -245,16 +245,16 @@ def cmd_deadletter(settings: Settings, args: argparse.Namespace) -> int:
                 + (f"; the first {args.limit} only (--limit)" if tally["limited"] else "")
             )
         return 0
-    letters = asyncio.run(dl.load(settings, bootstrap_of(settings), flt, getattr(args, "limit", None)))
-    if args.deadletter_command == "show":
-        wanted = [letter for letter in letters if args.which in (letter.link_id, letter.where)]
-        if not wanted:
-            print(f"wirewatch: no dead letter with link id or partition/offset {args.which!r}", file=sys.stderr)
-            return 1
-        print(orjson.dumps(wanted[-1].as_dict(), option=orjson.OPT_INDENT_2, default=str).decode())
+    if args.deadletter_command == "replay":  # read twice, sent a page at a time: never every letter at once
+        report = asyncio.run(dl.replay(settings, bootstrap_of(settings), flt, args.limit, dry_run=args.dry_run))
+        print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
         return 0
-    report = asyncio.run(dl.replay(settings, bootstrap_of(settings), letters, dry_run=args.dry_run))
-    print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+    letters = asyncio.run(dl.load(settings, bootstrap_of(settings), flt))  # show
+    wanted = [letter for letter in letters if args.which in (letter.link_id, letter.where)]
+    if not wanted:
+        print(f"wirewatch: no dead letter with link id or partition/offset {args.which!r}", file=sys.stderr)
+        return 1
+    print(orjson.dumps(wanted[-1].as_dict(), option=orjson.OPT_INDENT_2, default=str).decode())
     return 0
 
 

@@ -21,6 +21,7 @@ older outcomes stage (a letter about a letter) are unwrapped to the first stage 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import time
@@ -429,7 +430,7 @@ async def _latest(settings: Settings, bootstrap: str, flt: Filter, limit: int | 
 
 async def load(settings: Settings, bootstrap: str, flt: Filter, limit: int | None = None) -> list[Letter]:
     """The letters `flt` keeps, the latest copy of each (as ``merge``), the first `limit` of them
-    when a limit is given. Whole letters: what ``show`` and ``replay`` need."""
+    when a limit is given. Whole letters: what ``show`` needs (``replay`` reads twice instead)."""
     return (await _latest(settings, bootstrap, flt, limit, lambda letter: letter)).values()
 
 
@@ -451,39 +452,79 @@ async def tally(settings: Settings, bootstrap: str, flt: Filter, limit: int | No
     return {"rows": _count_rows(by), "letters": len(kinds), "expired": expired, "limited": latest.limited}
 
 
-async def replay(settings: Settings, bootstrap: str, letters: list[Letter], dry_run: bool) -> dict:
-    """Send each letter's replay (see `plan`), awaiting the broker's ack for each; with `dry_run`
-    send nothing. Returns counts by stage and reason, and the letters that cannot be replayed."""
+# Refusals a replay report names one by one; past that it counts them (a topic of a million bad
+# messages must not make a million-line report, nor hold one in memory).
+REFUSED_SHOWN = 100
+
+
+async def replay(
+    settings: Settings, bootstrap: str, flt: Filter, limit: int | None = None, dry_run: bool = False
+) -> dict:
+    """`wirewatch deadletter replay`: the latest copy of each item `flt` keeps (the first `limit`
+    items when a limit is given) put back at the stage that failed it (see `plan`), the broker's
+    acks awaited a page at a time; with `dry_run` nothing is sent. Two reads, so that memory holds
+    a page of letters whatever the topic's length: the first finds where each item's latest copy is
+    (its partition/offset, as ``tally`` keeps its kind), the second reads the letters again and
+    sends those copies, stopping once all are sent. Returns counts by stage and reason, and the
+    letters that cannot be replayed (the first REFUSED_SHOWN named, every one counted)."""
     from .sources.submit import open_producer
 
+    places = await _latest(settings, bootstrap, flt, limit, lambda letter: letter.where)
+    todo: dict[str, str] = {ident: where for ident, where in places.by.items() if where is not None}
+    del places
     now = timeutil.iso()
-    planned: list[tuple[Letter, Replay]] = []
+    by: Counter[str] = Counter()
     refused: list[dict] = []
-    for letter in letters:
-        try:
-            planned.append((letter, plan(letter, settings, now)))
-        except NotReplayable as e:
-            refused.append(
-                {
-                    "stage": letter.stage,
-                    "reason": letter.reason,
-                    "link_id": letter.link_id,
-                    "where": letter.where,
-                    "why": e.why,
-                }
-            )
-    if planned and not dry_run:
-        producer = await open_producer(bootstrap, settings)
-        try:
-            for _, r in planned:
-                await producer.send_and_wait(r.topic, r.value, key=r.key.encode() if r.key else None)
-        finally:
+    not_replayable = 0
+    producer = await open_producer(bootstrap, settings) if todo and not dry_run else None
+    try:
+        page: list[Replay] = []
+        async with contextlib.aclosing(copies(settings, bootstrap)) as letters:
+            async for letter in letters:
+                if todo.get(letter.ident, _ABSENT) != letter.where:
+                    continue  # an earlier copy, or an item the first read did not keep
+                del todo[letter.ident]
+                if flt.keeps(letter):  # not settled between the two reads
+                    try:
+                        r = plan(letter, settings, now)
+                    except NotReplayable as e:
+                        not_replayable += 1
+                        if len(refused) < REFUSED_SHOWN:
+                            refused.append(_refusal(letter, e.why))
+                    else:
+                        by[f"{letter.stage}: {letter.reason} -> {r.topic}"] += 1
+                        page.append(r)
+                if len(page) >= PAGE or (page and not todo):
+                    await _send(producer, page)
+                    page = []
+                if not todo:
+                    break
+        await _send(producer, page)
+    finally:
+        if producer is not None:
             await producer.stop()
-    by = Counter(f"{letter.stage}: {letter.reason} -> {r.topic}" for letter, r in planned)
     return {
         "dry_run": dry_run,
-        "replayed": len(planned),
-        "not_replayable": len(refused),
+        "replayed": sum(by.values()),
+        "not_replayable": not_replayable,
         "by_stage_reason": dict(sorted(by.items())),
         "refused": refused,
     }
+
+
+def _refusal(letter: Letter, why: str) -> dict:
+    return {
+        "stage": letter.stage,
+        "reason": letter.reason,
+        "link_id": letter.link_id,
+        "where": letter.where,
+        "why": why,
+    }
+
+
+async def _send(producer: Any, page: list[Replay]) -> None:
+    """Send a page of replays and await the broker's ack for each (None: a dry run, nothing sent)."""
+    if producer is None or not page:
+        return
+    acks = [await producer.send(r.topic, r.value, key=r.key.encode() if r.key else None) for r in page]
+    await asyncio.gather(*acks)

@@ -15,6 +15,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from tests.harness.pipeline import read_topic
 from wirewatch import deadletter as dl
 from wirewatch.settings import load_settings
 from wirewatch.sinks import SqliteStorage, open_storage
@@ -129,6 +130,19 @@ async def _peak(read) -> tuple[object, int]:
         tracemalloc.stop()
 
 
+def records_read(monkeypatch) -> list[int]:
+    """A list that grows by one for each record of the dead-letter topic read from now on."""
+    read: list[int] = []
+    from_record = dl.from_record
+
+    def counted(value, where=""):
+        read.append(1)
+        return from_record(value, where)
+
+    monkeypatch.setattr(dl, "from_record", counted)
+    return read
+
+
 async def test_list_reads_a_long_topic_a_page_at_a_time_and_limit_stops_the_read(kafka, tmp_path, monkeypatch):
     """Memory does not grow with the topic: ``tally`` keeps of each letter its stage and reason, and
     holds one page of letters (dl.PAGE) at a time, so its peak is the same on a topic three times as
@@ -159,14 +173,7 @@ async def test_list_reads_a_long_topic_a_page_at_a_time_and_limit_stops_the_read
     )
     assert long_peak < 1.5 * short_peak and long_peak < whole_peak / 2
 
-    read: list[int] = []
-    from_record = dl.from_record
-
-    def counted(value, where=""):
-        read.append(1)
-        return from_record(value, where)
-
-    monkeypatch.setattr(dl, "from_record", counted)
+    read = records_read(monkeypatch)
     limited = await dl.tally(settings, kafka.bootstrap, dl.Filter(), limit=10)
     assert (limited["letters"], limited["limited"]) == (10, True)
     assert 10 <= len(read) <= dl.PAGE  # one page read, not the topic
@@ -204,3 +211,44 @@ async def test_links_whose_hashes_collide_are_each_counted(kafka, tmp_path, monk
         "h0000002",
         "h0000003",
     ]
+
+
+async def test_replay_reads_a_long_topic_a_page_at_a_time_and_sends_each_item_once(kafka, tmp_path, monkeypatch):
+    """``replay`` without --limit holds a page of letters, never the topic: its peak is the same on
+    a topic three times as long. Each item's latest copy goes back once (a link dead-lettered again
+    with another reason is replayed under that reason), and ``--limit`` stops both reads early."""
+    settings = load_settings(
+        broker=f"kafka://{kafka.bootstrap}",
+        topic_prefix=f"dlr{uuid.uuid4().hex[:6]}.",
+        storage_url=f"sqlite:///{tmp_path / 'outcomes.db'}",
+    )
+    links = settings.topic("links")
+    await _letters(settings, kafka, 0, FIRST, AGAIN)
+    report, short_peak = await _peak(lambda: dl.replay(settings, kafka.bootstrap, dl.Filter()))
+    assert report["by_stage_reason"] == {
+        f"fetch: http_status -> {links}": FIRST - AGAIN,
+        f"fetch: timeout -> {links}": AGAIN,
+    }
+    assert (report["replayed"], report["not_replayable"]) == (FIRST, 0)
+    sent = [orjson.loads(value)["link_id"] for _, value in await read_topic(kafka.bootstrap, links)]
+    assert sorted(sent) == [f"m{n:07d}" for n in range(FIRST)]  # every item once, no copy twice
+    whole, short_whole = await _peak(lambda: dl.read_letters(kafka.bootstrap, settings.topic("deadletter")))
+
+    await _letters(settings, kafka, FIRST, THEN - FIRST)
+    report, long_peak = await _peak(lambda: dl.replay(settings, kafka.bootstrap, dl.Filter(), dry_run=True))
+    assert report["replayed"] == THEN
+    whole, long_whole = await _peak(lambda: dl.read_letters(kafka.bootstrap, settings.topic("deadletter")))
+    del whole
+    print(
+        f"peak traced memory: replay {short_peak / 2**20:.1f} MiB over {FIRST + AGAIN} letters, "
+        f"{long_peak / 2**20:.1f} MiB over {THEN + AGAIN}; every letter in a list "
+        f"{short_whole / 2**20:.1f} MiB, then {long_whole / 2**20:.1f} MiB"
+    )
+    # Buffers of a fixed size (the consumer's fetches, a page) make most of either peak: what
+    # tells them apart is what the longer topic adds.
+    assert long_peak - short_peak < (long_whole - short_whole) / 4
+
+    read = records_read(monkeypatch)
+    limited = await dl.replay(settings, kafka.bootstrap, dl.Filter(), limit=10, dry_run=True)
+    assert limited["replayed"] == 10
+    assert 20 <= len(read) <= 2 * dl.PAGE  # a page in each read, not the topic
