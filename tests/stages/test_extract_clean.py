@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import html
 
-from wirewatch.stages.extract_clean import clean_body, is_furniture, restore_dropped, widen_truncated
+from wirewatch.stages.extract_clean import clean_body, drop_boxed, is_furniture, restore_dropped, widen_truncated
 from wirewatch.stages.extract_score import (
     author_match,
     date_exact,
@@ -305,3 +305,48 @@ def test_an_ads_script_is_no_prose():
     )
     lead = "\n".join(_LEAD)
     assert widen_truncated(html.fromstring(_guide(_PANELS[:1], extra=ads)), lead) == lead
+
+
+_STORY = [
+    "The harbour board voted on Tuesday to close the north quay until the storm damage is repaired.",
+    "Engineers found cracks along forty metres of the wall after last week's gale broke over it.",
+    "Fishing boats will moor at the south pier in the meantime, the board's chairwoman said.",
+    "Repairs are expected to take about three months and to cost the town some two million euros.",
+]
+_BIO = "Maria Lind is a reporter for the Valley Courier who covers the harbour, shipping and the coast."
+_PITCH = "The Courier is kept going by its readers: give what you can and help us keep reporting the coast."
+_TEASERS = [
+    "A look back at the winter the ferry stopped running and the island had to fend for itself for weeks.",
+    "How the lighthouse keepers' cottages became the town's most sought-after holiday homes this year.",
+]
+
+
+def _boxed_page(*, excerpts: int = 2, wrapper: str = "article-body") -> str:
+    story = "".join(f"<p>{p}</p>" for p in _STORY)
+    teasers = "".join(
+        f"<div class='post'><div class='post-excerpt'><p>{t}</p></div></div>" for t in _TEASERS[:excerpts]
+    )
+    return (
+        f"<html><body><article class='{wrapper}'>{story}"
+        f"<div class='author-box'><div class='author-box__bio'><p>{_BIO}</p></div></div>"
+        f"<div class='donate-cta'><p>{_PITCH}</p></div></article>"
+        f"<section class='more-posts'>{teasers}</section></body></html>"
+    )
+
+
+def test_lines_the_page_holds_in_a_bio_pitch_or_teaser_box_go():
+    body = "\n".join([*_STORY, _BIO, _PITCH, *_TEASERS])
+    assert drop_boxed(html.fromstring(_boxed_page()), body) == "\n".join(_STORY)
+
+
+def test_a_lone_excerpt_and_an_article_wrapper_named_for_its_author_stay():
+    # one excerpt is a standfirst, not a list of teasers; a long wrapper is the article, not a box
+    body = "\n".join([*_STORY, _TEASERS[0]])
+    assert drop_boxed(html.fromstring(_boxed_page(excerpts=1)), body) == body
+    long_story = _STORY * 8
+    page = (
+        "<html><body><article class='post author-lind'>"
+        + "".join(f"<p>{p}</p>" for p in long_story)
+        + "</article></body></html>"
+    )
+    assert drop_boxed(html.fromstring(page), "\n".join(long_story)) == "\n".join(long_story)

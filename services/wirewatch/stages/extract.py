@@ -20,7 +20,8 @@ body found is a small part of the page's running prose (a container holding only
 first part of a long article), the default mode runs too and its fuller body wins; where every
 mode stops at that one container, the body takes the running prose of the blocks around it
 (``extract_clean.widen_truncated``). Then ``extract_clean`` removes what trafilatura leaves behind
-and puts back the section headings, lists and paragraphs the precision mode drops from between the
+(furniture lines, and the lines the page holds in a bio, disclaimer, call-to-action or teaser box),
+puts back the section headings, lists and paragraphs the precision mode drops from between the
 lines it kept, and ``extract_meta`` reads the metadata.
 The page-kind check of the body comes only after the length check and the date (htmldate, the costliest part
 of the metadata) only for a page the kind check accepts; the page's visible text is read once for
@@ -192,6 +193,7 @@ def extract(
             text, method = _whole_story(tree, url, headlines, text, method, visible)
         if text:
             text = extract_clean.restore_dropped(tree, text)
+            text = extract_clean.drop_boxed(tree, text)
     except Rejected:
         raise
     except Exception as e:

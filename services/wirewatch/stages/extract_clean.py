@@ -419,3 +419,51 @@ def _is_story_block(block: HtmlElement, around: HtmlElement) -> bool:
             return False
         element = element.getparent()
     return element is around
+
+
+# Furniture boxes. trafilatura keeps some boxes that sit inside or right after an article's
+# container and are not the story: the author's bio, a disclaimer or copyright notice, a call to
+# action, a newsletter or donation pitch, and the excerpts of a list of other posts. They are
+# written as plain paragraphs, so no line rule sees them, but the page names them: ``drop_boxed``
+# takes out the body lines whose block lies in a short element (BOX_MAX_WORDS words at most: a
+# box, never the article's wrapper, whose class may name its author) whose class or id names such
+# a box, as long as those are fewer than half the body's lines. An excerpt counts only where two
+# or more body lines are excerpts (a list of teasers; one excerpt under a headline is its standfirst).
+# On the WCXB development articles: word F1 0.9389 -> 0.9400 (halves 0.9480 -> 0.9489, 0.9297 ->
+# 0.9311; 47 pages up, 8 down, where the ground truth keeps an author's bio); ScrapingHub F1
+# 0.9797 -> 0.9798 (a disclaimer its ground truth keeps on one page, a newsletter line on another).
+# No trafilatura pass: one walk of the page's elements' names, about 2 ms a page.
+_BOX_NAMES = re.compile(
+    r"author|(^|[\s_-])bio($|[\s_-])|disclaimer|copyright|(^|[\s_-])cta($|[\s_-])|newsletter|subscri|signup|donat"
+    r"|(?P<excerpt>excerpt)",
+    re.IGNORECASE,
+)
+# A plain-word test first: the exact one costs ten times as much a name, and a page has hundreds.
+_BOX_QUICK = re.compile("author|bio|disclaimer|copyright|cta|newsletter|subscri|signup|donat|excerpt")
+BOX_MAX_WORDS = 250
+
+
+def drop_boxed(tree: HtmlElement, text: str) -> str:
+    """``text`` (a body found in the page ``tree``) without the lines the page holds in a furniture box."""
+    boxes: list[tuple[HtmlElement, bool]] = []
+    for element in tree.iter():
+        names = f"{element.get('class') or ''} {element.get('id') or ''}"
+        if len(names) > 3 and _BOX_QUICK.search(names.lower()) and (match := _BOX_NAMES.search(names)):
+            boxes.append((element, match.group("excerpt") is not None))
+    if not boxes:
+        return text
+    lines = text.split("\n")
+    openings = _line_openings(lines)
+    boxed: set[int] = set()
+    excerpts: set[int] = set()
+    for box, is_excerpt in boxes:
+        if box.tag in _PAGE_TAGS or len(_visible_text(box).split()) > BOX_MAX_WORDS:
+            continue
+        held = {at for block in _leaf_blocks(box) if (at := openings.get(_opening([_visible_text(block)]))) is not None}
+        if 2 * len(held) <= len(lines):
+            (excerpts if is_excerpt else boxed).update(held)
+    if len(excerpts) >= 2:
+        boxed |= excerpts
+    if not boxed or 2 * len(boxed) > len(lines):
+        return text
+    return "\n".join(line for i, line in enumerate(lines) if i not in boxed)
