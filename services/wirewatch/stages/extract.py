@@ -45,7 +45,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import use_config
 
 from ..errors import PermanentError, Rejected
-from . import extract_clean, extract_kind, extract_meta
+from . import extract_clean, extract_html, extract_kind, extract_meta
 
 # Our own min_length decides "too short"; trafilatura's own floor would return None and make
 # "too short" indistinguishable from "empty".
@@ -164,7 +164,7 @@ def extract(
         # An expired short link usually lands on the outlet's home page: a page, but not a story.
         raise Rejected("not_article", f"{url} is a site's front page")
     try:
-        tree = trafilatura.load_html(html)
+        tree = extract_html.load_html(html)
     except Exception as e:  # lxml raises a zoo of types on hostile input; the page is at fault, not us
         raise Rejected("empty", f"{url} does not parse as HTML: {type(e).__name__}: {e}") from e
     if tree is None:

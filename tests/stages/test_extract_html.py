@@ -1,0 +1,48 @@
+"""stages.extract_html: the same tree and the same element classes as trafilatura's loader, looked up in C."""
+
+from __future__ import annotations
+
+from copy import copy, deepcopy
+
+import lxml.html
+import pytest
+import trafilatura
+from lxml import etree
+
+from wirewatch.stages import extract_html
+
+PAGES = {
+    "article": "<!DOCTYPE html><html lang='en'><head><title>Harbour wall gives way</title></head><body>"
+    "<article><h1>Harbour wall gives way</h1><p>The old harbour wall gave way in the night.</p>"
+    "<!-- a comment --><p>Nobody was <b>hurt</b>, the port authority said.</p></article>"
+    "<form action='/s'><label>Search</label><input name='q'><select><option>all</option></select>"
+    "<textarea></textarea></form></body></html>",
+    "doctype on the first line": "<!DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0//EN' 'x'><html><body><p>Tide tables "
+    "for the week.</p></body></html>",
+    "self-closing html": "<html lang='en'/>\n<body><p>A short notice about road works.</p></body>",
+    "encoding declaration": "<?xml version='1.0' encoding='utf-8'?><html><body><p>Ferry times.</p></body></html>",
+    "invalid characters": "<html><body><p>Gale\x0b warning\x01 for the coast.</p></body></html>",
+    "no markup": "just a line of plain text, no markup at all",
+    "fragment": "<p>one paragraph on its own</p>",
+    "two fragments": "<p>one</p><div>two</div>",
+}
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_the_tree_is_trafilaturas(name: str) -> None:
+    ours, theirs = extract_html.load_html(PAGES[name]), trafilatura.load_html(PAGES[name])
+    assert (ours is None) == (theirs is None)
+    if ours is not None:
+        assert etree.tostring(ours) == etree.tostring(theirs)
+
+
+def test_every_node_gets_the_class_lxml_html_gives_it() -> None:
+    ours, theirs = extract_html.load_html(PAGES["article"]), trafilatura.load_html(PAGES["article"])
+    assert ours is not None and theirs is not None
+    classes = [(e.tag, type(e)) for e in ours.iter()]
+    assert classes == [(e.tag, type(e)) for e in theirs.iter()]
+    assert {cls for _, cls in classes} >= {lxml.html.FormElement, lxml.html.InputElement, lxml.html.HtmlElement}
+    for copied in (copy(ours), deepcopy(ours)):  # trafilatura's passes work on copies
+        assert [(e.tag, type(e)) for e in copied.iter()] == classes
+    made = etree.SubElement(ours.find(".//article"), "form")  # an element added later, as trafilatura does
+    assert type(made) is lxml.html.FormElement
