@@ -26,8 +26,9 @@ async def run_one(settings: Settings, url: str) -> dict:
     try:
         (enriched,) = await fetch_agent.make_core(rt)(link.copy())  # fetched, extracted and enriched
         stage = "route"
-        alerts = await route_agent.make_core(rt)(enriched.value)
-        result.update(outcome="ok", article=enriched.value, alerts=[a.value for a in alerts])
+        article = enriched.payload()  # the enriched topic's bytes, as the pool made them
+        alerts = await route_agent.make_core(rt)(article)
+        result.update(outcome="ok", article=article, alerts=[a.payload() for a in alerts])
     except Rejected as e:
         result.update(outcome="filtered", stage=stage, reason=e.reason, detail=e.detail)
     except StageError as e:

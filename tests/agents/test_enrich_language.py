@@ -20,7 +20,25 @@ async def runtime(tmp_path) -> AsyncIterator[Runtime]:
 
 
 def _article(n: int, title: str, text: str) -> dict:
-    return {"canonical_url": f"https://news.example/a/{n}", "title": title, "text": text, "language": None}
+    """An article as the articles topic carries it (the pool validates the enriched result)."""
+    url = f"https://news.example/a/{n}"
+    return {
+        "link_id": f"link-of-article-{n:04d}",
+        "source": "test",
+        "url": url,
+        "final_url": url,
+        "canonical_url": url,
+        "redirects": [],
+        "status": 200,
+        "content_type": "text/html",
+        "fetched_at": "2026-12-06T12:00:00Z",
+        "title": title,
+        "text": text,
+        "authors": [],
+        "published": None,
+        "language": None,
+        "sitename": None,
+    }
 
 
 def _count(rt: Runtime, language: str) -> float:
@@ -44,7 +62,7 @@ async def test_articles_are_counted_by_the_language_they_were_read_in(runtime):
             "furgoneta chocó contra una parada de autobús en la calle principal el viernes.",
         )
     )
-    assert en.value["language"] == "en" and en.value["figures"]["injured"]["count"] == 2
-    assert es.value["language"] == "es" and es.value["figures"]["injured"] is None
+    assert en.payload()["language"] == "en" and en.payload()["figures"]["injured"]["count"] == 2
+    assert es.payload()["language"] == "es" and es.payload()["figures"]["injured"] is None
     # Spanish has no lexicon: it counts as und, and the label set stays bounded.
     assert _count(runtime, "en") == 1 and _count(runtime, "und") == 1 and _count(runtime, "es") == 0

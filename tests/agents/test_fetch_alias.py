@@ -55,7 +55,7 @@ async def test_a_known_link_skips_resolution_then_becomes_a_duplicate(site, runt
     core = fetch_agent.make_core(runtime)
 
     (first,) = await core(make_link(item["short_url"], "test"))
-    article = first.value
+    article = first.payload()
     assert article["canonical_url"] == item["canonical_url"] and article["redirects"]
     alias = await runtime.storage.get_alias(item["short_url"])
     assert alias is not None and alias["canonical_url"] == item["canonical_url"]
@@ -63,9 +63,9 @@ async def test_a_known_link_skips_resolution_then_becomes_a_duplicate(site, runt
 
     # Fresh alias, article not stored yet: fetched again, but straight from the final URL.
     (second,) = await core(make_link(item["short_url"], "test"))
-    assert second.value["canonical_url"] == item["canonical_url"]
-    assert second.value["url"] == item["short_url"]
-    assert second.value["redirects"] == article["redirects"]  # the alias's chain, kept
+    assert second.payload()["canonical_url"] == item["canonical_url"]
+    assert second.payload()["url"] == item["short_url"]
+    assert second.payload()["redirects"] == article["redirects"]  # the alias's chain, kept
 
     await runtime.storage.upsert_article(article)
     with pytest.raises(Rejected) as e:
@@ -80,25 +80,27 @@ async def test_a_redelivered_link_whose_alias_it_wrote_is_fetched_again_not_filt
     core = fetch_agent.make_core(runtime)
     link = make_link(item["short_url"], "test")
     (first,) = await core(link)
-    await runtime.storage.upsert_article({**first.value, "link_id": "a-sibling-link"})
+    await runtime.storage.upsert_article({**first.payload(), "link_id": "a-sibling-link"})
     (again,) = await core(dict(link))
-    assert again.value["link_id"] == link["link_id"] and again.value["redirects"] == first.value["redirects"]
+    assert (
+        again.payload()["link_id"] == link["link_id"] and again.payload()["redirects"] == first.payload()["redirects"]
+    )
 
 
 async def test_aliases_off_or_expired_means_a_normal_fetch(site, runtime):
     item = news_item(site)
     core = fetch_agent.make_core(runtime)
     (first,) = await core(make_link(item["short_url"], "test"))
-    await runtime.storage.upsert_article(first.value)
-    await runtime.storage.put_alias(item["short_url"], first.value["final_url"], item["canonical_url"], ttl=0)
+    await runtime.storage.upsert_article(first.payload())
+    await runtime.storage.put_alias(item["short_url"], first.payload()["final_url"], item["canonical_url"], ttl=0)
     (again,) = await core(make_link(item["short_url"], "test"))  # expired: resolved from scratch
-    assert again.value["redirects"]
+    assert again.payload()["redirects"]
 
     runtime.settings = runtime.settings.model_copy(
         update={"sources": runtime.settings.sources.model_copy(update={"alias_ttl": 0})}
     )
     (off,) = await fetch_agent.make_core(runtime)(make_link(item["short_url"], "test"))
-    assert off.value["redirects"]
+    assert off.payload()["redirects"]
 
 
 PIER = """<!doctype html><html lang="en"><head><title>Ferry pier reopens</title>
@@ -144,7 +146,7 @@ async def shortener():
 
 async def test_og_url_is_the_canonical_url_without_rel_canonical(shortener, runtime):
     (out,) = await fetch_agent.make_core(runtime)(make_link(shortener.url("/s/k1"), "test"))
-    article = out.value
+    article = out.payload()
     assert article["final_url"] == shortener.url("/news/ferry?ref=share")
     assert article["canonical_url"] == shortener.url("/news/ferry") == out.key
     alias = await runtime.storage.get_alias(shortener.url("/s/k1"))
@@ -156,14 +158,14 @@ async def test_a_fetch_by_way_of_an_alias_keeps_its_chain_and_adds_new_hops(shor
     link = make_link(shortener.url("/s/k1"), "test")
     (first,) = await core(link)
     chain = [{"url": shortener.url("/s/k1"), "status": 301}, {"url": shortener.url("/go/k1"), "status": 302}]
-    assert first.value["redirects"] == chain
+    assert first.payload()["redirects"] == chain
     assert (await runtime.storage.get_alias(link["url"]))["redirects"] == chain
 
     shortener.moved = True  # the article's address changed since the alias was recorded
     (second,) = await core(make_link(link["url"], "test"))
     assert shortener.hits["/s/k1"] == shortener.hits["/go/k1"] == 1  # the chain was not walked again
-    assert second.value["final_url"] == shortener.url("/news/ferry-pier")
-    assert second.value["redirects"] == chain + [{"url": shortener.url("/news/ferry?ref=share"), "status": 301}]
+    assert second.payload()["final_url"] == shortener.url("/news/ferry-pier")
+    assert second.payload()["redirects"] == chain + [{"url": shortener.url("/news/ferry?ref=share"), "status": 301}]
     # A shortcut does not rewrite the alias it took.
     assert (await runtime.storage.get_alias(link["url"]))["redirects"] == chain
 

@@ -65,6 +65,26 @@ async def test_ok_emits_outputs():
     assert [s for s, _, _ in rec.sent] == ["filtered"]
 
 
+async def test_an_output_already_encoded_by_the_pool_is_sent_as_it_is():
+    rec = Recorder()
+    sent = []
+
+    async def send(schema, key, value):
+        sent.append(value)
+
+    example = contract.decode("enriched", (contract.schemas_dir() / "examples" / "enriched.json").read_bytes())
+    data = contract.dumps("enriched", example)
+
+    async def core(link):
+        return [Emit("enriched", example["canonical_url"], data)]
+
+    s = stage(rec)
+    s.send = send
+    assert await s.handle(contract.encode("link", LINK), core) == "ok"
+    assert sent == [data] and sent[0] is data
+    assert Emit("enriched", None, data).payload() == example
+
+
 async def test_rejected_becomes_filtered_with_reason():
     rec = Recorder()
 

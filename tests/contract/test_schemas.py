@@ -95,6 +95,22 @@ def test_bytes_already_found_valid_are_not_walked_again(monkeypatch):
         contract.decode("link", raw)
 
 
+def test_bytes_a_pool_process_validated_are_trusted_not_walked_again(monkeypatch):
+    # The pool validates and serialises an enriched article (contract.dumps) in its own process; the
+    # event loop only hashes the bytes it receives (trust), and its store and route agents' decode
+    # takes the verdict from there: nothing walks the payload on the loop.
+    example = orjson.loads((contract.schemas_dir() / "examples" / "enriched.json").read_bytes())
+    with pytest.raises(InvalidMessage, match="text"):
+        contract.dumps("enriched", {**example, "text": 5})  # dumps validates like encode
+    data = contract.dumps("enriched", {**example, "title": "A title only dumps has seen"})
+    walks = []
+    real = contract.validate
+    monkeypatch.setattr(contract, "validate", lambda name, payload: (walks.append(name), real(name, payload)))
+    assert contract.trust("enriched", data) is data
+    assert contract.decode("enriched", data)["title"] == "A title only dumps has seen"
+    assert walks == []
+
+
 def test_uri_formats_are_checked():
     enriched = orjson.loads((SCHEMAS / "examples" / "enriched.json").read_bytes())
     for field in ("final_url", "canonical_url"):

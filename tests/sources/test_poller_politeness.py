@@ -213,7 +213,7 @@ async def test_the_runtime_gives_the_fetch_agent_and_the_poller_one_politeness(p
         assert rt.politeness is not None
         core = fetch_agent.make_core(rt)
         (emitted,) = await core(make_link(publisher.url("/story/e1"), "test"))
-        assert emitted.value["title"] == "Ferry pier reopens"
+        assert emitted.payload()["title"] == "Ferry pier reopens"
         h = Harness([Source("blocked", "feed", publisher.url("/private/feed.xml"), 300)], rt.http, rt.politeness)
         assert (await h.poller.poll_once(h.poller.sources[0])).reason == "robots_disallowed"
     finally:

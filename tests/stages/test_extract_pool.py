@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
+from wirewatch import contract
 from wirewatch.errors import Rejected
 from wirewatch.metrics import EXTRACT_DOMAINS_TRACKED, Metrics
 from wirewatch.runtime import extraction_pool
+from wirewatch.stages import article
 from wirewatch.stages.extract import extract
 from wirewatch.stages.extract_score import load_corpus
 
@@ -42,6 +44,35 @@ def test_a_rejection_crosses_the_process_boundary_with_its_reason():
     finally:
         pool.shutdown()
     assert e.value.reason == "wrong_type"
+
+
+def test_the_pool_sends_back_the_enriched_topic_s_bytes_validated():
+    """The fetch agent's call: the page's bytes in, the enriched message's bytes out (validated and
+    serialised in the pool process), the same as encoding the article read here."""
+    page = load_corpus(OWN)[0]
+    known = {
+        "link_id": "link-of-the-pool-test",
+        "source": "test",
+        "url": page.url,
+        "redirects": [],
+        "status": 200,
+        "content_type": "text/html; charset=utf-8",
+        "fetched_at": "2026-12-06T12:00:00Z",
+        "title": None,
+    }
+    body = page.html.encode()
+    pool = extraction_pool(1)
+    try:
+        got = pool.submit(article.read_encoded, body, known["content_type"], page.url, known).result(timeout=120)
+    finally:
+        pool.shutdown()
+    expected = article.read_page(body, known["content_type"], page.url, known)
+    assert isinstance(got, article.Read) and got.data == contract.encode("enriched", expected)
+    assert (got.canonical_url, got.text_chars, got.language) == (
+        expected["canonical_url"],
+        len(expected["text"]),
+        expected["language"],
+    )
 
 
 def _value(m: Metrics, name: str, **labels) -> float:

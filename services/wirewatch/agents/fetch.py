@@ -45,27 +45,27 @@ def make_core(rt: Runtime) -> Core:
         }
         if decision.via_alias:  # a shortcut taken does not extend the alias it used
             known["redirects"] = [dict(h) for h in decision.redirects] + known["redirects"]
-        # Decoding, extraction and enrichment: CPU, so one call in the pool, which gets the page's
-        # bytes (the loop only moves bytes).
+        # Decoding, extraction, enrichment and validating the result: CPU, so one call in the pool,
+        # which gets the page's bytes and gives back the enriched topic's (the loop only moves bytes).
         try:
             article = await asyncio.get_running_loop().run_in_executor(
-                rt.pool, article_core.read_page, page.body, page.content_type, page.final_url, known
+                rt.pool, article_core.read_encoded, page.body, page.content_type, page.final_url, known
             )
         except Rejected as e:
             rt.metrics.extraction(page.final_url, e.reason)
             raise
-        rt.metrics.extraction(page.final_url, "extracted", len(article["text"]))
-        rt.metrics.articles_by_language.labels(language=language_label(article.get("language"))).inc()
+        rt.metrics.extraction(page.final_url, "extracted", article.text_chars)
+        rt.metrics.articles_by_language.labels(language=language_label(article.language)).inc()
         if not decision.via_alias:
             await dedupe.remember(
                 rt.storage,
                 link["url"],
                 page.final_url,
-                article["canonical_url"],
+                article.canonical_url,
                 ttl,
                 known["redirects"],
                 link["link_id"],
             )
-        return [Emit("enriched", article["canonical_url"], article)]
+        return [Emit("enriched", article.canonical_url, article.data)]
 
     return core
