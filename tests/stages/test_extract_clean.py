@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from lxml import html
 
-from wirewatch.stages.extract_clean import clean_body, drop_boxed, is_furniture, restore_dropped, widen_truncated
+from wirewatch.stages.extract_clean import (
+    clean_body,
+    drop_author_bio,
+    drop_boxed,
+    is_furniture,
+    restore_dropped,
+    widen_truncated,
+)
 from wirewatch.stages.extract_score import (
     author_match,
     date_exact,
@@ -350,3 +357,22 @@ def test_a_lone_excerpt_and_an_article_wrapper_named_for_its_author_stay():
         + "</article></body></html>"
     )
     assert drop_boxed(html.fromstring(page), "\n".join(long_story)) == "\n".join(long_story)
+
+
+def test_the_authors_bio_at_the_end_of_the_body_goes():
+    bio = [
+        "Maria Lind is a reporter for the Valley Courier who covers the harbour and the coast.",
+        "Maria holds a degree in marine engineering and sails whenever the weather allows it.",
+    ]
+    body = "\n".join([*_STORY, *bio])
+    assert drop_author_bio(body, ["Maria Lind"]) == "\n".join(_STORY)
+    assert drop_author_bio(body, ["Valley Courier"]) == body  # an outlet, not a person: no bio to tell
+
+
+def test_a_person_the_story_is_about_stays():
+    # the author's name opening a line high up in the story, or a line about someone else, is the story
+    quoted = "Maria Lind is the harbour master's deputy and says the repairs cannot wait until the spring."
+    body = "\n".join([quoted, *_STORY])
+    assert drop_author_bio(body, ["Maria Lind"]) == body
+    other = "Tom Berg is a fisherman who has moored at the north quay for thirty years and will move south."
+    assert drop_author_bio("\n".join([*_STORY, other]), ["Maria Lind"]) == "\n".join([*_STORY, other])

@@ -193,7 +193,7 @@ def extract(
             text, method = _whole_story(tree, url, headlines, text, method, visible)
         if text:
             text = extract_clean.restore_dropped(tree, text)
-            text = extract_clean.drop_boxed(tree, text)
+            text = extract_clean.drop_author_bio(extract_clean.drop_boxed(tree, text), meta.authors)
     except Rejected:
         raise
     except Exception as e:

@@ -467,3 +467,42 @@ def drop_boxed(tree: HtmlElement, text: str) -> str:
     if not boxed or 2 * len(boxed) > len(lines):
         return text
     return "\n".join(line for i, line in enumerate(lines) if i not in boxed)
+
+
+# An author's bio written as the article's last paragraphs ("Jane Roe is a reporter who covers
+# ..."), in the article's own container, where no box names it: a line among the body's last
+# BIO_TAIL_LINES that opens with the full name of an author the page states (a person's: two or
+# more capitalised words), then within a few words a verb of a bio; the next line goes too when it
+# opens with that author's first name ("Jane holds a ..."). WCXB word F1 0.9400 -> 0.9402 (halves
+# 0.94886 -> 0.94931, 0.93112 -> 0.93115: a small gain, nearly all the first half's; 6 pages up, 3
+# down where the ground truth keeps the bio); no ScrapingHub page changed. No walk of the page:
+# the last lines of the body only.
+BIO_TAIL_LINES = 3
+BIO_MIN_WORDS = 8
+_BIO_VERB = (
+    r"\W{0,3}(\([^)]{0,30}\)\W{0,3})?(\w+\W{1,3}){0,6}?(is|was|has|holds|writes|covers|joined|lives|leads|founded)\b"
+)
+
+
+def drop_author_bio(text: str, authors: Iterable[str]) -> str:
+    """``text`` without the author's bio among its last lines (``authors``: the names the page states)."""
+    names = [" ".join(a.split()) for a in authors]
+    people = [n for n in names if n.count(" ") >= 1 and all(w[:1].isupper() for w in n.split())]
+    if not people:
+        return text
+    lines = text.split("\n")
+    full = re.compile(rf"^\W{{0,2}}({'|'.join(map(re.escape, people))}){_BIO_VERB}")
+    dropped: set[int] = set()
+    first_name: re.Pattern[str] | None = None
+    for i in range(max(1, len(lines) - BIO_TAIL_LINES), len(lines)):
+        line = lines[i]
+        if len(line.split()) < BIO_MIN_WORDS:
+            continue
+        if match := full.match(line):
+            dropped.add(i)
+            first_name = re.compile(rf"^{re.escape(match.group(1).split()[0])}{_BIO_VERB}")
+        elif first_name is not None and i - 1 in dropped and first_name.match(line):
+            dropped.add(i)
+    if not dropped:
+        return text
+    return "\n".join(line for i, line in enumerate(lines) if i not in dropped)
