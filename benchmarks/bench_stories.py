@@ -157,7 +157,7 @@ def _indexed(rule, enriched: list[dict], stories: list, index: dict[str, dict]) 
         )
         if all(s is not d.story for s in stories):
             stories.append(d.story)
-        for k in keys:
+        for k in story.story_keys(d.story.state):  # filed as storage files it: under what its state holds
             index.setdefault(k, {})[d.story.story_id] = d.story
 
 

@@ -21,6 +21,7 @@ import pytest
 from tests.harness.postgres import PostgresServer, free_port
 from wirewatch.errors import ConfigError, PermanentError, TransientError
 from wirewatch.sinks import PostgresStorage, Sink, SqliteStorage, Storage, open_storage, storage as storage_module
+from wirewatch.stages.story_index import story_keys
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "enriched.json"
 
@@ -425,17 +426,22 @@ async def test_outcomes_of_some_links_and_the_dead_lettered_a_page_at_a_time(sto
 # -- stories ------------------------------------------------------------------------------------
 
 
-def _story(story_id: str, at: datetime) -> dict[str, Any]:
-    return {"story_id": story_id, "title": story_id, "first_at": at, "last_at": at, "state": {"size": 1}}
+def _story(story_id: str, at: datetime, **state: Any) -> dict[str, Any]:
+    return {"story_id": story_id, "title": story_id, "first_at": at, "last_at": at, "state": {"size": 1, **state}}
 
 
 async def test_story_candidates_by_key_and_expired_ones_by_follow_up_key_only(storage: Storage) -> None:
-    # The candidate index: a story in the window is found by any key it is filed under; a story
-    # whose window closed only by a follow-up key ("f:"), and only back to the follow-up horizon.
+    # The candidate index: a story in the window is found by any key it is filed under (what its
+    # state holds: "p:town" for a place, "f:p:ann lee" for a person); a story whose window closed
+    # only by a follow-up key ("f:"), and only back to the follow-up horizon.
     old, new = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)
-    for story_id, at, keys in (("s-old", old, ["p:town", "f:p:ann lee"]), ("s-new", new, ["p:town"])):
-        save = _story(story_id, at)
-        await storage.assign_story(f"https://e.test/{story_id}", at, lambda rows, s=save: (s, None), keys)
+    for story_id, at, state in (
+        ("s-old", old, {"places": ["town"], "people": ["ann lee"]}),
+        ("s-new", new, {"places": ["town"]}),
+    ):
+        save = _story(story_id, at, **state)
+        # The article's own keys only look up: a story is filed under what its state holds.
+        await storage.assign_story(f"https://e.test/{story_id}", at, lambda rows, s=save: (s, None), ["n:other"])
 
     async def candidates(keys: list[str], horizon: datetime | None) -> list[str]:
         seen: list[str] = []
@@ -451,6 +457,59 @@ async def test_story_candidates_by_key_and_expired_ones_by_follow_up_key_only(st
     assert await candidates(["p:town", "f:p:ann lee"], old) == ["s-old", "s-new"]
     assert await candidates(["f:p:ann lee"], datetime(2026, 2, 1, tzinfo=UTC)) == []  # beyond the horizon
     assert await candidates(["f:p:ann lee"], None) == []  # no follow-ups
+
+
+async def test_a_story_is_filed_under_its_state_and_a_join_writes_only_the_keys_it_adds(storage: Storage) -> None:
+    # The index holds what the story's state gives (stages/story_index.py story_keys), not the
+    # article's lookup keys; a join writes the keys its article added to the state, no others.
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+
+    async def filed() -> set[str]:
+        rows = await storage.transact(lambda tx: tx.fetch("SELECT key FROM story_keys"), read_only=True)
+        return {r["key"] for r in rows}
+
+    first = _story("s-1", at, places=["town"])
+    await storage.assign_story("https://e.test/1", at, lambda rows: (first, None), ["p:town", "n:lookup only"])
+    assert await filed() == story_keys(first["state"]) == {"p:town"}
+    written: list[str] = []
+    insert = storage._keyed
+
+    def counting(sql: str, n: int, name: str = "keys") -> str:
+        written.extend([sql] if sql.lstrip().startswith("INSERT INTO story_keys") else [])
+        return insert(sql, n, name)
+
+    storage._keyed = counting  # type: ignore[method-assign]
+
+    def join(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], None]:
+        (row,) = rows
+        row["state"]["places"].append("harbour")  # in place, as stages/story.py attach does
+        return row, None
+
+    await storage.assign_story("https://e.test/2", at, join, ["p:harbour", "p:town"])
+    assert await filed() == {"p:town", "p:harbour"} and len(written) == 1
+    joined = _story("s-1", at, places=["town", "harbour"])
+    written.clear()
+    await storage.assign_story("https://e.test/3", at, lambda rows: (joined, None), ["p:town"])
+    assert written == []  # the state gave no new key: nothing written to the index
+
+
+async def test_a_version_7_database_files_its_stories_again_under_their_state(storage: Storage) -> None:
+    # Version 8 stops filing stories under their articles' lookup keys: an upgraded database is
+    # filed again from each story's state, the lookup-only keys gone.
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    save = _story("s-1", at, places=["town"])
+    await storage.assign_story("https://e.test/1", at, lambda rows: (save, None), ["p:town"])
+
+    async def downgrade(tx: Any) -> None:
+        await tx.execute("INSERT INTO story_keys (key, story_id) VALUES ('n:lookup only', 's-1')")
+        await tx.execute("DELETE FROM schema_version WHERE version >= 8")
+
+    await storage.transact(downgrade)
+    await storage.close()
+    async with open_storage(storage.url) as again:
+        assert await again.schema_version() == storage_module.SCHEMA_VERSION >= 8
+        rows = await again.transact(lambda tx: tx.fetch("SELECT key, story_id FROM story_keys"), read_only=True)
+        assert [(r["key"], r["story_id"]) for r in rows] == [("p:town", "s-1")]
 
 
 async def test_sqlite_story_decisions_share_the_group_commit_and_a_failing_one_fails_alone(tmp_path: Path) -> None:
@@ -472,7 +531,9 @@ async def test_sqlite_story_decisions_share_the_group_commit_and_a_failing_one_f
 
         results = await asyncio.gather(
             store.add(article(link_id="l-1", canonical_url="https://e.test/1"), stored_by="store"),
-            store.assign_story("https://e.test/1", at, lambda rows: (_story("s-1", at), "joined"), ["p:town"]),
+            store.assign_story(
+                "https://e.test/1", at, lambda rows: (_story("s-1", at, places=["town"]), "joined"), ["p:town"]
+            ),
             store.assign_story("https://e.test/2", at, broken, ["p:town"]),
             store.claim_alert("alert-1", "slack", {}),
             store.assign_story("https://e.test/3", at, lambda rows: (_story("s-3", at), len(rows)), ["p:town"]),

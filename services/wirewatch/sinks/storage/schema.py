@@ -9,7 +9,7 @@ from wirewatch.errors import ConfigError
 from wirewatch.sinks.storage.common import StorageBase, _dumps, _redact, _Tx, _utcnow
 from wirewatch.sinks.storage.stories import INSERT_STORY_KEYS, SELECT_STORY_STATES
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -162,6 +162,12 @@ CREATE TABLE IF NOT EXISTS story_keys (
 # card per story maintained by triggers). Backend-specific, so it lives with its queries.
 from wirewatch.api.schema import READ_SCHEMA as _TABLES_V7  # noqa: E402
 
+# Version 8: stories are filed only under what their state holds (stages/story_index.py
+# ``story_keys``), no longer also under each article's lookup keys too (every headline word as a
+# name, each date a text names): the index is emptied and every story filed again
+# (``_backfill_story_keys``), a smaller index that loads fewer stories no rule can join.
+_TABLES_V8 = "DELETE FROM story_keys"
+
 # version -> DDL that brings a database from version - 1 to version (a dict: statements per backend).
 # A script with {json}/{ts} for both backends, or each backend's own statements (by backend name).
 _MIGRATIONS: dict[int, str | dict[str, list[str]]] = {
@@ -172,7 +178,10 @@ _MIGRATIONS: dict[int, str | dict[str, list[str]]] = {
     5: _TABLES_V5,
     6: _TABLES_V6,
     7: _TABLES_V7,
+    8: _TABLES_V8,
 }
+# The versions after which every story is filed (again) under ``story_keys`` of its state.
+_REFILE_STORIES = (6, 8)
 
 SELECT_VERSION = "SELECT max(version) AS version FROM schema_version"
 INSERT_VERSION = "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING"
@@ -203,7 +212,7 @@ class SchemaStore(StorageBase):
                 script = _MIGRATIONS[version]
                 for statement in self._ddl(script) if isinstance(script, str) else script[self.backend]:
                     await tx.execute(statement)
-            if version == 6:
+            if version in _REFILE_STORIES:
                 await self._backfill_story_keys(tx)
             await tx.execute(INSERT_VERSION, version, self._ts(_utcnow()))
 

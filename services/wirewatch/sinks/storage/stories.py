@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from wirewatch.sinks.storage.common import StorageBase, _dumps, _strip_nul, _Tx, _utcnow
+from wirewatch.stages.story_index import story_keys  # the one definition of what a story is filed under
 
 # Candidates for story matching: the stories active since the window opened, and the one that
 # already holds this article (a redelivery or a revision, however old).
@@ -66,8 +67,9 @@ class StoryStore(StorageBase):
         at or after `since` (and, given `keys`, that are filed under one of them, or under one of
         its follow-up keys with a last article at or after `follow_up_since`), and the story
         already holding `canonical_url`. `decide` returns (story row to save or None, result); the
-        saved story is filed under `keys` and under what its state now holds (stages/story.py
-        ``story_keys``); the result is returned once the row is committed. `decide` runs inside the
+        saved story is filed under what its state now holds (stages/story_index.py ``story_keys``,
+        which every story `keys` could match shares a key with); the result is returned once the
+        row is committed. `decide` runs inside the
         transaction (on SQLite in the storage's thread): pure, nothing of the event loop's.
         """
 
@@ -107,12 +109,14 @@ class StoryStore(StorageBase):
                     now,
                 )
                 await tx.execute(UPSERT_STORY_MEMBER, canonical_url, save["story_id"], now)
-                if keys is not None:
-                    from wirewatch.stages.story_index import (
-                        story_keys,
-                    )  # a story's keys mix its articles' names and tolls
-
-                    filed = set(keys) | story_keys(save["state"])
+                # Filed under what its state holds, not under the article's own keys: those that
+                # only look up (every headline word as a name, a date the text names) would load
+                # stories no rule can join and write index pages for nothing. Only the keys its
+                # state did not give before are written (the rest are there: same transaction). The
+                # state before is read again from its row: `decide` may have changed it in place.
+                before = next((r["state"] for r in rows if r["story_id"] == save["story_id"]), None)
+                filed = story_keys(save["state"]) - (story_keys(self._json_in(before)) if before is not None else set())
+                if filed:
                     await tx.execute(self._keyed(INSERT_STORY_KEYS, 1), _dumps(sorted(filed)), save["story_id"])
             return result
 
