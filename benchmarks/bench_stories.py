@@ -22,7 +22,11 @@ alert (match a rule), with the stories they joined against the incidents:
      ``merged_incidents``: stories holding articles of more than one incident
      (``merged_incidents_other_date``: of those, incidents on different dates);
      ``articles_per_s``: route decisions (evaluate + assign_story) per second, enrichment excluded;
-     ``enrich_per_s`` beside it.
+     ``enrich_per_s`` beside it;
+     ``keys_per_story``: rows of the candidate index (story_keys) a story at the end;
+     ``wal_frames_per_routed``: WAL frames (pages written; no checkpoint during the run) and
+     ``sqlite_thread_ms_per_routed``: CPU of SQLite's thread (the story transaction with route's
+     decision inside it), each a routed article, sequential: what the index costs a worker.
      ``even_*`` / ``odd_*``: precision, F1 of the ceiling and repeat rate over the incidents of
      even (odd) id in the same run: a gain should hold in both halves.
 ``--stories-parity even|odd`` keeps only the incidents whose id is even (odd), in a run of their own. ``--stories-limit N`` keeps the first N dated articles (a quick look).
@@ -49,12 +53,14 @@ import argparse
 import asyncio
 import gzip
 import json
+import os
 import random
 import re
 import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (10, 100, 1000)
@@ -298,8 +304,11 @@ def window_cut(gold: list[str], at: list[datetime], window: timedelta) -> list[s
     return out
 
 
-async def _route_all(enriched: list[dict]) -> tuple[list[tuple[int, str, list[str]]], float]:
-    """Each alerting article's (index, story id, alert kinds), through the route agent's core."""
+async def _route_all(
+    enriched: list[dict], cost: dict[str, float] | None = None
+) -> tuple[list[tuple[int, str, list[str]]], float]:
+    """Each alerting article's (index, story id, alert kinds), through the route agent's core, and
+    the articles a second; `cost` (given) gets what the stories cost SQLite (``_sqlite_cost``)."""
     from wirewatch.agents import route as route_agent
     from wirewatch.runtime import Runtime
     from wirewatch.settings import load_settings
@@ -320,6 +329,10 @@ async def _route_all(enriched: list[dict]) -> tuple[list[tuple[int, str, list[st
         rt.storage.assign_story = recording  # type: ignore[method-assign]
         core = route_agent.make_core(rt)
         out = []
+        conn, thread = rt.storage._conn, rt.storage._in_thread  # type: ignore[attr-defined]
+        # No checkpoint during the run: the WAL then holds every frame the run wrote.
+        await thread(conn.execute, "PRAGMA wal_autocheckpoint=0")
+        cpu = await thread(time.thread_time)
         try:
             t = time.perf_counter()
             for i, e in enumerate(enriched):
@@ -328,9 +341,30 @@ async def _route_all(enriched: list[dict]) -> tuple[list[tuple[int, str, list[st
                 if e["canonical_url"] in seen:
                     out.append((i, seen[e["canonical_url"]], [x.value["kind"] for x in emits]))
             took = time.perf_counter() - t
+            cpu = await thread(time.thread_time) - cpu
+            if cost is not None:
+                cost.update(await _sqlite_cost(rt.storage, f"{tmp}/stories.db-wal", len(out), cpu))
         finally:
             await rt.storage.close()
     return out, len(enriched) / took
+
+
+async def _sqlite_cost(storage: Any, wal: str, routed: int, cpu: float) -> dict[str, float]:
+    """What the stories cost SQLite: rows of the candidate index a story, WAL frames (pages
+    written) and CPU of SQLite's thread (the story transaction, route's decision inside it) a
+    routed article."""
+    (page,) = await storage._in_thread(lambda: storage._conn.execute("PRAGMA page_size").fetchone())
+    (row,) = await storage.transact(
+        lambda tx: tx.fetch("SELECT (SELECT count(*) FROM story_keys) AS k, (SELECT count(*) FROM stories) AS s"),
+        read_only=True,
+    )
+    size = await storage._in_thread(os.path.getsize, wal)
+    n = max(routed, 1)
+    return {
+        "keys_per_story": round(row["k"] / max(row["s"], 1), 1),
+        "wal_frames_per_routed": round(size / (page + 24) / n, 1),
+        "sqlite_thread_ms_per_routed": round(cpu * 1000 / n, 3),
+    }
 
 
 def quality(
@@ -344,7 +378,8 @@ def quality(
     t = time.perf_counter()
     enriched = [enrich({k: v for k, v in a.items() if not k.startswith("_")}) for a in articles]
     enrich_per_s = len(articles) / (time.perf_counter() - t)
-    routed, per_s = asyncio.run(_route_all(enriched))
+    cost: dict[str, float] = {}
+    routed, per_s = asyncio.run(_route_all(enriched, cost))
     idx = [i for i, _, _ in routed]
     stories = [s for _, s, _ in routed]
     gold = [articles[i]["_incident"] for i in idx]
@@ -382,6 +417,7 @@ def quality(
         **_halves(stories, gold, at, [k for _, _, k in routed], window),
         "articles_per_s": round(per_s, 1),
         "enrich_per_s": round(enrich_per_s, 1),
+        **cost,
     }
 
 
