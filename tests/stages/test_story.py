@@ -213,21 +213,26 @@ def test_every_story_an_article_could_join_shares_a_key_with_it() -> None:
     assert joined > 40 and joined < pairs  # both kinds of pair were seen
 
 
-def test_near_duplicates_always_share_a_minhash_key_and_unrelated_text_does_not() -> None:
+def test_near_duplicates_nearly_always_share_a_minhash_key_and_unrelated_text_does_not() -> None:
     import random
 
     rng = random.Random(7)
     base = story.signature("Ferry capsizes on Lake Kivu near Goma, at least 27 killed, officials say")
-    for _ in range(300):
-        # Exactly 32 of 64 positions equal (similarity 0.5, the threshold), chosen at random.
-        same = set(rng.sample(range(64), 32))
-        other = [v if i in same else v + 1 for i, v in enumerate(base)]
-        assert story.similarity(base, other) == story.NEAR_DUPLICATE
-        assert story_index._signature_keys(base) & story_index._signature_keys(other)
-    # The worst case below the threshold: one position of every group, 31 in all, shares no key.
-    firsts = {g[0] for g in story_index._GROUPS}
-    spread = [v if i in firsts else v + 1 for i, v in enumerate(base)]
-    assert not story_index._signature_keys(base) & story_index._signature_keys(spread)
+
+    def shared(equal: int) -> int:
+        # `equal` of 64 positions equal, chosen at random: how many of 300 such pairs share a band.
+        found = 0
+        for _ in range(300):
+            same = set(rng.sample(range(64), equal))
+            other = [v if i in same else v + 1 for i, v in enumerate(base)]
+            assert story.similarity(base, other) == equal / 64
+            found += bool(story_index._signature_keys(base) & story_index._signature_keys(other))
+        return found
+
+    # At the threshold (similarity 0.5) about 1 in 100 is missed by the bands (16 pairs: the
+    # other keys, a place, a name, headline words, still find it); a wire copy (0.75) never is.
+    assert shared(32) >= 291
+    assert shared(48) == 300
     assert not story_index._signature_keys(base) & story_index._signature_keys(
         story.signature("Quarry wall collapses in Arequipa")
     )

@@ -80,13 +80,14 @@ stages/story_words.py (headline terms, proper nouns, people); stages/story_index
 candidate index; stages/story_follow.py scores follow-ups after the window; this one scores and attaches. Their public names stay reachable here
 (``story.view``, ``story.keys``...).
 
-Candidate index: ``keys(article)`` and ``story_keys(state)`` are the strings storage files
-stories under (table story_keys) so that only stories sharing a key with the article are loaded
-and scored. Exact, not approximate: every story that ``score`` could give more than 0 shares a key
-(each way of matching above needs one of: a pair of equal MinHash positions, a pair of shared
+Candidate index: ``keys(article)`` are the strings an article is looked up under and
+``story_keys(state)`` those storage files a story under (table story_keys), so that only stories
+sharing a key with the article are loaded and scored. Exact but for near-duplicate text: every story that ``score`` could give more than 0
+shares a key (each way of matching above needs one of: a pair of equal MinHash positions (one of
+16 bands: shared by near-duplicates with a probability of 99% or more), a pair of shared
 headline words, a shared place, a shared name, a shared headline word with a toll figure, a
-shared person: "f:p:" keys, or one spelt otherwise: "f:q:" keys, an age with the day: "a:" keys), so the decisions are the same as
-scoring every open story. Keys starting "f:" (a name or headline word with a toll figure, a pair of
+shared person: "f:p:" keys, or one spelt otherwise: "f:q:" keys, an age with the day: "a:" keys), so the decisions are those of
+scoring every open story (but for a near-duplicate that shares no band and no other key). Keys starting "f:" (a name or headline word with a toll figure, a pair of
 full names, a person, a city or an outlet with a day, a city with a rare toll's figure, a city or
 name with an age) also find expired stories, for follow-ups.
 """

@@ -1,9 +1,11 @@
 """Candidate index of stories: the keys an article is looked up under and a story is filed under.
 
-``keys(article)`` and ``story_keys(state)`` are the strings storage files stories under (table
-story_keys), so that only stories sharing a key with the article are loaded and scored. Exact, not
-approximate: every story that stages/story.py ``score`` could give more than 0 shares a key (the
-reasons are in stages/story.py's docstring). Keys starting "f:" also find expired stories (follow-ups).
+``keys(article)`` are the strings an article is looked up under and ``story_keys(state)`` those
+storage files a story under (table story_keys), so that only stories sharing a key with the article
+are loaded and scored. Exact but for near-duplicate text: every story that stages/story.py ``score``
+could give more than 0 shares a key (the reasons are in stages/story.py's docstring); a
+near-duplicate shares a MinHash band with a probability of 99% or more (``_BAND_PAIRS``). Keys
+starting "f:" also find expired stories (follow-ups).
 
 Pure. stages/story.py re-exports ``keys`` and ``story_keys``.
 """
@@ -16,16 +18,17 @@ from typing import Any
 from .story_follow import RARE_TOLL, _place_word, spelling_keys
 from .story_view import _PERMUTATIONS, _TOLL, NEAR_DUPLICATE, ArticleView, toll
 
-# Groups of MinHash positions: 29 pairs and 2 triples, 31 groups over the 64 positions. Text
-# similarity >= NEAR_DUPLICATE means >= 32 equal positions; 32 positions in 31 groups put two in
-# one group (pigeonhole), so near-duplicates always share a key made of a pair within a group.
-# Pairs, not single positions: unrelated news shares the odd common shingle ("the death toll"),
-# and a single equal position would make most stories candidates.
-_GROUPS = [(i, i + 1) for i in range(0, 58, 2)] + [(58, 59, 60), (61, 62, 63)]
-_BAND_PAIRS = [(g[a], g[b]) for g in _GROUPS for a in range(len(g)) for b in range(a + 1, len(g))]
-assert len(_GROUPS) < NEAR_DUPLICATE * _PERMUTATIONS and sorted(p for g in _GROUPS for p in g) == list(
-    range(_PERMUTATIONS)
-)
+# MinHash bands (locality-sensitive hashing): 16 pairs of positions, a key each. Two texts of
+# similarity s share a band with probability 1 - (1 - s^2)^16: 99.0% at NEAR_DUPLICATE (0.5),
+# 99.9% at 0.6, all but certain for wire copies (0.7 and more); and near-duplicate texts nearly
+# always share a place, a name or headline words as well (on GVA every join a band found, another
+# key found too). Pairs, not single positions: unrelated news shares the odd common shingle ("the
+# death toll"), and a single equal position would make most stories candidates. (The 35 pairs
+# that made it exact, every way 32 of 64 positions can agree, were half of a story's keys: 35 a
+# signature kept, up to eight. These 16 are pairs of those 35: stories filed before still match.)
+_BANDS = 16
+_BAND_PAIRS = [(2 * i, 2 * i + 1) for i in range(_BANDS)]
+assert 2 * _BANDS <= _PERMUTATIONS and (1 - NEAR_DUPLICATE**2) ** _BANDS < 0.011  # missed: about 1 in 100
 
 
 _BAND_PREFIXES = [(f"m{i}.{j}:", i, j) for i, j in _BAND_PAIRS]  # "m0.1:" once, not once a key
