@@ -249,12 +249,11 @@ def cmd_deadletter(settings: Settings, args: argparse.Namespace) -> int:
         report = asyncio.run(dl.replay(settings, bootstrap_of(settings), flt, args.limit, dry_run=args.dry_run))
         print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
         return 0
-    letters = asyncio.run(dl.load(settings, bootstrap_of(settings), flt))  # show
-    wanted = [letter for letter in letters if args.which in (letter.link_id, letter.where)]
-    if not wanted:
+    wanted = asyncio.run(dl.find(settings, bootstrap_of(settings), flt, args.which))  # show
+    if wanted is None:
         print(f"wirewatch: no dead letter with link id or partition/offset {args.which!r}", file=sys.stderr)
         return 1
-    print(orjson.dumps(wanted[-1].as_dict(), option=orjson.OPT_INDENT_2, default=str).decode())
+    print(orjson.dumps(wanted.as_dict(), option=orjson.OPT_INDENT_2, default=str).decode())
     return 0
 
 

@@ -430,8 +430,18 @@ async def _latest(settings: Settings, bootstrap: str, flt: Filter, limit: int | 
 
 async def load(settings: Settings, bootstrap: str, flt: Filter, limit: int | None = None) -> list[Letter]:
     """The letters `flt` keeps, the latest copy of each (as ``merge``), the first `limit` of them
-    when a limit is given. Whole letters: what ``show`` needs (``replay`` reads twice instead)."""
+    when a limit is given. Whole letters, every one held: ``show`` keeps only those it names."""
     return (await _latest(settings, bootstrap, flt, limit, lambda letter: letter)).values()
+
+
+async def find(settings: Settings, bootstrap: str, flt: Filter, which: str) -> Letter | None:
+    """`wirewatch deadletter show`: the letter named by link id or partition/offset `which` (the
+    latest copy of its item, as ``load``; the last such item when several match), holding only
+    the letters that match: memory is a page whatever the topic's length."""
+    found = (
+        await _latest(settings, bootstrap, flt, None, lambda x: x if which in (x.link_id, x.where) else None)
+    ).values()
+    return found[-1] if found else None
 
 
 async def tally(settings: Settings, bootstrap: str, flt: Filter, limit: int | None = None) -> dict:

@@ -247,6 +247,12 @@ async def test_replay_reads_a_long_topic_a_page_at_a_time_and_sends_each_item_on
     # Buffers of a fixed size (the consumer's fetches, a page) make most of either peak: what
     # tells them apart is what the longer topic adds.
     assert long_peak - short_peak < (long_whole - short_whole) / 4
+    # `show` holds only the letters it names: the latest copy of the item (dead-lettered again).
+    found, find_peak = await _peak(lambda: dl.find(settings, kafka.bootstrap, dl.Filter(), "m0000000"))
+    assert found is not None and (found.link_id, found.reason) == ("m0000000", "timeout")
+    assert (await dl.find(settings, kafka.bootstrap, dl.Filter(), found.where)) == found
+    assert await dl.find(settings, kafka.bootstrap, dl.Filter(), "m9999999") is None
+    assert find_peak < long_whole, (find_peak, long_whole)
 
     read = records_read(monkeypatch)
     limited = await dl.replay(settings, kafka.bootstrap, dl.Filter(), limit=10, dry_run=True)
