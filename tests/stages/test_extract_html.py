@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from copy import copy, deepcopy
 
 import lxml.html
@@ -46,3 +47,27 @@ def test_every_node_gets_the_class_lxml_html_gives_it() -> None:
         assert [(e.tag, type(e)) for e in copied.iter()] == classes
     made = etree.SubElement(ours.find(".//article"), "form")  # an element added later, as trafilatura does
     assert type(made) is lxml.html.FormElement
+
+
+def _owners_by_walk(tree: lxml.html.HtmlElement, pattern: re.Pattern[str]) -> list[lxml.html.HtmlElement]:
+    """What ``Names.owners`` stands for: a walk of every element, testing its class and id in Python."""
+    return [
+        el
+        for el in tree.iter()
+        if isinstance(el.tag, str)
+        and (pattern.search((el.get("class") or "").lower()) or pattern.search((el.get("id") or "").lower()))
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_names_owners_are_those_a_walk_finds(name: str) -> None:
+    page = (
+        PAGES[name].replace("<p>", "<p class='Lead story-BOX'>").replace("<body>", "<body id='Ba İİİİİİİİİİ box-main'>")
+    )
+    tree = extract_html.load_html(page)
+    if tree is None:
+        return
+    names = extract_html.page_names(tree)
+    for pattern in (re.compile("box"), re.compile("lead|main"), re.compile("ba"), re.compile("nothing")):
+        assert names.owners(pattern) == _owners_by_walk(tree, pattern)
+    assert names.whole_document == (tree.getparent() is None)

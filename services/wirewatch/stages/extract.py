@@ -174,7 +174,8 @@ def extract(
         headlines = [meta.title, *(h.text_content() for h in tree.iter("h1"))]
         # the page's visible text, read once for the truncation check and the page-kind check
         visible = extract_kind.visible_texts(tree)
-        page = extract_kind.page_features(tree, url, has_author=bool(meta.authors), visible=visible)
+        names = extract_html.page_names(tree)  # and its class and id names, for the same check and drop_boxed
+        page = extract_kind.page_features(tree, url, has_author=bool(meta.authors), visible=visible, names=names)
         if kind_check is extract_kind.is_article:  # (a check of the caller's own sees every page)
             floor = extract_kind.surely_not_article(page, tree)
             if floor is not None:
@@ -193,7 +194,7 @@ def extract(
             text, method = _whole_story(tree, url, headlines, text, method, visible)
         if text:
             text = extract_clean.restore_dropped(tree, text)
-            text = extract_clean.drop_author_bio(extract_clean.drop_boxed(tree, text), meta.authors)
+            text = extract_clean.drop_author_bio(extract_clean.drop_boxed(tree, text, names), meta.authors)
     except Rejected:
         raise
     except Exception as e:

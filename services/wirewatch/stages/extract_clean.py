@@ -27,6 +27,8 @@ from typing import cast
 from lxml import etree
 from lxml.html import HtmlElement
 
+from . import extract_html
+
 _WORDS = re.compile(r"\w+")
 _ALNUM = re.compile(r"[^\W_]")  # \w counts "_", and a rule of underscores is no text
 
@@ -432,23 +434,24 @@ def _is_story_block(block: HtmlElement, around: HtmlElement) -> bool:
 # On the WCXB development articles: word F1 0.9389 -> 0.9400 (halves 0.9480 -> 0.9489, 0.9297 ->
 # 0.9311; 47 pages up, 8 down, where the ground truth keeps an author's bio); ScrapingHub F1
 # 0.9797 -> 0.9798 (a disclaimer its ground truth keeps on one page, a newsletter line on another).
-# No trafilatura pass: one walk of the page's elements' names, about 2 ms a page.
+# No trafilatura pass: one search of the page's names (read in C, shared with the page-kind check).
 _BOX_NAMES = re.compile(
     r"author|(^|[\s_-])bio($|[\s_-])|disclaimer|copyright|(^|[\s_-])cta($|[\s_-])|newsletter|subscri|signup|donat"
     r"|(?P<excerpt>excerpt)",
     re.IGNORECASE,
 )
-# A plain-word test first: the exact one costs ten times as much a name, and a page has hundreds.
+# A plain-word test first, over all the page's names at once (``extract_html.Names``): the exact
+# one costs ten times as much a name, and a page has hundreds.
 _BOX_QUICK = re.compile("author|bio|disclaimer|copyright|cta|newsletter|subscri|signup|donat|excerpt")
 BOX_MAX_WORDS = 250
 
 
-def drop_boxed(tree: HtmlElement, text: str) -> str:
-    """``text`` (a body found in the page ``tree``) without the lines the page holds in a furniture box."""
+def drop_boxed(tree: HtmlElement, text: str, names: extract_html.Names | None = None) -> str:
+    """``text`` (a body found in the page ``tree``) without the lines the page holds in a furniture box
+    (``names``: ``extract_html.page_names(tree)``, where the caller has it already)."""
     boxes: list[tuple[HtmlElement, bool]] = []
-    for element in tree.iter():
-        names = f"{element.get('class') or ''} {element.get('id') or ''}"
-        if len(names) > 3 and _BOX_QUICK.search(names.lower()) and (match := _BOX_NAMES.search(names)):
+    for element in (names or extract_html.page_names(tree)).owners(_BOX_QUICK):
+        if match := _BOX_NAMES.search(f"{element.get('class') or ''} {element.get('id') or ''}"):
             boxes.append((element, match.group("excerpt") is not None))
     if not boxes:
         return text

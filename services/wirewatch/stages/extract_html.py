@@ -10,9 +10,20 @@ node the class lxml.html's lookup gives it (``FormElement`` for ``<form>``, ``In
 ``<input>``, ``HtmlElement`` for any other element, ``HtmlComment`` ...) from a table, without
 calling back into Python. Copies of the tree (trafilatura copies it for each pass) keep the parser,
 so they look up alike.
+
+And the page's class and id names, read once (``Names``): the stage's furniture-box test
+(``extract_clean.drop_boxed``) and the page-kind check's template words (``extract_kind``) both
+read them, and lxml gathers them in C where a walk of every element in Python costs several times more.
 """
 
 from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import cast
 
 from lxml import etree
 from lxml.html import (
@@ -71,3 +82,41 @@ def _from_bytes(html: str) -> HtmlElement | None:
         return fromstring(html.encode("utf8", "surrogatepass"), parser=_PARSER)
     except Exception:  # noqa: BLE001 - as trafilatura's loader: no tree (the stage says `empty`)
         return None
+
+
+# Each element's class and id values (``tree.iter()``'s elements), in document order, as "smart"
+# strings: ``getparent()`` is the element.
+_NAMES_WITHIN = etree.XPath("descendant-or-self::*/@class | descendant-or-self::*/@id")
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """The class and id values of the elements of a page's tree (``page_names``), read once.
+
+    ``lowered`` holds them all, lower-cased, one a line: a regular expression that matches no
+    line break finds a name in it in one call instead of one a value (a page has thousands)."""
+
+    values: list[str]
+    lowered: str
+    whole_document: bool  # the tree is its document's root: ``values`` are its whole document's too
+    _starts: list[int]  # where each value starts in ``lowered``
+
+    def owners(self, pattern: re.Pattern[str]) -> list[HtmlElement]:
+        """The elements whose class or id, lower-cased, holds a match of ``pattern`` (which must
+        match no line break), in document order, each once."""
+        found: dict[HtmlElement, None] = {}
+        for match in pattern.finditer(self.lowered):
+            value = self.values[bisect_right(self._starts, match.start()) - 1]
+            found[value.getparent()] = None  # type: ignore[attr-defined]  # a smart string
+        return list(found)
+
+
+def page_names(tree: HtmlElement) -> Names:
+    """The class and id values of the elements of ``tree``."""
+    values = cast(list[str], _NAMES_WITHIN(tree))
+    lowered = "\n".join(values).lower()
+    lengths: Iterable[int] = map(len, values)
+    if len(lowered) != sum(map(len, values)) + len(values) - 1 and values:  # lower() lengthened one ("İ")
+        lengths = [len(v.lower()) for v in values]
+    starts = [0, *accumulate(n + 1 for n in lengths)][:-1] if values else []
+    return Names(values, lowered, tree.getparent() is None, starts)

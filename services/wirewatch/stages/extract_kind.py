@@ -41,6 +41,8 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml.html import HtmlElement
 
+from . import extract_html
+
 # schema.org types that say "an article" and types that say "something else" (a thing for sale, a
 # list of things, a discussion, a business, an application, a course).
 _ARTICLE_TYPES = {
@@ -222,14 +224,25 @@ def with_body(page: PageFeatures, body: str) -> PageShape:
     )
 
 
-def page_features(tree: HtmlElement, url: str, *, has_author: bool, visible: list[str] | None = None) -> PageFeatures:
-    """The features of the page ``tree`` at ``url`` that no extracted body changes."""
+def page_features(
+    tree: HtmlElement,
+    url: str,
+    *,
+    has_author: bool,
+    visible: list[str] | None = None,
+    names: extract_html.Names | None = None,
+) -> PageFeatures:
+    """The features of the page ``tree`` at ``url`` that no extracted body changes (``visible`` and
+    ``names``: ``visible_texts(tree)`` and ``extract_html.page_names(tree)``, where the caller has them)."""
     tags = _tagged(tree)
     top_types, all_types = _declared_types(tree, _ld_texts(tags["script"]), tags["*itemtype"])
     og_type = " ".join(_meta_contents(tags["meta"], "og:type")).lower()
     page_words, link_words, page_text = _page_words(tree, visible_texts(tree) if visible is None else visible)
     page_text = page_text.lower()
-    classes = " ".join(cast(list[str], _CLASSES(tree))).lower()
+    if names is not None and names.whole_document:
+        classes = names.lowered  # the same names, one a line (no word these count holds a space)
+    else:
+        classes = " ".join(cast(list[str], _CLASSES(tree))).lower()
     path = _path(url)
     segments = [s for s in path.split("/") if s]
     slug = re.sub(r"\.\w+$", "", segments[-1]) if segments else ""
