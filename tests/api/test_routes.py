@@ -4,17 +4,24 @@ page and its assets, and the event stream delivering a changed story."""
 from __future__ import annotations
 
 import asyncio
+import threading
+from types import SimpleNamespace
 
+import faust
 import httpx
 
 from tests.api.seed import article, store
 from tests.api.test_queries import CEBU, KUMASI
 from tests.harness.read_api import serve_read_api
+from wirewatch.api import routes
 from wirewatch.api.queries import ReadStore
+from wirewatch.metrics import Metrics
+from wirewatch.settings import load_settings
+from wirewatch.stages.enrich.casualties import languages
 
-# A guard against a hang, not a speed goal: the first request opens the read store and loads every
-# casualty lexicon (routes.ReadApi.ready), which took 9 s on PostgreSQL at load 12, past 10 s under
-# three copies of the tests.
+# A guard against a hang, not a speed goal: the first request opens the read store, which with the
+# casualty lexicons (loaded since at the service's start, routes.ReadApi.start) took 9 s on
+# PostgreSQL at load 12, past 10 s under three copies of the tests.
 TIMEOUT = 120
 
 
@@ -88,3 +95,38 @@ async def test_the_event_stream_sends_a_changed_story(storage, storage_url, monk
 
         data = await asyncio.wait_for(story_event(), 15)
         assert '"count":19' in data
+
+
+def _record_lexicon_loads(monkeypatch) -> list[str]:
+    loads: list[str] = []
+    load = routes.load_lexicon
+    monkeypatch.setattr(routes, "load_lexicon", lambda language: loads.append(language) or load(language))
+    return loads
+
+
+async def test_the_lexicons_are_loaded_at_the_start_not_by_the_first_request(storage, storage_url, monkeypatch):
+    await _seed(storage)
+    loads = _record_lexicon_loads(monkeypatch)
+    async with serve_read_api(storage_url) as base, httpx.AsyncClient(base_url=base, timeout=TIMEOUT) as http:
+        assert sorted(loads) == sorted(languages())  # at the start (the harness starts it like the service)
+        loads.clear()
+        page = (await http.get("api/stories")).json()
+        assert (await http.get(f"api/stories/{page['items'][0]['id']}")).status_code == 200
+        assert loads == []  # the first requests (a story's evidence too) load nothing
+
+
+async def test_the_read_api_service_begins_the_load_when_the_worker_starts(tmp_path, monkeypatch):
+    loaded = threading.Event()
+    load = routes.load_lexicon
+    monkeypatch.setattr(routes, "load_lexicon", lambda language: loaded.set() or load(language))
+    app = faust.App("read-api-start", broker="memory://", web_enabled=False)
+    settings = load_settings(storage_url=f"sqlite:///{tmp_path}/wirewatch.db", web_port=1)
+    routes.register(app, settings, SimpleNamespace(ready=asyncio.Event(), metrics=Metrics()))
+    [service_class] = app._extra_services  # what faust starts with the app (@app.service)
+    service = service_class()
+    await service.start()
+    try:
+        # No request was made: only the service's start can have begun the load.
+        assert await asyncio.to_thread(loaded.wait, 60)  # a guard against a hang, not a speed goal
+    finally:
+        await service.stop()

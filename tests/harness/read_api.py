@@ -31,6 +31,7 @@ async def serve_read_api(storage_url: str, **settings: Any) -> AsyncIterator[str
         load_settings(storage_url=storage_url, web_port=port, **settings),
         SimpleNamespace(ready=ready, metrics=Metrics()),
     )
+    await api.start()  # what the read API's service does when the worker starts (routes.register)
     await app.web.start_server()
     try:
         yield f"http://127.0.0.1:{port}/"
