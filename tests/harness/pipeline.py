@@ -114,8 +114,11 @@ class Outcomes:
         return c["stored"] + c["filtered"] + c["dead_lettered"] >= expected_links
 
 
-async def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes]]:
-    """Every message currently on `topic`, from the beginning to the end offsets."""
+async def read_topic(bootstrap: str, topic: str, timeout: float = 60) -> list[tuple[bytes | None, bytes]]:
+    """Every message currently on `topic`, from the beginning to the end offsets seen at the start.
+
+    Raises AssertionError when they are not all read within `timeout` seconds (a guard against a
+    hang, not a speed goal): a partial read must never let a test pass on a subset of the topic."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
     try:
@@ -130,16 +133,23 @@ async def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, byt
         await consumer.seek_to_beginning(*tps)
         end = await consumer.end_offsets(tps)
         out: list[tuple[bytes | None, bytes]] = []
-        remaining = {tp for tp in tps if end[tp] > 0}
-        deadline = time.monotonic() + 30
+        # Done with a partition once the consumer's position reaches its end offset: unlike "saw
+        # the record at end - 1", that also holds when the last offsets carry no record.
+        remaining = {tp for tp in tps if await consumer.position(tp) < end[tp]}
+        deadline = time.monotonic() + timeout
         while remaining and time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
+            batch = await consumer.getmany(*remaining, timeout_ms=500)
             for tp, records in batch.items():
-                for r in records:
-                    if r.offset < end[tp]:
-                        out.append((r.key, r.value))
-                    if r.offset >= end[tp] - 1:
-                        remaining.discard(tp)
+                out.extend((r.key, r.value) for r in records if r.offset < end[tp])
+            for tp in list(remaining):
+                if await consumer.position(tp) >= end[tp]:
+                    remaining.discard(tp)
+        if remaining:
+            short = {f"{tp.partition}": f"at {await consumer.position(tp)} of {end[tp]}" for tp in sorted(remaining)}
+            raise AssertionError(
+                f"read_topic({topic!r}): read {len(out)} messages in {timeout}s but not to the end offsets "
+                f"{ {tp.partition: end[tp] for tp in tps} }; partitions short of them: {short}"
+            )
         return out
     finally:
         await consumer.stop()
