@@ -9,6 +9,7 @@ from wirewatch.stages.extract_clean import (
     clean_body,
     drop_author_bio,
     drop_boxed,
+    drop_hover_cards,
     is_furniture,
     restore_dropped,
     widen_truncated,
@@ -48,6 +49,8 @@ PROSE = "The council said the repairs would start in the spring and last about s
         "Thanks for subscribing! Your first issue arrives on Monday.",
         "The week in harbour news, delivered to your inbox every Friday",
         "Want more from the Courier? Sign up for our weekend newsletter.",
+        "© 2024 Valley Courier. All rights reserved.",
+        "Copyright Valley Courier 2019 - ISSN: 1234-5678",
     ],
 )
 def test_furniture_lines(line):
@@ -65,6 +68,7 @@ def test_furniture_lines(line):
         "The contents of the container were never declared at the port.",
         "Scam messages that land in your inbox often copy a bank's letterhead.",
         "Thanks for reading, the mayor wrote at the end of her letter to residents.",
+        "Copyright law in a fragmented world",
     ],
 )
 def test_prose_is_not_furniture(line):
@@ -376,3 +380,28 @@ def test_a_person_the_story_is_about_stays():
     assert drop_author_bio(body, ["Maria Lind"]) == body
     other = "Tom Berg is a fisherman who has moored at the north quay for thirty years and will move south."
     assert drop_author_bio("\n".join([*_STORY, other]), ["Maria Lind"]) == "\n".join([*_STORY, other])
+
+
+_HOVER_PAGE = """<html><body><article>
+<p>The council met <span class="people-rollover"><a href="/people/ana-ruiz">Ana Ruiz</a><span class="rollover-card"
+><img src="/ana.jpg"><a href="/people/ana-ruiz">Ana Ruiz</a><a href="/other">Ferry fares rise again | Bridge closed
+for a week</a></span></span> on Monday to agree the harbour budget.</p>
+<p>The repairs are paid from the <a class="term-tooltip" href="/glossary/reserve">reserve fund</a> this year.</p>
+</article></body></html>"""
+
+
+def test_hover_cards_go_and_the_linked_names_and_terms_stay():
+    tree = html.fromstring(_HOVER_PAGE)
+    drop_hover_cards(tree)
+    paragraphs = [" ".join(p.text_content().split()) for p in tree.iter("p")]
+    assert paragraphs == [
+        "The council met Ana Ruiz on Monday to agree the harbour budget.",
+        "The repairs are paid from the reserve fund this year.",
+    ]
+
+
+def test_a_page_whose_body_names_a_tooltip_script_keeps_its_text():
+    for wrapper in ("<body class='with-tooltip'>", "<body><div id='tooltip-root'>"):
+        tree = html.fromstring(f"<html>{wrapper}{f'<p>{PROSE}</p>' * 8}</body></html>")
+        drop_hover_cards(tree)
+        assert len(list(tree.iter("p"))) == 8

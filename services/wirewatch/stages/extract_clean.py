@@ -3,7 +3,8 @@
 trafilatura leaves behind lines that are the page's furniture rather than the story: the headline
 repeated as the first line, and short calls to action that sit inside the article's container
 ("Related: ...", "Follow us on Twitter", "Sign up for our newsletter", "3 comments", "SOURCE: ...",
-a newsletter's pitch such as "... delivered to your inbox", a "Table of Contents" lead).
+a newsletter's pitch such as "... delivered to your inbox", a "Table of Contents" lead, a
+"© 2024 Site" copyright notice).
 They are recognised by their shape (short, a known lead phrase), never by site, so the same rules hold
 on pages we have never seen. A list of short items right under such a lead ("Related:" followed by
 headlines, a table of contents followed by the article's own section titles) goes with it. (On the
@@ -58,6 +59,8 @@ _FURNITURE = re.compile(
     # the newsletter's pitch wherever it stands in a short line ("The best of X, delivered to your inbox")
     | .{0,80}\b(delivered|sent|dropped(\ right)?|straight)\ (to|in|into)\ your\ inbox\b
     | .{0,80}\bsign\ up\ (for|to)\ (our|the)\ .{0,30}newsletter\b
+    # a copyright notice: the sign or the word, then a year within a few words ("© 2024 Site", "Copyright Site 2019")
+    | (©|\(c\)|copyright)\W*(copyright\W*)?(\S+\s+){0,4}?(19|20)\d\d\b
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -278,6 +281,45 @@ def _opening(texts: Iterable[str]) -> str:
         if len(words) >= HEADING_LEAD_WORDS:
             break
     return " ".join(words[:HEADING_LEAD_WORDS]).casefold()
+
+
+# Hover cards. Some templates write a card into the story's paragraph right after a linked name
+# or term (a photo, the name again, links to other stories), hidden until the reader hovers over
+# the link: trafilatura reads it as text of the paragraph ("Jane RoeJane RoeOther headline |
+# Another headline ..."). The page names it (tooltip, popover, hovercard, rollover), so
+# ``drop_hover_cards`` takes such elements out of the page before any pass: the innermost named
+# ones of HOVER_CARD_MIN_WORDS words or more (the card, not the named wrapper that also holds the
+# link) and of HOVER_CARD_MAX_WORDS at most (a card, not a page whose <body> class names a tooltip
+# script), never a link itself (a term linked to its glossary entry is the story's text).
+# ScrapingHub F1 0.9799 -> 0.9820 (precision 0.9757 -> 0.9795; halves 0.9806 / 0.9791 -> 0.9806 /
+# 0.9834: two pages of one template, to 0.99 and 1.0 word F1); on WCXB author hover cards of
+# another template family go (5 pages up), and glossary cards a ground truth keeps (1 page down).
+# One XPath over the page, in C: no Python walk.
+HOVER_CARD_MIN_WORDS = 4
+HOVER_CARD_MAX_WORDS = 80
+_HOVER_CARDS = etree.XPath(
+    "//body//*[not(self::a)][contains(@class, 'tooltip') or contains(@class, 'popover') or contains(@class, 'hovercard')"
+    " or contains(@class, 'rollover') or contains(@id, 'tooltip') or contains(@id, 'popover')]"
+)
+
+
+def drop_hover_cards(tree: HtmlElement) -> None:
+    """Take the hover cards (``_HOVER_CARDS``) out of the page ``tree``, in place."""
+    named = [
+        e
+        for e in cast(list[HtmlElement], _HOVER_CARDS(tree))
+        if HOVER_CARD_MIN_WORDS <= len(_visible_text(e).split()) <= HOVER_CARD_MAX_WORDS
+    ]
+    if not named:
+        return
+    inner = set(named)
+    for card in named:
+        if any(ancestor in inner for ancestor in card.iterancestors()):
+            for ancestor in card.iterancestors():
+                inner.discard(ancestor)
+    for card in named:
+        if card in inner and card.getparent() is not None:
+            card.drop_tree()
 
 
 # A truncated body widened. On some pages every trafilatura mode settles on a container that holds
