@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import cache
 from typing import cast
 
 from lxml import etree
@@ -37,8 +38,7 @@ _ALNUM = re.compile(r"[^\W_]")  # \w counts "_", and a rule of underscores is no
 MAX_FURNITURE_WORDS = 25
 MAX_LIST_ITEM_WORDS = 20
 
-_FURNITURE = re.compile(
-    r"""^\W*(
+_FURNITURE_LEADS = r"""^\W*(
       # a lead word or phrase alone, or followed by a colon, a bar or an ellipsis
       (related(\ (stories|articles|coverage|content))?|read\ more|see\ more|more|also|also\ read|read\ also|
        more\ on\ this(\ story)?|more\ from\ .{1,40}|don'?t\ miss|most\ read(\ in\ .{1,30})?|most\ popular|
@@ -56,14 +56,20 @@ _FURNITURE = re.compile(
     | if\ you\ (enjoyed|liked)\ this\b
     | read\ more\ (news|stories|articles)\b.{0,40}\bon\b
     | thanks?\ (you\ )?for\ (subscribing|signing\ up)\b
-    # the newsletter's pitch wherever it stands in a short line ("The best of X, delivered to your inbox")
-    | .{0,80}\b(delivered|sent|dropped(\ right)?|straight)\ (to|in|into)\ your\ inbox\b
-    | .{0,80}\bsign\ up\ (for|to)\ (our|the)\ .{0,30}newsletter\b
     # a copyright notice: the sign or the word, then a year within a few words ("© 2024 Site", "Copyright Site 2019")
     | (©|\(c\)|copyright)\W*(copyright\W*)?(\S+\s+){0,4}?(19|20)\d\d\b
-    )""",
-    re.IGNORECASE | re.VERBOSE,
-)
+    """
+# the newsletter's pitch wherever it stands in a short line ("The best of X, delivered to your inbox")
+_FURNITURE_PITCH = r"""
+    | .{0,80}\b(delivered|sent|dropped(\ right)?|straight)\ (to|in|into)\ your\ inbox\b
+    | .{0,80}\bsign\ up\ (for|to)\ (our|the)\ .{0,30}newsletter\b
+    """
+_FURNITURE = re.compile(_FURNITURE_LEADS + _FURNITURE_PITCH + ")", re.IGNORECASE | re.VERBOSE)
+# The pitch's patterns try each of the line's first 80 characters as their start, which costs more
+# than all the others together, and match only a line that has "inbox" or "newsletter": a line that
+# has neither is matched without them.
+_FURNITURE_NO_PITCH = re.compile(_FURNITURE_LEADS + ")", re.IGNORECASE | re.VERBOSE)
+_PITCH_WORDS = re.compile("inbox|newsletter", re.IGNORECASE)
 
 MAX_HEADLINE_TAIL = 60
 
@@ -79,7 +85,22 @@ def clean_body(text: str, headlines: Iterable[str | None] = ()) -> str:
 
 
 def is_furniture(line: str) -> bool:
-    return len(_WORDS.findall(line)) <= MAX_FURNITURE_WORDS and _FURNITURE.match(line) is not None
+    if _has_more_words(line, MAX_FURNITURE_WORDS):
+        return False
+    return (_FURNITURE if _PITCH_WORDS.search(line) else _FURNITURE_NO_PITCH).match(line) is not None
+
+
+# A run of this many characters holds more than MAX_FURNITURE_WORDS (or HEADING_LEAD_WORDS) words
+# in nearly every line of prose: counting them there, instead of in the whole line (a paragraph of
+# hundreds of words), answers for most lines.
+_PREFIX_CHARS = 400
+
+
+def _has_more_words(text: str, most: int) -> bool:
+    """Whether ``text`` has more than ``most`` words (``\\w+`` runs)."""
+    return len(_WORDS.findall(text, 0, _PREFIX_CHARS)) > most or (
+        len(text) > _PREFIX_CHARS and len(_WORDS.findall(text)) > most
+    )
 
 
 def _key(text: str | None) -> str:
@@ -176,7 +197,11 @@ def restore_dropped(tree: HtmlElement, text: str) -> str:
     present = {_key(line) for line in lines}
     openings = _line_openings(lines)
     found: dict[int, list[str]] = {}
-    held = f" {_key(text)} "
+
+    @cache
+    def held() -> str:  # the body's words (``_key``) between spaces, for the rare paragraph that needs them
+        return f" {_key(text)} "
+
     for element in tree.iter(*_SECTION_HEADINGS, *_LISTS, "p"):
         if element.tag == "p":
             at, block = _dropped_paragraph(element, held, openings)
@@ -231,9 +256,11 @@ def _dropped_list(items: HtmlElement, present: set[str], openings: dict[str, int
     return below, block
 
 
-def _dropped_paragraph(p: HtmlElement, held: str, openings: dict[str, int]) -> tuple[int | None, list[str]]:
+def _dropped_paragraph(
+    p: HtmlElement, held: Callable[[], str], openings: dict[str, int]
+) -> tuple[int | None, list[str]]:
     """Where a paragraph of running prose dropped from between two adjacent lines of the body goes
-    back and its line, or (None, []); ``held`` is the body's words (``_key``) between spaces."""
+    back and its line, or (None, []); ``held()`` is the body's words (``_key``) between spaces."""
     if _opening(p.itertext()) in openings:  # most paragraphs of a page: the body holds them
         return None, []
     above = _nearest_opening(p, openings, before=True, reach=1)
@@ -242,7 +269,7 @@ def _dropped_paragraph(p: HtmlElement, held: str, openings: dict[str, int]) -> t
         return None, []
     line = " ".join(p.text_content().split())
     words = len(line.split())
-    if words < PARAGRAPH_MIN_WORDS or f" {_key(line)} " in held or is_furniture(line):
+    if words < PARAGRAPH_MIN_WORDS or f" {_key(line)} " in held() or is_furniture(line):
         return None, []  # a call to action is dropped from the body for good (``clean_body``)
     if sum(len(a.text_content().split()) for a in p.iter("a")) > PARAGRAPH_MAX_LINK_SHARE * words:
         return None, []
@@ -277,7 +304,10 @@ def _opening(texts: Iterable[str]) -> str:
     """The first HEADING_LEAD_WORDS words of ``texts`` joined, lower-cased."""
     words: list[str] = []
     for text in texts:
-        words += _WORDS.findall(text)
+        # the words of a prefix of a long text, when they are more than the opening takes: every
+        # one but the last (maybe cut short) is a whole word of the text
+        first = _WORDS.findall(text, 0, _PREFIX_CHARS)
+        words += first if len(first) > HEADING_LEAD_WORDS or len(text) <= _PREFIX_CHARS else _WORDS.findall(text)
         if len(words) >= HEADING_LEAD_WORDS:
             break
     return " ".join(words[:HEADING_LEAD_WORDS]).casefold()

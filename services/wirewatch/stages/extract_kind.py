@@ -452,7 +452,11 @@ def visible_texts(tree: HtmlElement) -> list[str]:
 
 
 def _body(tree: HtmlElement) -> HtmlElement:
-    body = tree.find(".//body")
+    # The <body> is the root's child (the parser never puts one inside <head>); a search of every
+    # descendant, which walks the whole <head> first, only for a tree that is no whole page.
+    body = tree.find("body")
+    if body is None:
+        body = tree.find(".//body")
     return tree if body is None else body
 
 
