@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import html
 
+from wirewatch.stages import extract_html
 from wirewatch.stages.extract_clean import (
     clean_body,
     drop_author_bio,
@@ -348,6 +349,15 @@ def _boxed_page(*, excerpts: int = 2, wrapper: str = "article-body") -> str:
 def test_lines_the_page_holds_in_a_bio_pitch_or_teaser_box_go():
     body = "\n".join([*_STORY, _BIO, _PITCH, *_TEASERS])
     assert drop_boxed(html.fromstring(_boxed_page()), body) == "\n".join(_STORY)
+
+
+def test_names_read_before_a_box_left_the_page_find_only_the_boxes_still_in_it():
+    body = "\n".join([*_STORY, _BIO, _PITCH, *_TEASERS])
+    tree = html.fromstring(_boxed_page())
+    names = extract_html.page_names(tree)  # read first, as the stage does
+    for box in tree.find_class("author-box"):
+        box.drop_tree()  # as drop_hover_cards does
+    assert drop_boxed(tree, body, names) == drop_boxed(tree, body) == "\n".join([*_STORY, _BIO])
 
 
 def test_a_lone_excerpt_and_an_article_wrapper_named_for_its_author_stay():

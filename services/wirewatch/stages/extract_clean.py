@@ -520,9 +520,12 @@ BOX_MAX_WORDS = 250
 
 def drop_boxed(tree: HtmlElement, text: str, names: extract_html.Names | None = None) -> str:
     """``text`` (a body found in the page ``tree``) without the lines the page holds in a furniture box
-    (``names``: ``extract_html.page_names(tree)``, where the caller has it already)."""
+    (``names``: ``extract_html.page_names(tree)``, where the caller has it already; read before an
+    element left the tree (``drop_hover_cards``), that element is passed over)."""
     boxes: list[tuple[HtmlElement, bool]] = []
     for element in (names or extract_html.page_names(tree)).owners(_BOX_QUICK):
+        if not _within(element, tree):
+            continue
         if match := _BOX_NAMES.search(f"{element.get('class') or ''} {element.get('id') or ''}"):
             boxes.append((element, match.group("excerpt") is not None))
     if not boxes:
@@ -542,6 +545,11 @@ def drop_boxed(tree: HtmlElement, text: str, names: extract_html.Names | None = 
     if not boxed or 2 * len(boxed) > len(lines):
         return text
     return "\n".join(line for i, line in enumerate(lines) if i not in boxed)
+
+
+def _within(element: HtmlElement, tree: HtmlElement) -> bool:
+    """Whether ``element`` is ``tree`` or one of its descendants (not taken out of it since)."""
+    return element is tree or any(ancestor is tree for ancestor in element.iterancestors())
 
 
 # An author's bio written as the article's last paragraphs ("Jane Roe is a reporter who covers
