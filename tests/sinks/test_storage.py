@@ -21,6 +21,7 @@ import pytest
 from tests.harness.postgres import PostgresServer, free_port
 from wirewatch.errors import ConfigError, PermanentError, TransientError
 from wirewatch.sinks import PostgresStorage, Sink, SqliteStorage, Storage, open_storage, storage as storage_module
+from wirewatch.sinks.storage import ledgers
 from wirewatch.stages.story_index import story_keys
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "enriched.json"
@@ -512,7 +513,9 @@ async def test_a_version_7_database_files_its_stories_again_under_their_state(st
         assert [(r["key"], r["story_id"]) for r in rows] == [("p:town", "s-1")]
 
 
-async def test_sqlite_story_decisions_share_the_group_commit_and_a_failing_one_fails_alone(tmp_path: Path) -> None:
+async def test_sqlite_story_decisions_share_the_group_commit_and_a_failing_one_fails_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # On SQLite (one writer) a story decision rides in the group commit with a link's other calls:
     # no transaction of its own; a decision that raises rolls its batch back and fails alone.
     async with open_storage(f"sqlite:///{tmp_path}/w.db") as store:
@@ -552,3 +555,12 @@ async def test_sqlite_story_decisions_share_the_group_commit_and_a_failing_one_f
             store.claim_alert("alert-4", "slack", {}),
         )
         assert len(transactions) == 1  # a link's article, story and alert ledger: one commit
+        # A delivery mark starts no transaction: it rides with the next one (here within 30 s at most).
+        transactions.clear()
+        monkeypatch.setattr(ledgers, "MARK_WITHIN", 30.0)
+        mark = asyncio.ensure_future(store.mark_delivered("alert-4", "slack"))
+        await asyncio.sleep(0.01)
+        assert transactions == [] and not mark.done()
+        await store.add(article(link_id="l-5", canonical_url="https://e.test/5"), stored_by="store")
+        await asyncio.wait_for(mark, 30)  # a guard against a hang
+        assert len(transactions) == 1 and await store.claim_alert("alert-4", "slack", {}) is False

@@ -110,8 +110,9 @@ class GroupCommit:
     to (every part is an idempotent upsert or a read, safe to run again).
 
     ``soon(part, within)`` is for a write nobody waits for (a link's alias: a shortcut, not a
-    promise): it starts no transaction of its own but rides with the next one, at the latest
-    `within` seconds later, so alone it costs no trip to the database of its own.
+    promise) or nobody is in a hurry for (an alert's delivery mark: the receiver has it): it starts
+    no transaction of its own but rides with the next one, at the latest `within` seconds later,
+    so alone it costs no trip to the database of its own.
 
     ``writers``: transactions written at once. SQLite writes one at a time anyway (one thread, one
     write lock): one writer. PostgreSQL runs transactions side by side on its pool's connections,
@@ -133,12 +134,16 @@ class GroupCommit:
 
     def soon(self, part: Body[Any], within: float) -> asyncio.Future[Any]:
         """Queue `part` for the next transaction (at the latest `within` seconds from now) and return
-        its future at once; whoever cares about the outcome adds a callback."""
+        its future at once: awaited, it is done once that transaction is committed; or whoever
+        cares about the outcome adds a callback."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._queued.append((part, future))
-        if not self._writers and self._due is None:
-            self._due = loop.call_later(within, self._start)
+        due = loop.time() + within
+        if not self._writers and (self._due is None or self._due.when() > due):
+            if self._due is not None:  # a part in more of a hurry than those queued before
+                self._due.cancel()
+            self._due = loop.call_at(due, self._start)
         return future
 
     def _start(self) -> None:

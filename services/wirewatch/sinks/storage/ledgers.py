@@ -51,6 +51,9 @@ WHERE window_end <= $1 AND flushed_at IS NULL AND held <> $2 ORDER BY window_end
 """
 MARK_WINDOW_FLUSHED = "UPDATE alert_windows SET flushed_at = $4 WHERE rule = $1 AND channel = $2 AND window_start = $3"
 
+# The longest a delivery's mark waits for a transaction to ride with (``mark_delivered``).
+MARK_WITHIN = 0.05
+
 
 class LedgerStore(StorageBase):
     """claim_alert, mark_delivered, delivered_alerts, delivered_among, throttle_admit, due_digests, mark_digest_sent."""
@@ -65,8 +68,12 @@ class LedgerStore(StorageBase):
         return await self.batched(lambda tx: tx.fetchrow(CLAIM_ALERT, *values)) is not None
 
     async def mark_delivered(self, alert_id: str, target: str) -> None:
+        """Record (alert_id, target) delivered; returns once committed. The receiver has the alert
+        already, so the mark is in no hurry: it starts no transaction of its own but rides with the
+        next one (another link's article, claim or story), at the latest ``MARK_WITHIN`` seconds
+        later. Alone, a link's alert cost a commit (an fsync) to claim and another to mark."""
         now = self._ts(_utcnow())
-        await self.batched(lambda tx: tx.execute(MARK_DELIVERED, alert_id, target, now))
+        await self._group.soon(lambda tx: tx.execute(MARK_DELIVERED, alert_id, target, now), MARK_WITHIN)
 
     async def delivered_among(self, alert_ids: list[str]) -> set[str]:
         """Of these alerts, those every channel that was tried has (as ``delivered_alerts``)."""
