@@ -10,6 +10,8 @@ The baseline of the same run is the same calls on the same SQL with every statem
 directly in the event loop's thread (``_InlineSqlite``): no hand-off to another thread at all. It
 blocks the loop on each fsync, so only its CPU is a yardstick: ``loop_ratio`` is the event loop's
 CPU per link over that floor, what the thread hand-offs and the awaits between statements add.
+On SQLite, ``wirewatch_sqlite_thread_cpu_ms_per_link`` is the CPU of the storage's own thread a
+link (its statements, commits and the Python between them).
 On PostgreSQL (``--storage-url postgresql://...``) the baseline is skipped.
 
 On SQLite one more round, not timed, counts what a link costs the database (sqlite3's trace
@@ -138,10 +140,22 @@ async def _measure(storage: Storage, n: int, concurrency: int, alerting: int, ru
         async with slots:
             await _one_link(storage, articles[i], alerting > 0 and i % alerting == 0)
 
+    thread = await _storage_thread_cpu(storage)
     wall, cpu, loop = time.perf_counter(), time.process_time(), time.thread_time()
     await asyncio.gather(*(one(i) for i in range(n)))
     wall, cpu, loop = time.perf_counter() - wall, time.process_time() - cpu, time.thread_time() - loop
-    return {"wall_ms": wall * 1000 / n, "process_cpu_ms": cpu * 1000 / n, "loop_cpu_ms": loop * 1000 / n}
+    out = {"wall_ms": wall * 1000 / n, "process_cpu_ms": cpu * 1000 / n, "loop_cpu_ms": loop * 1000 / n}
+    if thread is not None:
+        out["sqlite_thread_cpu_ms"] = ((await _storage_thread_cpu(storage) or 0.0) - thread) * 1000 / n
+    return out
+
+
+async def _storage_thread_cpu(storage: Storage) -> float | None:
+    """CPU seconds so far of the SQLite storage's own thread (None elsewhere: PostgreSQL, inline)."""
+    if not isinstance(storage, SqliteStorage) or isinstance(storage, _InlineSqlite):
+        return None
+    cpu: float = await storage._in_thread(time.thread_time)
+    return cpu
 
 
 async def _count(storage: Storage, n: int, concurrency: int, alerting: int) -> dict[str, float]:
