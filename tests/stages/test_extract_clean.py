@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import html
 
-from wirewatch.stages import extract_html
+from wirewatch.stages import extract_clean, extract_html
 from wirewatch.stages.extract_clean import (
     clean_body,
     drop_author_bio,
@@ -415,3 +415,16 @@ def test_a_page_whose_body_names_a_tooltip_script_keeps_its_text():
         tree = html.fromstring(f"<html>{wrapper}{f'<p>{PROSE}</p>' * 8}</body></html>")
         drop_hover_cards(tree)
         assert len(list(tree.iter("p"))) == 8
+
+
+def test_hover_cards_found_in_the_names_are_those_the_xpath_selects():
+    page = (
+        "<html><head><meta class='tooltip'></head><body class='tooltip'><div id='popover-1'>"
+        "<span class='ToolTip'>case differs</span><span id='hovercard'>an id, not a class</span>"
+        "<a class='tooltip'>a link</a><em class='x rollover y'>a rollover</em>"
+        "<i class='a' id='b-tooltip'>by its id</i></div></body></html>"
+    )
+    for source in (page, _HOVER_PAGE):
+        tree = html.fromstring(source)
+        selected = extract_clean._HOVER_CARDS(tree)
+        assert extract_clean._hover_named(tree, extract_html.page_names(tree)) == selected

@@ -180,7 +180,7 @@ def extract(
             floor = extract_kind.surely_not_article(page, tree)
             if floor is not None:
                 raise _not_article(url, floor, "at least", " whatever body is found")
-        extract_clean.drop_hover_cards(tree)
+        extract_clean.drop_hover_cards(tree, names)
         text, method, passes = "", "", 0
         for name, options in _PASSES:
             found = _body(tree, url, headlines, **options)
