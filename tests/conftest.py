@@ -7,10 +7,11 @@ so a contributor without Java or PostgreSQL can still run the unit tests.
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
+
+from tests.harness.loopback import free_port  # noqa: F401 - the one port picker, used by many tests
 
 REPO = Path(__file__).resolve().parents[1]
 ON_CI = os.environ.get("CI", "").lower() == "true"
@@ -21,12 +22,6 @@ def unavailable(what: str, why: object) -> None:
     if ON_CI:
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)

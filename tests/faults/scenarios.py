@@ -145,9 +145,9 @@ async def broker_stopped(env: Env) -> Result:
 
 async def postgres_stopped(env: Env) -> Result:
     """PostgreSQL stopped for `outage` seconds mid-batch, then started again."""
-    from tests.harness.postgres import PostgresServer, free_port
+    from tests.harness.postgres import PostgresServer
 
-    server = PostgresServer(Path(tempfile.mkdtemp(prefix="wirewatch-fault-pg-")), port=free_port())
+    server = PostgresServer(Path(tempfile.mkdtemp(prefix="wirewatch-fault-pg-")))  # its port kept on restart
     return await _service_stopped(env, "postgres_stopped", server, postgres=server)
 
 

@@ -34,7 +34,7 @@ def own_postgres(postgres):
     """A cluster of this test's own (the session's `postgres` proves the server is installed):
     stopping it stops no other test's database."""
     data_dir = Path(tempfile.mkdtemp(prefix="wirewatch-pg-outage-"))
-    server = PostgresServer(data_dir, port=free_port())
+    server = PostgresServer(data_dir)  # a free port, kept when it is started again
     server.start()
     yield server
     server.stop()

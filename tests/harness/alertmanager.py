@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from .postgres import free_port
+from .loopback import free_port
 
 BINARIES = ("prometheus-alertmanager", "alertmanager")
 CONFIG = """\
@@ -52,45 +52,66 @@ def find_binary() -> str:
     raise FileNotFoundError("prometheus-alertmanager not installed (deploy/scripts/install-test-deps.sh installs it)")
 
 
+def _start(binary: str, workdir: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    """Alertmanager on a free port, ready; a port taken before it bound it is retried with another."""
+    for attempt in range(3):
+        port = free_port()
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [
+                    binary,
+                    f"--config.file={workdir / 'alertmanager.yml'}",
+                    f"--storage.path={workdir / 'data'}",
+                    f"--web.listen-address=127.0.0.1:{port}",
+                    "--cluster.listen-address=",
+                    "--log.level=warn",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(proc, url, log)
+            return proc, url
+        except RuntimeError:
+            _stop(proc)
+            if attempt == 2 or "address already in use" not in log.read_text(errors="replace"):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _wait_ready(proc: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"alertmanager exited ({proc.returncode}): {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{url}/-/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"alertmanager not ready after 30s: {log.read_text()[-2000:]}")
+        time.sleep(0.2)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @contextmanager
 def session_alertmanager(workdir: Path) -> Iterator[Alertmanager]:
     binary = find_binary()
     (workdir / "alertmanager.yml").write_text(CONFIG)
     (workdir / "data").mkdir(exist_ok=True)
-    port = free_port()
     log = workdir / "alertmanager.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={workdir / 'alertmanager.yml'}",
-                f"--storage.path={workdir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--cluster.listen-address=",
-                "--log.level=warn",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    proc, url = _start(binary, workdir, log)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"alertmanager exited ({proc.returncode}): {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"alertmanager not ready after 30s: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
         yield Alertmanager(url, proc, log)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)

@@ -17,7 +17,7 @@ from wirewatch.settings import Settings, load_settings
 from wirewatch.sinks.storage import open_storage
 from wirewatch.worker_process import WorkerProcess
 
-from .postgres import free_port  # noqa: F401 - re-exported for the tests
+from .loopback import free_port  # noqa: F401 - re-exported for the tests
 
 # Consumer-group timings that make joins and rebalances quick on a one-node test broker;
 # production defaults (settings.KafkaSettings) stay as they are.

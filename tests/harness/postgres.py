@@ -20,7 +20,6 @@ import os
 import pwd
 import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -28,6 +27,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+
+from .loopback import free_port
 
 INSTALL_HINT = "PostgreSQL not found: apt-get install postgresql"
 SERVER_USER = "postgres"  # the OS user the server runs as when we are root
@@ -94,14 +95,10 @@ def find_pg_bindir() -> Path | None:
     return None
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class PostgresServer:
-    """One PostgreSQL cluster in ``data_dir``, listening on 127.0.0.1:``port`` (free port if None)."""
+    """One PostgreSQL cluster in ``data_dir``, listening on 127.0.0.1:``port``: a free one if None,
+    kept from the first start on, so a server stopped and started again (an outage test) is where
+    its clients' URLs say."""
 
     def __init__(self, data_dir: Path, port: int | None = None, *, start_timeout: float = 60.0) -> None:
         self.data_dir = Path(data_dir).resolve()
@@ -165,6 +162,7 @@ class PostgresServer:
             self.port = self._fixed_port or free_port()
             try:
                 self._pg_ctl_start()
+                self._fixed_port = self.port
                 break
             except PostgresStartError:
                 if attempt == attempts - 1:
