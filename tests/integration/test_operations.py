@@ -100,7 +100,12 @@ def test_worker_waits_for_broker_serves_health_guards_intake_and_stops_when_it_d
         ok = httpx.post(links, json={"urls": ["https://bücher.example/x"]}, headers=auth)
         assert ok.status_code == 202, ok.text
         assert ok.json()["accepted"][0]["url"] == "https://xn--bcher-kva.example/x"
-        codes = [httpx.post(links, json={"url": "https://a.example/"}, headers=auth).status_code for _ in range(8)]
+        # Burst 5, 1 a second: posts until the first 429. A fixed 8 posts passed no 429 at load 17,
+        # where 8 posts took over 3 s and the bucket refilled as fast as they came.
+        codes: list[int] = []
+        with httpx.Client(headers=auth) as client:
+            while 429 not in codes and len(codes) < 40:
+                codes.append(client.post(links, json={"url": "https://a.example/"}).status_code)
         assert 429 in codes, codes
         # The links were consumed: the worker reports its lag per assigned partition.
         wait_for(
@@ -240,15 +245,17 @@ def test_a_storage_url_that_cannot_work_fails_at_once_with_one_line(tmp_path):
                 "data_dir": str(tmp_path),
                 "web_port": 0,
                 "storage_url": "mysql://ww:hunter2@db.example/ww",
-                "startup_timeout": 60,
+                # "At once" is "without waiting for the broker": with nothing on its port, a boot
+                # that waited would outlast the run's timeout and fail there. A bound in seconds
+                # failed at load 17, where starting Python and importing the worker took 32 s.
+                "startup_timeout": 3600,
             }
         )
     )
-    t0 = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "wirewatch", "run"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "wirewatch", "run"], env=env, capture_output=True, text=True, timeout=240
     )
-    assert done.returncode == 2 and time.monotonic() - t0 < 20, done.stderr
+    assert done.returncode == 2, done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("wirewatch: configuration error: storage at mysql://***@db.example/***"), done.stderr
     assert "hunter2" not in done.stderr and "Traceback" not in done.stderr
