@@ -171,12 +171,12 @@ def test_boot_gives_up_after_startup_timeout_with_one_line(tmp_path):
             {"broker": f"kafka://127.0.0.1:{port}", "data_dir": str(tmp_path), "startup_timeout": 3, "web_port": 0}
         )
     )
-    t0 = time.monotonic()
+    # No bound in seconds on the whole run: at load 17 starting Python and importing the worker
+    # alone took 32 s (the test below). Its last line says it gave up after startup_timeout.
     done = subprocess.run(
-        [sys.executable, "-m", "wirewatch", "run"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "wirewatch", "run"], env=env, capture_output=True, text=True, timeout=240
     )
     assert done.returncode == 1, done.stderr
-    assert time.monotonic() - t0 < 30
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("wirewatch: gave up after 3 s (startup_timeout) waiting for Kafka at 127.0.0.1:"), (
         done.stderr
