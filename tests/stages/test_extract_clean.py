@@ -12,6 +12,7 @@ from wirewatch.stages.extract_clean import (
     drop_boxed,
     drop_hover_cards,
     is_furniture,
+    restore_accordions,
     restore_dropped,
     widen_truncated,
 )
@@ -428,3 +429,35 @@ def test_hover_cards_found_in_the_names_are_those_the_xpath_selects():
         tree = html.fromstring(source)
         selected = extract_clean._HOVER_CARDS(tree)
         assert extract_clean._hover_named(tree, extract_html.page_names(tree)) == selected
+
+
+_GUIDE_LINES = [
+    "Renting a boat for the weekend takes more planning than most first-time sailors expect.",
+    "Start by checking the forecast for wind and tide a week before you plan to leave the harbour.",
+    "Book the mooring early, because the marina fills up quickly in the summer months.",
+]
+_ACCORDION_PAGE = f"""<html><body><div class="post"><div class="post-content">
+{"".join(f"<p>{line}</p>" for line in _GUIDE_LINES)}
+<div class="faq-accordion"><div class="accordion-item"><button>Do I need a licence to rent a boat?</button>
+<div class="accordion-panel"><p>Most harbours ask for a basic skipper's certificate for boats over six metres.</p></div>
+</div></div></div></div>
+<footer><div class="footer-accordion"><button>Company</button><div><p>About us, careers, press and the
+contact form for every harbour we serve along the coast.</p></div></div></footer></body></html>"""
+
+
+def test_an_accordion_in_the_storys_container_comes_back_after_the_line_before_it():
+    body = "\n".join(_GUIDE_LINES)
+    lines = restore_accordions(html.fromstring(_ACCORDION_PAGE), body).split("\n")
+    assert lines == [
+        *_GUIDE_LINES,
+        "Do I need a licence to rent a boat?",
+        "Most harbours ask for a basic skipper's certificate for boats over six metres.",
+    ]
+
+
+def test_an_accordion_the_body_holds_or_outside_the_story_is_not_added_again():
+    body = "\n".join(
+        [*_GUIDE_LINES, "Do I need a licence to rent a boat?",
+         "Most harbours ask for a basic skipper's certificate for boats over six metres."]
+    )  # fmt: skip
+    assert restore_accordions(html.fromstring(_ACCORDION_PAGE), body) == body

@@ -22,7 +22,9 @@ mode stops at that one container, the body takes the running prose of the blocks
 (``extract_clean.widen_truncated``). Then ``extract_clean`` removes what trafilatura leaves behind
 (furniture lines, and the lines the page holds in a bio, disclaimer, call-to-action or teaser box),
 puts back the section headings, lists and paragraphs the precision mode drops from between the
-lines it kept, and ``extract_meta`` reads the metadata.
+lines it kept and the accordions (a FAQ's answers, expandable sections) of the story's container,
+and ``extract_meta`` reads the metadata. Hover cards (a linked name's hidden card of other
+headlines) leave the page before any pass.
 The page-kind check of the body comes only after the length check and the date (htmldate, the costliest part
 of the metadata) only for a page the kind check accepts; the page's visible text is read once for
 both the truncation check and the kind check. Before any trafilatura pass, a page that no body
@@ -194,7 +196,7 @@ def extract(
         elif passes == 1 or method == _FULLER[0]:  # a long enough body: is it the whole story?
             text, method = _whole_story(tree, url, headlines, text, method, visible)
         if text:
-            text = extract_clean.restore_dropped(tree, text)
+            text = extract_clean.restore_accordions(tree, extract_clean.restore_dropped(tree, text), names)
             text = extract_clean.drop_author_bio(extract_clean.drop_boxed(tree, text, names), meta.authors)
     except Rejected:
         raise

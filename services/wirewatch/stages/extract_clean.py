@@ -20,6 +20,7 @@ reach), ``widen_truncated`` adds the running prose of the blocks around the body
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -311,6 +312,107 @@ def _opening(texts: Iterable[str]) -> str:
         if len(words) >= HEADING_LEAD_WORDS:
             break
     return " ".join(words[:HEADING_LEAD_WORDS]).casefold()
+
+
+# Accordions. A guide's or a report's FAQ, a list of key points or a set of expandable sections is
+# often written as an accordion (a <details>, or elements whose class names one): the questions in
+# buttons, the answers in panels hidden until opened, which trafilatura's rules drop while keeping
+# the paragraphs around them. ``restore_accordions`` puts back an accordion (the outermost one)
+# that lies in the story's container, an ancestor up to ACCORDION_UP levels above it that holds
+# the openings of at least half the body's lines, after the body line opened by the nearest block
+# before it, one line per question and answer, when ACCORDION_MIN_WORDS of its words or more are
+# not in the body yet. A footer's, a menu's, a cookie banner's or a table of contents' accordion
+# is not in that container, or is named so. No walk of the page: one XPath finds the accordions,
+# and only a page that has one pays for the rest.
+ACCORDION_UP = 4
+ACCORDION_MIN_WORDS = 10
+ACCORDION_REACH = 40
+_ACCORDION = re.compile("accordion")
+_NOT_ACCORDION_NAMES = re.compile(r"toc|table-of-contents|consent|cookie|footer|menu|nav|filter|cart", re.IGNORECASE)
+_ACCORDION_LINES = ("p", "li", "h2", "h3", "h4", "h5", "h6", "button", "summary", "dt", "dd", "div")
+_PRECEDING_BLOCKS = etree.XPath(
+    "preceding::*[self::p or self::li or self::h2 or self::h3 or self::h4 or self::div][position() <= $reach]"
+)
+
+
+def restore_accordions(tree: HtmlElement, text: str, names: extract_html.Names | None = None) -> str:
+    """``text`` (a body found in the page ``tree``) with the accordions of the story's container put
+    back (``names``: ``extract_html.page_names(tree)``, where the caller has it already)."""
+    named = [*(names or extract_html.page_names(tree)).owners(_ACCORDION), *tree.iter("details")]
+    if not named:
+        return text
+    every = set(named)
+    accordions = [a for a in named if not any(ancestor in every for ancestor in a.iterancestors())]
+    lines = text.split("\n")
+    openings = _line_openings(lines)
+    held = f" {_key(text)} "
+    found: dict[int, list[str]] = {}
+    stories: dict[HtmlElement, bool] = {}
+    for accordion in accordions:
+        chain = [accordion, *itertools.islice(accordion.iterancestors(), ACCORDION_UP)]
+        if _named_furniture(chain):
+            continue
+        block = [line for line in _accordion_lines(accordion) if f" {_key(line)} " not in held]
+        if sum(len(line.split()) for line in block) < ACCORDION_MIN_WORDS or not _in_story(chain, openings, stories):
+            continue
+        at = _opened_before(accordion, openings)
+        if at is not None:
+            found.setdefault(at, []).extend(block)
+            held += f"{_key(' '.join(block))} "
+    if not found:
+        return text
+    restored: list[str] = []
+    for i, line in enumerate(lines):
+        restored.append(line)
+        restored += found.get(i, ())
+    return "\n".join(restored)
+
+
+def _accordion_lines(accordion: HtmlElement) -> list[str]:
+    """The visible text of the accordion's innermost text blocks, in page order, each once."""
+    lines: dict[str, None] = {}
+    for element in accordion.iter(*_ACCORDION_LINES):
+        if any(isinstance(d.tag, str) and d.tag in _ACCORDION_LINES for d in element.iterdescendants()):
+            continue
+        line = _visible_text(element)
+        if _ALNUM.search(line) and not is_furniture(line):
+            lines.setdefault(line, None)
+    return list(lines)
+
+
+def _named_furniture(chain: list[HtmlElement]) -> bool:
+    """Whether an accordion (``chain[0]``, then its ancestors) lies in a furniture tag or name."""
+    for element in chain[:-1]:
+        if element.tag in _PAGE_TAGS:
+            return False
+        if element.tag in _NOT_STORY_TAGS or _NOT_ACCORDION_NAMES.search(
+            f"{element.get('class') or ''} {element.get('id') or ''}"
+        ):
+            return True
+    return False
+
+
+def _in_story(chain: list[HtmlElement], openings: dict[str, int], stories: dict[HtmlElement, bool]) -> bool:
+    """Whether an ancestor in ``chain[1:]`` (an accordion's, up to ACCORDION_UP levels) holds half the
+    body's line openings (``stories``: each ancestor's answer so far)."""
+    for element in chain[1:]:
+        if element.tag in _PAGE_TAGS:
+            return False
+        if element not in stories:
+            within = f" {_key(_visible_text(element))} "
+            stories[element] = 2 * sum(f" {opening} " in within for opening in openings) >= len(openings)
+        if stories[element]:
+            return True
+    return False
+
+
+def _opened_before(accordion: HtmlElement, openings: dict[str, int]) -> int | None:
+    """The body line opened by the nearest of the ACCORDION_REACH blocks before ``accordion``."""
+    for block in reversed(cast(list[HtmlElement], _PRECEDING_BLOCKS(accordion, reach=ACCORDION_REACH))):
+        at = openings.get(_opening(block.itertext()))
+        if at is not None:
+            return at
+    return None
 
 
 # Hover cards. Some templates write a card into the story's paragraph right after a linked name
