@@ -235,7 +235,7 @@ def test_trafilatura_failure_becomes_extract_failed(monkeypatch):
     def boom(*args, **kwargs):
         raise IndexError("list index out of range")
 
-    monkeypatch.setattr(extract_module.trafilatura, "bare_extraction", boom)
+    monkeypatch.setattr(extract_module.trafilatura_core, "tree_cleaning", boom)  # every pass cleans a copy
     with pytest.raises(PermanentError) as e:
         extract(ARTICLE_PAGE, URL)
     assert e.value.reason == "extract_failed"
@@ -330,9 +330,7 @@ def test_the_date_printed_under_the_headline_is_the_byline_date(byline, date):
 
 def test_a_page_the_other_passes_find_nothing_in_gets_the_recall_pass(monkeypatch):
     full = "\n".join(BODY)
-    monkeypatch.setattr(
-        extract_module, "_body", lambda tree, url, headlines, *, favor_recall=False, **_: full if favor_recall else ""
-    )
+    monkeypatch.setattr(extract_module, "_body", lambda page, *, favor_recall=False, **_: full if favor_recall else "")
     result = extract(page(BODY), "https://quayside-post.example/news/ferry")
     assert (result.text, result.method) == (full, "recall")
 
@@ -352,9 +350,7 @@ def test_json_ld_that_trafilatura_cannot_walk_leaves_the_meta_tags_and_says_why(
 def _passes_returning(monkeypatch, texts: dict[bool, str]):
     # The precision passes find only a teaser (as on pages whose article container holds the first
     # part); the default mode's wider net finds the whole story. Which one a page gets is decided here.
-    monkeypatch.setattr(
-        extract_module, "_body", lambda tree, url, headlines, *, favor_precision, fast: texts[favor_precision]
-    )
+    monkeypatch.setattr(extract_module, "_body", lambda page, *, favor_precision, fast: texts[favor_precision])
 
 
 def test_a_body_that_is_a_small_part_of_the_pages_prose_gives_way_to_the_fuller_one(monkeypatch):
@@ -394,7 +390,7 @@ def test_a_short_body_gives_way_to_a_much_fuller_one(monkeypatch):
 
 
 def _modes_returning(monkeypatch, precision: str, default: str, recall: str):
-    def body(tree, url, headlines, *, favor_precision, fast, favor_recall=False):
+    def body(page, *, favor_precision, fast, favor_recall=False):
         return recall if favor_recall else precision if favor_precision else default
 
     monkeypatch.setattr(extract_module, "_body", body)
@@ -504,3 +500,42 @@ def test_past_the_size_bound_only_the_byline_is_searched_for_a_date(monkeypatch)
     assert extract(page([*BODY, note]), url).published is None  # only the whole-page search finds that one
     html = page(BODY).replace("<article>", "<article><div class='byline'>Posted on March 5, 2024</div>")
     assert extract(html, url).published == "2024-03-05"
+
+
+_FORUM_PAGE = (
+    "<html><head><title>Ferry timetable changes</title><script type='application/ld+json'>"
+    '{"@context": "https://schema.org", "@type": "DiscussionForumPosting", "headline": "Ferry timetable changes"}'
+    "</script></head><body><h1>Ferry timetable changes</h1><div class='post'><p>"
+    + BODY[0]
+    + "</p></div><ul class='comments'>"
+    + "".join(f"<li class='comment'><p>{p}</p></li>" for p in BODY[1:])
+    + "</ul></body></html>"
+)
+_TEASER_PAGE = (
+    "<html><body><div class='nav'>"
+    + "".join(f"<a href='/s/{i}'>Section {i}</a> " for i in range(30))
+    + f"</div><article><p>{BODY[0][:120]}</p></article><div class='more'>"
+    + "".join(f"<div><p>{p}</p></div>" for p in BODY * 3)
+    + "</div></body></html>"
+)
+
+
+@pytest.mark.parametrize("html", [ARTICLE_PAGE, ARABIC_PAGE, _FORUM_PAGE, _TEASER_PAGE, page(BODY[:1])])
+def test_each_pass_finds_what_trafilatura_bare_extraction_finds(html):
+    # The stage runs trafilatura's cascade itself, to share the pruned copy of the page between passes
+    # (extract._Page, extract._sequence): each mode's text must stay trafilatura's own.
+    tree = extract_module.extract_html.load_html(html)
+    shared = extract_module._Page(tree, URL, [])
+    for options in (*(o for _, o in extract_module._PASSES), extract_module._LAST_RESORT[1]):
+        doc = extract_module.trafilatura.bare_extraction(
+            tree,
+            url=URL,
+            with_metadata=False,
+            include_comments=False,
+            include_tables=True,
+            deduplicate=False,
+            config=extract_module._CONFIG,
+            **options,
+        )
+        expected = doc.text if doc is not None and (doc.text or "").strip() else ""
+        assert extract_module._body(shared, **options) == extract_module.extract_clean.clean_body(expected, [])

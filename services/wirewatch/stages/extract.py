@@ -39,12 +39,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from copy import copy
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import trafilatura
+from lxml.etree import _Element, strip_tags
 from lxml.html import HtmlElement
-from trafilatura.settings import use_config
+from trafilatura import core as trafilatura_core
+from trafilatura.htmlprocessing import prune_unwanted_nodes
+from trafilatura.settings import Document, Extractor, use_config
+from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH, REMOVE_COMMENTS_XPATH
 
 from ..errors import PermanentError, Rejected
 from . import extract_clean, extract_html, extract_kind, extract_meta
@@ -174,6 +179,7 @@ def extract(
     try:
         meta = extract_meta.read_metadata(tree, url)
         headlines = [meta.title, *(h.text_content() for h in tree.iter("h1"))]
+        passes_on = _Page(tree, url, headlines)  # what trafilatura's passes share
         # the page's visible text, read once for the truncation check and the page-kind check
         visible = extract_kind.visible_texts(tree)
         names = extract_html.page_names(tree)  # and its class and id names, for the same check and drop_boxed
@@ -185,16 +191,16 @@ def extract(
         extract_clean.drop_hover_cards(tree, names)
         text, method, passes = "", "", 0
         for name, options in _PASSES:
-            found = _body(tree, url, headlines, **options)
+            found = _body(passes_on, **options)
             passes += 1
             if _is_fuller(found, text):
                 text, method = found, name
             if len(text) >= SECOND_PASS_BELOW:
                 break
         if not text:
-            text, method = _body(tree, url, headlines, **_LAST_RESORT[1]), _LAST_RESORT[0]
+            text, method = _body(passes_on, **_LAST_RESORT[1]), _LAST_RESORT[0]
         elif passes == 1 or method == _FULLER[0]:  # a long enough body: is it the whole story?
-            text, method = _whole_story(tree, url, headlines, text, method, visible)
+            text, method = _whole_story(passes_on, text, method, visible)
         if text:
             text = extract_clean.restore_accordions(tree, extract_clean.restore_dropped(tree, text), names)
             text = extract_clean.drop_author_bio(extract_clean.drop_boxed(tree, text, names), meta.authors)
@@ -264,34 +270,128 @@ def warm_up() -> None:
     extract(_WARM_UP_DATELESS_PAGE, "https://warm-up.invalid/noticias/calentamiento", min_length=1)
 
 
-def _body(
-    tree: HtmlElement,
-    url: str,
-    headlines: list[str | None],
-    *,
-    favor_precision: bool,
-    fast: bool,
-    favor_recall: bool = False,
-) -> str:
-    # bare_extraction copies a tree it is given, so ``tree`` stays intact for the next pass.
-    doc = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        favor_precision=favor_precision,
-        favor_recall=favor_recall,
-        fast=fast,
-        with_metadata=False,
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=False,
-        deduplicate=False,
-        date_extraction_params=_UNUSED_DATE_PARAMS,
+def _body(page: _Page, *, favor_precision: bool, fast: bool, favor_recall: bool = False) -> str:
+    """The cleaned body one trafilatura pass finds in the page (whose tree it leaves intact)."""
+    url = page.url
+    options = Extractor(
         config=_CONFIG,
+        output_format="python",
+        fast=fast,
+        precision=favor_precision,
+        recall=favor_recall,
+        comments=False,
+        formatting=None,
+        links=False,
+        images=False,
+        tables=True,
+        dedup=False,
+        lang=None,
+        url=url,
+        with_metadata=False,
+        only_with_metadata=False,
+        author_blacklist=None,
+        url_blacklist=None,
+        date_params=_UNUSED_DATE_PARAMS,  # type: ignore[arg-type]  # htmldate takes bools too
     )
-    if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():  # a dict only when as_dict=True
+    try:
+        pruned = page.pruned()
+        if pruned.is_forum and options.focus != "precision":  # its posts are content: lists not pruned
+            doc = trafilatura.bare_extraction(page.tree, url=url, options=options)
+            text = doc.text if isinstance(doc, Document) else None
+        else:
+            text = _sequence(pruned, options, url)
+    except (TypeError, ValueError):  # as bare_extraction: no body
+        text = None
+    if not (text or "").strip():
         return ""
-    return extract_clean.clean_body(doc.text or "", headlines)
+    return extract_clean.clean_body(text or "", page.headlines)
+
+
+# trafilatura's passes, with what they share done once a page. ``trafilatura.bare_extraction``
+# copies the page's tree, prunes the copy of the containers of infinite-scroll follow-up articles
+# and of comments (XPaths whose regular expressions lxml evaluates by calling back into Python:
+# about 2 ms a ScrapingHub page, a quarter of a fast precision pass), then copies it again to clean
+# it and once more as a backup that only the default mode's comparison reads. With comments off
+# every mode prunes the same (but on a forum thread, where the default and recall modes keep the
+# posts: those passes go through bare_extraction), so the pruned copy is made once a page and each
+# pass cleans a copy of it; the fast precision pass makes no backup. ``_sequence`` is
+# ``trafilatura.core.trafilatura_sequence`` from its first copy on, and the end of
+# ``bare_extraction``, for these options (comments, metadata, deduplication and language filter
+# off); tests/stages/test_extract.py checks that each mode's text is bare_extraction's.
+@dataclass(frozen=True, slots=True)
+class _Pruned:
+    tree: HtmlElement
+    is_forum: bool
+
+
+@dataclass(slots=True)
+class _Page:
+    """A page the passes read: its tree (left intact), URL, headlines, and its pruned copy once made."""
+
+    tree: HtmlElement
+    url: str
+    headlines: list[str | None]
+    _pruned: _Pruned | None = None
+
+    def pruned(self) -> _Pruned:
+        """The tree copied and pruned as every trafilatura pass (comments off) prunes it, made once."""
+        if self._pruned is None:
+            tree = copy(self.tree)
+            is_forum = trafilatura_core._forum_thread_page(tree)
+            tree = prune_unwanted_nodes(tree, RAW_TREE_PRUNE_XPATH)
+            tree = prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)
+            self._pruned = _Pruned(tree, is_forum)
+        return self._pruned
+
+
+def _sequence(pruned: _Pruned, options: Extractor, url: str) -> str | None:
+    """The text trafilatura's cascade extracts from the pruned page (None: nothing, as bare_extraction's None)."""
+    tree, is_forum = pruned.tree, pruned.is_forum
+    cleaned = trafilatura_core.tree_cleaning(copy(tree), options)
+    backup = copy(cleaned) if not options.fast else cleaned  # read by the comparison alone
+    cleaned = trafilatura_core.convert_tags(cleaned, options, url)
+    if options.focus == "precision" and not is_forum:
+        cleaned = prune_unwanted_nodes(cleaned, REMOVE_COMMENTS_XPATH)
+    postbody, text = trafilatura_core._extract_and_compare(cleaned, backup, tree, options)
+    if len(text) < options.min_extracted_size and options.focus != "precision":
+        b_body, b_text, b_len = trafilatura_core.baseline(tree)
+        if b_len > len(text):
+            postbody, text = b_body, b_text
+    if (
+        options.focus == "balanced"
+        and 0 < len(text) < trafilatura_core.ESCALATION_MAX_LENGTH
+        and len(text) < trafilatura_core.ESCALATION_PAGE_SHARE * len(trafilatura_core.html2txt(tree))
+    ):
+        postbody, text = _escalated(tree, options, url, postbody, text)
+    if options.max_tree_size and len(postbody) > options.max_tree_size:
+        strip_tags(postbody, "hi")
+        if len(postbody) > options.max_tree_size:
+            return None
+    if len(text) < options.min_output_size and options.min_output_comm_size > 0:  # no comments: 0 chars
+        return None
+    return str(trafilatura_core.xmltotxt(postbody, options.formatting))
+
+
+def _escalated(tree: HtmlElement, options: Extractor, url: str, postbody: _Element, text: str) -> tuple[_Element, str]:
+    """trafilatura's recall escalation of a short default-mode body (comments off: the tree as pruned)."""
+    r_options = copy(options)
+    r_options.focus = "recall"
+    r_text = ""
+    try:
+        r_body, r_text = trafilatura_core._recall_retry(tree, r_options, url)
+    except Exception:  # noqa: BLE001 - as trafilatura: the first body stands
+        r_text = ""
+    j_text = ""
+    if not options.fast:
+        try:
+            j_body, j_text = trafilatura_core.justext_rescue(copy(tree), options)
+        except Exception:  # noqa: BLE001 - as trafilatura
+            j_text = ""
+    if len(j_text) > len(r_text) and len(j_text) > trafilatura_core.ESCALATION_JUSTEXT_RATIO * len(text):
+        return j_body, j_text
+    if len(r_text) >= options.min_extracted_size and len(r_text) > trafilatura_core.ESCALATION_ACCEPT_RATIO * len(text):
+        return r_body, r_text
+    return postbody, text
 
 
 _WORD = re.compile(r"\w+")
@@ -301,9 +401,7 @@ def _words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def _whole_story(
-    tree: HtmlElement, url: str, headlines: list[str | None], text: str, method: str, visible: list[str]
-) -> tuple[str, str]:
+def _whole_story(page: _Page, text: str, method: str, visible: list[str]) -> tuple[str, str]:
     """The body found (by the first pass, or by the default mode after a short first body), or a
     later pass's when it is a truncated or shortened story (``visible``: the page's visible text runs),
     widened with the prose around its container when it is still truncated (``extract_clean.widen_truncated``).
@@ -317,15 +415,15 @@ def _whole_story(
     prose = _prose_words(visible)
     share = _words(text) / max(1, prose)
     if share < TRUNCATED_BELOW and method != _FULLER[0]:
-        fuller = _body(tree, url, headlines, **_FULLER[1])
+        fuller = _body(page, **_FULLER[1])
         if _is_fuller(fuller, text):
             text, method = fuller, _FULLER[0]
     elif share < SHORTENED_BELOW:
-        wider = _body(tree, url, headlines, **_LAST_RESORT[1])
+        wider = _body(page, **_LAST_RESORT[1])
         if _is_fuller(wider, text, WIDER_BY) and _holds(wider, text):
             text, method = wider, _LAST_RESORT[0]
     if _words(text) < TRUNCATED_BELOW * prose:  # still truncated: every mode stopped at one container
-        text = extract_clean.widen_truncated(tree, text)
+        text = extract_clean.widen_truncated(page.tree, text)
     return text, method
 
 
