@@ -85,7 +85,8 @@ Candidate index: ``keys(article)`` are the strings an article is looked up under
 sharing a key with the article are loaded and scored. Exact but for near-duplicate text: every story that ``score`` could give more than 0
 shares a key (each way of matching above needs one of: a pair of equal MinHash positions (one of
 16 bands: shared by near-duplicates with a probability of 99% or more), a pair of shared
-headline words, a shared place, a shared name, a shared headline word with a toll figure, a
+headline words, a shared place, a shared name, a shared headline word with a toll figure (of two
+people or more: a toll without a shared place must count DISTINCT_TOLL), a
 shared person: "f:p:" keys, or one spelt otherwise: "f:q:" keys, an age with the day: "a:" keys), so the decisions are those of
 scoring every open story (but for a near-duplicate that shares no band and no other key). Keys starting "f:" (a name or headline word with a toll figure, a pair of
 full names, a person, a city or an outlet with a day, a city with a rare toll's figure, a city or

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .story_follow import RARE_TOLL, _place_word, spelling_keys
+from .story_follow import DISTINCT_TOLL, RARE_TOLL, _place_word, spelling_keys
 from .story_view import _PERMUTATIONS, _TOLL, NEAR_DUPLICATE, ArticleView, toll
 
 # MinHash bands (locality-sensitive hashing): 16 pairs of positions, a key each. Two texts of
@@ -46,20 +46,28 @@ def _title_keys(words: Iterable[str]) -> set[str]:
     return _pairs("t", words)
 
 
-def _toll_parts(t: Iterable[Any]) -> list[str]:
-    # Two tolls agree only if some category both give is equal: they share one of these.
-    return [f"{c[0]}{n}" for c, n in zip(_TOLL, t) if n is not None]
+def _toll_parts(t: Iterable[Any], least: int = 0) -> list[str]:
+    # Two tolls agree only if some category both give is equal: they share one of these (of
+    # `least` people or more, where fewer cannot be what the rule asks for).
+    return [f"{c[0]}{n}" for c, n in zip(_TOLL, t) if n is not None and n >= least]
 
 
-def _toll_keys(prefix: str, names: Iterable[str], tolls: Iterable[Any]) -> set[str]:
-    parts = {p for t in tolls for p in _toll_parts(t)}
+def _toll_keys(prefix: str, names: Iterable[str], tolls: Iterable[Any], least: int = 0) -> set[str]:
+    parts = {p for t in tolls for p in _toll_parts(t, least)}
     return {f"{prefix}:{n}|{p}" for n in names for p in parts}
+
+
+# A headline word and the same toll join without a shared place (a place has keys of its own) only
+# when the toll agreed on counts DISTINCT_TOLL people or more (stages/story.py ``score``): then a
+# category both give holds at least half of them, so only those parts file a "w:" key (on GVA 2.9
+# keys a story fewer, the same decisions).
+_WORD_TOLL_LEAST = -(-DISTINCT_TOLL // len(_TOLL))
 
 
 def _rare_toll_keys(places: Iterable[str], tolls: Iterable[Any]) -> set[str]:
     # A follow-up on a rare toll alone (stages/story_follow.py: RARE_TOLL people agreed on, in the
     # story's city) agrees on a category of at least half that many: two categories sum to it.
-    parts = {f"{c[0]}{n}" for t in tolls for c, n in zip(_TOLL, t) if n is not None and 2 * n >= RARE_TOLL}
+    parts = {p for t in tolls for p in _toll_parts(t, -(-RARE_TOLL // len(_TOLL)))}
     return {f"f:r:{p}|{x}" for p in places for x in parts}
 
 
@@ -79,7 +87,7 @@ def keys(article: ArticleView) -> set[str]:
         | {f"n:{_place_word(p)}" for p in article.lead_places}  # named in a headline where the gazetteer missed it
         | {f"n:{n}" for n in article.names | article.lead_names}
         | {f"n:{w}" for w in article.title_words}  # a headline word the story writes as a name
-        | _toll_keys("w", article.title_words, t)
+        | _toll_keys("w", article.title_words, t, _WORD_TOLL_LEAST)
         | _toll_keys("f", article.names | article.lead_names | article.title_words, t)
         | _pairs("f", [n for n in article.names | article.lead_names if " " in n])
         | {f"f:p:{p}" for p in article.people | article.body_people}
@@ -100,7 +108,7 @@ def story_keys(state: dict[str, Any]) -> set[str]:
         out |= _signature_keys(sig)
     for words in state.get("titles") or []:
         out |= _title_keys(words)
-        out |= _toll_keys("w", words, state.get("tolls") or [])
+        out |= _toll_keys("w", words, state.get("tolls") or [], _WORD_TOLL_LEAST)
     names: set[str] = set(state.get("names") or [])
     for ns in state.get("name_sets") or []:
         out |= _pairs("f", [n for n in ns if " " in n])
