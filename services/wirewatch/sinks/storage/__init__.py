@@ -33,7 +33,8 @@ own under the story lock, which a shared transaction would hold for all its writ
 arrive while a transaction is being written (on PostgreSQL: while four are) go together in the
 next one (``GroupCommit``: one trip, one commit, one fsync for many calls under load, none added
 alone), and a batch the database refuses is written again one call at a time, so a bad article's
-error stays attached to it.
+error stays attached to it. A link's alias and an alert's delivery mark start no transaction of
+their own: they ride with the next one (``GroupCommit.soon``; the mark still returns once committed).
 
 Errors from asyncpg/sqlite are translated here and nowhere else: connection trouble becomes
 ``Unavailable("storage_unavailable")`` (the stage pauses and waits), data the database refuses becomes
