@@ -173,3 +173,14 @@ async def test_with_two_writers_a_part_waits_only_when_both_are_writing() -> Non
     gates[0].set()
     assert await asyncio.gather(first, *rest) == ["ok:a", "ok:c", "ok:d"]
     assert sorted(map(sorted, batches)) == [["a"], ["b"], ["c", "d"]]
+
+
+async def test_flush_writes_the_queued_parts_now_and_waits_for_them() -> None:
+    """A storage closing (a clean stop) does not leave a delivery mark queued for later: unwritten,
+    its alert would be sent again after the restart."""
+    group, batches = recording()
+    mark = group.soon(part("mark"), within=3600.0)
+    await asyncio.wait_for(group.flush(), 30)  # a guard against a hang, not a speed goal
+    assert mark.done() and mark.result() == "ok:mark" and batches == [["mark"]]
+    await asyncio.wait_for(group.flush(), 30)  # nothing queued: returns at once
+    assert batches == [["mark"]]

@@ -186,6 +186,22 @@ async def test_schema_creation_is_idempotent(storage_url: str) -> None:
         assert (await second.upsert_article(article())) == "updated"
 
 
+async def test_a_clean_close_writes_the_delivery_marks_still_queued(
+    storage_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mark rides with a later transaction; a storage closed before then (a clean stop) writes it
+    on the way out, or the alert would be sent again after the restart."""
+    monkeypatch.setattr(ledgers, "MARK_WITHIN", 3600.0)
+    async with open_storage(storage_url) as store:
+        assert await store.claim_alert("alert-closing", "webhook:a", {}) is True
+        mark = asyncio.ensure_future(store.mark_delivered("alert-closing", "webhook:a"))
+        await asyncio.sleep(0.01)
+        assert not mark.done()
+    await asyncio.wait_for(mark, 30)  # a guard against a hang
+    async with open_storage(storage_url) as again:
+        assert "alert-closing" in await again.delivered_alerts()
+
+
 # -- outcomes ---------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -146,6 +147,20 @@ class GroupCommit:
             self._due = loop.call_at(due, self._start)
         return future
 
+    async def flush(self, timeout: float = 10.0) -> None:
+        """Write what is queued now instead of at its due time, and wait (at most `timeout` seconds)
+        until no writer is left: a closing storage does not leave its queued parts (a delivery mark,
+        an alias) unwritten, which would send an alert again after a restart. Best effort: a part
+        that fails here has told its own caller."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._queued or self._writers:
+            self._start()
+            left = deadline - loop.time()
+            if left <= 0 or not self._writers:
+                return
+            await asyncio.wait(set(self._writers), timeout=left)
+
     def _start(self) -> None:
         if self._due is not None:
             self._due.cancel()
@@ -266,6 +281,12 @@ class StorageBase(Sink):
         """``part`` in the next transaction shared with the parts handed in meanwhile (``GroupCommit``):
         the small calls every link makes (its alias, article, outcome, alert ledger, parked row)."""
         return await self._group.run(part)
+
+    async def _flush_queued(self) -> None:
+        """On close, before the connection goes: write the parts queued to ride with a later
+        transaction (delivery marks, aliases), so a clean stop loses none of them."""
+        with suppress(Exception):
+            await self._group.flush()
 
     async def _decide(self, body: Body[T]) -> T:
         """A read-decide-write `body` (story, throttle window): in the group commit where

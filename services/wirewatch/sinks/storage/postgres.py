@@ -114,6 +114,7 @@ class PostgresStorage(Storage):
             raise
 
     async def close(self) -> None:
+        await self._flush_queued()
         pool, self._pool = self._pool, None
         if pool is not None:
             try:

@@ -190,6 +190,7 @@ class SqliteStorage(Storage):
             raise
 
     async def close(self) -> None:
+        await self._flush_queued()
         conn, self._conn = self._conn, None
         thread, self._thread = self._thread, None
         if thread is None:
