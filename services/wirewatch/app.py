@@ -104,6 +104,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         await acked(topics[schema].send(key=key.encode() if key else None, value=value))
 
     flows: dict[str, Flow] = {}
+    app.wirewatch_flows = flows  # type: ignore[attr-defined]  # read by ops/dump.py (kill -USR1)
 
     def wire(stage: str, schema: str, make_core, agent_name: str | None = None, window: int | None = None) -> None:
         topic = topics[schema]

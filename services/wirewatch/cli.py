@@ -86,6 +86,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     from .app import create_app
     from .boot import SHUTDOWN_GRACE, ShutdownWatchdog, run_in_thread, use_event_loop, wait_for_dependencies
+    from .ops import dump
     from .runtime import Runtime
     from .topics import ensure_topics_sync, topic_names
 
@@ -132,6 +133,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             def _on_sigint(self) -> None:
                 watchdog.start()
                 super()._on_sigint()
+
+            async def _cry(self) -> None:  # kill -USR1: what every task waits on, and the windows
+                for message in dump.state(app):
+                    log.warning("%s", message, extra={logs.UNSUMMARISED: True})
 
         worker = Worker(app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False)
         try:

@@ -61,6 +61,10 @@ class ContextFilter(logging.Filter):
         return True
 
 
+# extra={UNSUMMARISED: True}: a record asked for (a state dump) is never folded into a summary.
+UNSUMMARISED = "wirewatch_unsummarised"
+
+
 class RepeatSummary(logging.Filter):
     """Let the first record of a kind through per interval; count the rest and, once the interval is
     over, let one summary line through (on the next record of any kind, or at `flush`)."""
@@ -73,7 +77,11 @@ class RepeatSummary(logging.Filter):
         self.emit_summary: Callable[[logging.LogRecord], None] = lambda record: None
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, "_wirewatch_summary", False) or record.levelno < logging.WARNING:
+        if (
+            getattr(record, "_wirewatch_summary", False)
+            or record.levelno < logging.WARNING
+            or UNSUMMARISED in record.__dict__
+        ):
             return True  # floods are of warnings and errors; INFO lines are the story of a run
         kind = (
             record.name,

@@ -82,6 +82,27 @@ class WorkerProcess:
         except OSError:
             return ""
 
+    def dump_state(self, timeout: float = 5.0) -> str:
+        """Ask the running worker what it is doing (SIGUSR1: ops/dump.py) and return the dump it
+        logs; "" when it is not running or does not answer within `timeout` seconds. For the
+        failure message of a test that waited in vain."""
+        if not self.alive():
+            return ""
+        assert self.proc is not None
+        start = self.log_path.stat().st_size if self.log_path.exists() else 0
+        os.kill(self.proc.pid, signal.SIGUSR1)  # the worker alone: its pool processes would die of it
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            with open(self.log_path, "rb") as f:
+                f.seek(start)
+                text = f.read().decode(errors="replace")
+            at = text.find("state dump (kill -USR1)")
+            end = text.find("state dump ends", at)
+            if at >= 0 and end >= 0:
+                return text[at:end]
+        return ""
+
     def wait_for_log(self, needle: str, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

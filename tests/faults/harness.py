@@ -263,7 +263,11 @@ class Run:
         deadline = time.monotonic() + timeout
         while await self.settled() < max(goal, 1 if fraction > 0 else 0):
             if time.monotonic() > deadline:
-                tails = "\n".join(w.log_tail(30) for w in self.workers.values())
+                tails = ""
+                for w in self.workers.values():  # each one's log and what it is doing (ops/dump.py)
+                    dump = await asyncio.to_thread(w.dump_state)
+                    tails += f"--- {w.log_path.name} ---\n{w.log_tail(20)}\n{dump}\n"
+                print(tails)  # whole, in the captured output (pytest cuts a long message short)
                 raise AssertionError(
                     f"{self.name}: {await self.settled()} of {len(self.link_ids)} links settled "
                     f"after {timeout:.0f}s (goal {goal})\n{tails}"

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,17 +83,29 @@ def settings_of(cfg: dict) -> Settings:
 
 
 async def wait_until(
-    check: Callable[[], Awaitable[bool]], timeout: float, what: str, worker: WorkerProcess | None = None
+    check: Callable[[], Awaitable[bool]],
+    timeout: float,
+    what: str,
+    worker: WorkerProcess | Sequence[WorkerProcess] | None = None,
 ) -> None:
+    """Poll `check` until it holds. On a timeout the failure says what each worker (the last one
+    given first) was doing: its log's tail and its state dump (ops/dump.py: every task's await,
+    the stage windows, the consumer's partitions), so a stall in CI can be read from its log."""
+    workers = [worker] if isinstance(worker, WorkerProcess) else list(worker or [])
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if await check():
             return
-        if worker is not None and not worker.alive():
-            raise AssertionError(f"worker died while waiting for {what}:\n{worker.log_tail()}")
+        for w in workers:
+            if not w.alive():
+                raise AssertionError(f"worker died while waiting for {what}:\n{w.log_tail()}")
         await asyncio.sleep(0.3)
-    tail = worker.log_tail() if worker else ""
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{tail}")
+    report = []
+    for i, w in enumerate(reversed(workers)):
+        dump = await asyncio.to_thread(w.dump_state)
+        report.append(f"--- worker {len(workers) - i}: {w.log_path.name} ---\n{w.log_tail(25)}\n{dump}")
+    print("\n".join(report))  # whole, in the captured output (pytest cuts a long message short)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n" + "\n".join(report))
 
 
 class Outcomes:

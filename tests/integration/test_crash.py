@@ -180,7 +180,7 @@ async def test_a_rebalance_drops_slow_work_instead_of_waiting_for_it(kafka, post
 
             await wait_until(slow_in_flight, 120, "the slow links to be fetched", first)
             second = WorkerProcess(cfg, tmp_path / "worker-2.log").start()
-            await wait_until(lambda: db.settled(total), 240, "every link across the rebalance", second)
+            await wait_until(lambda: db.settled(total), 240, "every link across the rebalance", (first, second))
             outcomes = await db.storage.outcomes()
             assert Counter(r["outcome"] for r in outcomes) == {"stored": total}
             assert sorted(r["link_id"] for r in outcomes) == sorted(link["link_id"] for link in links)
