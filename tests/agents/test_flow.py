@@ -142,6 +142,38 @@ async def test_revoked_partitions_are_dropped_unacked_and_free_their_room():
     assert acked == []
 
 
+async def test_an_event_held_for_room_when_its_partition_is_revoked_is_not_started():
+    """The agent holds an event and waits for room when the rebalance revokes its partition: the
+    event is dropped (not run, not acked: its partition's new owner, or this worker again from the
+    committed offset, redoes it). Started, it would run twice, and ahead of the lower offsets
+    redelivered in its partition. An event of a partition not revoked is taken as usual."""
+    ran: list[str] = []
+    never = asyncio.Event()
+
+    async def handle(value: str) -> None:
+        ran.append(value)
+        if value == "p-0":
+            await never.wait()
+
+    acked: list[int] = []
+    flow = Flow("t", handle, window=1, limit=10)
+    await flow.take(Event("p-0", Msg("p", 0), acked))
+    held = [asyncio.create_task(flow.take(Event(f"{tp}-1", Msg(tp, 1), acked))) for tp in ("p", "q")]
+    await asyncio.sleep(0.01)
+    assert not any(t.done() for t in held)  # the window is full
+    assert flow.revoke({"p"}) == 1
+    await asyncio.wait_for(asyncio.gather(*held), 1)
+    await asyncio.sleep(0.01)
+    assert ran == ["p-0", "q-1"] and flow.dropped_stale == 1 and acked == [1]  # q's offset 1
+    # Assigned again, p is redelivered from the committed offset: both offsets run and are acked.
+    for offset in (0, 1):
+        await asyncio.wait_for(flow.take(Event(f"p-{offset}", Msg("p", offset), acked)), 1)
+        never.set()
+    await asyncio.sleep(0.01)
+    assert ran == ["p-0", "q-1", "p-0", "p-1"] and acked == [1, 0, 1]
+    await flow.close()
+
+
 async def test_messages_of_one_key_run_in_order_and_others_pass_them():
     slow = asyncio.Event()
     order: list[str] = []

@@ -25,7 +25,7 @@ async def test_the_dump_names_each_window_and_the_await_each_task_is_parked_on()
     messages = dump.state(SimpleNamespace(wirewatch_flows={"fetch": flow}))
     text = "\n".join(messages)
     assert messages[0].startswith("state dump (kill -USR1)") and messages[-1] == "state dump ends"
-    assert "fetch: working 3, uncommitted 3, free slots 1" in text
+    assert "fetch: working 3, uncommitted 3, free slots 1," in text
     assert "p0: taken 3, lowest 0, tasks 3, done above the lowest 0, with no task []" in text
     assert "x3 fetch:p0:" in text and "parked_on_the_gate" in text and "locks.py" in text, text
     assert "consumer:\n  unreadable" in text  # no consumer: said, not raised

@@ -30,6 +30,12 @@ wait ends. It still counts against ``limit``, which bounds memory and the work a
 Rebalance: the tasks of revoked partitions are cancelled and forgotten, not awaited (faust's
 ``stream_wait_empty`` is off), so a slow host or a failing alert channel never holds a rebalance;
 the new owner starts at the committed offset, and idempotent sinks make the repeat harmless.
+An event whose partition is revoked while the agent waits in ``take`` for room is dropped, not
+started: the partition may now be another worker's, and where it stays ours faust seeks it back
+to the committed offset, so the event comes again, behind the ones before it. Started, it ran
+twice, and ahead of the redelivered lower offsets in its partition's tracker, so its ack let faust
+commit past them while they were still in flight. (faust itself drops an event read in an older
+consumer generation when it hands it out; an event already handed out is ours to check.)
 """
 
 from __future__ import annotations
@@ -157,12 +163,16 @@ class Flow:
         self._tasks: dict[Hashable, dict[int, tuple[asyncio.Task, _Lease]]] = {}
         self._last_of_key: dict[Any, asyncio.Task] = {}  # the latest task taken per message key
         self._on_change = on_change or (lambda working, uncommitted: None)
+        self._revokes = 0  # revokes so far; a partition's entry: the count when it was last revoked
+        self._revoked_at: dict[Hashable, int] = {}
         self.working = 0
         self.uncommitted = 0
+        self.dropped_stale = 0
 
     async def take(self, event: Any) -> None:
         """Start work on ``event`` (a faust Event: ``value``, ``message.tp``, ``message.offset``,
         ``ack()``) once the window has room. Returns as soon as it runs, not when it is done."""
+        revokes = self._revokes
         if self._gate is not None:  # paused: take nothing new; faust's buffer fills and it stops fetching
             await self._gate()
         await self._room.acquire()
@@ -177,6 +187,12 @@ class Flow:
             self._live.release()
             self._room.release()
             raise
+        if self._revoked_at.get(event.message.tp, -1) >= revokes:  # its partition revoked meanwhile
+            self._slots.release()
+            self._live.release()
+            self._room.release()
+            self.dropped_stale += 1
+            return
         tp, offset = event.message.tp, event.message.offset
         self._trackers.setdefault(tp, PartitionTracker()).add(offset, event)
         lease = _Lease(self._slots, self._live)
@@ -220,9 +236,11 @@ class Flow:
         return tracker.lowest() if tracker is not None else None
 
     def revoke(self, tps: Iterable[Hashable]) -> int:
-        """Forget the partitions (a rebalance took them): cancel their work. Returns how many."""
+        """Forget the partitions (a rebalance took them): cancel their work, and drop an event of
+        theirs that ``take`` holds while it waits for room. Returns how many were cancelled."""
         cancelled = 0
         for tp in tps:
+            self._revoked_at[tp] = self._revokes
             tracker = self._trackers.pop(tp, None)
             for task, lease in self._tasks.pop(tp, {}).values():
                 task.cancel()
@@ -232,6 +250,7 @@ class Flow:
                 for _ in range(len(tracker)):
                     self._room.release()
                 self.uncommitted -= len(tracker)
+        self._revokes += 1
         self._changed()
         return cancelled
 

@@ -63,7 +63,7 @@ def _flow_lines(flows: dict[str, Any]) -> list[str]:
             room = getattr(flow._room, "_value", "?")
             lines.append(
                 f"  {name}: working {flow.working}, uncommitted {flow.uncommitted}, free slots {slots}, "
-                f"free live {live}, free room {room}"
+                f"free live {live}, free room {room}, dropped as revoked while held {flow.dropped_stale}"
             )
             for tp, tracker in sorted(flow._trackers.items(), key=str):
                 tasks = flow._tasks.get(tp, {})
@@ -84,8 +84,12 @@ def _consumer_lines(app: Any) -> list[str]:
     try:
         assigned = sorted(consumer.assignment(), key=str)
         lines.append(f"  assigned: {', '.join(f'{tp.topic}[{tp.partition}]' for tp in assigned) or 'none'}")
-        paused = sorted(getattr(consumer, "_paused_partitions", set()) or set(), key=str)
-        lines.append(f"  paused: {', '.join(f'{tp.topic}[{tp.partition}]' for tp in paused) or 'none'}")
+        for what, attr in (("paused", "_paused_partitions"), ("buffer full", "_buffered_partitions")):
+            tps = sorted(getattr(consumer, attr, set()) or set(), key=str)
+            lines.append(f"  {what}: {', '.join(f'{tp.topic}[{tp.partition}]' for tp in tps) or 'none'}")
+        active = getattr(consumer, "_active_partitions", None)  # what faust's fetcher asks for
+        idle = [tp for tp in assigned if active is not None and tp not in active]
+        lines.append(f"  assigned, not fetched: {', '.join(f'{tp.topic}[{tp.partition}]' for tp in idle) or 'none'}")
         committed = getattr(consumer, "_committed_offset", {})
         read = getattr(consumer, "_read_offset", {})
         acked = getattr(consumer, "_acked", {})
