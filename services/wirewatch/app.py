@@ -28,8 +28,8 @@ from .agents import alert, enrich, fetch, outcomes, route, store
 from .agents.flow import Flow
 from .agents.runner import Core, Pause, Stage
 from .api import routes as read_api
+from .broker import faust_consumer
 from .broker.errors import acked
-from .broker.fetch_wait import use_fetch_max_wait
 from .ops import routes as ops_routes
 from .runtime import Runtime
 from .settings import Settings
@@ -82,7 +82,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
         # from here, so a few hundred keep it fed, and memory stays flat however long the topic.
         stream_buffer_maxsize=512,
     )
-    use_fetch_max_wait(app, k.fetch_max_wait)  # before anything creates the consumer
+    # Before anything creates the consumer: our fetch wait, and only the windows' acks counted.
+    faust_consumer.install(app, k.fetch_max_wait)
+    ack = faust_consumer.stage_ack(app)
     app.wirewatch_runtime = rt  # type: ignore[attr-defined]
     topics = {
         schema: app.topic(
@@ -138,6 +140,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
                 settings.max_uncommitted,
                 gauges,
                 gate=runner.pause.resumed.wait,
+                ack=ack,
             )
             try:
                 async for event in stream.noack().events():

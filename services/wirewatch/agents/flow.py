@@ -152,8 +152,10 @@ class Flow:
         limit: int,
         on_change: Callable[[int, int], None] | None = None,
         gate: Callable[[], Awaitable[Any]] | None = None,
+        ack: Callable[[Any], Any] = lambda event: event.ack(),
     ) -> None:
         self.name = name
+        self._ack = ack  # the app's: the only acks its consumer counts (broker/faust_consumer.py)
         self._gate = gate  # awaited before each take: returns at once unless the stage is paused
         self._handle = handle
         self._slots = asyncio.Semaphore(window)
@@ -226,7 +228,7 @@ class Flow:
         if tracker is None:  # revoked meanwhile: the new owner redoes it
             return
         for ev in tracker.done(offset):
-            ev.ack()
+            self._ack(ev)
             self._room.release()
             self.uncommitted -= 1
         self._changed()

@@ -53,7 +53,7 @@ class TansuBroker(ManagedBroker):
     # every consumer-group join for half the session timeout and makes a restarted worker wait for
     # its predecessor's session to expire, so short sessions keep start-up in seconds. It answers a
     # fetch only when the fetch's max wait is over, even if records arrived meanwhile, so a short
-    # wait keeps each hop between topics in milliseconds (broker/fetch_wait.py has the figures).
+    # wait keeps each hop between topics in milliseconds (broker/faust_consumer.py has the figures).
     client_settings: ClassVar[dict[str, float]] = {
         "session_timeout": 6.0,
         "heartbeat_interval": 1.0,

@@ -98,6 +98,7 @@ def _consumer_lines(app: Any) -> list[str]:
                 f"  {tp.topic}[{tp.partition}]: committed {committed.get(tp)}, read {read.get(tp)}, "
                 f"acked not committed {len(acked.get(tp, ()))}"
             )
+        lines.append(f"  faust's own acks refused (events it skipped): {getattr(consumer, 'refused_acks', '?')}")
         flow_control = getattr(app, "flow_control", None)
         if flow_control is not None:
             lines.append(f"  flow control active: {flow_control.is_active()}")

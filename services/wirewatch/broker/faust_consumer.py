@@ -1,0 +1,92 @@
+"""faust's worker consumer, as the stage runtime needs it: a fetch max wait we choose, and only the
+stage windows' acks counted.
+
+**Fetch max wait.** faust-streaming 0.15 builds its aiokafka consumer with ``fetch_max_wait_ms=1500``
+and no setting to change it. Apache Kafka answers a waiting fetch as soon as a record arrives, so
+there the wait costs nothing; tansu answers only when the wait is over, whatever arrives meanwhile.
+Measured on loopback (produce -> consume, median of 10): tansu 718 ms at 1500 ms, 218 ms at 500 ms,
+4 ms at 20 ms; Apache Kafka 5 ms at any wait. Every hop between topics paid that, so `make run`
+alerted after ~3 s. A short wait is not free on tansu: an idle worker fetches again at once, every
+time. Idle CPU of worker + tansu (4 partitions): 1.5% at 1.5 s, 4.4% at 100 ms, 6.6% at 50 ms, 12%
+at 20 ms of one core. TansuBroker.client_settings takes 50 ms: link -> alert p50 0.20 s (3.0 s
+before; 0.11 s at 20 ms; 0.15 s on Apache Kafka), benchmarks/bench_pipeline.py.
+
+**Only the stage windows' acks.** An offset may be committed only once its message and every one
+before it are done (agents/flow.py acks in that order). faust acks on its own too: an event it
+skips because it was read in a consumer generation a rebalance has ended (or while its flow is
+suspended for the rebalance) is acked "so the lag does not grow" (faust/streams.py). That event
+was never processed, and its offset can be above offsets still in flight or not yet redelivered;
+faust then commits past them (at once where nothing was committed yet in the partition, which
+faust's commit does not check against), and a crash or the next rebalance loses them. Here
+``Consumer.ack`` counts an ack only while a stage's window gives it (``stage_ack``); faust's own
+are refused, and the event comes again from the committed offset after the rebalance's seek.
+
+``install(app, fetch_max_wait)`` gives the app this consumer; it must be called before the app
+creates its consumer (right after ``faust.App(...)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from faust.transport.drivers import aiokafka as faust_aiokafka
+
+__all__ = ["FAUST_FETCH_MAX_WAIT", "install", "stage_ack"]
+
+FAUST_FETCH_MAX_WAIT = 1.5  # seconds: faust's hard-coded value
+
+
+class Consumer(faust_aiokafka.Consumer):
+    """Acks count only from a stage window (``stage_ack``); see the module's docstring."""
+
+    stage_acking = False
+    refused_acks = 0  # faust's own acks of events it skipped, refused
+
+    def ack(self, message: Any) -> bool:
+        if not self.stage_acking:
+            self.refused_acks += 1
+            return False
+        return super().ack(message)
+
+
+def _transport_class(wait_ms: int | None) -> type[faust_aiokafka.Transport]:
+    class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+        def _create_worker_consumer(self, transport: Any) -> Any:
+            consumer = super()._create_worker_consumer(transport)
+            if wait_ms is not None:
+                # AIOKafkaConsumer keeps its constructor argument here and hands it to its Fetcher
+                # in start(), which faust calls after this returns. tests/broker pins that this holds.
+                consumer._fetch_max_wait_ms = wait_ms
+            return consumer
+
+    class WorkerConsumer(Consumer):
+        def _new_consumer_thread(self) -> ConsumerThread:
+            return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    class Transport(faust_aiokafka.Transport):
+        pass
+
+    Transport.Consumer = WorkerConsumer
+    return Transport
+
+
+def install(app: Any, fetch_max_wait: float) -> None:
+    """Give `app` this module's consumer, waiting at most `fetch_max_wait` seconds for records."""
+    same = abs(fetch_max_wait - FAUST_FETCH_MAX_WAIT) < 1e-9
+    wait_ms = None if same else max(1, round(fetch_max_wait * 1000))
+    app.transport = _transport_class(wait_ms)(app.conf.broker_consumer, app)
+
+
+def stage_ack(app: Any) -> Callable[[Any], bool]:
+    """How a stage window acks an event it is done with: counted by ``Consumer.ack``."""
+
+    def ack(event: Any) -> bool:
+        consumer = app.consumer
+        consumer.stage_acking = True
+        try:
+            return bool(event.ack())
+        finally:
+            consumer.stage_acking = False
+
+    return ack
