@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 
 import pytest
+from lxml import etree
 
 from wirewatch.errors import PermanentError, Rejected
 from wirewatch.stages import extract as extract_module, extract_meta
@@ -519,13 +520,27 @@ _TEASER_PAGE = (
     + "</div></body></html>"
 )
 
+# What trafilatura's raw-tree and comment prunings take out: a follow-up article of an infinite
+# scroll, share buttons, a comment section (its list in a <ul>), a Disqus thread in a <ul>.
+_PRUNED_PAGE = (
+    "<html><body><h1>Ferry capsizes</h1><div class='entry-content'>"
+    + "".join(f"<p>{p}</p>" for p in BODY)
+    + "<div class='elementor-share-buttons'><p>Share this story with your friends and family today</p></div>"
+    + "<div id='comments'><p>A reader wrote in about the ferry and the harbour's safety record.</p></div>"
+    + "<ul class='comment-list'><li>Another reader's long comment on the ferry that capsized.</li></ul>"
+    + "<ul id='disqus_thread'><li>A third reader's comment, in a Disqus thread on the page.</li></ul>"
+    + "</div><div class='infinite-scroll'><h2>Next story</h2>"
+    + "".join(f"<p>{p}</p>" for p in reversed(BODY))
+    + "</div></body></html>"
+)
 
-@pytest.mark.parametrize("html", [ARTICLE_PAGE, ARABIC_PAGE, _FORUM_PAGE, _TEASER_PAGE, page(BODY[:1])])
+
+@pytest.mark.parametrize("html", [ARTICLE_PAGE, ARABIC_PAGE, _FORUM_PAGE, _TEASER_PAGE, _PRUNED_PAGE, page(BODY[:1])])
 def test_each_pass_finds_what_trafilatura_bare_extraction_finds(html):
     # The stage runs trafilatura's cascade itself, to share the pruned copy of the page between passes
     # (extract._Page, extract._sequence): each mode's text must stay trafilatura's own.
     tree = extract_module.extract_html.load_html(html)
-    shared = extract_module._Page(tree, URL, [])
+    shared = extract_module._Page(tree, URL, [], extract_module.extract_html.page_names(tree))
     for options in (*(o for _, o in extract_module._PASSES), extract_module._LAST_RESORT[1]):
         doc = extract_module.trafilatura.bare_extraction(
             tree,
@@ -539,3 +554,32 @@ def test_each_pass_finds_what_trafilatura_bare_extraction_finds(html):
         )
         expected = doc.text if doc is not None and (doc.text or "").strip() else ""
         assert extract_module._body(shared, **options) == extract_module.extract_clean.clean_body(expected, [])
+
+
+_NAME_PATTERNS = (
+    extract_module._RAW_TREE_PRUNE,
+    extract_module._REMOVE_COMMENTS_AND_LISTS,
+    extract_module._REMOVE_COMMENTS,
+)
+
+
+@pytest.mark.parametrize("html", [ARTICLE_PAGE, _FORUM_PAGE, _TEASER_PAGE, _PRUNED_PAGE])
+def test_a_pruning_xpath_left_out_for_a_page_selects_nothing_on_it(html):
+    # The passes skip a pruning XPath when none of the page's class and id names matches its
+    # patterns (extract._NamePatterns): it must be one that would have found nothing.
+    tree = extract_module.extract_html.load_html(html)
+    names = extract_module.extract_html.page_names(tree)
+    for patterns in _NAME_PATTERNS:
+        kept = patterns.selecting(names)
+        for xpath in patterns.xpaths:
+            if xpath not in kept:
+                assert xpath(tree) == []
+    if html is _PRUNED_PAGE:  # and each XPath that selects something is kept
+        assert all(patterns.selecting(names) == patterns.xpaths for patterns in _NAME_PATTERNS)
+
+
+def test_only_an_xpath_selecting_by_class_and_id_patterns_is_told_from_the_names():
+    with pytest.raises(ValueError):
+        extract_module._NamePatterns([etree.XPath(".//div[contains(@style, 'display:none')]")])
+    with pytest.raises(ValueError):
+        extract_module._NamePatterns([etree.XPath(".//header")])

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import trafilatura
-from lxml.etree import _Element, strip_tags
+from lxml.etree import XPath, _Element, strip_tags
 from lxml.html import HtmlElement
 from trafilatura import core as trafilatura_core
 from trafilatura.htmlprocessing import prune_unwanted_nodes
@@ -179,10 +179,12 @@ def extract(
     try:
         meta = extract_meta.read_metadata(tree, url)
         headlines = [meta.title, *(h.text_content() for h in tree.iter("h1"))]
-        passes_on = _Page(tree, url, headlines)  # what trafilatura's passes share
         # the page's visible text, read once for the truncation check and the page-kind check
         visible = extract_kind.visible_texts(tree)
-        names = extract_html.page_names(tree)  # and its class and id names, for the same check and drop_boxed
+        names = extract_html.page_names(
+            tree
+        )  # and its class and id names, for the same check, drop_boxed and the passes
+        passes_on = _Page(tree, url, headlines, names)  # what trafilatura's passes share
         page = extract_kind.page_features(tree, url, has_author=bool(meta.authors), visible=visible, names=names)
         if kind_check is extract_kind.is_article:  # (a check of the caller's own sees every page)
             floor = extract_kind.surely_not_article(page, tree)
@@ -318,19 +320,77 @@ def _body(page: _Page, *, favor_precision: bool, fast: bool, favor_recall: bool 
 # ``trafilatura.core.trafilatura_sequence`` from its first copy on, and the end of
 # ``bare_extraction``, for these options (comments, metadata, deduplication and language filter
 # off); tests/stages/test_extract.py checks that each mode's text is bare_extraction's.
+#
+# Those prunings are XPaths that walk the whole tree and test each element's class and id with
+# regular expressions that lxml runs by calling back into Python (raw-tree and comment pruning
+# together about a tenth of the stage's time on ScrapingHub), while they select nothing on most
+# pages: none of their patterns matches any class or id the page has. Each of them selects only an
+# element whose class or id matches one of the patterns in its text (``_NamePatterns``), so a pass
+# evaluates only those of them for which one of the page's names, read once (``extract_html.Names``),
+# matches one: the same tree, without the walks that cannot find anything.
 @dataclass(frozen=True, slots=True)
 class _Pruned:
     tree: HtmlElement
     is_forum: bool
+    remove_comments: list[XPath]  # REMOVE_COMMENTS_XPATH, less what can select nothing on the page
+
+
+class _NamePatterns:
+    """The XPaths of ``xpaths`` that can select an element of a page, told from the page's names.
+
+    Built only for XPaths that select an element only when its class or id matches one of the
+    ``re:test`` or ``contains`` patterns written in the XPath's text; an XPath that reads any other
+    attribute is refused (ValueError). The patterns run on ``Names.distinct`` (one value a line)
+    with ``^`` and ``$`` at each line: a value that an XPath's pattern matches is matched there too,
+    and a match across two lines only keeps an XPath that finds nothing (never the other way round).
+    One search of all the patterns together answers for most pages (none matches)."""
+
+    _TEST = re.compile(r"re:test\(@(?:id|class)(?:\|@(?:id|class))?, '([^']*)'\)")
+    _CONTAINS = re.compile(r"contains\(@(?:id|class), '([^']*)'\)")
+    _ATTRIBUTE = re.compile(r"@([\w-]+)")
+
+    def __init__(self, xpaths: list[XPath]) -> None:
+        self.xpaths = xpaths
+        alternatives = [self._alternatives(x.path) for x in xpaths]
+        self.patterns = [self._compiled(found) for found in alternatives]
+        self.any = self._compiled([p for found in alternatives for p in found])
+
+    @classmethod
+    def _alternatives(cls, path: str) -> list[str]:
+        if set(cls._ATTRIBUTE.findall(path)) - {"id", "class"} or re.search(r"\\[AZz]", path):
+            raise ValueError(f"not an XPath selecting by class and id patterns alone: {path}")
+        found = [*cls._TEST.findall(path), *map(re.escape, cls._CONTAINS.findall(path))]
+        if not found:
+            raise ValueError(f"no class or id pattern in {path}")
+        return found
+
+    @staticmethod
+    def _compiled(alternatives: list[str]) -> re.Pattern[str]:
+        # each once: the regex engine tries every alternative at every position of the names
+        return re.compile("|".join(f"(?:{p})" for p in dict.fromkeys(alternatives)), re.MULTILINE)
+
+    def selecting(self, names: extract_html.Names) -> list[XPath]:
+        """Those of the XPaths that can select an element of the page whose names are ``names``."""
+        if not self.any.search(names.distinct):
+            return []
+        return [x for x, p in zip(self.xpaths, self.patterns, strict=True) if p.search(names.distinct)]
+
+
+_RAW_TREE_PRUNE = _NamePatterns(RAW_TREE_PRUNE_XPATH)
+_REMOVE_COMMENTS_AND_LISTS = _NamePatterns(REMOVE_COMMENTS_AND_LISTS_XPATH)
+_REMOVE_COMMENTS = _NamePatterns(REMOVE_COMMENTS_XPATH)
 
 
 @dataclass(slots=True)
 class _Page:
-    """A page the passes read: its tree (left intact), URL, headlines, and its pruned copy once made."""
+    """A page the passes read: its tree (left intact), URL, headlines, class and id names (read before
+    any change to the tree: a pass's tree has no name that is not among them), and its pruned copy
+    once made."""
 
     tree: HtmlElement
     url: str
     headlines: list[str | None]
+    names: extract_html.Names
     _pruned: _Pruned | None = None
 
     def pruned(self) -> _Pruned:
@@ -338,9 +398,9 @@ class _Page:
         if self._pruned is None:
             tree = copy(self.tree)
             is_forum = trafilatura_core._forum_thread_page(tree)
-            tree = prune_unwanted_nodes(tree, RAW_TREE_PRUNE_XPATH)
-            tree = prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)
-            self._pruned = _Pruned(tree, is_forum)
+            tree = prune_unwanted_nodes(tree, _RAW_TREE_PRUNE.selecting(self.names))
+            tree = prune_unwanted_nodes(tree, _REMOVE_COMMENTS_AND_LISTS.selecting(self.names))
+            self._pruned = _Pruned(tree, is_forum, _REMOVE_COMMENTS.selecting(self.names))
         return self._pruned
 
 
@@ -351,7 +411,7 @@ def _sequence(pruned: _Pruned, options: Extractor, url: str) -> str | None:
     backup = copy(cleaned) if not options.fast else cleaned  # read by the comparison alone
     cleaned = trafilatura_core.convert_tags(cleaned, options, url)
     if options.focus == "precision" and not is_forum:
-        cleaned = prune_unwanted_nodes(cleaned, REMOVE_COMMENTS_XPATH)
+        cleaned = prune_unwanted_nodes(cleaned, pruned.remove_comments)
     postbody, text = trafilatura_core._extract_and_compare(cleaned, backup, tree, options)
     if len(text) < options.min_extracted_size and options.focus != "precision":
         b_body, b_text, b_len = trafilatura_core.baseline(tree)

@@ -94,10 +94,12 @@ class Names:
     """The class and id values of the elements of a page's tree (``page_names``), read once.
 
     ``lowered`` holds them all, lower-cased, one a line: a regular expression that matches no
-    line break finds a name in it in one call instead of one a value (a page has thousands)."""
+    line break finds a name in it in one call instead of one a value (a page has thousands).
+    ``distinct`` holds each value once (as written), one a line: about half as long."""
 
     values: list[str]
     lowered: str
+    distinct: str
     whole_document: bool  # the tree is its document's root: ``values`` are its whole document's too
     _starts: list[int]  # where each value starts in ``lowered``
 
@@ -119,4 +121,4 @@ def page_names(tree: HtmlElement) -> Names:
     if len(lowered) != sum(map(len, values)) + len(values) - 1 and values:  # lower() lengthened one ("İ")
         lengths = [len(v.lower()) for v in values]
     starts = [0, *accumulate(n + 1 for n in lengths)][:-1] if values else []
-    return Names(values, lowered, tree.getparent() is None, starts)
+    return Names(values, lowered, "\n".join(dict.fromkeys(values)), tree.getparent() is None, starts)
