@@ -99,11 +99,34 @@ def _consumer_lines(app: Any) -> list[str]:
                 f"acked not committed {len(acked.get(tp, ()))}"
             )
         lines.append(f"  faust's own acks refused (events it skipped): {getattr(consumer, 'refused_acks', '?')}")
+        lines += _aiokafka_lines(consumer)
         flow_control = getattr(app, "flow_control", None)
         if flow_control is not None:
             lines.append(f"  flow control active: {flow_control.is_active()}")
     except Exception as e:  # noqa: BLE001
         lines.append(f"  unreadable ({type(e).__name__}: {e})")
+    return lines
+
+
+def _aiokafka_lines(consumer: Any) -> list[str]:
+    """aiokafka's own view, per assigned partition: its fetch position (and whether it is valid or
+    waiting for a reset), whether it is paused, and what its fetcher holds fetched, not yet
+    handed out. Read from another thread's objects: best effort."""
+    aio = getattr(getattr(consumer, "_thread", None), "_consumer", None)
+    subscription = getattr(getattr(aio, "_subscription", None), "subscription", None)
+    assignment = getattr(subscription, "assignment", None)
+    if assignment is None:
+        return ["  aiokafka: no assignment"]
+    fetched = getattr(getattr(aio, "_fetcher", None), "_records", {}) or {}
+    lines = [f"  aiokafka assignment active: {getattr(assignment, 'active', '?')}"]
+    for tp in sorted(getattr(assignment, "tps", ()), key=str):
+        state = assignment.state_value(tp)
+        valid = state.has_valid_position
+        lines.append(
+            f"  aiokafka {tp.topic}[{tp.partition}]: position {state.position if valid else 'none'}"
+            f"{' (awaiting reset)' if state.awaiting_reset else ''}{' paused' if state.paused else ''}, "
+            f"fetched not handed out: {type(fetched[tp]).__name__ if tp in fetched else 'nothing'}"
+        )
     return lines
 
 
