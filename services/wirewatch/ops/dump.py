@@ -15,6 +15,7 @@ Every read is defensive (faust's and aiokafka's attributes are private): what mo
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections import Counter
 from typing import Any
 
@@ -26,14 +27,22 @@ def _chain(task: asyncio.Task) -> tuple[str, ...]:
     (``Task.get_stack`` gives only the outermost frame of a suspended coroutine)."""
     frames: list[str] = []
     obj: Any = task.get_coro()
+    outer = None
     while obj is not None and len(frames) < 40:
         frame = getattr(obj, "cr_frame", None) or getattr(obj, "gi_frame", None) or getattr(obj, "ag_frame", None)
+        if frame is None and outer is not None and type(obj).__name__.startswith("async_generator_"):
+            # `async for` over an async generator awaits its asend(), which does not say whose:
+            # the running one among the awaiting frame's locals is (faust's fetcher loop is one).
+            obj = next((v for v in outer.f_locals.values() if inspect.isasyncgen(v) and v.ag_running), None)
+            outer = None
+            continue
         if frame is None:  # a future, or a coroutine that has finished
             if not hasattr(obj, "cr_frame"):
                 frames.append(f"awaits {type(obj).__name__}")
             break
         code = frame.f_code
         frames.append(f"{code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno} {code.co_name}")
+        outer = frame
         obj = getattr(obj, "cr_await", None) or getattr(obj, "gi_yieldfrom", None) or getattr(obj, "ag_await", None)
     return tuple(frames)
 
