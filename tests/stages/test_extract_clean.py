@@ -53,6 +53,12 @@ PROSE = "The council said the repairs would start in the spring and last about s
         "Want more from the Courier? Sign up for our weekend newsletter.",
         "© 2024 Valley Courier. All rights reserved.",
         "Copyright Valley Courier 2019 - ISSN: 1234-5678",
+        "You may also be interested in the following reports:",
+        "You May Also Check:",
+        "This might be interesting to you:",
+        "Related articles and links:",
+        "Related Posts from the Harbour blog:",
+        "Awesome, you're subscribed!",
     ],
 )
 def test_furniture_lines(line):
@@ -71,6 +77,8 @@ def test_furniture_lines(line):
         "Scam messages that land in your inbox often copy a bank's letterhead.",
         "Thanks for reading, the mayor wrote at the end of her letter to residents.",
         "Copyright law in a fragmented world",
+        "You might enjoy it more than you think: the climb is short.",
+        "Related articles in the journal reached the same conclusion.",
     ],
 )
 def test_prose_is_not_furniture(line):

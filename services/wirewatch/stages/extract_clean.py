@@ -4,7 +4,8 @@ trafilatura leaves behind lines that are the page's furniture rather than the st
 repeated as the first line, and short calls to action that sit inside the article's container
 ("Related: ...", "Follow us on Twitter", "Sign up for our newsletter", "3 comments", "SOURCE: ...",
 a newsletter's pitch such as "... delivered to your inbox", a "Table of Contents" lead, a
-"© 2024 Site" copyright notice).
+"© 2024 Site" copyright notice, a related-links lead such as "You may also be interested in the
+following articles:" or "Related articles and links:", "Awesome, you're subscribed!").
 They are recognised by their shape (short, a known lead phrase), never by site, so the same rules hold
 on pages we have never seen. A list of short items right under such a lead ("Related:" followed by
 headlines, a table of contents followed by the article's own section titles) goes with it. (On the
@@ -41,9 +42,13 @@ MAX_LIST_ITEM_WORDS = 20
 
 _FURNITURE_LEADS = r"""^\W*(
       # a lead word or phrase alone, or followed by a colon, a bar or an ellipsis
-      (related(\ (stories|articles|coverage|content))?|read\ more|see\ more|more|also|also\ read|read\ also|
+      (related(\ (stories|articles|posts|guides|coverage|content)(\ (and|&)\ \w+|\ from\ .{1,40}|\ that\ may\ interest\ you)?)?|
+       read\ more|see\ more|more|also|also\ read|read\ also|
        more\ on\ this(\ story)?|more\ from\ .{1,40}|don'?t\ miss|most\ read(\ in\ .{1,30})?|most\ popular|
-       trending(\ now)?|recommended(\ for\ you)?|you\ (may|might)\ also\ like|explore\ further|
+       trending(\ now)?|recommended(\ for\ you)?|explore\ further|
+       # "You may also like:", "You may also be interested in the following articles:", "This might be interesting to you:"
+       you\ (may|might)\ (also\ )?(like|enjoy|check(\ out)?|be\ interested(\ in)?)(\ \w+){0,3}?|
+       this\ might\ (also\ )?(be\ )?interest(ing)?(\ to\ you)?|
        user\ comments|comments?|\d+\ comments?|show\ (new\ )?comments.*|view\ comments|all\ comments|
        leave\ a\ (comment|reply)|comment\ on\ this(\ story|\ article)?|comments\ powered\ by\ \w+|
        join\ (the\ )?discussion|advertisement|sponsored(\ content)?|share(\ this)?(\ article|\ story|\ post)?|
@@ -57,6 +62,7 @@ _FURNITURE_LEADS = r"""^\W*(
     | if\ you\ (enjoyed|liked)\ this\b
     | read\ more\ (news|stories|articles)\b.{0,40}\bon\b
     | thanks?\ (you\ )?for\ (subscribing|signing\ up)\b
+    | ((awesome|great|success|thanks?)\W+)?you'?re\ (now\ )?subscribed\b
     # a copyright notice: the sign or the word, then a year within a few words ("© 2024 Site", "Copyright Site 2019")
     | (©|\(c\)|copyright)\W*(copyright\W*)?(\S+\s+){0,4}?(19|20)\d\d\b
     """
