@@ -247,6 +247,26 @@ def test_lists_next_to_each_other_or_under_a_label_come_back_between_the_paragra
     assert "- A list too far from any kept line" not in lines and len(lines) == 8
 
 
+def test_a_list_under_a_short_label_the_body_kept_comes_back_after_the_label():
+    page = """<html><body><article>
+<p>The harbour master's checklist changed after the storm of last winter.</p>
+<h4>What to check</h4><ul><li>Mooring lines</li><li>Fuel valves</li></ul>
+<p>Only when every check is done does the first crossing of the day get the signal to leave.</p>
+<h4>Pros</h4><ul><li>Fast</li></ul><h4>Cons</h4><ul><li>Costly</li></ul>
+<p>The operator says the older ferry will be retired at the end of the summer season.</p>
+<h4>Pros</h4><ul><li>Quiet</li></ul><h4>Cons</h4><ul><li>Slow</li></ul>
+</article></body></html>"""
+    kept = (
+        "The harbour master's checklist changed after the storm of last winter.\nWhat to check\n"
+        "Only when every check is done does the first crossing of the day get the signal to leave.\nPros\nCons\n"
+        "The operator says the older ferry will be retired at the end of the summer season.\nPros\nCons"
+    )
+    lines = restore_dropped(html.fromstring(page), kept).split("\n")
+    assert lines[2:4] == ["- Mooring lines", "- Fuel valves"]  # between its label and the next paragraph
+    # a label the body holds twice says nothing of where a list goes: those lists stay out
+    assert not {"- Fast", "- Costly", "- Quiet", "- Slow"} & set(lines) and len(lines) == 10
+
+
 def test_a_paragraph_dropped_from_between_two_kept_ones_comes_back_between_them():
     page = """<html><body><article>
 <p>The review team tried both ferries on the same stormy crossing last week.</p>
