@@ -28,8 +28,9 @@ from .agents import alert, enrich, fetch, outcomes, route, store
 from .agents.flow import Flow
 from .agents.runner import Core, Pause, Stage
 from .api import routes as read_api
-from .broker import faust_consumer
+from .broker import faust_consumer, stall_watch
 from .broker.errors import acked
+from .broker.stall_watch import StallWatch
 from .ops import routes as ops_routes
 from .runtime import Runtime
 from .settings import Settings
@@ -264,6 +265,22 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
                 rt.set_rules,
                 lambda outcome: rt.metrics.rules_reloads.labels(outcome=outcome).inc(),
             ).run(settings.route.rules_reload_interval)
+
+    if k.stall_reseek_after > 0:
+        watch = StallWatch(k.stall_reseek_after)
+
+        @app.task
+        async def watch_stalls() -> None:  # a partition whose reading stopped is read again
+            await rt.ready.wait()
+            while True:
+                await asyncio.sleep(min(5.0, k.stall_reseek_after / 3))
+                try:
+                    seen = stall_watch.views(app)
+                    for tp in watch.check(seen, time.monotonic(), stall_watch.quiet(app, rt.paused)):
+                        await stall_watch.reseek(app, tp, seen[tp])
+                        rt.metrics.partition_reseeks.labels(topic=tp.topic).inc()
+                except Exception:
+                    log.warning("stall watch could not read the consumer's state", exc_info=True)
 
     if settings.web_port > 0:  # the read API and the story board (api/routes.py)
         read_api.register(app, settings, rt)

@@ -239,6 +239,13 @@ class Metrics:
             ["topic", "partition"],
             registry=r,
         )
+        self.partition_reseeks = Counter(
+            "wirewatch_partition_reseeks_total",
+            "Partitions sought back to their committed offset because reading them had stopped with messages "
+            "waiting (broker/stall_watch.py)",
+            ["topic"],
+            registry=r,
+        )
         # The language each enriched article was read in: a language with a casualty lexicon, or "und"
         # (another language, or none told): a rise of "und" is news the casualty reader skips.
         self.articles_by_language = Counter(

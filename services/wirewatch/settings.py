@@ -340,6 +340,12 @@ class KafkaSettings(Strict):
         description="Seconds a consumer fetch may wait for records; Apache Kafka answers as soon as one arrives, "
         "tansu only when the wait is over (the embedded tansu default uses 0.02)",
     )
+    stall_reseek_after: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds an assigned partition may go unread while messages wait in it and nothing of it is in "
+        "flight before it is sought back to its committed offset and read again (broker/stall_watch.py); 0: never",
+    )
     group_instance_id: str = Field(
         "auto",
         description="Static group membership (KIP-345): a worker restarted under the same id gets its partitions back "

@@ -22,6 +22,9 @@ from .loopback import free_port  # noqa: F401 - re-exported for the tests
 # Consumer-group timings that make joins and rebalances quick on a one-node test broker;
 # production defaults (settings.KafkaSettings) stay as they are.
 FAST_GROUP = {"session_timeout": 6.0, "heartbeat_interval": 1.0, "rebalance_timeout": 10.0, "commit_interval": 0.5}
+# A partition left unread with messages waiting is read again after this many seconds (30 in
+# production, broker/stall_watch.py): the tests' waits and stall bounds are shorter than that.
+STALL_RESEEK_AFTER = 10.0
 
 
 def worker_config(bootstrap: str, storage_url: str, tmp: Path, name: str, receivers: list[str], **extra: Any) -> dict:
@@ -43,7 +46,8 @@ def worker_config(bootstrap: str, storage_url: str, tmp: Path, name: str, receiv
         # politeness delays between requests to our own servers.
         "fetch": {"allow_private_addresses": True, "per_host_rate": 1000.0, "per_host_burst": 1000},
     }
-    cfg.update(extra)
+    kafka = {**FAST_GROUP, "stall_reseek_after": STALL_RESEEK_AFTER, **extra.pop("kafka", {})}
+    cfg.update(extra, kafka=kafka)
     return cfg
 
 

@@ -1,0 +1,98 @@
+"""A partition whose reading stopped with messages waiting is sought back (broker/stall_watch.py).
+
+The decision is pure (StallWatch.check on views); the reading of faust's and aiokafka's state and
+the seek are proven on real brokers: a consumer left past messages it never read (here: started at
+the end of a partition with nothing committed) reads them once the watch seeks it back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import faust
+import pytest
+
+from wirewatch.broker import faust_consumer, stall_watch
+from wirewatch.broker.stall_watch import StallWatch, View
+
+from .test_brokers import FAST_GROUP
+
+
+def test_a_partition_is_stalled_only_after_the_whole_wait_with_nothing_read_held_or_paused():
+    w = StallWatch(after=10)
+    idle = {"p": View(end=50, next_read=12, held=0)}
+    assert w.check(idle, 0, True) == [] and w.check(idle, 9.9, True) == []
+    assert w.check(idle, 10, True) == ["p"]
+    assert w.check(idle, 11, True) == []  # sought back: its clock starts again
+    assert w.check(idle, 21, True) == ["p"]
+
+
+def test_reading_holding_pausing_or_nothing_waiting_is_no_stall():
+    w = StallWatch(after=10)
+    assert w.check({"p": View(50, 12, 0)}, 0, True) == []
+    assert w.check({"p": View(50, 13, 0)}, 9, True) == []  # it read one: the clock starts again
+    assert w.check({"p": View(50, 13, 0)}, 18, True) == []
+    assert w.check({"p": View(50, 13, 3)}, 25, True) == []  # a window holds some of it: working
+    assert w.check({"p": View(50, 13, 0)}, 26, True) == []
+    assert w.check({"p": View(50, 13, 0)}, 30, False) == []  # a rebalance or a paused stage: not counted
+    assert w.check({"p": View(50, 13, 0)}, 31, True) == []
+    assert w.check({"p": View(50, 13, 0)}, 40.9, True) == []
+    assert w.check({"p": View(50, 13, 0)}, 41, True) == ["p"]
+    done = StallWatch(after=10)
+    for now in (0, 20, 40):  # caught up, or its end unknown: nothing waits
+        assert done.check({"p": View(50, 50, 0), "q": View(None, None, 0)}, now, True) == []
+    assert done.check({"r": View(5, None, 0)}, 50, True) == [] and done.check({"r": View(5, None, 0)}, 60, True) == [
+        "r"
+    ]  # never read, nothing committed: waiting from offset 0
+
+
+@pytest.mark.asyncio
+async def test_a_consumer_left_past_unread_messages_reads_them_once_sought_back(kafka):
+    """Apache Kafka (tansu's "latest" start differs, and the point is faust's and aiokafka's state)."""
+    suffix = uuid.uuid4().hex[:8]
+    app = faust.App(
+        f"ww-stall-{suffix}",
+        broker=f"kafka://{kafka.bootstrap}",
+        store="memory://",
+        web_enabled=False,
+        topic_partitions=2,
+        topic_replication_factor=1,
+        **{**FAST_GROUP, "consumer_auto_offset_reset": "latest"},  # starts past what is there
+    )
+    faust_consumer.install(app, 0.02)
+    topic = app.topic(f"ww-stall-{suffix}", partitions=2, key_serializer="raw", value_serializer="raw")
+    app.wirewatch_topics = {"t": topic}
+    ack = faust_consumer.stage_ack(app)
+    seen: list[int] = []
+
+    @app.agent(topic)
+    async def consume(stream):
+        async for event in stream.noack().events():
+            seen.append(event.message.offset)
+            ack(event)
+
+    await topic.maybe_declare()
+    if not app.producer.started:  # to write before the app (and its consumer) starts
+        await app.producer.start()
+    for i in range(5):
+        await topic.send(key=b"k", value=f"m{i}".encode(), partition=0)
+    await app.producer.flush()
+    await app.start()
+    try:
+        watch = StallWatch(after=1.0)
+        deadline = time.monotonic() + 60
+        reseeks = 0
+        while sorted(seen) != [0, 1, 2, 3, 4]:
+            assert time.monotonic() < deadline, (seen, stall_watch.views(app))
+            views = stall_watch.views(app)
+            for tp in watch.check(views, time.monotonic(), stall_watch.quiet(app, {})):
+                assert (tp.partition, await stall_watch.reseek(app, tp, views[tp])) == (0, 0)
+                reseeks += 1
+            await asyncio.sleep(0.3)
+        assert reseeks == 1
+        await asyncio.sleep(2)  # read and caught up: no second seek
+        views = stall_watch.views(app)
+        assert watch.check(views, time.monotonic() + 5, True) == [], views
+    finally:
+        await app.stop()
