@@ -17,6 +17,7 @@ import os
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import faust
 import pytest
@@ -187,7 +188,8 @@ class Run:
         self.app, self.topic, self.received, self.done = app, topic, received, done
 
 
-def _faust_app(bootstrap: str, app_id: str, topic_name: str, expect: int) -> Run:
+def plain_app(bootstrap: str, app_id: str, topic_name: str, **conf: Any) -> tuple[faust.App, Any]:
+    """A bare faust app (no wirewatch runtime) on `bootstrap`, and its two-partition raw topic."""
     app = faust.App(
         app_id,
         broker=f"kafka://{bootstrap}",
@@ -195,9 +197,13 @@ def _faust_app(bootstrap: str, app_id: str, topic_name: str, expect: int) -> Run
         web_enabled=False,
         topic_partitions=2,
         topic_replication_factor=1,
-        **FAST_GROUP,
+        **{**FAST_GROUP, **conf},
     )
-    topic = app.topic(topic_name, partitions=2, key_serializer="raw", value_serializer="raw")
+    return app, app.topic(topic_name, partitions=2, key_serializer="raw", value_serializer="raw")
+
+
+def _faust_app(bootstrap: str, app_id: str, topic_name: str, expect: int) -> Run:
+    app, topic = plain_app(bootstrap, app_id, topic_name)
     received: list[tuple[int, int, bytes]] = []
     done = asyncio.Event()
 
@@ -332,17 +338,8 @@ async def test_only_a_stage_windows_acks_move_the_committed_offset(broker):
 
     suffix = uuid.uuid4().hex[:8]
     app_id, topic_name = f"ww-acks-{suffix}", f"ww-acks-{suffix}"
-    app = faust.App(
-        app_id,
-        broker=f"kafka://{broker.bootstrap}",
-        store="memory://",
-        web_enabled=False,
-        topic_partitions=2,
-        topic_replication_factor=1,
-        **FAST_GROUP,
-    )
+    app, topic = plain_app(broker.bootstrap, app_id, topic_name)
     faust_consumer.install(app, 0.02)
-    topic = app.topic(topic_name, partitions=2, key_serializer="raw", value_serializer="raw")
     stage_ack = faust_consumer.stage_ack(app)
     seen: list[int] = []
     done = asyncio.Event()

@@ -10,13 +10,12 @@ import asyncio
 import time
 import uuid
 
-import faust
 import pytest
 
 from wirewatch.broker import faust_consumer, stall_watch
 from wirewatch.broker.stall_watch import StallWatch, View
 
-from .test_brokers import FAST_GROUP
+from .test_brokers import plain_app
 
 
 def test_a_partition_is_stalled_only_after_the_whole_wait_with_nothing_read_held_or_paused():
@@ -51,17 +50,9 @@ def test_reading_holding_pausing_or_nothing_waiting_is_no_stall():
 async def test_a_consumer_left_past_unread_messages_reads_them_once_sought_back(kafka):
     """Apache Kafka (tansu's "latest" start differs, and the point is faust's and aiokafka's state)."""
     suffix = uuid.uuid4().hex[:8]
-    app = faust.App(
-        f"ww-stall-{suffix}",
-        broker=f"kafka://{kafka.bootstrap}",
-        store="memory://",
-        web_enabled=False,
-        topic_partitions=2,
-        topic_replication_factor=1,
-        **{**FAST_GROUP, "consumer_auto_offset_reset": "latest"},  # starts past what is there
-    )
+    name = f"ww-stall-{suffix}"
+    app, topic = plain_app(kafka.bootstrap, name, name, consumer_auto_offset_reset="latest")  # past what is there
     faust_consumer.install(app, 0.02)
-    topic = app.topic(f"ww-stall-{suffix}", partitions=2, key_serializer="raw", value_serializer="raw")
     app.wirewatch_topics = {"t": topic}
     ack = faust_consumer.stage_ack(app)
     seen: list[int] = []
