@@ -119,6 +119,7 @@ def test_worker_waits_for_broker_serves_health_guards_intake_and_stops_when_it_d
         dump = worker.dump_state(15)
         assert "stage windows:" in dump and "fetch: working" in dump and "ops.links[0]" in dump, dump[:3000]
         assert "event loop:" in dump and worker.alive()
+        assert "aiokafka ops.links[0]: position " in dump, dump[:3000]  # faust_consumer.partition_state
 
         # The broker dies: readiness says so within seconds, intake answers fast.
         stopped_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -23,6 +23,11 @@ are refused, and the event comes again from the committed offset after the rebal
 
 ``install(app, fetch_max_wait)`` gives the app this consumer; it must be called before the app
 creates its consumer (right after ``faust.App(...)``).
+
+**Reading its state.** ``aiokafka_of`` and ``partition_state`` are the one place that reads the
+aiokafka consumer behind faust's and its view of a partition (ops/kafka_state.py, ops/dump.py and
+broker/stall_watch.py use them). Those attributes are private to faust and aiokafka (pinned in
+pyproject.toml); the callers read them defensively.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
-__all__ = ["FAUST_FETCH_MAX_WAIT", "install", "stage_ack"]
+__all__ = ["FAUST_FETCH_MAX_WAIT", "aiokafka_of", "install", "partition_state", "stage_ack"]
 
 FAUST_FETCH_MAX_WAIT = 1.5  # seconds: faust's hard-coded value
 
@@ -90,3 +95,22 @@ def stage_ack(app: Any) -> Callable[[Any], bool]:
             consumer.stage_acking = False
 
     return ack
+
+
+def aiokafka_of(consumer: Any) -> Any:
+    """The aiokafka consumer behind faust's `consumer` (it lives in faust's consumer thread), or
+    None before it is started."""
+    return getattr(getattr(consumer, "_thread", None), "_consumer", None)
+
+
+def partition_state(aio: Any, tp: Any) -> str:
+    """aiokafka's view of `tp`: its fetch position (none while awaiting a reset), whether it is
+    paused, and what its fetcher holds fetched and not yet handed out. Raises AttributeError or
+    KeyError where aiokafka moved or `tp` is not assigned."""
+    state = aio._subscription.subscription.assignment.state_value(tp)
+    held = aio._fetcher._records.get(tp)
+    return (
+        f"position {state.position if state.has_valid_position else 'none'}"
+        f"{' (awaiting reset)' if state.awaiting_reset else ''}{' paused' if state.paused else ''}, "
+        f"fetched not handed out: {type(held).__name__ if held is not None else 'nothing'}"
+    )

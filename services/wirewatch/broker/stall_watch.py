@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .faust_consumer import aiokafka_of, partition_state
+
 log = logging.getLogger(__name__)
 
 
@@ -74,7 +76,7 @@ def views(app: Any) -> dict[Any, View]:
     """Every assigned partition of the stages' topics, read from faust's and aiokafka's state (their
     private attributes, pinned in pyproject.toml; what cannot be read leaves a partition out)."""
     consumer = app.consumer
-    aio = getattr(getattr(consumer, "_thread", None), "_consumer", None)
+    aio = aiokafka_of(consumer)
     if aio is None:
         return {}
     topics = {t.get_topic_name() for t in getattr(app, "wirewatch_topics", {}).values()}
@@ -130,16 +132,12 @@ async def reseek(app: Any, tp: Any, view: View) -> int:
 def _fetch_state(consumer: Any, tp: Any) -> str:
     """What faust and aiokafka hold for `tp`, for the log line of a re-seek (the bug's evidence)."""
     try:
-        aio = consumer._thread._consumer
-        state = aio._subscription.subscription.assignment.state_value(tp)
         active = consumer._active_partitions
         return (
             f"faust: {'fetched' if active is None or tp in active else 'not fetched'}"
-            f"{', paused' if tp in consumer._paused_partitions else ''}, flow "
-            f"{'on' if consumer.flow_active else 'off'}; aiokafka: position "
-            f"{state.position if state.has_valid_position else 'none'}"
-            f"{', awaiting reset' if state.awaiting_reset else ''}{', paused' if state.paused else ''}, "
-            f"records held {'yes' if tp in aio._fetcher._records else 'no'}"
+            f"{', paused' if tp in consumer._paused_partitions else ''}"
+            f"{', buffer full' if tp in consumer._buffered_partitions else ''}, flow "
+            f"{'on' if consumer.flow_active else 'off'}; aiokafka: {partition_state(aiokafka_of(consumer), tp)}"
         )
     except Exception as e:  # noqa: BLE001 - faust or aiokafka moved: say so, seek anyway
         return f"state unreadable: {type(e).__name__}"

@@ -20,6 +20,7 @@ from collections import Counter
 from typing import Any
 
 from .. import logs
+from ..broker.faust_consumer import aiokafka_of, partition_state
 
 
 def _chain(task: asyncio.Task) -> tuple[str, ...]:
@@ -118,24 +119,18 @@ def _consumer_lines(app: Any) -> list[str]:
 
 
 def _aiokafka_lines(consumer: Any) -> list[str]:
-    """aiokafka's own view, per assigned partition: its fetch position (and whether it is valid or
-    waiting for a reset), whether it is paused, and what its fetcher holds fetched, not yet
-    handed out. Read from another thread's objects: best effort."""
-    aio = getattr(getattr(consumer, "_thread", None), "_consumer", None)
-    subscription = getattr(getattr(aio, "_subscription", None), "subscription", None)
-    assignment = getattr(subscription, "assignment", None)
+    """aiokafka's own view, per assigned partition (faust_consumer.partition_state). Read from
+    another thread's objects: best effort."""
+    aio = aiokafka_of(consumer)
+    assignment = getattr(getattr(getattr(aio, "_subscription", None), "subscription", None), "assignment", None)
     if assignment is None:
         return ["  aiokafka: no assignment"]
-    fetched = getattr(getattr(aio, "_fetcher", None), "_records", {}) or {}
     lines = [f"  aiokafka assignment active: {getattr(assignment, 'active', '?')}"]
     for tp in sorted(getattr(assignment, "tps", ()), key=str):
-        state = assignment.state_value(tp)
-        valid = state.has_valid_position
-        lines.append(
-            f"  aiokafka {tp.topic}[{tp.partition}]: position {state.position if valid else 'none'}"
-            f"{' (awaiting reset)' if state.awaiting_reset else ''}{' paused' if state.paused else ''}, "
-            f"fetched not handed out: {type(fetched[tp]).__name__ if tp in fetched else 'nothing'}"
-        )
+        try:
+            lines.append(f"  aiokafka {tp.topic}[{tp.partition}]: {partition_state(aio, tp)}")
+        except Exception as e:  # noqa: BLE001 - changed under us (another thread): say so, go on
+            lines.append(f"  aiokafka {tp.topic}[{tp.partition}]: unreadable ({type(e).__name__})")
     return lines
 
 

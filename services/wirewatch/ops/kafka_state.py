@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..broker.faust_consumer import aiokafka_of
+
 DEFAULT_GENERATION_ID = -1
-
-
-def _aiokafka_consumer(app: Any) -> Any:
-    thread = getattr(getattr(app, "consumer", None), "_thread", None)
-    return getattr(thread, "_consumer", None)
 
 
 async def broker_problem(app: Any) -> str | None:
@@ -30,7 +27,7 @@ async def broker_problem(app: Any) -> str | None:
 
 async def group_problem(app: Any) -> str | None:
     """None while the consumer is a member of its group (joined, coordinator known)."""
-    consumer = _aiokafka_consumer(app)
+    consumer = aiokafka_of(getattr(app, "consumer", None))
     coordinator = getattr(consumer, "_coordinator", None)
     if coordinator is None:
         return "consumer not started"
@@ -45,7 +42,7 @@ def consumer_lag(app: Any) -> dict[tuple[str, int], int]:
     """(topic, partition) -> messages between the committed offset and the end of the partition,
     for every partition assigned to this worker whose end offset the consumer has seen."""
     faust_consumer = getattr(app, "consumer", None)
-    consumer = _aiokafka_consumer(app)
+    consumer = aiokafka_of(getattr(app, "consumer", None))
     if faust_consumer is None or consumer is None:
         return {}
     try:
@@ -61,7 +58,7 @@ def consumer_lag(app: Any) -> dict[tuple[str, int], int]:
             continue
         if end is None:
             continue
-        done = committed.get(tp)
-        # faust records the offset of the last message done; the next to read is one past it.
-        out[(tp.topic, tp.partition)] = max(0, end - (done + 1 if done is not None else 0))
+        # faust's committed offset is Kafka's: the next offset to read (faust's Consumer._new_offset
+        # returns the last done + 1, and a seek to committed sets it from the broker's).
+        out[(tp.topic, tp.partition)] = max(0, end - (committed.get(tp) or 0))
     return out
