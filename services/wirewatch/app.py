@@ -55,10 +55,15 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
     """The Faust app. `bootstrap` overrides the broker (the embedded broker's address)."""
     rt = runtime or Runtime(settings).load()
     k = settings.kafka
+    datadir = settings.data_dir / "faust"  # faust makes only its last folder
+    datadir.parent.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
         broker=faust_broker_url(settings, bootstrap),
         store="memory://",
+        # faust's own state folder (empty with memory stores) goes under data_dir, not into the
+        # working directory as "<app id>-data", which a read-only container root cannot hold.
+        datadir=str(datadir),
         value_serializer="raw",
         key_serializer="raw",
         topic_partitions=settings.topic_partitions,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -194,6 +195,7 @@ def plain_app(bootstrap: str, app_id: str, topic_name: str, **conf: Any) -> tupl
         app_id,
         broker=f"kafka://{bootstrap}",
         store="memory://",
+        datadir=str(Path(tempfile.gettempdir()) / f"{app_id}-data"),  # not into the working directory
         web_enabled=False,
         topic_partitions=2,
         topic_replication_factor=1,
