@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from types import SimpleNamespace
 
-import faust
 import httpx
 
 from tests.api.seed import article, store
 from tests.api.test_queries import CEBU, KUMASI
 from tests.harness.read_api import serve_read_api
-from wirewatch.api import routes
+from wirewatch import runtime
 from wirewatch.api.queries import ReadStore
-from wirewatch.metrics import Metrics
 from wirewatch.settings import load_settings
 from wirewatch.stages.enrich.casualties import languages
 
@@ -99,8 +96,8 @@ async def test_the_event_stream_sends_a_changed_story(storage, storage_url, monk
 
 def _record_lexicon_loads(monkeypatch) -> list[str]:
     loads: list[str] = []
-    load = routes.load_lexicon
-    monkeypatch.setattr(routes, "load_lexicon", lambda language: loads.append(language) or load(language))
+    load = runtime.load_lexicon
+    monkeypatch.setattr(runtime, "load_lexicon", lambda language: loads.append(language) or load(language))
     return loads
 
 
@@ -115,18 +112,20 @@ async def test_the_lexicons_are_loaded_at_the_start_not_by_the_first_request(sto
         assert loads == []  # the first requests (a story's evidence too) load nothing
 
 
-async def test_the_read_api_service_begins_the_load_when_the_worker_starts(tmp_path, monkeypatch):
+async def test_the_runtime_begins_loading_the_lexicons_when_the_worker_starts(tmp_path, monkeypatch):
+    """Route's keyword evidence and the read API read them in this process: not the first alert or
+    request, compiling one for seconds on its own thread."""
     loaded = threading.Event()
-    load = routes.load_lexicon
-    monkeypatch.setattr(routes, "load_lexicon", lambda language: loaded.set() or load(language))
-    app = faust.App("read-api-start", broker="memory://", web_enabled=False)
-    settings = load_settings(storage_url=f"sqlite:///{tmp_path}/wirewatch.db", web_port=1)
-    routes.register(app, settings, SimpleNamespace(ready=asyncio.Event(), metrics=Metrics()))
-    [service_class] = app._extra_services  # what faust starts with the app (@app.service)
-    service = service_class()
-    await service.start()
+    load = runtime.load_lexicon
+    monkeypatch.setattr(runtime, "load_lexicon", lambda language: loaded.set() or load(language))
+    rt = runtime.Runtime(
+        load_settings(storage_url=f"sqlite:///{tmp_path}/wirewatch.db", data_dir=str(tmp_path), extract_processes=0)
+    )
+    await rt.start()
     try:
-        # No request was made: only the service's start can have begun the load.
+        # Nothing asked for a lexicon: only the start can have begun the load.
         assert await asyncio.to_thread(loaded.wait, 60)  # a guard against a hang, not a speed goal
+        assert rt.lexicons() is rt.lexicons()  # one load, shared
+        assert len(await rt.lexicons()) == len(languages())
     finally:
-        await service.stop()
+        await rt.close()

@@ -4,17 +4,15 @@ pipeline, for tests and benchmarks that only read."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from types import SimpleNamespace
 from typing import Any
 
 import faust
 
 from tests.conftest import free_port
 from wirewatch.api import routes
-from wirewatch.metrics import Metrics
+from wirewatch.runtime import Runtime
 from wirewatch.settings import load_settings
 
 
@@ -24,14 +22,11 @@ async def serve_read_api(storage_url: str, **settings: Any) -> AsyncIterator[str
     (ending in /). `settings` are more Settings fields (read_token, ...)."""
     port = free_port()
     app = faust.App(f"read-api-{port}", broker="memory://", web_enabled=True, web_port=port, web_host="127.0.0.1")
-    ready = asyncio.Event()
-    ready.set()  # the database exists already: nothing to wait for
-    api = routes.register(
-        app,
-        load_settings(storage_url=storage_url, web_port=port, **settings),
-        SimpleNamespace(ready=ready, metrics=Metrics()),
-    )
-    await api.start()  # what the read API's service does when the worker starts (routes.register)
+    config = load_settings(storage_url=storage_url, web_port=port, **settings)
+    rt = Runtime(config)  # not started: the database exists already, nothing to open or wait for
+    rt.ready.set()
+    rt.lexicons()  # what Runtime.start begins
+    api = routes.register(app, config, rt)
     await app.web.start_server()
     try:
         yield f"http://127.0.0.1:{port}/"

@@ -28,7 +28,6 @@ import orjson
 from aiohttp import web as aioweb
 
 from wirewatch.errors import BadRequest, TransientError, WirewatchError
-from wirewatch.stages.enrich.casualties import Lexicon, languages, load_lexicon
 
 from . import params
 from .events import CLOSED, RELOAD, StoryEvents
@@ -69,22 +68,11 @@ class ReadApi:
         self.events = StoryEvents(self.store)
         self._started = False
         self._start_lock = asyncio.Lock()
-        self._lexicons: asyncio.Future[list[Lexicon]] | None = None
 
     @property
     def token(self) -> str | None:
         t = self.settings.read_token
         return t.get_secret_value() if t is not None else None
-
-    def start(self) -> asyncio.Future[list[Lexicon]]:
-        """Begin loading every casualty lexicon in a thread (the evidence highlighter reads numbers
-        with them), from the service's start: it takes seconds on a busy machine (9 s at load 12),
-        which the first request would otherwise wait for. Returns the load, to await."""
-        if self._lexicons is None:
-            self._lexicons = asyncio.ensure_future(
-                asyncio.to_thread(lambda: [load_lexicon(lang) for lang in languages()])
-            )
-        return self._lexicons
 
     async def ready(self) -> None:
         if self._started:
@@ -96,14 +84,13 @@ class ReadApi:
                 except TimeoutError:
                     raise TransientError("storage_unavailable", "storage is not ready yet") from None
                 await self.store.start()
-                # Loaded since the start (a request that comes sooner waits for the rest of it);
-                # shielded, so a client that goes away does not cancel the load for the others.
-                await asyncio.shield(self.start())
+                # The evidence highlighter reads numbers with the lexicons, loading since the
+                # runtime's start (Runtime.lexicons); a request that comes sooner waits for the rest
+                # of it, shielded, so a client that goes away does not cancel the load for the others.
+                await asyncio.shield(self.rt.lexicons())
                 self._started = True
 
     async def close(self) -> None:
-        if self._lexicons is not None and not self._lexicons.done():
-            self._lexicons.cancel()  # the thread finishes its file; nobody waits for it
         await self.events.close()
         await self.store.close()
 
@@ -218,10 +205,7 @@ def register(app: faust.App, settings: Any, rt: Any) -> ReadApi:
         return await api.stream(self, request)
 
     @app.service
-    class ReadApiService(faust.Service):  # loads the lexicons; closes the read connections and streams
-        async def on_start(self) -> None:
-            api.start()
-
+    class ReadApiService(faust.Service):  # closes the read connections and streams
         async def on_stop(self) -> None:
             await api.close()
 
