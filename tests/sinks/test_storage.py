@@ -382,17 +382,20 @@ async def test_sqlite_runs_a_transaction_whole_in_its_thread_and_refuses_other_a
 
 async def test_sqlite_reads_wait_for_no_writer(tmp_path: Path) -> None:
     # Another process (a second worker, `wirewatch` commands, bench-e2e's observer) holds the write
-    # lock: reads answer from a WAL snapshot at once; a write waits for the lock as before.
-    async with open_storage(f"sqlite:///{tmp_path}/w.db", busy_timeout_ms=300) as store:
+    # lock: reads answer from a WAL snapshot at once; a write waits for the lock as before. The
+    # store waits up to 60 s for a lock, so a read that waited would hang far past the 20 s guard:
+    # what is told apart is waiting or not, not how fast a loaded machine answers.
+    url = f"sqlite:///{tmp_path}/w.db"
+    async with open_storage(url, busy_timeout_ms=60_000) as store, open_storage(url, busy_timeout_ms=300) as impatient:
         await store.record_outcome("l-1", "https://e.test/1", "filtered", "fetch")
         other = sqlite3.connect(f"{tmp_path}/w.db", isolation_level=None)
         other.execute("BEGIN IMMEDIATE")
         try:
-            assert [o["link_id"] for o in await asyncio.wait_for(store.outcomes(), 0.25)] == ["l-1"]
-            assert (await asyncio.wait_for(store.counts(), 0.25))["filtered"] == 1
-            assert await asyncio.wait_for(store.schema_version(), 0.25) == storage_module.SCHEMA_VERSION
+            assert [o["link_id"] for o in await asyncio.wait_for(store.outcomes(), 20)] == ["l-1"]
+            assert (await asyncio.wait_for(store.counts(), 20))["filtered"] == 1
+            assert await asyncio.wait_for(store.schema_version(), 20) == storage_module.SCHEMA_VERSION
             with pytest.raises(TransientError):  # busy for longer than busy_timeout
-                await store.save_source_state({"name": "feed:x"})
+                await impatient.save_source_state({"name": "feed:x"})
         finally:
             other.execute("ROLLBACK")
             other.close()
