@@ -113,6 +113,18 @@ def test_clean_body_drops_headline_furniture_and_the_list_under_it():
     )
 
 
+def test_a_second_copy_of_the_story_goes_and_a_repeated_short_block_stays():
+    story = [f"{PROSE[:-1]}, paragraph {n}." for n in range(6)]
+    assert clean_body("\n".join([*story, "Print edition", *story])) == "\n".join([*story, "Print edition"])
+    # a timetable's repeated entries, a small part of the body, are its content
+    day = ["Breakfast", "Oats with milk, berries and a spoon of honey", "Lunch", "Soup and bread"]
+    plan = [*story, "Monday", *day, "Tuesday", *day]
+    assert clean_body("\n".join(plan)) == "\n".join(plan)
+    # and a line repeated alone (a "Pros" under every product) stays
+    lines = [story[0], "Pros", story[1], "Pros", story[2]]
+    assert clean_body("\n".join(lines)) == "\n".join(lines)
+
+
 def test_headline_is_dropped_only_as_the_first_line():
     text = PROSE + "\nBridge closed for repairs"
     assert clean_body(text, ["Bridge closed for repairs"]) == text
