@@ -18,8 +18,10 @@ to that many loopback hosts (127.0.0.2 ..., one server bound to each), round rob
 50 at once, with build_client's pool per origin and with the one httpcore pool of every host it had
 before (the baseline, in the same run); and 50 at once with the per-origin pools on httpcore's anyio
 sockets (``anyio``, what the client had before stages/netstream.py), beside the same pools on
-asyncio's own; past 100 hosts, 50 at once with every host's connection kept (``keepalive_hosts``)
-against only the 100 most recent hosts' (``keep-100``, as before). --fetch-levels "" runs only these.
+asyncio's own (both on httpcore's pool); 50 at once on netstream.Transport's own HTTP/1.1
+connections on h11 (now) against httpcore's pool (``httpcore``, before); past 100 hosts, 50 at once
+with every host's connection kept (``keepalive_hosts``) against only the 100 most recent hosts'
+(``keep-100``, as before). --fetch-levels "" runs only these.
 """
 
 from __future__ import annotations
@@ -56,8 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--fetch-pool-requests", type=int, default=3000, help="requests per pool row")
     g.add_argument(
         "--fetch-pool-rows",
-        default="shared,anyio,keepalive",
-        help="pool row groups: shared (one pool for all hosts), anyio (its sockets), keepalive (past 100 hosts)",
+        default="shared,anyio,h11,keepalive",
+        help="pool row groups: shared (one pool for all hosts), anyio (its sockets), h11 (httpcore's pool or "
+        "netstream.Transport), keepalive (past 100 hosts)",
     )
 
 
@@ -153,19 +156,46 @@ async def _child(base: str, concurrency: int, seconds: float) -> dict:
 async def _pool_child(port: int, hosts: int, concurrency: int, requests: int, pool: str) -> dict:
     """CPU of the client process per request to ``hosts`` origins, round robin, ``concurrency`` at once.
     ``pool``: "per-host" is build_client's; "shared" is the one pool of all hosts it had before;
-    "anyio" is build_client's on httpcore's anyio sockets, as before stages/netstream.py; "keep-100"
-    is build_client's keeping only the 100 most recent hosts' connections, as it did before
-    ``keepalive_hosts``."""
+    "anyio" is build_client's on httpcore's pool and anyio sockets, as before stages/netstream.py;
+    "httpcore" is build_client's on httpcore's pool (over asyncio's sockets), as before
+    netstream.Transport; "keep-100" is build_client's keeping only the 100 most recent hosts'
+    connections, as it did before ``keepalive_hosts``."""
     import httpcore
     import httpx
 
-    from wirewatch.stages import netguard
+    from wirewatch.stages import fetch as fetch_module, netguard
     from wirewatch.stages.fetch import build_client, fetch
-    from wirewatch.stages.netguard import AddressPolicy, GuardedTransport
+    from wirewatch.stages.netguard import AddressPolicy, GuardedBackend, Releasing
+    from wirewatch.stages.netstream import AsyncioBackend
     from wirewatch.stages.politeness import Politeness
 
-    if pool == "anyio":
-        netguard.default_backend = httpcore.AnyIOBackend  # type: ignore[assignment]
+    class HttpcoreGuarded(httpx.AsyncHTTPTransport):
+        """The guarded transport as it was before netstream.Transport: httpcore's connection pool
+        (its locks, its connection walk) over the guard and ``backend``."""
+
+        def __init__(self, policy, limits, *, resolver=netguard.system_resolver, ssl_context=None, gate=None):  # type: ignore[no-untyped-def]
+            backend = httpcore.AnyIOBackend() if pool == "anyio" else AsyncioBackend()
+            self._pool = httpcore.AsyncConnectionPool(
+                ssl_context=ssl_context or httpx.create_ssl_context(verify=True, trust_env=False),
+                max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_keepalive_connections,
+                keepalive_expiry=limits.keepalive_expiry,
+                network_backend=GuardedBackend(policy, resolver, backend),
+            )
+            self._gate = gate or asyncio.Semaphore(limits.max_connections or 100)
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            await self._gate.acquire()
+            try:
+                response = await super().handle_async_request(request)
+            except BaseException:
+                self._gate.release()
+                raise
+            response.stream = Releasing(response.stream, self._gate.release)
+            return response
+
+    if pool in ("shared", "anyio", "httpcore"):  # the baselines on httpcore's pool
+        fetch_module.GuardedTransport = HttpcoreGuarded  # type: ignore[misc]
 
     settings = _unthrottled(
         allowed_networks=["127.0.0.0/8"], **({"keepalive_hosts": 100} if pool == "keep-100" else {})
@@ -176,7 +206,7 @@ async def _pool_child(port: int, hosts: int, concurrency: int, requests: int, po
             await client._transport.aclose()
             limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0)
             policy = AddressPolicy(settings.allow_private_addresses, settings.allowed_networks)
-            client._transport = GuardedTransport(policy, limits)
+            client._transport = HttpcoreGuarded(policy, limits)
         polite = Politeness(settings)
         for u in urls:  # robots.txt and a first connection per host, as in a running worker
             await fetch(f"{u}/a/warmup", client, settings, polite)
@@ -229,7 +259,9 @@ def _pool_rows(port: int, hosts: int, requests: int, env: dict[str, str], groups
             per_host["cpu_ratio_to_shared"] = round(per_host["cpu_ms_per_request"] / shared["cpu_ms_per_request"], 2)
             rows += [shared, per_host]
     if "anyio" in groups:  # the sockets: anyio's streams (before) and asyncio's own (now), the same pools
-        alternated("anyio", "per-host", "per-host-asyncio")
+        alternated("anyio", "httpcore", "per-host-asyncio")
+    if "h11" in groups:  # the connections: httpcore's pool (before) and netstream.Transport on h11 (now)
+        alternated("httpcore", "per-host", "per-host-h11")
     if "keepalive" in groups and hosts > 100:
         # Every host's connection kept (keepalive_hosts) against the 100 most recent hosts' only
         # (before): round robin over more hosts than that makes each request a new connection there.
@@ -285,7 +317,7 @@ def run(args: argparse.Namespace) -> dict:
         for c in levels:
             args_ = ["--child", f"http://127.0.0.1:{port}", str(c), str(seconds)]
             rows.append(_child_json(args_, env, timeout=seconds + 120))
-        groups = set(str(getattr(args, "fetch_pool_rows", "shared,anyio,keepalive")).split(","))
+        groups = set(str(getattr(args, "fetch_pool_rows", "shared,anyio,h11,keepalive")).split(","))
         pool_rows = _pool_rows(port, hosts, pool_requests, env, groups) if hosts else []
     finally:
         server.terminate()

@@ -28,11 +28,11 @@ async def test_one_pool_per_origin_and_its_connection_is_reused():
         pools = c._transport
         assert isinstance(pools, HostPools)
         assert len(pools._pools) == 2
-        assert [len(p._pool.connections) for p, _ in pools._pools.values()] == [1, 1]
+        assert [len(p.connections) for p, _ in pools._pools.values()] == [1, 1]
 
 
 async def test_a_redirect_keeps_its_connection_for_the_next_hop():
-    # httpcore keeps a connection only once its response was read to the end: the page a redirect
+    # A connection is kept only once its response was read to the end: the page a redirect
     # carries is read and dropped, so a short link's hops share one connection per origin.
     s = loopback_settings(per_host_concurrency=1)
     async with Origin() as a, build_client(s) as c:

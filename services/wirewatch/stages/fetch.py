@@ -83,10 +83,10 @@ Origin = tuple[bytes, bytes, int | None]
 class HostPools(httpx.AsyncBaseTransport):
     """A small connection pool per origin, all behind one gate of ``max_connections`` requests.
 
-    httpcore's pool walks every connection it holds on each request and each response closed
-    (``has_expired`` polls every idle socket) and closes idle ones once it holds more than
+    httpcore's pool (the transport before netstream.Transport) walked every connection it held on
+    each request and each response closed and closed idle ones once it held more than
     ``max_keepalive_connections`` in all: one pool for ~100 hosts spent a third of the event
-    loop's CPU per link there and still reopened connections. Per origin, the walk covers that
+    loop's CPU per link there and still reopened connections. Per origin, a pool holds that
     host's few connections (politeness keeps ``per_host_concurrency`` in flight).
 
     A host's connection is kept for its next request (robots.txt, then the article; the next

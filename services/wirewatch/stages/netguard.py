@@ -210,9 +210,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
 
 class GuardedTransport(Transport):
-    """httpx's transport on a connection pool whose every new connection goes through GuardedBackend.
+    """An HTTP transport (netstream.Transport) whose every new connection goes through GuardedBackend.
 
     Built without proxies, unix sockets or environment settings: none of them may route around the guard.
+    ``gate``: one shared by several transports bounds their requests in flight together.
     """
 
     def __init__(
@@ -224,22 +225,7 @@ class GuardedTransport(Transport):
         ssl_context: ssl.SSLContext | None = None,
         gate: asyncio.Semaphore | None = None,
     ) -> None:
-        super().__init__(limits, ssl_context=ssl_context, backend=GuardedBackend(policy, resolver))
-        # httpcore's pool rescans every waiting request whenever a connection frees up, so a queue
-        # of thousands costs O(n^2); queueing here first keeps its queue no longer than the pool.
-        # ``gate``: one shared by several transports bounds their connections together.
-        self._gate = gate or asyncio.Semaphore(limits.max_connections or 100)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await self._gate.acquire()
-        try:
-            response = await super().handle_async_request(request)
-        except BaseException:
-            self._gate.release()
-            raise
-        # The connection stays busy until the body is read or dropped: release then, once.
-        response.stream = Releasing(response.stream, self._gate.release)
-        return response
+        super().__init__(limits, ssl_context=ssl_context, backend=GuardedBackend(policy, resolver), gate=gate)
 
 
 class Releasing(httpx.AsyncByteStream):

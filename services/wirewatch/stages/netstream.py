@@ -1,5 +1,7 @@
-"""httpcore's network layer written on asyncio itself: a host and port in, httpcore's byte stream
-over a connected (optionally TLS) socket out, or httpcore's ConnectError/ReadError/... family.
+"""The fetch client's and the alert channels' HTTP/1.1, written on asyncio itself: an httpx request
+in, its response out (``Transport``: h11's parser on our own connections and pool), over httpcore's
+network layer on asyncio's transports (a host and port in, httpcore's byte stream over a connected,
+optionally TLS, socket out, or httpcore's ConnectError/ReadError/... family).
 
 httpx on asyncio reaches its sockets through anyio (``httpcore.AnyIOBackend``): each read and
 each write opens a cancel scope with a deadline, each connect runs a task group (happy eyeballs
@@ -14,24 +16,32 @@ Timeouts and errors mean what they mean in httpcore's own backends: ConnectTimeo
 (TLS failures chain the ``ssl.SSLError``, so http_get still tells ``tls_error``), ReadTimeout and
 ReadError, WriteTimeout and WriteError; a read at the end of the stream returns ``b""``.
 
-    Transport(limits, ssl_context=..., backend=...)   an httpx transport on these sockets: the
-        fetch client's (netguard.GuardedTransport, whose backend checks addresses first) and the
-        alert channels' (sinks/http_errors.client)
+    Transport(limits, ssl_context=..., backend=..., gate=...)   an httpx transport on these
+        sockets: the fetch client's (netguard.GuardedTransport, whose backend checks addresses
+        first) and the alert channels' (sinks/http_errors.client); it raises httpx's exceptions
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
+import math
 import ssl
+import time
 import typing
 
+import h11
 import httpcore
 import httpx
 
 # Bytes a connection may hold unread before it stops reading the socket (the server then waits):
 # httpcore reads 64 KiB at a time, and http_get caps a body long before memory matters.
 _HIGH_WATER = 256 * 1024
+# What a read asks the socket for, and the most a response head may take (httpcore's figures:
+# past it h11 fails the answer with a 431 hint, which http_get reports as headers_too_large).
+_READ_BYTES = 64 * 1024
+_MAX_HEAD_BYTES = 100 * 1024
 
 
 class _Protocol(asyncio.Protocol):
@@ -226,10 +236,123 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         await asyncio.sleep(seconds)
 
 
-class Transport(httpx.AsyncHTTPTransport):
-    """httpx's transport on httpcore's connection pool over ``backend`` (``AsyncioBackend`` unless
-    given): HTTP/1.1, no proxies of its own (a client's proxy mounts, where it has any, are its own
-    transports)."""
+# httpcore's exceptions (the backends' and ours) as httpx's, which every caller translates.
+_HTTPX_ERRORS: tuple[tuple[type[Exception], type[httpx.RequestError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (h11.RemoteProtocolError, httpx.RemoteProtocolError),
+    (h11.LocalProtocolError, httpx.LocalProtocolError),
+)
+
+
+async def _body_of(request: httpx.Request) -> bytes:
+    """The request's body as one piece of bytes (an alert's JSON: small), read from its stream
+    when it was not read yet."""
+    try:
+        return request.content
+    except httpx.RequestNotRead:
+        return b"".join([chunk async for chunk in request.stream])  # type: ignore[union-attr]
+
+
+def _as_httpx(e: Exception, request: httpx.Request) -> Exception:
+    """``e`` as the httpx exception it stands for (the original chained), or ``e`` itself."""
+    if isinstance(e, httpx.HTTPError):  # netguard's BlockedAddress, UnknownHost
+        return e
+    for theirs, ours in _HTTPX_ERRORS:
+        if isinstance(e, theirs):
+            mapped = ours(str(e) or type(e).__name__, request=request)
+            mapped.__cause__ = e
+            return mapped
+    return e
+
+
+class _Connection:
+    """One HTTP/1.1 connection: h11's state machine over a network stream, one exchange at a time."""
+
+    __slots__ = ("expire_at", "h11", "origin", "stream")
+
+    def __init__(self, origin: tuple[bytes, bytes, int | None], stream: httpcore.AsyncNetworkStream) -> None:
+        self.origin = origin
+        self.stream = stream
+        self.h11 = h11.Connection(our_role=h11.CLIENT, max_incomplete_event_size=_MAX_HEAD_BYTES)
+        self.expire_at = 0.0
+
+    def reusable(self, now: float) -> bool:
+        """Idle, within its expiry, and the server has neither spoken nor hung up since."""
+        return now < self.expire_at and not self.stream.get_extra_info("is_readable")
+
+    async def send(self, request: httpx.Request, body: bytes, timeout: float | None) -> None:
+        conn = self.h11
+        data = conn.send(h11.Request(method=request.method, target=request.url.raw_path, headers=request.headers.raw))
+        if body:
+            data += conn.send(h11.Data(data=body))
+        data += conn.send(h11.EndOfMessage())
+        # A server may answer (an error, say) and close before taking the whole request: read what
+        # it said, as httpcore does; a server that said nothing fails the read instead.
+        with contextlib.suppress(httpcore.WriteError):
+            await self.stream.write(data, timeout)
+
+    async def next_event(self, timeout: float | None) -> typing.Any:
+        conn = self.h11
+        while True:
+            event = conn.next_event()
+            if event is not h11.NEED_DATA:
+                return event
+            data = await self.stream.read(_READ_BYTES, timeout)
+            if not data and conn.their_state is h11.SEND_RESPONSE:
+                raise h11.RemoteProtocolError("Server disconnected without sending a response.")
+            conn.receive_data(data)
+
+    async def aclose(self) -> None:
+        await self.stream.aclose()
+
+
+class _Body(httpx.AsyncByteStream):
+    """A response's body, read from its connection; closing it hands the connection back to its
+    transport (kept when the exchange ended cleanly, else closed) and frees its request's place."""
+
+    def __init__(self, transport: Transport, conn: _Connection, request: httpx.Request, timeout: float | None) -> None:
+        self._transport, self._conn, self._request, self._timeout = transport, conn, request, timeout
+        self._closed = False
+
+    async def __aiter__(self) -> typing.AsyncIterator[bytes]:
+        conn = self._conn
+        try:
+            while True:
+                event = await conn.next_event(self._timeout)
+                if type(event) is h11.Data:
+                    yield bytes(event.data)
+                elif type(event) is h11.EndOfMessage or event is h11.PAUSED:
+                    return
+        except (httpcore.NetworkError, httpcore.TimeoutException, h11.ProtocolError) as e:
+            await self.aclose()
+            raise _as_httpx(e, self._request) from e
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self._transport._release(self._conn)
+
+
+class Transport(httpx.AsyncBaseTransport):
+    """HTTP/1.1 on h11 over ``backend``'s streams (``AsyncioBackend`` unless given), with its own
+    small pool: ``limits.max_connections`` requests in flight at once (or as many as a ``gate``
+    shared by several transports allows), up to ``max_keepalive_connections`` idle connections an
+    origin kept for ``keepalive_expiry`` seconds. No proxies of its own (a client's proxy mounts,
+    where it has any, are its own transports), no HTTP/2, no upgrades.
+
+    Why not httpcore's pool (httpx's own transport): per request it took an anyio lock three times
+    (each a trip round the event loop with a cancel scope), asked sniffio which event loop runs,
+    opened shielded cancel scopes and trace hooks, and walked its connections; with h11 underneath
+    either way, that was a third of a request's CPU on the event loop (``benchmarks fetch``).
+    What httpcore did that matters is kept: a connection is reused only after its exchange ended
+    cleanly and while the server has not spoken or hung up, a write error still reads the answer,
+    1xx answers are skipped, and a head over 100 KiB is h11's error (``headers_too_large``)."""
 
     def __init__(
         self,
@@ -237,15 +360,110 @@ class Transport(httpx.AsyncHTTPTransport):
         *,
         ssl_context: ssl.SSLContext | None = None,
         backend: httpcore.AsyncNetworkBackend | None = None,
+        gate: asyncio.Semaphore | None = None,
     ) -> None:
-        # Not calling super().__init__: it would build its pool on httpcore's default (anyio) backend.
         limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's default
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context or httpx.create_ssl_context(verify=True, trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
-            network_backend=backend or AsyncioBackend(),
+        self._ssl = ssl_context or httpx.create_ssl_context(verify=True, trust_env=False)
+        self._backend = backend or AsyncioBackend()
+        self._gate = gate or asyncio.Semaphore(limits.max_connections or 100)
+        self._max_idle = limits.max_keepalive_connections if limits.max_keepalive_connections is not None else 20
+        self._expiry = limits.keepalive_expiry if limits.keepalive_expiry is not None else math.inf
+        self._idle: dict[tuple[bytes, bytes, int | None], list[_Connection]] = {}
+        self._open: set[_Connection] = set()
+        self._closed = False
+
+    @property
+    def connections(self) -> list[_Connection]:
+        """Every connection open now, idle or busy."""
+        return list(self._open)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeouts = request.extensions.get("timeout") or {}
+        if self._gate.locked():  # the rare wait for a place, bounded by the pool timeout
+            try:
+                async with asyncio.timeout(timeouts.get("pool")):
+                    await self._gate.acquire()
+            except TimeoutError as e:
+                raise httpx.PoolTimeout("no connection free within the pool timeout", request=request) from e
+        else:
+            await self._gate.acquire()
+        conn: _Connection | None = None
+        try:
+            if self._closed:
+                raise RuntimeError("the transport is closed")
+            url = request.url
+            if url.raw_scheme not in (b"http", b"https"):
+                raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{url.scheme}://'.")
+            body = b"" if request.method == "GET" else await _body_of(request)
+            conn = await self._idle_connection((url.raw_scheme, url.raw_host, url.port))
+            if conn is None:
+                conn = await self._connect(url, timeouts.get("connect"))
+            await conn.send(request, body, timeouts.get("write"))
+            read_timeout = timeouts.get("read")
+            while True:
+                event = await conn.next_event(read_timeout)
+                if type(event) is h11.Response:
+                    break
+                # An informational 1xx (100 Continue, 103 Early Hints): the answer follows it.
+        except BaseException as e:
+            if conn is not None:
+                self._open.discard(conn)
+                await conn.aclose()
+            self._gate.release()
+            mapped = _as_httpx(e, request) if isinstance(e, Exception) else e
+            if mapped is e:
+                raise
+            raise mapped from e
+        return httpx.Response(
+            event.status_code,
+            headers=event.headers.raw_items(),
+            stream=_Body(self, conn, request, read_timeout),
+            extensions={"http_version": b"HTTP/" + event.http_version, "reason_phrase": event.reason},
         )
+
+    async def _idle_connection(self, origin: tuple[bytes, bytes, int | None]) -> _Connection | None:
+        idle = self._idle.get(origin)
+        if not idle:
+            return None
+        now = time.monotonic()
+        while idle:
+            conn = idle.pop()  # the most recently used: the likeliest to be alive
+            if conn.reusable(now):
+                return conn
+            self._open.discard(conn)
+            await conn.aclose()
+        return None
+
+    async def _connect(self, url: httpx.URL, timeout: float | None) -> _Connection:
+        host = url.raw_host.decode("ascii")
+        https = url.raw_scheme == b"https"
+        stream = await self._backend.connect_tcp(host, url.port or (443 if https else 80), timeout=timeout)
+        if https:
+            try:
+                stream = await stream.start_tls(self._ssl, server_hostname=host, timeout=timeout)
+            except BaseException:
+                await stream.aclose()
+                raise
+        conn = _Connection((url.raw_scheme, url.raw_host, url.port), stream)
+        self._open.add(conn)
+        return conn
+
+    async def _release(self, conn: _Connection) -> None:
+        """The exchange on ``conn`` is over: keep the connection if it ended cleanly, else close it."""
+        self._gate.release()
+        state = conn.h11
+        if not self._closed and state.our_state is h11.DONE and state.their_state is h11.DONE:
+            state.start_next_cycle()
+            idle = self._idle.setdefault(conn.origin, [])
+            if len(idle) < self._max_idle:
+                conn.expire_at = time.monotonic() + self._expiry
+                idle.append(conn)
+                return
+        self._open.discard(conn)
+        await conn.aclose()
+
+    async def aclose(self) -> None:
+        self._closed = True
+        conns, self._open, self._idle = list(self._open), set(), {}
+        for conn in conns:
+            await conn.aclose()
