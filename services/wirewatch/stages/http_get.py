@@ -138,7 +138,12 @@ async def get(
     robots.txt (the request for robots.txt itself).
     """
     budget = _Budget(url, limits.total_timeout)
-    sent = {"Accept-Encoding": ACCEPT_ENCODING, **(headers or {})}
+    # The client's headers with ours, and its timeouts, merged once a chain rather than by
+    # build_request on every hop (a client that holds cookies still goes through build_request).
+    sent = client.headers.copy()
+    sent.update({"Accept-Encoding": ACCEPT_ENCODING, **(headers or {})})
+    extensions = {"timeout": client.timeout.as_dict()}
+    direct = not client.cookies
     accepted = {t.lower() for t in content_types} if content_types is not None else None
     requested = http_url(url)  # parsed once a hop: the request is built from it
     current = str(requested)
@@ -166,7 +171,10 @@ async def get(
         turn = politeness.slot(requested) if politeness is not None else contextlib.nullcontext()
         async with turn, budget.running():
             try:
-                request = client.build_request("GET", requested, headers=sent)
+                if direct:
+                    request = httpx.Request("GET", requested, headers=sent, extensions=extensions)
+                else:
+                    request = client.build_request("GET", requested, headers=sent)
                 if jar:
                     jar.set_cookie_header(request)
                 response = await send(client, request)

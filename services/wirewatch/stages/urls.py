@@ -125,6 +125,14 @@ def check_http_url(url: str, *, shown: str | None = None) -> str:
     return str(http_url(url, shown=shown))
 
 
+@lru_cache(maxsize=1024)
+def _parse(url: str) -> httpx.URL:
+    """httpx's parse of ``url``, kept for the next ask: a fetch checks a link (normalise_link) and
+    then requests it (http_get), the same string twice in a row. httpx.URL is immutable; a failed
+    parse raises and is not kept."""
+    return httpx.URL(_uts46(url))
+
+
 def http_url(url: str, *, shown: str | None = None) -> httpx.URL:
     """``check_http_url``, returning the parsed URL: a request built from it is not parsed again
     (an httpx.URL parse is tens of microseconds of event-loop CPU, and each hop of a fetch took three)."""
@@ -132,7 +140,7 @@ def http_url(url: str, *, shown: str | None = None) -> httpx.URL:
     if len(url) > MAX_URL_LENGTH:
         raise PermanentError("bad_url", f"URL longer than {MAX_URL_LENGTH} characters: {shown}")
     try:
-        parsed = httpx.URL(_uts46(url))
+        parsed = _parse(url)
         host = parsed.host  # decodes an xn-- host: idna raises for one that is not punycode
     except (httpx.InvalidURL, ValueError) as e:  # ValueError: urlsplit's, idna's (IDNAError) and the codec's
         raise PermanentError("bad_url", f"malformed URL {shown}: {e}") from e
