@@ -35,7 +35,7 @@ import contextlib
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -99,23 +99,38 @@ class Page:
 
 class _Budget:
     """The total deadline, spent only while talking to origins: waiting for a host's turn
-    (politeness) is queueing, and must not make a slow queue look like a slow site."""
+    (politeness) is queueing, and must not make a slow queue look like a slow site.
+
+    ``async with budget:`` around each hop's exchange (an object, not a generator-based context
+    manager: a hop pays for no generator)."""
+
+    __slots__ = ("_started", "_timeout", "left", "total", "url")
 
     def __init__(self, url: str, seconds: float) -> None:
         self.url, self.total, self.left = url, seconds, seconds
+        self._started = 0.0
+        self._timeout: asyncio.Timeout | None = None
 
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        started = time.monotonic()
+    async def __aenter__(self) -> None:
+        self._started = time.monotonic()
+        if self.left <= 0:
+            raise self._expired()
+        self._timeout = asyncio.timeout(self.left)
+        await self._timeout.__aenter__()
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> None:
         try:
-            if self.left <= 0:
-                raise TimeoutError
-            async with asyncio.timeout(self.left):
-                yield
+            assert self._timeout is not None
+            await self._timeout.__aexit__(kind, error, tb)  # type: ignore[arg-type]  # expired: TimeoutError
+            if isinstance(error, TimeoutError):
+                raise error
         except TimeoutError as e:
-            raise TransientError("timeout", f"fetching {self.url} took longer than {self.total:g}s in total") from e
+            raise self._expired() from e
         finally:
-            self.left -= time.monotonic() - started
+            self.left -= time.monotonic() - self._started
+
+    def _expired(self) -> TransientError:
+        return TransientError("timeout", f"fetching {self.url} took longer than {self.total:g}s in total")
 
 
 async def get(
@@ -169,7 +184,7 @@ async def get(
         if politeness is not None and robots:
             await politeness.check_robots(requested, client)
         turn = politeness.slot(requested) if politeness is not None else contextlib.nullcontext()
-        async with turn, budget.running():
+        async with turn, budget:
             try:
                 if direct:
                     request = httpx.Request("GET", requested, headers=sent, extensions=extensions)

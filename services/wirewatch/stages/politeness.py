@@ -158,25 +158,43 @@ class Politeness:
         try:
             deadline = self.clock() + self.settings.max_host_wait
             self._check_pause(h, host, deadline)
-            try:
-                # Leaving waiting() waits for a working slot with the turn in hand, and a rebalance
-                # may cancel the link right there: the turn is given back below whatever happens
-                # after it is taken, or the host loses it for good (all its turns, in time).
-                async with waiting(), asyncio.timeout(self.settings.max_host_wait):
-                    await h.sem.acquire()
-                    turn = True
-            except TimeoutError:
-                raise NotYet(
-                    "host_busy",
-                    f"{host}: no free slot within {self.settings.max_host_wait:g}s "
-                    f"({self.settings.per_host_concurrency} requests in flight at most)",
-                ) from None
+            if not h.sem.locked():
+                # A free turn is taken at once (acquire does not suspend): nothing to wait for, so
+                # the message keeps its working slot; giving it away and taking it back on every
+                # hop cost each GET a trip through the window for nothing.
+                await h.sem.acquire()
+                turn = True
+            else:
+                await self._wait_turn(h, host)
+                turn = True
             await self._take_token(h, host, deadline)
             yield
         finally:
             if turn:
                 h.sem.release()
             h.users -= 1
+
+    async def _wait_turn(self, h: _Host, host: str) -> None:
+        """Wait aside (no working slot held) for one of the host's turns, up to max_host_wait."""
+        try:
+            # Leaving waiting() waits for a working slot with the turn in hand, and a rebalance
+            # may cancel the link right there: the turn is given back whatever happens after it
+            # is taken, or the host loses it for good (all its turns, in time).
+            acquired = False
+            try:
+                async with waiting(), asyncio.timeout(self.settings.max_host_wait):
+                    await h.sem.acquire()
+                    acquired = True
+            except BaseException:
+                if acquired:
+                    h.sem.release()
+                raise
+        except TimeoutError:
+            raise NotYet(
+                "host_busy",
+                f"{host}: no free slot within {self.settings.max_host_wait:g}s "
+                f"({self.settings.per_host_concurrency} requests in flight at most)",
+            ) from None
 
     def _check_pause(self, h: _Host, host: str, deadline: float) -> None:
         if h.not_before > deadline:
