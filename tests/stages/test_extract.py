@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 
 import pytest
 from lxml import etree
@@ -576,6 +577,27 @@ def test_a_pruning_xpath_left_out_for_a_page_selects_nothing_on_it(html):
                 assert xpath(tree) == []
     if html is _PRUNED_PAGE:  # and each XPath that selects something is kept
         assert all(patterns.selecting(names) == patterns.xpaths for patterns in _NAME_PATTERNS)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "literals"),
+    [
+        (r"^(?:[Cc]omment(?!ary)|comol)|(?:article|post)-comments", {"omment", "comol", "-comments"}),
+        (r"bread-?crumb|infinite-?scroll", {"bread", "infinite"}),  # the longer run, the first of two alike
+        (r"(x)?abc|(?:de)+fgh", {"abc", "fgh"}),
+        (r"abc|", None),  # an empty branch matches anywhere
+        (r"(?i:abc)|def", None),  # a string ignoring case is no substring to search for
+        (r"(?i)abc", None),
+        (r"[ab]c?", None),
+    ],
+)
+def test_every_match_of_a_pattern_holds_one_of_its_required_literals(pattern, literals):
+    compiled = re.compile(pattern, re.MULTILINE)
+    found = extract_module._required_literals(compiled)
+    assert found == (None if literals is None else frozenset(literals))
+    for text in ["comment-list", "xcomol", "post-comments", "breadcrumb", "infinitescroll", "xabc", "dedefgh", "x"]:
+        if compiled.search(text):
+            assert extract_module._may_match(found, text)
 
 
 def test_only_an_xpath_selecting_by_class_and_id_patterns_is_told_from_the_names():
