@@ -341,12 +341,36 @@ def test_json_ld_that_trafilatura_cannot_walk_leaves_the_meta_tags_and_says_why(
     def trips(tree, doc):
         raise TypeError("unexpected list")
 
-    monkeypatch.setattr(extract_meta, "extract_meta_json", trips)
+    monkeypatch.setattr(extract_meta, "_json_ld", trips)
     html = page(BODY).replace("<head>", "<head><meta property='og:title' content='Ferry capsizes'>")
     with caplog.at_level("INFO", logger="wirewatch.stages.extract_meta"):
         meta = extract_meta.read_metadata(extract_module.trafilatura.load_html(html), URL)
     assert meta.title
     assert "JSON-LD" in caplog.text and "TypeError: unexpected list" in caplog.text
+
+
+def test_json_ld_reads_as_trafilaturas():
+    # extract_meta._json_ld minifies each script with a findall instead of trafilatura's
+    # JSON_MINIFY.sub: the same text, so the same metadata, whatever the spacing and quoting.
+    from trafilatura.metadata import examine_meta, extract_meta_json
+
+    scripts = [
+        '{"@type": "NewsArticle",\n  "headline" : "Ferry  capsizes \\"off\\" the coast",\n'
+        '  "author": {"@type": "Person", "name": "Jane  Roe"}, "datePublished": "2024-03-02"}',
+        '{ "@context": "https://schema.org", "@graph": [ {"@type": "WebSite", "name": "Quayside Post"},'
+        ' {"@type": "Article", "headline": "Harbour\twall", "author": [{"name": "Ali Khan"}]} ] }',
+        '{"@type": "Article", "headline": "An unterminated string \\\n, "author": "Sam Lee"',
+        '{"@type":"Article","name":"x"}  "stray quote',
+    ]
+    read = []
+    for script in scripts:
+        html = page(BODY).replace("<head>", f"<head><script type='application/ld+json'>{script}</script>")
+        tree = extract_module.trafilatura.load_html(html)
+        ours, theirs = extract_meta._json_ld(tree, examine_meta(tree)), extract_meta_json(tree, examine_meta(tree))
+        fields = [k for k in theirs.__slots__ if k not in ("body", "commentsbody")]  # (fresh empty trees)
+        assert {k: getattr(ours, k) for k in fields} == {k: getattr(theirs, k) for k in fields}
+        read.append(theirs.author)
+    assert "Ali Khan" in read  # (the JSON-LD is read at all)
 
 
 def _passes_returning(monkeypatch, texts: dict[bool, str]):

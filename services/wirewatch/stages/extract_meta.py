@@ -11,22 +11,24 @@ and picklable, like the rest of the stage.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, cast
 
 from htmldate import find_date
+from lxml.etree import XPath
 from lxml.html import HtmlElement
-from trafilatura.json_metadata import normalize_authors
+from trafilatura.json_metadata import extract_json, extract_json_parse_error, normalize_authors, normalize_json
 from trafilatura.metadata import (
     examine_meta,
-    extract_meta_json,
     extract_sitename,
     extract_title,
 )
+from trafilatura.settings import Document
 
 from .urls import absolute_http_url
 
@@ -169,6 +171,15 @@ _BYLINE_ATTRIBUTES = frozenset(a for level in _BYLINE_LEVELS for r in level for 
 BYLINE_MAX_CHARS = 120
 
 
+# trafilatura's JSON-LD reader (``trafilatura.metadata.extract_meta_json``) minifies each script's
+# text with ``JSON_MINIFY.sub(r"\1", text)`` (``("(?:\\.|[^"\\])*")|\s``: keep a string, drop a
+# space), which expands the ``\1`` template in Python for every match, every space between two
+# tokens of the JSON. Joining what ``_JSON_TOKENS`` finds gives the same text (it keeps the same
+# strings, each run of other characters up to a quote or a space, and a quote that opens no string,
+# and skips the spaces): identical on every JSON-LD script of both development corpora, in 0.3x the time.
+_JSON_LD_SCRIPTS = XPath('.//script[@type="application/ld+json" or @type="application/settings+json"]')
+_JSON_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|[^"\s]+|"')
+
 _LANG_TAG = re.compile(r"^\s*([A-Za-z]{2})(?:$|[-_])")
 # what XPath's translate(@http-equiv, "CONTENT-LANGUAGE", "content-language") lower-cases
 _ASCII_LOWER = str.maketrans("CONTENT-LANGUAGE", "content-language")
@@ -196,7 +207,7 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
     if doc.author and " " not in doc.author:
         doc.author = None  # a one-word "author" is a handle or the site's name far more often than a person
     try:
-        doc = extract_meta_json(tree, doc)
+        doc = _json_ld(tree, doc)
     except Exception as e:  # noqa: BLE001 - trafilatura's JSON-LD walk trips on odd but valid JSON; the meta tags stand
         log.info("JSON-LD of %s not read, meta tags used alone: %s: %s", url, type(e).__name__, e)
     title = _headline(tree, doc.title or _title_element(tree) or extract_title(tree))
@@ -214,6 +225,19 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
         image=absolute_http_url(url, doc.image),
         page_type=(clean(doc.pagetype) or "").lower() or None,
     )
+
+
+def _json_ld(tree: HtmlElement, metadata: Document) -> Document:
+    """``trafilatura.metadata.extract_meta_json``: ``metadata`` with what the page's JSON-LD says."""
+    for element in cast(list[HtmlElement], _JSON_LD_SCRIPTS(tree)):
+        if not element.text:
+            continue
+        text = normalize_json("".join(_JSON_TOKENS.findall(element.text)))
+        try:
+            metadata = extract_json(json.loads(text, strict=False), metadata)
+        except json.JSONDecodeError:
+            metadata = extract_json_parse_error(text, metadata)
+    return metadata
 
 
 def stated_date(tree: HtmlElement, url: str) -> str | None:
