@@ -23,6 +23,7 @@ PAGES = {
     "self-closing html": "<html lang='en'/>\n<body><p>A short notice about road works.</p></body>",
     "encoding declaration": "<?xml version='1.0' encoding='utf-8'?><html><body><p>Ferry times.</p></body></html>",
     "invalid characters": "<html><body><p>Gale\x0b warning\x01 for the coast.</p></body></html>",
+    "non-characters": "<html><body><p>Gale\ufffe warning\uffff for the coast, l\u00e9g\u00e8re.</p></body></html>",
     "no markup": "just a line of plain text, no markup at all",
     "fragment": "<p>one paragraph on its own</p>",
     "two fragments": "<p>one</p><div>two</div>",
