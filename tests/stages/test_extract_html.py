@@ -72,3 +72,21 @@ def test_names_owners_are_those_a_walk_finds(name: str) -> None:
     for pattern in (re.compile("box"), re.compile("lead|main"), re.compile("ba"), re.compile("nothing")):
         assert names.owners(pattern) == _owners_by_walk(tree, pattern)
     assert names.whole_document == (tree.getparent() is None)
+
+
+def test_the_repair_is_trafilaturas_whatever_the_page_holds():
+    # extract_html._repaired skips trafilatura's invalid-character regex on pages without such a
+    # character and does the rest of repair_faulty_html itself: the same text on every kind of page.
+    pages = [
+        "<html><body><p>plain</p></body></html>",
+        "<!DOCTYPE html>\n<html><body><p>doctype</p></body></html>",
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN">\n<html lang="en"/>\n<body><p>x</p></body>',
+        "<html/>\n<body><p>self-closing root</p></body>",
+        "<html><body><p>a\x00b\x08c\x0bd\x1fe\tf\ng\rh</p></body></html>",
+        "<html><body><p>non-characters \ufffe and \uffff here</p></body></html>",
+        "<html><body><p>accents é ü 中文 and a surrogate-free emoji 🙂</p></body></html>",
+        "",
+    ]
+    for page in pages:
+        beginning = page[:50].lower()
+        assert extract_html._repaired(page, beginning) == trafilatura.utils.repair_faulty_html(page, beginning), page

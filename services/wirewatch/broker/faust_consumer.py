@@ -37,7 +37,7 @@ from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
-__all__ = ["FAUST_FETCH_MAX_WAIT", "aiokafka_of", "install", "partition_state", "stage_ack"]
+__all__ = ["FAUST_FETCH_MAX_WAIT", "aiokafka_of", "fetched_records", "install", "partition_state", "stage_ack"]
 
 FAUST_FETCH_MAX_WAIT = 1.5  # seconds: faust's hard-coded value
 
@@ -103,12 +103,17 @@ def aiokafka_of(consumer: Any) -> Any:
     return getattr(getattr(consumer, "_thread", None), "_consumer", None)
 
 
+def fetched_records(aio: Any) -> dict[Any, Any]:
+    """What aiokafka's fetcher holds fetched and not yet handed out, by partition ({} if unknown)."""
+    return getattr(getattr(aio, "_fetcher", None), "_records", None) or {}
+
+
 def partition_state(aio: Any, tp: Any) -> str:
     """aiokafka's view of `tp`: its fetch position (none while awaiting a reset), whether it is
     paused, and what its fetcher holds fetched and not yet handed out. Raises AttributeError or
     KeyError where aiokafka moved or `tp` is not assigned."""
     state = aio._subscription.subscription.assignment.state_value(tp)
-    held = aio._fetcher._records.get(tp)
+    held = fetched_records(aio).get(tp)
     return (
         f"position {state.position if state.has_valid_position else 'none'}"
         f"{' (awaiting reset)' if state.awaiting_reset else ''}{' paused' if state.paused else ''}, "

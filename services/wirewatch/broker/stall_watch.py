@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .faust_consumer import aiokafka_of, partition_state
+from .faust_consumer import aiokafka_of, fetched_records, partition_state
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def views(app: Any) -> dict[Any, View]:
     topics = {t.get_topic_name() for t in getattr(app, "wirewatch_topics", {}).values()}
     flows = list(getattr(app, "wirewatch_flows", {}).values())
     channels = getattr(app.topics, "_tp_index", {})
-    fetched = getattr(getattr(aio, "_fetcher", None), "_records", {}) or {}
+    fetched = fetched_records(aio)
     read, committed = consumer._read_offset, consumer._committed_offset
     buffered: set[Any] = getattr(consumer, "_buffered_partitions", set())
     out: dict[Any, View] = {}
