@@ -4,7 +4,6 @@ policy itself is tested in test_fetch_safety.py and test_netguard.py."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from datetime import UTC, datetime
 
@@ -165,14 +164,13 @@ async def test_read_timeout_is_transient(origin, client, settings, path):
 
 
 async def test_total_deadline_covers_a_server_that_drips(origin, client):
+    # The drip never stops and never waits read_timeout between bytes: only the total deadline
+    # can end it, and the error says that one fired (no clock read).
     slow_drip = FetchSettings(read_timeout=1.0, total_timeout=0.5, allow_private_addresses=True)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
     with pytest.raises(TransientError) as e:
         await fetch(f"{origin}/drip", client, slow_drip)
     assert e.value.reason == "timeout"
     assert "in total" in e.value.detail
-    assert loop.time() - started < 1.5
 
 
 async def test_connection_refused_is_transient(client, settings):

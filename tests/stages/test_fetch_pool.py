@@ -9,7 +9,6 @@ import contextlib
 import resource
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -44,12 +43,12 @@ async def test_a_redirect_keeps_its_connection_for_the_next_hop():
 
 
 async def test_a_redirect_whose_page_never_ends_is_followed_on_a_new_connection():
+    # The redirect's page stalls for 5 s, past the whole fetch's 3 s deadline: a drain that waited
+    # for it would spend the deadline and fail the fetch, so success is the proof (no clock read).
     s = loopback_settings(total_timeout=3.0)
     async with Origin() as a, build_client(s) as c:
-        started = time.monotonic()
         result = await fetch(a.url("/r/moved-stalled"), c, s)
         assert result.final_url == a.url("/article")
-        assert time.monotonic() - started < 2.0  # the drain gave up; the total deadline was not spent
         assert len(a.peers) == 2
 
 
