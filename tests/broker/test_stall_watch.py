@@ -2,7 +2,8 @@
 
 The decision is pure (StallWatch.check on views); the reading of faust's and aiokafka's state and
 the seek are proven on real brokers: a consumer left past messages it never read (here: started at
-the end of a partition with nothing committed) reads them once the watch seeks it back."""
+the end of a partition with nothing committed), or kept from fetching a partition by a stale mark
+of a full buffer, reads them once the watch seeks it back."""
 
 from __future__ import annotations
 
@@ -85,5 +86,54 @@ async def test_a_consumer_left_past_unread_messages_reads_them_once_sought_back(
         await asyncio.sleep(2)  # read and caught up: no second seek
         views = stall_watch.views(app)
         assert watch.check(views, time.monotonic() + 5, True) == [], views
+    finally:
+        await app.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_stale_full_buffer_mark_is_no_hold_and_the_reseek_lifts_it(kafka):
+    """faust marks a partition whose stream buffer is full and fetches it no more until a get on the
+    emptied queue lifts the mark; a mark with nothing queued (left by a queue cleared under it) would
+    otherwise keep the partition unread for good, with the watch blind to it."""
+    suffix = uuid.uuid4().hex[:8]
+    name = f"ww-stale-{suffix}"
+    app, topic = plain_app(kafka.bootstrap, name, name, consumer_auto_offset_reset="earliest")
+    faust_consumer.install(app, 0.02)
+    app.wirewatch_topics = {"t": topic}
+    ack = faust_consumer.stage_ack(app)
+    seen: list[int] = []
+
+    @app.agent(topic)
+    async def consume(stream):
+        async for event in stream.noack().events():
+            seen.append(event.message.offset)
+            ack(event)
+
+    await topic.maybe_declare()
+    await app.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any(t.topic == name for t in app.consumer.assignment()):
+            assert time.monotonic() < deadline, "no partition assigned"
+            await asyncio.sleep(0.2)
+        (tp,) = [t for t in app.consumer.assignment() if t.topic == name and t.partition == 0]
+        app.consumer.on_buffer_full(tp)  # the mark, with nothing in the stream's queue
+        for i in range(5):
+            await topic.send(key=b"k", value=f"m{i}".encode(), partition=0)
+        await app.producer.flush()
+        watch = StallWatch(after=1.0)
+        reseeks = 0
+        while sorted(seen) != [0, 1, 2, 3, 4]:
+            assert time.monotonic() < deadline, (seen, stall_watch.views(app))
+            views = stall_watch.views(app)
+            if tp in views:
+                assert views[tp].held == 0, views[tp]  # the mark alone holds nothing
+            for stalled in watch.check(views, time.monotonic(), stall_watch.quiet(app, {})):
+                assert stalled == tp
+                await stall_watch.reseek(app, stalled, views[stalled])
+                reseeks += 1
+            await asyncio.sleep(0.3)
+        assert reseeks == 1
+        assert tp not in app.consumer._buffered_partitions
     finally:
         await app.stop()

@@ -13,13 +13,20 @@ offset is read again; what was already done is redone by idempotent sinks, as af
 *stalled* when, for ``after`` seconds together,
 - messages wait in it (its end offset is past the next offset faust will read),
 - nothing of it is in flight or waiting in this worker (no stage window holds a message of it,
-  no stream queue holds one, the consumer is not holding it back for a full buffer), and
+  no stream queue holds one, aiokafka holds no fetched records of it that faust will take), and
 - faust's read offset for it has not moved,
 while no stage is paused for a dependency and the consumer is not in a rebalance (then nothing is
-read anyway, and that is not a stall). Reading alone makes progress within a fetch wait (1.5 s), so
-``after`` (``kafka.stall_reseek_after``, 30 s by default) leaves a wide margin; a false alarm costs
-only redone work. Each re-seek is logged with the partition's state and counted
-(``wirewatch_partition_reseeks_total``).
+read anyway, and that is not a stall). Reading alone makes progress within a fetch wait (1.5 s),
+so ``after`` (``kafka.stall_reseek_after``, 30 s by default) leaves a wide margin; a false alarm
+costs only redone work.
+
+faust's mark that a partition's stream buffer is full does not count as holding it: a full buffer
+holds messages in its stream queue, and those count; a mark with nothing queued for the whole wait
+is stale. (mode's queue lifts the mark from a later get, through a callback it keeps; a queue
+cleared under it, as flow control does at a rebalance, may leave a mark that no get lifts, while
+faust leaves the marked partition out of its fetches.) The re-seek lifts such a mark.
+
+Each re-seek is logged with the partition's state and counted (``wirewatch_partition_reseeks_total``).
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ class View:
 
     end: int | None  # the partition's end offset (the next offset to be written), None if unknown
     next_read: int | None  # the next offset faust will hand out: its read offset + 1, else the committed one
-    held: int  # messages of it in stage windows, stream queues, or held back for a full buffer
+    held: int  # messages of it in stage windows, stream queues, or fetched and not yet handed out
 
 
 class StallWatch:
@@ -84,7 +91,7 @@ def views(app: Any) -> dict[Any, View]:
     channels = getattr(app.topics, "_tp_index", {})
     fetched = fetched_records(aio)
     read, committed = consumer._read_offset, consumer._committed_offset
-    buffered: set[Any] = getattr(consumer, "_buffered_partitions", set())
+    active = consumer._active_partitions  # None: faust takes every assigned partition's records
     out: dict[Any, View] = {}
     for tp in consumer.assignment():
         if tp.topic not in topics:
@@ -95,7 +102,10 @@ def views(app: Any) -> dict[Any, View]:
             end = None
         r, c = read.get(tp), committed.get(tp)
         queued = sum(q.qsize() for ch in channels.get(tp, ()) if (q := getattr(ch, "_queue", None)) is not None)
-        held = sum(len(f._trackers.get(tp, ())) for f in flows) + queued + (tp in buffered) + (tp in fetched)
+        # Fetched records wait for faust only where it takes them (aiokafka fetches every assigned
+        # partition, faust asks for its active ones).
+        waiting = tp in fetched and (active is None or tp in active)
+        held = sum(len(f._trackers.get(tp, ())) for f in flows) + queued + waiting
         out[tp] = View(end, r + 1 if r is not None else c, held)
     return out
 
@@ -112,7 +122,9 @@ def quiet(app: Any, paused: Mapping[str, str]) -> bool:
 
 
 async def reseek(app: Any, tp: Any, view: View) -> int:
-    """Seek `tp` back to its committed offset (0 if none: the earliest); returns the offset."""
+    """Seek `tp` back to its committed offset (0 if none: the earliest), lifting a stale mark of a
+    full buffer (nothing of it is held: `view.held` is 0) that keeps faust from fetching it;
+    returns the offset."""
     offset = app.consumer._committed_offset.get(tp) or 0
     log.warning(
         "partition %s[%d] read nothing for a while with messages waiting (end %s, next to read %s; %s): "
@@ -125,6 +137,8 @@ async def reseek(app: Any, tp: Any, view: View) -> int:
         offset,
         extra={"reason": "partition_reseek"},
     )
+    if tp in app.consumer._buffered_partitions:
+        app.consumer.on_buffer_drop(tp)  # faust's own way back into its fetches
     await app.consumer.seek(tp, offset)
     return offset
 
