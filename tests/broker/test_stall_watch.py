@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from typing import Any
 
 import pytest
 
@@ -47,12 +48,11 @@ def test_reading_holding_pausing_or_nothing_waiting_is_no_stall():
     ]  # never read, nothing committed: waiting from offset 0
 
 
-@pytest.mark.asyncio
-async def test_a_consumer_left_past_unread_messages_reads_them_once_sought_back(kafka):
-    """Apache Kafka (tansu's "latest" start differs, and the point is faust's and aiokafka's state)."""
-    suffix = uuid.uuid4().hex[:8]
-    name = f"ww-stall-{suffix}"
-    app, topic = plain_app(kafka.bootstrap, name, name, consumer_auto_offset_reset="latest")  # past what is there
+def _watched_app(kafka, offset_reset: str) -> tuple[Any, Any, list[int]]:
+    """A bare faust app with wirewatch's consumer (acks as the stages ack) on a fresh two-partition
+    topic of `kafka`, and the offsets its agent has seen."""
+    name = f"ww-stall-{uuid.uuid4().hex[:8]}"
+    app, topic = plain_app(kafka.bootstrap, name, name, consumer_auto_offset_reset=offset_reset)
     faust_consumer.install(app, 0.02)
     app.wirewatch_topics = {"t": topic}
     ack = faust_consumer.stage_ack(app)
@@ -64,6 +64,13 @@ async def test_a_consumer_left_past_unread_messages_reads_them_once_sought_back(
             seen.append(event.message.offset)
             ack(event)
 
+    return app, topic, seen
+
+
+@pytest.mark.asyncio
+async def test_a_consumer_left_past_unread_messages_reads_them_once_sought_back(kafka):
+    """Apache Kafka (tansu's "latest" start differs, and the point is faust's and aiokafka's state)."""
+    app, topic, seen = _watched_app(kafka, "latest")  # past what is there
     await topic.maybe_declare()
     if not app.producer.started:  # to write before the app (and its consumer) starts
         await app.producer.start()
@@ -95,20 +102,8 @@ async def test_a_stale_full_buffer_mark_is_no_hold_and_the_reseek_lifts_it(kafka
     """faust marks a partition whose stream buffer is full and fetches it no more until a get on the
     emptied queue lifts the mark; a mark with nothing queued (left by a queue cleared under it) would
     otherwise keep the partition unread for good, with the watch blind to it."""
-    suffix = uuid.uuid4().hex[:8]
-    name = f"ww-stale-{suffix}"
-    app, topic = plain_app(kafka.bootstrap, name, name, consumer_auto_offset_reset="earliest")
-    faust_consumer.install(app, 0.02)
-    app.wirewatch_topics = {"t": topic}
-    ack = faust_consumer.stage_ack(app)
-    seen: list[int] = []
-
-    @app.agent(topic)
-    async def consume(stream):
-        async for event in stream.noack().events():
-            seen.append(event.message.offset)
-            ack(event)
-
+    app, topic, seen = _watched_app(kafka, "earliest")
+    name = topic.get_topic_name()
     await topic.maybe_declare()
     await app.start()
     try:
