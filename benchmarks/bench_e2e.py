@@ -11,7 +11,9 @@ and a short story window make most copies an alert of their own.
 
     (a) drain: every link of the corpus x copies submitted at once; links/s and articles/s until
         all have an outcome, beside two ceilings measured in the same run: the CPU ceiling
-        (extract + enrich of the same pages in a pool of one process per core, nothing else running)
+        (extract + enrich of the same pages in a pool of one process per core, nothing else running;
+        measured before the drain and again right after it, and the higher of the two is the
+        yardstick, so a machine slower at one of the two times never makes it easier)
         and the politeness ceiling (hosts x per_host_rate / 3 requests a link), and which of the two
         bounds the run; and the CPU each link cost on the worker's event loop and in its pool (from
         /proc), where the design wants it, with the share of a core each was busy. The default 600
@@ -111,7 +113,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         help="write py-spy's samples (raw, one line per stack and thread) of the first worker's main process "
-        "during the drain to this file; py-spy from PATH or beside this Python",
+        "during the drain to this file, and of each of its pool processes to FILE.pool-PID; py-spy from PATH "
+        "or beside this Python",
     )
     g.add_argument(
         "--e2e-set",
@@ -378,14 +381,17 @@ def machine_busy() -> float:
     return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
-def start_profile(pid: int, out: Path) -> subprocess.Popen:
+def start_profile(pid: int, out: Path, gil: bool = True) -> subprocess.Popen:
     """py-spy sampling the worker's main process until stopped: every thread, only while it holds
     the GIL (on a busy machine a thread waiting for a core counts as active, and most of that wait
     follows a syscall that woke another process; holding the GIL, it runs Python). Non-blocking, so
     the process is not paused at each sample and its CPU figures stay its own. The CPU spent in
-    syscalls is the ``sys`` of the per-thread split."""
+    syscalls is the ``sys`` of the per-thread split. `gil` False for a pool process: one working
+    thread, each of whose samples while it runs counts, the GIL held or not."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    cmd = [spy, "record", "--pid", str(pid), "--format", "raw", "--threads", "--gil", "--nonblocking", "-o", str(out)]
+    cmd = [spy, "record", "--pid", str(pid), "--format", "raw", "--threads", "--nonblocking", "-o", str(out)]
+    if gil:
+        cmd.insert(-2, "--gil")
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -520,8 +526,11 @@ async def _run(
         f"  {len(pages)} pages; measuring the CPU ceiling (extract + enrich, {os.cpu_count()} processes) ...",
         flush=True,
     )
-    ceiling, page_cpu = cpu_ceiling(pages)
-    print(f"  CPU ceiling: {ceiling:.1f} articles/s ({page_cpu * 1000:.1f} ms of CPU a page)", flush=True)
+    ceiling_before, page_cpu_before = cpu_ceiling(pages)
+    print(
+        f"  CPU ceiling before the drain: {ceiling_before:.1f} articles/s ({page_cpu_before * 1000:.1f} ms of CPU a page)",
+        flush=True,
+    )
     tmp = Path(tempfile.mkdtemp(prefix="wirewatch-e2e-"))
     (tmp / "rules.yaml").write_text(RULES)
     site = Site(pages, hosts)
@@ -614,7 +623,12 @@ async def _run(
         cpu_before = [tree_cpu(w.proc.pid) for w in workers]
         threads_before = thread_cpu(workers[0].proc.pid)
         bench_before, machine_before = time.process_time(), machine_busy()
-        spy = start_profile(workers[0].proc.pid, profile) if profile is not None else None
+        spies = []
+        if profile is not None:  # the main process, and each pool process (its other children idle)
+            spies.append(start_profile(workers[0].proc.pid, profile))
+            for pid in group_pids(workers[0].proc.pid):
+                if pid != workers[0].proc.pid:
+                    spies.append(start_profile(pid, profile.with_name(f"{profile.name}.pool-{pid}"), gil=False))
         t = time.perf_counter()
         drain = await submit(drain_urls)
         finished = await clock.until_done(drain, 900)
@@ -622,8 +636,16 @@ async def _run(
         cpu_after = [tree_cpu(w.proc.pid) for w in workers]
         threads_after = thread_cpu(workers[0].proc.pid)
         bench_cpu, machine_cpu = time.process_time() - bench_before, machine_busy() - machine_before
-        if spy is not None:
+        for spy in spies:
             stop_profile(spy)
+        # The ceiling again, right after the drain (the worker idle): the machine's speed varies over
+        # minutes, and the higher of the two is the yardstick, so it never gets easier.
+        ceiling_after, page_cpu_after = cpu_ceiling(pages)
+        ceiling, page_cpu = max((ceiling_before, page_cpu_before), (ceiling_after, page_cpu_after))
+        print(
+            f"  CPU ceiling after the drain: {ceiling_after:.1f} articles/s ({page_cpu_after * 1000:.1f} ms of CPU a page)",
+            flush=True,
+        )
         threads = split_cpu(workers[0].proc.pid, threads_before, threads_after, len(drain) // n_workers, profile)
         main_cpu = sum(a[0] - b[0] for a, b in zip(cpu_after, cpu_before))
         pool_cpu = sum(a[1] - b[1] for a, b in zip(cpu_after, cpu_before))
@@ -651,7 +673,7 @@ async def _run(
         print(
             f"  (a) drain of {len(drain)} links: {drain_s:.1f}s, {links_per_s:.1f} links/s, "
             f"{articles_per_s:.1f} articles/s ({stored} stored){'' if finished else ' (timed out)'}; "
-            f"CPU ceiling {ceiling:.1f}/s, politeness ceiling {politeness_ceiling:.1f} links/s "
+            f"CPU ceiling {ceiling:.1f}/s (the higher of {ceiling_before:.1f} before and {ceiling_after:.1f} after), politeness ceiling {politeness_ceiling:.1f} links/s "
             f"({hosts} hosts): the {bound_by} ceiling is the lower; CPU per link: "
             f"{main_cpu / len(drain) * 1000:.1f} ms on the event loop, {pool_cpu / len(drain) * 1000:.1f} ms in the "
             f"pool; cores busy: "
@@ -661,7 +683,7 @@ async def _run(
             f"main process by thread, ms a link: {threads}",
             flush=True,
         )
-        await asyncio.sleep(3)  # let the hosts' buckets refill a little
+        await asyncio.sleep(3)  # let the hosts' buckets refill a little (the ceiling's run took a while too)
 
         # (b) latency at half the drained rate
         rate = max(1.0, links_per_s / 2)
@@ -694,15 +716,27 @@ async def _run(
             "drain_complete": finished,
             "drain_links_per_s": round(links_per_s, 1),
             "drain_articles_per_s": round(articles_per_s, 1),
-            "cpu_ceiling_articles_per_s": round(ceiling, 1),
+            "cpu_ceiling_articles_per_s": round(ceiling, 1),  # the higher of before and after
             "ratio_to_cpu_ceiling": round(articles_per_s / ceiling, 2),
+            "cpu_ceiling_before_after_articles_per_s": [round(ceiling_before, 1), round(ceiling_after, 1)],
+            "ratio_to_cpu_ceiling_before_after": [
+                round(articles_per_s / ceiling_before, 2),
+                round(articles_per_s / ceiling_after, 2),
+            ],
             "politeness_ceiling_links_per_s": round(politeness_ceiling, 1),
             "ceiling_bound_by": bound_by,
             "cores_busy_in_drain": {k: round(v, 2) for k, v in busy.items()},
             "loop_cpu_ms_per_link": round(main_cpu / len(drain) * 1000, 1),
             "pool_cpu_ms_per_link": round(pool_cpu / len(drain) * 1000, 1),
             "main_process_threads_cpu_ms_per_link": threads,
-            "ceiling_cpu_ms_per_page": round(page_cpu * 1000, 1),
+            "ceiling_cpu_ms_per_page": round(page_cpu * 1000, 1),  # of the ceiling taken
+            "ceiling_cpu_ms_per_page_before_after": [round(page_cpu_before * 1000, 1), round(page_cpu_after * 1000, 1)],
+            # The pool's CPU a link over the ceiling's a page: what the pool call costs beyond extract +
+            # enrich (story features, validation, encoding, pickling) and what sharing the cores costs.
+            "pool_cpu_to_ceiling_cpu_before_after": [
+                round(pool_cpu / len(drain) / max(page_cpu_before, 1e-9), 2),
+                round(pool_cpu / len(drain) / max(page_cpu_after, 1e-9), 2),
+            ],
             **cpu_bounds,
             "latency_rate_links_per_s": round(rate, 1),
             "alert_latency_s": summary(alert_b),
