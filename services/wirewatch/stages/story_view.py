@@ -282,7 +282,7 @@ def _read(enriched: dict[str, Any], at: datetime) -> dict[str, Any]:
     title = enriched.get("title") or ""
     url = enriched.get("canonical_url") or enriched.get("url")
     head = headline(title, url, enriched.get("sitename"))
-    lead = " ".join((enriched.get("text") or "").split()[:_LEAD_WORDS])
+    lead = " ".join((enriched.get("text") or "").split(None, _LEAD_WORDS)[:_LEAD_WORDS])  # not every word split
     # Places: offsets are into enrich's analysed text (title, blank line, text).
     doc = f"{title.strip()}\n\n{enriched.get('text') or ''}" if title.strip() else (enriched.get("text") or "")
     tail = (len(head), len(title.strip())) if title.strip() else (0, 0)
@@ -422,8 +422,10 @@ _DAY_WORDS = {
 }
 # "June 6", "Jan. 5th" in English; "6 juin", "1er juin" in French; "6 يونيو" in Arabic (any digits).
 _MONTH_DAY = {
+    # (The lookahead, the months' first letters, changes no match: it lets the engine pass over
+    # every other position of the lower-cased text at once.)
     "en": re.compile(
-        rf"(?<!\w)(?:{_alternatives(_MONTH_NAMES['en'])})[a-z]*\.?\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\b(?!\s*[:%])"
+        rf"(?=[adfjmnos])(?<!\w)(?:{_alternatives(_MONTH_NAMES['en'])})[a-z]*\.?\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\b(?!\s*[:%])"
     ),
     "fr": re.compile(rf"(?<!\w)(?P<day>[0-3]?\d)(?:er)?\s+(?:{_alternatives(_MONTH_NAMES['fr'])})(?!\w)"),
     "ar": re.compile(rf"(?<!\w){_PREFIX['ar']}(?P<day>[0-3]?\d)\s+(?:{_alternatives(_MONTH_NAMES['ar'])})(?!\w)"),
