@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -139,12 +140,19 @@ def use_event_loop(choice: str) -> str:
 
 
 def pool_worker_init() -> None:
-    """Initializer of the extraction pool's processes: die with the worker, then warm up."""
+    """Initializer of the extraction pool's processes: die with the worker, then warm up.
+
+    What the warm-up loaded (trafilatura's tables, the lexicons, the gazetteer: ~160,000 objects)
+    lives as long as the process, so it is frozen out of the cyclic collector's sight: a collection
+    then walks only what articles allocate (the collector's CPU in a pool call on the ScrapingHub
+    pages 1.9-2.0% -> 0.7%)."""
     from .broker.base import _die_with_parent  # the broker's children use the same request
     from .stages.article import warm_up
 
     _die_with_parent()
     warm_up()
+    gc.collect()  # the warm-up's own garbage first: frozen objects are never collected
+    gc.freeze()
 
 
 def child_pids(pid: int | None = None) -> list[int]:
