@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import re
+from copy import copy
 
 import pytest
 from lxml import etree
@@ -629,3 +630,39 @@ def test_only_an_xpath_selecting_by_class_and_id_patterns_is_told_from_the_names
         extract_module._NamePatterns([etree.XPath(".//div[contains(@style, 'display:none')]")])
     with pytest.raises(ValueError):
         extract_module._NamePatterns([etree.XPath(".//header")])
+    with pytest.raises(ValueError):  # a flag other than 'i' (ignore case) is not read from the names
+        extract_module._NamePatterns([etree.XPath(".//*[re:test(@class, 'ad', 'g')]", namespaces=_EXSLT_RE)])
+    with pytest.raises(ValueError):  # nor a contains() on both names at once
+        extract_module._NamePatterns([etree.XPath(".//div[contains(@class|@id, 'footer')]")])
+
+
+_EXSLT_RE = {"re": "http://exslt.org/regular-expressions"}
+_COOKIE_PAGE = _TEASER_PAGE.replace("<div class='more'>", "<div class='more'><div id='CookieBot'>We use cookies.</div>")
+
+
+def test_an_xpath_union_splits_at_its_top_level_bars():
+    assert extract_module._union_members(".//a|.//div[contains(@class|@id, 'x|y')]|.//*[f(@id, '|')]") == [
+        ".//a",
+        ".//div[contains(@class|@id, 'x|y')]",
+        ".//*[f(@id, '|')]",
+    ]
+
+
+@pytest.mark.parametrize("html", [ARTICLE_PAGE, ARABIC_PAGE, _FORUM_PAGE, _TEASER_PAGE, _PRUNED_PAGE, _COOKIE_PAGE])
+def test_the_recall_escalations_page_text_and_justext_body_are_trafilaturas(html):
+    # The default mode's recall escalation cleans its copies of the page with trafilatura's
+    # BASIC_CLEAN_XPATH less its cookie-banner names where no name of the page can be one of them
+    # (extract._Pruned.basic_clean): the page's text and jusText's body must stay trafilatura's own.
+    tree = extract_module.extract_html.load_html(html)
+    pruned = extract_module._Page(tree, URL, [], extract_module.extract_html.page_names(tree)).pruned()
+    clean = pruned.basic_clean()
+    cookies = html in (ARTICLE_PAGE, _COOKIE_PAGE)  # a class or id that names a cookie banner ("CookieBot")
+    assert (clean is extract_module.BASIC_CLEAN_XPATH) == cookies
+    assert extract_module.BASIC_CLEAN_XPATH(pruned.tree) == clean(pruned.tree)
+    if cookies:
+        assert extract_module.BASIC_CLEAN_XPATH(pruned.tree) != extract_module._BASIC_CLEAN_BY_TAG(pruned.tree)
+    assert extract_module._page_text(pruned.tree, clean) == extract_module.trafilatura_core.html2txt(pruned.tree)
+    options = extract_module.Extractor(config=extract_module._CONFIG, comments=False, url=URL)
+    body, text = extract_module._justext_rescue(pruned.tree, options, clean)
+    expected_body, expected_text = extract_module.trafilatura_core.justext_rescue(copy(pruned.tree), options)
+    assert text == expected_text and etree.tostring(body) == etree.tostring(expected_body)
