@@ -15,7 +15,9 @@ The fit is the one the module docstring describes: L2-regularised logistic regre
 bias unpenalised: scikit-learn's default objective) by Newton's method in plain Python (21 features,
 a thousand pages: no numpy or scikit-learn needed, nothing added to the install), articles weighted
 ``--article-weight`` times (10) a page of another kind, weights rounded to 0.05, and the threshold
-put on the 0.05 grid just above the ``--keep`` (0.985) quantile of the articles' scores.
+put on the 0.05 grid just above the ``--keep`` (0.985) quantile of the articles' scores, or with
+``--declined SHARE`` at the highest 0.05 grid point that still declines that share of all the other
+pages (those refused before the check count as declined; on a half, half of them).
 
 Printed: the weights in the form extract_kind.py holds them, with their largest distance from the
 landed ones; in-sample figures (fitted and scored on every page) and held-out ones (fitted, with its
@@ -135,10 +137,16 @@ def fit(
     article_weight: float = 10.0,
     keep: float = 0.985,
     c: float = 1.0,
+    declined: float | None = None,
+    declined_before: float = 0.0,
 ) -> Model:
-    """The rounded model, with its threshold just above the ``keep`` quantile of the articles' scores."""
+    """The rounded model, with its threshold just above the ``keep`` quantile of the articles' scores;
+    or, with ``declined``, at the highest 0.05 grid point that still declines that share of the other
+    pages, ``declined_before`` of which were declined before the check (and are not among ``xs``)."""
     bias, coefs = fit_logistic(xs, others, [1.0 if o else article_weight for o in others], c)
     model = Model(on_grid(bias), {name: on_grid(w) for name, w in zip(FEATURES, coefs)}, 0.0)
+    if declined is not None:
+        return dataclasses.replace(model, threshold=_declining(model, xs, others, declined, declined_before))
     articles = sorted(model.score(x) for x, o in zip(xs, others) if not o)
     quantile = articles[max(math.ceil(keep * len(articles)) - 1, 0)] if articles else 0.0
     # the lowest 0.05 grid point, as extract_kind.py writes it (two decimals), at or above the quantile
@@ -146,6 +154,21 @@ def fit(
     while threshold < quantile:
         threshold = round(threshold + GRID, 2)
     return dataclasses.replace(model, threshold=threshold)
+
+
+def _declining(
+    model: Model, xs: Sequence[Sequence[float]], others: Sequence[bool], share: float, before: float
+) -> float:
+    """The highest 0.05 grid point above which ``share`` of the other pages (``before`` of them
+    declined already) are still declined: the gap under the other pages that the articles may use."""
+    scores = sorted((model.score(x) for x, o in zip(xs, others) if o), reverse=True)
+    need = max(math.ceil(share * (len(scores) + before) - 1e-9 - before), 1)
+    if need > len(scores):
+        raise SystemExit(f"fit_page_kind: no threshold declines {share} of the other pages")
+    threshold = on_grid(math.floor(scores[need - 1] / GRID) * GRID)
+    while threshold >= scores[need - 1]:
+        threshold = round(threshold - GRID, 2)
+    return threshold
 
 
 def counts(model: Model, xs: Sequence[Sequence[float]], others: Sequence[bool]) -> tuple[int, int, int, int]:
@@ -192,7 +215,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     pages = load_corpus(corpus)
     if not any(p.page_type for p in pages) or all(p.is_article for p in pages):
         raise SystemExit(f"fit_page_kind: {corpus} is not a WCXB-layout corpus (no page_type, or no other pages)")
-    opts = {"article_weight": args.article_weight, "keep": args.keep, "c": args.C}
+    opts = {"article_weight": args.article_weight, "keep": args.keep, "c": args.C, "declined": args.declined}
     cache = Path(args.shapes) if args.shapes else None
     if cache and cache.exists():
         xs, others, others_before, articles_before = json.loads(cache.read_text())
@@ -203,7 +226,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     n_others = sum(1 for p in pages if not p.is_article)
     n_articles = len(pages) - n_others
 
-    model = fit(xs, others, **opts)
+    model = fit(xs, others, declined_before=others_before, **opts)
     old = landed()
     result: dict[str, Any] = {"corpus": str(corpus), "pages": len(pages), "reaching_check": len(xs)}
     for name, m in (("", model), ("landed_", old)):
@@ -214,7 +237,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     halves = [list(range(0, len(xs), 2)), list(range(1, len(xs), 2))]
     held: list[tuple[int, int, int, int]] = []
     for a, b in ((0, 1), (1, 0)):
-        m = fit([xs[i] for i in halves[a]], [others[i] for i in halves[a]], **opts)
+        m = fit([xs[i] for i in halves[a]], [others[i] for i in halves[a]], declined_before=others_before / 2, **opts)
         held.append(counts(m, [xs[i] for i in halves[b]], [others[i] for i in halves[b]]))
     result["heldout_nonarticle_declined"] = round((sum(h[0] for h in held) + others_before) / n_others, 4)
     result["heldout_article_accepted"] = round(sum(h[2] for h in held) / n_articles, 4)
@@ -256,6 +279,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--article-weight", type=float, default=10.0, help="weight of an article page in the fit")
     parser.add_argument("--keep", type=float, default=0.985, help="share of the fitted articles under the threshold")
     parser.add_argument("--C", type=float, default=1.0, help="inverse strength of the L2 penalty")
+    parser.add_argument(
+        "--declined",
+        type=float,
+        help="instead of --keep: the highest threshold that still declines this share of all the other pages",
+    )
     print(json.dumps(run(parser.parse_args(argv))))
     return 0
 

@@ -58,6 +58,17 @@ def test_rounded_model_keeps_the_share_of_articles_asked_for():
     assert fit(XS, YS, keep=0.85).threshold <= model.threshold
 
 
+def test_a_declined_share_puts_the_threshold_under_the_other_pages_it_must_decline():
+    model = fit(XS, YS, declined=1.0)
+    scores = sorted(model.score(x) for x, y in zip(XS, YS) if y)
+    assert model.threshold < scores[0] and model.threshold + GRID >= scores[0]
+    assert counts(model, XS, YS)[0] == 6
+    # two of eight other pages declined before the check: 0.75 of them needs four of these six
+    four = fit(XS, YS, declined=0.75, declined_before=2)
+    assert counts(four, XS, YS)[0] >= 4 and four.threshold >= model.threshold
+    assert four.threshold < scores[2] and four.threshold + GRID >= scores[2]
+
+
 def test_the_weight_table_reads_as_extract_kind_holds_it():
     model = Model(-0.25, dict.fromkeys(FEATURES, 0.0) | {"shop_path": 2.95, "slug_words": -2.25}, -1.5)
     held: dict = {}
@@ -67,7 +78,9 @@ def test_the_weight_table_reads_as_extract_kind_holds_it():
 
 
 def _args(corpus: str | None) -> argparse.Namespace:
-    return argparse.Namespace(corpus=corpus, articles=None, shapes=None, article_weight=10.0, keep=0.985, C=1.0)
+    return argparse.Namespace(
+        corpus=corpus, articles=None, shapes=None, article_weight=10.0, keep=0.985, C=1.0, declined=None
+    )
 
 
 def test_a_directory_that_is_no_corpus_is_an_error(tmp_path):
