@@ -85,6 +85,23 @@ def test_declared_types_og_type_cart_and_forum_path_are_read():
     assert story.declares_article == 1.0 and story.url_date == 1.0 and story.slug_words > 0.5
 
 
+def test_a_sites_topics_path_is_no_forum_path():
+    # Invision's and NodeBB's threads lie under /topic/; a plural /topics/ files a site's own guides.
+    assert _shape(FORUM, "https://talk.example/topic/123-windy-coast-tent/").forum_path == 1.0
+    assert _shape(ARTICLE, "https://farm.example/topics/climate/climate-change").forum_path == 0.0
+
+
+def test_the_longest_line_of_the_body_is_read():
+    tree = trafilatura.load_html(ARTICLE)
+    url = "https://river-gazette.example/2024/03/flood-water-reaches-the-old-mill"
+    longest = max(len(extract_kind._WORD.findall(p)) for p in STORY)
+    shape = extract_kind.page_shape(tree, url, "\n".join(STORY), has_author=False)
+    assert shape.longest_line == longest / extract_kind.LONG_LINE_WORDS
+    one_block = " ".join(STORY * 3)  # more than LONG_LINE_WORDS words in one line
+    assert extract_kind.page_shape(tree, url, one_block, has_author=False).longest_line == 1.0
+    assert extract_kind.page_shape(tree, url, "", has_author=False).longest_line == 0.0
+
+
 def test_link_text_counts_toward_link_density_and_scripts_do_not_count_as_text():
     html = "<html><body><script>var a = 'one two three four';</script><p>alpha beta <a href='/x'>gamma delta</a></p></body></html>"
     shape = _shape(html, "https://x.example/a")

@@ -267,7 +267,8 @@ _WARM_UP_PAGE = (
 # date parser, which other pages need, would stay cold; here both load (the byline reader's month
 # words when the padded 1 January htmldate answers is checked against the page).
 _WARM_UP_DATELESS_PAGE = (
-    "<html><head><title>Calentamiento</title></head><body><div><p>Publicado el 3 de marzo de 2024</p>"
+    "<html><head><title>Calentamiento</title><meta property='og:type' content='article'></head>"
+    "<body><div><p>Publicado el 3 de marzo de 2024</p>"
     "<h1>Calentamiento</h1>"
     + "<p>Un párrafo de texto corriente, lo bastante largo para contar como el cuerpo de un artículo.</p>" * 8
     + "</div></body></html>"
