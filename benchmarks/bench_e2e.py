@@ -545,7 +545,7 @@ async def _run(
     if storage_kind == "postgres":  # the test suite's throwaway cluster (Debian's PostgreSQL)
         from tests.harness.postgres import PostgresServer
 
-        pg = PostgresServer(Path(tempfile.mkdtemp(prefix="wirewatch-e2e-pg-")))
+        pg = PostgresServer(Path(tempfile.mkdtemp(prefix="wirewatch-e2e-pg-")))  # its own: owned by its user
         pg.start()
         storage_url = pg.url
     else:
@@ -778,6 +778,14 @@ async def _run(
             pg.stop()
         await receiver.stop()
         await site.stop()
+        kept = [tmp] + ([pg.data_dir] if pg is not None else [])
+        if sys.exc_info()[0] is None:  # 30-80 MB a run: the broker's log, the database, the workers' logs
+            for folder in kept:
+                shutil.rmtree(folder, ignore_errors=True)
+        else:
+            print(
+                f"  kept {', '.join(map(str, kept))} (workers' logs, broker, database) for the error", file=sys.stderr
+            )
 
 
 if __name__ == "__main__":
