@@ -170,8 +170,9 @@ def load_pages(corpus: Path) -> list[bytes]:
 
 
 def _cpu_one(html: bytes) -> float:
-    """CPU seconds extract + enrich of one page took in this process."""
-    from wirewatch.errors import StageError
+    """CPU seconds extract + enrich of one page took in this process; a page the stage refuses (not
+    an article, too short) or fails costs its extraction alone, in the worker as here."""
+    from wirewatch.errors import Rejected, StageError
     from wirewatch.stages.enrich import enrich
     from wirewatch.stages.extract import extract
     from wirewatch.stages.fetch import decode_html
@@ -179,7 +180,7 @@ def _cpu_one(html: bytes) -> float:
     started = time.process_time()
     try:
         ex = extract(decode_html(html, "text/html"), "http://127.0.0.2/a/1")
-    except StageError:
+    except (Rejected, StageError):
         return time.process_time() - started
     enrich({"title": ex.title, "text": ex.text, "language": ex.language, "published": ex.published})
     return time.process_time() - started

@@ -1,4 +1,5 @@
-"""bench-e2e's loopback site: hundreds of hosts across 127.0.x.y, each link's three hops on three."""
+"""bench-e2e's loopback site: hundreds of hosts across 127.0.x.y, each link's three hops on three;
+and its CPU ceiling's one page."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections import Counter
 
 import httpx
 
-from benchmarks.bench_e2e import Site, loopback
+from benchmarks.bench_e2e import Site, _cpu_one, loopback
 
 PAGE = b"<html><head><title>Harbour ferry resumes</title></head><body><p>The ferry sailed at dawn.</p></body></html>"
 
@@ -38,3 +39,8 @@ async def test_a_short_link_resolves_over_three_hosts_beyond_127_0_0_x() -> None
         assert hosts == [site.host(n, hop) for hop in range(3)] and any(h.startswith("127.0.1.") for h in hosts)
     finally:
         await site.stop()
+
+
+def test_the_ceiling_counts_a_page_the_stage_refuses_as_its_extraction_alone() -> None:
+    # The ceiling's run stopped at the first page the stage declined (Rejected is no StageError).
+    assert _cpu_one(PAGE) > 0  # too short to be an article
