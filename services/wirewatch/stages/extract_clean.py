@@ -621,10 +621,12 @@ def widen_truncated(tree: HtmlElement, text: str) -> str:
         return text
     repeated = Counter(t for _, t in blocks)
     anchored = {block for block, _ in anchors}
+    inside = set(around.iter(*_LEAF_BLOCKS))  # tested first: most of the page's blocks lie elsewhere
     added = [
         (block, t)
         for block, t in blocks
-        if block not in anchored
+        if block in inside
+        and block not in anchored
         and repeated[t] == 1
         and _opening([t]) not in openings
         and _is_prose(block, t)
