@@ -168,7 +168,11 @@ def _drop_repeated_passages(lines: list[str]) -> list[str]:
     first: dict[str, int] = {}
     for i, line in enumerate(lines):
         first.setdefault(line, i)
-    least = REPEAT_MIN_SHARE * len(_WORDS.findall(" ".join(lines)))
+    # each line of a repeated run repeats an earlier one: a body with fewer repeats has no such run
+    # (most bodies), and the body's words are counted only once a run is found
+    if len(lines) - len(first) < REPEAT_MIN_LINES:
+        return lines
+    least: float | None = None
     kept: list[str] = []
     i = 0
     while i < len(lines):
@@ -177,9 +181,12 @@ def _drop_repeated_passages(lines: list[str]) -> list[str]:
         while j < i and i + run < len(lines) and j + run < i and lines[j + run] == lines[i + run]:
             run += 1
         words = len(_WORDS.findall(" ".join(lines[i : i + run]))) if run >= REPEAT_MIN_LINES else 0
-        if words and words >= least:
-            i += run
-            continue
+        if words:
+            if least is None:
+                least = REPEAT_MIN_SHARE * len(_WORDS.findall(" ".join(lines)))
+            if words >= least:
+                i += run
+                continue
         kept.append(lines[i])
         i += 1
     return kept
