@@ -607,16 +607,17 @@ def _whole_story(page: _Page, text: str, method: str, visible: list[str]) -> tup
     91 ScrapingHub pages).
     """
     prose = _prose_words(visible)
-    share = _words(text) / max(1, prose)
+    words = _words(text)  # counted again only for a later pass's body
+    share = words / max(1, prose)
     if share < TRUNCATED_BELOW and method != _FULLER[0]:
         fuller = _body(page, **_FULLER[1])
         if _is_fuller(fuller, text):
-            text, method = fuller, _FULLER[0]
+            text, method, words = fuller, _FULLER[0], _words(fuller)
     elif share < SHORTENED_BELOW:
         wider = _body(page, **_LAST_RESORT[1])
         if _is_fuller(wider, text, WIDER_BY) and _holds(wider, text):
-            text, method = wider, _LAST_RESORT[0]
-    if _words(text) < TRUNCATED_BELOW * prose:  # still truncated: every mode stopped at one container
+            text, method, words = wider, _LAST_RESORT[0], _words(wider)
+    if words < TRUNCATED_BELOW * prose:  # still truncated: every mode stopped at one container
         text = extract_clean.widen_truncated(page.tree, text)
     return text, method
 
