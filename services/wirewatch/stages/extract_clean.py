@@ -101,6 +101,7 @@ def is_furniture(line: str) -> bool:
 # in nearly every line of prose: counting them there, instead of in the whole line (a paragraph of
 # hundreds of words), answers for most lines.
 _PREFIX_CHARS = 400
+_OPENING_CHARS = 100
 
 
 def _has_more_words(text: str, most: int) -> bool:
@@ -388,9 +389,14 @@ def _opening(texts: Iterable[str]) -> str:
     words: list[str] = []
     for text in texts:
         # the words of a prefix of a long text, when they are more than the opening takes: every
-        # one but the last (maybe cut short) is a whole word of the text
-        first = _WORDS.findall(text, 0, _PREFIX_CHARS)
-        words += first if len(first) > HEADING_LEAD_WORDS or len(text) <= _PREFIX_CHARS else _WORDS.findall(text)
+        # one but the last (maybe cut short) is a whole word of the text; the opening's nine words
+        # fit in _OPENING_CHARS in most lines of prose, where the regex finds them in a quarter of the time
+        first = _WORDS.findall(text, 0, _OPENING_CHARS)
+        if len(first) <= HEADING_LEAD_WORDS and len(text) > _OPENING_CHARS:
+            first = _WORDS.findall(text, 0, _PREFIX_CHARS)
+            if len(first) <= HEADING_LEAD_WORDS and len(text) > _PREFIX_CHARS:
+                first = _WORDS.findall(text)
+        words += first
         if len(words) >= HEADING_LEAD_WORDS:
             break
     return " ".join(words[:HEADING_LEAD_WORDS]).casefold()
