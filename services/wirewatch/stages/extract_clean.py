@@ -249,8 +249,9 @@ def restore_dropped(tree: HtmlElement, text: str) -> str:
     the lists and paragraphs between them put back."""
     lines = text.split("\n")
     present = {_key(line) for line in lines}
-    openings = _line_openings(lines)
-    labels = _short_labels(lines)
+    opened = [_opening([line]) for line in lines]  # read once for both
+    openings = _line_openings(lines, opened)
+    labels = _short_labels(opened)
     found: dict[int, list[str]] = {}
 
     @cache
@@ -276,23 +277,22 @@ def restore_dropped(tree: HtmlElement, text: str) -> str:
     return "\n".join(restored)
 
 
-def _line_openings(lines: list[str]) -> dict[str, int]:
-    """Each line's opening (``_opening``, of MIN_LEAD_WORDS words or more) and the first line it opens."""
+def _line_openings(lines: list[str], opened: list[str] | None = None) -> dict[str, int]:
+    """Each line's opening (``_opening``, of MIN_LEAD_WORDS words or more) and the first line it opens
+    (``opened``: each line's ``_opening``, where the caller has them)."""
     openings: dict[str, int] = {}
-    for i, line in enumerate(lines):
-        opening = _opening([line])
+    for i, opening in enumerate(opened if opened is not None else (_opening([line]) for line in lines)):
         if opening.count(" ") + 1 >= MIN_LEAD_WORDS:
             openings.setdefault(opening, i)
     return openings
 
 
-def _short_labels(lines: list[str]) -> dict[str, int]:
+def _short_labels(opened: list[str]) -> dict[str, int]:
     """The lines too short to have an opening (fewer than MIN_LEAD_WORDS words: "Pros", "You will
-    need:") that the body holds once, by their words (``_opening``), and where."""
+    need:") that the body holds once, by their words (``opened``: each line's ``_opening``), and where."""
     labels: dict[str, int] = {}
     seen: set[str] = set()
-    for i, line in enumerate(lines):
-        label = _opening([line])
+    for i, label in enumerate(opened):
         if label and label.count(" ") + 1 < MIN_LEAD_WORDS:
             if label in seen:
                 labels.pop(label, None)
