@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from itertools import accumulate
 from typing import cast
 
@@ -129,11 +130,41 @@ class Names:
     def owners(self, pattern: re.Pattern[str]) -> list[HtmlElement]:
         """The elements whose class or id, lower-cased, holds a match of ``pattern`` (which must
         match no line break), in document order, each once."""
+        words = _plain_words(pattern)
+        if words is None:
+            starts: Iterable[int] = (match.start() for match in pattern.finditer(self.lowered))
+        else:  # the values that hold one of the words are those the pattern finds a match in
+            starts = sorted(_occurrences(self.lowered, words))
         found: dict[HtmlElement, None] = {}
-        for match in pattern.finditer(self.lowered):
-            value = self.values[bisect_right(self._starts, match.start()) - 1]
+        for start in starts:
+            value = self.values[bisect_right(self._starts, start) - 1]
             found[value.getparent()] = None  # type: ignore[attr-defined]  # a smart string
         return list(found)
+
+
+# A pattern that is plain words or'ed ("author|bio|newsletter": the stage's name tests) is found
+# by a search for each word, which runs in C several times faster than the regular expression tries
+# every alternative at every position of the names (0.20 -> 0.11 ms a ScrapingHub page for the
+# box test's ten words).
+_PLAIN_WORD = re.compile(r"[\w-]+")
+
+
+@cache
+def _plain_words(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """The words ``pattern`` is, or'ed, when it is nothing else (no flag but re.UNICODE); else None."""
+    words = tuple(pattern.pattern.split("|"))
+    if pattern.flags & ~re.UNICODE or not all(_PLAIN_WORD.fullmatch(w) for w in words):
+        return None
+    return words
+
+
+def _occurrences(text: str, words: tuple[str, ...]) -> Iterator[int]:
+    """Where each of ``words`` starts in ``text`` (each word's occurrences, overlapping ones too)."""
+    for word in words:
+        at = text.find(word)
+        while at != -1:
+            yield at
+            at = text.find(word, at + 1)
 
 
 def page_names(tree: HtmlElement) -> Names:
