@@ -401,6 +401,20 @@ def test_names_read_before_a_box_left_the_page_find_only_the_boxes_still_in_it()
     assert drop_boxed(tree, body, names) == drop_boxed(tree, body) == "\n".join([*_STORY, _BIO])
 
 
+def test_a_cookie_banners_lines_in_the_body_go():
+    # a consent plugin's notice, written into the article's container: no line of the story
+    notice = [
+        "Necessary cookies are absolutely essential for the website to function properly and store no data.",
+        "This website uses cookies to improve your experience. By clicking Accept you agree to our policy.",
+    ]
+    page = (
+        f"<html><body><article>{''.join(f'<p>{p}</p>' for p in _STORY)}"
+        f"<div id='cookie-law-info-bar'><div class='cli-tab-content'><p>{notice[0]}</p></div>"
+        f"<p>{notice[1]}</p></div></article></body></html>"
+    )
+    assert drop_boxed(html.fromstring(page), "\n".join([*_STORY, *notice])) == "\n".join(_STORY)
+
+
 def test_a_lone_excerpt_and_an_article_wrapper_named_for_its_author_stay():
     # one excerpt is a standfirst, not a list of teasers; a long wrapper is the article, not a box
     body = "\n".join([*_STORY, _TEASERS[0]])
