@@ -415,6 +415,15 @@ def test_a_cookie_banners_lines_in_the_body_go():
     assert drop_boxed(html.fromstring(page), "\n".join([*_STORY, *notice])) == "\n".join(_STORY)
 
 
+def test_an_affiliate_disclosure_box_in_the_body_goes():
+    disclosure = "We may earn a commission when you buy through the links on this page, at no cost to you."
+    page = (
+        f"<html><body><article>{''.join(f'<p>{p}</p>' for p in _STORY)}"
+        f"<div class='affiliate-disclosure'><p>{disclosure}</p></div></article></body></html>"
+    )
+    assert drop_boxed(html.fromstring(page), "\n".join([disclosure, *_STORY])) == "\n".join(_STORY)
+
+
 def test_a_lone_excerpt_and_an_article_wrapper_named_for_its_author_stay():
     # one excerpt is a standfirst, not a list of teasers; a long wrapper is the article, not a box
     body = "\n".join([*_STORY, _TEASERS[0]])
