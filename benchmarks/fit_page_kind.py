@@ -25,6 +25,12 @@ threshold, on one half of an alternating split of the pages reaching the check, 
 both ways); with ``--articles DIR`` (e.g. the ScrapingHub half: every page an article) the share of
 its pages the refit would accept and the highest score among them. The last line is JSON.
 ``--shapes FILE`` keeps the shapes between runs that change only the fit's options.
+
+``--url-style STYLE`` (repeatable) scores every page again served at a URL that holds no headline:
+``a`` (``http://127.0.0.2/a/N``, as bench-e2e serves pages), ``query`` (``/?p=N``) or ``news``
+(``/news/N``), N a number; it reports the share of articles accepted and of other pages declined there,
+by the refit and by the landed table, for both corpora. An article must not be refused because its
+site numbers its URLs.
 """
 
 from __future__ import annotations
@@ -47,6 +53,12 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "extraction-wcxb-dev"
 FEATURES = [f.name for f in dataclasses.fields(PageShape)]
 GRID = 0.05
+# URLs without a slug (``--url-style``): where a news site numbers its stories, and where bench-e2e serves them.
+URL_STYLES = {
+    "a": "http://127.0.0.2/a/{n}",
+    "query": "http://127.0.0.2/?p={n}",
+    "news": "http://127.0.0.2/news/{n}",
+}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -72,6 +84,11 @@ def stage_shape(page: Page) -> PageShape | None:
     except Rejected:
         return None
     return seen[-1] if seen else None
+
+
+def served_at(pages: list[Page], style: str) -> list[Page]:
+    """``pages`` served at URLs of ``style`` (one of URL_STYLES), numbered in order."""
+    return [dataclasses.replace(p, url=URL_STYLES[style].format(n=100001 + i)) for i, p in enumerate(pages)]
 
 
 def vector(shape: PageShape) -> list[float]:
@@ -206,6 +223,36 @@ def _shapes(pages: list[Page]) -> tuple[list[list[float]], list[bool], int, int]
     return xs, others, others_before, articles_before
 
 
+def _cached_shapes(pages: list[Page], cache_name: str | None) -> tuple[list[list[float]], list[bool], int, int]:
+    cache = Path(cache_name) if cache_name else None
+    if cache and cache.exists():
+        xs, others, others_before, articles_before = json.loads(cache.read_text())
+        return xs, others, others_before, articles_before
+    found = _shapes(pages)
+    if cache:
+        cache.write_text(json.dumps(found))
+    return found
+
+
+def _served_figures(
+    model: Model, old: Model, pages: list[Page], art_pages: list[Page], style: str, cache: str | None
+) -> dict[str, Any]:
+    """Articles accepted and other pages declined with ``pages`` served at URLs of ``style``, by
+    ``model`` and by the ``old`` (landed) one; with ``art_pages`` (an all-articles corpus), its share accepted."""
+    xs, others, others_before, _ = _cached_shapes(served_at(pages, style), f"{cache}.{style}" if cache else None)
+    n_others = sum(1 for p in pages if not p.is_article)
+    found: dict[str, Any] = {"url": URL_STYLES[style]}
+    art_shapes = [vector(s) if s else None for s in map(stage_shape, served_at(art_pages, style))]
+    for name, m in (("", model), ("landed_", old)):
+        dec, _, acc, _ = counts(m, xs, others)
+        found[f"{name}nonarticle_declined"] = round((dec + others_before) / n_others, 4)
+        found[f"{name}article_accepted"] = round(acc / (len(pages) - n_others), 4)
+        if art_pages:
+            kept = sum(1 for x in art_shapes if x is not None and m.score(x) <= m.threshold)
+            found[f"{name}articles_corpus_accepted"] = round(kept / len(art_pages), 4)
+    return found
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     corpus = Path(args.corpus) if args.corpus else DEFAULT_CORPUS
     if not (corpus / "ground-truth.json").exists():
@@ -216,13 +263,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if not any(p.page_type for p in pages) or all(p.is_article for p in pages):
         raise SystemExit(f"fit_page_kind: {corpus} is not a WCXB-layout corpus (no page_type, or no other pages)")
     opts = {"article_weight": args.article_weight, "keep": args.keep, "c": args.C, "declined": args.declined}
-    cache = Path(args.shapes) if args.shapes else None
-    if cache and cache.exists():
-        xs, others, others_before, articles_before = json.loads(cache.read_text())
-    else:
-        xs, others, others_before, articles_before = _shapes(pages)
-        if cache:
-            cache.write_text(json.dumps([xs, others, others_before, articles_before]))
+    xs, others, others_before, articles_before = _cached_shapes(pages, args.shapes)
     n_others = sum(1 for p in pages if not p.is_article)
     n_articles = len(pages) - n_others
 
@@ -247,14 +288,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result["bias_change"] = round(model.bias - old.bias, 2)
     result["threshold"] = model.threshold
 
+    art_pages = load_corpus(args.articles) if args.articles else []
     if args.articles:
-        art_pages = load_corpus(args.articles)
         scores = [model.score(vector(s)) for s in map(stage_shape, art_pages) if s is not None]
         result["articles_corpus"] = {
             "corpus": str(args.articles),
             "accepted": round(sum(s <= model.threshold for s in scores) / len(art_pages), 4) if art_pages else None,
             "max_score": round(max(scores), 2) if scores else None,
         }
+    for style in args.url_style or []:
+        result[f"at_{style}"] = _served_figures(model, old, pages, art_pages, style, args.shapes)
 
     print(weight_table(model))
     print(
@@ -265,6 +308,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         f"({'; '.join(result['heldout_halves'])} of the pages reaching the check); "
         f"largest weight change from the landed table {result['max_weight_change']:.2f}"
     )
+    for style in args.url_style or []:
+        at = result[f"at_{style}"]
+        print(
+            f"served at {at['url']}: articles accepted {at['article_accepted']:.3f} "
+            f"(landed weights {at['landed_article_accepted']:.3f}), other pages declined "
+            f"{at['nonarticle_declined']:.3f} ({at['landed_nonarticle_declined']:.3f})"
+            + (
+                f", articles corpus accepted {at['articles_corpus_accepted']:.3f} ({at['landed_articles_corpus_accepted']:.3f})"
+                if args.articles
+                else ""
+            )
+        )
     return result
 
 
@@ -283,6 +338,12 @@ def main(argv: list[str] | None = None) -> int:
         "--declined",
         type=float,
         help="instead of --keep: the highest threshold that still declines this share of all the other pages",
+    )
+    parser.add_argument(
+        "--url-style",
+        action="append",
+        choices=sorted(URL_STYLES),
+        help="also score the pages served at URLs of this style, without a slug (repeatable)",
     )
     print(json.dumps(run(parser.parse_args(argv))))
     return 0

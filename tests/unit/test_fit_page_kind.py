@@ -7,7 +7,19 @@ import math
 
 import pytest
 
-from benchmarks.fit_page_kind import FEATURES, GRID, Model, counts, fit, fit_logistic, run, weight_table
+from benchmarks.fit_page_kind import (
+    FEATURES,
+    GRID,
+    URL_STYLES,
+    Model,
+    counts,
+    fit,
+    fit_logistic,
+    run,
+    served_at,
+    weight_table,
+)
+from wirewatch.stages.extract_score import Page
 
 
 def _shape(**values: float) -> list[float]:
@@ -79,10 +91,19 @@ def test_the_weight_table_reads_as_extract_kind_holds_it():
 
 def _args(corpus: str | None) -> argparse.Namespace:
     return argparse.Namespace(
-        corpus=corpus, articles=None, shapes=None, article_weight=10.0, keep=0.985, C=1.0, declined=None
+        corpus=corpus, articles=None, shapes=None, article_weight=10.0, keep=0.985, C=1.0, declined=None, url_style=None
     )
 
 
 def test_a_directory_that_is_no_corpus_is_an_error(tmp_path):
     with pytest.raises(SystemExit, match=r"no ground-truth\.json"):
         run(_args(str(tmp_path)))
+
+
+def test_pages_served_at_a_url_style_carry_a_number_and_no_slug():
+    pages = [Page(str(i), f"https://x.example/blog/a-headline-of-story-{i}", "<html></html>", "") for i in range(3)]
+    for style in URL_STYLES:
+        urls = [p.url for p in served_at(pages, style)]
+        assert len(set(urls)) == 3 and not any("headline" in u for u in urls)
+    assert served_at(pages, "query")[0].url == "http://127.0.0.2/?p=100001"
+    assert [p.id for p in served_at(pages, "a")] == ["0", "1", "2"]
