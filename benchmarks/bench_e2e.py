@@ -47,9 +47,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TypeVar
 
 from aiohttp import web
 from aiokafka import AIOKafkaProducer
@@ -68,6 +70,7 @@ from wirewatch.worker_process import WorkerProcess
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO / ".." / "shared" / "data" / "extraction-scrapinghub-dev"
 _CANONICAL = re.compile(rb"<link[^>]+rel=[\"']?canonical[^>]*>|<meta[^>]+property=[\"']?og:url[^>]*>", re.I)
+T = TypeVar("T")
 RULES = """rules:
   - name: any-english-news
     severity: info
@@ -329,23 +332,71 @@ def tree_cpu(pgid: int) -> tuple[float, float]:
     return main, rest
 
 
-def thread_cpu(pid: int) -> dict[int, tuple[float, float]]:
-    """CPU seconds (user, system) so far of each thread of one process, by thread id: the event
-    loop's thread is the one whose id is the process's; the others are the storage thread, faust's
-    consumer thread, the pool's manager and feeder threads."""
-    tick = os.sysconf("SC_CLK_TCK")
-    out: dict[int, tuple[float, float]] = {}
+def per_thread(pid: int, name: str, read: Callable[[str], T]) -> dict[int, T]:
+    """``read`` of the text of ``/proc/PID/task/TID/<name>`` for each thread of one process, by
+    thread id; a thread gone meanwhile, or a file it cannot read, is left out."""
+    out: dict[int, T] = {}
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return out
     for tid in tids:
         try:
-            fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
-            out[int(tid)] = (int(fields[11]) / tick, int(fields[12]) / tick)
-        except (OSError, ValueError, IndexError):
+            out[int(tid)] = read(Path(f"/proc/{pid}/task/{tid}/{name}").read_text())
+        except (OSError, ValueError, IndexError, KeyError):
             continue
     return out
+
+
+def thread_cpu(pid: int) -> dict[int, tuple[float, float]]:
+    """CPU seconds (user, system) so far of each thread of one process, by thread id: the event
+    loop's thread is the one whose id is the process's; the others are the storage thread, faust's
+    consumer thread, the pool's manager and feeder threads."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu(stat: str) -> tuple[float, float]:
+        fields = stat.rsplit(")", 1)[1].split()
+        return int(fields[11]) / tick, int(fields[12]) / tick
+
+    return per_thread(pid, "stat", cpu)
+
+
+def thread_io(pid: int) -> dict[int, dict[str, int]]:
+    """Bytes and calls each thread of one process has written so far (``/proc/PID/task/TID/io``):
+    ``files`` the bytes it wrote to files (each copied into the page cache, whether it reaches the
+    disk or not), ``dropped`` those of them in files deleted or cut before they reached the disk
+    (temporary files), ``calls`` its write system calls, files and sockets alike."""
+
+    def written(text: str) -> dict[str, int]:
+        io = dict(line.split(": ", 1) for line in text.splitlines())
+        return {
+            "files": int(io["write_bytes"]),
+            "dropped": int(io["cancelled_write_bytes"]),
+            "calls": int(io["syscw"]),
+        }
+
+    return per_thread(pid, "io", written)
+
+
+def split_io(before: dict, after: dict, links: int) -> dict:
+    """What the process wrote a link over the drain: KB to files (and of those, KB to files deleted
+    before they reached the disk) and write calls, in all and by the thread that wrote the most to
+    files (on SQLite its storage thread: WAL frames, checkpoints, temporary files), the rest of the
+    process's write calls being mostly sockets."""
+    delta = {tid: {k: v - before.get(tid, {}).get(k, 0) for k, v in io.items()} for tid, io in after.items()}
+    if not delta:
+        return {}
+    n = max(links, 1)
+
+    def per_link(io: dict) -> dict:
+        return {
+            "files_kb": round(io["files"] / n / 1024, 1),
+            "dropped_kb": round(io["dropped"] / n / 1024, 1),
+            "write_calls": round(io["calls"] / n, 1),
+        }
+
+    total = {k: sum(io[k] for io in delta.values()) for k in ("files", "dropped", "calls")}
+    return {**per_link(total), "file_writer_thread": per_link(max(delta.values(), key=lambda io: io["files"]))}
 
 
 def split_cpu(pid: int, before: dict, after: dict, links: int, profile: Path | None) -> dict:
@@ -623,6 +674,7 @@ async def _run(
         drain_urls = [site.short_link(n) for n in range(len(pages) * copies)]
         cpu_before = [tree_cpu(w.proc.pid) for w in workers]
         threads_before = thread_cpu(workers[0].proc.pid)
+        io_before = thread_io(workers[0].proc.pid)
         bench_before, machine_before = time.process_time(), machine_busy()
         spies = []
         if profile is not None:  # the main process, and each pool process (its other children idle)
@@ -636,6 +688,7 @@ async def _run(
         drain_s = time.perf_counter() - t
         cpu_after = [tree_cpu(w.proc.pid) for w in workers]
         threads_after = thread_cpu(workers[0].proc.pid)
+        io_after = thread_io(workers[0].proc.pid)
         bench_cpu, machine_cpu = time.process_time() - bench_before, machine_busy() - machine_before
         for spy in spies:
             stop_profile(spy)
@@ -648,6 +701,7 @@ async def _run(
             flush=True,
         )
         threads = split_cpu(workers[0].proc.pid, threads_before, threads_after, len(drain) // n_workers, profile)
+        written = split_io(io_before, io_after, len(drain) // n_workers)
         main_cpu = sum(a[0] - b[0] for a, b in zip(cpu_after, cpu_before))
         pool_cpu = sum(a[1] - b[1] for a, b in zip(cpu_after, cpu_before))
         stored = sum(1 for i in drain if clock.outcomes.get(i) == "stored")
@@ -681,7 +735,7 @@ async def _run(
             + ", ".join(f"{k} {v:.2f}" for k, v in busy.items())
             + f" of {os.cpu_count()}; that CPU allows at most {cpu_bounds['loop_bound_links_per_s']} links/s "
             f"on the event loop(s), {cpu_bounds['cores_bound_links_per_s']} on all cores; the first worker's "
-            f"main process by thread, ms a link: {threads}",
+            f"main process by thread, ms a link: {threads}; written a link: {written}",
             flush=True,
         )
         await asyncio.sleep(3)  # let the hosts' buckets refill a little (the ceiling's run took a while too)
@@ -730,6 +784,9 @@ async def _run(
             "loop_cpu_ms_per_link": round(main_cpu / len(drain) * 1000, 1),
             "pool_cpu_ms_per_link": round(pool_cpu / len(drain) * 1000, 1),
             "main_process_threads_cpu_ms_per_link": threads,
+            # What the first worker's main process wrote a link (SQLite's WAL, checkpoints and temporary
+            # files; sockets' write calls): the storage thread's kernel share follows its bytes.
+            "main_process_written_per_link": written,
             "ceiling_cpu_ms_per_page": round(page_cpu * 1000, 1),  # of the ceiling taken
             "ceiling_cpu_ms_per_page_before_after": [round(page_cpu_before * 1000, 1), round(page_cpu_after * 1000, 1)],
             # The pool's CPU a link over the ceiling's a page: what the pool call costs beyond extract +

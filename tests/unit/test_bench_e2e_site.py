@@ -3,11 +3,12 @@ and its CPU ceiling's one page."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 
 import httpx
 
-from benchmarks.bench_e2e import Site, _cpu_one, loopback
+from benchmarks.bench_e2e import Site, _cpu_one, loopback, split_io, thread_io
 
 PAGE = b"<html><head><title>Harbour ferry resumes</title></head><body><p>The ferry sailed at dawn.</p></body></html>"
 
@@ -44,3 +45,26 @@ async def test_a_short_link_resolves_over_three_hosts_beyond_127_0_0_x() -> None
 def test_the_ceiling_counts_a_page_the_stage_refuses_as_its_extraction_alone() -> None:
     # The ceiling's run stopped at the first page the stage declined (Rejected is no StageError).
     assert _cpu_one(PAGE) > 0  # too short to be an article
+
+
+def test_what_the_worker_wrote_a_link_names_the_thread_that_wrote_to_files() -> None:
+    mib = 1024 * 1024
+    before = {1: {"files": 0, "dropped": 0, "calls": 100}, 2: {"files": 4096, "dropped": 0, "calls": 10}}
+    after = {
+        1: {"files": 0, "dropped": 0, "calls": 400},
+        2: {"files": 4096 + 20 * mib, "dropped": 5 * mib, "calls": 110},
+        3: {"files": 0, "dropped": 0, "calls": 50},
+    }
+    written = split_io(before, after, 10)
+    assert written == {
+        "files_kb": 2048.0,
+        "dropped_kb": 512.0,
+        "write_calls": 45.0,  # (300 + 100 + 50) / 10: sockets and files alike
+        "file_writer_thread": {"files_kb": 2048.0, "dropped_kb": 512.0, "write_calls": 10.0},
+    }
+    assert split_io({}, {}, 10) == {}
+
+
+def test_thread_io_reads_this_process() -> None:
+    mine = thread_io(os.getpid())
+    assert mine and all(set(io) == {"files", "dropped", "calls"} for io in mine.values())
