@@ -20,8 +20,8 @@ body found is a small part of the page's running prose (a container holding only
 first part of a long article), the default mode runs too and its fuller body wins; where every
 mode stops at that one container, the body takes the running prose of the blocks around it
 (``extract_clean.widen_truncated``). Then ``extract_clean`` removes what trafilatura leaves behind
-(furniture lines, and the lines the page holds in a bio, disclaimer, call-to-action or teaser box),
-puts back the section headings, lists and paragraphs the precision mode drops from between the
+(furniture lines, and the lines the page holds in a bio, disclaimer, disclosure, call-to-action,
+cookie-notice or teaser box), puts back the section headings, lists and paragraphs the precision mode drops from between the
 lines it kept and the accordions (a FAQ's answers, expandable sections) of the story's container,
 and ``extract_meta`` reads the metadata. Hover cards (a linked name's hidden card of other
 headlines) leave the page before any pass.
