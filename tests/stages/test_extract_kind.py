@@ -360,3 +360,37 @@ def test_a_page_is_surely_no_article_only_where_its_lowest_score_is_above_the_th
         floor = extract_kind.lowest_score(page, extract_kind.max_body_words(tree))
         assert (floor > extract_kind.NOT_ARTICLE_ABOVE) is declined
         assert extract_kind.surely_not_article(page, tree) == (floor if declined else None)
+
+
+# A post that says nothing of itself but its canonical link (no og:type, no author, no <article>) and
+# holds command lines, as a how-to does: at its own URL an article, at a number a page like the docs.
+PLAIN_STORY = (
+    """<html><head><title>Flood water reaches the old mill</title>{canonical}</head><body>
+<nav><a href="/">Home</a> <a href="/news">News</a></nav><div class="content"><h1>Flood water reaches the old mill</h1>"""
+    + "".join(
+        f"<p>{p}</p><pre>curl https://river.example/levels/{i}</pre><pre>jq .level</pre>" for i, p in enumerate(STORY)
+    )
+    + "</div></body></html>"
+)
+STORY_URL = "https://river-gazette.example/2024/03/flood-water-reaches-the-old-mill"
+
+
+@pytest.mark.parametrize("served_at", ["http://127.0.0.2/a/123456", "https://river-gazette.example/?p=12345"])
+def test_an_article_served_at_a_url_without_a_slug_is_accepted(served_at):
+    # Sites that number their stories (/?p=N, /a/N) or serve them through a shortener still name the
+    # story's own URL; the check reads the URL's features from it.
+    html = PLAIN_STORY.format(canonical=f'<link rel="canonical" href="{STORY_URL}">')
+    assert extract(html, STORY_URL, min_length=50).text.startswith("Flood water reached")
+    assert extract(html, served_at, min_length=50).text.startswith("Flood water reached")
+    tree, body = _tree(html), "\n".join(STORY)
+    assert extract_kind.page_shape(tree, served_at, body, has_author=False, declared_url=STORY_URL) == (
+        extract_kind.page_shape(tree, STORY_URL, body, has_author=False)
+    )
+
+
+def test_a_canonical_link_to_the_sites_root_says_nothing_of_the_page():
+    tree, body = _tree(PLAIN_STORY.format(canonical="")), "\n".join(STORY)
+    root = "https://river-gazette.example/"
+    assert extract_kind.page_shape(tree, STORY_URL, body, has_author=False, declared_url=root) == (
+        extract_kind.page_shape(tree, STORY_URL, body, has_author=False)
+    )

@@ -194,7 +194,9 @@ def extract(
             tree
         )  # and its class and id names, for the same check, drop_boxed and the passes
         passes_on = _Page(tree, url, headlines, names)  # what trafilatura's passes share
-        page = extract_kind.page_features(tree, url, has_author=bool(meta.authors), visible=visible, names=names)
+        page = extract_kind.page_features(
+            tree, url, has_author=bool(meta.authors), visible=visible, names=names, declared_url=meta.canonical_url
+        )
         if kind_check is extract_kind.is_article:  # (a check of the caller's own sees every page)
             floor = extract_kind.surely_not_article(page, tree)
             if floor is not None:

@@ -7,7 +7,9 @@ schema.org types of its top-level JSON-LD objects and microdata items, og:type),
 talk on it (forum and Q&A types, comments in microdata), whether it names an author, whether its
 body is running prose or short lines and how long its longest block runs, how much of the page the body is and how much of it is links,
 whether its URL ends in a headline-like slug or a date, lies under a documentation, forum or shop
-path or under a blog's or newsroom's (/blog/SLUG), whether it holds code, offers a cart or holds
+path or under a blog's or newsroom's (/blog/SLUG) (the URL the page names as its own, its canonical
+link or og:url, where it names one: a site that serves its stories at numbers, /?p=123 or /a/123456,
+still names the story's URL there), whether it holds code, offers a cart or holds
 replies, and which words its template's class names use (price, cart, filter, rating; user,
 member, message, vote). (A stated date told nothing once the rest was known: "neither a byline
 nor a date", fitted beside the author, took a small weight of the wrong sign, so it is left out.)
@@ -210,11 +212,18 @@ class PageFeatures:
 
 
 def page_shape(
-    tree: HtmlElement, url: str, body: str, *, has_author: bool, visible: list[str] | None = None
+    tree: HtmlElement,
+    url: str,
+    body: str,
+    *,
+    has_author: bool,
+    visible: list[str] | None = None,
+    declared_url: str | None = None,
 ) -> PageShape:
     """The features of the page ``tree`` at ``url`` whose extracted body is ``body``; ``visible`` is
-    ``visible_texts(tree)`` where the caller has it already (the stage reads it once for both uses)."""
-    return with_body(page_features(tree, url, has_author=has_author, visible=visible), body)
+    ``visible_texts(tree)`` where the caller has it already (the stage reads it once for both uses);
+    ``declared_url``: the URL the page names as its own (``page_features``)."""
+    return with_body(page_features(tree, url, has_author=has_author, visible=visible, declared_url=declared_url), body)
 
 
 def with_body(page: PageFeatures, body: str) -> PageShape:
@@ -240,9 +249,16 @@ def page_features(
     has_author: bool,
     visible: list[str] | None = None,
     names: extract_html.Names | None = None,
+    declared_url: str | None = None,
 ) -> PageFeatures:
     """The features of the page ``tree`` at ``url`` that no extracted body changes (``visible`` and
-    ``names``: ``visible_texts(tree)`` and ``extract_html.page_names(tree)``, where the caller has them)."""
+    ``names``: ``visible_texts(tree)`` and ``extract_html.page_names(tree)``, where the caller has them).
+
+    The URL's features (slug, date, path words) are read from ``declared_url``, the URL the page
+    names as its own (its canonical link or og:url, ``extract_meta``), where that has a path (is not
+    its site's root): a site may serve a story at a number (``/?p=123``, ``/a/123456``) or through a
+    link shortener and still name the story's own URL, and a template's default canonical, the
+    site's root, says nothing of the page."""
     tags = _tagged(tree)
     top_types, all_types = _declared_types(tree, _ld_texts(tags["script"]), tags["*itemtype"])
     og_type = " ".join(_meta_contents(tags["meta"], "og:type")).lower()
@@ -252,7 +268,8 @@ def page_features(
         classes = names.lowered  # the same names, one a line (no word these count holds a space)
     else:
         classes = " ".join(cast(list[str], _CLASSES(tree))).lower()
-    path = _path(url)
+    declared = _path(declared_url) if declared_url else ""
+    path = declared if declared.strip("/") else _path(url)
     segments = [s for s in path.split("/") if s]
     slug = re.sub(r"\.\w+$", "", segments[-1]) if segments else ""
     words = {s.lower() for s in segments}
