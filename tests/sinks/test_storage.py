@@ -354,6 +354,14 @@ async def test_sqlite_creates_parent_dir_and_uses_wal(tmp_path: Path) -> None:
     assert path.exists()
 
 
+async def test_sqlite_keeps_its_temporary_files_in_memory(tmp_path: Path) -> None:
+    # A statement journal (a story filed under its keys inside a group commit) or a sort's spill
+    # is no file in /var/tmp written and deleted again: nothing in it is durable.
+    async with open_storage(f"sqlite:///{tmp_path}/t.db") as store:
+        row = await store.transact(lambda tx: tx.fetchrow("PRAGMA temp_store"))
+        assert row is not None and list(row.values()) == [2]  # MEMORY
+
+
 async def test_sqlite_runs_a_transaction_whole_in_its_thread_and_refuses_other_awaits(tmp_path: Path) -> None:
     # One trip to the storage's thread per transaction: the body runs there to its end, so it may
     # await its statements only; anything else is a bug in the body, refused and rolled back.
