@@ -9,6 +9,7 @@ what came out (`harness.Result`).
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 import time
 import uuid
@@ -147,8 +148,12 @@ async def postgres_stopped(env: Env) -> Result:
     """PostgreSQL stopped for `outage` seconds mid-batch, then started again."""
     from tests.harness.postgres import PostgresServer
 
-    server = PostgresServer(Path(tempfile.mkdtemp(prefix="wirewatch-fault-pg-")))  # its port kept on restart
-    return await _service_stopped(env, "postgres_stopped", server, postgres=server)
+    data_dir = Path(tempfile.mkdtemp(prefix="wirewatch-fault-pg-"))  # in /tmp: the postgres user reads it
+    server = PostgresServer(data_dir)  # its port kept on restart
+    try:
+        return await _service_stopped(env, "postgres_stopped", server, postgres=server)
+    finally:  # a cluster of 100-500 MB a run, left in /tmp by every run before
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 async def receiver_unavailable(env: Env) -> Result:
