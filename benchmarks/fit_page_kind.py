@@ -242,15 +242,24 @@ def _served_figures(
     xs, others, others_before, _ = _cached_shapes(served_at(pages, style), f"{cache}.{style}" if cache else None)
     n_others = sum(1 for p in pages if not p.is_article)
     found: dict[str, Any] = {"url": URL_STYLES[style]}
-    art_shapes = [vector(s) if s else None for s in map(stage_shape, served_at(art_pages, style))]
+    art_shapes = _vectors(served_at(art_pages, style))
     for name, m in (("", model), ("landed_", old)):
         dec, _, acc, _ = counts(m, xs, others)
         found[f"{name}nonarticle_declined"] = round((dec + others_before) / n_others, 4)
         found[f"{name}article_accepted"] = round(acc / (len(pages) - n_others), 4)
         if art_pages:
-            kept = sum(1 for x in art_shapes if x is not None and m.score(x) <= m.threshold)
-            found[f"{name}articles_corpus_accepted"] = round(kept / len(art_pages), 4)
+            found[f"{name}articles_corpus_accepted"] = _accepted(m, art_shapes)
     return found
+
+
+def _vectors(pages: list[Page]) -> list[list[float] | None]:
+    """Each page's shape as the stage sees it, as a vector (None: the page never reached the check)."""
+    return [vector(s) if s else None for s in map(stage_shape, pages)]
+
+
+def _accepted(model: Model, shapes: list[list[float] | None]) -> float:
+    """The share of an all-articles corpus's pages (``shapes``, ``_vectors``) ``model`` accepts."""
+    return round(sum(1 for x in shapes if x is not None and model.score(x) <= model.threshold) / len(shapes), 4)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -290,10 +299,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     art_pages = load_corpus(args.articles) if args.articles else []
     if args.articles:
-        scores = [model.score(vector(s)) for s in map(stage_shape, art_pages) if s is not None]
+        shapes = _vectors(art_pages)
+        scores = [model.score(x) for x in shapes if x is not None]
         result["articles_corpus"] = {
             "corpus": str(args.articles),
-            "accepted": round(sum(s <= model.threshold for s in scores) / len(art_pages), 4) if art_pages else None,
+            "accepted": _accepted(model, shapes) if art_pages else None,
             "max_score": round(max(scores), 2) if scores else None,
         }
     for style in args.url_style or []:
