@@ -173,6 +173,20 @@ def test_canonical_falls_back_to_og_url_and_absent_fields_are_none():
 
 
 @pytest.mark.parametrize(
+    ("og_url", "expected"),
+    [
+        ("Ferry capsizes off the north coast", None),  # a bare title: no URL at all
+        ("ferry-capsizes-off-north-coast", None),  # nor a slug without its path
+        ("/region/ferry-capsizes", "https://quayside-post.example/region/ferry-capsizes"),  # a path from the root
+        ("//quayside-post.example/s/ferry", "https://quayside-post.example/s/ferry"),
+    ],
+)
+def test_an_og_url_that_is_no_url_is_ignored(og_url, expected):
+    html = page(BODY, head=f'<meta property="og:url" content="{og_url}">')
+    assert extract(html, "https://quayside-post.example/a/123456").canonical_url == expected
+
+
+@pytest.mark.parametrize(
     "lang, expected",
     [('lang="pt-BR"', "pt"), ('lang="FR"', "fr"), ('lang="en_US"', "en"), ('lang=""', None), ('lang="und"', None)],
 )

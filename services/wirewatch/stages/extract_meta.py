@@ -502,6 +502,13 @@ def _language(tree: HtmlElement) -> str | None:
     return None
 
 
+# An og:url that is a URL: absolute (a scheme) or a path from the site's root. Open Graph asks for
+# an absolute URL; a relative path is some templates' slip and still names the page, but a value
+# with neither (a bare title, "My post title", which urljoin would file under the served URL's
+# folder) names nothing.
+_OG_URL = re.compile(r"^\s*([a-z][a-z0-9+.-]*:|/)", re.IGNORECASE)
+
+
 def _canonical(tree: HtmlElement, url: str) -> str | None:
     for link in tree.iter("link"):
         rels = (link.get("rel") or "").lower().split()
@@ -510,7 +517,7 @@ def _canonical(tree: HtmlElement, url: str) -> str | None:
             if found:
                 return found
     for content in tree.xpath('//meta[@property="og:url"]/@content'):
-        found = absolute_http_url(url, str(content))
+        found = absolute_http_url(url, str(content)) if _OG_URL.match(str(content)) else None
         if found:
             return found
     return None
