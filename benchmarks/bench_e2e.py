@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from aiohttp import web
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from wirewatch import contract
 from wirewatch.broker import KafkaBroker, ensure_kafka_jars
@@ -64,7 +64,7 @@ from wirewatch.errors import ConfigError, Unavailable
 from wirewatch.settings import FetchSettings, load_settings
 from wirewatch.sinks.storage import open_storage
 from wirewatch.sources.links import make_link
-from wirewatch.topics import ensure_topics, topic_names
+from wirewatch.topics import TOPICS, ensure_topics, topic_names
 from wirewatch.worker_process import WorkerProcess
 
 REPO = Path(__file__).resolve().parents[1]
@@ -457,6 +457,29 @@ def stop_profile(spy: subprocess.Popen) -> None:
     print(f"  py-spy: {err.decode(errors='replace').strip().splitlines()[-1:]}", flush=True)
 
 
+async def topic_ends(bootstrap: str, settings) -> dict[str, int]:
+    """Records written so far to each of wirewatch's topics (the sum of its partitions' end offsets),
+    by topic name without the prefix; {} where the broker would not say (a count, not the run's point)."""
+    parts = {
+        TopicPartition(settings.topic(name), p): name
+        for name in TOPICS.values()
+        for p in range(settings.topic_partitions)
+    }
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        await consumer.start()
+        ends = await consumer.end_offsets(list(parts))
+    except Exception as e:  # noqa: BLE001
+        print(f"  could not read the topics' end offsets: {e!r}", flush=True)
+        return {}
+    finally:
+        await consumer.stop()
+    out = dict.fromkeys(TOPICS.values(), 0)
+    for tp, end in ends.items():
+        out[parts[tp]] += end
+    return out
+
+
 async def _sample_rss(workers: list[WorkerProcess], peak: list[int]) -> None:
     while True:
         peak[0] = max(peak[0], sum(tree_rss(w.proc.pid) for w in workers if w.alive()))
@@ -675,6 +698,7 @@ async def _run(
         cpu_before = [tree_cpu(w.proc.pid) for w in workers]
         threads_before = thread_cpu(workers[0].proc.pid)
         io_before = thread_io(workers[0].proc.pid)
+        records_before = await topic_ends(bootstrap, settings)
         bench_before, machine_before = time.process_time(), machine_busy()
         spies = []
         if profile is not None:  # the main process, and each pool process (its other children idle)
@@ -689,6 +713,7 @@ async def _run(
         cpu_after = [tree_cpu(w.proc.pid) for w in workers]
         threads_after = thread_cpu(workers[0].proc.pid)
         io_after = thread_io(workers[0].proc.pid)
+        records_after = await topic_ends(bootstrap, settings)
         bench_cpu, machine_cpu = time.process_time() - bench_before, machine_busy() - machine_before
         for spy in spies:
             stop_profile(spy)
@@ -787,6 +812,13 @@ async def _run(
             # What the first worker's main process wrote a link (SQLite's WAL, checkpoints and temporary
             # files; sockets' write calls): the storage thread's kernel share follows its bytes.
             "main_process_written_per_link": written,
+            # Records produced a link on each topic over the drain (the links themselves by the bench):
+            # each is consumed once by every agent that reads its topic (enriched: store and route).
+            "records_per_link": {
+                name: round((records_after[name] - records_before.get(name, 0)) / max(len(drain), 1), 3)
+                for name in records_after
+                if records_before
+            },
             "ceiling_cpu_ms_per_page": round(page_cpu * 1000, 1),  # of the ceiling taken
             "ceiling_cpu_ms_per_page_before_after": [round(page_cpu_before * 1000, 1), round(page_cpu_after * 1000, 1)],
             # The pool's CPU a link over the ceiling's a page: what the pool call costs beyond extract +
