@@ -128,11 +128,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
             max_bytes=settings.max_message_bytes,
         )
         holder: dict[str, Core] = {}
-        in_flight, uncommitted = rt.metrics.in_flight.labels(stage=name), rt.metrics.uncommitted.labels(stage=name)
-
-        def gauges(working: int, pending: int) -> None:
-            in_flight.set(working)
-            uncommitted.set(pending)
+        # The window's gauges are read from it when /metrics is scraped: set on every take and every
+        # done, two locked gauges cost about 1% of the event loop's CPU in a drain (issue 10).
+        rt.metrics.in_flight.labels(stage=name).set_function(lambda: flows[name].working if name in flows else 0)
+        rt.metrics.uncommitted.labels(stage=name).set_function(lambda: flows[name].uncommitted if name in flows else 0)
 
         async def agent(stream):
             await rt.ready.wait()
@@ -144,7 +143,6 @@ def create_app(settings: Settings, runtime: Runtime | None = None, bootstrap: st
                 lambda raw: runner.handle(raw, core),
                 window or settings.stage_concurrency,
                 settings.max_uncommitted,
-                gauges,
                 gate=runner.pause.resumed.wait,
                 ack=ack,
             )
