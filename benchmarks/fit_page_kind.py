@@ -12,7 +12,7 @@ is kept. Pages the stage refuses before the check (empty, too short, a site's fr
 part in the fit and count as declined in the figures, as they are in the stage.
 
 The fit is the one the module docstring describes: L2-regularised logistic regression (C = 1, the
-bias unpenalised: scikit-learn's default objective) by Newton's method in plain Python (21 features,
+bias unpenalised: scikit-learn's default objective) by Newton's method in plain Python (23 features,
 a thousand pages: no numpy or scikit-learn needed, nothing added to the install), articles weighted
 ``--article-weight`` times (10) a page of another kind, weights rounded to 0.05, and the threshold
 put on the 0.05 grid just above the ``--keep`` (0.985) quantile of the articles' scores, or with

@@ -394,3 +394,58 @@ def test_a_canonical_link_to_the_sites_root_says_nothing_of_the_page():
     assert extract_kind.page_shape(tree, STORY_URL, body, has_author=False, declared_url=root) == (
         extract_kind.page_shape(tree, STORY_URL, body, has_author=False)
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "story"),
+    [
+        ("https://paper.example/news/world", 0.0),  # a section front: a section's name after the word
+        ("https://paper.example/news/", 0.0),
+        ("https://paper.example/news/123456", 0.0),  # a number after the word names any page
+        ("https://paper.example/news/2026/12/07/some-slug", 1.0),
+        ("https://paper.example/news/world-europe-67123456", 1.0),
+        ("https://paper.example/blog/post/2026-01-26-query-plans/view", 1.0),  # a slug anywhere after the word
+        ("https://paper.example/world/bridge-reopens-after-floods", 0.0),  # no story word
+    ],
+)
+def test_a_story_path_needs_a_slug_after_its_word(url, story):
+    shape = extract_kind.page_shape(_tree("<html><body><p>x</p></body></html>"), url, "x", has_author=False)
+    assert shape.story_path == story
+
+
+# A newsroom's section front: teasers of its stories, each a linked headline and a sentence.
+SECTION_FRONT = (
+    """<html><head><title>World news</title></head><body><nav><a href="/">Home</a> <a href="/news">News</a>
+<a href="/news/world">World</a> <a href="/news/business">Business</a></nav><main><h1>World</h1>"""
+    + "".join(
+        f"""<div class="teaser"><h3><a href="/news/2026/12/07/story-number-{i}">Ferry service resumes on the
+north coast after storm number {i}</a></h3><p>{STORY[i % 3]}</p></div>"""
+        for i in range(12)
+    )
+    + "</main></body></html>"
+)
+
+
+def test_a_section_front_under_news_is_declined_and_a_story_under_it_accepted():
+    with pytest.raises(Rejected) as e:
+        extract(SECTION_FRONT, "https://paper.example/news/world", min_length=50)
+    assert e.value.reason == "not_article"
+    story = PLAIN_STORY.format(canonical="")
+    assert extract(story, "https://paper.example/news/2026/12/07/some-slug", min_length=50).text.startswith(
+        "Flood water reached"
+    )
+
+
+def test_a_date_next_to_the_headline_is_read_and_dates_a_story_served_at_a_number():
+    # A tech post with code blocks, no byline, no declared type and no URL of its own, served at a
+    # number: the date under its headline is what says "a story".
+    undated = PLAIN_STORY.format(canonical="")
+    dated = undated.replace("</h1>", "</h1><p>Posted December 7, 2026</p>")
+    far = undated.replace("</div></body>", "<p>Posted December 7, 2026</p></div></body>")
+    body, served_at = "\n".join(STORY), "http://127.0.0.2/a/123456"
+    assert extract_kind.page_shape(_tree(dated), served_at, body, has_author=False).dateline == 1.0
+    assert extract_kind.page_shape(_tree(undated), served_at, body, has_author=False).dateline == 0.0
+    assert extract_kind.page_shape(_tree(far), served_at, body, has_author=False).dateline == 0.0
+    assert "Flood water reached" in extract(dated, served_at, min_length=50).text
+    with pytest.raises(Rejected):  # without it, the post is refused there
+        extract(undated, served_at, min_length=50)
