@@ -362,6 +362,16 @@ async def test_sqlite_keeps_its_temporary_files_in_memory(tmp_path: Path) -> Non
         assert row is not None and list(row.values()) == [2]  # MEMORY
 
 
+async def test_sqlite_checkpoints_a_16_mib_wal(tmp_path: Path) -> None:
+    # A checkpoint copies each page of the WAL once: a larger window copies the story index's
+    # random leaves, which later stories write again, fewer times. The WAL's fsync is untouched.
+    async with open_storage(f"sqlite:///{tmp_path}/c.db") as store:
+        row = await store.transact(lambda tx: tx.fetchrow("PRAGMA wal_autocheckpoint"))
+        assert row is not None and list(row.values()) == [4096]
+        row = await store.transact(lambda tx: tx.fetchrow("PRAGMA synchronous"))
+        assert row is not None and list(row.values()) == [2]  # FULL
+
+
 async def test_sqlite_runs_a_transaction_whole_in_its_thread_and_refuses_other_awaits(tmp_path: Path) -> None:
     # One trip to the storage's thread per transaction: the body runs there to its end, so it may
     # await its statements only; anything else is a bug in the body, refused and rolled back.
