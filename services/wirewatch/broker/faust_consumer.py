@@ -32,6 +32,8 @@ pyproject.toml); the callers read them defensively.
 
 from __future__ import annotations
 
+import asyncio
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -40,10 +42,51 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 __all__ = ["FAUST_FETCH_MAX_WAIT", "aiokafka_of", "fetched_records", "install", "partition_state", "stage_ack"]
 
 FAUST_FETCH_MAX_WAIT = 1.5  # seconds: faust's hard-coded value
+# What a service's wait_first returns: mode's WaitResults, read from the annotation (faust does not
+# re-export it, and mode is faust's dependency, not ours: tests/deploy/test_dependencies.py).
+WaitResults: Any = typing.get_type_hints(faust_aiokafka.Consumer.wait_first)["return"]
 
 
-class Consumer(faust_aiokafka.Consumer):
-    """Acks count only from a stage window (``stage_ack``); see the module's docstring."""
+class SteppedWaitFirst:
+    """A service (mode's, as faust's consumer is) whose ``wait_first`` lets the first coroutine take a
+    step on its own before any race."""
+
+    _stopped: Any  # the service's (mode's Service, next in the class's order)
+    _crashed: Any
+
+    async def wait_first(self, *coros: Any, timeout: Any = None) -> Any:
+        """``Service.wait_first``, first giving the first coroutine one step on its own.
+
+        faust's fetch loop hands each record to the agents' channels with
+        ``wait_first(callback(message), suspend_flow.wait())``, so that a delivery blocked on a
+        full channel is abandoned when a rebalance suspends the flow. That races four tasks (the
+        delivery, the suspension, the service's stop and crash) and cancels three: about 40 us a
+        record, where the delivery itself, a put into a channel with room, finishes in its first
+        step. So the first coroutine runs one step as a task of its own; done, it is the race's
+        winner as it would have been (its task ran first there too), the other coroutines are
+        closed unstarted; still waiting (a full channel), the race is run as before with that task."""
+        race = typing.cast(Any, super()).wait_first
+        if not coros or not asyncio.iscoroutine(coros[0]):
+            return await race(*coros, timeout=timeout)
+        task = asyncio.ensure_future(coros[0])
+        try:
+            await asyncio.sleep(0)  # the task's first step runs before this returns (FIFO)
+        except BaseException:
+            task.cancel()
+            _close(coros[1:])
+            raise
+        if not task.done():
+            return await race(task, *coros[1:], timeout=timeout)
+        _close(coros[1:])
+        result = task.result()  # its exception, as the race propagates it
+        if self._stopped.is_set() or self._crashed.is_set():
+            return WaitResults([], [], True)
+        return WaitResults([coros[0]], [result], False)
+
+
+class Consumer(SteppedWaitFirst, faust_aiokafka.Consumer):
+    """Acks count only from a stage window (``stage_ack``), and a record handed to the agents' channels
+    without a race where there is room (``SteppedWaitFirst``); see the module's docstring."""
 
     stage_acking = False
     refused_acks = 0  # faust's own acks of events it skipped, refused
@@ -53,6 +96,12 @@ class Consumer(faust_aiokafka.Consumer):
             self.refused_acks += 1
             return False
         return super().ack(message)
+
+
+def _close(coros: tuple[Any, ...]) -> None:
+    for coro in coros:
+        if asyncio.iscoroutine(coro):
+            coro.close()  # never started: nothing runs, and no "never awaited" warning
 
 
 def _transport_class(wait_ms: int | None) -> type[faust_aiokafka.Transport]:
