@@ -310,9 +310,7 @@ def _dates_its_headline(h1: HtmlElement) -> bool:
     that follow the headline ``h1``, where a story's byline or dateline stands: the words and date
     forms ``extract_meta`` reads a byline's date from, the headline found in the walk that finds
     the page's other tags (a search of its own for the first <h1> would cost more than reading them)."""
-    words = extract_meta.BYLINE_WORDS
-    text = " ".join(extract_meta._text_after(h1, words).split()[:words])
-    return any(pattern.search(text) for pattern, _ in extract_meta._WRITTEN_DATES)
+    return extract_meta.writes_a_date(extract_meta.byline_text(h1))
 
 
 def _path_features(path: str) -> dict[str, float]:

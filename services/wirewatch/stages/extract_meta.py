@@ -350,7 +350,7 @@ def _byline_date(tree: HtmlElement, language: Callable[[], str | None] | None = 
         return None
     if language is None:
         language = cache(lambda: _language(tree))
-    text = " ".join(_text_after(h1, BYLINE_WORDS).split()[:BYLINE_WORDS])
+    text = byline_text(h1)
     found = [(m.start(), read(m)) for pattern, read in _WRITTEN_DATES for m in [pattern.search(text)] if m]
     first = min((start for start, _ in found), default=len(text))
     for m in _WORDY_DATE.finditer(text):  # only before the first date the English forms read
@@ -364,6 +364,17 @@ def _byline_date(tree: HtmlElement, language: Callable[[], str | None] | None = 
         if 1 <= month <= 12 and 1 <= day <= 31:
             return f"{year}-{month:02d}-{day:02d}"
     return None
+
+
+def byline_text(h1: HtmlElement) -> str:
+    """The BYLINE_WORDS words of visible text that follow the headline ``h1``: where a story's byline
+    and dateline stand (read for the date here, for the page's kind in extract_kind)."""
+    return " ".join(_text_after(h1, BYLINE_WORDS).split()[:BYLINE_WORDS])
+
+
+def writes_a_date(text: str) -> bool:
+    """Whether ``text`` holds a whole date in one of the written forms ``_byline_date`` reads."""
+    return any(pattern.search(text) for pattern, _ in _WRITTEN_DATES)
 
 
 def _wordy_date(m: re.Match[str], language: Callable[[], str | None]) -> tuple[str, int, int] | None:
