@@ -16,7 +16,10 @@ and a short story window make most copies an alert of their own.
         yardstick, so a machine slower at one of the two times never makes it easier)
         and the politeness ceiling (hosts x per_host_rate / 3 requests a link), and which of the two
         bounds the run; and the CPU each link cost on the worker's event loop and in its pool (from
-        /proc), where the design wants it, with the share of a core each was busy. The default 600
+        /proc), where the design wants it, with the share of a core each was busy, beside the broker's
+        (by thread), the site's (its own thread), the rest of the bench's and everything else's
+        (the machine's busy time nobody named): what each costs a link, and the ratio to the CPU
+        ceiling that CPU would allow were the worker's main process free. The default 600
         hosts put the politeness ceiling (200 links/s at the default 1 request/s) well above the CPU
         ceiling of a small machine, so the drain measures the worker, not the politeness it keeps
     (b) link -> alert (and link -> outcome) latency p50/p95/p99/max at half the drained rate
@@ -46,8 +49,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -286,6 +290,41 @@ class Site:
         return web.Response(body=self.copies[int(request.match_info["doc"])], content_type="text/html")
 
 
+class SiteThread:
+    """The site on an event loop of its own in a thread of this process, so that the CPU it costs
+    (serving the pages and the short links: accepting, parsing, answering) is that thread's, read
+    from /proc, apart from the receiver's, the producer's and the observer's on the bench's loop."""
+
+    def __init__(self, site: Site) -> None:
+        self.site, self.tid = site, 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._serve, name="bench-site", daemon=True)
+
+    def _serve(self) -> None:
+        self.tid = threading.get_native_id()
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_forever()
+
+    async def _on_thread(self, coro: Coroutine[object, object, None]) -> None:
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
+
+    async def start(self) -> None:
+        self._thread.start()
+        await self._on_thread(self.site.start())
+
+    async def stop(self) -> None:
+        if self._thread.is_alive():
+            await self._on_thread(self.site.stop())
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+        self._loop.close()
+
+    def cpu(self) -> float:
+        """CPU seconds (user + system) the site's thread has used so far."""
+        user, system = thread_cpu(os.getpid()).get(self.tid, (0.0, 0.0))
+        return user + system
+
+
 # -- the worker's memory ---------------------------------------------------------------------------
 
 
@@ -330,6 +369,97 @@ def tree_cpu(pgid: int) -> tuple[float, float]:
         else:
             rest += used
     return main, rest
+
+
+def group_cpu(pgid: int | None) -> float:
+    """CPU seconds (user + system) so far of every live process of a process group (None: none)."""
+    if pgid is None:
+        return 0.0
+    main, rest = tree_cpu(pgid)
+    return main + rest
+
+
+def broker_group(broker: KafkaBroker | None, workers: list[WorkerProcess]) -> int | None:
+    """The process group of the broker: the Apache Kafka the bench started (its own session), or
+    the embedded broker a worker started (a child of its main process in a session of its own)."""
+    if broker is not None:
+        return broker.pid
+    for w in workers:
+        for d in os.listdir("/proc"):
+            try:
+                if not d.isdigit():
+                    continue
+                fields = Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == w.proc.pid and int(fields[2]) != w.proc.pid:  # ppid, pgrp
+                    return int(fields[2])
+            except (OSError, ValueError, IndexError):
+                continue
+    return None
+
+
+def postgres_group(pg) -> int | None:
+    """The PostgreSQL server's process group: pg_ctl starts the postmaster in a session of its own,
+    and its backends stay in it."""
+    if pg is None:
+        return None
+    try:
+        return int((pg.data_dir / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def threads_by_name(pgid: int | None) -> dict[str, float]:
+    """CPU seconds so far of every thread of a process group by the thread's name, its numbers and
+    a trailing ``#N`` or ``-N`` left out (a JVM names its threads: ``data-plane-kafk``,
+    ``kafka-request-h``, ``GC Thread#0``, ``C2 CompilerThre``; the kernel keeps 15 characters)."""
+    out: dict[str, float] = {}
+    if pgid is None:
+        return out
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def named(stat: str) -> tuple[str, float]:
+        head, tail = stat.rsplit(")", 1)
+        fields = tail.split()
+        return head.split("(", 1)[1], (int(fields[11]) + int(fields[12])) / tick
+
+    for pid in group_pids(pgid):
+        for name, used in per_thread(pid, "stat", named).values():
+            key = re.sub(r"[-#]?\d+$", "", name).strip() or name
+            out[key] = out.get(key, 0.0) + used
+    return out
+
+
+def attribute(cpu: dict[str, float], links: int, stored: int, drain_s: float, cores: int, ceiling: float) -> dict:
+    """Every core's CPU over the drain by part, from CPU seconds measured over it: ``loop`` the
+    worker's main process(es), ``pool`` its pool, ``broker`` the broker's processes, ``storage`` a
+    PostgreSQL server where one runs, ``bench`` this process (``site`` the thread serving the pages
+    and short links, ``bench_rest`` the rest: the receiver, the producer, the observer's storage
+    reads), ``machine`` every core's busy time; ``other`` is the machine's time nobody named
+    (other users, the kernel's interrupts, py-spy). Returns the cores each part kept busy, its ms of
+    CPU a link, and the drain's ratio to the CPU ceiling that the measured CPU of everything but the
+    worker's main process would allow if that process cost nothing: on ``cores`` cores, stored
+    articles a second at most cores / (the rest's CPU a link), over the ceiling."""
+    parts = {k: cpu[k] for k in ("loop", "pool", "broker", "storage") if k in cpu}
+    parts["bench"] = cpu["bench"]
+    parts["site"] = cpu["site"]
+    parts["bench_rest"] = cpu["bench"] - cpu["site"]
+    named = sum(v for k, v in parts.items() if k not in ("site", "bench_rest"))
+    parts["other"] = cpu["machine"] - named
+    parts["machine"] = cpu["machine"]
+    n = max(links, 1)
+    beside_main = sum(v for k, v in parts.items() if k not in ("loop", "site", "bench_rest", "other", "machine"))
+    beside_main += max(parts["other"], 0.0)
+    share = stored / n
+
+    def bound(used: float) -> float:
+        return round(cores / max(used / n, 1e-9) * share / max(ceiling, 1e-9), 2)
+
+    return {
+        "cores_busy": {k: round(v / max(drain_s, 1e-9), 2) for k, v in parts.items()},
+        "cpu_ms_per_link": {k: round(v / n * 1000, 1) for k, v in parts.items()},
+        "ratio_bound_if_main_free": bound(beside_main),
+        "ratio_bound_at_measured_cpu": bound(beside_main + parts["loop"]),
+    }
 
 
 def per_thread(pid: int, name: str, read: Callable[[str], T]) -> dict[int, T]:
@@ -609,7 +739,8 @@ async def _run(
     tmp = Path(tempfile.mkdtemp(prefix="wirewatch-e2e-"))
     (tmp / "rules.yaml").write_text(RULES)
     site = Site(pages, hosts)
-    await site.start()
+    site_thread = SiteThread(site)
+    await site_thread.start()
     receiver = TimedReceiver()
     await receiver.start()
     broker = None
@@ -699,6 +830,9 @@ async def _run(
         threads_before = thread_cpu(workers[0].proc.pid)
         io_before = thread_io(workers[0].proc.pid)
         records_before = await topic_ends(bootstrap, settings)
+        broker_pgid, pg_pgid = broker_group(broker, workers), postgres_group(pg)
+        broker_before, broker_threads_before = group_cpu(broker_pgid), threads_by_name(broker_pgid)
+        pg_before, site_before = group_cpu(pg_pgid), site_thread.cpu()
         bench_before, machine_before = time.process_time(), machine_busy()
         spies = []
         if profile is not None:  # the main process, and each pool process (its other children idle)
@@ -715,6 +849,8 @@ async def _run(
         io_after = thread_io(workers[0].proc.pid)
         records_after = await topic_ends(bootstrap, settings)
         bench_cpu, machine_cpu = time.process_time() - bench_before, machine_busy() - machine_before
+        site_cpu, broker_cpu = site_thread.cpu() - site_before, group_cpu(broker_pgid) - broker_before
+        pg_cpu, broker_threads_after = group_cpu(pg_pgid) - pg_before, threads_by_name(broker_pgid)
         for spy in spies:
             stop_profile(spy)
         # The ceiling again, right after the drain (the worker idle): the machine's speed varies over
@@ -743,12 +879,22 @@ async def _run(
             "cores_bound_links_per_s": round(len(drain) * (os.cpu_count() or 1) / max(main_cpu + pool_cpu, 1e-9), 1),
         }
         # Cores busy over the drain: the worker's event loop(s) (one core at most each), its pool(s),
-        # this bench (the site, the receiver, the observer) and the whole machine (other users too).
-        busy = {
-            "loop": main_cpu / drain_s,
-            "pool": pool_cpu / drain_s,
-            "bench": bench_cpu / drain_s,
-            "machine": machine_cpu / drain_s,
+        # the broker, PostgreSQL where it runs, this bench (the site, the rest: the receiver, the
+        # observer), everything else (other users too) and the whole machine; and what each part
+        # cost a link, with the drain's ratio the CPU beside the worker's main process allows.
+        parts = {"loop": main_cpu, "pool": pool_cpu, "broker": broker_cpu, "bench": bench_cpu, "site": site_cpu}
+        if pg is not None:
+            parts["storage"] = pg_cpu
+        attributed = attribute(
+            {**parts, "machine": machine_cpu}, len(drain), stored, drain_s, os.cpu_count() or 1, ceiling
+        )
+        busy = attributed["cores_busy"]
+        broker_threads = {
+            name: round((used - broker_threads_before.get(name, 0.0)) / max(len(drain), 1) * 1000, 2)
+            for name, used in sorted(
+                broker_threads_after.items(), key=lambda kv: -(kv[1] - broker_threads_before.get(kv[0], 0.0))
+            )
+            if used - broker_threads_before.get(name, 0.0) > 0
         }
         print(
             f"  (a) drain of {len(drain)} links: {drain_s:.1f}s, {links_per_s:.1f} links/s, "
@@ -761,6 +907,12 @@ async def _run(
             + f" of {os.cpu_count()}; that CPU allows at most {cpu_bounds['loop_bound_links_per_s']} links/s "
             f"on the event loop(s), {cpu_bounds['cores_bound_links_per_s']} on all cores; the first worker's "
             f"main process by thread, ms a link: {threads}; written a link: {written}",
+            flush=True,
+        )
+        print(
+            f"  CPU a link by part, ms: {attributed['cpu_ms_per_link']}; with the worker's main process free "
+            f"that CPU would allow {attributed['ratio_bound_if_main_free']} of the CPU ceiling "
+            f"({attributed['ratio_bound_at_measured_cpu']} with it); the broker's by thread: {broker_threads}",
             flush=True,
         )
         await asyncio.sleep(3)  # let the hosts' buckets refill a little (the ceiling's run took a while too)
@@ -805,7 +957,15 @@ async def _run(
             ],
             "politeness_ceiling_links_per_s": round(politeness_ceiling, 1),
             "ceiling_bound_by": bound_by,
-            "cores_busy_in_drain": {k: round(v, 2) for k, v in busy.items()},
+            "cores_busy_in_drain": busy,
+            # ms of CPU a link by part over the drain (the same parts), and the ratio to the CPU ceiling
+            # the measured CPU of everything but the worker's main process would allow were it free
+            # (and that of everything measured, the main process included).
+            "cpu_ms_per_link": attributed["cpu_ms_per_link"],
+            "ratio_bound_if_main_free": attributed["ratio_bound_if_main_free"],
+            "ratio_bound_at_measured_cpu": attributed["ratio_bound_at_measured_cpu"],
+            # The broker's CPU a link by thread name (a JVM's: network, request handlers, GC, JIT ...).
+            "broker_threads_cpu_ms_per_link": broker_threads,
             "loop_cpu_ms_per_link": round(main_cpu / len(drain) * 1000, 1),
             "pool_cpu_ms_per_link": round(pool_cpu / len(drain) * 1000, 1),
             "main_process_threads_cpu_ms_per_link": threads,
@@ -867,7 +1027,7 @@ async def _run(
         if pg is not None:
             pg.stop()
         await receiver.stop()
-        await site.stop()
+        await site_thread.stop()
         kept = [tmp] + ([pg.data_dir] if pg is not None else [])
         if sys.exc_info()[0] is None:  # 30-80 MB a run: the broker's log, the database, the workers' logs
             for folder in kept:

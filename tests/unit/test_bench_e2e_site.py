@@ -3,12 +3,24 @@ and its CPU ceiling's one page."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from collections import Counter
 
 import httpx
 
-from benchmarks.bench_e2e import Site, _cpu_one, loopback, split_io, thread_io
+from benchmarks.bench_e2e import (
+    Site,
+    SiteThread,
+    _cpu_one,
+    attribute,
+    group_cpu,
+    loopback,
+    split_io,
+    thread_io,
+    threads_by_name,
+)
 
 PAGE = b"<html><head><title>Harbour ferry resumes</title></head><body><p>The ferry sailed at dawn.</p></body></html>"
 
@@ -68,3 +80,56 @@ def test_what_the_worker_wrote_a_link_names_the_thread_that_wrote_to_files() -> 
 def test_thread_io_reads_this_process() -> None:
     mine = thread_io(os.getpid())
     assert mine and all(set(io) == {"files", "dropped", "calls"} for io in mine.values())
+
+
+def test_every_core_of_the_drain_is_attributed_and_bounds_the_ratio_beside_the_main_process() -> None:
+    # 1,000 links (980 stored) in 20 s on 2 cores, all 40 core-seconds busy, against a ceiling of
+    # 100 articles/s: the main process 8 s, the pool 22, the broker 4, the bench 3 (the site 2).
+    cpu = {"loop": 8.0, "pool": 22.0, "broker": 4.0, "bench": 3.0, "site": 2.0, "machine": 40.0}
+    got = attribute(cpu, 1000, 980, 20.0, 2, 100.0)
+    assert got["cpu_ms_per_link"] == {
+        "loop": 8.0,
+        "pool": 22.0,
+        "broker": 4.0,
+        "bench": 3.0,
+        "site": 2.0,
+        "bench_rest": 1.0,
+        "other": 3.0,  # 40 - 8 - 22 - 4 - 3: the machine's time nobody named
+        "machine": 40.0,
+    }
+    assert got["cores_busy"]["other"] == 0.15 and got["cores_busy"]["machine"] == 2.0
+    # Without the main process: 32 ms a link -> 2 / 0.032 = 62.5 links/s, 61.25 articles/s.
+    assert got["ratio_bound_if_main_free"] == 0.61
+    assert got["ratio_bound_at_measured_cpu"] == 0.49  # 40 ms a link: 49 articles/s
+    # PostgreSQL is named where it runs; a negative rest (tick rounding) never raises the bound.
+    pg = attribute({**cpu, "storage": 5.0, "machine": 41.0}, 1000, 980, 20.0, 2, 100.0)
+    assert pg["cpu_ms_per_link"]["storage"] == 5.0 and pg["cpu_ms_per_link"]["other"] == -1.0
+    assert pg["ratio_bound_if_main_free"] == 0.58  # 22 + 4 + 3 + 5 (the -1 counts 0): 34 ms a link
+
+
+def test_a_site_on_its_own_thread_serves_and_counts_that_threads_cpu() -> None:
+    async def spin() -> None:  # 0.1 s of CPU on the site's loop
+        started = time.thread_time()
+        while time.thread_time() - started < 0.1:
+            pass
+
+    async def run() -> tuple[int, float, float]:
+        site = SiteThread(Site([PAGE] * 7, 10))
+        await site.start()
+        try:
+            async with httpx.AsyncClient(follow_redirects=True, trust_env=False) as client:
+                r = await client.get(site.site.short_link(3))
+            before = site.cpu()
+            await site._on_thread(spin())
+            return r.status_code, before, site.cpu()
+        finally:
+            await site.stop()
+
+    status, before, after = asyncio.run(run())
+    assert status == 200 and after - before >= 0.08  # the clock ticks at 10 ms
+
+
+def test_a_jvms_threads_are_summed_by_name_without_their_numbers() -> None:
+    mine = threads_by_name(os.getpgid(0))
+    assert mine and all(v >= 0 for v in mine.values())
+    assert threads_by_name(None) == {} and group_cpu(None) == 0.0
