@@ -329,6 +329,18 @@ async def test_fetch_max_wait_reaches_the_worker_consumer(broker):
     assert TansuBroker.client_settings["fetch_max_wait"] <= 0.05
 
 
+async def _committed_after_six(broker, app, topic, app_id, topic_name, done) -> dict:
+    """Start `app`, send six records to partition 0 of `topic`, wait for `done` and commit: the
+    group's committed offsets once they are 2 on partition 0 (or after 10 s). The caller stops `app`."""
+    await topic.maybe_declare()
+    await app.start()
+    for i in range(6):
+        await topic.send(key=b"k", value=f"m{i}".encode(), partition=0)
+    await asyncio.wait_for(done.wait(), 60)
+    await app.consumer.commit()
+    return await _wait_committed(broker.bootstrap, app_id, topic_name, {0: 2, 1: None}, timeout=10)
+
+
 @pytest.mark.asyncio
 async def test_only_a_stage_windows_acks_move_the_committed_offset(broker):
     """faust acks, on its own, an event it skips after a rebalance (read in a generation that has
@@ -355,17 +367,51 @@ async def test_only_a_stage_windows_acks_move_the_committed_offset(broker):
             if len(seen) == 6:
                 done.set()
 
-    await topic.maybe_declare()
-    await app.start()
     try:
-        for i in range(6):
-            await topic.send(key=b"k", value=f"m{i}".encode(), partition=0)
-        await asyncio.wait_for(done.wait(), 60)
-        await app.consumer.commit()
-        assert await _wait_committed(broker.bootstrap, app_id, topic_name, {0: 2, 1: None}, timeout=10) == {
-            0: 2,
-            1: None,
-        }
+        assert await _committed_after_six(broker, app, topic, app_id, topic_name, done) == {0: 2, 1: None}
+        assert app.consumer.refused_acks == 2
+    finally:
+        await app.stop()
+
+
+@pytest.mark.asyncio
+async def test_an_agents_skip_is_refused_before_the_count_two_agents_share(broker):
+    """A record of a topic two agents read (``enriched``: store and route) is one faust message with a
+    reference count of two. faust's own ack of an event it skips (a rebalance under way) took one off
+    before asking the consumer, so the other agent's stage ack became the last one and was counted:
+    the commit passed a record the skipping agent never worked (route: its alert lost). Here agent
+    ``a`` acks offsets 2 and 3 the faust way and agent ``b`` acks every offset from its window after
+    ``a``: the commit stops at 2, both refusals counted."""
+    from wirewatch.broker import faust_consumer
+
+    suffix = uuid.uuid4().hex[:8]
+    app_id, topic_name = f"ww-acks2-{suffix}", f"ww-acks2-{suffix}"
+    app, topic = plain_app(broker.bootstrap, app_id, topic_name)
+    faust_consumer.install(app, 0.02)
+    stage_ack = faust_consumer.stage_ack(app)
+    a_done = {i: asyncio.Event() for i in range(6)}
+    counted: dict[int, bool] = {}  # offset -> b's ack (the last) counted by the consumer
+    done = asyncio.Event()
+
+    @app.agent(topic, name=f"a-{suffix}")
+    async def a(stream):
+        async for event in stream.noack().events():
+            offset = event.message.offset
+            event.ack() if offset in (2, 3) else stage_ack(event)
+            a_done[offset].set()
+
+    @app.agent(topic, name=f"b-{suffix}")
+    async def b(stream):
+        async for event in stream.noack().events():
+            offset = event.message.offset
+            await a_done[offset].wait()
+            counted[offset] = stage_ack(event)
+            if len(counted) == 6:
+                done.set()
+
+    try:
+        assert await _committed_after_six(broker, app, topic, app_id, topic_name, done) == {0: 2, 1: None}
+        assert counted == {0: True, 1: True, 2: False, 3: False, 4: True, 5: True}
         assert app.consumer.refused_acks == 2
     finally:
         await app.stop()

@@ -21,6 +21,14 @@ faust's commit does not check against), and a crash or the next rebalance loses 
 ``Consumer.ack`` counts an ack only while a stage's window gives it (``stage_ack``); faust's own
 are refused, and the event comes again from the committed offset after the rebalance's seek.
 
+The refusal has to come before faust's reference count, not only at the consumer: a record of a
+topic two agents read (``enriched``: store and route) is one message with a count of two, and
+faust's ``Message.ack`` takes one off before it asks the consumer, only on the last. Refused at the
+consumer alone, faust's skip of route's event took the count to one unseen, and store's ack, now
+the last, was counted: the commit passed a record route never worked, and an alert it would have
+raised was lost. ``StageMessage.ack`` refuses before the count, so one agent's skip leaves the
+record uncommitted for both.
+
 **A record handed on without a race where there is room.** faust's fetch loop hands each record to
 the agents' channels inside a race with the flow's suspension (a rebalance), four tasks a record;
 ``SteppedWaitFirst`` lets the hand-off take one step first and races only one still waiting for
@@ -43,6 +51,7 @@ from collections.abc import Callable
 from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import ConsumerMessage
 
 __all__ = ["FAUST_FETCH_MAX_WAIT", "aiokafka_of", "fetched_records", "install", "partition_state", "stage_ack"]
 
@@ -89,12 +98,30 @@ class SteppedWaitFirst:
         return WaitResults([coros[0]], [result], False)
 
 
+class StageMessage(ConsumerMessage):
+    """faust's consumer message whose ack, unless a stage window gives it, is refused before it
+    takes anything off the message's reference count (one per agent reading the topic)."""
+
+    __slots__ = ()
+
+    def ack(self, consumer: Any, n: int = 1) -> bool:
+        if not getattr(consumer, "stage_acking", True):
+            consumer.refused_acks += 1
+            return False
+        return bool(super().ack(consumer, n))
+
+
 class Consumer(SteppedWaitFirst, faust_aiokafka.Consumer):
     """Acks count only from a stage window (``stage_ack``), and a record handed to the agents' channels
     without a race where there is room (``SteppedWaitFirst``); see the module's docstring."""
 
     stage_acking = False
     refused_acks = 0  # faust's own acks of events it skipped, refused
+
+    def _to_message(self, tp: Any, record: Any) -> Any:
+        message = super()._to_message(tp, record)
+        message.__class__ = StageMessage  # faust's fields as faust sets them; only the ack differs
+        return message
 
     def ack(self, message: Any) -> bool:
         if not self.stage_acking:
