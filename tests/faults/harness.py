@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiokafka import AIOKafkaProducer
 
@@ -70,13 +71,18 @@ class Result:
     unexpected_outcomes: dict[str, int] = field(default_factory=dict)
     workers_alive: bool = True
     rejoin_s: float | None = None  # a restarted worker: started -> its partitions assigned
+    # Each casualty story as storage and the receiver saw it (``Run.alert_account``): named in the
+    # failure when the alerts do not reconcile, so the next one says which story and where it stopped.
+    alert_account: list[str] = field(default_factory=list)
 
     def check(self) -> None:
         """What every fault scenario must hold."""
         assert not self.missing, f"{len(self.missing)} links without an outcome: {self.missing[:5]}"
         assert not self.unexpected_outcomes, f"good links not stored: {self.unexpected_outcomes}"
         assert self.articles == self.expected_articles, f"articles {self.articles} != {self.expected_articles}"
-        assert self.alerts_distinct == self.expected_alerts, f"alerts {self.alerts_distinct} != {self.expected_alerts}"
+        assert self.alerts_distinct == self.expected_alerts, (
+            f"alerts {self.alerts_distinct} != {self.expected_alerts}\n" + "\n".join(self.alert_account)
+        )
         assert self.bad_dead_lettered == self.bad_in, (
             f"bad messages dead-lettered {self.bad_dead_lettered} of {self.bad_in}"
         )
@@ -88,6 +94,7 @@ class Result:
         out = asdict(self)
         out.pop("missing")
         out["missing"] = len(self.missing)
+        out.pop("alert_account")
         return out
 
 
@@ -332,7 +339,39 @@ class Run:
             missing=sorted(self.link_ids - set(by)),
             unexpected_outcomes=unexpected,
             workers_alive=all(w.alive() for w in self.workers.values()),
+            alert_account=await self.alert_account(),
         )
+
+    async def alert_account(self) -> list[str]:
+        """One line per report page and per story: which story holds the page's article (none: route
+        never placed it), each story's alert ids, whether the delivery ledger marks them delivered
+        and whether the receiver has them; then any key the receiver has that no story raised."""
+        storage = self.db.storage
+        stories = await storage.stories()
+        delivered = await storage.delivered_alerts()
+        got = set(self.receiver.keys())
+        story_of = {m["canonical_url"]: s["story_id"] for s in stories for m in s["state"].get("members") or []}
+        lines = []
+        for a in await storage.articles():
+            if "/report/" in (a.get("url") or ""):
+                where = story_of.get(a["canonical_url"]) or "none (route never placed it)"
+                lines.append(f"page {urlsplit(a['url']).path} links {a.get('link_ids')}: story {where}")
+        raised: set[str] = set()
+        for s in stories:
+            members = [urlsplit(m["canonical_url"]).path for m in s["state"].get("members") or []]
+            for m in s["state"].get("members") or []:
+                for alert in m.get("alerts") or []:
+                    aid = alert["alert_id"]
+                    raised.add(aid)
+                    lines.append(
+                        f"story {s['story_id']} {s['title']!r} members {members}: {alert['kind']} alert {aid} "
+                        f"raised by {urlsplit(m['canonical_url']).path}, ledger {'delivered' if aid in delivered else 'not delivered'}, "
+                        f"receiver {'has it' if aid in got else 'has not'}"
+                    )
+            if not any(m.get("alerts") for m in s["state"].get("members") or []):
+                lines.append(f"story {s['story_id']} {s['title']!r} members {members}: no alert raised")
+        lines += [f"receiver has {k}, raised by no story" for k in sorted(got - raised)]
+        return lines
 
     async def _until_bad_rows(self, count: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
