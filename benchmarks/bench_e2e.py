@@ -61,7 +61,8 @@ from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from wirewatch import contract
-from wirewatch.broker import KafkaBroker, ensure_kafka_jars
+from wirewatch.broker import BrokerError, KafkaBroker, ensure_kafka_jars
+from wirewatch.broker.kafka import find_java
 from wirewatch.cli import bootstrap_of
 from wirewatch.demo.receiver import AlertReceiver
 from wirewatch.errors import ConfigError, Unavailable
@@ -426,6 +427,46 @@ def threads_by_name(pgid: int | None) -> dict[str, float]:
         for name, used in per_thread(pid, "stat", named).values():
             key = re.sub(r"[-#]?\d+$", "", name).strip() or name
             out[key] = out.get(key, 0.0) + used
+    return out
+
+
+def broker_requests(broker: KafkaBroker | None) -> dict[str, int]:
+    """Apache Kafka's own counts so far (JMX, read by ``BrokerRequests.java`` attached to the
+    broker's JVM): requests handled by type, and ``.records_in``, ``.bytes_in``, ``.bytes_out``,
+    ``.partitions_produced``, ``.partitions_fetched``. {} where it cannot be read (the embedded
+    broker, a Java without its compiler or attach module): a count, not the run's point."""
+    if broker is None or broker.pid is None:
+        return {}
+    try:
+        java = find_java()
+        done = subprocess.run(
+            [java, str(Path(__file__).with_name("BrokerRequests.java")), str(broker.pid)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return {k: int(v) for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError, BrokerError) as e:
+        print(f"  could not read the broker's request counts: {e!r}", flush=True)
+        return {}
+
+
+def requests_per_link(before: dict[str, int], after: dict[str, int], links: int) -> dict:
+    """The broker's requests a link over the drain by type (those it got at least once), and the
+    records each produce request carried and the partitions each consumer fetch named."""
+    if not before or not after:
+        return {}
+    delta = {k: v - before.get(k, 0) for k, v in after.items()}
+    n = max(links, 1)
+    out: dict = {
+        k: round(v / n, 3) for k, v in sorted(delta.items(), key=lambda kv: -kv[1]) if v > 0 and not k.startswith(".")
+    }
+    if delta.get("Produce"):
+        out["records_a_produce"] = round(delta.get(".records_in", 0) / delta["Produce"], 2)
+    fetches = delta.get("FetchConsumer") or delta.get("Fetch")
+    if fetches:
+        out["partitions_a_fetch"] = round(delta.get(".partitions_fetched", 0) / fetches, 1)
+        out["bytes_out_a_fetch"] = round(delta.get(".bytes_out", 0) / fetches)
     return out
 
 
@@ -830,6 +871,7 @@ async def _run(
         threads_before = thread_cpu(workers[0].proc.pid)
         io_before = thread_io(workers[0].proc.pid)
         records_before = await topic_ends(bootstrap, settings)
+        requests_before = broker_requests(broker)  # attaches first: the agent starts before the drain
         broker_pgid, pg_pgid = broker_group(broker, workers), postgres_group(pg)
         broker_before, broker_threads_before = group_cpu(broker_pgid), threads_by_name(broker_pgid)
         pg_before, site_before = group_cpu(pg_pgid), site_thread.cpu()
@@ -851,11 +893,16 @@ async def _run(
         bench_cpu, machine_cpu = time.process_time() - bench_before, machine_busy() - machine_before
         site_cpu, broker_cpu = site_thread.cpu() - site_before, group_cpu(broker_pgid) - broker_before
         pg_cpu, broker_threads_after = group_cpu(pg_pgid) - pg_before, threads_by_name(broker_pgid)
+        broker_requests_a_link = requests_per_link(requests_before, broker_requests(broker), len(drain))
         for spy in spies:
             stop_profile(spy)
         # The ceiling again, right after the drain (the worker idle): the machine's speed varies over
         # minutes, and the higher of the two is the yardstick, so it never gets easier.
+        idle_from, broker_idle_before = time.perf_counter(), group_cpu(broker_pgid)
         ceiling_after, page_cpu_after = cpu_ceiling(pages)
+        # The broker's CPU while the worker is idle (its heartbeats, commits, readiness probes; the
+        # broker's own timers): a cost a second, not a link, which a slow drain spreads on fewer links.
+        broker_idle = (group_cpu(broker_pgid) - broker_idle_before) / (time.perf_counter() - idle_from)
         ceiling, page_cpu = max((ceiling_before, page_cpu_before), (ceiling_after, page_cpu_after))
         print(
             f"  CPU ceiling after the drain: {ceiling_after:.1f} articles/s ({page_cpu_after * 1000:.1f} ms of CPU a page)",
@@ -912,7 +959,8 @@ async def _run(
         print(
             f"  CPU a link by part, ms: {attributed['cpu_ms_per_link']}; with the worker's main process free "
             f"that CPU would allow {attributed['ratio_bound_if_main_free']} of the CPU ceiling "
-            f"({attributed['ratio_bound_at_measured_cpu']} with it); the broker's by thread: {broker_threads}",
+            f"({attributed['ratio_bound_at_measured_cpu']} with it); the broker's by thread: {broker_threads}; "
+            f"its requests a link: {broker_requests_a_link}; idle, it kept {broker_idle:.3f} cores busy",
             flush=True,
         )
         await asyncio.sleep(3)  # let the hosts' buckets refill a little (the ceiling's run took a while too)
@@ -966,6 +1014,10 @@ async def _run(
             "ratio_bound_at_measured_cpu": attributed["ratio_bound_at_measured_cpu"],
             # The broker's CPU a link by thread name (a JVM's: network, request handlers, GC, JIT ...).
             "broker_threads_cpu_ms_per_link": broker_threads,
+            # Cores the broker kept busy with the worker idle (over the ceiling's run after the drain).
+            "broker_idle_cores": round(broker_idle, 3),
+            # Apache Kafka's requests a link by type, over the drain (its own JMX counts).
+            "broker_requests_per_link": broker_requests_a_link,
             "loop_cpu_ms_per_link": round(main_cpu / len(drain) * 1000, 1),
             "pool_cpu_ms_per_link": round(pool_cpu / len(drain) * 1000, 1),
             "main_process_threads_cpu_ms_per_link": threads,

@@ -17,6 +17,7 @@ from benchmarks.bench_e2e import (
     attribute,
     group_cpu,
     loopback,
+    requests_per_link,
     split_io,
     thread_io,
     threads_by_name,
@@ -133,3 +134,25 @@ def test_a_jvms_threads_are_summed_by_name_without_their_numbers() -> None:
     mine = threads_by_name(os.getpgid(0))
     assert mine and all(v >= 0 for v in mine.values())
     assert threads_by_name(None) == {} and group_cpu(None) == 0.0
+
+
+def test_the_brokers_requests_a_link_by_type() -> None:
+    before = {"Produce": 10, "FetchConsumer": 20, "Heartbeat": 5, ".records_in": 100, ".partitions_fetched": 480}
+    after = {
+        "Produce": 160,
+        "FetchConsumer": 120,
+        "Heartbeat": 5,
+        "Metadata": 4,
+        ".records_in": 400,
+        ".partitions_fetched": 2880,
+        ".bytes_out": 1_000_000,
+    }
+    assert requests_per_link(before, after, 100) == {
+        "Produce": 1.5,
+        "FetchConsumer": 1.0,
+        "Metadata": 0.04,  # Heartbeat did not move over the drain: left out
+        "records_a_produce": 2.0,
+        "partitions_a_fetch": 24.0,
+        "bytes_out_a_fetch": 10000,
+    }
+    assert requests_per_link({}, after, 100) == {}
