@@ -501,7 +501,7 @@ def _top_ld_types(data: Any) -> set[str]:
 # the element's parent): lxml gathers them in C, several times faster than a walk in Python. Plain
 # strings (smart_strings=False): a "smart" one carries a link to its element, which costs half the call.
 _VISIBLE_TEXT = etree.XPath(
-    "descendant-or-self::text()[not(parent::script or parent::style or parent::noscript or parent::template)]",
+    "descendant-or-self::text()[not(parent::script | parent::style | parent::noscript | parent::template)]",
     smart_strings=False,
 )
 
