@@ -608,7 +608,7 @@ _NOT_STORY_NAMES = re.compile(
 )
 # A block's visible text: a script inside an ad's <div> is no text of the page.
 _VISIBLE = etree.XPath(
-    "descendant::text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]",
+    "descendant::text()[not(ancestor::script | ancestor::style | ancestor::noscript | ancestor::template)]",
     smart_strings=False,
 )
 
