@@ -398,15 +398,38 @@ def broker_group(broker: KafkaBroker | None, workers: list[WorkerProcess]) -> in
     return None
 
 
-def postgres_group(pg) -> int | None:
-    """The PostgreSQL server's process group: pg_ctl starts the postmaster in a session of its own,
-    and its backends stay in it."""
+def postgres_pid(pg) -> int | None:
+    """The PostgreSQL server's postmaster (its children, each in a session of its own, are found
+    from it by ``tree_cpu_of``)."""
     if pg is None:
         return None
     try:
         return int((pg.data_dir / "postmaster.pid").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
+
+
+def tree_cpu_of(root: int | None) -> float:
+    """CPU seconds (user + system) so far of a live process and every live descendant of it,
+    whatever their sessions (a PostgreSQL backend is its own session leader); None: 0."""
+    if root is None:
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for d in os.listdir("/proc"):
+        try:
+            if d.isdigit():
+                fields = Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()
+                parent[int(d)] = int(fields[1])
+                used[int(d)] = (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        frontier = [pid for pid, ppid in parent.items() if ppid in frontier and pid not in tree]
+        tree.update(frontier)
+    return sum(used.get(pid, 0.0) for pid in tree)
 
 
 def threads_by_name(pgid: int | None) -> dict[str, float]:
@@ -872,9 +895,9 @@ async def _run(
         io_before = thread_io(workers[0].proc.pid)
         records_before = await topic_ends(bootstrap, settings)
         requests_before = broker_requests(broker)  # attaches first: the agent starts before the drain
-        broker_pgid, pg_pgid = broker_group(broker, workers), postgres_group(pg)
+        broker_pgid, pg_pid = broker_group(broker, workers), postgres_pid(pg)
         broker_before, broker_threads_before = group_cpu(broker_pgid), threads_by_name(broker_pgid)
-        pg_before, site_before = group_cpu(pg_pgid), site_thread.cpu()
+        pg_before, site_before = tree_cpu_of(pg_pid), site_thread.cpu()
         bench_before, machine_before = time.process_time(), machine_busy()
         spies = []
         if profile is not None:  # the main process, and each pool process (its other children idle)
@@ -892,7 +915,7 @@ async def _run(
         records_after = await topic_ends(bootstrap, settings)
         bench_cpu, machine_cpu = time.process_time() - bench_before, machine_busy() - machine_before
         site_cpu, broker_cpu = site_thread.cpu() - site_before, group_cpu(broker_pgid) - broker_before
-        pg_cpu, broker_threads_after = group_cpu(pg_pgid) - pg_before, threads_by_name(broker_pgid)
+        pg_cpu, broker_threads_after = tree_cpu_of(pg_pid) - pg_before, threads_by_name(broker_pgid)
         broker_requests_a_link = requests_per_link(requests_before, broker_requests(broker), len(drain))
         for spy in spies:
             stop_profile(spy)

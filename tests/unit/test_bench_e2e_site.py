@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import time
 from collections import Counter
 
@@ -21,6 +23,7 @@ from benchmarks.bench_e2e import (
     split_io,
     thread_io,
     threads_by_name,
+    tree_cpu_of,
 )
 
 PAGE = b"<html><head><title>Harbour ferry resumes</title></head><body><p>The ferry sailed at dawn.</p></body></html>"
@@ -156,3 +159,25 @@ def test_the_brokers_requests_a_link_by_type() -> None:
         "bytes_out_a_fetch": 10000,
     }
     assert requests_per_link({}, after, 100) == {}
+
+
+def test_a_process_trees_cpu_counts_children_in_sessions_of_their_own() -> None:
+    # A PostgreSQL backend calls setsid(): its server's CPU is its postmaster's tree, not a group.
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\ntime.sleep(30)",
+        ],
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while tree_cpu_of(child.pid) < 0.25:  # its busy 0.3 s, then asleep
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert tree_cpu_of(os.getpid()) >= tree_cpu_of(child.pid) + time.process_time() * 0.9  # this one's too
+    finally:
+        child.kill()
+        child.wait()
+    assert tree_cpu_of(None) == 0.0
