@@ -747,8 +747,12 @@ class Clock:
                 if lid and lid not in self.alerted:
                     self.alerted[lid] = at
             self._seen_alerts = len(self.receiver.arrived)
+            # Only the links still waiting, the oldest first (at most 2,000: the drain's 1,820 fit):
+            # reading every outcome row ten times a second cost this process ~13 ms a call at 1,820
+            # rows on a loaded machine, CPU taken from the worker it measures.
+            pending = [i for i in self.submitted if i not in self.outcome][:2000]
             try:
-                rows = await self.storage.outcomes()
+                rows = await self.storage.outcomes_of(pending) if pending else []
             except Unavailable:  # SQLite busy with the workers' writes: look again next time
                 rows = []
             for row in rows:
