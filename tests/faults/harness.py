@@ -339,8 +339,15 @@ class Run:
             missing=sorted(self.link_ids - set(by)),
             unexpected_outcomes=unexpected,
             workers_alive=all(w.alive() for w in self.workers.values()),
-            alert_account=await self.alert_account(),
+            alert_account=await self._alert_account_or_why(),
         )
+
+    async def _alert_account_or_why(self) -> list[str]:
+        """The account below, or why it could not be read: a diagnostic never fails a scenario itself."""
+        try:
+            return await self.alert_account()
+        except Exception as exc:  # any failure to read it is reported, not raised
+            return [f"no alert account: {exc!r}"]
 
     async def alert_account(self) -> list[str]:
         """One line per report page and per story: which story holds the page's article (none: route
