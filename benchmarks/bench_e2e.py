@@ -329,6 +329,29 @@ class SiteThread:
 # -- the worker's memory ---------------------------------------------------------------------------
 
 
+def stat_fields(stat: str) -> list[str]:
+    """The fields of a ``/proc/.../stat`` line after the command's name (which may hold spaces and
+    parentheses): [1] the parent's pid, [2] the process group, [11] / [12] user / system ticks."""
+    return stat.rsplit(")", 1)[1].split()
+
+
+def ticks_cpu(fields: list[str]) -> float:
+    """CPU seconds (user + system) of a stat line's fields."""
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_stats() -> dict[int, list[str]]:
+    """Every live process's stat fields, by pid (one read of /proc)."""
+    out: dict[int, list[str]] = {}
+    for d in os.listdir("/proc"):
+        try:
+            if d.isdigit():
+                out[int(d)] = stat_fields(Path(f"/proc/{d}/stat").read_text())
+        except (OSError, IndexError):
+            continue
+    return out
+
+
 def group_pids(pgid: int) -> list[int]:
     """Every process of a process group (the worker runs in its own session: it and its pool)."""
     pids = []
@@ -357,12 +380,10 @@ def tree_rss(pgid: int) -> int:
 def tree_cpu(pgid: int) -> tuple[float, float]:
     """CPU seconds (user + system) so far of the group's leader (the worker's event loop) and of
     the rest of the group (its pool processes)."""
-    tick = os.sysconf("SC_CLK_TCK")
     main = rest = 0.0
     for pid in group_pids(pgid):
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            used = (int(fields[11]) + int(fields[12])) / tick
+            used = ticks_cpu(stat_fields(Path(f"/proc/{pid}/stat").read_text()))
         except (OSError, ValueError, IndexError):
             continue
         if pid == pgid:
@@ -385,16 +406,11 @@ def broker_group(broker: KafkaBroker | None, workers: list[WorkerProcess]) -> in
     the embedded broker a worker started (a child of its main process in a session of its own)."""
     if broker is not None:
         return broker.pid
+    stats = proc_stats()
     for w in workers:
-        for d in os.listdir("/proc"):
-            try:
-                if not d.isdigit():
-                    continue
-                fields = Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()
-                if int(fields[1]) == w.proc.pid and int(fields[2]) != w.proc.pid:  # ppid, pgrp
-                    return int(fields[2])
-            except (OSError, ValueError, IndexError):
-                continue
+        for fields in stats.values():
+            if int(fields[1]) == w.proc.pid and int(fields[2]) != w.proc.pid:  # ppid, pgrp
+                return int(fields[2])
     return None
 
 
@@ -414,17 +430,9 @@ def tree_cpu_of(root: int | None) -> float:
     whatever their sessions (a PostgreSQL backend is its own session leader); None: 0."""
     if root is None:
         return 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    parent: dict[int, int] = {}
-    used: dict[int, float] = {}
-    for d in os.listdir("/proc"):
-        try:
-            if d.isdigit():
-                fields = Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()
-                parent[int(d)] = int(fields[1])
-                used[int(d)] = (int(fields[11]) + int(fields[12])) / tick
-        except (OSError, ValueError, IndexError):
-            continue
+    stats = proc_stats()
+    parent = {pid: int(fields[1]) for pid, fields in stats.items()}
+    used = {pid: ticks_cpu(fields) for pid, fields in stats.items()}
     tree, frontier = {root}, [root]
     while frontier:
         frontier = [pid for pid, ppid in parent.items() if ppid in frontier and pid not in tree]
@@ -439,12 +447,9 @@ def threads_by_name(pgid: int | None) -> dict[str, float]:
     out: dict[str, float] = {}
     if pgid is None:
         return out
-    tick = os.sysconf("SC_CLK_TCK")
 
     def named(stat: str) -> tuple[str, float]:
-        head, tail = stat.rsplit(")", 1)
-        fields = tail.split()
-        return head.split("(", 1)[1], (int(fields[11]) + int(fields[12])) / tick
+        return stat.rsplit(")", 1)[0].split("(", 1)[1], ticks_cpu(stat_fields(stat))
 
     for pid in group_pids(pgid):
         for name, used in per_thread(pid, "stat", named).values():
@@ -549,7 +554,7 @@ def thread_cpu(pid: int) -> dict[int, tuple[float, float]]:
     tick = os.sysconf("SC_CLK_TCK")
 
     def cpu(stat: str) -> tuple[float, float]:
-        fields = stat.rsplit(")", 1)[1].split()
+        fields = stat_fields(stat)
         return int(fields[11]) / tick, int(fields[12]) / tick
 
     return per_thread(pid, "stat", cpu)
