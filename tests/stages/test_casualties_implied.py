@@ -114,8 +114,28 @@ CASES = [
         1,
     ),
     ("Early reports said a man had died in the crash, but that proved to be incorrect. Four people were hurt.", 0, 4),
-    # A self-inflicted wound that nobody died of is no death.
-    ("The suspect arrived at the hospital with a self-inflicted gunshot wound to the foot.", 0, 0),
+    # A self-inflicted wound that nobody died of is no death, but an injury.
+    ("The suspect arrived at the hospital with a self-inflicted gunshot wound to the foot.", 0, 1),
+    # A wound phrase: the person nearest before it was hurt, unless the sentence says they died.
+    ("Officers found a cyclist with a gunshot wound to the arm near the bridge.", 0, 1),
+    ("Deputies found a man suffering from gunshot wounds in a parked truck.", 0, 1),
+    ("Officers found a driver with a gunshot wound; he was pronounced dead at the scene.", 1, 0),
+    ("A juvenile was taken to a hospital for treatment of a gunshot wound to the leg.", 0, 1),
+    ("The 20-year-old was treated and released from a hospital on Sunday.", 0, 1),
+    # Someone hurt whom the article tells apart from the dead ("another", "also", alive) is not one of them.
+    ("Two men were shot dead outside a bar on Friday. Their friend was also shot and is expected to recover.", 2, 1),
+    ("Lou Parr and Dee Marsh were shot and killed in their kitchen. Another man was wounded in the yard.", 2, 1),
+    (
+        "A gunman killed a cashier at the bakery on Monday. The customer who was shot is in stable condition.",
+        1,
+        1,
+    ),
+    # ... while one said to be shot and then to die is the dead, not the hurt.
+    ("A customer was shot at the bakery on Monday. She died at a hospital.", 1, 0),
+    # A noun in the possessive is not the person: "the woman's boyfriend" is one person.
+    ("A woman was killed at her home. Police said the woman's boyfriend was also shot in the leg.", 1, 1),
+    # A verb between two nouns ends the first phrase: "the woman is his sister" names one person hurt.
+    ("The woman is his sister who suffered a gunshot wound but survived, deputies said.", 0, 1),
 ]
 
 

@@ -53,10 +53,13 @@ EVENTS = Path(
 # 0.052); 0.981 / 1.040 / 0.0497 / 27 with a person spelt otherwise ("Erik", "Erick"; a possessive,
 # an apostrophe) as the same person (halves 0.985 / 0.049, 0.977 / 0.050); 0.981 / 1.041 / 0.0489 /
 # 27 with a city one lead names that the other's headline names as a shared place (halves 0.985 /
-# 0.048, 0.977 / 0.050), the same with foreign cities in US-placed articles read as US towns. Goals: precision >= 0.97, F1 >= 0.95 of the
-# ceiling, repeat "new" alerts <= 0.05 (reached on this half; the other half is measured apart).
-FLOORS = {"b3_precision": 0.98, "b3_f1_of_ceiling": 1.04}
-CEILINGS = {"repeat_new_alert_rate": 0.049, "merged_incidents": 28}
+# 0.048, 0.977 / 0.050), the same with foreign cities in US-placed articles read as US towns; 0.980 /
+# 1.0396 / 0.0489 / 29 once enrich read injuries it missed (session 17: 59 more articles alert, each
+# with someone hurt; on the 2,352 articles that alerted before, 0.981 / 1.041 / 0.0485 / 27, so the
+# floor and ceiling moved for the population, not for the grouping). Goals: precision >= 0.97, F1 >=
+# 0.95 of the ceiling, repeat "new" alerts <= 0.05 (reached on this half; the other half is measured apart).
+FLOORS = {"b3_precision": 0.98, "b3_f1_of_ceiling": 1.039}
+CEILINGS = {"repeat_new_alert_rate": 0.049, "merged_incidents": 29}
 
 
 @pytest.mark.skipif(not EVENTS.exists(), reason=f"labelled events not at {EVENTS}")

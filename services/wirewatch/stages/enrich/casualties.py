@@ -131,7 +131,7 @@ def _may_report(sent: str, lex: Lexicon) -> bool:
 
 
 def _implied_mention(p: Person, evidence: str) -> Mention:
-    return Mention(p.category, 1, 1, 1, IMPLIED, p.victim, evidence, p.start, p.end, None, p.key)
+    return Mention(p.category, 1, 1, 1, IMPLIED, p.victim, evidence, p.start, p.end, None, p.key, p.alive)
 
 
 # A video's duration before its title ("1:49 Grandmother says ..."), not a live blog's clock time

@@ -17,6 +17,11 @@ The shapes are data (``implied`` in lexicon/<language>.yaml):
     VERB OBJECT                       "shot and killed his girlfriend", "fatally shot a 20-year-old"
     NOMINAL OBJECT                    "the shooting death of a 5-year-old", "the death of John Roe"
     REFLEXIVE                         "killed himself", "a self-inflicted gunshot wound" (perpetrator)
+    PERSON ... WOUND PHRASE           "found a man suffering from gunshot wounds" (injured)
+
+A hurt person the sentence says lived ("is expected to recover", "in stable condition") or tells
+apart from the dead ("another man was wounded", "was also shot") is ``alive``: never one of the
+killed, so not taken off the injured count as someone who was shot and then died.
 
 SUBJECT/OBJECT is a person: a determiner and a singular victim noun ("the 17-year-old boy"), a
 capitalised name of two or three words (optionally with an age: "John Roe, 31,"), an "N-year-old",
@@ -49,6 +54,7 @@ class Person:
     start: int  # offsets of the sentence in the document
     end: int
     evidence: str
+    alive: bool = False  # injured: the text says this person lives, or is not one of the dead ("another")
 
 
 def _alt(words: Iterable[str]) -> str:
@@ -78,8 +84,13 @@ class ImpliedGrammar:
         home = r"(?:\s*,?\s*(?:of|from)\s+(?-i:[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2})\s*,)?"
         name_age = rf"{name}(?:\s*,\s*(?:age\s+)?\d{{1,2}}\s*,{home})?"
         # "his wife, Jane Roe,", "the victim, 53-year-old Jane Roe,": a name in apposition, an age before it.
+        # Up to three words between the determiner and the noun ("the 17-year-old boy"), none of them a
+        # verb or a conjunction ("the woman is his girlfriend" is two people); a noun in the possessive
+        # ("the woman's boyfriend") is not the person.
+        stops = d.get("not_in_noun_phrase", [])
+        filler = rf"(?:(?!(?:{_alt(stops)})\s)[\w'’-]+\s+)" if stops else r"(?:[\w'’-]+\s+)"
         noun_np = (
-            rf"{det}\s+(?:[\w'’-]+\s+){{0,3}}?{noun}(?![\w-])"
+            rf"{det}\s+{filler}{{0,3}}?{noun}(?![\w-]|['’]s(?!\w))"
             rf"(?:\s*,\s*(?:{age}\s+)?{name}\s*,(?:\s*\d{{1,2}}\s*,)?)?"
         )
         bare_age = rf"{det}?\s*{age}(?:\s+{noun})?(?![\w-])(?:\s*,\s*{name}\s*,)?"
@@ -126,6 +137,12 @@ class ImpliedGrammar:
             rf"(?!\s+{not_after})",
             f,
         )
+        # A hurt person the sentence says survived ("is expected to recover", "in stable condition") or
+        # tells apart from the dead ("another man was wounded", "was also shot"): not one of the killed.
+        self.alive_re = re.compile(rf"(?<![\w-]){_alt(d.get('alive', []))}(?![\w-])", f) if d.get("alive") else None
+        self.other_re = (
+            re.compile(rf"(?<![\w-]){_alt(d.get('other_person', []))}(?![\w-])", f) if d.get("other_person") else None
+        )
         self.reflexive_re = re.compile(rf"(?<![\w-]){_alt(d.get('perpetrator', []))}(?![\w-])", f)
         self.pron_re = re.compile(rf"^{pron}$", f)
         self.event_re = re.compile(rf"(?<![\w-]){_alt(d.get('fatal_events', []))}(?![\w-])", f)
@@ -133,6 +150,17 @@ class ImpliedGrammar:
         self.passive_end_re = re.compile(rf"\s*(?:[,.;:!?)—–-]|$|{_alt(d.get('passive_followers', []))}(?![\w-]))", f)
         # "self-inflicted" or "shot himself" is a perpetrator's death only in a sentence of death.
         self.reflexive_death_re = re.compile(rf"(?<![\w-]){_alt(d.get('perpetrator_if_death', []))}(?![\w-])", f)
+        # "the teen was taken to a hospital with a gunshot wound to the leg", "police found a man
+        # suffering from gunshot wounds": a wound phrase whose person is the nearest one before it.
+        wound_by, wounds = d.get("wounded_by_phrase", []), d.get("wounds", [])
+        self.wound_re = (
+            re.compile(
+                rf"(?<![\w-])(?:{_alt(wound_by)})\s+(?:[\w-]+\s+){{0,4}}?(?:{_alt(wounds)})(?![\w-])",
+                f,
+            )
+            if wound_by and wounds
+            else None
+        )
         self.attempted_re = re.compile(rf"{_alt(d.get('perpetrator_not_after', []))}\s*$", f)
         self.death_re = re.compile(rf"(?<![\w-]){_alt(d.get('death_words', []))}(?![\w-])", f)
         # Words of a capitalised headline or a common phrase are not a name: "Man Shot, Killed".
@@ -153,6 +181,7 @@ class ImpliedGrammar:
                 "killed_nominal",
                 "perpetrator",
                 "perpetrator_if_death",
+                "wounds",
                 "fatal_events",
             )
             for t in d.get(k, [])
@@ -198,8 +227,22 @@ class ImpliedGrammar:
                     continue
                 category = "killed" if rx is self.reduced_re or m.group("killed") else "injured"
                 taken.append(m.span("who"))
+                alive = category == "injured" and self._alive(sent, m)
                 for key, victim in self._persons(m.group("who"), titled):
-                    out.append(Person(category, key, victim, s0, s1, sent))
+                    out.append(Person(category, key, victim, s0, s1, sent, alive))
+        if self.wound_re is not None and not self.death_re.search(sent):
+            w = self.wound_re.search(sent)
+            if w is not None and not background(w.start(), w.end()):
+                before = list(self.person_re.finditer(sent, 0, w.start()))
+                if before and not any(a <= before[-1].start() < b for a, b in taken):
+                    who = before[-1].group()
+                    alive = bool(
+                        (self.alive_re is not None and self.alive_re.search(sent))
+                        or (self.other_re is not None and self.other_re.search(who))
+                    )
+                    taken.append(before[-1].span())
+                    for key, victim in self._persons(who, titled):
+                        out.append(Person("injured", key, victim, s0, s1, sent, alive))
         e = self.event_re.search(sent)
         if e is not None and not background(e.start(), e.end()):
             # "the fatal shooting", "a shooting death": someone died, who is not said here.
@@ -212,6 +255,16 @@ class ImpliedGrammar:
         if r is not None and not background(r.start(), r.end()):
             out.append(Person("killed", "perpetrator", PERPETRATOR, s0, s1, sent))
         return out
+
+    def _alive(self, sent: str, m: re.Match[str]) -> bool:
+        """Whether the injured person of ``m`` is said to live or to be someone other than the dead."""
+        if self.alive_re is not None and self.alive_re.search(sent):
+            return True
+        if self.other_re is None:
+            return False
+        if "aux" not in m.re.groupindex:  # an object ("shot another man"): other than the shooter, not the dead
+            return False
+        return bool(self.other_re.search(m.group("who")) or self.other_re.search(m.group("aux") or ""))
 
     def _persons(self, who: str, titled: bool = False) -> list[tuple[str, str | None]]:
         """(key, victim) of each person in a subject or object phrase; an apposition name after a
@@ -243,7 +296,8 @@ def implied_figures(people: Iterable[Person]) -> dict[str, int]:
     names and the most distinct nouns of one sentence (a pronoun only counts when nothing else does);
     a perpetrator who killed himself is one more.
     Someone hurt who is also among the killed ("the man was shot ... Roe died") is not injured:
-    the injured count drops those keys, and as many noun/pronoun keys as the killed names stand for.
+    the injured count drops those keys, and as many noun/pronoun keys as the killed names stand for,
+    but never below the people said to be alive (returned as "alive", which the summary keeps too).
     """
     people = list(people)
     out: dict[str, int] = {}
@@ -254,13 +308,15 @@ def implied_figures(people: Iterable[Person]) -> dict[str, int]:
     killed_keys = {p.key for p in killed}
     hurt = [p for p in people if p.category == "injured" and p.key not in killed_keys and p.key != "pron"]
     i_count = _distinct(hurt)
+    alive = _distinct([p for p in hurt if p.alive])
     if killed and i_count:
         # "the boy was shot" + "Roe died": an unnamed noun hurt may be a named person killed.
         names_k = {p.key for p in killed if p.key.startswith("name:")}
         nouns_h = {p.key for p in hurt if not p.key.startswith("name:")}
         names_h = {p.key for p in hurt if p.key.startswith("name:")}
         i_count = max(len(names_h), len(nouns_h) - max(len(names_k), 1 if not names_k else 0))
-    out["injured"] = max(i_count, 0)
+    out["injured"] = max(i_count, alive, 0)
+    out["alive"] = alive  # of the injured, those no killed person can be
     return out
 
 

@@ -42,13 +42,14 @@ class Mention:
     end: int
     attribution: str | None = None  # who gave the figure, as written: "the health ministry"
     key: str | None = None  # implied mentions: who ("name:roe", "noun:boy"), to count people once
+    alive: bool = False  # implied injured mentions: the person is said to live (implied.Person.alive)
 
     def as_dict(self) -> dict[str, Any]:
         # By hand, not dataclasses.asdict (which deep-copies every field): the fields are scalars.
         return {f: getattr(self, f) for f in _MENTION_FIELDS}
 
 
-_MENTION_FIELDS = tuple(f for f in Mention.__dataclass_fields__ if f != "key")
+_MENTION_FIELDS = tuple(f for f in Mention.__dataclass_fields__ if f not in ("key", "alive"))
 
 
 def _sentence_mentions(sent: str, s0: int, s1: int, lex: Lexicon, year: int) -> list[Mention]:

@@ -54,7 +54,7 @@ def summarize(mentions: Iterable[Mention], headline_end: int | None = None) -> d
         c: ({"count": best[c].count, "min": best[c].min, "max": best[c].max} if c in best else None) for c in CATEGORIES
     }
     implied = implied_figures(
-        Person(m.category, m.key or "noun:person", m.victim, m.start, m.end, m.evidence)
+        Person(m.category, m.key or "noun:person", m.victim, m.start, m.end, m.evidence, m.alive)
         for m in mentions
         if m.qualifier == IMPLIED
     )
@@ -64,7 +64,8 @@ def summarize(mentions: Iterable[Mention], headline_end: int | None = None) -> d
             # Real reports say the dead were shot before they say they died ("the teen was shot ...
             # he died at the hospital"), often without a name to tell them apart: people said to be
             # shot only count as injured beyond the number killed.
-            n = max(0, n - out["killed"]["count"])
+            # Not those the article says lived or tells apart from the dead (implied_figures' "alive").
+            n = max(implied.get("alive", 0), n - out["killed"]["count"])
         if out[c] is None and n:
             out[c] = {"count": n, "min": n, "max": None}
     hit = best.get(HIT)
