@@ -116,6 +116,14 @@ CASES = [
     ("Early reports said a man had died in the crash, but that proved to be incorrect. Four people were hurt.", 0, 4),
     # A self-inflicted wound that nobody died of is no death, but an injury.
     ("The suspect arrived at the hospital with a self-inflicted gunshot wound to the foot.", 0, 1),
+    # One who shot himself by accident and died is the victim, counted once, not also a perpetrator.
+    ("Relatives said the boy died from an accidental, self-inflicted gunshot wound.", 1, 0),
+    (
+        "Mark Olsen, the 40-year-old man found dead near his tree stand, accidentally shot himself, the sheriff said.",
+        1,
+        0,
+    ),
+    ("Police said the teen accidentally shot himself to death while cleaning a rifle.", 1, 0),
     # A wound phrase: the person nearest before it was hurt, unless the sentence says they died.
     ("Officers found a cyclist with a gunshot wound to the arm near the bridge.", 0, 1),
     ("Deputies found a man suffering from gunshot wounds in a parked truck.", 0, 1),

@@ -44,6 +44,7 @@ from typing import Any
 from .patterns import alternation
 
 PERPETRATOR = "perpetrator"
+ACCIDENT = "accident"  # the key of one who shot himself by accident and died: the victim, once
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +162,11 @@ class ImpliedGrammar:
             if wound_by and wounds
             else None
         )
+        self.accident_re = (
+            re.compile(rf"(?<![\w-]){_alt(d.get('accident_words', []))}(?![\w-])", f)
+            if d.get("accident_words")
+            else None
+        )
         self.attempted_re = re.compile(rf"{_alt(d.get('perpetrator_not_after', []))}\s*$", f)
         self.death_re = re.compile(rf"(?<![\w-]){_alt(d.get('death_words', []))}(?![\w-])", f)
         # Words of a capitalised headline or a common phrase are not a name: "Man Shot, Killed".
@@ -253,7 +259,12 @@ class ImpliedGrammar:
         if r is None and self.death_re.search(sent):
             r = self.reflexive_death_re.search(sent)
         if r is not None and not background(r.start(), r.end()):
-            out.append(Person("killed", "perpetrator", PERPETRATOR, s0, s1, sent))
+            if self.accident_re is not None and self.accident_re.search(sent):
+                # "the boy accidentally shot himself and died": the one who fired is the victim, no
+                # perpetrator beside him
+                out.append(Person("killed", ACCIDENT, None, s0, s1, sent))
+            else:
+                out.append(Person("killed", "perpetrator", PERPETRATOR, s0, s1, sent))
         return out
 
     def _alive(self, sent: str, m: re.Match[str]) -> bool:
@@ -301,10 +312,12 @@ def implied_figures(people: Iterable[Person]) -> dict[str, int]:
     """
     people = list(people)
     out: dict[str, int] = {}
-    killed = [p for p in people if p.category == "killed" and p.victim != PERPETRATOR]
+    killed = [p for p in people if p.category == "killed" and p.victim != PERPETRATOR and p.key != ACCIDENT]
     k_count = _distinct(killed)
     perp = any(p.victim == PERPETRATOR for p in people)
     out["killed"] = k_count + (1 if perp else 0)
+    if not out["killed"] and any(p.key == ACCIDENT for p in people):
+        out["killed"] = 1  # the one who shot himself by accident, named by no other shape
     killed_keys = {p.key for p in killed}
     hurt = [p for p in people if p.category == "injured" and p.key not in killed_keys and p.key != "pron"]
     i_count = _distinct(hurt)
