@@ -58,6 +58,13 @@ class Person:
     alive: bool = False  # injured: the text says this person lives, or is not one of the dead ("another")
 
 
+def _terms(d: dict[str, Any], key: str) -> re.Pattern[str] | None:
+    """A case-blind search for the whole words of list ``key`` of an implied section; None where the
+    language's lexicon has no such list (the shape that reads it is off)."""
+    words = d.get(key)
+    return re.compile(rf"(?<![\w-]){_alt(words)}(?![\w-])", re.IGNORECASE) if words else None
+
+
 def _alt(words: Iterable[str]) -> str:
     return alternation(words, bounded=False)  # the shapes below put the boundaries
 
@@ -140,10 +147,8 @@ class ImpliedGrammar:
         )
         # A hurt person the sentence says survived ("is expected to recover", "in stable condition") or
         # tells apart from the dead ("another man was wounded", "was also shot"): not one of the killed.
-        self.alive_re = re.compile(rf"(?<![\w-]){_alt(d.get('alive', []))}(?![\w-])", f) if d.get("alive") else None
-        self.other_re = (
-            re.compile(rf"(?<![\w-]){_alt(d.get('other_person', []))}(?![\w-])", f) if d.get("other_person") else None
-        )
+        self.alive_re = _terms(d, "alive")
+        self.other_re = _terms(d, "other_person")
         self.reflexive_re = re.compile(rf"(?<![\w-]){_alt(d.get('perpetrator', []))}(?![\w-])", f)
         self.pron_re = re.compile(rf"^{pron}$", f)
         self.event_re = re.compile(rf"(?<![\w-]){_alt(d.get('fatal_events', []))}(?![\w-])", f)
@@ -162,11 +167,7 @@ class ImpliedGrammar:
             if wound_by and wounds
             else None
         )
-        self.accident_re = (
-            re.compile(rf"(?<![\w-]){_alt(d.get('accident_words', []))}(?![\w-])", f)
-            if d.get("accident_words")
-            else None
-        )
+        self.accident_re = _terms(d, "accident_words")
         self.attempted_re = re.compile(rf"{_alt(d.get('perpetrator_not_after', []))}\s*$", f)
         self.death_re = re.compile(rf"(?<![\w-]){_alt(d.get('death_words', []))}(?![\w-])", f)
         # Words of a capitalised headline or a common phrase are not a name: "Man Shot, Killed".
@@ -233,7 +234,8 @@ class ImpliedGrammar:
                     continue
                 category = "killed" if rx is self.reduced_re or m.group("killed") else "injured"
                 taken.append(m.span("who"))
-                alive = category == "injured" and self._alive(sent, m)
+                # (an object, "shot another man", is other than the shooter, not other than the dead)
+                alive = category == "injured" and self._alive(sent, m.group("who"), m.groupdict().get("aux"))
                 for key, victim in self._persons(m.group("who"), titled):
                     out.append(Person(category, key, victim, s0, s1, sent, alive))
         if self.wound_re is not None and not self.death_re.search(sent):
@@ -242,10 +244,7 @@ class ImpliedGrammar:
                 before = list(self.person_re.finditer(sent, 0, w.start()))
                 if before and not any(a <= before[-1].start() < b for a, b in taken):
                     who = before[-1].group()
-                    alive = bool(
-                        (self.alive_re is not None and self.alive_re.search(sent))
-                        or (self.other_re is not None and self.other_re.search(who))
-                    )
+                    alive = self._alive(sent, who)
                     taken.append(before[-1].span())
                     for key, victim in self._persons(who, titled):
                         out.append(Person("injured", key, victim, s0, s1, sent, alive))
@@ -267,15 +266,14 @@ class ImpliedGrammar:
                 out.append(Person("killed", "perpetrator", PERPETRATOR, s0, s1, sent))
         return out
 
-    def _alive(self, sent: str, m: re.Match[str]) -> bool:
-        """Whether the injured person of ``m`` is said to live or to be someone other than the dead."""
+    def _alive(self, sent: str, who: str, aux: str | None = "") -> bool:
+        """Whether the hurt person ``who`` is said to live, or told apart from the dead in ``who`` or in
+        ``aux`` (the auxiliaries before a subject's verb; None for an object: no such test)."""
         if self.alive_re is not None and self.alive_re.search(sent):
             return True
-        if self.other_re is None:
+        if self.other_re is None or aux is None:
             return False
-        if "aux" not in m.re.groupindex:  # an object ("shot another man"): other than the shooter, not the dead
-            return False
-        return bool(self.other_re.search(m.group("who")) or self.other_re.search(m.group("aux") or ""))
+        return bool(self.other_re.search(who) or self.other_re.search(aux))
 
     def _persons(self, who: str, titled: bool = False) -> list[tuple[str, str | None]]:
         """(key, victim) of each person in a subject or object phrase; an apposition name after a
