@@ -72,7 +72,9 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
     # headline word. (One, the city and a headline word is not enough: institutions' and reporters'
     # names slip through as people, and "charged" or "arrest" heads every follow-up.)
     people = _shared_people(article, st)
-    days = set(st.get("event_days", []))
+    # The days the story's leads state; where none does, the day of its first report (news of a
+    # shooting comes out the day it happens).
+    days = set(st.get("event_days", [])) or {story.first_at.date().isoformat()}
     day_named = bool(article.dates & days or (article.event_day and article.event_day in days))
     recent = article.at <= story.last_at + RECENT_FOLLOW_UP
     ages = article.ages & set(st.get("ages", []))
@@ -119,13 +121,22 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
     # killed), where it happened (the city in both leads or a name of the story's headlines) and the day.
     if day_named and ages and (named or article.lead_places & lead) and _same_people(tl, st.get("tolls", [])):
         return 0.011
-    # Soon after the window, an age told by another outlet with the same toll in the city both
-    # leads name (one outlet's pages share furniture: see story.score).
-    if agreed and ages and recent and article.lead_places & lead and article.host not in st.get("hosts", []):
+    # Soon after the window, a child's age told by another outlet with the same toll (or the same
+    # people counted otherwise: a wounded child who died) in the city both leads name (one outlet's
+    # pages share furniture: see story.score; a city's teenager or adult hurt is news every week).
+    # (Where the article's lead names no city, the story's city in its headline: "Girl Dies Days
+    # After Shooting in NW Miami-Dade".)
+    child = any(int(a) < CHILD_AGE for a in ages)
+    roundup = sum(int(a) < CHILD_AGE for a in article.ages) > 2  # "three children shot in four days"
+    same_people = _same_people(tl, st.get("tolls", []))
+    there = article.lead_places & lead or (
+        not article.lead_places and any(_named_in(p, article.title_words) for p in lead)
+    )
+    if child and recent and there and article.host not in st.get("hosts", []) and not roundup and same_people:
         return 0.0107
     # A child's age and the day named in the story's city, whatever the toll (a wounded child who
     # died): a child shot is rare news on any one day (``CHILD_AGE``).
-    if day_named and article.places & places and any(int(a) < CHILD_AGE for a in ages):
+    if day_named and article.places & places and child:
         return 0.0106
     # Soon after the window, the same toll in a small town both leads name (later, another
     # shooting of one victim is likely even there).

@@ -39,6 +39,7 @@ news video photos watch breaking report reports police updated
 monday tuesday wednesday thursday friday saturday sunday weekend today tonight yesterday night
 morning afternoon evening early late north south east west northeast northwest southeast southwest
 ne nw se sw side county co parish township
+he she him her his hers they them their theirs we us our you your i me my who whom whose which what
 le la les de des du un une et en au aux par pour sur dans morts mort blessés bilan
 lundi mardi mercredi jeudi vendredi samedi dimanche nord sud est ouest
 fusillade fusillades tir tirs balle balles coups feu arme armé meurtrier meurtrière mortel mortelle
@@ -185,6 +186,7 @@ investigations homicide detectives special task force emergency rescue public sa
 previous next story free like load email alerts privacy policy comments comment contact download map maps plus
 ave st rd blvd dr ln hwy pike trail turnpike expressway freeway route loop row area side day eve year
 christmas thanksgiving easter photo photos buy all update updated our my your their his her we lady
+healthcare conduct felon felony reckless aggravated endangerment possession manslaughter assault battery
 incident harbor heights beach valley hills hill lake lakes springs village ridge creek bay point gardens garden
 quarter island port fort mount mt saint san santa los las el classic baseball football basketball
 chevrolet chevy toyota honda ford nissan dodge jeep chrysler hyundai kia bmw mercedes buick cadillac gmc lexus
@@ -295,7 +297,7 @@ def _named_people(
         full = [w for w in ws if len(w) > 1 and w.casefold() not in _SUFFIXES]
         if not 2 <= len(full) <= 3 or " ".join(m.group().split()) in as_place or _TITLE_IN.search(m.group()):
             continue
-        if any(w.casefold() in _NOT_A_PERSON or w.isupper() for w in full):
+        if any(_bare(w) in _NOT_A_PERSON or w.isupper() for w in full):
             continue
         if any(w.lower() in lower for w in full):  # "Officers", "Witnesses": words written in lower case too
             continue
@@ -306,6 +308,16 @@ def _named_people(
 
 
 _POSSESSIVE = re.compile(r"['’‘]s?$")
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _bare(word: str) -> str:
+    """A word's letters up to its first other character, case-folded: "Children's" and a mis-decoded
+    "Childrenâ€™s" are "children" (an institution's name, not a person's)."""
+    m = _LETTERS.match(word.split("â€")[0])
+    return m.group().casefold() if m else word.casefold()
+
+
 _APOSTROPHES = re.compile(r"['’‘`]")
 
 
@@ -321,14 +333,27 @@ def _kept(named: dict[str, set[str]], most: int, central: int, body: str) -> fro
     return frozenset(out) if len(out) <= most else frozenset()
 
 
-# A person's age as news gives it: "a 24-year-old man", "the 3-year-old", "Marta Velasquez, 41,".
-_AGE = re.compile(r"\b(\d{1,2})[- ]years?[- ]old\b|\b[A-Z][\w'’-]+,\s(\d{1,2}),")
+# A person's age as news gives it: "a 24-year-old man", "the 3-year-old", "Marta Velasquez, 41,"; in
+# words and in any case too ("Sixteen-Year-Old Girl Shot": headlines capitalise it).
+_AGE_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty"
+).split()
+_AGE = re.compile(
+    rf"\b(\d{{1,2}}|{'|'.join(_AGE_WORDS)})[- ]years?[- ]old\b|(?-i:\b[A-Z][\w'’-]+,\s(\d{{1,2}}),)",
+    re.IGNORECASE,
+)
 _MAX_AGES = 4  # more ages than this early in the text: a roundup of several events, no evidence
+
+
+def _age(m: re.Match[str]) -> str:
+    told = m.group(1) or m.group(2)
+    return str(_AGE_WORDS.index(told.lower()) + 1) if told.isalpha() else told
 
 
 def _ages(text: str) -> frozenset[str]:
     """The ages of people described early in `text` (its first ``_PEOPLE_WORDS`` words): a victim's
     or a suspect's age is told again in every report of the event, whoever writes it, and alike."""
     head = text[: _FIRST_WORDS.match(text).end()]  # type: ignore[union-attr]
-    out = {m.group(1) or m.group(2) for m in _AGE.finditer(head)}
+    out = {_age(m) for m in _AGE.finditer(head)}
     return frozenset(out) if len(out) <= _MAX_AGES else frozenset()
