@@ -144,6 +144,43 @@ CASES = [
     ("A woman was killed at her home. Police said the woman's boyfriend was also shot in the leg.", 1, 1),
     # A verb between two nouns ends the first phrase: "the woman is his sister" names one person hurt.
     ("The woman is his sister who suffered a gunshot wound but survived, deputies said.", 0, 1),
+    # Hurt by one's own shot, in an article that speaks of no death: one injured.
+    ("Deputies said a hunter accidentally shot himself in the hip while climbing into his stand.", 0, 1),
+    ("Boy, 7, shoots himself in the hand with a pistol he found under a bed", 0, 1),
+    # ... but where the article speaks of a death, no injury is known.
+    ("Deputies said the man accidentally shot himself in the garage. He was pronounced dead at a hospital.", 1, 0),
+    # A pronoun hurt, where nobody is named: one injured.
+    ("Police were called to the corner at midnight. He was shot in the leg and is expected to recover.", 0, 1),
+    # Taken to a hospital, in a condition, struck and wounded: hurt.
+    ("A cyclist was struck and wounded by a stray bullet on Elm Road.", 0, 1),
+    ("The victim was transported to a local hospital, police said.", 0, 1),
+    ("Officers said the teen is in critical condition after the shooting.", 0, 1),
+    # An active verb after an adverb: the subject fired, the object was hurt or killed.
+    ("Deputies believe a man apparently fatally shot his brother and then turned the gun on himself.", 2, 0),
+    ("Deputies believe a man apparently shot his brother in the arm on Friday.", 0, 1),
+    # One who died after he shot himself is that one, not a victim and a perpetrator beside him.
+    (
+        "Deputies said a 3-year-old Dunmore boy died on Sunday after he apparently shot himself at his home. The boy "
+        "was pronounced dead.",
+        1,
+        0,
+    ),
+    # ... and a young child who shot himself did so by accident: the victim, not a perpetrator.
+    (
+        "3-year-old dies after shooting self with uncle's rifle\n\nA 3-year-old girl who apparently shot herself "
+        "with her uncle's rifle has died, deputies said.",
+        1,
+        0,
+    ),
+    # A school is no name: "Cedar Hollow High School" is not one more person killed.
+    (
+        "Tom Ruiz, 16, was killed while fishing on Sunday. Tom Ruiz, a junior at Cedar Hollow High School was killed "
+        "in the accident.",
+        1,
+        0,
+    ),
+    # An age after a noun in apposition is no figure: "student, 15," is not 15 hurt.
+    ("A student, 15, dead, another student injured at a Dunmore school", 1, 1),
 ]
 
 

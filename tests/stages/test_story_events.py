@@ -56,10 +56,15 @@ EVENTS = Path(
 # 0.048, 0.977 / 0.050), the same with foreign cities in US-placed articles read as US towns; 0.980 /
 # 1.0396 / 0.0489 / 29 once enrich read injuries it missed (session 17: 59 more articles alert, each
 # with someone hurt; on the 2,352 articles that alerted before, 0.981 / 1.041 / 0.0485 / 27, so the
-# floor and ceiling moved for the population, not for the grouping). Goals: precision >= 0.97, F1 >=
+# floor and ceiling moved for the population, not for the grouping); 0.980 / 1.038 / 0.0494 / 30 once
+# enrich read one hurt by his own shot, a pronoun hurt, "taken to a hospital" and "in critical condition"
+# (session 18: 97 more articles alert, mostly a child shot, reported hurt and then dead; on the 2,411
+# that alerted before, 0.980 / 1.040 / 0.0477 / 29 with the grouping of that round: ages in words, a
+# child's age and the same people counted otherwise after the window, the first report's day where no
+# lead states one; halves 0.985 / 0.0504, 0.976 / 0.0486). Goals: precision >= 0.97, F1 >=
 # 0.95 of the ceiling, repeat "new" alerts <= 0.05 (reached on this half; the other half is measured apart).
-FLOORS = {"b3_precision": 0.98, "b3_f1_of_ceiling": 1.039}
-CEILINGS = {"repeat_new_alert_rate": 0.049, "merged_incidents": 29}
+FLOORS = {"b3_precision": 0.98, "b3_f1_of_ceiling": 1.038}
+CEILINGS = {"repeat_new_alert_rate": 0.0495, "merged_incidents": 30}
 
 
 @pytest.mark.skipif(not EVENTS.exists(), reason=f"labelled events not at {EVENTS}")

@@ -11,6 +11,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from .enrich.implied import CHILD_AGE as CHILD_AGE  # story.CHILD_AGE stays reachable
 from .story_view import ArticleView, toll
 from .story_words import _content, _stem, _tokens
 
@@ -21,7 +22,6 @@ RECENT_FOLLOW_UP = timedelta(days=14)  # after the window: a follow-up this soon
 
 DISTINCT_TOLL = 3  # killed + injured agreed on, from which a toll alone is rare enough to tell events apart
 RARE_TOLL = 9  # killed + injured agreed on, from which the toll names the event in its city, however late
-CHILD_AGE = 13  # a victim younger than this is a child: a child shot is rare news on any one day
 
 
 def _same_toll(a: tuple[Any, ...], tolls: Iterable[Any]) -> int:

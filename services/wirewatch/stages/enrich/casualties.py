@@ -49,7 +49,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import replace
 
-from .implied import Person
+from .implied import SELF, Person
 from .lexicon import DEFAULT_LANGUAGE, LEXICON_DIR, Lexicon, languages, load_lexicon
 from .mentions import CATEGORIES, HIT, IMPLIED, Mention, _background, _sentence_mentions
 from .sentences import headline_end, link_lines, split_sentences
@@ -117,6 +117,9 @@ def scan(text: str, language: str | None = None, published_year: int | None = No
         for p in lex.implied.people(sent, start, end, lambda a, b: _background(sent, a, b, lex, year)):  # noqa: B023
             if p.category not in written:  # a figure in the sentence already counts them
                 mentions.append(_implied_mention(p, text[start:end]))
+    if any(m.key == SELF for m in mentions) and lex.implied.death_re.search(norm):
+        # "shot himself" in an article that speaks of a death anywhere: not known to be an injury
+        mentions = [m for m in mentions if m.key != SELF]
     return mentions
 
 

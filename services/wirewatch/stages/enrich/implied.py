@@ -18,6 +18,7 @@ The shapes are data (``implied`` in lexicon/<language>.yaml):
     NOMINAL OBJECT                    "the shooting death of a 5-year-old", "the death of John Roe"
     REFLEXIVE                         "killed himself", "a self-inflicted gunshot wound" (perpetrator)
     PERSON ... WOUND PHRASE           "found a man suffering from gunshot wounds" (injured)
+    SELF-INJURY                       "accidentally shot himself in the hand" (injured, nobody dead)
 
 A hurt person the sentence says lived ("is expected to recover", "in stable condition") or tells
 apart from the dead ("another man was wounded", "was also shot") is ``alive``: never one of the
@@ -45,6 +46,11 @@ from .patterns import alternation
 
 PERPETRATOR = "perpetrator"
 ACCIDENT = "accident"  # the key of one who shot himself by accident and died: the victim, once
+# A child: younger than this. One who shot himself did so by accident; a child shot is rare news on any
+# one day (stages/story_follow.py).
+CHILD_AGE = 13
+_AGE = r"\d{1,3}-year-old"  # "a 17-year-old": an age standing for the person
+SELF = "self"  # the key of a person hurt by their own shot (``injured_self``), in no sentence of death
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +88,7 @@ class ImpliedGrammar:
         det = _alt(d.get("determiners", []))
         noun = _alt(singular_nouns)
         pron = _alt(d.get("pronouns", []))
-        age = r"\d{1,3}-year-old"
+        age = _AGE
         # A capitalised name: two or three words, case-sensitive (a middle initial allowed).
         name = r"(?-i:[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?(?:\s+[A-Z]\.)?(?:\s+(?:[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?|[A-Z]'[A-Z][a-z]+)){1,2})"
         titles = "|".join(re.escape(t) for t in sorted(d.get("titles", []), key=len, reverse=True))
@@ -126,7 +132,7 @@ class ImpliedGrammar:
         intransitive = _alt(d.get("intransitive", []))
         relative = _alt(d.get("relative_aux", []))
         self.reduced_re = re.compile(
-            rf"(?<![\w-]){plist}(?:\s+{relative})?\s+(?:{injured_after})(?:\s+{followers}(?:\s+[^\s.,;:!?]+){{0,11}}?)?"
+            rf"(?<![\w-]){plist}(?:\s+{relative})?\s+(?:{injured_after})(?!\s+{not_after})(?:\s+{followers}(?:\s+[^\s.,;:!?]+){{0,11}}?)?"
             rf"(?:(?P<aux>(?:\s*,?\s+{aux}){{1,4}})\s+(?P<killed>{killed_after})|\s+(?P<died>{intransitive}))(?![\w-])",
             f,
         )
@@ -151,6 +157,9 @@ class ImpliedGrammar:
         self.other_re = _terms(d, "other_person")
         self.reflexive_re = re.compile(rf"(?<![\w-]){_alt(d.get('perpetrator', []))}(?![\w-])", f)
         self.pron_re = re.compile(rf"^{pron}$", f)
+        # The auxiliaries of a passive ("was shot", "were found dead"): before a participle without one
+        # the subject fired ("a man apparently shot his wife"). Without the list, any auxiliary will do.
+        self.passive_aux_re = _terms(d, "passive_aux") or re.compile(r"\S")
         self.event_re = re.compile(rf"(?<![\w-]){_alt(d.get('fatal_events', []))}(?![\w-])", f)
         self.intransitive_re = re.compile(_alt(d.get("intransitive", [])), f)
         self.passive_end_re = re.compile(rf"\s*(?:[,.;:!?)—–-]|$|{_alt(d.get('passive_followers', []))}(?![\w-]))", f)
@@ -168,6 +177,11 @@ class ImpliedGrammar:
             else None
         )
         self.accident_re = _terms(d, "accident_words")
+        self.child_re = _terms(d, "child_words")
+        self.age_re = re.compile(rf"(?<![\w-]){_AGE}", f)
+        self.killer_re = re.compile(rf"(?<![\w-])(?:{killed_verbs})(?![\w-])", f)
+        # "the boy shot himself in the hand": hurt by his own shot, in a sentence that says nobody died.
+        self.self_hurt_re = _terms(d, "injured_self")
         self.attempted_re = re.compile(rf"{_alt(d.get('perpetrator_not_after', []))}\s*$", f)
         self.death_re = re.compile(rf"(?<![\w-]){_alt(d.get('death_words', []))}(?![\w-])", f)
         # Words of a capitalised headline or a common phrase are not a name: "Man Shot, Killed".
@@ -190,6 +204,7 @@ class ImpliedGrammar:
                 "perpetrator_if_death",
                 "wounds",
                 "fatal_events",
+                "injured_self",
             )
             for t in d.get(k, [])
         ]
@@ -205,6 +220,7 @@ class ImpliedGrammar:
             return []
         out: list[Person] = []
         taken: list[tuple[int, int]] = []
+        died_here = False  # someone this sentence says died (a subject, not a verb's object)
         words = sent.split()
         # A title-case headline ("Man Shot, Killed Few Blocks Away") makes every pair of words a name.
         titled = len(words) >= 4 and sum(w[:1].isupper() for w in words) > 0.6 * len(words)
@@ -225,14 +241,16 @@ class ImpliedGrammar:
                     continue
                 if (
                     rx is self.subject_re
-                    and not m.group("aux").strip()
+                    and not self.passive_aux_re.search(m.group("aux"))
                     and not self.intransitive_re.fullmatch(m.group("killed") or m.group("injured"))
                     and (self.pron_re.match(m.group("who")) or not self.passive_end_re.match(sent, m.end()))
                 ):
-                    # "he killed time", "the storm killed 40 people": a bare participle with an
-                    # object is active voice; "Man killed in crash" (a headline) is passive.
+                    # "he killed time", "the storm killed 40 people", "a man apparently shot his
+                    # wife": a participle with no form of "be" before it and an object is active
+                    # voice; "Man killed in crash" (a headline) is passive.
                     continue
                 category = "killed" if rx is self.reduced_re or m.group("killed") else "injured"
+                died_here |= category == "killed" and rx is not self.object_re
                 taken.append(m.span("who"))
                 # (an object, "shot another man", is other than the shooter, not other than the dead)
                 alive = category == "injured" and self._alive(sent, m.group("who"), m.groupdict().get("aux"))
@@ -255,16 +273,38 @@ class ImpliedGrammar:
         r = self.reflexive_re.search(sent)
         if r is not None and self.attempted_re.search(sent[: r.start()]):
             r = None  # "an attempted murder-suicide": nobody died
+        explicit = r is not None  # "killed himself", "murder-suicide"; else "shot himself" by a death
         if r is None and self.death_re.search(sent):
             r = self.reflexive_death_re.search(sent)
+        if r is not None and died_here:
+            # "the boy has died after he shot himself", "a man and his daughter were found dead in a
+            # murder-suicide": the one who fired is among those the sentence says died, counted there
+            r = None
         if r is not None and not background(r.start(), r.end()):
-            if self.accident_re is not None and self.accident_re.search(sent):
-                # "the boy accidentally shot himself and died": the one who fired is the victim, no
-                # perpetrator beside him
+            if (self.accident_re is not None and self.accident_re.search(sent)) or (
+                not explicit and self._child_before(sent, r.start())
+            ):
+                # "the boy accidentally shot himself and died", "a 3-year-old who shot himself has
+                # died": the one who fired is the victim, no perpetrator beside him
                 out.append(Person("killed", ACCIDENT, None, s0, s1, sent))
             else:
                 out.append(Person("killed", "perpetrator", PERPETRATOR, s0, s1, sent))
+        elif self.self_hurt_re is not None and not self.death_re.search(sent):
+            h = self.self_hurt_re.search(sent)
+            if h is not None and not background(h.start(), h.end()):
+                out.append(Person("injured", SELF, None, s0, s1, sent))
         return out
+
+    def _child_before(self, sent: str, end: int) -> bool:
+        """Whether a child (a toddler; the first age told, under ``CHILD_AGE``) is named in `sent` before
+        `end`, and not as one killed ("a man kills his 7-year-old daughter, himself": the father fired)."""
+        head = sent[:end]
+        if self.killer_re.search(head):
+            return False
+        if self.child_re is not None and self.child_re.search(head):
+            return True
+        first = self.age_re.search(head)  # the sentence's first age is its subject's, most often
+        return first is not None and int(first.group().split("-")[0]) < CHILD_AGE
 
     def _alive(self, sent: str, who: str, aux: str | None = "") -> bool:
         """Whether the hurt person ``who`` is said to live, or told apart from the dead in ``who`` or in
@@ -307,6 +347,7 @@ def implied_figures(people: Iterable[Person]) -> dict[str, int]:
     Someone hurt who is also among the killed ("the man was shot ... Roe died") is not injured:
     the injured count drops those keys, and as many noun/pronoun keys as the killed names stand for,
     but never below the people said to be alive (returned as "alive", which the summary keeps too).
+    One hurt by his own shot counts only where nobody else is killed or hurt.
     """
     people = list(people)
     out: dict[str, int] = {}
@@ -317,7 +358,13 @@ def implied_figures(people: Iterable[Person]) -> dict[str, int]:
     if not out["killed"] and any(p.key == ACCIDENT for p in people):
         out["killed"] = 1  # the one who shot himself by accident, named by no other shape
     killed_keys = {p.key for p in killed}
-    hurt = [p for p in people if p.category == "injured" and p.key not in killed_keys and p.key != "pron"]
+    hurt = [p for p in people if p.category == "injured" and p.key not in killed_keys and p.key not in ("pron", SELF)]
+    if not hurt and not killed and not perp and any(p.key == SELF for p in people):
+        out["killed"], out["injured"], out["alive"] = 0, 1, 0  # one hurt by his own shot, nobody else
+        return out
+    if not hurt and not killed and not perp and any(p.key == "pron" and p.category == "injured" for p in people):
+        out["killed"], out["injured"], out["alive"] = 0, 1, 0  # "he was shot in the leg", nobody named
+        return out
     i_count = _distinct(hurt)
     alive = _distinct([p for p in hurt if p.alive])
     if killed and i_count:

@@ -26,7 +26,7 @@ _YEAR_AFTER_DATE = re.compile(r"(?-i:[A-Z][a-z]+\.?)\s+\d{1,2},\s*$")  # "Januar
 _NOT_A_COUNT_AFTER = re.compile(r"(?:[:/]\d|-\d|\.\d)")
 # A number between commas right after a capitalised word (a name, a place) and before a comma or a
 # closing parenthesis is an age or a label in apposition: "Jane Roe, 31, of Springfield".
-_APPOSITION_BEFORE = re.compile(r"(?-i:[A-Z][\w'’.-]*)\s*[,(]\s*$")
+_APPOSITION_BEFORE = re.compile(r"[^\W\d_][\w'’.-]*\s*[,(]\s*$")
 _APPOSITION_AFTER = re.compile(r"\s*[,)]")
 _LAST_WORD = re.compile(r"([^\s,;:()]+)\s*$")
 
