@@ -179,6 +179,10 @@ CASES = [
         1,
         0,
     ),
+    # A noun phrase in apposition after a name is the same person: "Ann Roe, a 17-year-old student,".
+    ("Marco Vela, a 17-year-old student, died on Sunday after being shot near the park.", 1, 0),
+    # Any relative clause between a person and a verb of dying: "a teen who was caught in ... has died".
+    ("A Dunmore teen who was caught in the crossfire of a fight outside the arena has died, the coroner said.", 1, 0),
     # An age after a noun in apposition is no figure: "student, 15," is not 15 hurt.
     ("A student, 15, dead, another student injured at a Dunmore school", 1, 1),
 ]

@@ -14,6 +14,7 @@ The shapes are data (``implied`` in lexicon/<language>.yaml):
 
     SUBJECT [aux ...] TERM            "the teen was fatally shot", "Jane Doe, 17, later died"
     SUBJECT HURT PHRASE DIED          "teen shot in the chest on Friday has died" (killed)
+    SUBJECT who ... DIED              "a teen who was caught in the crossfire has died" (killed)
     VERB OBJECT                       "shot and killed his girlfriend", "fatally shot a 20-year-old"
     NOMINAL OBJECT                    "the shooting death of a 5-year-old", "the death of John Roe"
     REFLEXIVE                         "killed himself", "a self-inflicted gunshot wound" (perpetrator)
@@ -96,7 +97,10 @@ class ImpliedGrammar:
             name = rf"(?:(?-i:(?<![\w.])(?:{titles})\s+[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?)(?![\w'’-])|{name})"
         # "Jane Roe, 31, of Springfield,": an age and a home town in apposition.
         home = r"(?:\s*,?\s*(?:of|from)\s+(?-i:[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2})\s*,)?"
-        name_age = rf"{name}(?:\s*,\s*(?:age\s+)?\d{{1,2}}\s*,{home})?"
+        # "Jane Roe, a 17-year-old student,": a noun phrase in apposition after a name.
+        indefinite = d.get("indefinite", [])
+        appos = rf"|\s*,\s*{_alt(indefinite)}\s+(?:[\w'’-]+\s+){{0,3}}?{noun}\s*," if indefinite else ""
+        name_age = rf"{name}(?:\s*,\s*(?:age\s+)?\d{{1,2}}\s*,{home}{appos})?"
         # "his wife, Jane Roe,", "the victim, 53-year-old Jane Roe,": a name in apposition, an age before it.
         # Up to three words between the determiner and the noun ("the 17-year-old boy"), none of them a
         # verb or a conjunction ("the woman is his girlfriend" is two people); a noun in the possessive
@@ -142,6 +146,17 @@ class ImpliedGrammar:
             rf"(?<![\w-])(?:{injured_after})(?![\w-]).*?(?<![\w-])(?:{killed_after}|{intransitive})(?![\w-])",
             f | re.DOTALL,
         )
+        # "a teen who was caught in the crossfire has died": any relative clause, then a verb of dying.
+        relatives = d.get("relative_pronouns", [])
+        self.relative_re = (
+            re.compile(
+                rf"(?<![\w-]){plist}\s+(?:{_alt(relatives)})(?:\s+[^\s.,;:!?]+){{1,12}}?\s+(?P<died>{intransitive})(?![\w-])",
+                f,
+            )
+            if relatives
+            else None
+        )
+        self.intransitive_need_re = re.compile(rf"(?<![\w-])(?:{intransitive})(?![\w-])", f)
         killed_verbs = _alt(d.get("killed_before", []))
         injured_verbs = _alt(d.get("injured_before", []))
         nominal = _alt(d.get("killed_nominal", []))
@@ -230,10 +245,11 @@ class ImpliedGrammar:
             rx
             for rx, need in (
                 (self.reduced_re, self.reduced_need_re),
+                (self.relative_re, self.intransitive_need_re),
                 (self.subject_re, self.after_terms_re),
                 (self.object_re, self.before_terms_re),
             )
-            if need.search(sent)
+            if rx is not None and need.search(sent)
         ]
         for rx in shapes:
             for m in rx.finditer(sent):
@@ -249,7 +265,7 @@ class ImpliedGrammar:
                     # wife": a participle with no form of "be" before it and an object is active
                     # voice; "Man killed in crash" (a headline) is passive.
                     continue
-                category = "killed" if rx is self.reduced_re or m.group("killed") else "injured"
+                category = "killed" if rx in (self.reduced_re, self.relative_re) or m.group("killed") else "injured"
                 died_here |= category == "killed" and rx is not self.object_re
                 taken.append(m.span("who"))
                 # (an object, "shot another man", is other than the shooter, not other than the dead)
