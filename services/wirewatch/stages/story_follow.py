@@ -119,7 +119,8 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
         return 0.011
     # A person's age told in both, the same people (a victim who died counted once as hurt, once as
     # killed), where it happened (the city in both leads or a name of the story's headlines) and the day.
-    if day_named and ages and (named or article.lead_places & lead) and _same_people(tl, st.get("tolls", [])):
+    same_people = _same_people(tl, st.get("tolls", []))
+    if day_named and ages and (named or article.lead_places & lead) and same_people:
         return 0.011
     # Soon after the window, a child's age told by another outlet with the same toll (or the same
     # people counted otherwise: a wounded child who died) in the city both leads name (one outlet's
@@ -128,7 +129,6 @@ def follow_up_score(article: ArticleView, story: Story) -> float:
     # After Shooting in NW Miami-Dade".)
     child = any(int(a) < CHILD_AGE for a in ages)
     roundup = sum(int(a) < CHILD_AGE for a in article.ages) > 2  # "three children shot in four days"
-    same_people = _same_people(tl, st.get("tolls", []))
     there = article.lead_places & lead or (
         not article.lead_places and any(_named_in(p, article.title_words) for p in lead)
     )

@@ -375,11 +375,14 @@ def implied_figures(people: Iterable[Person]) -> dict[str, int]:
         out["killed"] = 1  # the one who shot himself by accident, named by no other shape
     killed_keys = {p.key for p in killed}
     hurt = [p for p in people if p.category == "injured" and p.key not in killed_keys and p.key not in ("pron", SELF)]
-    if not hurt and not killed and not perp and any(p.key == SELF for p in people):
-        out["killed"], out["injured"], out["alive"] = 0, 1, 0  # one hurt by his own shot, nobody else
-        return out
-    if not hurt and not killed and not perp and any(p.key == "pron" and p.category == "injured" for p in people):
-        out["killed"], out["injured"], out["alive"] = 0, 1, 0  # "he was shot in the leg", nobody named
+    if (
+        not hurt
+        and not killed
+        and not perp
+        and any(p.category == "injured" and p.key in ("pron", SELF) for p in people)
+    ):
+        # one hurt by his own shot, or "he was shot in the leg": nobody else named killed or hurt
+        out["killed"], out["injured"], out["alive"] = 0, 1, 0
         return out
     i_count = _distinct(hurt)
     alive = _distinct([p for p in hurt if p.alive])
