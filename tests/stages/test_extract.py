@@ -452,6 +452,66 @@ def test_a_story_whose_lists_the_precision_pass_pruned_gives_way_to_the_recall_b
     assert got.text == whole and got.method == "recall"
 
 
+CHECKS = [
+    "Forecast: read at dawn",
+    "Manifest: signed by the master",
+    "Life rafts: counted twice",
+    "Radio: tested on deck",
+]
+REPORT = [*BODY, *(f"Later on Tuesday: {p}" for p in BODY)]
+
+
+def _checklist(i: int) -> list[str]:
+    return [f"{item} (crossing {i})" for item in CHECKS]
+
+
+def _story_with_checklists(lists: int) -> str:
+    # the story's paragraphs, the first ``lists`` of them followed by a short checklist (items
+    # under PROSE_MIN_WORDS words: no running prose, so a body without them holds the page's prose)
+    blocks = [
+        f"<p>{p}</p>" + ("<ul>" + "".join(f"<li>{item}</li>" for item in _checklist(i)) + "</ul>" if i < lists else "")
+        for i, p in enumerate(REPORT)
+    ]
+    return (
+        f"<!DOCTYPE html><html><head><title>Note</title></head><body><article>{''.join(blocks)}</article></body></html>"
+    )
+
+
+def test_a_story_whose_short_list_items_the_precision_pass_pruned_gives_way_to_the_recall_body(monkeypatch):
+    # The precision pass kept every paragraph (the page's prose, all of it) and dropped the
+    # checklists between them; the recall body holds both: it wins.
+    story = "\n".join(REPORT)
+    whole = "\n".join(line for i, p in enumerate(REPORT) for line in [p, *(f"- {item}" for item in _checklist(i))])
+    _modes_returning(monkeypatch, precision=story, default=story, recall=whole)
+    got = extract(_story_with_checklists(len(REPORT)), "https://quayside-post.example/news/ferry")
+    assert got.text == whole and got.method == "recall"
+
+
+def test_a_body_that_leaves_out_no_list_beside_it_gets_no_recall_pass(monkeypatch):
+    story = "\n".join(REPORT)
+    calls = []
+
+    def body(page, *, favor_precision, fast, favor_recall=False):
+        calls.append(favor_recall)
+        return story
+
+    monkeypatch.setattr(extract_module, "_body", body)
+    got = extract(_story_with_checklists(0), "https://quayside-post.example/news/ferry")
+    assert got.text == story and got.method == "precision" and True not in calls
+
+
+def test_the_lists_a_body_leaves_out_count_where_a_block_beside_them_opens_one_of_its_lines():
+    from wirewatch.stages import extract_clean
+    from wirewatch.stages.extract_html import load_html
+
+    tree = load_html(_story_with_checklists(2))
+    words = sum(len(item.split()) for item in _checklist(0))
+    assert extract_clean.dropped_list_words(tree, "\n".join(REPORT)) == 2 * words
+    with_one = "\n".join([REPORT[0], *(f"- {item}" for item in _checklist(0)), *REPORT[1:]])
+    assert extract_clean.dropped_list_words(tree, with_one) == words  # the first list is in the body
+    assert extract_clean.dropped_list_words(tree, "An unrelated line of some length about other things.") == 0
+
+
 def test_a_default_body_that_replaced_a_short_one_still_gets_the_recall_test(monkeypatch):
     # The precision pass found almost nothing; the default mode's body is fuller but still prunes
     # the list of steps (under SHORTENED_BELOW of the prose): the recall body, which holds it all, wins.

@@ -25,7 +25,7 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from functools import cache
+from functools import cache, lru_cache
 from typing import cast
 
 from lxml import etree
@@ -247,10 +247,8 @@ MAX_LIST_ITEMS = 60
 def restore_dropped(tree: HtmlElement, text: str) -> str:
     """``text`` (a body found in the page ``tree``) with the section headings of its paragraphs and
     the lists and paragraphs between them put back."""
-    lines = text.split("\n")
+    lines, opened, openings = _read_body(text)
     present = {_key(line) for line in lines}
-    opened = [_opening([line]) for line in lines]  # read once for both
-    openings = _line_openings(lines, opened)
     labels = _short_labels(opened)
     found: dict[int, list[str]] = {}
 
@@ -275,6 +273,35 @@ def restore_dropped(tree: HtmlElement, text: str) -> str:
         restored += found.get(i, ())
         restored.append(line)
     return "\n".join(restored)
+
+
+def dropped_list_words(tree: HtmlElement, text: str) -> int:
+    """Words of the page's lists that ``text`` (a body found in ``tree``) leaves out while a block
+    next to one of them (up to LIST_REACH blocks away) opens a line of it: the story's own lists,
+    pruned (``extract._whole_story``)."""
+    _, _, openings = _read_body(text)
+    held = ""
+    words = 0
+    for items in tree.iter(*_LISTS):
+        if (
+            _nearest_opening(items, openings, before=True) is None
+            and _nearest_opening(items, openings, before=False) is None
+        ):
+            continue
+        lines = [" ".join(item.text_content().split()) for item in items.iterchildren("li")]
+        held = held or f" {_key(text)} "  # the body's words, read for the first list next to it
+        if lines and f" {_key(lines[0])} " not in held:
+            words += sum(len(line.split()) for line in lines)
+    return words
+
+
+@lru_cache(maxsize=1)
+def _read_body(text: str) -> tuple[list[str], list[str], dict[str, int]]:
+    """A body's lines, each line's ``_opening`` and the line each opening opens (``_line_openings``):
+    read once for ``dropped_list_words`` and ``restore_dropped`` on the same body (which change none)."""
+    lines = text.split("\n")
+    opened = [_opening([line]) for line in lines]
+    return lines, opened, _line_openings(lines, opened)
 
 
 def _line_openings(lines: list[str], opened: list[str] | None = None) -> dict[str, int]:
