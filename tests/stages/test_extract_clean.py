@@ -202,6 +202,33 @@ def test_the_section_headings_a_body_lost_come_back_above_their_paragraphs():
     assert len(lines) == 6
 
 
+def _minor_headings_page(titled: int) -> tuple[str, str]:
+    # the sections of a listicle under <h4> titles, the first ``titled`` of them titled; the body
+    # (as the precision pass leaves it) holds every paragraph and none of the titles
+    paragraphs = [
+        "The old pilot boat is moored at the east quay and takes visitors out on calm summer mornings.",
+        "The lighthouse keeps its lamp room open on Sundays, with the keeper's log on show by the stairs.",
+        "The fish market opens before dawn, and the auction starts once the first boat has tied up.",
+    ]
+    titles = ["1. The pilot boat", "2. The lighthouse", "3. The fish market"]
+    sections = "".join(
+        (f"<h4>{title}</h4>" if i < titled else "") + f"<p>{p}</p>"
+        for i, (title, p) in enumerate(zip(titles, paragraphs))
+    )
+    return f"<html><body><article><h1>Three harbour sights</h1>{sections}</article></body></html>", "\n".join(
+        paragraphs
+    )
+
+
+def test_a_series_of_minor_headings_comes_back_a_lone_one_does_not():
+    page, body = _minor_headings_page(3)
+    lines = restore_dropped(html.fromstring(page), body).split("\n")
+    assert lines[0] == "1. The pilot boat" and lines[2] == "2. The lighthouse" and lines[4] == "3. The fish market"
+    # one <h4> over one paragraph: as often the title of a box (a video's, a fact file's) as a section's
+    page, body = _minor_headings_page(1)
+    assert restore_dropped(html.fromstring(page), body) == body
+
+
 def test_a_body_that_kept_its_headings_is_unchanged():
     body = "\n".join(
         [
