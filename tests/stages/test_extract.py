@@ -740,3 +740,17 @@ def test_the_recall_escalations_page_text_and_justext_body_are_trafilaturas(html
     body, text = extract_module._justext_rescue(pruned.tree, options, clean)
     expected_body, expected_text = extract_module.trafilatura_core.justext_rescue(copy(pruned.tree), options)
     assert text == expected_text and etree.tostring(body) == etree.tostring(expected_body)
+
+
+def test_a_streamed_story_is_read_whole_where_its_script_would_put_the_rest():
+    shell = "".join(f"<p>{p}</p>" for p in BODY[:2])
+    rest = "".join(f"<p>{p}</p>" for p in BODY[2:])
+    html = (
+        "<html><head><title>Ferry</title></head><body><header><nav><a href='/'>Home</a></nav></header>"
+        f"<main><article><h1>Ferry capsizes</h1>{shell}"
+        '<!--$?--><template id="B:0"></template><div>Loading paragraph...</div><!--/$--></article></main>'
+        f'<footer><p>{BOILERPLATE[-3]}</p></footer><div hidden id="S:0">{rest}</div>'
+        '<script>$RC("B:0","S:0")</script></body></html>'
+    )
+    got = extract(html, "https://quayside-post.example/news/ferry-capsizes")
+    assert got.text.split("\n") == BODY

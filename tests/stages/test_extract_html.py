@@ -90,3 +90,45 @@ def test_the_repair_is_trafilaturas_whatever_the_page_holds():
     for page in pages:
         beginning = page[:50].lower()
         assert extract_html._repaired(page, beginning) == trafilatura.utils.repair_faulty_html(page, beginning), page
+
+
+# A page as a React server streams it: the shell with the story's first paragraphs and, where the
+# rest belongs, a Suspense boundary showing a loading notice; the rest arrives at the end of <body>
+# in hidden segments that the page's script moves into place (one of them with a placeholder of its
+# own, filled by a later segment).
+STREAMED = (
+    "<html><head><title>Harbour</title></head><body><main><article class='story'><h1>Harbour wall gives way</h1>"
+    "<p>The old harbour wall gave way in the night after a week of storms along the coast.</p>"
+    '<!--$?--><template id="B:0"></template><div>Loading paragraph...</div><!--/$-->'
+    "<p>The harbour master said repairs would take the rest of the winter.</p>"
+    '<!--$?--><template id="B:1"></template><!--/$--></article></main>'
+    '<div hidden id="S:0"><p>Fishing boats were moved to the river mouth before the tide turned.</p>'
+    '<template id="P:2"></template></div><script>$RC("B:0","S:0")</script>'
+    '<div hidden id="S:2"><p>The council will meet on Friday to discuss the cost.</p></div>'
+    '<div hidden id="S:1"><nav class="site-menu"><a href="/">Home</a></nav></div><script>$RC("B:1","S:1")</script>'
+    "</body></html>"
+)
+
+
+def test_streamed_segments_go_where_the_pages_script_puts_them():
+    html, boundaries = extract_html.streamed_in_place(STREAMED)
+    assert boundaries == {"S:0"}  # B:1 shows no notice: its segment stays as sent
+    assert "Loading paragraph" not in html
+    tree = extract_html.load_html(html)
+    extract_html.place_streamed_segments(tree, boundaries)
+    story = tree.find(".//article")
+    assert [" ".join(p.text_content().split()) for p in story.iter("p")] == [
+        "The old harbour wall gave way in the night after a week of storms along the coast.",
+        "Fishing boats were moved to the river mouth before the tide turned.",
+        "The council will meet on Friday to discuss the cost.",
+        "The harbour master said repairs would take the rest of the winter.",
+    ]
+    assert story.find(".//template") is not None  # B:1, as sent
+    assert tree.find(".//div[@id='S:1']").get("hidden") is not None
+
+
+def test_a_page_that_does_not_stream_is_read_as_sent():
+    page = "<html><body><template id='B:0'></template><p>A template of the page's own.</p></body></html>"
+    assert extract_html.streamed_in_place(page) == (page, set())
+    many = "<html><body>" + '<template id="B:1"></template><div>Loading...</div><!--/$-->' * 500 + "</body></html>"
+    assert extract_html.streamed_in_place(many) == (many, set())  # no page to render: left alone

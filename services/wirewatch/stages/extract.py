@@ -196,7 +196,10 @@ def extract(
         # An expired short link usually lands on the outlet's home page: a page, but not a story.
         raise Rejected("not_article", f"{url} is a site's front page")
     try:
-        tree = extract_html.load_html(html)
+        streamed, segments = extract_html.streamed_in_place(html)
+        tree = extract_html.load_html(streamed)
+        if tree is not None:
+            extract_html.place_streamed_segments(tree, segments)
     except Exception as e:  # lxml raises a zoo of types on hostile input; the page is at fault, not us
         raise Rejected("empty", f"{url} does not parse as HTML: {type(e).__name__}: {e}") from e
     if tree is None:

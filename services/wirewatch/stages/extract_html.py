@@ -14,6 +14,9 @@ so they look up alike.
 And the page's class and id names, read once (``Names``): the stage's furniture-box test
 (``extract_clean.drop_boxed``) and the page-kind check's template words (``extract_kind``) both
 read them, and lxml gathers them in C where a walk of every element in Python costs several times more.
+
+And a page streamed by a React server, its later parts put where its script would put them
+(``streamed_in_place``, ``place_streamed_segments``), before anything reads it.
 """
 
 from __future__ import annotations
@@ -176,3 +179,70 @@ def page_names(tree: HtmlElement) -> Names:
         lengths = [len(v.lower()) for v in values]
     starts = [0, *accumulate(n + 1 for n in lengths)][:-1] if values else []
     return Names(values, lowered, "\n".join(dict.fromkeys(values)), tree.getparent() is None, starts)
+
+
+# React's streamed server rendering (Next.js and other frameworks) sends a page's slower parts
+# after its shell: each part arrives near the end of <body> in a hidden <div id="S:N">, and a
+# script ($RC) moves it into its place, a Suspense boundary's <template id="B:N">, removing the
+# boundary's fallback (the markup up to its closing comment <!--/$-->). Where that fallback is a
+# notice ("Loading paragraph..."), a reader of the page as sent finds the notice where the story's
+# paragraphs belong and the paragraphs hidden at the page's end, and trafilatura's container rules
+# stop at the story's first part. ``streamed_in_place`` does what the script does for those
+# boundaries (on the HTML: the parser drops comments). A boundary without such a notice is left
+# as sent: its segment may be the whole page's layout, whose class names (a "tableOfContents"
+# grid around the post) would hide the story it now holds.
+_FALLBACK = re.compile(r'<template id="B:(\d+)"></template>((?:(?!<!--\$|<!--/\$-->).){1,2000}?)<!--/\$-->', re.DOTALL)
+_TAGS = re.compile(r"<[^>]*>")
+MAX_STREAMED_BOUNDARIES = 200  # a real page has a few dozen; more is no page to render (each costs a bounded search)
+
+
+def streamed_in_place(html: str) -> tuple[str, set[str]]:
+    """``html`` without the notices its streamed Suspense boundaries show while they load, and the
+    ids of the segments that go in their place (``place_streamed_segments``)."""
+    if '<template id="B:' not in html or html.count('<template id="B:') > MAX_STREAMED_BOUNDARIES:
+        return html, set()
+    placed: set[str] = set()
+
+    def drop(match: re.Match[str]) -> str:
+        if not _TAGS.sub("", match.group(2)).strip():
+            return match.group(0)
+        placed.add(f"S:{match.group(1)}")
+        return f'<template id="B:{match.group(1)}"></template>'
+
+    return _FALLBACK.sub(drop, html), placed
+
+
+def place_streamed_segments(tree: HtmlElement, boundaries: set[str]) -> None:
+    """Move streamed segments in ``tree`` into their places: the boundaries of ``boundaries`` (their
+    segments' ids, ``streamed_in_place``), then the placeholders (<template id="P:N">) that those
+    segments, or the page as sent, show: a placeholder inside a segment still hidden stays."""
+    if not boundaries:
+        return
+    hidden = {
+        e.get("id"): e for e in tree.iter("div") if (e.get("id") or "").startswith("S:") and e.get("hidden") is not None
+    }
+    moved = True
+    while moved:
+        moved = False
+        for placeholder in list(tree.iter("template")):
+            kind, _, number = (placeholder.get("id") or "").partition(":")
+            name = f"S:{number}"
+            segment = hidden.get(name) if kind == "P" or (kind == "B" and name in boundaries) else None
+            parent = placeholder.getparent()
+            if (
+                segment is None
+                or parent is None
+                or any(hidden.get(a.get("id")) is a for a in placeholder.iterancestors())
+            ):
+                continue
+            if segment.tail and segment.tail.strip():  # text after the segment stays where it was
+                before = segment.getprevious()
+                if before is not None:
+                    before.tail = (before.tail or "") + segment.tail
+                elif (holder := segment.getparent()) is not None:
+                    holder.text = (holder.text or "") + segment.tail
+            segment.tail = placeholder.tail
+            del segment.attrib["hidden"]
+            del hidden[name]
+            parent.replace(placeholder, segment)
+            moved = True
