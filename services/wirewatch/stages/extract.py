@@ -137,13 +137,15 @@ HELD_SHARE = 0.9
 # block next to one of them opens one of its lines (``extract_clean.dropped_list_words``) hold
 # PRUNED_LISTS_SHARE of the body's words or more, the recall mode's body replaces it when it has
 # PRUNED_LISTS_WIDER_BY times the words and holds HELD_SHARE of its lines. On the WCXB development
-# articles: word F1 0.94553 -> 0.94651 (halves 0.95276 -> 0.95430, 0.93827 -> 0.93871; 11 pages up,
-# among them a listicle's pros, cons and prices 0.59 -> 0.93, 3 down, where the recall body brought
-# related-story teasers in); ScrapingHub 0.98200 -> 0.98235 (one page's recall 0.79 -> 0.86). The
-# recall pass runs on 41 of 911 WCXB pages and 2 of 91 ScrapingHub pages; the lists' walk shares
-# its reading of the body with ``extract_clean.restore_dropped``. (Counting every list item the
-# body leaves out, menus and related links too, the pass would run on 22 to 39 ScrapingHub pages.)
-PRUNED_LISTS_SHARE = 0.05
+# articles: word F1 0.94553 -> 0.94650 (halves 0.95276 -> 0.95430, 0.93827 -> 0.93868; 10 pages up,
+# among them a listicle's pros, cons and prices 0.59 -> 0.93, 2 down, where the recall body brought
+# related-story teasers in); no ScrapingHub page changed. The recall pass runs on 29 of 911 WCXB
+# pages and none of ScrapingHub's; the lists' walk (about 0.4 ms a ScrapingHub page) shares its
+# reading of the body with ``extract_clean.restore_dropped``. (At 0.05 of the body's words the pass
+# also ran on 2 ScrapingHub pages, 4.5% of the stage's time there, for one page's recall, 0.79 ->
+# 0.86; counting every list item the body leaves out, menus and related links too, it would run on
+# 22 to 39 of them.)
+PRUNED_LISTS_SHARE = 0.1
 PRUNED_LISTS_WIDER_BY = 1.1
 
 # htmldate's extensive date search (the fallback for a page whose metadata states no date) runs
