@@ -754,3 +754,17 @@ def test_a_streamed_story_is_read_whole_where_its_script_would_put_the_rest():
     )
     got = extract(html, "https://quayside-post.example/news/ferry-capsizes")
     assert got.text.split("\n") == BODY
+
+
+def test_a_paragraph_whose_words_follow_an_image_keeps_them():
+    # trafilatura's precision mode deletes an empty element with the text after it: here the
+    # span left empty once its image is gone, and with it the whole paragraph's words
+    divers = "Divers reached the hull at noon and found the car deck flooded to the roof."
+    behind_image = (
+        f"<p><span class='lazy-frame'><img src='/ferry.jpg' alt=''></span>{divers}</p>"
+        "<figure><img src='/hull.jpg' alt=''></figure>"  # (no paragraph next to it to put it back by)
+    )
+    paragraphs = "".join(f"<p>{p}</p>" for p in REPORT[:4]) + behind_image + "".join(f"<p>{p}</p>" for p in REPORT[4:])
+    html = f"<html><head><title>Ferry</title></head><body><article><h1>Ferry capsizes</h1>{paragraphs}</article></body></html>"
+    got = extract(html, "https://quayside-post.example/news/ferry-capsizes")
+    assert got.text.split("\n") == [*REPORT[:4], divers, *REPORT[4:]] and got.method == "precision"
