@@ -193,7 +193,11 @@ def page_names(tree: HtmlElement) -> Names:
 # grid around the post) would hide the story it now holds.
 _FALLBACK = re.compile(r'<template id="B:(\d+)"></template>((?:(?!<!--\$|<!--/\$-->).){1,2000}?)<!--/\$-->', re.DOTALL)
 _TAGS = re.compile(r"<[^>]*>")
-MAX_STREAMED_BOUNDARIES = 200  # a real page has a few dozen; more is no page to render (each costs a bounded search)
+# A real page has a few dozen boundaries and segments, nested two or three deep. A page with more
+# is no page to render: it is read as sent (each boundary costs a bounded search, each round of
+# placing a walk of the placeholders).
+MAX_STREAMED_BOUNDARIES = 200
+MAX_STREAMED_ROUNDS = 8
 
 
 def streamed_in_place(html: str) -> tuple[str, set[str]]:
@@ -221,19 +225,20 @@ def place_streamed_segments(tree: HtmlElement, boundaries: set[str]) -> None:
     hidden = {
         e.get("id"): e for e in tree.iter("div") if (e.get("id") or "").startswith("S:") and e.get("hidden") is not None
     }
-    moved = True
-    while moved:
-        moved = False
-        for placeholder in list(tree.iter("template")):
+    placeholders = list(tree.iter("template"))
+    if len(hidden) > 2 * MAX_STREAMED_BOUNDARIES or len(placeholders) > 2 * MAX_STREAMED_BOUNDARIES:
+        return
+    for _ in range(MAX_STREAMED_ROUNDS):  # a round fills what the page, as filled so far, shows
+        left = []
+        for placeholder in placeholders:
             kind, _, number = (placeholder.get("id") or "").partition(":")
             name = f"S:{number}"
             segment = hidden.get(name) if kind == "P" or (kind == "B" and name in boundaries) else None
             parent = placeholder.getparent()
-            if (
-                segment is None
-                or parent is None
-                or any(hidden.get(a.get("id")) is a for a in placeholder.iterancestors())
-            ):
+            if segment is None or parent is None:
+                continue
+            if any(hidden.get(a.get("id")) is a for a in placeholder.iterancestors()):
+                left.append(placeholder)  # inside a segment not placed yet: perhaps the next round
                 continue
             if segment.tail and segment.tail.strip():  # text after the segment stays where it was
                 before = segment.getprevious()
@@ -245,4 +250,6 @@ def place_streamed_segments(tree: HtmlElement, boundaries: set[str]) -> None:
             del segment.attrib["hidden"]
             del hidden[name]
             parent.replace(placeholder, segment)
-            moved = True
+        if len(left) == len(placeholders):
+            return
+        placeholders = left
