@@ -134,31 +134,35 @@ def test_a_page_that_does_not_stream_is_read_as_sent():
     assert extract_html.streamed_in_place(many) == (many, set())  # no page to render: left alone
 
 
-def test_a_page_of_thousands_of_streamed_placeholders_is_read_as_sent():
-    notice = '<!--$?--><template id="B:0"></template><div>Loading paragraph...</div><!--/$-->'
-    flood = "".join(
-        f'<template id="P:{i}"></template><div hidden id="S:{i}"><p>part {i}</p></div>' for i in range(1, 5000)
-    )
+_NOTICE = '<!--$?--><template id="B:0"></template><div>Loading paragraph...</div><!--/$-->'
+
+
+def _placed(segments: str) -> lxml.html.HtmlElement:
+    # a story whose boundary shows a loading notice, then ``segments`` as a server streams them
     html, boundaries = extract_html.streamed_in_place(
-        f"<html><body><article>{notice}</article><div hidden id='S:0'><p>Rest.</p></div>{flood}</body></html>"
+        f"<html><body><article>{_NOTICE}</article>{segments}</body></html>"
     )
     tree = extract_html.load_html(html)
     extract_html.place_streamed_segments(tree, boundaries)
+    return tree
+
+
+def test_a_page_of_thousands_of_streamed_placeholders_is_read_as_sent():
+    flood = "".join(
+        f'<template id="P:{i}"></template><div hidden id="S:{i}"><p>part {i}</p></div>' for i in range(1, 5000)
+    )
+    tree = _placed(f"<div hidden id='S:0'><p>Rest.</p></div>{flood}")
     assert tree.find(".//div[@id='S:0']").get("hidden") is not None
 
 
 def test_segments_nested_deeper_than_a_page_nests_them_stay_where_they_were_sent():
     # each segment holds the placeholder of the one sent before it: every round of placing finds
     # one more level, and the rounds stop at MAX_STREAMED_ROUNDS
-    notice = '<!--$?--><template id="B:0"></template><div>Loading paragraph...</div><!--/$-->'
     chain = "".join(
         f'<div hidden id="S:{i}"><p>part {i}</p><template id="P:{i - 1}"></template></div>' for i in range(2, 60)
     )
-    html, boundaries = extract_html.streamed_in_place(
-        f"<html><body><article>{notice}</article><div hidden id='S:0'><template id='P:59'></template></div>"
-        f"<div hidden id='S:1'><p>part 1</p></div>{chain}</body></html>"
+    tree = _placed(
+        f"<div hidden id='S:0'><template id='P:59'></template></div><div hidden id='S:1'><p>part 1</p></div>{chain}"
     )
-    tree = extract_html.load_html(html)
-    extract_html.place_streamed_segments(tree, boundaries)
     assert tree.find(".//div[@id='S:0']").get("hidden") is None  # the first rounds' work is done
     assert tree.find(".//div[@id='S:1']").get("hidden") is not None  # the deepest is left as sent
