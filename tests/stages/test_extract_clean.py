@@ -451,6 +451,20 @@ def test_an_affiliate_disclosure_box_in_the_body_goes():
     assert drop_boxed(html.fromstring(page), "\n".join([disclosure, *_STORY])) == "\n".join(_STORY)
 
 
+def test_a_cookie_table_in_a_consent_box_goes_row_by_row():
+    rows = [
+        ("harbour_session_id", "1 day", "Keeps the visitor signed in while the tide tables load"),
+        ("harbour_analytics_seen", "11 months", "Records whether the visitor agreed to analytics cookies"),
+    ]
+    table = "".join(f"<tr><td>{a}</td><td>{b}</td><td>{c}</td></tr>" for a, b, c in rows)
+    page = (
+        f"<html><body><article>{''.join(f'<p>{p}</p>' for p in _STORY)}"
+        f"<div class='cookie-description'><table>{table}</table></div></article></body></html>"
+    )
+    body = "\n".join([*_STORY, *(f"| {a} | {b} | {c} |" for a, b, c in rows)])
+    assert drop_boxed(html.fromstring(page), body) == "\n".join(_STORY)
+
+
 def test_a_lone_excerpt_and_an_article_wrapper_named_for_its_author_stay():
     # one excerpt is a standfirst, not a list of teasers; a long wrapper is the article, not a box
     body = "\n".join([*_STORY, _TEASERS[0]])
