@@ -510,6 +510,13 @@ def test_the_lists_a_body_leaves_out_count_where_a_block_beside_them_opens_one_o
     with_one = "\n".join([REPORT[0], *(f"- {item}" for item in _checklist(0)), *REPORT[1:]])
     assert extract_clean.dropped_list_words(tree, with_one) == words  # the first list is in the body
     assert extract_clean.dropped_list_words(tree, "An unrelated line of some length about other things.") == 0
+    # a list alone in its box (a school's stats under its paragraph): the box's neighbours count
+    boxed = load_html(
+        f"<html><body><article><p>{REPORT[0]}</p><div class='stats'><ul>"
+        + "".join(f"<li>{item}</li>" for item in _checklist(0))
+        + f"</ul></div><p>{REPORT[1]}</p></article></body></html>"
+    )
+    assert extract_clean.dropped_list_words(boxed, "\n".join(REPORT[:2])) == words
 
 
 def test_a_default_body_that_replaced_a_short_one_still_gets_the_recall_test(monkeypatch):

@@ -309,14 +309,21 @@ def dropped_list_words(tree: HtmlElement, text: str) -> int:
 
 def _opens_a_line(element: HtmlElement, openings: dict[str, int], *, before: bool) -> bool:
     """Whether one of the LIST_REACH blocks before or after ``element`` opens a line of the body
-    (``_nearest_opening`` without its short labels and furniture leads: a cheaper test, for every list)."""
-    for _ in range(LIST_REACH):
+    (``_nearest_opening`` without its short labels and furniture leads: a cheaper test, for every
+    list), its parent's neighbours where it has none on that side (a list alone in a box of stats)."""
+    climbed = False
+    reach = LIST_REACH
+    while reach:
         sibling = _sibling(element, before=before)
         if sibling is None:
-            return False
+            parent = element.getparent()
+            if climbed or parent is None or parent.tag in _PAGE_TAGS:
+                return False
+            element, climbed = parent, True
+            continue
         if sibling.tag in _AROUND_A_LIST and _opening(sibling.itertext()) in openings:
             return True
-        element = sibling
+        element, reach = sibling, reach - 1
     return False
 
 
