@@ -329,27 +329,6 @@ def test_a_paragraph_dropped_from_between_two_kept_ones_comes_back_between_them(
     ]
 
 
-def test_a_paragraph_in_a_box_of_its_own_dropped_from_between_two_kept_ones_comes_back():
-    # a page builder writes each paragraph in a <div> of its own: the box's neighbours are the
-    # paragraph's (and the footer's box, whose neighbours are no kept lines, stays out)
-    page = """<html><body><article>
-<div class="block"><p>The review team tried both ferries on the same stormy crossing last week.</p></div>
-<div class="block"><p>Both boats left on time, but the older one rolled badly once it cleared the harbour wall.</p></div>
-<div class="block"><p>On balance the newer ferry was the better ride for anyone who gets seasick.</p></div>
-</article><footer><div><p>Harbour News is published by the Quayside trust, registered in the town since 1898.</p></div></footer>
-</body></html>"""
-    kept = [
-        "The review team tried both ferries on the same stormy crossing last week.",
-        "On balance the newer ferry was the better ride for anyone who gets seasick.",
-    ]
-    lines = restore_dropped(html.fromstring(page), "\n".join(kept)).split("\n")
-    assert lines == [
-        kept[0],
-        "Both boats left on time, but the older one rolled badly once it cleared the harbour wall.",
-        kept[1],
-    ]
-
-
 # A guide whose first part sits in the article's container and the rest in an accordion's panels
 # beside it, with a comment, a related teaser, a photo caption and a newsletter pitch around them.
 _LEAD = [

@@ -236,9 +236,6 @@ def _drop_repeated_passages(lines: list[str]) -> list[str]:
 # unchanged), WCXB word F1 0.9388 -> 0.9389. (Looking two blocks away: 7 WCXB pages down, ScrapingHub
 # 0.9797 with precision lower.) It reads each <p> of the page in the same walk: about 1.5 ms a page
 # on WCXB, 0.5 on ScrapingHub.
-# A paragraph or list that is the first or last block in its box (a page builder's <div> around
-# each paragraph) has the box's neighbours on that side: WCXB word F1 0.94793 -> 0.94804 (halves
-# 0.95553 -> 0.95562, 0.94031 -> 0.94043; 3 pages up, 2 down by 0.003 or less), no ScrapingHub page changed.
 _SECTION_HEADINGS = ("h2", "h3")
 _MINOR_HEADINGS = ("h4", "h5", "h6")
 MIN_MINOR_HEADINGS = 2
@@ -420,14 +417,7 @@ def _nearest_opening(
     labels: dict[str, int] | None = None,
 ) -> int | None:
     """The body line opened by the nearest of the ``reach`` blocks before or after ``element``, or,
-    for a block of a few words, the line of ``labels`` (``_short_labels``) it is. The first or last
-    block in its box (a paragraph in a <div> of its own) has its box's neighbours on that side."""
-    if (
-        _sibling(element, before=before) is None
-        and (box := element.getparent()) is not None
-        and box.tag not in _PAGE_TAGS
-    ):
-        element = box
+    for a block of a few words, the line of ``labels`` (``_short_labels``) it is."""
     for _ in range(reach):
         sibling = _sibling(element, before=before)
         if sibling is None:
