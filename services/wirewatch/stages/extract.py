@@ -142,12 +142,15 @@ HELD_SHARE = 0.9
 # related-story teasers in); no ScrapingHub page changed. A list alone in its box (a school's
 # stats) has its box's neighbours: 0.94775 -> 0.94793 (one page, 0.83 -> 0.96). The recall pass
 # runs on 37 of 911 WCXB pages and none of ScrapingHub's; the lists' walk (0.3-0.5 ms a
-# ScrapingHub page) shares its reading of the body with ``extract_clean.restore_dropped``. (At 0.05 of the body's words the pass
+# ScrapingHub page) shares its reading of the body with ``extract_clean.restore_dropped`` and
+# runs only on a body under PRUNED_LISTS_BELOW of the prose (every page it lifts is under 1.1; on
+# 57 of the 91 ScrapingHub pages, where the stage is tightest on time). (At 0.05 of the body's words the pass
 # also ran on 2 ScrapingHub pages, 4.5% of the stage's time there, for one page's recall, 0.79 ->
 # 0.86; counting every list item the body leaves out, menus and related links too, it would run on
 # 22 to 39 of them.)
 PRUNED_LISTS_SHARE = 0.1
 PRUNED_LISTS_WIDER_BY = 1.1
+PRUNED_LISTS_BELOW = 1.1
 
 # htmldate's extensive date search (the fallback for a page whose metadata states no date) runs
 # regular expressions over the whole serialised page, in time proportional to its size: 0.4 ms a
@@ -670,7 +673,7 @@ def _whole_story(page: _Page, text: str, method: str, visible: list[str]) -> tup
             text, method, words = fuller, _FULLER[0], _words(fuller)
     elif share < SHORTENED_BELOW:
         text, method, words = _recall_if_wider(page, text, method, words, WIDER_BY)
-    elif extract_clean.dropped_list_words(page.tree, text) >= PRUNED_LISTS_SHARE * words:
+    elif share < PRUNED_LISTS_BELOW and extract_clean.dropped_list_words(page.tree, text) >= PRUNED_LISTS_SHARE * words:
         text, method, words = _recall_if_wider(page, text, method, words, PRUNED_LISTS_WIDER_BY)
     if words < TRUNCATED_BELOW * prose:  # still truncated: every mode stopped at one container
         text = extract_clean.widen_truncated(page.tree, text)
