@@ -566,12 +566,7 @@ def _keep_paragraph_tails(tree: HtmlElement) -> None:
                 continue
             if any(text.strip() for text in element.itertext()):
                 continue
-            before = element.getprevious()
-            if before is not None:
-                before.tail = (before.tail or "") + tail
-            else:
-                paragraph.text = (paragraph.text or "") + tail
-            element.tail = None
+            extract_html.keep_tail(element)
 
 
 def _sequence(pruned: _Pruned, options: Extractor, url: str) -> str | None:

@@ -241,11 +241,7 @@ def place_streamed_segments(tree: HtmlElement, boundaries: set[str]) -> None:
                 left.append(placeholder)  # inside a segment not placed yet: perhaps the next round
                 continue
             if segment.tail and segment.tail.strip():  # text after the segment stays where it was
-                before = segment.getprevious()
-                if before is not None:
-                    before.tail = (before.tail or "") + segment.tail
-                elif (holder := segment.getparent()) is not None:
-                    holder.text = (holder.text or "") + segment.tail
+                keep_tail(segment)
             segment.tail = placeholder.tail
             del segment.attrib["hidden"]
             del hidden[name]
@@ -253,3 +249,16 @@ def place_streamed_segments(tree: HtmlElement, boundaries: set[str]) -> None:
         if len(left) == len(placeholders):
             return
         placeholders = left
+
+
+def keep_tail(element: HtmlElement) -> None:
+    """Move the text after ``element`` (its tail) onto what comes before it in its parent, so that
+    the text stays where it is when the element goes or moves."""
+    tail, element.tail = element.tail, None
+    if not tail:
+        return
+    before = element.getprevious()
+    if before is not None:
+        before.tail = (before.tail or "") + tail
+    elif (parent := element.getparent()) is not None:
+        parent.text = (parent.text or "") + tail
